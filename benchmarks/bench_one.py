@@ -1,0 +1,94 @@
+"""Measure one configuration in a fresh process and print one JSON line.
+
+Usage: ``python benchmarks/bench_one.py ripple N DAYS REPEATS`` or ``... baseline N DAYS 1``.
+Timings exclude interpreter start and imports; peak RSS is this process's maximum resident size.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sim import load_scenario, run  # noqa: E402
+from sim.model import MarketModel, build_world  # noqa: E402
+
+
+def scenario_for(n: int, days: int):
+    """The hybrid preset (every rule of the core on) at ``n`` people on Barabási–Albert m=5."""
+    return load_scenario(
+        ROOT / "scenarios" / "hybrid.yaml",
+        {"network.kind": "barabasi_albert", "network.n": n, "network.m": 5, "days": days},
+    )
+
+
+def measure_ripple(n: int, days: int, repeats: int) -> dict:
+    scenario = scenario_for(n, days)
+    totals, builds, edges = [], [], 0
+    for repeat in range(repeats):
+        start = time.perf_counter()
+        world = build_world(scenario, scenario.seed + repeat)
+        built = time.perf_counter()
+        run(scenario, scenario.seed + repeat, world=world)
+        done = time.perf_counter()
+        builds.append(built - start)
+        totals.append(done - start)
+        edges = world.graph.n_edges
+    total = statistics.median(totals)
+    build = statistics.median(builds)
+    return {
+        "impl": "ripple",
+        "customers": n,
+        "edges": edges,
+        "days": days,
+        "repeats": repeats,
+        "wall_s": total,
+        "build_s": build,
+        "ms_per_day": 1000 * (total - build) / days,
+    }
+
+
+def measure_baseline(n: int, days: int) -> dict:
+    from benchmarks.mesa_baseline import BaselineMarket
+
+    scenario = scenario_for(n, days)
+    start = time.perf_counter()
+    model = BaselineMarket(scenario, scenario.seed)
+    built = time.perf_counter()
+    for _ in range(days):
+        model.step()
+    done = time.perf_counter()
+    # Ripple's arrays for the same market, stepped the same number of days, for a ratio in one run.
+    ripple_model = MarketModel(scenario)
+    ripple_start = time.perf_counter()
+    for _ in range(days):
+        ripple_model.step()
+    ripple_done = time.perf_counter()
+    return {
+        "impl": "mesa-agents",
+        "customers": n,
+        "edges": ripple_model.graph.n_edges,
+        "days": days,
+        "repeats": 1,
+        "wall_s": done - start,
+        "build_s": built - start,
+        "ms_per_day": 1000 * (done - built) / days,
+        "ripple_ms_per_day_same_run": 1000 * (ripple_done - ripple_start) / days,
+    }
+
+
+def main() -> None:
+    impl, n, days, repeats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    row = measure_ripple(n, days, repeats) if impl == "ripple" else measure_baseline(n, days)
+    row["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(row))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,26 @@
+"""Ripple: an agent-based simulator of funnel vs ripple marketing.
+
+The public API is small: load a scenario, run it, compare strategies on one market.
+
+>>> import sim
+>>> scenario = sim.load_scenario("scenarios/hybrid.yaml")      # doctest: +SKIP
+>>> result = sim.run(scenario)                                  # doctest: +SKIP
+>>> result.summary["cac_blended"]                               # doctest: +SKIP
+"""
+
+from sim.compare import Comparison, compare
+from sim.model import MarketModel
+from sim.results import RunResult, run
+from sim.scenario import Scenario, ScenarioError, load_scenario
+
+__all__ = [
+    "Comparison",
+    "MarketModel",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "compare",
+    "load_scenario",
+    "run",
+]
+__version__ = "0.1.0"

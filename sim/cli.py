@@ -1,0 +1,222 @@
+"""The ``ripple`` command line: run, compare and validate scenarios.
+
+Every user error (bad scenario value, missing file, malformed edge list) prints one line per problem
+and exits with status 2; nothing prints a traceback unless ``--debug`` is given.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from sim.compare import Comparison, compare
+from sim.metrics import METRICS
+from sim.network import EdgeListError
+from sim.results import run
+from sim.scenario import Scenario, ScenarioError, load_scenario
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Ripple: simulate funnel (ads) vs ripple (sharing) marketing on a social graph.",
+)
+out_console = Console()
+err_console = Console(stderr=True)
+
+#: Exit status for bad user input (scenario problems, missing files).
+EXIT_BAD_INPUT = 2
+
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        "-s",
+        help="Override a value by dotted path, e.g. --set ads.daily_budget=500 (repeatable).",
+    ),
+]
+SeedOption = Annotated[int | None, typer.Option("--seed", help="Run seed (default: the scenario's).")]
+DebugOption = Annotated[bool, typer.Option("--debug", help="Show full tracebacks.")]
+
+
+def _guarded(action: Callable[[], None], debug: bool) -> None:
+    """Run ``action``; turn user errors into problem lines and exit 2, never a traceback."""
+    try:
+        action()
+    except ScenarioError as exc:
+        source = f"{exc.source}: " if exc.source else ""
+        err_console.print(f"[bold red]error:[/] {source}{len(exc.problems)} problem(s)", highlight=False)
+        for problem in exc.problems:
+            err_console.print(f"  {problem}", highlight=False, markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except EdgeListError as exc:
+        err_console.print("[bold red]error:[/] the edge list is malformed", highlight=False)
+        for line in str(exc).splitlines():
+            err_console.print(f"  {line}", highlight=False, markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    except (typer.Exit, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        if debug:
+            raise
+        err_console.print(
+            f"[bold red]error:[/] {type(exc).__name__}: {exc} (run with --debug for details)",
+            highlight=False,
+            markup=False,
+        )
+        raise typer.Exit(1) from None
+
+
+def _fmt(metric: str, value: float) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if math.isinf(value):
+        return "∞"
+    unit = METRICS[metric].unit if metric in METRICS else ""
+    if unit == "people":
+        return f"{value:,.0f}"
+    if unit == "share":
+        return f"{100 * value:.1f}%"
+    if unit == "ratio" or unit.startswith("customers per"):
+        return f"{value:.3f}"
+    return f"{value:,.2f}"
+
+
+def _unit(metric: str, currency: str) -> str:
+    return METRICS[metric].unit.replace("currency", currency)
+
+
+@app.command("run")
+def run_command(
+    scenario_file: Annotated[Path, typer.Argument(help="Scenario file (YAML).")],
+    seed: SeedOption = None,
+    set_: SetOption = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder for steps, ledger, retention and summary.")
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar over days.")] = True,
+    debug: DebugOption = False,
+) -> None:
+    """Run one scenario and print its headline metrics."""
+
+    def action() -> None:
+        scenario = load_scenario(scenario_file, set_ or [])
+        result = run(scenario, seed, progress=progress and sys.stderr.isatty())
+        currency = scenario.economics.currency
+        table = Table(title=f"{scenario.name}: {scenario.days} days, {scenario.network.n:,} people, seed {result.seed}")
+        table.add_column("metric")
+        table.add_column("value", justify="right")
+        table.add_column("unit")
+        for metric, value in result.summary.items():
+            table.add_row(metric, _fmt(metric, value), _unit(metric, currency))
+        out_console.print(table)
+        if out is not None:
+            written = result.save(out)
+            out_console.print(f"wrote {len(written)} files to {out}")
+
+    _guarded(action, debug)
+
+
+@app.command("compare")
+def compare_command(
+    scenario_files: Annotated[list[Path], typer.Argument(help="Two or more scenario files; the first is the baseline.")],
+    replications: Annotated[int, typer.Option("--replications", "-r", min=1, max=1000, help="Replications.")] = 5,
+    seed: SeedOption = None,
+    set_: SetOption = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for runs, summary and paired tables.")] = None,
+    debug: DebugOption = False,
+) -> None:
+    """Compare strategies on one market with common random numbers."""
+
+    def action() -> None:
+        scenarios = [load_scenario(path, set_ or []) for path in scenario_files]
+        result = compare(scenarios, replications, seed, progress=sys.stderr.isatty())
+        _print_comparison(result, scenarios[0])
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            for name in ("runs", "summary", "paired", "steps", "retention"):
+                frame = getattr(result, name)
+                frame.to_parquet(out / f"{name}.parquet", index=False)
+                frame.to_csv(out / f"{name}.csv", index=False)
+            out_console.print(f"wrote comparison tables to {out}")
+
+    _guarded(action, debug)
+
+
+def _print_comparison(result: Comparison, baseline: Scenario) -> None:
+    currency = baseline.economics.currency
+    reps = len(result.seeds)
+    table = Table(
+        title=f"{len(result.strategies)} strategies × {reps} replications, same market and random numbers "
+        f"(mean [95% interval])"
+    )
+    table.add_column("metric")
+    table.add_column("unit")
+    for name in result.strategies:
+        table.add_column(name, justify="right")
+    summary = result.summary.set_index(["strategy", "metric"])
+    for metric in METRICS:
+        cells = []
+        for name in result.strategies:
+            row = summary.loc[(name, metric)]
+            cell = _fmt(metric, row["mean"])
+            if reps > 1 and not math.isnan(row["ci_low"]):
+                cell += f"\n[{_fmt(metric, row['ci_low'])}, {_fmt(metric, row['ci_high'])}]"
+            cells.append(cell)
+        table.add_row(metric, _unit(metric, currency), *cells)
+    out_console.print(table)
+    if len(result.strategies) < 2:
+        return
+    paired = Table(title=f"Paired difference vs {result.baseline} (mean [95% interval]; * = excludes zero)")
+    paired.add_column("metric")
+    for name in result.strategies[1:]:
+        paired.add_column(f"{name} − {result.baseline}", justify="right")
+    diffs = result.paired.set_index(["strategy", "metric"])
+    for metric in METRICS:
+        cells = []
+        for name in result.strategies[1:]:
+            row = diffs.loc[(name, metric)]
+            cell = _fmt(metric, row["mean_diff"])
+            if not math.isnan(row["ci_low"]):
+                cell += f" [{_fmt(metric, row['ci_low'])}, {_fmt(metric, row['ci_high'])}]"
+            cells.append(cell + (" *" if row["excludes_zero"] else ""))
+        paired.add_row(metric, *cells)
+    out_console.print(paired)
+
+
+@app.command("validate")
+def validate_command(
+    scenario_files: Annotated[list[Path], typer.Argument(help="Scenario files to check.")],
+    set_: SetOption = None,
+) -> None:
+    """Check scenario files; list every problem and exit 2 if any."""
+    failed = False
+    for path in scenario_files:
+        try:
+            scenario = load_scenario(path, set_ or [])
+        except ScenarioError as exc:
+            failed = True
+            err_console.print(f"[bold red]✗[/] {path}: {len(exc.problems)} problem(s)", highlight=False)
+            for problem in exc.problems:
+                err_console.print(f"  {problem}", highlight=False, markup=False)
+            continue
+        out_console.print(
+            f"[green]✓[/] {path}: {scenario.name} ({scenario.network.kind}, {scenario.network.n:,} people, "
+            f"{scenario.days} days)",
+            highlight=False,
+        )
+    if failed:
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def main(argv: Sequence[str] | None = None) -> Any:
+    """Entry point of the ``ripple`` console script."""
+    return app(args=list(argv) if argv is not None else None)

@@ -1,0 +1,204 @@
+"""Headline metrics of one run, and retention curves. Definitions and units: docs/metrics.md."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim.population import CHANNELS, NEVER, Channel, Population
+from sim.scenario import Scenario
+
+__all__ = ["METRICS", "MetricInfo", "retention_table", "summarise"]
+
+#: Channels that acquire customers during a run (``initial`` customers were there on day 0).
+ACQUISITION_CHANNELS: tuple[str, ...] = tuple(c for c in CHANNELS if c not in ("none", "initial"))
+#: Cohorts of the retention table group first acquisitions by this many days.
+COHORT_DAYS = 30
+#: Ages (days) at which retention is reported.
+RETENTION_AGE_STEP = 7
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    """What a headline metric means: its unit and which direction is better."""
+
+    unit: str
+    description: str
+    higher_is_better: bool = True
+
+
+def _metric_catalogue() -> dict[str, MetricInfo]:
+    info = {
+        "new_customers": MetricInfo("people", "First-time customers acquired over the horizon."),
+        "won_back": MetricInfo("people", "Former customers who came back."),
+        "active_customers": MetricInfo("people", "Active customers on the last day."),
+        "cac_blended": MetricInfo(
+            "currency per customer",
+            "Marketing spend / customers acquired (new + won back), all channels.",
+            higher_is_better=False,
+        ),
+        "retention_90d": MetricInfo(
+            "share", "Share of customers still in their first spell 90 days after joining."
+        ),
+        "revenue": MetricInfo("currency", "Sales over the horizon."),
+        "gross_margin": MetricInfo("currency", "Revenue − cost of goods."),
+        "marketing_spend": MetricInfo(
+            "currency", "Money spent acquiring customers (ads, referral rewards).", False
+        ),
+        "profit": MetricInfo("currency", "Gross margin − marketing spend."),
+        "roi": MetricInfo("ratio", "Profit / marketing spend (undefined with no spend)."),
+        "clv": MetricInfo(
+            "currency per customer",
+            "m·r/(1+d−r): annual margin per customer m, measured annual retention r, discount d.",
+        ),
+        "viral_k": MetricInfo(
+            "customers per customer", "Referred acquisitions / people who were ever customers."
+        ),
+        "top20_revenue_share": MetricInfo(
+            "share", "Share of revenue from the top 20% of customers by revenue."
+        ),
+    }
+    for channel in ACQUISITION_CHANNELS:
+        info[f"new_customers_{channel}"] = MetricInfo(
+            "people", f"First-time customers acquired via {channel}."
+        )
+        info[f"cac_{channel}"] = MetricInfo(
+            "currency per customer",
+            f"Spend on {channel} / customers acquired via {channel} (new + won back).",
+            higher_is_better=False,
+        )
+    return info
+
+
+#: Every headline metric, in report order.
+METRICS: dict[str, MetricInfo] = _metric_catalogue()
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    """numerator / denominator, NaN when undefined (0/0); +inf when spend bought nobody."""
+    if denominator == 0:
+        return math.nan if numerator == 0 else math.inf
+    return numerator / denominator
+
+
+def top_share(values: np.ndarray, top: float = 0.2) -> float:
+    """Share of the total carried by the largest ``top`` fraction of ``values`` (NaN if empty)."""
+    total = float(values.sum())
+    if values.size == 0 or total <= 0:
+        return math.nan
+    k = max(1, int(math.ceil(top * values.size)))
+    largest = np.partition(values, values.size - k)[values.size - k :]
+    return float(largest.sum()) / total
+
+
+def summarise(
+    scenario: Scenario,
+    population: Population,
+    steps: pd.DataFrame,
+    spend_by_channel: dict[str, float],
+    retention: pd.DataFrame,
+) -> dict[str, float]:
+    """Headline metrics of a finished run (names and units in :data:`METRICS`).
+
+    ``retention`` is :func:`retention_table` of the same run.
+    """
+    run_steps = steps[steps["day"] > 0]
+    summary: dict[str, float] = {}
+    acquisitions_total = 0
+    for channel in ACQUISITION_CHANNELS:
+        new = int(run_steps[f"new_{channel}"].sum())
+        back = int(run_steps[f"won_back_{channel}"].sum())
+        summary[f"new_customers_{channel}"] = new
+        summary[f"cac_{channel}"] = _ratio(spend_by_channel.get(channel, 0.0), new + back)
+        acquisitions_total += new + back
+    summary["new_customers"] = sum(summary[f"new_customers_{c}"] for c in ACQUISITION_CHANNELS)
+    summary["won_back"] = int(sum(run_steps[f"won_back_{c}"].sum() for c in ACQUISITION_CHANNELS))
+    summary["active_customers"] = int(steps["n_customer"].iloc[-1])
+
+    marketing = float(run_steps["marketing_spend"].sum())
+    revenue = float(run_steps["revenue"].sum())
+    gross_margin = revenue - float(run_steps["cost_of_goods"].sum())
+    summary["cac_blended"] = _ratio(marketing, acquisitions_total)
+    summary["revenue"] = revenue
+    summary["gross_margin"] = gross_margin
+    summary["marketing_spend"] = marketing
+    summary["profit"] = gross_margin - marketing
+    summary["roi"] = summary["profit"] / marketing if marketing > 0 else math.nan
+
+    overall = retention[(retention["group_by"] == "all") & (retention["age_days"] == 90)]
+    summary["retention_90d"] = (
+        float(overall["retention"].iloc[0]) if len(overall) and overall["at_risk"].iloc[0] else math.nan
+    )
+
+    # CLV from measured rates: customer-years of activity, churn events and margin per customer-year.
+    customer_years = float(run_steps["n_customer"].sum()) / 365.0
+    churn_events = float(run_steps["churned"].sum())
+    if customer_years > 0:
+        annual_margin = gross_margin / customer_years
+        annual_retention = math.exp(-churn_events / customer_years)
+        d = scenario.economics.annual_discount_rate
+        summary["clv"] = annual_margin * annual_retention / (1.0 + d - annual_retention)
+    else:
+        summary["clv"] = math.nan
+
+    ever_customers = int((population.n_acquisitions > 0).sum())
+    referred = int(run_steps["new_sharing"].sum() + run_steps["won_back_sharing"].sum())
+    summary["viral_k"] = _ratio(referred, ever_customers) if ever_customers else math.nan
+    summary["top20_revenue_share"] = top_share(population.revenue[population.n_acquisitions > 0])
+    return {name: summary[name] for name in METRICS}
+
+
+def retention_table(population: Population, days: int) -> pd.DataFrame:
+    """First-spell retention by age, overall, by acquisition cohort and by first channel.
+
+    ``retention`` at age a is the share of people who joined at least a days before the horizon and
+    had not churned by day ``joined + a``. Columns: group_by (all / cohort / channel), group,
+    age_days, at_risk, retained, retention. Ages are every :data:`RETENTION_AGE_STEP` days.
+    """
+    joined = population.day_first_acquired
+    ever = joined != NEVER
+    start = joined[ever].astype(np.int64)
+    first_churn = population.day_first_churned[ever].astype(np.int64)
+    observed_until = days - start  # the oldest age at which we saw this person
+    # Last age at which the person was still a customer in their first spell.
+    last_retained = np.where(first_churn == NEVER, observed_until, first_churn - start - 1)
+    ages = np.arange(0, days + 1, RETENTION_AGE_STEP)
+    if days >= 90:
+        ages = np.union1d(ages, [90])  # the headline retention_90d reads age 90
+
+    groups: list[tuple[str, str, np.ndarray]] = [("all", "all", np.ones(start.size, dtype=bool))]
+    cohort = start // COHORT_DAYS
+    for c in np.unique(cohort):
+        lo = int(c) * COHORT_DAYS
+        groups.append(("cohort", f"days {lo}-{lo + COHORT_DAYS - 1}", cohort == c))
+    first_channel = population.first_channel[ever]
+    for channel in Channel:
+        members = first_channel == channel
+        if members.any():
+            groups.append(("channel", CHANNELS[channel], members))
+
+    frames = []
+    for group_by, name, members in groups:
+        observed = np.sort(observed_until[members])
+        retained_sorted = np.sort(last_retained[members])
+        at_risk = observed.size - np.searchsorted(observed, ages, side="left")
+        retained = retained_sorted.size - np.searchsorted(retained_sorted, ages, side="left")
+        keep = at_risk > 0
+        frames.append(
+            pd.DataFrame(
+                {
+                    "group_by": group_by,
+                    "group": name,
+                    "age_days": ages[keep],
+                    "at_risk": at_risk[keep],
+                    "retained": retained[keep],
+                    "retention": retained[keep] / at_risk[keep],
+                }
+            )
+        )
+    if not frames:
+        return pd.DataFrame(columns=["group_by", "group", "age_days", "at_risk", "retained", "retention"])
+    return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,257 @@
+"""``MarketModel``: a real ``mesa.Model`` whose customers live in arrays.
+
+Mesa owns time (``steps``), the model's random generator and model-level data collection. The
+people are columns of a :class:`~sim.population.Population`; ``model.customer(i)`` returns a Mesa
+agent that is a *view* of row ``i``, created on demand, so a million-customer run does not pay for a
+million objects (design.md).
+
+A day (one Mesa step) runs the registered rules in phase order (see :class:`sim.rules.Phase`), then
+closes the day: stage counts, acquisitions by channel and money are tallied into one row of the
+step table. Day 0 is the world as built; step ``t`` simulates day ``t``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import mesa
+import numpy as np
+
+from sim.ledger import Ledger
+from sim.network import SocialGraph, build_graph
+from sim.population import CHANNELS, NEVER, Channel, Population, Stage, build_population
+from sim.random import stream
+from sim.rules import Rule, ordered_rules
+from sim.scenario import Scenario
+
+__all__ = ["Customer", "MarketModel", "World", "build_world"]
+
+
+@dataclass(frozen=True, eq=False)
+class World:
+    """The market as built: the graph and the population on day 0.
+
+    Strategies compared side by side run on one world; each run copies the population so the world
+    itself is never changed.
+    """
+
+    graph: SocialGraph
+    population: Population
+    seed: int
+
+
+def build_world(scenario: Scenario, seed: int | None = None) -> World:
+    """Build the graph and draw the population from the ``network`` and ``population`` streams."""
+    seed = scenario.seed if seed is None else seed
+    graph = build_graph(scenario.network, stream(seed, "network"), base_dir=scenario.base_dir)
+    population = build_population(
+        scenario.population, graph.n, stream(seed, "population"), community=graph.community
+    )
+    return World(graph=graph, population=population, seed=seed)
+
+
+class _ColumnView:
+    """Attribute access on a :class:`Customer` backed by one population column (Mesa's
+    ``PropertyDescriptor`` pattern)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, agent: Customer | None, owner: type) -> Any:
+        if agent is None:
+            return self
+        return agent.model.population.column(self.name)[agent.index].item()
+
+    def __set__(self, agent: Customer, value: Any) -> None:
+        agent.model.population.column(self.name)[agent.index] = value
+
+
+class Customer(mesa.Agent):
+    """A Mesa agent that is a live view of one person's row.
+
+    Reading ``customer.stage`` reads the population column; assigning writes it. Views are for
+    inspection (the app, tests, notebooks); rules work on whole columns.
+    """
+
+    model: MarketModel
+
+    def __init__(self, model: MarketModel, index: int) -> None:
+        super().__init__(model)
+        self.index = index
+
+    @property
+    def stage_name(self) -> str:
+        """The stage as a word (``"customer"``, ``"churned"``, …)."""
+        return Stage(self.model.population.stage[self.index]).name.lower()
+
+    @property
+    def channel_name(self) -> str:
+        """Channel of the latest acquisition as a word (``"none"`` if never acquired)."""
+        return CHANNELS[self.model.population.acquired_via[self.index]]
+
+    @property
+    def neighbours(self) -> list[int]:
+        """Ids of this person's friends."""
+        return [int(i) for i in self.model.graph.neighbours(self.index)]
+
+    def as_dict(self) -> dict[str, Any]:
+        """Every column's value for this person."""
+        return self.model.population.row(self.index)
+
+    def __repr__(self) -> str:
+        return f"Customer({self.index}, stage={self.stage_name}, channel={self.channel_name})"
+
+
+for _name in Population.column_names:
+    setattr(Customer, _name, _ColumnView(_name))
+
+
+class MarketModel(mesa.Model):
+    """The simulated market: a graph of people, the rules of one strategy, and the books.
+
+    Args:
+        scenario: the validated scenario (stored as ``scenario_config``; Mesa reserves ``scenario``).
+        seed: run seed; defaults to ``scenario.seed``. Every rule's stream derives from it.
+        world: a prebuilt world to run on (shared between strategies); built from the seed if None.
+
+    Attributes:
+        day: the day being simulated (0 before the first step).
+        population: the people's state arrays (a private copy of the world's).
+        graph: the social graph (shared, read-only).
+        ledger: every money line.
+        rules: rule instances in phase order.
+        datacollector: Mesa collector with one model reporter per step-table column.
+    """
+
+    def __init__(self, scenario: Scenario, seed: int | None = None, world: World | None = None) -> None:
+        run_seed = scenario.seed if seed is None else int(seed)
+        super().__init__(rng=run_seed)
+        self.scenario_config = scenario
+        self.run_seed = run_seed
+        world = world if world is not None else build_world(scenario, run_seed)
+        if world.graph.n != scenario.network.n:
+            raise ValueError(
+                f"the world has {world.graph.n} people but network.n is {scenario.network.n}"
+            )
+        self.world = world
+        self.graph = world.graph
+        self.population = world.population.copy()
+        self.ledger = Ledger()
+        self.day = 0
+        self._tallies: Counter[str] = Counter()
+        self._views: dict[int, Customer] = {}
+        self.rules: list[Rule] = [
+            rule_class(scenario, stream(run_seed, rule_class.name)) for rule_class in ordered_rules()
+        ]
+        for rule in self.rules:
+            rule.setup(self)
+        self.datacollector = mesa.DataCollector(
+            model_reporters={column: _reporter(column) for column in self.step_columns()}
+        )
+        self._row: dict[str, float] = {}
+        self._close_day()
+
+    # ----------------------------------------------------------------------------- services
+
+    def acquire(
+        self, people: np.ndarray, channel: Channel, referrers: np.ndarray | None = None
+    ) -> None:
+        """Make ``people`` (non-customers) customers today via ``channel``.
+
+        Rules call this instead of writing the acquisition columns themselves, so first-time and
+        won-back customers are recorded the same way everywhere.
+        """
+        if people.size == 0:
+            return
+        pop = self.population
+        first_time = pop.day_first_acquired[people] == NEVER
+        pop.stage[people] = Stage.CUSTOMER
+        pop.acquired_via[people] = channel
+        pop.day_acquired[people] = self.day
+        pop.n_acquisitions[people] += 1
+        newcomers = people[first_time]
+        pop.first_channel[newcomers] = channel
+        pop.day_first_acquired[newcomers] = self.day
+        name = CHANNELS[channel]
+        self._tallies[f"new_{name}"] += int(first_time.sum())
+        self._tallies[f"won_back_{name}"] += int((~first_time).sum())
+        if referrers is None:
+            pop.referrer[people] = NEVER
+            return
+        pop.referrer[people] = referrers
+        known = referrers[referrers != NEVER]
+        np.add.at(pop.n_referrals, known, 1)
+
+    def tally(self, name: str, amount: float) -> None:
+        """Add ``amount`` to today's counter ``name`` (reported in the step table)."""
+        self._tallies[name] += amount
+
+    def customer(self, index: int) -> Customer:
+        """A Mesa agent view of person ``index`` (the same object on repeated calls)."""
+        if not 0 <= index < self.population.n:
+            raise IndexError(f"customer index must be in [0, {self.population.n - 1}]; got {index}")
+        view = self._views.get(index)
+        if view is None:
+            view = Customer(self, index)
+            self._views[index] = view
+        return view
+
+    # ------------------------------------------------------------------------------ stepping
+
+    def step(self) -> None:
+        """Simulate one day: every rule in phase order, then close the day."""
+        self.day += 1
+        self._tallies.clear()
+        self.ledger.start_day(self.day)
+        for rule in self.rules:
+            rule.step(self)
+        self._close_day()
+
+    def run(self, days: int | None = None) -> None:
+        """Step until ``days`` (default: the scenario's horizon) have been simulated."""
+        for _ in range(self.scenario_config.days if days is None else days):
+            self.step()
+
+    @staticmethod
+    def step_columns() -> list[str]:
+        """Columns of the step table, in order (documented in docs/metrics.md)."""
+        acquisition_channels = [c for c in CHANNELS if c not in ("none", "initial")]
+        return (
+            ["day"]
+            + [f"n_{stage.name.lower()}" for stage in Stage]
+            + [f"new_{c}" for c in acquisition_channels]
+            + [f"won_back_{c}" for c in acquisition_channels]
+            + ["churned", "orders", "impressions", "revenue", "cost_of_goods"]
+            + ["spend_ads", "spend_sharing", "marketing_spend"]
+        )
+
+    def _close_day(self) -> None:
+        counts = self.population.stage_counts()
+        row: dict[str, float] = {"day": self.day}
+        for stage in Stage:
+            row[f"n_{stage.name.lower()}"] = int(counts[stage])
+        for column in self.step_columns():
+            if column not in row:
+                row[column] = self._tallies.get(column, 0)
+        ledger = self.ledger
+        row["revenue"] = ledger.today("earn", "sales")
+        row["cost_of_goods"] = ledger.today("spend", "sales")
+        row["spend_ads"] = ledger.today("spend", "ads")
+        row["spend_sharing"] = ledger.today("spend", "sharing")
+        row["marketing_spend"] = ledger.marketing_spend_today()
+        self._row = row
+        self.datacollector.collect(self)
+
+    def current_row(self) -> dict[str, float]:
+        """Today's row of the step table."""
+        return dict(self._row)
+
+
+def _reporter(column: str) -> Any:
+    def report(model: MarketModel) -> float:
+        return model._row.get(column, 0)
+
+    report.__name__ = f"report_{column}"
+    return report

@@ -1,0 +1,189 @@
+"""The population: one NumPy column per attribute, indexed by node id.
+
+Columns are allocated once and never rebound: rules assign in place (``pop.stage[idx] = ...``). A
+rebinding raises an error that names the fix, because a rebound column would silently detach from
+every view and snapshot that holds the old array.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from enum import IntEnum
+from typing import Any
+
+import numpy as np
+
+from sim.scenario import PopulationSpec
+
+__all__ = [
+    "CHANNELS",
+    "Channel",
+    "Population",
+    "Role",
+    "Stage",
+    "NEVER",
+    "build_population",
+]
+
+#: Sentinel for "this has not happened" in ``day_*`` and id columns.
+NEVER = -1
+
+
+class Stage(IntEnum):
+    """Where a person stands with the brand. Every person is in exactly one stage."""
+
+    UNAWARE = 0
+    AWARE = 1
+    CONSIDERING = 2
+    CUSTOMER = 3  # an active customer
+    CHURNED = 4  # a former customer, back in the market and open to win-back
+
+
+class Channel(IntEnum):
+    """How a person became a customer (most recent acquisition, or first)."""
+
+    NONE = 0
+    INITIAL = 1  # already a customer on day 0
+    ADS = 2
+    SHARING = 3
+    ORGANIC = 4
+
+
+#: Channel names in :class:`Channel` order, as used in tables and metric names.
+CHANNELS: tuple[str, ...] = tuple(channel.name.lower() for channel in Channel)
+
+
+class Role(IntEnum):
+    """A person's role on the graph; later rules (employees, KOLs, seeds, fraud) assign the others."""
+
+    ORDINARY = 0
+    EMPLOYEE = 1
+    KOL = 2
+    SEED = 3
+    FAKE = 4
+
+
+# name -> (dtype, initial fill). Everything a rule may read or write is listed here, in one place.
+_COLUMNS: dict[str, tuple[type, Any]] = {
+    # funnel and customer state
+    "stage": (np.int8, Stage.UNAWARE),
+    "role": (np.int8, Role.ORDINARY),
+    "acquired_via": (np.int8, Channel.NONE),  # channel of the latest acquisition
+    "first_channel": (np.int8, Channel.NONE),  # channel of the first acquisition
+    "day_acquired": (np.int32, NEVER),  # day of the latest acquisition
+    "day_first_acquired": (np.int32, NEVER),
+    "day_churned": (np.int32, NEVER),  # day of the latest churn
+    "day_first_churned": (np.int32, NEVER),
+    "n_acquisitions": (np.int16, 0),
+    "referrer": (np.int32, NEVER),  # who referred the latest acquisition, if a share did
+    "n_referrals": (np.int32, 0),  # customers this person has referred
+    # ads exposure
+    "n_ad_exposures": (np.int32, 0),  # lifetime impressions seen (drives wear-out)
+    # purchases and experiences
+    "n_orders": (np.int32, 0),
+    "revenue": (np.float64, 0.0),  # cumulative, currency
+    "n_good_experiences": (np.int16, 0),
+    "n_bad_experiences": (np.int16, 0),
+    # fixed traits drawn with the world
+    "order_value": (np.float32, 0.0),  # typical order value, currency per order
+    "rate_purchase": (np.float32, 0.0),  # orders per day while active
+    "p_churn_base": (np.float32, 0.0),  # daily churn probability before experiences
+    "community": (np.int32, 0),  # community label (0 when the graph has none)
+}
+
+#: Columns that describe who a person is; they are set when the world is built and rules only read them.
+TRAIT_COLUMNS: frozenset[str] = frozenset(
+    {"order_value", "rate_purchase", "p_churn_base", "community"}
+)
+
+
+class Population:
+    """State arrays for ``n`` people. Attribute access returns the live column (a NumPy view).
+
+    Complexity: building is O(n) memory of about 60 bytes per person.
+    """
+
+    column_names: tuple[str, ...] = tuple(_COLUMNS)
+
+    def __init__(self, n: int) -> None:
+        object.__setattr__(self, "n", n)
+        columns = {
+            name: np.full(n, fill, dtype=dtype) for name, (dtype, fill) in _COLUMNS.items()
+        }
+        object.__setattr__(self, "_columns", columns)
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        columns = object.__getattribute__(self, "_columns")
+        try:
+            return columns[name]  # type: ignore[no-any-return]
+        except KeyError:
+            raise AttributeError(f"Population has no column {name!r}") from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _COLUMNS:
+            raise AttributeError(
+                f"column {name!r} cannot be rebound; assign in place: population.{name}[:] = values"
+            )
+        raise AttributeError(f"Population has no column {name!r}; columns are declared in _COLUMNS")
+
+    def column(self, name: str) -> np.ndarray:
+        """The live column ``name``."""
+        return self._columns[name]  # type: ignore[no-any-return]
+
+    def items(self) -> Iterator[tuple[str, np.ndarray]]:
+        """(name, column) pairs in declaration order."""
+        return iter(self._columns.items())
+
+    def copy(self) -> Population:
+        """A deep copy: the same people, with state that can evolve independently."""
+        clone = Population.__new__(Population)
+        object.__setattr__(clone, "n", self.n)
+        object.__setattr__(clone, "_columns", {k: v.copy() for k, v in self._columns.items()})
+        return clone
+
+    def snapshot(self) -> dict[str, np.ndarray]:
+        """Copies of every column (for tests and the contract check)."""
+        return {name: column.copy() for name, column in self._columns.items()}
+
+    def stage_counts(self) -> np.ndarray:
+        """People per :class:`Stage`, length 5, in stage order."""
+        return np.bincount(self._columns["stage"], minlength=len(Stage))
+
+    def row(self, index: int) -> dict[str, Any]:
+        """One person's values as plain Python values."""
+        return {name: column[index].item() for name, column in self._columns.items()}
+
+
+def build_population(
+    spec: PopulationSpec, n: int, rng: np.random.Generator, community: np.ndarray | None = None
+) -> Population:
+    """Draw people's fixed traits and day-0 customers.
+
+    - Order value: log-normal with mean ``order_value_mean`` and shape ``order_value_sigma``; spend is
+      heavy-tailed so a minority carries most revenue (mission.md §6).
+    - Purchase rate: gamma with mean ``rate_purchase_per_day`` and shape ``purchase_rate_shape``.
+    - Churn: per-period churn θ ~ Beta(α, β) (Fader & Hardie's shifted-beta-geometric), turned into
+      a daily probability ``1 − (1 − θ)^(1/days_churn_period)`` so survival after t periods is exactly
+      ``(1 − θ)^t``.
+    """
+    population = Population(n)
+    sigma = spec.order_value_sigma
+    # mean of lognormal(mu, sigma) is exp(mu + sigma²/2): pick mu so the mean is as specified.
+    mu = np.log(spec.order_value_mean) - sigma**2 / 2
+    population.order_value[:] = rng.lognormal(mu, sigma, n)
+    shape = spec.purchase_rate_shape
+    population.rate_purchase[:] = rng.gamma(shape, spec.rate_purchase_per_day / shape, n)
+    theta = rng.beta(spec.churn_alpha, spec.churn_beta, n)
+    # log1p/expm1 keep precision when θ is tiny or the period long.
+    population.p_churn_base[:] = -np.expm1(np.log1p(-theta) / spec.days_churn_period)
+    if community is not None:
+        population.community[:] = community
+    if spec.share_initial_customers > 0:
+        chosen = rng.random(n) < spec.share_initial_customers
+        population.stage[chosen] = Stage.CUSTOMER
+        population.acquired_via[chosen] = Channel.INITIAL
+        population.first_channel[chosen] = Channel.INITIAL
+        population.day_acquired[chosen] = 0
+        population.day_first_acquired[chosen] = 0
+        population.n_acquisitions[chosen] = 1
+    return population

@@ -1,0 +1,109 @@
+"""Running one scenario: ``run`` returns a :class:`RunResult` (step table, ledger, summary)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from sim.metrics import retention_table, summarise
+from sim.model import MarketModel, World
+from sim.population import Population
+from sim.scenario import Scenario, scenario_to_yaml
+
+__all__ = ["RunResult", "run"]
+
+
+@dataclass
+class RunResult:
+    """Everything one run produced.
+
+    Attributes:
+        scenario: the scenario that ran.
+        seed: the run seed (every random stream derives from it).
+        steps: one row per day (day 0 = the world as built); columns in docs/metrics.md.
+        ledger: every money line (day, channel, purpose, flow, amount).
+        summary: headline metrics (see :data:`sim.metrics.METRICS`).
+        retention: first-spell retention by age, overall, by cohort and by channel.
+        population: the final state arrays (kept only when asked for).
+    """
+
+    scenario: Scenario
+    seed: int
+    steps: pd.DataFrame
+    ledger: pd.DataFrame
+    summary: dict[str, float]
+    retention: pd.DataFrame
+    population: Population | None = field(default=None, repr=False)
+
+    def save(self, folder: str | Path) -> list[Path]:
+        """Write steps, ledger and retention (Parquet and CSV), summary (JSON) and the scenario."""
+        out = Path(folder)
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, frame in (("steps", self.steps), ("ledger", self.ledger), ("retention", self.retention)):
+            for suffix, writer in ((".parquet", frame.to_parquet), (".csv", frame.to_csv)):
+                path = out / f"{name}{suffix}"
+                writer(path, index=False)
+                written.append(path)
+        summary_path = out / "summary.json"
+        summary_path.write_text(
+            json.dumps({"seed": self.seed, "scenario": self.scenario.name, **_jsonable(self.summary)}, indent=2)
+        )
+        scenario_path = out / "scenario.yaml"
+        scenario_path.write_text(scenario_to_yaml(self.scenario))
+        return [*written, summary_path, scenario_path]
+
+
+def _jsonable(summary: dict[str, float]) -> dict[str, Any]:
+    """JSON has no NaN or infinity: write them as null and the string "inf"."""
+    clean: dict[str, Any] = {}
+    for key, value in summary.items():
+        if value != value:  # NaN
+            clean[key] = None
+        elif value in (float("inf"), float("-inf")):
+            clean[key] = str(value)
+        else:
+            clean[key] = value
+    return clean
+
+
+def run(
+    scenario: Scenario,
+    seed: int | None = None,
+    *,
+    world: World | None = None,
+    progress: bool = False,
+    keep_population: bool = False,
+) -> RunResult:
+    """Simulate ``scenario`` for its horizon and summarise it.
+
+    Args:
+        scenario: a validated scenario (see :func:`sim.load_scenario`).
+        seed: run seed; defaults to ``scenario.seed``.
+        world: a prebuilt world to run on (strategies compared side by side share one).
+        progress: show a progress bar over days.
+        keep_population: keep the final state arrays on the result.
+    """
+    model = MarketModel(scenario, seed=seed, world=world)
+    days = range(scenario.days)
+    for _ in tqdm(days, desc=scenario.name, unit="day", disable=not progress, leave=False):
+        model.step()
+    steps = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    ledger = model.ledger.to_frame()
+    spend = ledger[ledger["flow"] == "spend"].groupby("channel")["amount"].sum().to_dict()
+    retention = retention_table(model.population, scenario.days)
+    summary = summarise(scenario, model.population, steps, spend, retention)
+    return RunResult(
+        scenario=scenario,
+        seed=model.run_seed,
+        steps=steps,
+        ledger=ledger,
+        summary=summary,
+        retention=retention,
+        population=model.population if keep_population else None,
+    )

@@ -1,0 +1,89 @@
+"""The interface every rule implements, and the phase order the model runs them in."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from enum import IntEnum
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from sim.model import MarketModel
+    from sim.scenario import Scenario
+
+__all__ = ["ACQUISITION_COLUMNS", "Phase", "Rule"]
+
+#: Columns :meth:`sim.model.MarketModel.acquire` writes; a rule that converts people declares them.
+ACQUISITION_COLUMNS: frozenset[str] = frozenset(
+    {
+        "stage",
+        "acquired_via",
+        "first_channel",
+        "day_acquired",
+        "day_first_acquired",
+        "n_acquisitions",
+        "referrer",
+        "n_referrals",
+    }
+)
+
+
+class Phase(IntEnum):
+    """When in a day a rule runs. The model sorts rules by phase, then by registry order.
+
+    1. EXPOSURE: paid and external contact (ads, organic discovery) moves people down the funnel.
+    2. SHARING: customers pass the brand to friends; converted friends are acquired.
+    3. DECISIONS: conversions that depend on the day's exposure as a whole.
+    4. INCENTIVES: rewards are earned and paid.
+    5. FRAUD: checks on rewards and accounts.
+    6. PURCHASES: active customers order, and each order is a good or bad experience.
+    7. LOYALTY: points and tiers.
+    8. RETENTION: churn, retention offers and win-back.
+    The model closes the day (tallies, data collection) after the last phase.
+    """
+
+    EXPOSURE = 10
+    SHARING = 20
+    DECISIONS = 30
+    INCENTIVES = 40
+    FRAUD = 50
+    PURCHASES = 60
+    LOYALTY = 70
+    RETENTION = 80
+
+
+class Rule(ABC):
+    """One mechanism of the market.
+
+    A rule reads and writes population columns and posts money to the ledger; it never calls
+    another rule. ``step`` is vectorised over the population: no Python loop over people.
+
+    Class attributes a rule declares:
+        name: stable identifier; also names the rule's random stream.
+        phase: when in the day it runs.
+        section: the scenario section holding its parameters.
+        reads / writes: the population columns it reads and may change (checked by the contract test).
+        zero_intensity: dotted overrides that switch the mechanism off (the contract test checks that
+            nothing then changes).
+    """
+
+    name: ClassVar[str]
+    phase: ClassVar[Phase]
+    section: ClassVar[str]
+    reads: ClassVar[frozenset[str]]
+    writes: ClassVar[frozenset[str]]
+    zero_intensity: ClassVar[dict[str, Any]]
+
+    def __init__(self, scenario: Scenario, rng: np.random.Generator) -> None:
+        self.scenario = scenario
+        self.params: BaseModel = getattr(scenario, self.section)
+        self.rng = rng
+
+    def setup(self, model: MarketModel) -> None:  # noqa: B027 - optional hook, empty by design
+        """Prepare rule-private state once the world exists (optional)."""
+
+    @abstractmethod
+    def step(self, model: MarketModel) -> None:
+        """Advance this mechanism by one day."""

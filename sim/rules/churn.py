@@ -1,0 +1,61 @@
+"""Customers leave; churned people go back to the market and can be won back."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from sim.population import NEVER, Stage
+from sim.rules.base import Phase, Rule
+from sim.scenario import CustomersSpec
+
+if TYPE_CHECKING:
+    from sim.model import MarketModel
+
+__all__ = ["Churn"]
+
+
+class Churn(Rule):
+    """Each active customer churns with their own daily probability.
+
+    The base probability comes from the person's per-period churn θ ~ Beta(α, β) (heterogeneous by
+    default, science.md §4). The hazard is multiplied by ``customers.rel_churn`` and by
+    ``customers.rel_churn_per_bad_experience`` per bad experience:
+    ``p = 1 − (1 − p_base)^(rel_churn × rel_bad^bad)``. A churned person
+    returns to the market (stage CHURNED) where ads, shares and organic discovery can win them back.
+    """
+
+    name = "churn"
+    phase = Phase.RETENTION
+    section = "customers"
+    reads: ClassVar[frozenset[str]] = frozenset({"stage", "p_churn_base", "n_bad_experiences"})
+    writes: ClassVar[frozenset[str]] = frozenset({"stage", "day_churned", "day_first_churned"})
+    zero_intensity: ClassVar[dict[str, object]] = {"customers.rel_churn": 0.0}
+
+    params: CustomersSpec
+
+    def step(self, model: MarketModel) -> None:
+        """Churn today's leavers."""
+        pop = model.population
+        u_churn = self.rng.random(pop.n)
+        active = np.flatnonzero(pop.stage == Stage.CUSTOMER)
+        if active.size == 0 or self.params.rel_churn == 0.0:
+            return
+        p_base = pop.p_churn_base[active].astype(np.float64)
+        bad = pop.n_bad_experiences[active]
+        rel_bad = self.params.rel_churn_per_bad_experience
+        multiplier = self.params.rel_churn * rel_bad ** bad.astype(np.float64)
+        if np.all(multiplier == 1.0):
+            p_churn = p_base
+        else:
+            # Multiply the hazard, not the probability, so p stays in [0, 1].
+            p_churn = -np.expm1(np.log1p(-np.minimum(p_base, 1 - 1e-15)) * multiplier)
+        leavers = active[u_churn[active] < p_churn]
+        if leavers.size == 0:
+            return
+        pop.stage[leavers] = Stage.CHURNED
+        pop.day_churned[leavers] = model.day
+        first = leavers[pop.day_first_churned[leavers] == NEVER]
+        pop.day_first_churned[first] = model.day
+        model.tally("churned", int(leavers.size))

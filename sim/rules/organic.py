@@ -1,0 +1,45 @@
+"""Adoption from outside paid media and the graph: search, shelves, offline talk."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from sim.population import Channel, Stage
+from sim.rules.base import ACQUISITION_COLUMNS, Phase, Rule
+from sim.scenario import OrganicSpec
+
+if TYPE_CHECKING:
+    from sim.model import MarketModel
+
+__all__ = ["Organic"]
+
+
+class Organic(Rule):
+    """A constant external hazard: each non-customer adopts with ``1 − e^(−rate_per_day)`` a day.
+
+    This is the Bass model's p (the external force) when ads are off. Churned people adopt at
+    ``customers.rel_winback`` times the hazard.
+    """
+
+    name = "organic"
+    phase = Phase.EXPOSURE
+    section = "organic"
+    reads: ClassVar[frozenset[str]] = frozenset({"stage"})
+    writes: ClassVar[frozenset[str]] = ACQUISITION_COLUMNS
+    zero_intensity: ClassVar[dict[str, object]] = {"organic.rate_per_day": 0.0}
+
+    params: OrganicSpec
+
+    def step(self, model: MarketModel) -> None:
+        """Convert non-customers at the organic hazard."""
+        pop = model.population
+        u_adopt = self.rng.random(pop.n)
+        rate = self.params.rate_per_day
+        if rate <= 0.0:
+            return
+        winback = model.scenario_config.customers.rel_winback
+        p_by_stage = -np.expm1(-rate * np.array([1.0, 1.0, 1.0, 0.0, winback]))
+        adopters = np.flatnonzero(u_adopt < p_by_stage[pop.stage])
+        model.acquire(adopters, Channel.ORGANIC)

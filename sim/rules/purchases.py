@@ -1,0 +1,72 @@
+"""Orders, revenue and experiences of active customers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from sim.population import Stage
+from sim.random import binomial_from_uniform, poisson_from_uniform
+from sim.rules.base import Phase, Rule
+from sim.scenario import CustomersSpec
+
+if TYPE_CHECKING:
+    from sim.model import MarketModel
+
+__all__ = ["Purchases"]
+
+
+class Purchases(Rule):
+    """Active customers order; each order is a good or a bad experience.
+
+    Becoming a customer is a first order, placed on the day of acquisition. After that a customer
+    orders Poisson(``rate_purchase``) times a day at their own typical ``order_value`` (both drawn with
+    the world, so spend is heavy-tailed). Each order is good with ``customers.p_good_experience``.
+    Revenue is booked as sales revenue, and ``1 − economics.gross_margin`` of it as cost of goods.
+    """
+
+    name = "purchases"
+    phase = Phase.PURCHASES
+    section = "customers"
+    reads: ClassVar[frozenset[str]] = frozenset(
+        {"stage", "day_acquired", "rate_purchase", "order_value"}
+    )
+    writes: ClassVar[frozenset[str]] = frozenset(
+        {"n_orders", "revenue", "n_good_experiences", "n_bad_experiences"}
+    )
+    zero_intensity: ClassVar[dict[str, object]] = {
+        "population.rate_purchase_per_day": 0.0,
+        "population.share_initial_customers": 0.0,
+        "organic.rate_per_day": 0.0,
+        "ads.daily_budget": 0.0,
+    }
+
+    params: CustomersSpec
+
+    def step(self, model: MarketModel) -> None:
+        """Place today's orders and book the revenue."""
+        pop = model.population
+        u_orders = self.rng.random(pop.n)
+        u_bad = self.rng.random(pop.n)
+        active = np.flatnonzero(pop.stage == Stage.CUSTOMER)
+        if active.size == 0:
+            return
+        orders = poisson_from_uniform(u_orders[active], pop.rate_purchase[active])
+        orders += pop.day_acquired[active] == model.day
+        buying = orders > 0
+        buyers = active[buying]
+        if buyers.size == 0:
+            return
+        orders = orders[buying]
+        bad = binomial_from_uniform(u_bad[buyers], orders, 1.0 - self.params.p_good_experience)
+        spend = orders * pop.order_value[buyers].astype(np.float64)
+        pop.n_orders[buyers] += orders.astype(np.int32)
+        pop.revenue[buyers] += spend
+        pop.n_bad_experiences[buyers] += bad.astype(np.int16)
+        pop.n_good_experiences[buyers] += (orders - bad).astype(np.int16)
+        revenue = float(spend.sum())
+        margin = model.scenario_config.economics.gross_margin
+        model.ledger.earn("sales", "revenue", revenue)
+        model.ledger.spend("sales", "cost_of_goods", revenue * (1.0 - margin))
+        model.tally("orders", int(orders.sum()))

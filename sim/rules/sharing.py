@@ -1,0 +1,78 @@
+"""The ripple: customers pass the brand to their friends."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from sim.population import Channel, Stage
+from sim.rules.base import ACQUISITION_COLUMNS, Phase, Rule
+from sim.scenario import SharingSpec
+
+if TYPE_CHECKING:
+    from sim.model import MarketModel
+
+__all__ = ["Sharing"]
+
+
+class Sharing(Rule):
+    """Active customers share the brand with friends; a share converts with ``p_convert``.
+
+    Customers who were active at the start of the day share (someone who joins today starts
+    tomorrow). A non-customer's daily hazard of converting is ``rate_share_per_day × p_convert ×
+    pressure``, where the pressure follows ``normalisation`` (science.md §1):
+
+    - ``fraction``: customer friends / friends. Each person hears ``rate_share_per_day`` shares a day
+      when all their friends are customers (Rand & Rust 2011). Every sparse graph is slower than the
+      complete graph under this rule.
+    - ``count``: customer friends / the graph's mean degree. Each customer shares with each friend at
+      ``rate_share_per_day / mean degree``, so people with many friends hear more and hubs adopt early.
+
+    On the complete graph both give the Bass model with ``q = rate_share_per_day × p_convert`` per day.
+    A churned person converts at ``customers.rel_winback`` times the hazard. The new customer's
+    referrer is one of their sharing friends chosen at random, and ``reward_per_referral`` is paid per
+    referral.
+    """
+
+    name = "sharing"
+    phase = Phase.SHARING
+    section = "sharing"
+    reads: ClassVar[frozenset[str]] = frozenset({"stage", "day_acquired"})
+    writes: ClassVar[frozenset[str]] = ACQUISITION_COLUMNS
+    zero_intensity: ClassVar[dict[str, object]] = {"sharing.rate_share_per_day": 0.0}
+
+    params: SharingSpec
+
+    def step(self, model: MarketModel) -> None:
+        """Convert friends of today's sharers and record who referred whom."""
+        pop = model.population
+        graph = model.graph
+        u_convert = self.rng.random(pop.n)
+        u_referrer = self.rng.random(pop.n)
+        q = self.params.rate_share_per_day * self.params.p_convert
+        if q <= 0.0:
+            return
+        stage = pop.stage
+        sharers = (stage == Stage.CUSTOMER) & (pop.day_acquired < model.day)
+        if not sharers.any():
+            return
+        customer_friends = graph.count_neighbours_in(sharers)
+        if self.params.normalisation == "fraction":
+            degree = graph.degree
+            pressure = np.divide(
+                customer_friends, degree, out=np.zeros(pop.n), where=degree > 0
+            )
+        else:
+            pressure = customer_friends / max(graph.mean_degree, 1e-12)
+        hazard = q * pressure
+        hazard[stage == Stage.CHURNED] *= model.scenario_config.customers.rel_winback
+        targets = (stage != Stage.CUSTOMER) & (hazard > 0)
+        converted = np.flatnonzero(targets & (u_convert < -np.expm1(-hazard)))
+        if converted.size == 0:
+            return
+        referrers = graph.pick_neighbour(converted, sharers, None, u_referrer[converted])
+        model.acquire(converted, Channel.SHARING, referrers=referrers)
+        reward = self.params.reward_per_referral
+        if reward > 0:
+            model.ledger.spend("sharing", "referral_rewards", reward * converted.size)

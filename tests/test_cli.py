@@ -1,0 +1,79 @@
+"""The ``ripple`` command: summaries, comparisons and one line per problem for bad input."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from sim.cli import app
+from tests.conftest import SCENARIOS
+
+runner = CliRunner()
+HYBRID = str(SCENARIOS / "hybrid.yaml")
+SMALL = ["--set", "network.n=1500", "--set", "days=30"]
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_run_prints_a_summary_and_writes_outputs(tmp_path):
+    result = invoke("run", HYBRID, "--seed", "7", *SMALL, "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    assert "cac_blended" in result.output and "top20_revenue_share" in result.output
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["seed"] == 7
+    for name in ("steps.parquet", "steps.csv", "ledger.parquet", "retention.csv", "scenario.yaml"):
+        assert (tmp_path / "out" / name).exists()
+
+
+def test_compare_prints_means_and_paired_differences(tmp_path):
+    result = invoke(
+        "compare",
+        str(SCENARIOS / "funnel_heavy.yaml"),
+        str(SCENARIOS / "ripple_heavy.yaml"),
+        "-r",
+        "2",
+        *SMALL,
+        "--out",
+        str(tmp_path),
+    )
+    assert result.exit_code == 0, result.output
+    assert "Paired difference vs funnel_heavy" in result.output
+    assert (tmp_path / "paired.csv").exists()
+
+
+def test_validate_lists_every_problem_and_exits_2(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("ads:\n  p_aware: 1.7\n  cpm: -2\nnetwork:\n  kind: erdos_renyi\n  n: 1\nextra: 3\n")
+    result = invoke("validate", HYBRID, str(bad))
+    assert result.exit_code == 2
+    lines = [line.strip() for line in result.output.splitlines()]
+    assert any(line.startswith("ads.p_aware: must be ≤ 1.0; got 1.7") for line in lines)
+    assert any(line.startswith("ads.cpm: must be > 0.0; got -2") for line in lines)
+    assert any(line.startswith("network.n: must be ≥ 2; got 1") for line in lines)
+    assert any(line.startswith("extra: unknown key") for line in lines)
+    assert "Traceback" not in result.output
+
+
+def test_user_errors_never_show_a_traceback(tmp_path):
+    missing = invoke("run", str(tmp_path / "missing.yaml"))
+    assert missing.exit_code == 2 and "must exist" in missing.output
+    wrong_type = invoke("run", HYBRID, "--set", "days=abc")
+    assert wrong_type.exit_code == 2 and "days: must be a whole number; got 'abc'" in wrong_type.output
+    too_dense = invoke("run", HYBRID, "--set", "network.n=4")
+    assert too_dense.exit_code == 2 and "m must be less than n = 4" in too_dense.output
+    for result in (missing, wrong_type, too_dense):
+        assert "Traceback" not in result.output
+
+
+def test_a_malformed_edge_list_is_reported_by_line(tmp_path):
+    edges = tmp_path / "edges.txt"
+    edges.write_text("0 1\n1 2\nbanana\n2 99\n")
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(f"network:\n  kind: edge_list\n  n: 10\n  path: {edges.name}\ndays: 3\n")
+    result = invoke("run", str(scenario))
+    assert result.exit_code == 2, result.output
+    assert "line 3" in result.output and "line 4" in result.output
+    assert "Traceback" not in result.output
