@@ -15,7 +15,13 @@ import zlib
 
 import numpy as np
 
-__all__ = ["binomial_from_uniform", "poisson_from_uniform", "stream", "stream_seed"]
+__all__ = [
+    "binomial_from_uniform",
+    "poisson_from_uniform",
+    "poisson_with_residual",
+    "stream",
+    "stream_seed",
+]
 
 
 def stream_seed(seed: int, name: str) -> np.random.SeedSequence:
@@ -31,29 +37,42 @@ def stream(seed: int, name: str) -> np.random.Generator:
 def poisson_from_uniform(uniforms: np.ndarray, lam: np.ndarray | float) -> np.ndarray:
     """Poisson(``lam``) counts, each the inverse CDF at the matching uniform.
 
-    Exact. Cost is O(len × largest count): one vectorised pass per possible count, which is a few
-    passes for the small daily rates used here.
+    Exact. Each pass handles only the entries whose count is still rising, so the cost is
+    O(len) plus O(entries with count ≥ k) for each k: a few cheap passes at small daily rates.
+    """
+    return poisson_with_residual(uniforms, lam)[0]
+
+
+def poisson_with_residual(uniforms: np.ndarray, lam: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    """Poisson counts by inverse CDF, plus each uniform's position inside its count's CDF step.
+
+    The position ``(u − F(k−1)) / P(k)`` is again uniform on [0, 1) and independent of the count
+    ``k``: a rule can use it for a second decision about the same person instead of drawing a second
+    full-length array, and the decision stays tied to the person (common random numbers).
     """
     u = np.asarray(uniforms, dtype=np.float64)
     rate = np.broadcast_to(np.asarray(lam, dtype=np.float64), u.shape)
-    pmf = np.exp(-rate)
-    cdf = pmf.copy()
     counts = np.zeros(u.shape, dtype=np.int64)
-    above = u >= cdf
+    pmf = np.exp(-rate)
+    residual = np.divide(u, pmf, out=np.zeros(u.shape), where=pmf > 0)
+    live = np.flatnonzero(u >= pmf)  # entries with at least one event
+    pmf, cdf, rate_live, u_live = pmf[live], pmf[live], rate[live], u[live]
     k = 0
     # Stop when every uniform is below its CDF, or the remaining mass is below float resolution.
-    while above.any() and k < 10_000:
-        counts += above
+    while live.size and k < 10_000:
+        counts[live] += 1
         k += 1
-        pmf = pmf * rate / k
+        below = cdf
+        pmf = pmf * rate_live / k
         cdf = cdf + pmf
-        above &= (u >= cdf) & (pmf > 0)
-    return counts
+        residual[live] = np.divide(u_live - below, pmf, out=np.zeros(live.size), where=pmf > 0)
+        keep = (u_live >= cdf) & (pmf > 0)
+        live, pmf, cdf, rate_live, u_live = live[keep], pmf[keep], cdf[keep], rate_live[keep], u_live[keep]
+    np.clip(residual, 0.0, np.nextafter(1.0, 0.0), out=residual)
+    return counts, residual
 
 
-def binomial_from_uniform(
-    uniforms: np.ndarray, trials: np.ndarray, p: float
-) -> np.ndarray:
+def binomial_from_uniform(uniforms: np.ndarray, trials: np.ndarray, p: float) -> np.ndarray:
     """Binomial(``trials``, ``p``) counts by inverse CDF at the matching uniforms (exact)."""
     u = np.asarray(uniforms, dtype=np.float64)
     n = np.asarray(trials, dtype=np.int64)
@@ -64,13 +83,14 @@ def binomial_from_uniform(
         return n.copy()
     odds = p / (1.0 - p)
     pmf = (1.0 - p) ** n
-    cdf = pmf.copy()
-    above = u >= cdf
+    live = np.flatnonzero((u >= pmf) & (n > 0))
+    pmf, cdf, n_live, u_live = pmf[live], pmf[live], n[live], u[live]
     k = 0
-    while above.any():
-        counts += above
-        pmf = pmf * (n - k) / (k + 1) * odds
+    while live.size:
+        counts[live] += 1
+        pmf = pmf * (n_live - k) / (k + 1) * odds
         k += 1
         cdf = cdf + pmf
-        above &= (u >= cdf) & (counts < n)
+        keep = (u_live >= cdf) & (k < n_live)
+        live, pmf, cdf, n_live, u_live = live[keep], pmf[keep], cdf[keep], n_live[keep], u_live[keep]
     return counts

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
 from sim.population import Channel, Stage
-from sim.random import poisson_from_uniform
 from sim.rules.base import ACQUISITION_COLUMNS, Phase, Rule
 from sim.scenario import AdsSpec
 
@@ -48,18 +48,20 @@ class Ads(Rule):
     params: AdsSpec
 
     def setup(self, model: MarketModel) -> None:
-        """Allocate the rolling window (cap and wear-out): one byte per person per day of it."""
+        """Prepare the rolling window (cap and wear-out) and the daily impression budget."""
         n = model.population.n
         self._window_days = self.params.days_frequency_window
-        needs_window = (
-            self.params.frequency_cap is not None
-            or self.params.wearout_half_life_exposures is not None
+        self._uses_window = (
+            self.params.frequency_cap is not None or self.params.wearout_half_life_exposures is not None
         )
-        self._ring = np.zeros((self._window_days, n), dtype=np.uint8) if needs_window else None
-        self._window_count = np.zeros(n, dtype=np.int32) if self._ring is not None else None
+        # The window is kept sparse: for each day in it, who was shown ads and how many. Only a
+        # minority sees an ad on a given day, so this is far cheaper than a dense days × people grid.
+        self._window: list[tuple[np.ndarray, np.ndarray]] = []
+        self._window_count = np.zeros(n, dtype=np.int32)
         half_life = self.params.wearout_half_life_exposures
         self._decay = 0.5 ** (1.0 / half_life) if half_life is not None else 1.0
         self._impressions_per_day = int(self.params.daily_budget / self.params.cpm * 1000.0)
+        self._p_by_stage = self._stage_probabilities(model)
 
     def _targeted(self, model: MarketModel) -> np.ndarray:
         pop = model.population
@@ -74,32 +76,19 @@ class Ads(Rule):
     def step(self, model: MarketModel) -> None:
         """Serve today's impressions, charge them, and move exposed people down the funnel."""
         pop = model.population
-        # Both uniforms are drawn for everyone every day so that people keep their numbers whatever
-        # the budget or state: strategies on the same world share them.
+        # One uniform per person every day, whatever the budget or state, so that strategies on the
+        # same world share them. It sets the impression count, and its position inside the count's
+        # CDF step (again uniform, independent of the count) decides whether the person moves on.
         u_impressions = self.rng.random(pop.n)
-        u_advance = self.rng.random(pop.n)
-        budget_impressions = self._impressions_per_day
-        targeted = self._targeted(model)
-        n_targeted = int(targeted.sum())
-        served = np.zeros(pop.n, dtype=np.int64)
-        if budget_impressions > 0 and n_targeted > 0:
-            lam = budget_impressions / n_targeted
-            served[targeted] = poisson_from_uniform(u_impressions[targeted], lam)
-            np.minimum(served, _MAX_IMPRESSIONS_PER_DAY, out=served)
-            if self._window_count is not None and self.params.frequency_cap is not None:
-                room = np.maximum(self.params.frequency_cap - self._window_count, 0)
-                np.minimum(served, room, out=served)
-            served = self._trim_to_budget(served, budget_impressions, u_impressions[0])
-        self._roll_window(model.day, served)
-        total = int(served.sum())
+        self._forget_old_days()
+        shown, count, u_advance = self._serve(model, u_impressions)
+        self._remember(shown, count)
+        total = int(count.sum())
         if total == 0:
             return
         model.ledger.spend("ads", "impressions", total * self.params.cpm / 1000.0)
         model.tally("impressions", total)
-
-        shown = np.flatnonzero(served)
-        count = served[shown]
-        if self._decay < 1.0 and self._window_count is not None:
+        if self._decay < 1.0:
             # Sum of decay^(k-1) for k = w+1 .. w+count, w = impressions already in the window
             # before today (a geometric series).
             in_window = (self._window_count[shown] - count).astype(np.float64)
@@ -109,20 +98,68 @@ class Ads(Rule):
         pop.n_ad_exposures[shown] += count.astype(np.int32)
 
         stage = pop.stage[shown]
-        p_step = self._p_by_stage(model)[stage]
+        p_step = self._p_by_stage[stage]
         p_advance = -np.expm1(effective * np.log1p(-np.minimum(p_step, 1.0 - 1e-12)))
         p_advance[p_step >= 1.0] = 1.0
-        moves = u_advance[shown] < p_advance
+        moves = u_advance < p_advance
         movers = shown[moves]
         mover_stage = stage[moves]
-        converts = (mover_stage == Stage.CONSIDERING) | (mover_stage == Stage.CHURNED)
         if self.params.funnel == "one_stage":
             converts = mover_stage != Stage.CUSTOMER
+        else:
+            converts = (mover_stage == Stage.CONSIDERING) | (mover_stage == Stage.CHURNED)
         advancing = movers[~converts & (mover_stage < Stage.CONSIDERING)]
         pop.stage[advancing] += 1
         model.acquire(movers[converts], Channel.ADS)
 
-    def _p_by_stage(self, model: MarketModel) -> np.ndarray:
+    def _serve(
+        self, model: MarketModel, u_impressions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Who is shown ads today, how many impressions each (≥ 1), and their residual uniforms."""
+        nobody = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
+        budget = self._impressions_per_day
+        if budget == 0:
+            return nobody
+        targeted = self._targeted(model)
+        n_targeted = int(np.count_nonzero(targeted))
+        if n_targeted == 0:
+            return nobody
+        lam = budget / n_targeted
+        # Poisson CDF table for the one rate everyone targeted shares; a person's count is the
+        # number of table entries their uniform passes.
+        cdf = _poisson_cdf(lam)
+        shown = np.flatnonzero(targeted & (u_impressions >= cdf[0]))
+        u_shown = u_impressions[shown]
+        drawn = np.minimum(np.searchsorted(cdf, u_shown, side="right"), cdf.size - 1)
+        residual = (u_shown - cdf[drawn - 1]) / np.maximum(cdf[drawn] - cdf[drawn - 1], 1e-300)
+        np.clip(residual, 0.0, np.nextafter(1.0, 0.0), out=residual)
+        count = np.minimum(drawn, _MAX_IMPRESSIONS_PER_DAY).astype(np.int64)
+        if self.params.frequency_cap is not None:
+            room = np.maximum(self.params.frequency_cap - self._window_count[shown], 0)
+            np.minimum(count, room, out=count)
+        if int(count.sum()) > budget:
+            # Drop impressions past the budget, starting from a random person, so spend ≤ budget.
+            start = int(u_impressions[0] * shown.size)
+            order = np.roll(np.arange(shown.size), -start)
+            cumulative = np.cumsum(count[order])
+            count[order] = np.clip(budget - (cumulative - count[order]), 0, count[order])
+        served = count > 0
+        return shown[served], count[served], residual[served]
+
+    def _forget_old_days(self) -> None:
+        """Keep the previous ``days_frequency_window − 1`` days, so with today the window is full."""
+        while len(self._window) >= self._window_days:
+            old_shown, old_count = self._window.pop(0)
+            self._window_count[old_shown] -= old_count.astype(np.int32)
+
+    def _remember(self, shown: np.ndarray, count: np.ndarray) -> None:
+        """Add today's impressions to the window."""
+        if not self._uses_window:
+            return
+        self._window.append((shown, count))
+        self._window_count[shown] += count.astype(np.int32)
+
+    def _stage_probabilities(self, model: MarketModel) -> np.ndarray:
         """Per-impression probability of moving on, indexed by :class:`Stage`."""
         ads = self.params
         winback = ads.p_purchase * model.scenario_config.customers.rel_winback
@@ -130,24 +167,14 @@ class Ads(Rule):
             return np.array([ads.p_purchase, ads.p_purchase, ads.p_purchase, 0.0, winback])
         return np.array([ads.p_aware, ads.p_consider, ads.p_purchase, 0.0, winback])
 
-    def _trim_to_budget(self, served: np.ndarray, budget: int, u_offset: float) -> np.ndarray:
-        """Drop impressions past the budget, starting from a random person, so spend ≤ budget."""
-        total = int(served.sum())
-        if total <= budget:
-            return served
-        start = int(u_offset * served.size)
-        order = np.roll(np.arange(served.size), -start)
-        cumulative = np.cumsum(served[order])
-        keep = np.clip(budget - (cumulative - served[order]), 0, served[order])
-        trimmed = np.empty_like(served)
-        trimmed[order] = keep
-        return trimmed
 
-    def _roll_window(self, day: int, served: np.ndarray) -> None:
-        """Replace the oldest day of the frequency window with today's impressions."""
-        if self._ring is None or self._window_count is None:
-            return
-        slot = day % self._window_days
-        self._window_count -= self._ring[slot]
-        self._ring[slot] = served
-        self._window_count += self._ring[slot]
+def _poisson_cdf(lam: float) -> np.ndarray:
+    """Cumulative Poisson(lam) probabilities P(X ≤ k) for k = 0, 1, … until they reach 1."""
+    terms = [math.exp(-lam)]
+    cdf = [terms[0]]
+    k = 0
+    while cdf[-1] < 1.0 - 1e-15 and k < _MAX_IMPRESSIONS_PER_DAY:
+        k += 1
+        terms.append(terms[-1] * lam / k)
+        cdf.append(cdf[-1] + terms[-1])
+    return np.array(cdf)

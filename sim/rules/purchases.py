@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from sim.population import Stage
-from sim.random import binomial_from_uniform, poisson_from_uniform
+from sim.random import binomial_from_uniform, poisson_with_residual
 from sim.rules.base import Phase, Rule
 from sim.scenario import CustomersSpec
 
@@ -48,18 +48,18 @@ class Purchases(Rule):
         """Place today's orders and book the revenue."""
         pop = model.population
         u_orders = self.rng.random(pop.n)
-        u_bad = self.rng.random(pop.n)
         active = np.flatnonzero(pop.stage == Stage.CUSTOMER)
         if active.size == 0:
             return
-        orders = poisson_from_uniform(u_orders[active], pop.rate_purchase[active])
+        # The residual uniform decides the experiences: one draw per person serves both decisions.
+        orders, u_bad = poisson_with_residual(u_orders[active], pop.rate_purchase[active])
         orders += pop.day_acquired[active] == model.day
         buying = orders > 0
         buyers = active[buying]
         if buyers.size == 0:
             return
         orders = orders[buying]
-        bad = binomial_from_uniform(u_bad[buyers], orders, 1.0 - self.params.p_good_experience)
+        bad = binomial_from_uniform(u_bad[buying], orders, 1.0 - self.params.p_good_experience)
         spend = orders * pop.order_value[buyers].astype(np.float64)
         pop.n_orders[buyers] += orders.astype(np.int32)
         pop.revenue[buyers] += spend

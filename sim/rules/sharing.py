@@ -49,7 +49,6 @@ class Sharing(Rule):
         pop = model.population
         graph = model.graph
         u_convert = self.rng.random(pop.n)
-        u_referrer = self.rng.random(pop.n)
         q = self.params.rate_share_per_day * self.params.p_convert
         if q <= 0.0:
             return
@@ -58,20 +57,24 @@ class Sharing(Rule):
         if not sharers.any():
             return
         customer_friends = graph.count_neighbours_in(sharers)
+        # Only non-customers with at least one sharing friend can convert; work on them alone.
+        exposed = np.flatnonzero((customer_friends > 0) & (stage != Stage.CUSTOMER))
         if self.params.normalisation == "fraction":
-            degree = graph.degree
-            pressure = np.divide(
-                customer_friends, degree, out=np.zeros(pop.n), where=degree > 0
-            )
+            pressure = customer_friends[exposed] / graph.degree[exposed]
         else:
-            pressure = customer_friends / max(graph.mean_degree, 1e-12)
+            pressure = customer_friends[exposed] / max(graph.mean_degree, 1e-12)
         hazard = q * pressure
-        hazard[stage == Stage.CHURNED] *= model.scenario_config.customers.rel_winback
-        targets = (stage != Stage.CUSTOMER) & (hazard > 0)
-        converted = np.flatnonzero(targets & (u_convert < -np.expm1(-hazard)))
+        hazard[stage[exposed] == Stage.CHURNED] *= model.scenario_config.customers.rel_winback
+        p_convert = -np.expm1(-hazard)
+        u_exposed = u_convert[exposed]
+        converts = u_exposed < p_convert
+        converted = exposed[converts]
         if converted.size == 0:
             return
-        referrers = graph.pick_neighbour(converted, sharers, None, u_referrer[converted])
+        # Given u < p, u / p is again uniform on [0, 1): it picks the referrer without another
+        # full-length draw, and stays tied to the person (common random numbers).
+        u_referrer = u_exposed[converts] / p_convert[converts]
+        referrers = graph.pick_neighbour(converted, sharers, None, u_referrer)
         model.acquire(converted, Channel.SHARING, referrers=referrers)
         reward = self.params.reward_per_referral
         if reward > 0:
