@@ -31,7 +31,14 @@ if QUICK:
 
 
 def measure(impl: str, n: int, days: int, repeats: int) -> dict:
-    command = [sys.executable, str(ROOT / "benchmarks" / "bench_one.py"), impl, str(n), str(days), str(repeats)]
+    command = [
+        sys.executable,
+        str(ROOT / "benchmarks" / "bench_one.py"),
+        impl,
+        str(n),
+        str(days),
+        str(repeats),
+    ]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     completed = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if completed.returncode != 0:
@@ -64,8 +71,9 @@ def main() -> None:
         if row["impl"] == "mesa-agents":
             ratio = row["ms_per_day"] / row["ripple_ms_per_day_same_run"]
             console.print(
-                f"At {row['customers']:,} customers, one Agent per customer: {row['ms_per_day']:.1f} ms/day; "
-                f"Ripple in the same process: {row['ripple_ms_per_day_same_run']:.2f} ms/day → {ratio:.0f}x faster",
+                f"At {row['customers']:,} customers, one Agent per customer: "
+                f"{row['ms_per_day']:.1f} ms/day; Ripple in the same process: "
+                f"{row['ripple_ms_per_day_same_run']:.2f} ms/day → {ratio:.0f}x faster",
                 highlight=False,
             )
     out = ROOT / "bench-results"

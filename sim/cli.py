@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -111,7 +112,9 @@ def run_command(
         scenario = load_scenario(scenario_file, set_ or [])
         result = run(scenario, seed, progress=progress and sys.stderr.isatty())
         currency = scenario.economics.currency
-        table = Table(title=f"{scenario.name}: {scenario.days} days, {scenario.network.n:,} people, seed {result.seed}")
+        table = Table(
+            title=f"{scenario.name}: {scenario.days} days, {scenario.network.n:,} people, seed {result.seed}"
+        )
         table.add_column("metric")
         table.add_column("value", justify="right")
         table.add_column("unit")
@@ -127,11 +130,17 @@ def run_command(
 
 @app.command("compare")
 def compare_command(
-    scenario_files: Annotated[list[Path], typer.Argument(help="Two or more scenario files; the first is the baseline.")],
-    replications: Annotated[int, typer.Option("--replications", "-r", min=1, max=1000, help="Replications.")] = 5,
+    scenario_files: Annotated[
+        list[Path], typer.Argument(help="Two or more scenario files; the first is the baseline.")
+    ],
+    replications: Annotated[
+        int, typer.Option("--replications", "-r", min=1, max=1000, help="Replications.")
+    ] = 5,
     seed: SeedOption = None,
     set_: SetOption = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Folder for runs, summary and paired tables.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder for runs, summary and paired tables.")
+    ] = None,
     debug: DebugOption = False,
 ) -> None:
     """Compare strategies on one market with common random numbers."""
@@ -151,6 +160,14 @@ def compare_command(
     _guarded(action, debug)
 
 
+def _rows_by(frame: pd.DataFrame) -> dict[tuple[str, str], dict[str, Any]]:
+    """Rows of a strategy × metric table, keyed by (strategy, metric)."""
+    return {
+        (str(row["strategy"]), str(row["metric"])): {str(k): v for k, v in row.items()}
+        for row in frame.to_dict("records")
+    }
+
+
 def _print_comparison(result: Comparison, baseline: Scenario) -> None:
     currency = baseline.economics.currency
     reps = len(result.seeds)
@@ -162,11 +179,11 @@ def _print_comparison(result: Comparison, baseline: Scenario) -> None:
     table.add_column("unit")
     for name in result.strategies:
         table.add_column(name, justify="right")
-    summary = result.summary.set_index(["strategy", "metric"])
+    summary = _rows_by(result.summary)
     for metric in METRICS:
         cells = []
         for name in result.strategies:
-            row = summary.loc[(name, metric)]
+            row = summary[(name, metric)]
             cell = _fmt(metric, row["mean"])
             if reps > 1 and not math.isnan(row["ci_low"]):
                 cell += f"\n[{_fmt(metric, row['ci_low'])}, {_fmt(metric, row['ci_high'])}]"
@@ -179,11 +196,11 @@ def _print_comparison(result: Comparison, baseline: Scenario) -> None:
     paired.add_column("metric")
     for name in result.strategies[1:]:
         paired.add_column(f"{name} − {result.baseline}", justify="right")
-    diffs = result.paired.set_index(["strategy", "metric"])
+    diffs = _rows_by(result.paired)
     for metric in METRICS:
         cells = []
         for name in result.strategies[1:]:
-            row = diffs.loc[(name, metric)]
+            row = diffs[(name, metric)]
             cell = _fmt(metric, row["mean_diff"])
             if not math.isnan(row["ci_low"]):
                 cell += f" [{_fmt(metric, row['ci_low'])}, {_fmt(metric, row['ci_high'])}]"
@@ -220,3 +237,7 @@ def validate_command(
 def main(argv: Sequence[str] | None = None) -> Any:
     """Entry point of the ``ripple`` console script."""
     return app(args=list(argv) if argv is not None else None)
+
+
+if __name__ == "__main__":
+    main()

@@ -121,7 +121,9 @@ def check_same_world(named: Mapping[str, Scenario]) -> None:
                 )
         if scenario.days != base.days:
             problems.append(
-                Problem("days", f"strategies compared must share one horizon ({base.days})", str(scenario.days))
+                Problem(
+                    "days", f"strategies compared must share one horizon ({base.days})", str(scenario.days)
+                )
             )
     if problems:
         raise ScenarioError(problems, "compare")

@@ -62,15 +62,11 @@ class Ledger:
 
     def marketing_spend(self) -> float:
         """Money spent to acquire customers (ads, referral rewards, …), currency."""
-        return sum(
-            v for (f, c), v in self._totals.items() if f == "spend" and c in MARKETING_CHANNELS
-        )
+        return sum(v for (f, c), v in self._totals.items() if f == "spend" and c in MARKETING_CHANNELS)
 
     def marketing_spend_today(self) -> float:
         """Money spent today to acquire customers, currency."""
-        return sum(
-            v for (f, c), v in self._today.items() if f == "spend" and c in MARKETING_CHANNELS
-        )
+        return sum(v for (f, c), v in self._today.items() if f == "spend" and c in MARKETING_CHANNELS)
 
     def to_frame(self) -> pd.DataFrame:
         """All lines: day, channel, purpose, flow, amount."""

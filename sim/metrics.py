@@ -78,7 +78,7 @@ METRICS: dict[str, MetricInfo] = _metric_catalogue()
 
 
 def _ratio(numerator: float, denominator: float) -> float:
-    """numerator / denominator, NaN when undefined (0/0); +inf when spend bought nobody."""
+    """Numerator / denominator, NaN when undefined (0/0); +inf when spend bought nobody."""
     if denominator == 0:
         return math.nan if numerator == 0 else math.inf
     return numerator / denominator
@@ -89,7 +89,7 @@ def top_share(values: np.ndarray, top: float = 0.2) -> float:
     total = float(values.sum())
     if values.size == 0 or total <= 0:
         return math.nan
-    k = max(1, int(math.ceil(top * values.size)))
+    k = max(1, math.ceil(top * values.size))
     largest = np.partition(values, values.size - k)[values.size - k :]
     return float(largest.sum()) / total
 

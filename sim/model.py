@@ -53,8 +53,10 @@ def build_world(scenario: Scenario, seed: int | None = None) -> World:
 
 
 class _ColumnView:
-    """Attribute access on a :class:`Customer` backed by one population column (Mesa's
-    ``PropertyDescriptor`` pattern)."""
+    """Attribute access on a :class:`Customer` backed by one population column.
+
+    This is the pattern of Mesa's ``PropertyDescriptor``: the value lives in an array.
+    """
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -132,15 +134,13 @@ class MarketModel(mesa.Model):
         self.run_seed = run_seed
         world = world if world is not None else build_world(scenario, run_seed)
         if world.graph.n != scenario.network.n:
-            raise ValueError(
-                f"the world has {world.graph.n} people but network.n is {scenario.network.n}"
-            )
+            raise ValueError(f"the world has {world.graph.n} people but network.n is {scenario.network.n}")
         self.world = world
         self.graph = world.graph
         self.population = world.population.copy()
         self.ledger = Ledger()
         self.day = 0
-        self._tallies: Counter[str] = Counter()
+        self._tallies: Counter[str] = Counter()  # today's counts (people, orders, impressions)
         self._views: dict[int, Customer] = {}
         self.rules: list[Rule] = [
             rule_class(scenario, stream(run_seed, rule_class.name)) for rule_class in ordered_rules()
@@ -155,9 +155,7 @@ class MarketModel(mesa.Model):
 
     # ----------------------------------------------------------------------------- services
 
-    def acquire(
-        self, people: np.ndarray, channel: Channel, referrers: np.ndarray | None = None
-    ) -> None:
+    def acquire(self, people: np.ndarray, channel: Channel, referrers: np.ndarray | None = None) -> None:
         """Make ``people`` (non-customers) customers today via ``channel``.
 
         Rules call this instead of writing the acquisition columns themselves, so first-time and
@@ -184,7 +182,7 @@ class MarketModel(mesa.Model):
         known = referrers[referrers != NEVER]
         np.add.at(pop.n_referrals, known, 1)
 
-    def tally(self, name: str, amount: float) -> None:
+    def tally(self, name: str, amount: int) -> None:
         """Add ``amount`` to today's counter ``name`` (reported in the step table)."""
         self._tallies[name] += amount
 

@@ -17,11 +17,11 @@ from sim.scenario import PopulationSpec
 
 __all__ = [
     "CHANNELS",
+    "NEVER",
     "Channel",
     "Population",
     "Role",
     "Stage",
-    "NEVER",
     "build_population",
 ]
 
@@ -92,9 +92,7 @@ _COLUMNS: dict[str, tuple[type, Any]] = {
 }
 
 #: Columns that describe who a person is; they are set when the world is built and rules only read them.
-TRAIT_COLUMNS: frozenset[str] = frozenset(
-    {"order_value", "rate_purchase", "p_churn_base", "community"}
-)
+TRAIT_COLUMNS: frozenset[str] = frozenset({"order_value", "rate_purchase", "p_churn_base", "community"})
 
 
 class Population:
@@ -104,10 +102,12 @@ class Population:
     """
 
     column_names: tuple[str, ...] = tuple(_COLUMNS)
+    n: int
+    _columns: dict[str, np.ndarray]
 
     def __init__(self, n: int) -> None:
         object.__setattr__(self, "n", n)
-        columns = {
+        columns: dict[str, np.ndarray] = {
             name: np.full(n, fill, dtype=dtype) for name, (dtype, fill) in _COLUMNS.items()
         }
         object.__setattr__(self, "_columns", columns)
@@ -115,7 +115,7 @@ class Population:
     def __getattr__(self, name: str) -> np.ndarray:
         columns = object.__getattribute__(self, "_columns")
         try:
-            return columns[name]  # type: ignore[no-any-return]
+            return columns[name]
         except KeyError:
             raise AttributeError(f"Population has no column {name!r}") from None
 
@@ -128,7 +128,7 @@ class Population:
 
     def column(self, name: str) -> np.ndarray:
         """The live column ``name``."""
-        return self._columns[name]  # type: ignore[no-any-return]
+        return self._columns[name]
 
     def items(self) -> Iterator[tuple[str, np.ndarray]]:
         """(name, column) pairs in declaration order."""

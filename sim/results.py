@@ -52,7 +52,9 @@ class RunResult:
                 written.append(path)
         summary_path = out / "summary.json"
         summary_path.write_text(
-            json.dumps({"seed": self.seed, "scenario": self.scenario.name, **_jsonable(self.summary)}, indent=2)
+            json.dumps(
+                {"seed": self.seed, "scenario": self.scenario.name, **_jsonable(self.summary)}, indent=2
+            )
         )
         scenario_path = out / "scenario.yaml"
         scenario_path.write_text(scenario_to_yaml(self.scenario))
@@ -95,7 +97,8 @@ def run(
         model.step()
     steps = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     ledger = model.ledger.to_frame()
-    spend = ledger[ledger["flow"] == "spend"].groupby("channel")["amount"].sum().to_dict()
+    spending = ledger[ledger["flow"] == "spend"].groupby("channel")["amount"].sum()
+    spend = {str(channel): float(amount) for channel, amount in spending.items()}
     retention = retention_table(model.population, scenario.days)
     summary = summarise(scenario, model.population, steps, spend, retention)
     return RunResult(

@@ -24,6 +24,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 __all__ = [
+    "MARKET_SECTIONS",
+    "STRATEGY_SECTIONS",
     "AdsSpec",
     "CustomersSpec",
     "EconomicsSpec",
@@ -34,8 +36,6 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "SharingSpec",
-    "MARKET_SECTIONS",
-    "STRATEGY_SECTIONS",
     "apply_overrides",
     "load_scenario",
     "parse_override",
@@ -293,7 +293,9 @@ class AdsSpec(_Section):
     frequency_cap: int | None = Field(
         3, ge=1, description="Most impressions one person is shown per window; none = no cap."
     )
-    days_frequency_window: int = Field(7, ge=1, le=366, description="Rolling window of the cap and wear-out (days).")
+    days_frequency_window: int = Field(
+        7, ge=1, le=366, description="Rolling window of the cap and wear-out (days)."
+    )
     wearout_half_life_exposures: float | None = Field(
         2.0,
         gt=0.0,
@@ -358,8 +360,7 @@ class Scenario(_Section):
                 )
             if target >= self.network.n_communities:
                 raise ValueError(
-                    f"ads.target_community must be in [0, {self.network.n_communities - 1}]; "
-                    f"got {target}"
+                    f"ads.target_community must be in [0, {self.network.n_communities - 1}]; got {target}"
                 )
         return self
 
@@ -431,8 +432,9 @@ def _allowed_from(error: Mapping[str, Any]) -> str:
         "bool_parsing": lambda: "must be true or false",
         "literal_error": lambda: f"must be one of {ctx.get('expected')}",
         "union_tag_invalid": lambda: f"kind must be one of {ctx.get('expected_tags')}",
-        "union_tag_not_found": lambda: "needs a 'kind' (complete, erdos_renyi, barabasi_albert, "
-        "watts_strogatz, communities, edge_list)",
+        "union_tag_not_found": lambda: (
+            "needs a 'kind' (complete, erdos_renyi, barabasi_albert, watts_strogatz, communities, edge_list)"
+        ),
         "model_type": lambda: "must be a mapping of keys to values",
         "dict_type": lambda: "must be a mapping of keys to values",
     }
@@ -489,9 +491,7 @@ def scenario_from_dict(
     return scenario
 
 
-def load_scenario(
-    path: str | Path, overrides: Mapping[str, Any] | Iterable[str] | None = None
-) -> Scenario:
+def load_scenario(path: str | Path, overrides: Mapping[str, Any] | Iterable[str] | None = None) -> Scenario:
     """Load and validate a scenario file (YAML), applying dotted-path overrides first.
 
     ``overrides`` is either a mapping ``{"ads.daily_budget": 0}`` or CLI strings

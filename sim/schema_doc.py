@@ -21,7 +21,8 @@ __all__ = ["field_range", "render"]
 
 def field_range(info: FieldInfo) -> str:
     """The allowed range or options of a field, as text (``[0, 1]``, ``> 0``, ``one of …``)."""
-    low = high = None
+    low: Any = None
+    high: Any = None
     low_open = high_open = False
     for meta in info.metadata:
         if isinstance(meta, Ge):
@@ -58,8 +59,8 @@ def _section(model: type[BaseModel], title: str) -> list[str]:
     lines = [f"### `{title}`", "", (model.__doc__ or "").strip().splitlines()[0], ""]
     lines += ["| field | default | allowed | meaning |", "|---|---|---|---|"]
     for name, info in model.model_fields.items():
-        if name in ("kind", "base_dir", "network") or isinstance(info.annotation, type) and issubclass(
-            info.annotation, BaseModel
+        if name in ("kind", "base_dir", "network") or (
+            isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel)
         ):
             continue
         description = (info.description or "").replace("|", "\\|")
@@ -76,7 +77,7 @@ def render() -> str:
         "",
         "A scenario is a YAML file with the sections below. Unknown keys are errors. Money is in",
         "`economics.currency`. Any field can be overridden by its dotted path, on the command line",
-        "(`--set ads.daily_budget=500`) or in Python (`load_scenario(path, {\"ads.daily_budget\": 500})`).",
+        '(`--set ads.daily_budget=500`) or in Python (`load_scenario(path, {"ads.daily_budget": 500})`).',
         "",
         "The *market* (`network`, `population`, `customers`, `economics`, `organic`) must be identical",
         "in strategies that are compared; the *strategy* (`ads`, `sharing`) may differ.",

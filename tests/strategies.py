@@ -6,8 +6,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from sim.scenario import Scenario, scenario_from_dict
-from sim.scenario import apply_overrides
+from sim.scenario import Scenario, apply_overrides, scenario_from_dict
 
 probabilities = st.floats(0.0, 1.0, allow_nan=False)
 small_rates = st.floats(0.0, 0.3, allow_nan=False)
@@ -17,7 +16,9 @@ small_rates = st.floats(0.0, 0.3, allow_nan=False)
 def networks(draw: st.DrawFn) -> dict[str, Any]:
     """A small graph of any generated kind."""
     n = draw(st.integers(12, 150))
-    kind = draw(st.sampled_from(["complete", "erdos_renyi", "barabasi_albert", "watts_strogatz", "communities"]))
+    kind = draw(
+        st.sampled_from(["complete", "erdos_renyi", "barabasi_albert", "watts_strogatz", "communities"])
+    )
     if kind == "complete":
         return {"kind": kind, "n": n}
     if kind == "erdos_renyi":

@@ -48,9 +48,10 @@ def test_a_referral_reward_costs_exactly_its_referrals():
     runs = result.runs.set_index(["strategy", "replication"])
     for replication in range(3):
         # Same random numbers and no behavioural response to the reward: same referrals.
-        assert runs.loc[("base", replication), "new_customers_sharing"] == runs.loc[
-            ("paying", replication), "new_customers_sharing"
-        ]
+        assert (
+            runs.loc[("base", replication), "new_customers_sharing"]
+            == runs.loc[("paying", replication), "new_customers_sharing"]
+        )
     spend = result.paired.set_index("metric").loc["marketing_spend", "mean_diff"]
     steps = result.steps[result.steps["strategy"] == "paying"]
     referred = (steps["new_sharing"] + steps["won_back_sharing"]).sum() / 3

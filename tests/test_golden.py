@@ -19,8 +19,10 @@ SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "hybrid.yaml"
 def golden_numbers() -> dict[str, Any]:
     scenario = load_scenario(SCENARIO, {"network.n": 3000, "days": 120, "seed": 99})
     result = run(scenario)
-    summary = {k: (None if isinstance(v, float) and not math.isfinite(v) else round(float(v), 6))
-               for k, v in result.summary.items()}
+    summary = {
+        k: (None if isinstance(v, float) and not math.isfinite(v) else round(float(v), 6))
+        for k, v in result.summary.items()
+    }
     return {
         "summary": summary,
         "daily_customers": result.steps["n_customer"].astype(int).tolist(),

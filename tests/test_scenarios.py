@@ -8,10 +8,12 @@ from sim import load_scenario, run
 from sim.scenario import (
     MARKET_SECTIONS,
     ScenarioError,
-    load_scenario as load,
     parse_override,
     scenario_from_dict,
     scenario_to_yaml,
+)
+from sim.scenario import (
+    load_scenario as load,
 )
 from tests.conftest import SCENARIOS
 
@@ -27,7 +29,9 @@ def test_every_scenario_file_validates_and_runs(path):
 
 
 def test_the_three_presets_share_one_market_and_differ_in_strategy():
-    presets = [load_scenario(SCENARIOS / f"{name}.yaml") for name in ("funnel_heavy", "ripple_heavy", "hybrid")]
+    presets = [
+        load_scenario(SCENARIOS / f"{name}.yaml") for name in ("funnel_heavy", "ripple_heavy", "hybrid")
+    ]
     markets = [p.market() for p in presets]
     assert markets[0] == markets[1] == markets[2]
     assert len({p.ads.daily_budget for p in presets}) == 3
@@ -96,7 +100,7 @@ def test_overrides_use_dotted_paths_and_are_validated():
     with pytest.raises(ScenarioError) as caught:
         load_scenario(SCENARIOS / "hybrid.yaml", ["ads.nonsense=3"])
     assert str(caught.value.problems[0]).startswith("ads.nonsense: unknown key")
-    with pytest.raises(ScenarioError, match="section.field=value"):
+    with pytest.raises(ScenarioError, match=r"section\.field=value"):
         parse_override("no-equals-sign")
 
 

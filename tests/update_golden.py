@@ -20,8 +20,10 @@ def main() -> None:
     numbers = golden_numbers()
     GOLDEN_FILE.parent.mkdir(parents=True, exist_ok=True)
     GOLDEN_FILE.write_text(json.dumps(numbers, indent=2, sort_keys=True) + "\n")
-    print(f"wrote {GOLDEN_FILE.relative_to(ROOT)} ({len(numbers['summary'])} metrics, "
-          f"{len(numbers['daily_customers'])} days)")
+    print(
+        f"wrote {GOLDEN_FILE.relative_to(ROOT)} ({len(numbers['summary'])} metrics, "
+        f"{len(numbers['daily_customers'])} days)"
+    )
 
 
 if __name__ == "__main__":

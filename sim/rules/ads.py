@@ -65,10 +65,7 @@ class Ads(Rule):
 
     def _targeted(self, model: MarketModel) -> np.ndarray:
         pop = model.population
-        if self.params.target == "everyone":
-            mask = np.ones(pop.n, dtype=bool)
-        else:
-            mask = pop.stage != Stage.CUSTOMER
+        mask = np.ones(pop.n, dtype=bool) if self.params.target == "everyone" else pop.stage != Stage.CUSTOMER
         if self.params.target_community is not None:
             mask &= pop.community == self.params.target_community
         return mask

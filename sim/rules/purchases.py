@@ -29,9 +29,7 @@ class Purchases(Rule):
     name = "purchases"
     phase = Phase.PURCHASES
     section = "customers"
-    reads: ClassVar[frozenset[str]] = frozenset(
-        {"stage", "day_acquired", "rate_purchase", "order_value"}
-    )
+    reads: ClassVar[frozenset[str]] = frozenset({"stage", "day_acquired", "rate_purchase", "order_value"})
     writes: ClassVar[frozenset[str]] = frozenset(
         {"n_orders", "revenue", "n_good_experiences", "n_bad_experiences"}
     )
