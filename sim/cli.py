@@ -19,9 +19,9 @@ from rich.table import Table
 
 from sim.compare import Comparison, compare
 from sim.metrics import METRICS
-from sim.network import EdgeListError
+from sim.network import EdgeListError, read_edge_list
 from sim.results import run
-from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.scenario import EdgeListSpec, Scenario, ScenarioError, load_scenario
 
 __all__ = ["app", "main"]
 
@@ -219,11 +219,21 @@ def validate_command(
     for path in scenario_files:
         try:
             scenario = load_scenario(path, set_ or [])
+            if isinstance(scenario.network, EdgeListSpec):
+                # The file is part of the scenario: check it now rather than at run time.
+                edge_file = Path(scenario.base_dir or ".") / scenario.network.path
+                read_edge_list(edge_file, scenario.network.n)
         except ScenarioError as exc:
             failed = True
             err_console.print(f"[bold red]✗[/] {path}: {len(exc.problems)} problem(s)", highlight=False)
             for problem in exc.problems:
                 err_console.print(f"  {problem}", highlight=False, markup=False)
+            continue
+        except EdgeListError as exc:
+            failed = True
+            err_console.print(f"[bold red]✗[/] {path}: the edge list is malformed", highlight=False)
+            for line in str(exc).splitlines():
+                err_console.print(f"  {line}", highlight=False, markup=False)
             continue
         out_console.print(
             f"[green]✓[/] {path}: {scenario.name} ({scenario.network.kind}, {scenario.network.n:,} people, "

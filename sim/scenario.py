@@ -29,6 +29,7 @@ __all__ = [
     "AdsSpec",
     "CustomersSpec",
     "EconomicsSpec",
+    "EdgeListSpec",
     "NetworkSpec",
     "OrganicSpec",
     "PopulationSpec",

@@ -77,3 +77,15 @@ def test_a_malformed_edge_list_is_reported_by_line(tmp_path):
     assert result.exit_code == 2, result.output
     assert "line 3" in result.output and "line 4" in result.output
     assert "Traceback" not in result.output
+
+
+def test_validate_checks_the_edge_list_file_too(tmp_path):
+    (tmp_path / "edges.txt").write_text("0 1\n1 x\n")
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("network:\n  kind: edge_list\n  n: 5\n  path: edges.txt\n")
+    result = invoke("validate", str(scenario))
+    assert result.exit_code == 2 and "line 2" in result.output
+    missing = tmp_path / "m.yaml"
+    missing.write_text("network:\n  kind: edge_list\n  n: 5\n  path: nowhere.txt\n")
+    result = invoke("validate", str(missing))
+    assert result.exit_code == 2 and "not found" in result.output

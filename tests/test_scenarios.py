@@ -115,3 +115,22 @@ def test_targeting_a_community_needs_a_community_graph():
         {"network": {"kind": "communities", "n": 100, "n_communities": 4}, "ads": {"target_community": 4}}
     )
     assert any("[0, 3]" in p for p in problems)
+
+
+def test_the_scenario_reference_is_generated_from_the_schema():
+    from sim.schema_doc import render
+
+    reference = (SCENARIOS.parent / "docs" / "scenarios.md").read_text()
+    assert reference == render(), "run: python -m sim.schema_doc > docs/scenarios.md"
+
+
+def test_an_edge_list_market_runs(tmp_path):
+    edges = tmp_path / "friends.csv"
+    edges.write_text("source,target\n" + "\n".join(f"{i},{(i + 1) % 50}" for i in range(50)) + "\n")
+    scenario_file = tmp_path / "s.yaml"
+    scenario_file.write_text(
+        "network:\n  kind: edge_list\n  n: 50\n  path: friends.csv\ndays: 20\n"
+        "population:\n  share_initial_customers: 0.2\nsharing:\n  rate_share_per_day: 2.0\n  p_convert: 0.5\n"
+    )
+    result = run(load_scenario(scenario_file))
+    assert result.steps["new_sharing"].sum() > 0
