@@ -48,20 +48,24 @@ SeedOption = Annotated[int | None, typer.Option("--seed", help="Run seed (defaul
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show full tracebacks.")]
 
 
+def _report(exc: ScenarioError | EdgeListError, mark: str, where: str) -> None:
+    """Print a user error as a heading and one indented line per problem, to stderr."""
+    if isinstance(exc, ScenarioError):
+        heading, lines = f"{len(exc.problems)} problem(s)", [str(problem) for problem in exc.problems]
+    else:
+        heading, lines = "the edge list is malformed", str(exc).splitlines()
+    err_console.print(f"{mark} {where}{heading}", highlight=False)
+    for line in lines:
+        err_console.print(f"  {line}", highlight=False, markup=False)
+
+
 def _guarded(action: Callable[[], None], debug: bool) -> None:
     """Run ``action``; turn user errors into problem lines and exit 2, never a traceback."""
     try:
         action()
-    except ScenarioError as exc:
-        source = f"{exc.source}: " if exc.source else ""
-        err_console.print(f"[bold red]error:[/] {source}{len(exc.problems)} problem(s)", highlight=False)
-        for problem in exc.problems:
-            err_console.print(f"  {problem}", highlight=False, markup=False)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
-    except EdgeListError as exc:
-        err_console.print("[bold red]error:[/] the edge list is malformed", highlight=False)
-        for line in str(exc).splitlines():
-            err_console.print(f"  {line}", highlight=False, markup=False)
+    except (ScenarioError, EdgeListError) as exc:
+        source = getattr(exc, "source", None)
+        _report(exc, "[bold red]error:[/]", f"{source}: " if source else "")
         raise typer.Exit(EXIT_BAD_INPUT) from None
     except (typer.Exit, KeyboardInterrupt):
         raise
@@ -223,17 +227,9 @@ def validate_command(
                 # The file is part of the scenario: check it now rather than at run time.
                 edge_file = Path(scenario.base_dir or ".") / scenario.network.path
                 read_edge_list(edge_file, scenario.network.n)
-        except ScenarioError as exc:
+        except (ScenarioError, EdgeListError) as exc:
             failed = True
-            err_console.print(f"[bold red]✗[/] {path}: {len(exc.problems)} problem(s)", highlight=False)
-            for problem in exc.problems:
-                err_console.print(f"  {problem}", highlight=False, markup=False)
-            continue
-        except EdgeListError as exc:
-            failed = True
-            err_console.print(f"[bold red]✗[/] {path}: the edge list is malformed", highlight=False)
-            for line in str(exc).splitlines():
-                err_console.print(f"  {line}", highlight=False, markup=False)
+            _report(exc, "[bold red]✗[/]", f"{path}: ")
             continue
         out_console.print(
             f"[green]✓[/] {path}: {scenario.name} ({scenario.network.kind}, {scenario.network.n:,} people, "
