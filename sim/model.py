@@ -18,6 +18,7 @@ from typing import Any
 
 import mesa
 import numpy as np
+import pandas as pd
 
 from sim.ledger import Ledger
 from sim.network import SocialGraph, build_graph
@@ -124,7 +125,8 @@ class MarketModel(mesa.Model):
         graph: the social graph (shared, read-only).
         ledger: every money line.
         rules: rule instances in phase order.
-        datacollector: Mesa collector with one model reporter per step-table column.
+        datacollector: Mesa collector holding the step table (``"steps"``: one row per day; no
+            agent reporters, so collection costs nothing per person).
     """
 
     def __init__(self, scenario: Scenario, seed: int | None = None, world: World | None = None) -> None:
@@ -147,9 +149,7 @@ class MarketModel(mesa.Model):
         ]
         for rule in self.rules:
             rule.setup(self)
-        self.datacollector = mesa.DataCollector(
-            model_reporters={column: _reporter(column) for column in self.step_columns()}
-        )
+        self.datacollector = mesa.DataCollector(tables={"steps": self.step_columns()})
         self._row: dict[str, float] = {}
         self._close_day()
 
@@ -240,16 +240,13 @@ class MarketModel(mesa.Model):
         row["spend_sharing"] = ledger.today("spend", "sharing")
         row["marketing_spend"] = ledger.marketing_spend_today()
         self._row = row
-        self.datacollector.collect(self)
+        # One table row a day: cheaper than a reporter per column, which Mesa deep-copies.
+        self.datacollector.add_table_row("steps", row)
 
     def current_row(self) -> dict[str, float]:
         """Today's row of the step table."""
         return dict(self._row)
 
-
-def _reporter(column: str) -> Any:
-    def report(model: MarketModel) -> float:
-        return model._row.get(column, 0)
-
-    report.__name__ = f"report_{column}"
-    return report
+    def steps_frame(self) -> pd.DataFrame:
+        """The step table so far: one row per day, day 0 first (columns in docs/metrics.md)."""
+        return self.datacollector.get_table_dataframe("steps")

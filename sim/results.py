@@ -95,7 +95,7 @@ def run(
     days = range(scenario.days)
     for _ in tqdm(days, desc=scenario.name, unit="day", disable=not progress, leave=False):
         model.step()
-    steps = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    steps = model.steps_frame()
     ledger = model.ledger.to_frame()
     spending = ledger[ledger["flow"] == "spend"].groupby("channel")["amount"].sum()
     spend = {str(channel): float(amount) for channel, amount in spending.items()}

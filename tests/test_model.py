@@ -17,7 +17,7 @@ def test_market_model_is_a_mesa_model_whose_steps_are_days(small_hybrid):
     for _ in range(3):
         model.step()
     assert model.steps == model.day == 3
-    frame = model.datacollector.get_model_vars_dataframe()
+    frame = model.steps_frame()
     assert list(frame["day"]) == [0, 1, 2, 3]
 
 

@@ -32,6 +32,12 @@ class Organic(Rule):
 
     params: OrganicSpec
 
+    def setup(self, model: MarketModel) -> None:
+        """Daily adoption probability by stage (customers 0, churned people at the win-back rate)."""
+        winback = model.scenario_config.customers.rel_winback
+        stage_rate = self.params.rate_per_day * np.array([1.0, 1.0, 1.0, 0.0, winback])
+        self._p_by_stage = -np.expm1(-stage_rate)
+
     def step(self, model: MarketModel) -> None:
         """Convert non-customers at the organic hazard."""
         pop = model.population
@@ -39,7 +45,5 @@ class Organic(Rule):
         rate = self.params.rate_per_day
         if rate <= 0.0:
             return
-        winback = model.scenario_config.customers.rel_winback
-        p_by_stage = -np.expm1(-rate * np.array([1.0, 1.0, 1.0, 0.0, winback]))
-        adopters = np.flatnonzero(u_adopt < p_by_stage[pop.stage])
+        adopters = np.flatnonzero(u_adopt < self._p_by_stage[pop.stage])
         model.acquire(adopters, Channel.ORGANIC)
