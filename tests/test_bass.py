@@ -105,3 +105,24 @@ def test_adoption_rises_with_p_and_with_q_on_common_random_numbers():
     more_q = simulate_adoption(bass_overrides(0.1, 2.0, n, years), replications=2)
     assert np.all(more_p >= base) and np.all(more_q >= base)
     assert more_p[:, -1].mean() > base[:, -1].mean() and more_q[:, -1].mean() > base[:, -1].mean()
+
+
+def test_normalisation_decides_whether_a_sparse_graph_is_slower_or_faster_than_bass():
+    # science.md §1: by the fraction of one's own friends, every sparse graph is slower than the
+    # complete graph; by the count of customer friends (over the mean degree), hubs adopt early
+    # and a scale-free graph runs ahead of Bass.
+    p_year, q_year, n, years = 0.05, 2.0, 4_000, 2
+    t = np.arange(int(years * 365) + 1) / 365
+    bass = bass_curve(p_year, q_year, t)
+    sparse = {"network": {"kind": "barabasi_albert", "n": n, "m": 2}}
+    fraction = simulate_adoption(
+        {**bass_overrides(p_year, q_year, n, years), **sparse, "sharing.normalisation": "fraction"}, 3
+    ).mean(axis=0)
+    count = simulate_adoption(
+        {**bass_overrides(p_year, q_year, n, years), **sparse, "sharing.normalisation": "count"}, 3
+    ).mean(axis=0)
+    middle = (bass > 0.1) & (bass < 0.6)  # where the curves are steep and noise is small
+    assert np.all(fraction[middle] < bass[middle])
+    # Under count the hubs go first, so the lead is early; the low-degree rest adopts later.
+    early = (bass > 0.1) & (bass < 0.4)
+    assert np.all(count[early] > bass[early])
