@@ -24,10 +24,10 @@ class Ads(Rule):
     """A daily budget buys impressions at a CPM; each impression can move a person one stage on.
 
     Each day ``floor(daily_budget / cpm × 1000)`` impressions are spread over the targeted people
-    (Poisson per person, inverse CDF at one uniform per person, so more budget never means fewer
-    impressions for anyone). A frequency cap limits impressions per person per rolling window; the
-    budget it leaves unserved is not spent. Spend = impressions served × CPM / 1000, never above the
-    daily budget.
+    (Poisson per person, inverse CDF at one uniform per person, so before the cap and the budget
+    trim more budget never means fewer impressions for anyone). A frequency cap limits impressions
+    per person per rolling window; the budget it leaves unserved is not spent. Spend = impressions
+    served × CPM / 1000, never above the daily budget.
 
     The k-th impression a person sees within the rolling window counts as ``0.5^((k-1)/h)``
     effective impressions (wear-out, h = ``wearout_half_life_exposures``); attention recovers as old
