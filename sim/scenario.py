@@ -592,4 +592,6 @@ def _deep_copy(data: Any) -> Any:
 def scenario_to_yaml(scenario: Scenario) -> str:
     """The scenario as a YAML document that :func:`load_scenario` reads back to an equal scenario."""
     data = scenario.model_dump(mode="json", exclude={"base_dir"})
+    network = data["network"]
+    data["network"] = {"kind": network.pop("kind"), **network}  # the kind reads best first
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
