@@ -174,8 +174,10 @@ def build_population(
     shape = spec.purchase_rate_shape
     population.rate_purchase[:] = rng.gamma(shape, spec.rate_purchase_per_day / shape, n)
     theta = rng.beta(spec.churn_alpha, spec.churn_beta, n)
-    # log1p/expm1 keep precision when θ is tiny or the period long.
-    population.p_churn_base[:] = -np.expm1(np.log1p(-theta) / spec.days_churn_period)
+    # log1p/expm1 keep precision when θ is tiny or the period long; θ = 1 gives log 0 = −inf and
+    # so a daily probability of exactly 1, which is right.
+    with np.errstate(divide="ignore"):
+        population.p_churn_base[:] = -np.expm1(np.log1p(-theta) / spec.days_churn_period)
     if community is not None:
         population.community[:] = community
     if spec.share_initial_customers > 0:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 
@@ -10,7 +12,12 @@ from sim.population import Stage
 from tests.strategies import scenarios
 
 STAGE_COLUMNS = [f"n_{stage.name.lower()}" for stage in Stage]
-checks = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# RIPPLE_HYPOTHESIS_EXAMPLES raises the number of random scenarios for a deeper hunt.
+checks = settings(
+    max_examples=int(os.environ.get("RIPPLE_HYPOTHESIS_EXAMPLES", "40")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 @checks
