@@ -30,15 +30,16 @@ def scenario_for(n: int, days: int):
 
 def measure_ripple(n: int, days: int, repeats: int) -> dict:
     scenario = scenario_for(n, days)
-    totals, builds, edges = [], [], 0
+    totals, builds, cpus, edges = [], [], [], 0
     for repeat in range(repeats):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         world = build_world(scenario, scenario.seed + repeat)
         built = time.perf_counter()
         run(scenario, scenario.seed + repeat, world=world)
         done = time.perf_counter()
         builds.append(built - start)
         totals.append(done - start)
+        cpus.append(time.process_time() - cpu_start)
         edges = world.graph.n_edges
     total = statistics.median(totals)
     build = statistics.median(builds)
@@ -49,6 +50,8 @@ def measure_ripple(n: int, days: int, repeats: int) -> dict:
         "days": days,
         "repeats": repeats,
         "wall_s": total,
+        "min_wall_s": min(totals),
+        "cpu_s": statistics.median(cpus),
         "build_s": build,
         "ms_per_day": 1000 * (total - build) / days,
     }
@@ -77,6 +80,8 @@ def measure_baseline(n: int, days: int) -> dict:
         "days": days,
         "repeats": 1,
         "wall_s": done - start,
+        "min_wall_s": done - start,
+        "cpu_s": float("nan"),
         "build_s": built - start,
         "ms_per_day": 1000 * (done - built) / days,
         "ripple_ms_per_day_same_run": 1000 * (ripple_done - ripple_start) / days,

@@ -53,6 +53,25 @@ def build_world(scenario: Scenario, seed: int | None = None) -> World:
     return World(graph=graph, population=population, seed=seed)
 
 
+_ACQUISITION_CHANNELS = [c for c in CHANNELS if c not in ("none", "initial")]
+_STAGE_COLUMNS = [f"n_{stage.name.lower()}" for stage in Stage]
+#: Columns of the step table, in order (documented in docs/metrics.md).
+STEP_COLUMNS: tuple[str, ...] = (
+    "day",
+    *_STAGE_COLUMNS,
+    *(f"new_{c}" for c in _ACQUISITION_CHANNELS),
+    *(f"won_back_{c}" for c in _ACQUISITION_CHANNELS),
+    "churned",
+    "orders",
+    "impressions",
+    "revenue",
+    "cost_of_goods",
+    "spend_ads",
+    "spend_sharing",
+    "marketing_spend",
+)
+
+
 class _ColumnView:
     """Attribute access on a :class:`Customer` backed by one population column.
 
@@ -215,24 +234,14 @@ class MarketModel(mesa.Model):
     @staticmethod
     def step_columns() -> list[str]:
         """Columns of the step table, in order (documented in docs/metrics.md)."""
-        acquisition_channels = [c for c in CHANNELS if c not in ("none", "initial")]
-        return (
-            ["day"]
-            + [f"n_{stage.name.lower()}" for stage in Stage]
-            + [f"new_{c}" for c in acquisition_channels]
-            + [f"won_back_{c}" for c in acquisition_channels]
-            + ["churned", "orders", "impressions", "revenue", "cost_of_goods"]
-            + ["spend_ads", "spend_sharing", "marketing_spend"]
-        )
+        return list(STEP_COLUMNS)
 
     def _close_day(self) -> None:
-        counts = self.population.stage_counts()
-        row: dict[str, float] = {"day": self.day}
-        for stage in Stage:
-            row[f"n_{stage.name.lower()}"] = int(counts[stage])
-        for column in self.step_columns():
-            if column not in row:
-                row[column] = self._tallies.get(column, 0)
+        counts = self.population.stage_counts().tolist()
+        row: dict[str, float] = dict.fromkeys(STEP_COLUMNS, 0)
+        row["day"] = self.day
+        row.update(zip(_STAGE_COLUMNS, counts, strict=True))
+        row.update(self._tallies)
         ledger = self.ledger
         row["revenue"] = ledger.today("earn", "sales")
         row["cost_of_goods"] = ledger.today("spend", "sales")

@@ -110,14 +110,16 @@ class Population:
         columns: dict[str, np.ndarray] = {
             name: np.full(n, fill, dtype=dtype) for name, (dtype, fill) in _COLUMNS.items()
         }
+        self._attach(columns)
+
+    def _attach(self, columns: dict[str, np.ndarray]) -> None:
+        # Columns are plain instance attributes too, so reading one is an ordinary (fast) lookup;
+        # __setattr__ below still refuses to rebind them.
         object.__setattr__(self, "_columns", columns)
+        self.__dict__.update(columns)
 
     def __getattr__(self, name: str) -> np.ndarray:
-        columns = object.__getattribute__(self, "_columns")
-        try:
-            return columns[name]
-        except KeyError:
-            raise AttributeError(f"Population has no column {name!r}") from None
+        raise AttributeError(f"Population has no column {name!r}")
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in _COLUMNS:
@@ -138,7 +140,7 @@ class Population:
         """A deep copy: the same people, with state that can evolve independently."""
         clone = Population.__new__(Population)
         object.__setattr__(clone, "n", self.n)
-        object.__setattr__(clone, "_columns", {k: v.copy() for k, v in self._columns.items()})
+        clone._attach({k: v.copy() for k, v in self._columns.items()})
         return clone
 
     def snapshot(self) -> dict[str, np.ndarray]:

@@ -24,6 +24,10 @@ __all__ = [
 ]
 
 
+_TINY = 1e-300
+_BELOW_ONE = float(np.nextafter(1.0, 0.0))
+
+
 def stream_seed(seed: int, name: str) -> np.random.SeedSequence:
     """The seed sequence of stream ``name`` under run seed ``seed``."""
     return np.random.SeedSequence([int(seed), zlib.crc32(name.encode("utf-8"))])
@@ -54,7 +58,8 @@ def poisson_with_residual(uniforms: np.ndarray, lam: np.ndarray | float) -> tupl
     rate = np.broadcast_to(np.asarray(lam, dtype=np.float64), u.shape)
     counts = np.zeros(u.shape, dtype=np.int64)
     pmf = np.exp(-rate)
-    residual = np.divide(u, pmf, out=np.zeros(u.shape), where=pmf > 0)
+    # Floors keep the divisions finite where a probability underflows to 0 (rates above ~700).
+    residual = u / np.maximum(pmf, _TINY)
     live = np.flatnonzero(u >= pmf)  # entries with at least one event
     pmf, cdf, rate_live, u_live = pmf[live], pmf[live], rate[live], u[live]
     k = 0
@@ -65,10 +70,10 @@ def poisson_with_residual(uniforms: np.ndarray, lam: np.ndarray | float) -> tupl
         below = cdf
         pmf = pmf * rate_live / k
         cdf = cdf + pmf
-        residual[live] = np.divide(u_live - below, pmf, out=np.zeros(live.size), where=pmf > 0)
+        residual[live] = (u_live - below) / np.maximum(pmf, _TINY)
         keep = (u_live >= cdf) & (pmf > 0)
         live, pmf, cdf, rate_live, u_live = live[keep], pmf[keep], cdf[keep], rate_live[keep], u_live[keep]
-    np.clip(residual, 0.0, np.nextafter(1.0, 0.0), out=residual)
+    np.clip(residual, 0.0, _BELOW_ONE, out=residual)
     return counts, residual
 
 
