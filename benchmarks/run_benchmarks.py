@@ -52,9 +52,7 @@ def main() -> None:
     for impl, n, days, repeats in CONFIGS:
         console.print(f"measuring {impl} at {n:,} customers × {days} days …", highlight=False)
         rows.append(measure(impl, n, days, repeats))
-    table = Table(
-        title="Ripple benchmarks, 365 days with every core rule on (median of repeats; world = graph + people)"
-    )
+    table = Table(title="Ripple benchmarks: every core rule on (median of repeats; world = graph + people)")
     columns = (
         "impl",
         "customers",
