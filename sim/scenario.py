@@ -44,7 +44,7 @@ __all__ = [
     "scenario_to_yaml",
 ]
 
-#: Sections every strategy in a comparison must share (the simulated market).
+#: Sections that describe the simulated market (the presets share all of them).
 MARKET_SECTIONS: tuple[str, ...] = ("network", "population", "customers", "economics", "organic")
 #: Sections a strategy may change.
 STRATEGY_SECTIONS: tuple[str, ...] = ("ads", "sharing")
