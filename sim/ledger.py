@@ -20,14 +20,13 @@ class LedgerError(ValueError):
 class Ledger:
     """Append-only money lines. Amounts are non-negative, in the scenario's currency.
 
-    ``flow`` is ``"spend"`` (money out) or ``"earn"`` (money in). Totals are kept as lines are posted,
-    so reading a total never scans the lines.
+    ``flow`` is ``"spend"`` (money out) or ``"earn"`` (money in). Today's totals are kept as lines
+    are posted, so closing a day never scans the lines.
     """
 
     def __init__(self) -> None:
         self.day = 0
         self._lines: list[tuple[int, str, str, str, float]] = []
-        self._totals: dict[tuple[str, str], float] = defaultdict(float)
         self._today: dict[tuple[str, str], float] = defaultdict(float)
 
     def _post(self, flow: str, channel: str, purpose: str, amount: float) -> None:
@@ -36,7 +35,6 @@ class Ledger:
         if amount == 0:
             return
         self._lines.append((self.day, channel, purpose, flow, float(amount)))
-        self._totals[(flow, channel)] += amount
         self._today[(flow, channel)] += amount
 
     def spend(self, channel: str, purpose: str, amount: float) -> None:
@@ -52,17 +50,9 @@ class Ledger:
         self.day = day
         self._today.clear()
 
-    def total(self, flow: str, channel: str | None = None) -> float:
-        """Sum of ``flow`` lines, for one channel or all."""
-        return sum(v for (f, c), v in self._totals.items() if f == flow and channel in (None, c))
-
     def today(self, flow: str, channel: str | None = None) -> float:
         """Sum of ``flow`` lines posted today, for one channel or all."""
         return sum(v for (f, c), v in self._today.items() if f == flow and channel in (None, c))
-
-    def marketing_spend(self) -> float:
-        """Money spent to acquire customers (ads, referral rewards, …), currency."""
-        return sum(v for (f, c), v in self._totals.items() if f == "spend" and c in MARKETING_CHANNELS)
 
     def marketing_spend_today(self) -> float:
         """Money spent today to acquire customers, currency."""

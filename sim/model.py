@@ -169,7 +169,6 @@ class MarketModel(mesa.Model):
         for rule in self.rules:
             rule.setup(self)
         self.datacollector = mesa.DataCollector(tables={"steps": self.step_columns()})
-        self._row: dict[str, float] = {}
         self._close_day()
 
     # ----------------------------------------------------------------------------- services
@@ -248,13 +247,8 @@ class MarketModel(mesa.Model):
         row["spend_ads"] = ledger.today("spend", "ads")
         row["spend_sharing"] = ledger.today("spend", "sharing")
         row["marketing_spend"] = ledger.marketing_spend_today()
-        self._row = row
         # One table row a day: cheaper than a reporter per column, which Mesa deep-copies.
         self.datacollector.add_table_row("steps", row)
-
-    def current_row(self) -> dict[str, float]:
-        """Today's row of the step table."""
-        return dict(self._row)
 
     def steps_frame(self) -> pd.DataFrame:
         """The step table so far: one row per day, day 0 first (columns in docs/metrics.md)."""

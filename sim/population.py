@@ -7,7 +7,6 @@ every view and snapshot that holds the old array.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from enum import IntEnum
 from typing import Any
 
@@ -91,9 +90,6 @@ _COLUMNS: dict[str, tuple[type, Any]] = {
     "community": (np.int32, 0),  # community label (0 when the graph has none)
 }
 
-#: Columns that describe who a person is; they are set when the world is built and rules only read them.
-TRAIT_COLUMNS: frozenset[str] = frozenset({"order_value", "rate_purchase", "p_churn_base", "community"})
-
 
 class Population:
     """State arrays for ``n`` people. Attribute access returns the live column (a NumPy view).
@@ -131,10 +127,6 @@ class Population:
     def column(self, name: str) -> np.ndarray:
         """The live column ``name``."""
         return self._columns[name]
-
-    def items(self) -> Iterator[tuple[str, np.ndarray]]:
-        """(name, column) pairs in declaration order."""
-        return iter(self._columns.items())
 
     def copy(self) -> Population:
         """A deep copy: the same people, with state that can evolve independently."""

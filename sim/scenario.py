@@ -174,6 +174,18 @@ NetworkSpec = Annotated[
     | EdgeListSpec,
     Field(discriminator="kind"),
 ]
+#: Graph kinds, read off the specs so the list is written once.
+_GRAPH_KINDS: tuple[str, ...] = tuple(
+    spec.model_fields["kind"].default
+    for spec in (
+        CompleteGraphSpec,
+        ErdosRenyiSpec,
+        BarabasiAlbertSpec,
+        WattsStrogatzSpec,
+        CommunitySpec,
+        EdgeListSpec,
+    )
+)
 
 
 # ------------------------------------------------------------------------------------ population
@@ -433,9 +445,7 @@ def _allowed_from(error: Mapping[str, Any]) -> str:
         "bool_parsing": lambda: "must be true or false",
         "literal_error": lambda: f"must be one of {ctx.get('expected')}",
         "union_tag_invalid": lambda: f"kind must be one of {ctx.get('expected_tags')}",
-        "union_tag_not_found": lambda: (
-            "needs a 'kind' (complete, erdos_renyi, barabasi_albert, watts_strogatz, communities, edge_list)"
-        ),
+        "union_tag_not_found": lambda: f"needs a 'kind' ({', '.join(_GRAPH_KINDS)})",
         "model_type": lambda: "must be a mapping of keys to values",
         "dict_type": lambda: "must be a mapping of keys to values",
     }
@@ -457,16 +467,6 @@ def _problems_from(exc: ValidationError) -> list[Problem]:
             given = ""
         problems.append(Problem(path=path, allowed=allowed, given=given))
     return problems
-
-
-_GRAPH_KINDS = {
-    "complete",
-    "erdos_renyi",
-    "barabasi_albert",
-    "watts_strogatz",
-    "communities",
-    "edge_list",
-}
 
 
 # ---------------------------------------------------------------------------------- load & dump
@@ -535,7 +535,7 @@ def scenario_from_text(
     if data is None:
         data = {}
     if overrides:
-        pairs = _override_pairs(overrides, source)
+        pairs = _override_pairs(overrides)
         if isinstance(data, Mapping):
             data = apply_overrides(dict(data), pairs)
     return scenario_from_dict(data, base_dir=base_dir, source=source)
@@ -554,9 +554,7 @@ def parse_override(text: str) -> tuple[str, Any]:
     return key, value
 
 
-def _override_pairs(
-    overrides: Mapping[str, Any] | Iterable[str], source: str | None = None
-) -> dict[str, Any]:
+def _override_pairs(overrides: Mapping[str, Any] | Iterable[str]) -> dict[str, Any]:
     if isinstance(overrides, Mapping):
         return dict(overrides)
     return dict(parse_override(text) for text in overrides)

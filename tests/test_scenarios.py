@@ -7,6 +7,7 @@ import pytest
 from sim import load_scenario, run
 from sim.scenario import (
     MARKET_SECTIONS,
+    STRATEGY_SECTIONS,
     ScenarioError,
     parse_override,
     scenario_from_dict,
@@ -35,7 +36,7 @@ def test_the_three_presets_share_one_market_and_differ_in_strategy():
     markets = [p.market() for p in presets]
     assert markets[0] == markets[1] == markets[2]
     assert len({p.ads.daily_budget for p in presets}) == 3
-    assert set(MARKET_SECTIONS).isdisjoint({"ads", "sharing"})
+    assert set(MARKET_SECTIONS).isdisjoint(STRATEGY_SECTIONS)
 
 
 def test_yaml_round_trip(tmp_path):
