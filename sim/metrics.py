@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from sim.metric_info import MetricInfo
 from sim.population import CHANNELS, NEVER, Channel, Population
+from sim.rules import REGISTRY
 from sim.scenario import Scenario
 
-__all__ = ["METRICS", "MetricInfo", "retention_table", "summarise"]
+__all__ = ["CORE_METRICS", "METRICS", "MetricInfo", "retention_table", "summarise"]
 
 #: Channels that acquire customers during a run (``initial`` customers were there on day 0).
 ACQUISITION_CHANNELS: tuple[str, ...] = tuple(c for c in CHANNELS if c not in ("none", "initial"))
@@ -19,15 +20,6 @@ ACQUISITION_CHANNELS: tuple[str, ...] = tuple(c for c in CHANNELS if c not in ("
 COHORT_DAYS = 30
 #: Ages (days) at which retention is reported.
 RETENTION_AGE_STEP = 7
-
-
-@dataclass(frozen=True)
-class MetricInfo:
-    """What a headline metric means: its unit and which direction is better."""
-
-    unit: str
-    description: str
-    higher_is_better: bool = True
 
 
 def _metric_catalogue() -> dict[str, MetricInfo]:
@@ -73,8 +65,14 @@ def _metric_catalogue() -> dict[str, MetricInfo]:
     return info
 
 
-#: Every headline metric, in report order.
-METRICS: dict[str, MetricInfo] = _metric_catalogue()
+#: Headline metrics every run reports, computed by :func:`summarise`.
+CORE_METRICS: dict[str, MetricInfo] = _metric_catalogue()
+#: Every headline metric, in report order: the core ones, then each registered rule's own
+#: (:attr:`sim.rules.Rule.metrics`, computed by the rule's ``summarise``).
+METRICS: dict[str, MetricInfo] = {
+    **CORE_METRICS,
+    **{name: info for rule in REGISTRY for name, info in rule.metrics.items()},
+}
 
 
 def _ratio(numerator: float, denominator: float) -> float:
@@ -101,7 +99,7 @@ def summarise(
     spend_by_channel: dict[str, float],
     retention: pd.DataFrame,
 ) -> dict[str, float]:
-    """Headline metrics of a finished run (names and units in :data:`METRICS`).
+    """The core headline metrics of a finished run (names and units in :data:`CORE_METRICS`).
 
     ``retention`` is :func:`retention_table` of the same run.
     """
@@ -148,7 +146,7 @@ def summarise(
     referred = int(run_steps["new_sharing"].sum() + run_steps["won_back_sharing"].sum())
     summary["viral_k"] = _ratio(referred, ever_customers) if ever_customers else math.nan
     summary["top20_revenue_share"] = top_share(population.revenue[population.n_acquisitions > 0])
-    return {name: summary[name] for name in METRICS}
+    return {name: summary[name] for name in CORE_METRICS}
 
 
 def retention_table(population: Population, days: int) -> pd.DataFrame:

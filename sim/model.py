@@ -12,7 +12,7 @@ step table. Day 0 is the world as built; step ``t`` simulates day ``t``.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,7 @@ from sim.ledger import Ledger
 from sim.network import SocialGraph, build_graph
 from sim.population import CHANNELS, NEVER, Channel, Population, Stage, build_population
 from sim.random import stream
-from sim.rules import Rule, ordered_rules
+from sim.rules import REGISTRY, Rule, ordered_rules
 from sim.scenario import Scenario
 
 __all__ = ["Customer", "MarketModel", "World", "build_world"]
@@ -69,7 +69,10 @@ STEP_COLUMNS: tuple[str, ...] = (
     "spend_ads",
     "spend_sharing",
     "marketing_spend",
+    # Then each registered rule's own columns (Rule.step_columns), in registry order.
+    *(column for rule in REGISTRY for column in rule.step_columns),
 )
+_STEP_COLUMN_SET = frozenset(STEP_COLUMNS)
 
 
 class _ColumnView:
@@ -161,7 +164,8 @@ class MarketModel(mesa.Model):
         self.population = world.population.copy()
         self.ledger = Ledger()
         self.day = 0
-        self._tallies: Counter[str] = Counter()  # today's counts (people, orders, impressions)
+        # Today's counts and amounts (people, orders, impressions, rule columns).
+        self._tallies: defaultdict[str, float] = defaultdict(int)
         self._views: dict[int, Customer] = {}
         self.rules: list[Rule] = [
             rule_class(scenario, stream(run_seed, rule_class.name)) for rule_class in ordered_rules()
@@ -200,8 +204,10 @@ class MarketModel(mesa.Model):
         known = referrers[referrers != NEVER]
         np.add.at(pop.n_referrals, known, 1)
 
-    def tally(self, name: str, amount: int) -> None:
-        """Add ``amount`` to today's counter ``name`` (reported in the step table)."""
+    def tally(self, name: str, amount: float) -> None:
+        """Add ``amount`` to today's counter ``name`` (a column of the step table)."""
+        if name not in _STEP_COLUMN_SET:
+            raise KeyError(f"{name!r} is not a step-table column; declare it in the rule's step_columns")
         self._tallies[name] += amount
 
     def customer(self, index: int) -> Customer:

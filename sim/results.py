@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
-from sim.metrics import retention_table, summarise
+from sim.metrics import METRICS, retention_table, summarise
 from sim.model import MarketModel, World
 from sim.population import Population
 from sim.scenario import Scenario, scenario_to_yaml
@@ -101,6 +102,9 @@ def run(
     spend = {str(channel): float(amount) for channel, amount in spending.items()}
     retention = retention_table(model.population, scenario.days)
     summary = summarise(scenario, model.population, steps, spend, retention)
+    for rule in model.rules:
+        summary.update(rule.summarise(model, steps))
+    summary = {name: summary.get(name, math.nan) for name in METRICS}
     return RunResult(
         scenario=scenario,
         seed=model.run_seed,

@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
+
+from sim.spec import Probability, Section
 
 __all__ = [
     "MARKET_SECTIONS",
@@ -53,19 +55,11 @@ STRATEGY_SECTIONS: tuple[str, ...] = ("ads", "sharing")
 #: not a scenario and is refused before parsing.
 MAX_SCENARIO_BYTES = 1_000_000
 
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-
-
-class _Section(BaseModel):
-    """Base of every scenario section: unknown keys are errors, values are checked on assignment."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
-
 
 # --------------------------------------------------------------------------------------- network
 
 
-class _GraphBase(_Section):
+class _GraphBase(Section):
     n: int = Field(
         10_000, ge=2, le=20_000_000, description="Number of people in the market (nodes of the graph)."
     )
@@ -191,7 +185,7 @@ _GRAPH_KINDS: tuple[str, ...] = tuple(
 # ------------------------------------------------------------------------------------ population
 
 
-class PopulationSpec(_Section):
+class PopulationSpec(Section):
     """Who the people are: drawn once per world, shared by every strategy run on it."""
 
     order_value_mean: float = Field(
@@ -228,7 +222,7 @@ class PopulationSpec(_Section):
     )
 
 
-class CustomersSpec(_Section):
+class CustomersSpec(Section):
     """What happens once someone buys: experiences, churn and win-back."""
 
     p_good_experience: Probability = Field(
@@ -254,7 +248,7 @@ class CustomersSpec(_Section):
     )
 
 
-class EconomicsSpec(_Section):
+class EconomicsSpec(Section):
     """Money: the currency every amount is in, margins and discounting."""
 
     currency: str = Field("USD", min_length=1, max_length=12, description="Currency unit for money.")
@@ -266,7 +260,7 @@ class EconomicsSpec(_Section):
     )
 
 
-class OrganicSpec(_Section):
+class OrganicSpec(Section):
     """Adoption from outside the graph and outside paid media (search, offline word of mouth)."""
 
     rate_per_day: float = Field(
@@ -277,7 +271,7 @@ class OrganicSpec(_Section):
 # ------------------------------------------------------------------------------------- strategy
 
 
-class AdsSpec(_Section):
+class AdsSpec(Section):
     """The funnel: a daily budget buys impressions at a CPM; impressions move people down stages."""
 
     daily_budget: float = Field(100.0, ge=0.0, description="Ad spend per day (currency per day).")
@@ -319,7 +313,7 @@ class AdsSpec(_Section):
     )
 
 
-class SharingSpec(_Section):
+class SharingSpec(Section):
     """The ripple: active customers pass the brand to their friends."""
 
     rate_share_per_day: float = Field(
@@ -344,7 +338,7 @@ class SharingSpec(_Section):
 # ------------------------------------------------------------------------------------- scenario
 
 
-class Scenario(_Section):
+class Scenario(Section):
     """A full scenario: the market plus one strategy, a horizon and a seed."""
 
     name: str = Field("scenario", min_length=1, max_length=80, description="Short name of the strategy.")

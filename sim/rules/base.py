@@ -7,7 +7,10 @@ from enum import IntEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
+import pandas as pd
 from pydantic import BaseModel
+
+from sim.metric_info import MetricInfo
 
 if TYPE_CHECKING:
     from sim.model import MarketModel
@@ -67,6 +70,10 @@ class Rule(ABC):
         reads / writes: the population columns it reads and may change (checked by the contract test).
         zero_intensity: dotted overrides that switch the mechanism off (the contract test checks that
             nothing then changes).
+        step_columns: extra columns of the step table this rule fills each day through
+            ``model.tally(name, amount)`` (0 on days it posts nothing). Document them in docs/metrics.md.
+        metrics: headline metrics this rule reports (name → unit and meaning), computed by
+            :meth:`summarise` at the end of a run and listed in :data:`sim.metrics.METRICS`.
     """
 
     name: ClassVar[str]
@@ -75,6 +82,8 @@ class Rule(ABC):
     reads: ClassVar[frozenset[str]]
     writes: ClassVar[frozenset[str]]
     zero_intensity: ClassVar[dict[str, Any]]
+    step_columns: ClassVar[tuple[str, ...]] = ()
+    metrics: ClassVar[dict[str, MetricInfo]] = {}
 
     def __init__(self, scenario: Scenario, rng: np.random.Generator) -> None:
         self.scenario = scenario
@@ -87,3 +96,7 @@ class Rule(ABC):
     @abstractmethod
     def step(self, model: MarketModel) -> None:
         """Advance this mechanism by one day."""
+
+    def summarise(self, model: MarketModel, steps: pd.DataFrame) -> dict[str, float]:
+        """Values of this rule's :attr:`metrics` after the run (``steps``: the step table)."""
+        return {}
