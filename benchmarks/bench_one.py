@@ -1,6 +1,8 @@
 """Measure one configuration in a fresh process and print one JSON line.
 
-Usage: ``python benchmarks/bench_one.py ripple N DAYS REPEATS`` or ``... baseline N DAYS 1``.
+Usage: ``python benchmarks/bench_one.py ripple N DAYS REPEATS`` (core rules: the hybrid preset),
+``... ripple-all N DAYS REPEATS`` (every rule on: ``benchmarks/all_rules.yaml``) or
+``... baseline N DAYS 1``.
 Timings exclude interpreter start and imports; peak RSS is this process's maximum resident size.
 """
 
@@ -20,16 +22,17 @@ from sim import load_scenario, run  # noqa: E402
 from sim.model import MarketModel, build_world  # noqa: E402
 
 
-def scenario_for(n: int, days: int):
-    """The hybrid preset (every rule of the core on) at ``n`` people on Barabási–Albert m=5."""
+def scenario_for(n: int, days: int, all_rules: bool = False):
+    """The hybrid preset (core rules) or the all-rules scenario at ``n`` people on Barabási–Albert m=5."""
+    path = ROOT / "benchmarks" / "all_rules.yaml" if all_rules else ROOT / "scenarios" / "hybrid.yaml"
     return load_scenario(
-        ROOT / "scenarios" / "hybrid.yaml",
+        path,
         {"network.kind": "barabasi_albert", "network.n": n, "network.m": 5, "days": days},
     )
 
 
-def measure_ripple(n: int, days: int, repeats: int) -> dict:
-    scenario = scenario_for(n, days)
+def measure_ripple(n: int, days: int, repeats: int, all_rules: bool = False) -> dict:
+    scenario = scenario_for(n, days, all_rules)
     totals, builds, cpus, edges = [], [], [], 0
     for repeat in range(repeats):
         start, cpu_start = time.perf_counter(), time.process_time()
@@ -44,7 +47,7 @@ def measure_ripple(n: int, days: int, repeats: int) -> dict:
     total = statistics.median(totals)
     build = statistics.median(builds)
     return {
-        "impl": "ripple",
+        "impl": "ripple-all" if all_rules else "ripple",
         "customers": n,
         "edges": edges,
         "days": days,
@@ -90,7 +93,10 @@ def measure_baseline(n: int, days: int) -> dict:
 
 def main() -> None:
     impl, n, days, repeats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-    row = measure_ripple(n, days, repeats) if impl == "ripple" else measure_baseline(n, days)
+    if impl == "baseline":
+        row = measure_baseline(n, days)
+    else:
+        row = measure_ripple(n, days, repeats, all_rules=impl == "ripple-all")
     row["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(row))
 

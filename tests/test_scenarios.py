@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sim import load_scenario, run
+from sim.rules import REGISTRY
 from sim.scenario import (
     MARKET_SECTIONS,
     STRATEGY_SECTIONS,
@@ -27,6 +28,18 @@ def test_every_scenario_file_validates_and_runs(path):
     result = run(scenario)
     assert len(result.steps) == 6
     assert result.steps["n_customer"].iloc[-1] >= 0
+
+
+def test_the_benchmark_scenario_switches_every_registered_rule_on():
+    """``make bench`` measures every rule only if ``benchmarks/all_rules.yaml`` turns each one on."""
+    scenario = load_scenario(SCENARIOS.parent / "benchmarks" / "all_rules.yaml")
+    data = scenario.model_dump()
+    for rule in REGISTRY:
+        for path, off_value in rule.zero_intensity.items():
+            value = data
+            for key in path.split("."):
+                value = value[key]
+            assert value != off_value, f"{path} is off in benchmarks/all_rules.yaml ({rule.name})"
 
 
 def test_the_three_presets_share_one_market_and_differ_in_strategy():
