@@ -25,7 +25,7 @@ from sim.scenario import Problem, Scenario, ScenarioError
 __all__ = ["Comparison", "compare", "replication_seeds"]
 
 #: Sections that define the world strategies are compared on.
-WORLD_SECTIONS: tuple[str, ...] = ("network", "population")
+WORLD_SECTIONS: tuple[str, ...] = ("network", "population", "fraud")
 #: Confidence level of every interval reported.
 CONFIDENCE = 0.95
 

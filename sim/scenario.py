@@ -24,6 +24,7 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from sim.spec import Probability, Section
+from sim.specs_incentives import DefencesSpec, FraudSpec, IncentivesSpec
 
 __all__ = [
     "MARKET_SECTIONS",
@@ -47,9 +48,9 @@ __all__ = [
 ]
 
 #: Sections that describe the simulated market (the presets share all of them).
-MARKET_SECTIONS: tuple[str, ...] = ("network", "population", "customers", "economics", "organic")
+MARKET_SECTIONS: tuple[str, ...] = ("network", "population", "customers", "economics", "organic", "fraud")
 #: Sections a strategy may change.
-STRATEGY_SECTIONS: tuple[str, ...] = ("ads", "sharing")
+STRATEGY_SECTIONS: tuple[str, ...] = ("ads", "sharing", "incentives", "defences")
 
 #: Largest scenario file accepted, in bytes: a scenario is a few kilobytes; anything far larger is
 #: not a scenario and is refused before parsing.
@@ -352,6 +353,9 @@ class Scenario(Section):
     organic: OrganicSpec = Field(default_factory=OrganicSpec)
     ads: AdsSpec = Field(default_factory=AdsSpec)
     sharing: SharingSpec = Field(default_factory=SharingSpec)
+    fraud: FraudSpec = Field(default_factory=FraudSpec)
+    incentives: IncentivesSpec = Field(default_factory=IncentivesSpec)
+    defences: DefencesSpec = Field(default_factory=DefencesSpec)
 
     #: Folder that relative paths inside the scenario (edge lists) are resolved against.
     base_dir: str | None = Field(None, exclude=True, description="Set by the loader; not in files.")
@@ -369,6 +373,16 @@ class Scenario(Section):
                 raise ValueError(
                     f"ads.target_community must be in [0, {self.network.n_communities - 1}]; got {target}"
                 )
+        if self.fraud.n_attackers > 0 and self.network.kind == "complete":
+            raise ValueError(
+                "fraud.n_attackers > 0 needs a sparse network (fake accounts are linked into it); "
+                f"got network.kind = {self.network.kind}"
+            )
+        if self.fraud.n_attackers > self.network.n:
+            raise ValueError(
+                f"fraud.n_attackers must be at most network.n = {self.network.n} (each attacker is a real "
+                f"account); got {self.fraud.n_attackers}"
+            )
         return self
 
     def market(self) -> dict[str, Any]:

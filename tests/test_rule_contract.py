@@ -36,6 +36,28 @@ BUSY = {
     "sharing.p_convert": 0.3,
     "sharing.reward_per_referral": 2.0,
     "customers.p_good_experience": 0.7,
+    # referral programme, attack and defences (issue #3)
+    "fraud.n_attackers": 4,
+    "fraud.accounts_per_attacker": 6,
+    "fraud.rate_accounts_per_day": 2.0,
+    "fraud.rate_coupon_farmers_per_day": 3.0,
+    "fraud.days_fake_life": 3,
+    "fraud.days_farmer_stay": 2,
+    "incentives.enabled": True,
+    "incentives.who": "both",
+    "incentives.amount_referrer": 10.0,
+    "incentives.amount_friend": 5.0,
+    "incentives.days_holding": 2,
+    "incentives.share_uplift_max": 0.5,
+    "incentives.low_value_pull": 0.5,
+    "incentives.rel_churn_referrer_active": 0.8,
+    "defences.p_identity_detect": 0.3,
+    "defences.p_identity_false_positive": 0.05,
+    "defences.ring_detection": True,
+    "defences.days_detection_interval": 2,
+    "defences.ring_min_size": 3,
+    "defences.action": "flag",
+    "defences.review_capacity_per_day": 3,
 }
 
 rule_classes = pytest.mark.parametrize("rule_class", REGISTRY, ids=lambda r: r.name)

@@ -9,6 +9,9 @@ from __future__ import annotations
 from sim.rules.ads import Ads
 from sim.rules.base import ACQUISITION_COLUMNS, Phase, Rule
 from sim.rules.churn import Churn
+from sim.rules.defences import Defences
+from sim.rules.fraud import Fraud
+from sim.rules.incentives import Incentives
 from sim.rules.organic import Organic
 from sim.rules.purchases import Purchases
 from sim.rules.sharing import Sharing
@@ -16,7 +19,7 @@ from sim.rules.sharing import Sharing
 __all__ = ["ACQUISITION_COLUMNS", "REGISTRY", "Phase", "Rule", "ordered_rules"]
 
 #: Every rule, in registry order (ties within a phase run in this order).
-REGISTRY: tuple[type[Rule], ...] = (Ads, Organic, Sharing, Purchases, Churn)
+REGISTRY: tuple[type[Rule], ...] = (Ads, Organic, Sharing, Purchases, Churn, Fraud, Incentives, Defences)
 
 
 def ordered_rules() -> list[type[Rule]]:
