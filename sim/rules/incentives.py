@@ -29,6 +29,8 @@ LEDGER_CHANNEL = "sharing"
 
 def _grouped_cumsum_before(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
     """For each entry, the sum of ``values`` over earlier entries of the same group (input order)."""
+    if groups.size == 0:
+        return np.zeros(0, dtype=np.float64)
     order = np.argsort(groups, kind="stable")
     g = groups[order]
     v = values[order]
@@ -38,6 +40,19 @@ def _grouped_cumsum_before(groups: np.ndarray, values: np.ndarray) -> np.ndarray
     before = np.empty_like(values)
     before[order] = cumulative - group_start
     return before
+
+
+def _fraudulent(fraud_kind: np.ndarray, friends: np.ndarray, referrers: np.ndarray) -> np.ndarray:
+    """Referrals that are fraud: the friend is a fake account or a coupon farmer, or a fake referred.
+
+    An attacker's own real account referring a real friend is an honest referral.
+    """
+    friend_kind = fraud_kind[friends]
+    return (
+        (friend_kind == FraudKind.FAKE_ACCOUNT)
+        | (friend_kind == FraudKind.COUPON_FARMER)
+        | (fraud_kind[referrers] == FraudKind.FAKE_ACCOUNT)
+    )
 
 
 def _rank_in_group(groups: np.ndarray) -> np.ndarray:
@@ -246,8 +261,7 @@ class Incentives(Rule):
     def _deny(self, model: MarketModel, friends: np.ndarray, referrers: np.ndarray) -> None:
         """Record denied rewards; an honest referrer shares less after each."""
         pop = model.population
-        honest = pop.fraud_kind[friends] == FraudKind.HONEST
-        honest &= pop.fraud_kind[referrers] == FraudKind.HONEST
+        honest = ~_fraudulent(pop.fraud_kind, friends, referrers)
         honest_referrers = referrers[honest]
         np.add.at(pop.n_rewards_denied, honest_referrers, 1)
         factor = self._defences.rel_share_after_denial
@@ -347,7 +361,7 @@ class Incentives(Rule):
         amount_friend = book["amount_friend"][candidates]
         who = book["referrer"][candidates]
         # Caps on what one referrer is paid: for life, and within a rolling period.
-        before = _grouped_cumsum_before(who, amount_referrer) if who.size else np.zeros(0)
+        before = _grouped_cumsum_before(who, amount_referrer)
         if spec.cap_per_referrer is not None:
             room = np.maximum(0.0, spec.cap_per_referrer - pop.reward_paid[who] - before)
             amount_referrer = np.minimum(amount_referrer, room)
@@ -403,7 +417,7 @@ class Incentives(Rule):
             self._history_referrer.append(referrer)
             self._history_amount.append(amount_referrer)
         total = float(cost.sum())
-        fraud = (pop.fraud_kind[friend] != FraudKind.HONEST) | (pop.fraud_kind[referrer] != FraudKind.HONEST)
+        fraud = _fraudulent(pop.fraud_kind, friend, referrer)
         self._spent += total
         self._n_paid += int(items.size)
         model.ledger.spend(LEDGER_CHANNEL, "incentive_rewards", total)
@@ -421,7 +435,7 @@ class Incentives(Rule):
         simple = self.scenario.sharing.reward_per_referral
         pop = model.real_population()
         referred = (pop.first_channel == Channel.SHARING) & (pop.day_first_acquired > 0)
-        honest_referred = referred & (pop.fraud_kind == FraudKind.HONEST)
+        honest_referred = referred & (pop.fraud_kind != FraudKind.COUPON_FARMER)
         acquired_sharing = float(run["new_sharing"].sum() + run["won_back_sharing"].sum())
         spend_sharing = float(run["spend_sharing"].sum())
         programme_cost = paid + points
