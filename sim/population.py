@@ -18,8 +18,8 @@ __all__ = [
     "CHANNELS",
     "NEVER",
     "AccountStatus",
-    "FraudKind",
     "Channel",
+    "FraudKind",
     "Population",
     "Role",
     "Stage",
@@ -172,8 +172,10 @@ class Population:
         return np.bincount(self._columns["stage"], minlength=len(Stage))
 
     def head(self, n: int) -> Population:
-        """The first ``n`` people as a population of views (no copy): the real people when fake
-        accounts are appended after them."""
+        """The first ``n`` people as a population of views (no copy).
+
+        With fake accounts appended after the real people, ``head(network.n)`` is the real people.
+        """
         if n == self.n:
             return self
         view = Population.__new__(Population)

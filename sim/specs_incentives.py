@@ -131,7 +131,9 @@ class IncentivesSpec(Section):
         1.0,
         ge=0.0,
         le=1.0,
-        description="Behaviour: churn hazard multiplier of a referred customer while their referrer is active.",
+        description=(
+            "Behaviour: churn hazard multiplier of a referred customer while their referrer is active."
+        ),
     )
 
     @model_validator(mode="after")
@@ -229,7 +231,9 @@ class DefencesSpec(Section):
     )
     p_identity_false_positive: Probability = Field(
         0.0,
-        description="Identity-match check: probability an honest friend is wrongly matched (shared office/dorm).",
+        description=(
+            "Identity-match check: probability an honest friend is wrongly matched (shared office/dorm)."
+        ),
     )
     ring_detection: bool = Field(
         False,
@@ -244,7 +248,9 @@ class DefencesSpec(Section):
     days_detection_window: int = Field(
         30, ge=1, le=3650, description="Referrals of the last this many days are examined (days)."
     )
-    ring_min_size: int = Field(4, ge=2, le=10_000, description="Smallest cluster treated as a ring (accounts).")
+    ring_min_size: int = Field(
+        4, ge=2, le=10_000, description="Smallest cluster treated as a ring (accounts)."
+    )
     ring_min_internal_share: Share = Field(
         0.6, description="Share of a cluster's ties that must stay inside it to be treated as a ring."
     )

@@ -58,11 +58,13 @@ def paired(base: dict, changed: dict):
 
 
 def test_attack_without_defences_pays_fraud_and_raises_referral_cac():
-    quiet, attacked = paired({**PROGRAMME, **ATTACK, "fraud.rate_accounts_per_day": 0.0,
-                              "fraud.rate_coupon_farmers_per_day": 0.0}, {
-        "fraud.rate_accounts_per_day": 0.5,
-        "fraud.rate_coupon_farmers_per_day": 1.0,
-    })
+    quiet, attacked = paired(
+        {**PROGRAMME, **ATTACK, "fraud.rate_accounts_per_day": 0.0, "fraud.rate_coupon_farmers_per_day": 0.0},
+        {
+            "fraud.rate_accounts_per_day": 0.5,
+            "fraud.rate_coupon_farmers_per_day": 1.0,
+        },
+    )
     assert quiet.summary["rewards_paid_fraud"] == 0.0
     assert quiet.summary["fake_accounts_acquired"] == 0
     assert attacked.summary["rewards_paid_fraud"] > 0.0
@@ -74,8 +76,10 @@ def test_attack_without_defences_pays_fraud_and_raises_referral_cac():
 
 
 def test_fake_accounts_are_never_counted_as_customers():
-    result = run(scenario(**{k.replace(".", "__"): v for k, v in {**PROGRAMME, **ATTACK}.items()}),
-                 keep_population=True)
+    result = run(
+        scenario(**{k.replace(".", "__"): v for k, v in {**PROGRAMME, **ATTACK}.items()}),
+        keep_population=True,
+    )
     steps = result.steps
     stages = steps.filter(regex=r"^n_(unaware|aware|considering|customer|churned)$").sum(axis=1)
     assert (stages == MARKET["network.n"]).all()
@@ -92,11 +96,13 @@ def test_fake_accounts_are_never_counted_as_customers():
 
 
 def test_more_reward_on_offer_means_more_attack():
-    low, high = paired({**PROGRAMME, **ATTACK, "incentives.amount_referrer": 1.5,
-                        "incentives.amount_friend": 1.0}, {
-        "incentives.amount_referrer": 20.0,
-        "incentives.amount_friend": 20.0,
-    })
+    low, high = paired(
+        {**PROGRAMME, **ATTACK, "incentives.amount_referrer": 1.5, "incentives.amount_friend": 1.0},
+        {
+            "incentives.amount_referrer": 20.0,
+            "incentives.amount_friend": 20.0,
+        },
+    )
     assert high.summary["fake_accounts_acquired"] > low.summary["fake_accounts_acquired"]
     assert high.summary["coupon_farmers"] > low.summary["coupon_farmers"]
 
@@ -151,16 +157,27 @@ def test_rewards_matter_more_over_weak_ties():
 
 
 def test_referred_customers_churn_less_while_their_referrer_is_active():
-    base = {**PROGRAMME, "population.churn_alpha": 2.0, "population.churn_beta": 2.0,
-            "population.days_churn_period": 60}
+    base = {
+        **PROGRAMME,
+        "population.churn_alpha": 2.0,
+        "population.churn_beta": 2.0,
+        "population.days_churn_period": 60,
+    }
     plain, loyal = paired(base, {"incentives.rel_churn_referrer_active": 0.3})
     assert loyal.summary["retention_90d"] > plain.summary["retention_90d"]
 
 
 def test_employees_earn_points_per_converted_share():
-    sc = make_scenario({**MARKET, **PROGRAMME, "incentives.who": "referrer",
-                        "incentives.employee_points_per_referral": 50.0,
-                        "incentives.kind": "points", "incentives.points_cost_share": 0.2})
+    sc = make_scenario(
+        {
+            **MARKET,
+            **PROGRAMME,
+            "incentives.who": "referrer",
+            "incentives.employee_points_per_referral": 50.0,
+            "incentives.kind": "points",
+            "incentives.points_cost_share": 0.2,
+        }
+    )
     world = build_world(sc)
     world.population.role[:300] = Role.EMPLOYEE
     model = MarketModel(sc, world=world)
@@ -168,8 +185,12 @@ def test_employees_earn_points_per_converted_share():
     steps = model.steps_frame()
     population = model.population
     employee_referrals = int(
-        ((population.referrer >= 0) & (population.referrer < 300) & (population.first_channel == Channel.SHARING)
-         & (population.day_first_acquired > 0)).sum()
+        (
+            (population.referrer >= 0)
+            & (population.referrer < 300)
+            & (population.first_channel == Channel.SHARING)
+            & (population.day_first_acquired > 0)
+        ).sum()
     )
     assert employee_referrals > 0
     assert steps["employee_points_cost"].sum() == pytest.approx(employee_referrals * 50.0 * 0.2)
@@ -178,8 +199,16 @@ def test_employees_earn_points_per_converted_share():
 
 
 def test_personalised_rewards_follow_the_referrers_spend():
-    sc = make_scenario({**MARKET, **PROGRAMME, "incentives.who": "referrer", "incentives.personalised": True,
-                        "incentives.personal_min": 0.2, "incentives.personal_max": 5.0})
+    sc = make_scenario(
+        {
+            **MARKET,
+            **PROGRAMME,
+            "incentives.who": "referrer",
+            "incentives.personalised": True,
+            "incentives.personal_min": 0.2,
+            "incentives.personal_max": 5.0,
+        }
+    )
     result = run(sc, keep_population=True)
     population = result.population
     paid = population.reward_paid > 0
@@ -191,9 +220,17 @@ def test_personalised_rewards_follow_the_referrers_spend():
 
 
 def test_ring_detection_finds_dense_clusters_and_cuts_fraud():
-    rings = {**PROGRAMME, **ATTACK, "fraud.share_rings": 1.0, "fraud.rate_coupon_farmers_per_day": 0.0,
-             "incentives.days_holding": 14, "incentives.clawback": False}
-    open_door, guarded = paired(rings, {"defences.ring_detection": True, "defences.days_detection_interval": 3})
+    rings = {
+        **PROGRAMME,
+        **ATTACK,
+        "fraud.share_rings": 1.0,
+        "fraud.rate_coupon_farmers_per_day": 0.0,
+        "incentives.days_holding": 14,
+        "incentives.clawback": False,
+    }
+    open_door, guarded = paired(
+        rings, {"defences.ring_detection": True, "defences.days_detection_interval": 3}
+    )
     assert guarded.summary["detection_recall"] > 0.5
     assert guarded.summary["detection_precision"] > 0.8
     assert guarded.summary["rewards_paid_fraud"] < 0.5 * open_door.summary["rewards_paid_fraud"]
@@ -215,9 +252,15 @@ def test_dense_referral_clusters_on_a_small_graph():
 
 
 def test_flagged_accounts_wait_for_review_and_review_finds_the_truth():
-    rings = {**PROGRAMME, **ATTACK, "fraud.share_rings": 1.0, "incentives.days_holding": 14,
-             "defences.ring_detection": True, "defences.action": "flag",
-             "defences.review_capacity_per_day": 5}
+    rings = {
+        **PROGRAMME,
+        **ATTACK,
+        "fraud.share_rings": 1.0,
+        "incentives.days_holding": 14,
+        "defences.ring_detection": True,
+        "defences.action": "flag",
+        "defences.review_capacity_per_day": 5,
+    }
     result = run(make_scenario({**MARKET, **rings}), keep_population=True)
     assert result.steps["accounts_reviewed"].sum() > 0
     population = result.population
@@ -228,14 +271,19 @@ def test_flagged_accounts_wait_for_review_and_review_finds_the_truth():
 @pytest.mark.parametrize(
     ("data", "fragment"),
     [
-        ({"incentives": {"trigger": "active_after_days", "days_active_required": 30, "days_holding": 10}},
-         "days_holding = 10, days_active_required = 30"),
+        (
+            {"incentives": {"trigger": "active_after_days", "days_active_required": 30, "days_holding": 10}},
+            "days_holding = 10, days_active_required = 30",
+        ),
         ({"incentives": {"cap_per_referrer": -5}}, "incentives.cap_per_referrer"),
         ({"incentives": {"share_of_first_order": 1.5}}, "incentives.share_of_first_order"),
         ({"incentives": {"personal_min": 3, "personal_max": 2}}, "personal_min = 3"),
         ({"incentives": {"pacing_tolerance": 0.1}}, "needs incentives.budget"),
         ({"network": {"kind": "complete", "n": 50}, "fraud": {"n_attackers": 2}}, "network.kind = complete"),
-        ({"network": {"kind": "erdos_renyi", "n": 50}, "fraud": {"n_attackers": 60}}, "at most network.n = 50"),
+        (
+            {"network": {"kind": "erdos_renyi", "n": 50}, "fraud": {"n_attackers": 60}},
+            "at most network.n = 50",
+        ),
         ({"defences": {"action": "ban"}}, "defences.action"),
     ],
 )

@@ -186,7 +186,9 @@ class Fraud(Rule):
         self._used = np.zeros(spec.n_attackers, dtype=np.int64)
         referrer_value, friend_value = reward_per_fake_account(self.scenario)
         cost = spec.cost_per_account
-        self._rate = spec.rate_accounts_per_day * -np.expm1(-max(0.0, referrer_value + friend_value - cost) / cost)
+        self._rate = spec.rate_accounts_per_day * -np.expm1(
+            -max(0.0, referrer_value + friend_value - cost) / cost
+        )
         self._farmer_rate = spec.rate_coupon_farmers_per_day * -np.expm1(-friend_value / cost)
 
     def step(self, model: MarketModel) -> None:
@@ -213,7 +215,8 @@ class Fraud(Rule):
         if self._farmer_rate > 0:
             farmers = np.flatnonzero(pop.fraud_kind[: model.n_real] == FraudKind.COUPON_FARMER)
             leaving = farmers[
-                (pop.stage[farmers] == Stage.CUSTOMER) & (pop.day_acquired[farmers] + spec.days_farmer_stay <= day)
+                (pop.stage[farmers] == Stage.CUSTOMER)
+                & (pop.day_acquired[farmers] + spec.days_farmer_stay <= day)
             ]
             self._leave(model, leaving)
             model.tally("churned", int(leaving.size))

@@ -153,7 +153,9 @@ class Incentives(Rule):
             "ratio", "(Gross margin of referred real customers − programme cost) / programme cost."
         ),
         "budget_used": MetricInfo("share", "Programme spend / programme budget (NaN without a budget)."),
-        "employee_points_cost": MetricInfo("currency", "Cost of points paid to employees for referrals.", False),
+        "employee_points_cost": MetricInfo(
+            "currency", "Cost of points paid to employees for referrals.", False
+        ),
     }
 
     params: IncentivesSpec
@@ -253,7 +255,9 @@ class Incentives(Rule):
         if rel == 1.0:
             return
         pop = model.population
-        referred = np.flatnonzero((pop.referrer[: model.n_real] != NEVER) & (pop.stage[: model.n_real] == Stage.CUSTOMER))
+        referred = np.flatnonzero(
+            (pop.referrer[: model.n_real] != NEVER) & (pop.stage[: model.n_real] == Stage.CUSTOMER)
+        )
         active_referrer = pop.stage[pop.referrer[referred]] == Stage.CUSTOMER
         pop.rel_churn_referred[: model.n_real] = 1.0
         pop.rel_churn_referred[referred[active_referrer]] = rel
@@ -283,7 +287,9 @@ class Incentives(Rule):
             return
         referrers = pop.referrer[friends].astype(np.int64)
         on_order = spec.share_of_first_order * pop.order_value[friends].astype(np.float64)
-        friend_amount = (spec.amount_friend + on_order) if spec.who in ("friend", "both") else np.zeros(friends.size)
+        friend_amount = (
+            (spec.amount_friend + on_order) if spec.who in ("friend", "both") else np.zeros(friends.size)
+        )
         friend_amount = np.broadcast_to(friend_amount, friends.size).astype(np.float64)
         # Employee programme: points per tracked share that converts, paid at once, no referrer reward.
         employee = pop.role[referrers] == Role.EMPLOYEE
@@ -292,7 +298,7 @@ class Incentives(Rule):
             model.ledger.spend(LEDGER_CHANNEL, "employee_points", cost)
             model.tally("employee_points_cost", cost)
         if spec.who in ("referrer", "both"):
-            referrer_amount = (spec.amount_referrer * self._referrer_multiplier(model, referrers) + on_order)
+            referrer_amount = spec.amount_referrer * self._referrer_multiplier(model, referrers) + on_order
             referrer_amount = np.where(employee, 0.0, referrer_amount)
         else:
             referrer_amount = np.zeros(friends.size)
@@ -453,7 +459,9 @@ class Incentives(Rule):
             "referral_cac_without_fraud": (
                 (paid - fraud + points + simple * n_honest) / n_honest if n_honest else math.nan
             ),
-            "programme_roi": (referred_margin - programme_cost) / programme_cost if programme_cost else math.nan,
+            "programme_roi": (referred_margin - programme_cost) / programme_cost
+            if programme_cost
+            else math.nan,
             "budget_used": self._spent / budget if budget else math.nan,
             "employee_points_cost": points,
         }
