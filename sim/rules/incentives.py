@@ -141,12 +141,12 @@ class Incentives(Rule):
         "referrals_rewarded": MetricInfo("referrals", "Referrals whose reward was paid."),
         "referral_cac": MetricInfo(
             "currency per customer",
-            "Referral rewards (both forms, fraud included) / real customers acquired via sharing.",
+            "All referral rewards (both forms, fraud included) / honest customers acquired via sharing.",
             False,
         ),
         "referral_cac_without_fraud": MetricInfo(
             "currency per customer",
-            "Honest referral rewards / real honest customers acquired via sharing (no farmers).",
+            "Referral rewards for honest referrals / honest customers acquired via sharing.",
             False,
         ),
         "programme_roi": MetricInfo(
@@ -442,7 +442,6 @@ class Incentives(Rule):
         pop = model.real_population()
         referred = (pop.first_channel == Channel.SHARING) & (pop.day_first_acquired > 0)
         honest_referred = referred & (pop.fraud_kind != FraudKind.COUPON_FARMER)
-        acquired_sharing = float(run["new_sharing"].sum() + run["won_back_sharing"].sum())
         spend_sharing = float(run["spend_sharing"].sum())
         programme_cost = paid + points
         margin = self.scenario.economics.gross_margin
@@ -455,7 +454,7 @@ class Incentives(Rule):
             "rewards_paid_fraud": fraud,
             "rewards_denied_honest": float(run["rewards_denied_honest"].sum()),
             "referrals_rewarded": float(self._n_paid),
-            "referral_cac": spend_sharing / acquired_sharing if acquired_sharing else math.nan,
+            "referral_cac": spend_sharing / n_honest if n_honest else math.nan,
             "referral_cac_without_fraud": (
                 (paid - fraud + points + simple * n_honest) / n_honest if n_honest else math.nan
             ),
