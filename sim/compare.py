@@ -101,8 +101,8 @@ def check_same_world(named: Mapping[str, Scenario]) -> None:
     """Raise :class:`ScenarioError` unless every strategy shares the world and the horizon.
 
     The world (``network``, ``population`` and the attackers of ``fraud``) is built once per
-    replication and shared, so it must be identical. Other market sections (churn behaviour, economics, organic discovery) may differ:
-    a what-if such as "churn twice as fast" is still paired on the same people and random numbers.
+    replication and shared, so it must be identical. Other market sections (churn behaviour,
+    economics, organic discovery) may differ: a what-if such as "churn twice as fast" is still paired on the same people and random numbers.
     """
     items = list(named.items())
     base_name, base = items[0]
