@@ -102,7 +102,8 @@ def check_same_world(named: Mapping[str, Scenario]) -> None:
 
     The world (``network``, ``population`` and the attackers of ``fraud``) is built once per
     replication and shared, so it must be identical. Other market sections (churn behaviour,
-    economics, organic discovery) may differ: a what-if such as "churn twice as fast" is still paired on the same people and random numbers.
+    economics, organic discovery) may differ: a what-if such as "churn twice as fast" is still
+    paired on the same people and random numbers.
     """
     items = list(named.items())
     base_name, base = items[0]
