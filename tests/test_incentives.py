@@ -291,3 +291,14 @@ def test_contradictory_programme_settings_are_rejected_naming_the_fields(data, f
     with pytest.raises(ScenarioError) as caught:
         scenario_from_dict(data)
     assert any(fragment in str(problem) for problem in caught.value.problems), caught.value.problems
+
+
+def test_grouped_running_sums_match_a_loop():
+    from sim.rules.incentives import _grouped_cumsum_before
+
+    rng = np.random.default_rng(3)
+    groups = rng.integers(0, 6, size=40)
+    values = rng.random(40)
+    expected = [values[:i][groups[:i] == groups[i]].sum() for i in range(40)]
+    np.testing.assert_allclose(_grouped_cumsum_before(groups, values), expected)
+    np.testing.assert_array_equal(_grouped_cumsum_before(np.array([4, 2]), np.ones(2)), [0, 0])

@@ -184,6 +184,7 @@ class Fraud(Rule):
         spec = self.params
         self._layout = fraud_layout(spec, model.n_real, model.world.seed) if spec.n_fake_accounts else None
         self._used = np.zeros(spec.n_attackers, dtype=np.int64)
+        self._farmers = np.zeros(0, dtype=np.int64)  # coupon farmers who have not left yet
         referrer_value, friend_value = reward_per_fake_account(self.scenario)
         cost = spec.cost_per_account
         self._rate = spec.rate_accounts_per_day * -np.expm1(
@@ -194,13 +195,16 @@ class Fraud(Rule):
     def step(self, model: MarketModel) -> None:
         """Abandon expired fakes and farmers, then activate today's fakes and farmers."""
         pop = model.population
+        # Draws depend only on the configuration, never on the state, so runs of one scenario (and
+        # strategies sharing its fraud section) keep common random numbers.
         u_attack = self.rng.random(self.params.n_attackers)
-        u_farm = self.rng.random(pop.n)
         self._abandon(model)
         if self._layout is not None and self._rate > 0:
             self._activate_fakes(model, u_attack)
-        if self._farmer_rate > 0:
-            self._recruit_farmers(model, u_farm)
+        if self.params.rate_coupon_farmers_per_day > 0:
+            u_farm = self.rng.random(pop.n)
+            if self._farmer_rate > 0:
+                self._recruit_farmers(model, u_farm)
 
     def _abandon(self, model: MarketModel) -> None:
         pop = model.population
@@ -253,8 +257,7 @@ class Fraud(Rule):
         pop = model.population
         n_real = model.n_real
         eligible = np.flatnonzero(pop.day_first_acquired[:n_real] == NEVER)
-        active = np.flatnonzero(pop.stage[:n_real] == Stage.CUSTOMER)
-        if eligible.size == 0 or active.size == 0:
+        if eligible.size == 0:
             return
         p_join = min(1.0, self._farmer_rate / eligible.size)
         u = u_farm[eligible]
@@ -262,12 +265,16 @@ class Fraud(Rule):
         farmers = eligible[joins]
         if farmers.size == 0:
             return
+        active = np.flatnonzero(pop.stage[:n_real] == Stage.CUSTOMER)
+        if active.size == 0:
+            return
         # u / p is again uniform: it picks whose code the farmer uses.
         pick = np.minimum((u[joins] / p_join * active.size).astype(np.int64), active.size - 1)
         model.acquire(farmers, Channel.SHARING, referrers=active[pick])
         pop.fraud_kind[farmers] = FraudKind.COUPON_FARMER
         pop.order_value[farmers] = self.params.fake_order_value
         pop.rate_purchase[farmers] = 0.0
+        self._farmers = np.concatenate([self._farmers, farmers])
         model.tally("coupon_farmers_joined", int(farmers.size))
 
     def summarise(self, model: MarketModel, steps: pd.DataFrame) -> dict[str, float]:

@@ -29,16 +29,20 @@ LEDGER_CHANNEL = "sharing"
 
 def _grouped_cumsum_before(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
     """For each entry, the sum of ``values`` over earlier entries of the same group (input order)."""
-    if groups.size == 0:
-        return np.zeros(0, dtype=np.float64)
+    before = np.zeros(groups.size, dtype=np.float64)
+    if groups.size < 2:
+        return before
     order = np.argsort(groups, kind="stable")
     g = groups[order]
-    v = values[order]
-    cumulative = np.cumsum(v) - v
-    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
-    group_start = np.repeat(cumulative[starts], np.diff(np.r_[starts, g.size]))
-    before = np.empty_like(values)
-    before[order] = cumulative - group_start
+    v = values[order].astype(np.float64, copy=False)
+    inclusive = np.cumsum(v)
+    first_of_group = np.ones(g.size, dtype=bool)
+    first_of_group[1:] = g[1:] != g[:-1]
+    if first_of_group.all():  # every group has one entry: nothing comes before anything
+        return before
+    # Index of each entry's group start, carried forward.
+    start = np.maximum.accumulate(np.where(first_of_group, np.arange(g.size), 0))
+    before[order] = inclusive - v - (inclusive[start] - v[start])
     return before
 
 
@@ -238,10 +242,10 @@ class Incentives(Rule):
 
     def step(self, model: MarketModel) -> None:
         """Earn today's rewards, run the sign-up checks, and pay what is due."""
+        if not self.params.enabled:
+            return  # the programme is off for the whole run: no draws needed
         pop = model.population
         u_check = self.rng.random(pop.n)
-        if not self.params.enabled:
-            return
         self._churn_while_referrer_active(model)
         self._earn(model, u_check)
         self._pay(model)
