@@ -302,3 +302,22 @@ def test_grouped_running_sums_match_a_loop():
     expected = [values[:i][groups[:i] == groups[i]].sum() for i in range(40)]
     np.testing.assert_allclose(_grouped_cumsum_before(groups, values), expected)
     np.testing.assert_array_equal(_grouped_cumsum_before(np.array([4, 2]), np.ones(2)), [0, 0])
+
+
+def test_a_programme_that_pays_nothing_changes_nothing():
+    base = make_scenario({**MARKET, "sharing.reward_per_referral": 2.0})
+    idle = make_scenario(
+        {
+            **MARKET,
+            "sharing.reward_per_referral": 2.0,
+            "incentives.enabled": True,
+            "incentives.amount_referrer": 0.0,
+            "incentives.amount_friend": 0.0,
+            "defences.ring_detection": True,
+            "fraud.rate_accounts_per_day": 5.0,  # no attackers in the market: nothing to activate
+        }
+    )
+    first, second = run(base), run(idle)
+    core = [c for c in first.steps.columns if c in second.steps.columns]
+    np.testing.assert_array_equal(first.steps[core].to_numpy(), second.steps[core].to_numpy())
+    assert first.ledger.equals(second.ledger)
