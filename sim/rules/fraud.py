@@ -202,7 +202,7 @@ class Fraud(Rule):
         if self._layout is not None and self._rate > 0:
             self._activate_fakes(model, u_attack)
         if self.params.rate_coupon_farmers_per_day > 0:
-            u_farm = self.rng.random(pop.n)
+            u_farm = self.rng.random(pop.n, dtype=np.float32)
             if self._farmer_rate > 0:
                 self._recruit_farmers(model, u_farm)
 
@@ -256,20 +256,19 @@ class Fraud(Rule):
     def _recruit_farmers(self, model: MarketModel, u_farm: np.ndarray) -> None:
         pop = model.population
         n_real = model.n_real
-        eligible = np.flatnonzero(pop.day_first_acquired[:n_real] == NEVER)
-        if eligible.size == 0:
+        never_bought = pop.day_first_acquired[:n_real] == NEVER
+        n_eligible = int(np.count_nonzero(never_bought))
+        if n_eligible == 0:
             return
-        p_join = min(1.0, self._farmer_rate / eligible.size)
-        u = u_farm[eligible]
-        joins = u < p_join
-        farmers = eligible[joins]
+        p_join = min(1.0, self._farmer_rate / n_eligible)
+        farmers = np.flatnonzero((u_farm[:n_real] < p_join) & never_bought)
         if farmers.size == 0:
             return
         active = np.flatnonzero(pop.stage[:n_real] == Stage.CUSTOMER)
         if active.size == 0:
             return
         # u / p is again uniform: it picks whose code the farmer uses.
-        pick = np.minimum((u[joins] / p_join * active.size).astype(np.int64), active.size - 1)
+        pick = np.minimum((u_farm[farmers] / p_join * active.size).astype(np.int64), active.size - 1)
         model.acquire(farmers, Channel.SHARING, referrers=active[pick])
         pop.fraud_kind[farmers] = FraudKind.COUPON_FARMER
         pop.order_value[farmers] = self.params.fake_order_value

@@ -245,7 +245,7 @@ class Incentives(Rule):
         if not self.params.enabled:
             return  # the programme is off for the whole run: no draws needed
         pop = model.population
-        u_check = self.rng.random(pop.n)
+        u_check = self.rng.random(pop.n, dtype=np.float32)
         self._churn_while_referrer_active(model)
         self._earn(model, u_check)
         self._pay(model)

@@ -68,9 +68,10 @@ class Sharing(Rule):
             return
         # Incentives and defences scale each sharer's rate (pop.rel_share); all ones means plain counts.
         rel_share = pop.rel_share
-        weighted = bool(np.any(rel_share[sharers] != 1.0))
+        weighted = bool(rel_share.min() != 1.0 or rel_share.max() != 1.0)  # two cheap reductions
         if weighted:
-            sharer_weight = np.where(sharers, rel_share, np.float32(0.0))
+            # float64 once, so the graph's sum and pick both use it without converting again.
+            sharer_weight = np.where(sharers, rel_share.astype(np.float64), 0.0)
             customer_friends = graph.sum_over_neighbours(sharer_weight)
         else:
             customer_friends = graph.count_neighbours_in(sharers)
