@@ -185,6 +185,7 @@ class Fraud(Rule):
         self._layout = fraud_layout(spec, model.n_real, model.world.seed) if spec.n_fake_accounts else None
         self._used = np.zeros(spec.n_attackers, dtype=np.int64)
         self._farmers = np.zeros(0, dtype=np.int64)  # coupon farmers who have not left yet
+        self._fakes = np.zeros(0, dtype=np.int64)  # fake accounts activated and not yet abandoned
         referrer_value, friend_value = reward_per_fake_account(self.scenario)
         cost = spec.cost_per_account
         self._rate = spec.rate_accounts_per_day * -np.expm1(
@@ -210,20 +211,21 @@ class Fraud(Rule):
         pop = model.population
         spec = self.params
         day = model.day
-        if pop.n > model.n_real:
-            tail = slice(model.n_real, pop.n)
-            expired = np.flatnonzero(
-                (pop.stage[tail] == Stage.CUSTOMER) & (pop.day_acquired[tail] + spec.days_fake_life <= day)
+        if self._fakes.size:
+            fakes = self._fakes
+            expired = (pop.stage[fakes] == Stage.CUSTOMER) & (
+                pop.day_acquired[fakes] + spec.days_fake_life <= day
             )
-            self._leave(model, expired + model.n_real)
-        if self._farmer_rate > 0:
-            farmers = np.flatnonzero(pop.fraud_kind[: model.n_real] == FraudKind.COUPON_FARMER)
-            leaving = farmers[
-                (pop.stage[farmers] == Stage.CUSTOMER)
-                & (pop.day_acquired[farmers] + spec.days_farmer_stay <= day)
-            ]
-            self._leave(model, leaving)
-            model.tally("churned", int(leaving.size))
+            self._leave(model, fakes[expired])
+            self._fakes = fakes[~expired]
+        if self._farmers.size:
+            farmers = self._farmers
+            leaving = (pop.stage[farmers] == Stage.CUSTOMER) & (
+                pop.day_acquired[farmers] + spec.days_farmer_stay <= day
+            )
+            self._leave(model, farmers[leaving])
+            model.tally("churned", int(leaving.sum()))
+            self._farmers = farmers[~leaving]
 
     @staticmethod
     def _leave(model: MarketModel, people: np.ndarray) -> None:
@@ -251,6 +253,7 @@ class Fraud(Rule):
         referrers = np.where(ring, fakes - 1, layout.operators[owner])
         self._used[attackers] += n_new
         model.acquire(fakes, Channel.SHARING, referrers=referrers)
+        self._fakes = np.concatenate([self._fakes, fakes])
         model.tally("fake_accounts_acquired", int(fakes.size))
 
     def _recruit_farmers(self, model: MarketModel, u_farm: np.ndarray) -> None:

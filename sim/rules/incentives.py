@@ -291,10 +291,10 @@ class Incentives(Rule):
             return
         referrers = pop.referrer[friends].astype(np.int64)
         on_order = spec.share_of_first_order * pop.order_value[friends].astype(np.float64)
-        friend_amount = (
-            (spec.amount_friend + on_order) if spec.who in ("friend", "both") else np.zeros(friends.size)
-        )
-        friend_amount = np.broadcast_to(friend_amount, friends.size).astype(np.float64)
+        if spec.who in ("friend", "both"):
+            friend_amount = spec.amount_friend + on_order
+        else:
+            friend_amount = np.zeros(friends.size)
         # Employee programme: points per tracked share that converts, paid at once, no referrer reward.
         employee = pop.role[referrers] == Role.EMPLOYEE
         if spec.employee_points_per_referral > 0 and employee.any():
