@@ -150,6 +150,7 @@ def test_larger_rewards_bring_more_referrals_of_lower_value():
 def test_rewards_matter_more_over_weak_ties():
     base = {**PROGRAMME, "incentives.share_uplift_max": 1.0}
     model = MarketModel(make_scenario({**MARKET, **base, "incentives.weak_tie_emphasis": 1.0}))
+    model.step()  # behaviour is set on the first day
     degree = model.graph.degree
     rel = model.population.rel_share
     hubs, leaves = degree >= np.quantile(degree, 0.9), degree <= np.quantile(degree, 0.1)
@@ -176,6 +177,7 @@ def test_employees_earn_points_per_converted_share():
             "incentives.employee_points_per_referral": 50.0,
             "incentives.kind": "points",
             "incentives.points_cost_share": 0.2,
+            "incentives.share_uplift_max": 0.5,
         }
     )
     world = build_world(sc)
@@ -196,6 +198,8 @@ def test_employees_earn_points_per_converted_share():
     assert steps["employee_points_cost"].sum() == pytest.approx(employee_referrals * 50.0 * 0.2)
     # Employees earn points instead of the referrer reward.
     assert population.reward_paid[:300].sum() == 0.0
+    # Employees, offered 50 in points instead of 10, share more (the uplift follows the offer).
+    assert population.rel_share[:300].mean() > population.rel_share[300 : MARKET["network.n"]].mean()
 
 
 def test_personalised_rewards_follow_the_referrers_spend():

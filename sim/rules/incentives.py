@@ -87,7 +87,7 @@ class Incentives(Rule):
     Cost to the firm: cash at face value, store credit at face × (1 − gross margin), points at face
     × ``points_cost_share``; booked on ledger channel ``sharing``.
 
-    Behaviour (set once at setup, from the offer): each real customer's share rate is × (1 + uplift),
+    Behaviour (set once on the first day, from the offer): each real customer's share rate is × (1 + uplift),
     uplift = ``share_uplift_max`` × (1 − e^(−R/reward_scale)) × weak-tie factor, with R the reward on
     offer to them (both sides); a friend's conversion is × (1 + pull·g·(1 − v/v̄)); and a referred
     customer's churn hazard is × ``rel_churn_referrer_active`` while their referrer is a customer.
@@ -188,8 +188,9 @@ class Incentives(Rule):
         self._cost_factor = {"cash": 1.0, "store_credit": 1.0 - margin, "points": spec.points_cost_share}[
             spec.kind
         ]
-        if spec.enabled:
-            self._set_behaviour(model)
+        # Behaviour is set on the first day, after every rule's setup: roles (employees) are assigned
+        # by another rule's setup, and the order of setups is not this rule's business.
+        self._behaviour_set = False
 
     def _referrer_multiplier(self, model: MarketModel, referrers: np.ndarray) -> np.ndarray:
         """Personalised multiplier: the referrer's spend so far over the mean customer's, clipped."""
@@ -246,6 +247,9 @@ class Incentives(Rule):
             return  # the programme is off for the whole run: no draws needed
         pop = model.population
         u_check = self.rng.random(pop.n, dtype=np.float32)
+        if not self._behaviour_set:
+            self._set_behaviour(model)
+            self._behaviour_set = True
         self._churn_while_referrer_active(model)
         self._earn(model, u_check)
         self._pay(model)
