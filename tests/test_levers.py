@@ -450,3 +450,20 @@ def test_people_in_each_state_are_conserved_every_day_with_churn_and_winback(sce
     assert np.isclose(
         result.summary["profit"], result.summary["gross_margin"] - result.summary["marketing_spend"] - kept
     )
+
+
+# --------------------------------------------------------------------------------------- choosing
+
+
+def test_pick_lowest_and_pick_top_match_a_full_sort():
+    from sim.rules._pick import pick_lowest, pick_top
+
+    rng = np.random.default_rng(0)
+    uniforms = rng.random(50_000)
+    candidates = np.flatnonzero(rng.random(50_000) < 0.7)
+    for k in (0, 1, 7, 300, candidates.size - 1, candidates.size + 5):
+        expected = candidates[np.argsort(uniforms[candidates])[:k]]
+        assert set(pick_lowest(candidates, uniforms, k).tolist()) == set(expected.tolist())
+        score = rng.integers(0, 20, candidates.size).astype(float)  # many ties
+        order = np.lexsort((uniforms[candidates], -score))
+        assert set(pick_top(candidates, score, uniforms, k).tolist()) == set(candidates[order[:k]].tolist())

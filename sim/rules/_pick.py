@@ -10,24 +10,37 @@ __all__ = ["BudgetCounter", "pick_lowest", "pick_top"]
 def pick_lowest(candidates: np.ndarray, uniforms: np.ndarray, k: int) -> np.ndarray:
     """The ``k`` candidates with the smallest uniforms: a uniform random sample (common random numbers).
 
-    Complexity: O(len(candidates)) with ``argpartition``.
+    Complexity: O(len(candidates)). Only candidates below a cut-off that keeps about 2k of them are
+    partitioned (the k smallest are below it whenever at least k are), so a small sample from a large
+    crowd does not pay for partitioning the crowd.
     """
     if k <= 0 or candidates.size == 0:
         return candidates[:0]
     if k >= candidates.size:
         return candidates
-    return candidates[np.argpartition(uniforms[candidates], k - 1)[:k]]
+    u = uniforms[candidates]
+    cut = (2.0 * k + 32.0) / candidates.size
+    if cut < 0.5:
+        below = np.flatnonzero(u < cut)
+        if below.size >= k:
+            return candidates[below[np.argpartition(u[below], k - 1)[:k]]]
+    return candidates[np.argpartition(u, k - 1)[:k]]
 
 
 def pick_top(candidates: np.ndarray, score: np.ndarray, uniforms: np.ndarray, k: int) -> np.ndarray:
-    """The ``k`` candidates with the highest ``score`` (one per candidate); ties broken by the uniforms."""
+    """The ``k`` candidates with the highest ``score`` (one per candidate); ties broken by the uniforms.
+
+    Complexity: O(len(candidates)): a partition finds the k-th highest score; only ties at it are
+    decided by the uniforms.
+    """
     if k <= 0 or candidates.size == 0:
         return candidates[:0]
     if k >= candidates.size:
         return candidates
-    # lexsort sorts by the last key first: descending score, then ascending uniform.
-    order = np.lexsort((uniforms[candidates], -score))
-    return candidates[order[:k]]
+    kth = np.partition(score, candidates.size - k)[candidates.size - k]
+    above = candidates[score > kth]
+    tied = candidates[score == kth]
+    return np.concatenate([above, pick_lowest(tied, uniforms, k - above.size)])
 
 
 class BudgetCounter:

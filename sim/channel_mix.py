@@ -1,0 +1,33 @@
+"""Where new customers come from over time: the field-to-word-of-mouth hand-over (mission.md §7)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sim.metrics import ACQUISITION_CHANNELS
+
+__all__ = ["new_customer_shares"]
+
+
+def new_customer_shares(steps: pd.DataFrame, period_days: int = 30) -> pd.DataFrame:
+    """First-time customers by channel in periods of ``period_days``, and each channel's share.
+
+    Args:
+        steps: a run's step table (``RunResult.steps``); day 0 is left out.
+        period_days: length of a period (days, ≥ 1).
+
+    Returns:
+        One row per period and channel: ``period_start`` (first day), ``channel``, ``new_customers``
+        (people) and ``share`` (of the period's new customers; NaN in a period with none).
+    """
+    if period_days < 1:
+        raise ValueError(f"period_days must be at least 1; got {period_days}")
+    run_steps = steps[steps["day"] > 0]
+    period_start = (run_steps["day"] - 1) // period_days * period_days + 1
+    counts = run_steps[[f"new_{c}" for c in ACQUISITION_CHANNELS]].groupby(period_start.to_numpy()).sum()
+    counts.columns = list(ACQUISITION_CHANNELS)
+    shares = counts.div(counts.sum(axis=1).where(lambda total: total > 0), axis=0)
+    frame = counts.stack().rename("new_customers").to_frame()
+    frame["share"] = shares.stack(future_stack=True)
+    frame.index.names = ["period_start", "channel"]
+    return frame.reset_index()
