@@ -25,9 +25,10 @@ def new_customer_shares(steps: pd.DataFrame, period_days: int = 30) -> pd.DataFr
     run_steps = steps[steps["day"] > 0]
     period_start = (run_steps["day"] - 1) // period_days * period_days + 1
     counts = run_steps[[f"new_{c}" for c in ACQUISITION_CHANNELS]].groupby(period_start.to_numpy()).sum()
-    counts.columns = list(ACQUISITION_CHANNELS)
-    shares = counts.div(counts.sum(axis=1).where(lambda total: total > 0), axis=0)
-    frame = counts.stack().rename("new_customers").to_frame()
-    frame["share"] = shares.stack(future_stack=True)
-    frame.index.names = ["period_start", "channel"]
-    return frame.reset_index()
+    counts.columns = pd.Index(ACQUISITION_CHANNELS)
+    counts.index.name = "period_start"
+    frame = counts.reset_index().melt(id_vars="period_start", var_name="channel", value_name="new_customers")
+    frame = frame.sort_values("period_start", kind="stable", ignore_index=True)
+    total = frame.groupby("period_start")["new_customers"].transform("sum")
+    frame["share"] = frame["new_customers"] / total.where(total > 0)
+    return frame
