@@ -56,8 +56,12 @@ class FieldTeam(Rule):
         """Contact, sign up, and pay salaries and commissions."""
         pop = model.population
         p = self.params
-        u_pick = self.rng.random(pop.n)
-        u_convert = self.rng.random(pop.n)
+        working = p.days_active is None or model.day <= p.days_active
+        if working:
+            # Drawn every working day whatever happens (common random numbers); once the team has
+            # stopped no uniform is used again, so none is drawn.
+            u_pick = self.rng.random(pop.n)
+            u_convert = self.rng.random(pop.n)
         if p.n_reps == 0:
             return
         cost = 0.0
@@ -69,7 +73,7 @@ class FieldTeam(Rule):
             )
             cost += retained * p.commission_amount
             model.ledger.spend("field", "commission", retained * p.commission_amount)
-        if p.days_active is None or model.day <= p.days_active:
+        if working:
             salaries = p.n_reps * p.salary_per_rep_per_day
             model.ledger.spend("field", "salaries", salaries)
             cost += salaries

@@ -46,8 +46,10 @@ class Seeding(Rule):
     def step(self, model: MarketModel) -> None:
         """Seed on the first day; nothing afterwards."""
         pop = model.population
+        if model.day != 1:
+            return  # seeding happens once: later days draw nothing (day 1's draw is the common one)
         u_pick = self.rng.random(pop.n)
-        if model.day != 1 or self.params.budget <= 0:
+        if self.params.budget <= 0:
             return
         n_seeds = int(self.params.budget / self.params.cost_per_seed + 1e-9)
         eligible = (pop.stage != Stage.CUSTOMER) & (pop.role == Role.ORDINARY)
