@@ -54,11 +54,6 @@ def test_habit_lowers_churn_and_is_off_by_default():
 
 def test_bad_experiences_delay_the_habit():
     scenario = quiet_scenario({**CUSTOMER_BASE, "habit.rel_churn_habit": 0.3})
-    runs = paired(
-        scenario,
-        {"good": {"customers.p_good_experience": 1.0}, "mixed": {"customers.p_good_experience": 0.6}},
-        4,
-    )
     # Same churn per bad experience (rel 1): only the habit differs.
     runs = paired(
         scenario.with_overrides({"customers.rel_churn_per_bad_experience": 1.0}),
