@@ -98,9 +98,9 @@ class RetentionOffers(Rule):
     def step(self, model: MarketModel) -> None:
         """Make today's offers."""
         pop = model.population
-        u_pick = self.rng.random(pop.n)
         if self.params.daily_budget <= 0:
-            return
+            return  # off for the whole run: no draws (the stream is this rule's own)
+        u_pick = self.rng.random(pop.n)
         n_offers = self._offers.take()
         eligible = np.flatnonzero((pop.stage == Stage.CUSTOMER) & (pop.day_offer_ends < model.day))
         if n_offers == 0 or eligible.size == 0:
@@ -169,10 +169,10 @@ class Winback(Rule):
     def step(self, model: MarketModel) -> None:
         """Contact churned people and bring some back."""
         pop = model.population
+        if self.params.daily_budget <= 0:
+            return  # off for the whole run: no draws (the stream is this rule's own)
         u_pick = self.rng.random(pop.n)
         u_convert = self.rng.random(pop.n)
-        if self.params.daily_budget <= 0:
-            return
         n_contacts = self._contacts.take()
         churned = np.flatnonzero(pop.stage == Stage.CHURNED)
         contacted = pick_lowest(churned, u_pick, n_contacts)

@@ -152,8 +152,10 @@ class RoleSharing(Rule):
     def step(self, model: MarketModel) -> None:
         """Convert friends of today's role sharers, pay rewards and fees, count referrals by role."""
         pop = model.population
-        u_convert = self.rng.random(pop.n)
-        self._share(model, u_convert)
+        # Whether anyone shares through this rule is fixed for the run, so skipping the draw when
+        # no one does keeps every run's stream aligned with itself.
+        if self._any_roles or model.scenario_config.loyalty.membership != "off":
+            self._share(model, self.rng.random(pop.n))
         if self._n_kols and self.params.kol_fee_per_day > 0:
             fee = self._n_kols * self.params.kol_fee_per_day
             model.ledger.spend("sharing", "kol_fees", fee)
