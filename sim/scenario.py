@@ -25,6 +25,16 @@ from pydantic import Field, ValidationError, model_validator
 
 from sim.spec import Probability, Section
 from sim.specs_incentives import DefencesSpec, FraudSpec, IncentivesSpec
+from sim.specs_levers import (
+    FieldTeamSpec,
+    HabitSpec,
+    LoyaltySpec,
+    RetentionOffersSpec,
+    RolesSpec,
+    SeedingSpec,
+    WinbackSpec,
+    check_lever_sections,
+)
 
 __all__ = [
     "MARKET_SECTIONS",
@@ -50,7 +60,21 @@ __all__ = [
 #: Sections that describe the simulated market (the presets share all of them).
 MARKET_SECTIONS: tuple[str, ...] = ("network", "population", "customers", "economics", "organic", "fraud")
 #: Sections a strategy may change.
-STRATEGY_SECTIONS: tuple[str, ...] = ("ads", "sharing", "incentives", "defences")
+STRATEGY_SECTIONS: tuple[str, ...] = (
+    "ads",
+    "sharing",
+    # issue #3: the referral programme and the defences against fraud
+    "incentives",
+    "defences",
+    # issue #4: retention levers, the ripple's layers and the field team
+    "habit",
+    "retention_offers",
+    "winback",
+    "roles",
+    "seeding",
+    "field_team",
+    "loyalty",
+)
 
 #: Largest scenario file accepted, in bytes: a scenario is a few kilobytes; anything far larger is
 #: not a scenario and is refused before parsing.
@@ -356,6 +380,14 @@ class Scenario(Section):
     fraud: FraudSpec = Field(default_factory=FraudSpec)
     incentives: IncentivesSpec = Field(default_factory=IncentivesSpec)
     defences: DefencesSpec = Field(default_factory=DefencesSpec)
+    # issue #4 (sections in sim/specs_levers.py)
+    habit: HabitSpec = Field(default_factory=HabitSpec)
+    retention_offers: RetentionOffersSpec = Field(default_factory=RetentionOffersSpec)
+    winback: WinbackSpec = Field(default_factory=WinbackSpec)
+    roles: RolesSpec = Field(default_factory=RolesSpec)
+    seeding: SeedingSpec = Field(default_factory=SeedingSpec)
+    field_team: FieldTeamSpec = Field(default_factory=FieldTeamSpec)
+    loyalty: LoyaltySpec = Field(default_factory=LoyaltySpec)
 
     #: Folder that relative paths inside the scenario (edge lists) are resolved against.
     base_dir: str | None = Field(None, exclude=True, description="Set by the loader; not in files.")
@@ -383,6 +415,7 @@ class Scenario(Section):
                 f"fraud.n_attackers must be at most network.n = {self.network.n} (each attacker is a real "
                 f"account); got {self.fraud.n_attackers}"
             )
+        check_lever_sections(self)
         return self
 
     def market(self) -> dict[str, Any]:
