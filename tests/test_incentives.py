@@ -325,3 +325,25 @@ def test_a_programme_that_pays_nothing_changes_nothing():
     core = [c for c in first.steps.columns if c in second.steps.columns]
     np.testing.assert_array_equal(first.steps[core].to_numpy(), second.steps[core].to_numpy())
     assert first.ledger.equals(second.ledger)
+
+
+def test_the_bank_preset_pays_employees_chosen_by_the_roles_rule():
+    from sim import load_scenario
+    from tests.conftest import SCENARIOS
+
+    scenario = load_scenario(SCENARIOS / "employee_referrals_bank.yaml", {"network.n": 3000, "days": 120})
+    result = run(scenario, keep_population=True)
+    population = result.population
+    employees = population.role == Role.EMPLOYEE
+    assert employees.sum() == scenario.roles.n_employees
+    referred_by_staff = (
+        (population.first_channel == Channel.SHARING)
+        & (population.day_first_acquired > 0)
+        & (population.referrer >= 0)
+        & employees[np.maximum(population.referrer, 0)]
+    )
+    assert referred_by_staff.sum() > 0
+    points = scenario.incentives.employee_points_per_referral * scenario.incentives.points_cost_share
+    # Every first-time referral by an employee earned points (won-back referrals earn none).
+    assert result.summary["employee_points_cost"] == pytest.approx(points * referred_by_staff.sum())
+    assert result.summary["rewards_paid"] == 0.0  # ordinary customers earn nothing here
