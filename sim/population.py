@@ -17,7 +17,9 @@ from sim.scenario import PopulationSpec
 __all__ = [
     "CHANNELS",
     "NEVER",
+    "AccountStatus",
     "Channel",
+    "FraudKind",
     "Population",
     "Role",
     "Stage",
@@ -65,6 +67,24 @@ class Role(IntEnum):
     FAKE = 4
 
 
+class FraudKind(IntEnum):
+    """Ground truth about a person, known to the simulator, never to the defences."""
+
+    HONEST = 0
+    FAKE_ACCOUNT = 1  # a fake account (Role.FAKE) activated by an attacker
+    COUPON_FARMER = 2  # a real person who joins for the friend reward and leaves
+    ATTACKER = 3  # a real account that runs fake accounts
+
+
+class AccountStatus(IntEnum):
+    """What the defences decided about an account."""
+
+    CLEAR = 0
+    FLAGGED = 1  # waiting for review; its rewards are held
+    BLOCKED = 2  # its rewards are denied
+    CLEARED = 3  # reviewed and found honest
+
+
 # name -> (dtype, initial fill). Everything a rule may read or write is listed here, in one place.
 _COLUMNS: dict[str, tuple[type, Any]] = {
     # funnel and customer state
@@ -91,6 +111,14 @@ _COLUMNS: dict[str, tuple[type, Any]] = {
     "rate_purchase": (np.float32, 0.0),  # orders per day while active
     "p_churn_base": (np.float32, 0.0),  # daily churn probability before experiences
     "community": (np.int32, 0),  # community label (0 when the graph has none)
+    # referral incentives and fraud (issue #3)
+    "fraud_kind": (np.int8, 0),  # ground truth: 0 honest, 1 fake account, 2 coupon farmer, 3 attacker
+    "account_status": (np.int8, 0),  # defences: 0 clear, 1 flagged, 2 blocked, 3 cleared by review
+    "reward_paid": (np.float64, 0.0),  # referral rewards paid to this person as referrer, currency
+    "n_rewards_denied": (np.int16, 0),  # this referrer's rewards denied by a defence
+    "rel_share": (np.float32, 1.0),  # multiplier on this customer's share rate (rewards, denials)
+    "rel_referred_convert": (np.float32, 1.0),  # multiplier on converting when a friend shares
+    "rel_churn_referred": (np.float32, 1.0),  # churn multiplier of a referred customer
     # retention levers, roles, field team and loyalty (sim/rules/retention.py, roles.py, loyalty.py)
     "offer_response": (np.int8, 0),  # how a retention offer would move this person (OfferResponse)
     "day_offer_ends": (np.int32, NEVER),  # last day a retention offer's effect lasts
@@ -162,6 +190,18 @@ class Population:
     def stage_counts(self) -> np.ndarray:
         """People per :class:`Stage`, length 5, in stage order."""
         return np.bincount(self._columns["stage"], minlength=len(Stage))
+
+    def head(self, n: int) -> Population:
+        """The first ``n`` people as a population of views (no copy).
+
+        With fake accounts appended after the real people, ``head(network.n)`` is the real people.
+        """
+        if n == self.n:
+            return self
+        view = Population.__new__(Population)
+        object.__setattr__(view, "n", n)
+        view._attach({k: v[:n] for k, v in self._columns.items()})
+        return view
 
     def row(self, index: int) -> dict[str, Any]:
         """One person's values as plain Python values."""

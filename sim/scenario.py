@@ -24,6 +24,7 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from sim.spec import Probability, Section
+from sim.specs_incentives import DefencesSpec, FraudSpec, IncentivesSpec
 from sim.specs_levers import (
     FieldTeamSpec,
     HabitSpec,
@@ -57,11 +58,14 @@ __all__ = [
 ]
 
 #: Sections that describe the simulated market (the presets share all of them).
-MARKET_SECTIONS: tuple[str, ...] = ("network", "population", "customers", "economics", "organic")
+MARKET_SECTIONS: tuple[str, ...] = ("network", "population", "customers", "economics", "organic", "fraud")
 #: Sections a strategy may change.
 STRATEGY_SECTIONS: tuple[str, ...] = (
     "ads",
     "sharing",
+    # issue #3: the referral programme and the defences against fraud
+    "incentives",
+    "defences",
     # issue #4: retention levers, the ripple's layers and the field team
     "habit",
     "retention_offers",
@@ -373,6 +377,9 @@ class Scenario(Section):
     organic: OrganicSpec = Field(default_factory=OrganicSpec)
     ads: AdsSpec = Field(default_factory=AdsSpec)
     sharing: SharingSpec = Field(default_factory=SharingSpec)
+    fraud: FraudSpec = Field(default_factory=FraudSpec)
+    incentives: IncentivesSpec = Field(default_factory=IncentivesSpec)
+    defences: DefencesSpec = Field(default_factory=DefencesSpec)
     # issue #4 (sections in sim/specs_levers.py)
     habit: HabitSpec = Field(default_factory=HabitSpec)
     retention_offers: RetentionOffersSpec = Field(default_factory=RetentionOffersSpec)
@@ -398,6 +405,16 @@ class Scenario(Section):
                 raise ValueError(
                     f"ads.target_community must be in [0, {self.network.n_communities - 1}]; got {target}"
                 )
+        if self.fraud.n_attackers > 0 and self.network.kind == "complete":
+            raise ValueError(
+                "fraud.n_attackers > 0 needs a sparse network (fake accounts are linked into it); "
+                f"got network.kind = {self.network.kind}"
+            )
+        if self.fraud.n_attackers > self.network.n:
+            raise ValueError(
+                f"fraud.n_attackers must be at most network.n = {self.network.n} (each attacker is a real "
+                f"account); got {self.fraud.n_attackers}"
+            )
         check_lever_sections(self)
         return self
 

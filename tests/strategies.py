@@ -71,6 +71,60 @@ def scenarios(draw: st.DrawFn) -> Scenario:
 
 
 @st.composite
+def programme_scenarios(draw: st.DrawFn) -> Scenario:
+    """A valid scenario with a referral programme, an attack and defences at random settings."""
+    base = draw(scenarios())
+    network = base.network.model_dump(mode="json")
+    if network["kind"] == "complete":  # fake accounts need a sparse graph
+        network = {"kind": "erdos_renyi", "n": network["n"], "mean_degree": 3.0}
+    trigger = draw(st.sampled_from(["sign_up", "first_purchase", "active_after_days"]))
+    required = draw(st.integers(0, 5)) if trigger == "active_after_days" else 0
+    budget = draw(st.none() | st.floats(0.0, 500.0))
+    overrides = {
+        "fraud.n_attackers": draw(st.integers(0, min(5, network["n"]))),
+        "fraud.accounts_per_attacker": draw(st.integers(1, 8)),
+        "fraud.share_rings": draw(probabilities),
+        "fraud.ring_links_to_real": draw(st.integers(0, 2)),
+        "fraud.rate_accounts_per_day": draw(st.floats(0.0, 3.0)),
+        "fraud.cost_per_account": draw(st.floats(0.5, 10.0)),
+        "fraud.days_fake_life": draw(st.integers(1, 10)),
+        "fraud.rate_coupon_farmers_per_day": draw(st.floats(0.0, 3.0)),
+        "fraud.days_farmer_stay": draw(st.integers(1, 10)),
+        "incentives.enabled": True,
+        "incentives.who": draw(st.sampled_from(["referrer", "friend", "both"])),
+        "incentives.kind": draw(st.sampled_from(["cash", "store_credit", "points"])),
+        "incentives.amount_referrer": draw(st.floats(0.0, 30.0)),
+        "incentives.amount_friend": draw(st.floats(0.0, 30.0)),
+        "incentives.share_of_first_order": draw(st.floats(0.0, 1.0)),
+        "incentives.trigger": trigger,
+        "incentives.days_active_required": required,
+        "incentives.days_holding": required + draw(st.integers(0, 5)),
+        "incentives.clawback": draw(st.booleans()),
+        "incentives.cap_per_referrer": draw(st.none() | st.floats(0.0, 60.0)),
+        "incentives.cap_per_referrer_period": draw(st.none() | st.floats(0.0, 40.0)),
+        "incentives.days_cap_period": draw(st.integers(1, 10)),
+        "incentives.budget": budget,
+        "incentives.pacing_tolerance": None if budget is None else draw(st.none() | st.floats(0.0, 0.5)),
+        "incentives.personalised": draw(st.booleans()),
+        "incentives.share_uplift_max": draw(st.floats(0.0, 2.0)),
+        "incentives.weak_tie_emphasis": draw(probabilities),
+        "incentives.low_value_pull": draw(st.floats(0.0, 2.0)),
+        "incentives.rel_churn_referrer_active": draw(probabilities),
+        "defences.max_referrals_per_day": draw(st.none() | st.integers(0, 3)),
+        "defences.max_rewarded_referrals": draw(st.none() | st.integers(0, 5)),
+        "defences.p_identity_detect": draw(probabilities),
+        "defences.p_identity_false_positive": draw(st.floats(0.0, 0.3)),
+        "defences.ring_detection": draw(st.booleans()),
+        "defences.days_detection_interval": draw(st.integers(1, 5)),
+        "defences.ring_min_size": draw(st.integers(2, 6)),
+        "defences.action": draw(st.sampled_from(["block", "flag"])),
+        "defences.review_capacity_per_day": draw(st.integers(0, 5)),
+    }
+    data = apply_overrides({**base.model_dump(mode="json"), "network": network}, overrides)
+    return scenario_from_dict(data)
+
+
+@st.composite
 def lever_scenarios(draw: st.DrawFn) -> Scenario:
     """:func:`scenarios` plus issue #4's levers (habit, offers, win-back, roles, seeding, field, loyalty)."""
     base = draw(scenarios())

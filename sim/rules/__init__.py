@@ -9,7 +9,10 @@ from __future__ import annotations
 from sim.rules.ads import Ads
 from sim.rules.base import ACQUISITION_COLUMNS, Phase, Rule
 from sim.rules.churn import Churn
+from sim.rules.defences import Defences
 from sim.rules.field_team import FieldTeam
+from sim.rules.fraud import Fraud
+from sim.rules.incentives import Incentives
 from sim.rules.loyalty import Loyalty
 from sim.rules.organic import Organic
 from sim.rules.purchases import Purchases
@@ -32,6 +35,9 @@ REGISTRY: tuple[type[Rule], ...] = (
     RetentionOffers,
     Winback,
     Churn,
+    Fraud,  # issue #3 rules: the attack, the referral programme, ring detection
+    Incentives,
+    Defences,
 )
 
 

@@ -22,7 +22,8 @@ class Churn(Rule):
     The base probability comes from the person's per-period churn θ ~ Beta(α, β) (heterogeneous by
     default, science.md §4). The hazard is multiplied by ``customers.rel_churn`` and by
     ``customers.rel_churn_per_bad_experience`` per bad experience:
-    ``p = 1 − (1 − p_base)^(rel_churn × rel_bad^bad)``. A churned person
+    ``p = 1 − (1 − p_base)^(rel_churn × rel_bad^bad × rel_churn_referred)``, where the last factor
+    (a column, 1 by default) is written by the incentives rule for referred customers. A churned person
     returns to the market (stage CHURNED) where ads, shares and organic discovery can win them back.
 
     Retention levers multiply the same hazard (each is 1 when its section is off, so the default
@@ -37,6 +38,7 @@ class Churn(Rule):
     section = "customers"
     reads: ClassVar[frozenset[str]] = frozenset(
         {
+            "rel_churn_referred",
             "stage",
             "p_churn_base",
             "n_bad_experiences",
@@ -63,6 +65,9 @@ class Churn(Rule):
         bad = pop.n_bad_experiences[active]
         rel_bad = self.params.rel_churn_per_bad_experience
         multiplier = self.params.rel_churn * rel_bad ** bad.astype(np.float64)
+        rel_referred = pop.rel_churn_referred[active]
+        if np.any(rel_referred != 1.0):  # referred customers whose referrer is active (incentives)
+            multiplier = multiplier * rel_referred
         multiplier = self._lever_multiplier(model, active, bad, multiplier)
         if np.all(multiplier == 1.0):
             p_churn = p_base

@@ -86,6 +86,7 @@ class FieldTeam(Rule):
         p = self.params
         n_contacts = self._contacts.take()
         open_to = pop.stage != Stage.CUSTOMER
+        open_to[model.n_real :] = False  # fake accounts (issue #3) are not prospects
         if p.community is not None:
             open_to &= pop.community == p.community
         contacted = pick_lowest(np.flatnonzero(open_to), u_pick, n_contacts)

@@ -41,6 +41,8 @@ class Purchases(Rule):
         "population.share_initial_customers": 0.0,
         "organic.rate_per_day": 0.0,
         "ads.daily_budget": 0.0,
+        "fraud.rate_accounts_per_day": 0.0,
+        "fraud.rate_coupon_farmers_per_day": 0.0,
         # issue #4's acquisition levers
         "seeding.budget": 0.0,
         "field_team.n_reps": 0,

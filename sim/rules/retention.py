@@ -174,7 +174,7 @@ class Winback(Rule):
         u_pick = self.rng.random(pop.n)
         u_convert = self.rng.random(pop.n)
         n_contacts = self._contacts.take()
-        churned = np.flatnonzero(pop.stage == Stage.CHURNED)
+        churned = np.flatnonzero(pop.stage[: model.n_real] == Stage.CHURNED)  # abandoned fakes stay gone
         contacted = pick_lowest(churned, u_pick, n_contacts)
         if contacted.size == 0:
             return

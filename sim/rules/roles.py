@@ -182,6 +182,8 @@ class RoleSharing(Rule):
             return
         heard = graph.sum_over_neighbours(weight)
         exposed = np.flatnonzero((heard > 0) & (stage != Stage.CUSTOMER))
+        if pop.n > model.n_real:  # dormant fake accounts (issue #3) convert only through the attack
+            exposed = exposed[: np.searchsorted(exposed, model.n_real)]
         if exposed.size == 0:
             return
         hazard = self.params.p_convert * heard[exposed]
