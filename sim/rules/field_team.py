@@ -56,14 +56,14 @@ class FieldTeam(Rule):
         """Contact, sign up, and pay salaries and commissions."""
         pop = model.population
         p = self.params
+        if p.n_reps == 0:
+            return  # no team for the whole run: no draws (the stream is this rule's own)
         working = p.days_active is None or model.day <= p.days_active
         if working:
             # Drawn every working day whatever happens (common random numbers); once the team has
             # stopped no uniform is used again, so none is drawn.
             u_pick = self.rng.random(pop.n)
             u_convert = self.rng.random(pop.n)
-        if p.n_reps == 0:
-            return
         cost = 0.0
         if p.commission == "per_retained" and p.commission_amount > 0 and model.day > p.days_retained:
             retained = np.count_nonzero(
