@@ -10,15 +10,15 @@ import streamlit as st
 
 from app_pages.common import guarded, init_library
 
-st.set_page_config(page_title="Ripple: funnel vs ripple marketing", page_icon="🌊", layout="wide")
+st.set_page_config(page_title="Ripple: funnel vs ripple marketing", page_icon=":material/waves:", layout="wide")
 init_library()
 
 PAGES = [
-    st.Page("app_pages/compare.py", title="Compare", icon="⚖️", default=True),
-    st.Page("app_pages/editor.py", title="Scenario editor", icon="✏️"),
-    st.Page("app_pages/network.py", title="Network", icon="🕸️"),
-    st.Page("app_pages/lesson.py", title="The 8:1 lesson", icon="🎓"),
-    st.Page("app_pages/sweeps.py", title="Sweep results", icon="📈"),
+    st.Page("app_pages/compare.py", title="Compare", icon=":material/compare_arrows:", default=True),
+    st.Page("app_pages/editor.py", title="Scenario editor", icon=":material/edit:"),
+    st.Page("app_pages/network.py", title="Network", icon=":material/hub:"),
+    st.Page("app_pages/lesson.py", title="The 8:1 lesson", icon=":material/school:"),
+    st.Page("app_pages/sweeps.py", title="Sweep results", icon=":material/insights:"),
 ]
 
 page = st.navigation(PAGES)

@@ -76,7 +76,7 @@ blank = alt.Axis(title=None, labels=False, ticks=False, grid=False, domain=False
 def picture(on_day: int) -> alt.LayerChart:
     """The sample on ``on_day``: friendships as lines, people as marks coloured by stage or channel."""
     nodes = frame_at(history, on_day, positions)
-    nodes["marker size"] = np.where(nodes["role"] == "ordinary", 30, 140)
+    nodes["marker size"] = np.where(nodes["role"] == "ordinary", 22, 120)
     if colour_by == "stage":
         scale = alt.Scale(domain=list(viz.STAGE_COLOURS), range=list(viz.STAGE_COLOURS.values()))
         colour = alt.Color("stage:N", scale=scale, title="stage", legend=alt.Legend(orient="right"))

@@ -112,12 +112,19 @@ def retention_curves(comparison: Comparison, group_by: str = "channel") -> pd.Da
     """First-spell retention (share) by age in days, per strategy and group (channel or cohort).
 
     Columns: strategy, group, age_days, mean, low, high, n. Ages where fewer than 20 people were
-    at risk in a run are dropped from that run: a share of a handful of people is noise.
+    at risk in a run are dropped from that run, and ages not seen in every replication of a group are
+    dropped: a share of a handful of people is noise.
     """
     table = comparison.retention
     mine = table[(table["group_by"] == group_by) & (table["at_risk"] >= 20)]
     mine = mine.rename(columns={"retention": "value"})
-    return band(mine, ["strategy", "group", "age_days"])
+    curves = band(mine, ["strategy", "group", "age_days"])
+    # Keep ages seen in every replication of a group: a band over fewer runs is mostly noise.
+    complete = curves["n"] == curves.groupby(["strategy", "group"])["n"].transform("max")
+    curves = curves[complete].reset_index(drop=True)
+    # A share lies in [0, 1]; a t interval on a few replications can stray outside it.
+    curves[["low", "high"]] = curves[["low", "high"]].clip(0.0, 1.0)
+    return curves
 
 
 def format_value(metric: str, value: float, currency: str = "") -> str:
@@ -143,17 +150,23 @@ def _interval(metric: str, low: float, high: float, currency: str) -> str:
     return f" [{format_value(metric, low, currency)}, {format_value(metric, high, currency)}]"
 
 
-def metric_table(comparison: Comparison, currency: str = "") -> pd.DataFrame:
+def metric_table(comparison: Comparison, currency: str = "", *, in_cells: bool = True) -> pd.DataFrame:
     """Headline metrics: one row per metric, ``mean [95% interval]`` per strategy, paired differences.
 
     Columns: metric, unit, one per strategy, and one ``Δ <strategy> − <baseline>`` per other strategy
-    whose cell ends in ``*`` when the paired interval excludes zero.
+    whose cell ends in ``*`` when the paired interval excludes zero. ``in_cells=False`` writes money
+    without the currency in each cell (the unit column names it once).
     """
+    unit_currency = currency
+    currency = currency if in_cells else ""
     summary = comparison.summary.set_index(["strategy", "metric"])
     paired = comparison.paired.set_index(["strategy", "metric"]) if len(comparison.paired) else None
     rows = []
     for metric, info in METRICS.items():
-        row: dict[str, str] = {"metric": metric, "unit": info.unit.replace("currency", currency or "currency")}
+        row: dict[str, str] = {
+            "metric": metric,
+            "unit": info.unit.replace("currency", unit_currency or "currency"),
+        }
         for strategy in comparison.strategies:
             cell = summary.loc[(strategy, metric)]
             row[strategy] = format_value(metric, cell["mean"], currency) + _interval(

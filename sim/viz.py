@@ -113,10 +113,19 @@ def line_band_chart(
     facet: str | None = None,
     y_format: str = ",.0f",
     width: int | None = None,
+    facet_order: Sequence[str] | None = None,
+    y_domain: tuple[float, float] | None = None,
 ) -> Any:
     """Mean lines with shaded 95% bands (columns ``mean``, ``low``, ``high``), optionally faceted."""
     base = alt.Chart(data)
-    colour_enc = alt.Color(f"{colour}:N", scale=scale, title=colour_title, legend=alt.Legend(orient="bottom"))
+    colour_enc = alt.Color(
+        f"{colour}:N",
+        scale=scale,
+        title=colour_title,
+        legend=alt.Legend(orient="bottom", symbolOpacity=1, symbolStrokeWidth=3, labelFontSize=12),
+    )
+    x_scale = alt.Scale(nice=False, zero=False)
+    y_scale = alt.Scale(domain=list(y_domain), clamp=True) if y_domain else alt.Scale()
     tooltip = [
         alt.Tooltip(f"{colour}:N", title=colour_title),
         alt.Tooltip(f"{x}:Q", title=x_title),
@@ -125,14 +134,14 @@ def line_band_chart(
         alt.Tooltip("high:Q", title="95% high", format=y_format),
     ]
     area = base.mark_area(opacity=0.2).encode(
-        x=alt.X(f"{x}:Q", title=x_title),
-        y=alt.Y("low:Q", title=y_title, axis=alt.Axis(format=y_format)),
+        x=alt.X(f"{x}:Q", title=x_title, scale=x_scale),
+        y=alt.Y("low:Q", title=y_title, axis=alt.Axis(format=y_format), scale=y_scale),
         y2="high:Q",
         color=colour_enc,
     )
     line = base.mark_line(strokeWidth=2).encode(
-        x=alt.X(f"{x}:Q", title=x_title),
-        y=alt.Y("mean:Q", title=y_title, axis=alt.Axis(format=y_format)),
+        x=alt.X(f"{x}:Q", title=x_title, scale=x_scale),
+        y=alt.Y("mean:Q", title=y_title, axis=alt.Axis(format=y_format), scale=y_scale),
         color=colour_enc,
         tooltip=tooltip,
     )
@@ -141,7 +150,14 @@ def line_band_chart(
         size = {"width": width or 260, "height": 220}
         return (
             layered.properties(**size)
-            .facet(column=alt.Column(f"{facet}:N", title=None, header=alt.Header(labelFontSize=13)))
+            .facet(
+                column=alt.Column(
+                    f"{facet}:N",
+                    title=None,
+                    sort=list(facet_order) if facet_order else "ascending",
+                    header=alt.Header(labelFontSize=14, labelFontWeight="bold"),
+                )
+            )
             .properties(title=title)
             .resolve_scale(y="shared")
         )
@@ -161,6 +177,7 @@ def cumulative_chart(data: pd.DataFrame, strategies: Sequence[str]) -> Any:
         colour_title="channel",
         title="Cumulative new customers by channel (mean, 95% band over replications)",
         facet="strategy",
+        facet_order=strategies,
     )
 
 
@@ -197,7 +214,9 @@ def retention_chart(data: pd.DataFrame, strategies: Sequence[str], group_by: str
         colour_title=colour_title,
         title=f"Retention by {group_by} (first spell; mean, 95% band)",
         facet="strategy",
+        facet_order=strategies,
         y_format=".0%",
+        y_domain=(0.0, 1.0),
     )
 
 
@@ -207,7 +226,10 @@ def cac_chart(data: pd.DataFrame, strategies: Sequence[str], currency: str) -> A
     x = alt.X("channel:N", title="channel", axis=alt.Axis(labelAngle=0))
     offset = alt.XOffset("strategy:N", sort=list(strategies))
     colour = alt.Color(
-        "strategy:N", scale=strategy_scale(strategies), title="strategy", legend=alt.Legend(orient="bottom")
+        "strategy:N",
+        scale=strategy_scale(strategies),
+        title="strategy",
+        legend=alt.Legend(orient="bottom", labelFontSize=12),
     )
     y_title = f"CAC ({currency} per customer)"
     bars = base.mark_bar().encode(
