@@ -136,7 +136,11 @@ right.altair_chart(
     viz.profit_chart(report.profit_over_time(comparison), strategies, currency), width="stretch"
 )
 group_by = st.radio("Retention curves by", ["channel", "cohort"], horizontal=True, key="cmp_retention_by")
-st.altair_chart(viz.retention_chart(report.retention_curves(comparison, group_by), strategies, group_by))
+curves = report.retention_curves(comparison, group_by)
+if curves.empty:
+    st.info(f"Too few customers per {group_by} (fewer than 20 in a run) to draw retention curves.")
+else:
+    st.altair_chart(viz.retention_chart(curves, strategies, group_by))
 
 st.subheader("Download results")
 files = report.comparison_downloads(comparison)

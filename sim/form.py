@@ -172,12 +172,13 @@ def _sections_of(model: type[BaseModel], prefix: str, title: str, data: Mapping[
         if not prefix and name in _HIDDEN:
             continue
         path = f"{prefix}.{name}" if prefix else name
-        annotation, _ = _unwrap_optional(info.annotation)
+        annotation, optional = _unwrap_optional(info.annotation)
         members = union_members(info.annotation)
         child = data.get(name) if isinstance(data, Mapping) else None
+        switched_off = optional and isinstance(data, Mapping) and name in data and child is None
         if members:
             nested += _union_section(path, info, members, child if isinstance(child, Mapping) else {})
-        elif _is_model(annotation) and not (prefix and isinstance(child, type(None))):
+        elif _is_model(annotation) and not switched_off:
             nested += _sections_of(
                 annotation, path, path, child if isinstance(child, Mapping) else {}
             )
@@ -212,13 +213,15 @@ def _doc(model: type[BaseModel]) -> str:
     return doc.split("\n\n")[0].replace("\n", " ")
 
 
-def form_sections(data: Mapping[str, Any] | None = None) -> list[FormSection]:
-    """Every editable section of a scenario, in schema order, for scenario data ``data``.
+def form_sections(
+    data: Mapping[str, Any] | None = None, model: type[BaseModel] = Scenario
+) -> list[FormSection]:
+    """Every editable section of a scenario (or another ``model``), in schema order.
 
     ``data`` (a scenario dumped to plain data) picks the variant of tagged unions such as
     ``network.kind``; the top-level scalars (name, seed, days) come first as section ``""``.
     """
-    return _sections_of(Scenario, "", "general", data or {})
+    return _sections_of(model, "", "general", data or {})
 
 
 _MISSING: Any = object()
