@@ -10,7 +10,9 @@ import streamlit as st
 
 from app_pages.common import guarded, init_library
 
-st.set_page_config(page_title="Ripple: funnel vs ripple marketing", page_icon=":material/waves:", layout="wide")
+st.set_page_config(
+    page_title="Ripple: funnel vs ripple marketing", page_icon=":material/waves:", layout="wide"
+)
 init_library()
 
 PAGES = [

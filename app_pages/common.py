@@ -27,7 +27,8 @@ def init_library() -> None:
 def library() -> dict[str, str]:
     """The session's scenarios, ``{name: YAML text}``."""
     init_library()
-    return st.session_state[LIBRARY]  # type: ignore[no-any-return]
+    scenarios: dict[str, str] = st.session_state[LIBRARY]
+    return scenarios
 
 
 def add_to_library(name: str, scenario: Scenario) -> str:
@@ -46,7 +47,9 @@ def scenario_named(name: str, overrides: dict[str, Any] | None = None) -> Scenar
 def show_problems(exc: ScenarioError, heading: str) -> None:
     """One error box: a heading and one line per problem (path, what is allowed, what was given)."""
     lines = "\n".join(f"- {problem}" for problem in exc.problems)
-    st.error(f"**{heading}** ({len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''}):\n\n{lines}")
+    st.error(
+        f"**{heading}** ({len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''}):\n\n{lines}"
+    )
 
 
 def guarded(action: Callable[[], None]) -> None:

@@ -37,7 +37,11 @@ replications = cols[0].number_input(
     "Replications", min_value=1, max_value=100, value=5, step=1, key="cmp_reps", help="Markets simulated."
 )
 seed = cols[1].number_input(
-    "Seed", min_value=0, value=int(first.seed) if first else 0, step=1, key="cmp_seed",
+    "Seed",
+    min_value=0,
+    value=int(first.seed) if first else 0,
+    step=1,
+    key="cmp_seed",
     help="Root seed: each replication's seed derives from it.",
 )
 people = cols[2].number_input(
@@ -50,7 +54,12 @@ people = cols[2].number_input(
     help="Sets network.n for every strategy (smaller runs faster).",
 )
 days = cols[3].number_input(
-    "Days", min_value=1, max_value=3650, value=int(first.days) if first else 365, step=30, key="cmp_days",
+    "Days",
+    min_value=1,
+    max_value=3650,
+    value=int(first.days) if first else 365,
+    step=30,
+    key="cmp_days",
     help="Horizon: sets days for every strategy.",
 )
 
@@ -59,7 +68,10 @@ with st.expander("Upload a scenario, or download the chosen ones"):
     download_cols = st.columns(max(1, len(chosen)))
     for column, name in zip(download_cols, chosen, strict=False):
         column.download_button(
-            f"{name}.yaml", library()[name], file_name=f"{name}.yaml", mime="application/x-yaml",
+            f"{name}.yaml",
+            library()[name],
+            file_name=f"{name}.yaml",
+            mime="application/x-yaml",
             key=f"dl_yaml_{name}",
         )
 
@@ -91,6 +103,7 @@ if st.button("Run comparison", type="primary", key="cmp_run"):
     bar = st.progress(0.0, text="Simulating…")
 
     def on_run(done: int, total: int) -> None:
+        """Advance the progress bar after each run."""
         bar.progress(done / total, text=f"Simulating: run {done} of {total}")
 
     started = time.perf_counter()
@@ -100,7 +113,9 @@ if st.button("Run comparison", type="primary", key="cmp_run"):
 
 stored = st.session_state.get("cmp_result")
 if stored is None or stored[0] != key:
-    st.caption("Press **Run comparison** to simulate these strategies (results are cached by scenario and seed).")
+    st.caption(
+        "Press **Run comparison** to simulate these strategies (results are cached by scenario and seed)."
+    )
     st.stop()
 
 comparison = stored[1]

@@ -90,7 +90,9 @@ overrides = changed_overrides(base_data, edited)
 dropped = removed_paths(base_data, edited)
 if problems:
     lines = "\n".join(f"- `{path or '(scenario)'}`: {'; '.join(texts)}" for path, texts in problems.items())
-    st.error(f"**{sum(len(t) for t in problems.values())} problem(s)** — fix them to use this scenario:\n\n{lines}")
+    st.error(
+        f"**{sum(len(t) for t in problems.values())} problem(s)** — fix them to use this scenario:\n\n{lines}"
+    )
 else:
     st.success("Valid scenario." + (" No changes yet." if not overrides and not dropped else ""))
 if overrides:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import streamlit as st
 
@@ -44,15 +45,25 @@ except ImportError:
 
 names = list(library())
 cols = st.columns(4)
-name = cols[0].selectbox("Strategy", names, index=names.index("hybrid") if "hybrid" in names else 0, key="l_strategy")
+name = cols[0].selectbox(
+    "Strategy", names, index=names.index("hybrid") if "hybrid" in names else 0, key="l_strategy"
+)
 base = scenario_named(name)
 people = cols[1].number_input(
-    "People in the market", min_value=100, max_value=200_000, value=DEFAULT_PEOPLE or min(int(base.network.n), 5000),
-    step=1000, key="l_people",
+    "People in the market",
+    min_value=100,
+    max_value=200_000,
+    value=DEFAULT_PEOPLE or min(int(base.network.n), 5000),
+    step=1000,
+    key="l_people",
 )
 replications = cols[2].number_input("Replications", min_value=1, max_value=50, value=3, step=1, key="l_reps")
 total = cols[3].number_input(
-    f"Total daily budget ({base.economics.currency} per day)", min_value=0.0, value=100.0, step=10.0, key="l_total",
+    f"Total daily budget ({base.economics.currency} per day)",
+    min_value=0.0,
+    value=100.0,
+    step=10.0,
+    key="l_total",
     help="Split between ads (acquisition) and retention offers by the slider below.",
 )
 share = st.slider(
@@ -69,7 +80,7 @@ scenario = budget_split(scenario_named(name, {"network.n": int(people)}), float(
 
 
 @st.cache_data(show_spinner="Running the paired runs (with and without offers)…", max_entries=32)
-def measured(scenario_yaml: str, replications: int, seed: int):  # type: ignore[no-untyped-def]
+def measured(scenario_yaml: str, replications: int, seed: int) -> Any:
     """The 8:1 measurement, cached by scenario text, replications and seed."""
     return measure_eight_to_one(scenario_from_text(scenario_yaml), replications=replications, seed=seed)
 
@@ -86,17 +97,31 @@ def money(value: float) -> str:
 
 
 row1 = st.columns(3)
-row1[0].metric("Acquisition cost per new customer", money(result.acquisition_cost_per_new_customer),
-               help="Ad spend / customers acquired by ads.")
-row1[1].metric("Retention cost per saved customer", money(result.retention_cost_per_saved_customer),
-               help="Offer spend / customers still active because of the offers (paired).")
+row1[0].metric(
+    "Acquisition cost per new customer",
+    money(result.acquisition_cost_per_new_customer),
+    help="Ad spend / customers acquired by ads.",
+)
+row1[1].metric(
+    "Retention cost per saved customer",
+    money(result.retention_cost_per_saved_customer),
+    help="Offer spend / customers still active because of the offers (paired).",
+)
 ratio = result.cost_ratio
-row1[2].metric("Measured ratio (acquisition : retention)", f"{ratio:.1f} : 1" if math.isfinite(ratio) else "—")
+row1[2].metric(
+    "Measured ratio (acquisition : retention)", f"{ratio:.1f} : 1" if math.isfinite(ratio) else "—"
+)
 row2 = st.columns(3)
-row2[0].metric("Break-even uplift", f"{result.break_even_uplift:.1%}" if math.isfinite(result.break_even_uplift) else "—",
-               help="Share of contacted customers an offer must save to pay for itself.")
-row2[1].metric("CLV multiple r/(1+d−r)", f"{result.clv_multiple:.2f}" if math.isfinite(result.clv_multiple) else "—",
-               help="From the measured annual retention r and the discount rate d.")
+row2[0].metric(
+    "Break-even uplift",
+    f"{result.break_even_uplift:.1%}" if math.isfinite(result.break_even_uplift) else "—",
+    help="Share of contacted customers an offer must save to pay for itself.",
+)
+row2[1].metric(
+    "CLV multiple r/(1+d−r)",
+    f"{result.clv_multiple:.2f}" if math.isfinite(result.clv_multiple) else "—",
+    help="From the measured annual retention r and the discount rate d.",
+)
 row2[2].metric(
     "Profit with offers",
     money(result.profit),
@@ -104,13 +129,13 @@ row2[2].metric(
     help="Gross margin − all marketing spend over the horizon, against the paired run without offers.",
 )
 st.caption(
-    f"Spend over the horizon: ads {money(result.acquisition_spend)}, retention offers {money(result.retention_spend)}; "
-    f"customers saved by offers: {result.customers_saved:,.1f}. Means of {int(replications)} paired replications."
+    f"Spend over the horizon: ads {money(result.acquisition_spend)}, retention offers "
+    f"{money(result.retention_spend)}; customers saved by offers: {result.customers_saved:,.1f}. "
+    f"Means of {int(replications)} paired replications."
 )
 if math.isfinite(ratio):
-    verdict = (
-        f"Here keeping a customer costs 1/{ratio:.1f} of winning one"
-        + (", close to the folklore's 8:1." if 5 <= ratio <= 11 else ", far from the folklore's 8:1.")
+    verdict = f"Here keeping a customer costs 1/{ratio:.1f} of winning one" + (
+        ", close to the folklore's 8:1." if 5 <= ratio <= 11 else ", far from the folklore's 8:1."
     )
     st.info(verdict)
 with st.expander("Per-replication measurements"):

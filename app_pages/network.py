@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import altair as alt
 import numpy as np
@@ -12,7 +13,15 @@ import streamlit as st
 from app_pages.common import DEFAULT_PEOPLE, library, scenario_named
 from sim import viz
 from sim.scenario import scenario_from_text, scenario_to_yaml
-from sim.spread import MAX_SHOWN_NODES, NetworkSample, SpreadHistory, frame_at, layout, network_sample, record_spread
+from sim.spread import (
+    MAX_SHOWN_NODES,
+    NetworkSample,
+    SpreadHistory,
+    frame_at,
+    layout,
+    network_sample,
+    record_spread,
+)
 
 st.title("The ripple on the network")
 st.markdown(
@@ -23,17 +32,30 @@ st.markdown(
 
 names = list(library())
 cols = st.columns(4)
-name = cols[0].selectbox("Strategy", names, index=names.index("ripple_heavy") if "ripple_heavy" in names else 0,
-                         key="net_strategy")
+name = cols[0].selectbox(
+    "Strategy", names, index=names.index("ripple_heavy") if "ripple_heavy" in names else 0, key="net_strategy"
+)
 base = scenario_named(name)
 people = cols[1].number_input(
-    "People in the market", min_value=50, max_value=200_000, value=DEFAULT_PEOPLE or min(int(base.network.n), 2000),
-    step=500, key="net_people", help="Sets network.n; the whole market is simulated, a sample is drawn.",
+    "People in the market",
+    min_value=50,
+    max_value=200_000,
+    value=DEFAULT_PEOPLE or min(int(base.network.n), 2000),
+    step=500,
+    key="net_people",
+    help="Sets network.n; the whole market is simulated, a sample is drawn.",
 )
-days = cols[2].number_input("Days", min_value=1, max_value=3650, value=min(int(base.days), 365), step=30, key="net_days")
+days = cols[2].number_input(
+    "Days", min_value=1, max_value=3650, value=min(int(base.days), 365), step=30, key="net_days"
+)
 shown = cols[3].number_input(
-    "People drawn", min_value=50, max_value=MAX_SHOWN_NODES, value=min(600, MAX_SHOWN_NODES), step=100,
-    key="net_shown", help=f"At most {MAX_SHOWN_NODES:,}: the layout is computed once for this sample and cached.",
+    "People drawn",
+    min_value=50,
+    max_value=MAX_SHOWN_NODES,
+    value=min(600, MAX_SHOWN_NODES),
+    step=100,
+    key="net_shown",
+    help=f"At most {MAX_SHOWN_NODES:,}: the layout is computed once for this sample and cached.",
 )
 scenario = scenario_named(name, {"network.n": int(people), "days": int(days)})
 text = scenario_to_yaml(scenario)
@@ -73,7 +95,7 @@ edge_frame = pd.DataFrame(
 blank = alt.Axis(title=None, labels=False, ticks=False, grid=False, domain=False)
 
 
-def picture(on_day: int) -> alt.LayerChart:
+def picture(on_day: int) -> Any:
     """The sample on ``on_day``: friendships as lines, people as marks coloured by stage or channel."""
     nodes = frame_at(history, on_day, positions)
     nodes["marker size"] = np.where(nodes["role"] == "ordinary", 22, 120)
@@ -110,7 +132,7 @@ def picture(on_day: int) -> alt.LayerChart:
     return alt.layer(links, marks).properties(title=title, height=560)
 
 
-def counts_chart(on_day: int) -> alt.LayerChart:
+def counts_chart(on_day: int) -> Any:
     """Whole-market stage counts over time, with a marker at ``on_day``."""
     counts = history.counts
     stage_columns = [f"n_{s}" for s in viz.STAGE_COLOURS]
@@ -126,7 +148,11 @@ def counts_chart(on_day: int) -> alt.LayerChart:
             color=alt.Color("stage:N", scale=scale, title="stage", legend=alt.Legend(orient="bottom")),
         )
     )
-    rule = alt.Chart(pd.DataFrame({"day": [on_day]})).mark_rule(color="black", strokeDash=[4, 3]).encode(x="day:Q")
+    rule = (
+        alt.Chart(pd.DataFrame({"day": [on_day]}))
+        .mark_rule(color="black", strokeDash=[4, 3])
+        .encode(x="day:Q")
+    )
     return alt.layer(lines, rule).properties(title="People in each stage, whole market", height=560)
 
 

@@ -28,7 +28,10 @@ except ImportError:
 folder = st.text_input("Result store (a folder)", value="results/", key="sw_folder")
 path = Path(folder).expanduser()
 if not path.is_dir():
-    st.warning(f"There is no result store at `{folder}`. Run a sweep first, e.g. `ripple sweep …`, or type its folder.")
+    st.warning(
+        f"There is no result store at `{folder}`. Run a sweep first (`ripple sweep …`), "
+        "or type the folder of one."
+    )
     st.stop()
 try:
     store = open_store(path)
@@ -48,17 +51,24 @@ if ok.empty or not store.factors or not store.metrics:
     st.stop()
 
 cols = st.columns(3)
-metric = cols[0].selectbox("Metric", store.metrics, key="sw_metric")
-x_factor = cols[1].selectbox("Factor", store.factors, key="sw_x")
+metric = str(cols[0].selectbox("Metric", store.metrics, key="sw_metric"))
+x_factor = str(cols[1].selectbox("Factor", store.factors, key="sw_x"))
 others = ["(none)"] + [f for f in store.factors if f != x_factor]
-y_factor = cols[2].selectbox("Second factor (heatmap)", others, key="sw_y")
+y_factor = str(cols[2].selectbox("Second factor (heatmap)", others, key="sw_y"))
 unit = METRICS[metric].unit if metric in METRICS else ""
 
 if y_factor == "(none)":
-    st.altair_chart(viz.sweep_line_chart(report.sweep_curve(ok, metric, x_factor), x_factor, metric, unit), width="stretch")
+    st.altair_chart(
+        viz.sweep_line_chart(report.sweep_curve(ok, metric, x_factor), x_factor, metric, unit),
+        width="stretch",
+    )
 else:
-    st.altair_chart(viz.sweep_heatmap(report.sweep_grid(ok, metric, x_factor, y_factor), x_factor, y_factor, metric, unit),
-                    width="stretch")
+    st.altair_chart(
+        viz.sweep_heatmap(
+            report.sweep_grid(ok, metric, x_factor, y_factor), x_factor, y_factor, metric, unit
+        ),
+        width="stretch",
+    )
 
 indices = store.sensitivity()
 if indices is None or indices.empty:

@@ -164,7 +164,9 @@ def _field(path: str, name: str, info: FieldInfo) -> FormField:
     return FormField(kind="yaml", **common)
 
 
-def _sections_of(model: type[BaseModel], prefix: str, title: str, data: Mapping[str, Any]) -> list[FormSection]:
+def _sections_of(
+    model: type[BaseModel], prefix: str, title: str, data: Mapping[str, Any]
+) -> list[FormSection]:
     """The section for ``model`` (plain fields) followed by one section per nested model."""
     fields: list[FormField] = []
     nested: list[FormSection] = []
@@ -179,9 +181,7 @@ def _sections_of(model: type[BaseModel], prefix: str, title: str, data: Mapping[
         if members:
             nested += _union_section(path, info, members, child if isinstance(child, Mapping) else {})
         elif _is_model(annotation) and not switched_off:
-            nested += _sections_of(
-                annotation, path, path, child if isinstance(child, Mapping) else {}
-            )
+            nested += _sections_of(annotation, path, path, child if isinstance(child, Mapping) else {})
         else:
             fields.append(_field(path, name, info))
     own = FormSection(path=prefix, title=title, description=_doc(model), fields=tuple(fields))
@@ -328,7 +328,9 @@ def switch_variant(data: Mapping[str, Any], section: str, kind: str) -> dict[str
         return result
     members = union_members(Scenario.model_fields[section].annotation)
     model = next(m for m in members if m.model_fields["kind"].default == kind)
-    kept = {key: value for key, value in (current or {}).items() if key in model.model_fields and key != "kind"}
+    kept = {
+        key: value for key, value in (current or {}).items() if key in model.model_fields and key != "kind"
+    }
     result[section] = {"kind": kind, **kept}
     return result
 

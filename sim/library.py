@@ -31,7 +31,13 @@ def read_upload(filename: str, data: bytes) -> Scenario:
     """
     if len(data) > MAX_SCENARIO_BYTES:
         raise ScenarioError(
-            [Problem("", f"a scenario file must be at most {MAX_SCENARIO_BYTES:,} bytes", f"{len(data):,} bytes")],
+            [
+                Problem(
+                    "",
+                    f"a scenario file must be at most {MAX_SCENARIO_BYTES:,} bytes",
+                    f"{len(data):,} bytes",
+                )
+            ],
             filename,
         )
     if not data.strip():

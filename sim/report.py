@@ -11,6 +11,7 @@ import io
 import math
 import zipfile
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -65,7 +66,9 @@ def cumulative_by_channel(comparison: Comparison) -> pd.DataFrame:
     steps = comparison.steps.sort_values(["strategy", "replication", "day"])
     channels = _acquisition_channels(steps)
     counts = steps[["strategy", "replication", "day", *(f"new_{c}" for c in channels)]].copy()
-    cumulative = counts.groupby(["strategy", "replication"], sort=False)[[f"new_{c}" for c in channels]].cumsum()
+    cumulative = counts.groupby(["strategy", "replication"], sort=False)[
+        [f"new_{c}" for c in channels]
+    ].cumsum()
     counts[[f"new_{c}" for c in channels]] = cumulative
     long = counts.melt(
         id_vars=["strategy", "replication", "day"],
@@ -159,8 +162,8 @@ def metric_table(comparison: Comparison, currency: str = "", *, in_cells: bool =
     """
     unit_currency = currency
     currency = currency if in_cells else ""
-    summary = comparison.summary.set_index(["strategy", "metric"])
-    paired = comparison.paired.set_index(["strategy", "metric"]) if len(comparison.paired) else None
+    summary = _by_strategy_metric(comparison.summary)
+    paired = _by_strategy_metric(comparison.paired)
     rows = []
     for metric, info in METRICS.items():
         row: dict[str, str] = {
@@ -168,13 +171,12 @@ def metric_table(comparison: Comparison, currency: str = "", *, in_cells: bool =
             "unit": info.unit.replace("currency", unit_currency or "currency"),
         }
         for strategy in comparison.strategies:
-            cell = summary.loc[(strategy, metric)]
+            cell = summary[(strategy, metric)]
             row[strategy] = format_value(metric, cell["mean"], currency) + _interval(
                 metric, cell["ci_low"], cell["ci_high"], currency
             )
         for strategy in comparison.strategies[1:]:
-            assert paired is not None
-            diff = paired.loc[(strategy, metric)]
+            diff = paired[(strategy, metric)]
             text = format_value(metric, diff["mean_diff"], currency) + _interval(
                 metric, diff["ci_low"], diff["ci_high"], currency
             )
@@ -183,13 +185,21 @@ def metric_table(comparison: Comparison, currency: str = "", *, in_cells: bool =
     return pd.DataFrame(rows)
 
 
+def _by_strategy_metric(frame: pd.DataFrame) -> dict[tuple[str, str], dict[str, Any]]:
+    """Rows of a strategy × metric table, keyed by (strategy, metric)."""
+    return {
+        (str(row["strategy"]), str(row["metric"])): {str(k): v for k, v in row.items()}
+        for row in frame.to_dict("records")
+    }
+
+
 def _mean(comparison: Comparison, strategy: str, metric: str) -> float:
     summary = comparison.summary
     hit = summary[(summary["strategy"] == strategy) & (summary["metric"] == metric)]
     return float(hit["mean"].iloc[0]) if len(hit) else math.nan
 
 
-def _significance(row: pd.Series) -> str:
+def _significance(row: dict[str, Any]) -> str:
     if row["n"] < 2 or math.isnan(row["ci_low"]):
         return "no interval with one replication"
     if row["excludes_zero"]:
@@ -205,15 +215,18 @@ def verdict(comparison: Comparison, currency: str = "") -> list[str]:
     """
     if len(comparison.strategies) < 2:
         return [f"Only {comparison.baseline} was run: add a second strategy to compare."]
-    paired = comparison.paired.set_index(["strategy", "metric"])
+    paired = _by_strategy_metric(comparison.paired)
     base = comparison.baseline
     sentences = []
     for strategy in comparison.strategies[1:]:
         sentence = _customers_clause(comparison, paired, strategy, base)
-        cac_other, cac_base = _mean(comparison, strategy, "cac_blended"), _mean(comparison, base, "cac_blended")
+        cac_other, cac_base = (
+            _mean(comparison, strategy, "cac_blended"),
+            _mean(comparison, base, "cac_blended"),
+        )
         if math.isfinite(cac_other) and math.isfinite(cac_base) and cac_base > 0:
             sentence += f", at {cac_other / cac_base:.2g}× its blended CAC"
-        profit = paired.loc[(strategy, "profit")]
+        profit = paired[(strategy, "profit")]
         diff = float(profit["mean_diff"])
         if math.isfinite(diff):
             if diff:
@@ -226,8 +239,10 @@ def verdict(comparison: Comparison, currency: str = "") -> list[str]:
     return sentences
 
 
-def _customers_clause(comparison: Comparison, paired: pd.DataFrame, strategy: str, base: str) -> str:
-    row = paired.loc[(strategy, "new_customers")]
+def _customers_clause(
+    comparison: Comparison, paired: dict[tuple[str, str], dict[str, Any]], strategy: str, base: str
+) -> str:
+    row = paired[(strategy, "new_customers")]
     diff = float(row["mean_diff"])
     base_mean = _mean(comparison, base, "new_customers")
     if diff == 0:

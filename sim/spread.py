@@ -112,7 +112,9 @@ def sample_network(
     return NetworkSample(nodes=nodes, edges=edges, n_people=graph.n)
 
 
-def network_sample(scenario: Scenario, seed: int | None = None, max_nodes: int = MAX_SHOWN_NODES) -> NetworkSample:
+def network_sample(
+    scenario: Scenario, seed: int | None = None, max_nodes: int = MAX_SHOWN_NODES
+) -> NetworkSample:
     """Build the scenario's world for ``seed`` and sample it (depends on ``network`` and the seed only)."""
     world = build_world(scenario, seed)
     return sample_network(world.graph, max_nodes=max_nodes, seed=world.seed)

@@ -302,7 +302,9 @@ def sensitivity_chart(indices: pd.DataFrame, metric: str) -> Any:
     else:
         long = mine.assign(index="μ*", value=mine["mu_star"], conf=mine.get("mu_star_conf", 0.0))
         title, x_title = f"Morris μ* of {metric}", "mean absolute elementary effect"
-    long = long.assign(low=long["value"] - long["conf"].fillna(0), high=long["value"] + long["conf"].fillna(0))
+    long = long.assign(
+        low=long["value"] - long["conf"].fillna(0), high=long["value"] + long["conf"].fillna(0)
+    )
     base = alt.Chart(long)
     y = alt.Y("factor:N", title=None, sort="-x")
     bars = base.mark_bar().encode(
@@ -311,5 +313,7 @@ def sensitivity_chart(indices: pd.DataFrame, metric: str) -> Any:
         yOffset="index:N",
         color=alt.Color("index:N", title="index", legend=alt.Legend(orient="bottom")),
     )
-    errors = base.mark_errorbar(color="black").encode(x=alt.X("low:Q", title=x_title), x2="high:Q", y=y, yOffset="index:N")
+    errors = base.mark_errorbar(color="black").encode(
+        x=alt.X("low:Q", title=x_title), x2="high:Q", y=y, yOffset="index:N"
+    )
     return alt.layer(bars, errors).properties(title=title)

@@ -59,7 +59,12 @@ def test_compare_runs_and_shows_verdict_table_and_charts() -> None:
     means, paired = app.dataframe[0].value, app.dataframe[1].value
     assert means["metric"].tolist() == list(METRICS)
     assert list(means.columns) == ["metric", "unit", "funnel_heavy", "ripple_heavy", "hybrid"]
-    assert list(paired.columns) == ["metric", "unit", "Δ ripple_heavy − funnel_heavy", "Δ hybrid − funnel_heavy"]
+    assert list(paired.columns) == [
+        "metric",
+        "unit",
+        "Δ ripple_heavy − funnel_heavy",
+        "Δ hybrid − funnel_heavy",
+    ]
     assert len(app.get("vega_lite_chart")) == 4
     assert "3 strategies × 3 replications, 3,000 people, 120 days" in _texts(app.caption)
     # Results are kept across reruns (and cached by scenario + seed + replications).
@@ -78,7 +83,11 @@ def test_compare_needs_two_strategies() -> None:
 def test_compare_explains_the_world_sharing_rule() -> None:
     app = _open()
     app.file_uploader(key="cmp_upload").set_value(
-        ("other.yaml", (SCENARIOS / "hybrid.yaml").read_bytes().replace(b"m: 5", b"m: 3"), "application/x-yaml")
+        (
+            "other.yaml",
+            (SCENARIOS / "hybrid.yaml").read_bytes().replace(b"m: 5", b"m: 3"),
+            "application/x-yaml",
+        )
     ).run()
     assert "Added other.yaml to the scenarios as **hybrid (2)**" in _texts(app.success)
     app.multiselect(key="cmp_strategies").set_value(["funnel_heavy", "hybrid (2)"]).run()

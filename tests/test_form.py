@@ -42,7 +42,9 @@ def _form_paths(data: dict) -> set[str]:
     return paths
 
 
-@pytest.mark.parametrize("kind", ["complete", "erdos_renyi", "barabasi_albert", "watts_strogatz", "communities"])
+@pytest.mark.parametrize(
+    "kind", ["complete", "erdos_renyi", "barabasi_albert", "watts_strogatz", "communities"]
+)
 def test_every_setting_of_the_scenario_has_a_field(kind: str) -> None:
     """Driven by the schema: a section added later shows up here without editor code."""
     scenario = load_scenario(SCENARIOS / "hybrid.yaml")
@@ -137,9 +139,16 @@ def test_changed_overrides_replay_the_edit_on_the_command_line() -> None:
         {"ads.daily_budget": 250.5, "ads.frequency_cap": None, "name": "my plan", "ads.target": "everyone"},
     )
     lines = changed_overrides(before, after)
-    assert lines == ["ads.daily_budget=250.5", "ads.frequency_cap=null", "ads.target=everyone", "name=my plan"]
+    assert lines == [
+        "ads.daily_budget=250.5",
+        "ads.frequency_cap=null",
+        "ads.target=everyone",
+        "name=my plan",
+    ]
     replayed = base.with_overrides(dict(parse_override(line) for line in lines))
-    assert replayed.model_dump(exclude={"base_dir"}) == scenario_from_dict(after).model_dump(exclude={"base_dir"})
+    assert replayed.model_dump(exclude={"base_dir"}) == scenario_from_dict(after).model_dump(
+        exclude={"base_dir"}
+    )
     assert changed_overrides(before, before) == []
     assert changed_overrides({"x": 1}, {"x": 1.0}) == []  # same number, different type
 

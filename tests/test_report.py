@@ -154,7 +154,9 @@ def test_verdict_with_one_replication_or_one_strategy() -> None:
     assert "20% fewer new customers" in sentence
     assert "no interval with one replication" in sentence
     assert "profit is the same" in sentence
-    alone = Comparison(["a"], [1], pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
+    alone = Comparison(
+        ["a"], [1], pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame()
+    )
     assert report.verdict(alone) == ["Only a was run: add a second strategy to compare."]
 
 
