@@ -142,6 +142,8 @@ def draw(field: FormField) -> None:
         st.number_input(label, value=int(value), step=1, format="%d", **kwargs)
     elif _native(field):
         st.number_input(label, value=float(value), format="%g", **kwargs)
+    elif field.kind == "text" and field.multiline:
+        st.text_area(label, value=widget_text(field, value), height=100, **kwargs)
     elif field.kind == "yaml":
         st.text_area(label + "  (YAML)", value=widget_text(field, value), **kwargs)
     else:

@@ -160,7 +160,7 @@ left, right = st.columns([3, 2])
 network_slot = left.empty()
 counts_slot = right.empty()
 if play:
-    for frame_day in np.unique(np.linspace(0, day, num=min(day + 1, 40)).astype(int)):
+    for frame_day in np.unique(np.linspace(0, day, num=min(day + 1, 24)).astype(int)):
         network_slot.altair_chart(picture(int(frame_day)), width="stretch")
         counts_slot.altair_chart(counts_chart(int(frame_day)), width="stretch")
         time.sleep(0.05)

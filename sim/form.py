@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, get_args, get_origin
 
 import yaml
-from annotated_types import Ge, Gt, Le, Lt
+from annotated_types import Ge, Gt, Le, Lt, MaxLen
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
@@ -59,6 +59,7 @@ class FormField:
         options: the choices of a ``choice`` field.
         low, high: numeric bounds, if any (inclusive unless ``low_open``/``high_open``).
         default: the schema's default (plain data; ``None`` when required or none).
+        multiline: text allowed to be long (over 200 characters) deserves a text area.
     """
 
     path: str
@@ -73,6 +74,7 @@ class FormField:
     low_open: bool = False
     high_open: bool = False
     default: Any = None
+    multiline: bool = False
 
 
 @dataclass(frozen=True)
@@ -160,7 +162,8 @@ def _field(path: str, name: str, info: FieldInfo) -> FormField:
     if annotation is float:
         return FormField(kind="float", **common, **_bounds(info))
     if annotation is str:
-        return FormField(kind="text", **common)
+        longest = min((m.max_length for m in info.metadata if isinstance(m, MaxLen)), default=None)
+        return FormField(kind="text", multiline=longest is not None and longest > 200, **common)
     return FormField(kind="yaml", **common)
 
 

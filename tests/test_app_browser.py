@@ -120,6 +120,7 @@ def test_strategist_flow(browser_page: object, app_url: str, tmp_path: Path) -> 
     from playwright.sync_api import Page, expect
 
     page: Page = browser_page  # type: ignore[assignment]
+    expect.set_options(timeout=60_000)  # a busy 2-core machine renders slowly; this is not a speed test
     page.goto(app_url)
     expect(page.get_by_role("heading", name="Compare strategies")).to_be_visible()
 

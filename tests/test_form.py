@@ -64,6 +64,7 @@ def test_fields_carry_description_range_and_widget_kind() -> None:
     assert fields["ads.target"].kind == "choice" and fields["ads.target"].options == ("everyone", "prospects")
     assert fields["ads.frequency_cap"].optional and fields["ads.frequency_cap"].kind == "int"
     assert fields["days"].kind == "int" and fields["name"].kind == "text"
+    assert fields["description"].multiline and not fields["name"].multiline
     assert fields["network.m"].default == 5
     sections = {s.path: s for s in form_sections(data)}
     assert sections["network"].variant_path == "network.kind"
