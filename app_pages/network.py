@@ -98,7 +98,7 @@ blank = alt.Axis(title=None, labels=False, ticks=False, grid=False, domain=False
 def picture(on_day: int) -> Any:
     """The sample on ``on_day``: friendships as lines, people as marks coloured by stage or channel."""
     nodes = frame_at(history, on_day, positions)
-    nodes["marker size"] = np.where(nodes["role"] == "ordinary", 22, 120)
+    nodes["marker size"] = np.where(nodes["role"] == "ordinary", 28, 130)
     if colour_by == "stage":
         scale = alt.Scale(domain=list(viz.STAGE_COLOURS), range=list(viz.STAGE_COLOURS.values()))
         colour = alt.Color("stage:N", scale=scale, title="stage", legend=alt.Legend(orient="right"))
@@ -124,7 +124,7 @@ def picture(on_day: int) -> Any:
             y=alt.Y("y:Q", axis=blank),
             color=colour,
             shape=shape,
-            size=alt.Size("marker size:Q", legend=None),
+            size=alt.Size("marker size:Q", legend=None, scale=None),
             tooltip=["person:Q", "stage:N", "channel:N", "role:N"],
         )
     )
@@ -143,9 +143,9 @@ def counts_chart(on_day: int) -> Any:
         alt.Chart(long)
         .mark_line(strokeWidth=2)
         .encode(
-            x=alt.X("day:Q", title="day"),
+            x=alt.X("day:Q", title="day", scale=alt.Scale(nice=False)),
             y=alt.Y("people:Q", title="people (whole market)", axis=alt.Axis(format=",.0f")),
-            color=alt.Color("stage:N", scale=scale, title="stage", legend=alt.Legend(orient="bottom")),
+            color=alt.Color("stage:N", scale=scale, title="stage", legend=alt.Legend(orient="top-right")),
         )
     )
     rule = (

@@ -17,6 +17,7 @@ from sim.population import CHANNELS, Role, Stage
 
 __all__ = [
     "CHANNEL_COLOURS",
+    "PRESET_STRATEGY_COLOURS",
     "ROLE_SHAPES",
     "STAGE_COLOURS",
     "STRATEGY_COLOURS",
@@ -27,6 +28,7 @@ __all__ = [
     "profit_chart",
     "retention_chart",
     "sensitivity_chart",
+    "strategy_colours",
     "strategy_scale",
     "sweep_heatmap",
     "sweep_line_chart",
@@ -64,7 +66,7 @@ ROLE_SHAPES: dict[str, str] = {
     "fake": "cross",
 }
 
-#: Strategy colours, assigned to strategies in the order they are listed (baseline first).
+#: Strategy colours (Dark2): presets have fixed ones, other strategies take the rest in order.
 STRATEGY_COLOURS: tuple[str, ...] = ("#1b9e77", "#7570b3", "#d95f02", "#e7298a", "#66a61e", "#a6761d")
 
 
@@ -83,11 +85,32 @@ def channel_scale(channels: Sequence[str]) -> alt.Scale:
     return alt.Scale(domain=domain, range=[channel_colour(c) for c in domain])
 
 
+#: The presets keep their colour whatever order they are chosen in.
+PRESET_STRATEGY_COLOURS: dict[str, str] = {
+    "funnel_heavy": STRATEGY_COLOURS[0],
+    "ripple_heavy": STRATEGY_COLOURS[2],
+    "hybrid": STRATEGY_COLOURS[1],
+}
+
+
+def strategy_colours(strategies: Sequence[str]) -> list[str]:
+    """A colour per strategy: presets keep theirs; others take the unused colours in order."""
+    spare = [c for c in STRATEGY_COLOURS if c not in PRESET_STRATEGY_COLOURS.values()]
+    spare += [c for c in STRATEGY_COLOURS if c not in spare]  # then reuse, should many be compared
+    colours, k = [], 0
+    for name in strategies:
+        if name in PRESET_STRATEGY_COLOURS:
+            colours.append(PRESET_STRATEGY_COLOURS[name])
+        else:
+            colours.append(spare[k % len(spare)])
+            k += 1
+    return colours
+
+
 def strategy_scale(strategies: Sequence[str]) -> alt.Scale:
-    """An Altair colour scale mapping strategies, in the given order, to the strategy palette."""
+    """An Altair colour scale giving each strategy its colour (:func:`strategy_colours`)."""
     strategies = list(strategies)
-    colours = [STRATEGY_COLOURS[i % len(STRATEGY_COLOURS)] for i in range(len(strategies))]
-    return alt.Scale(domain=strategies, range=colours)
+    return alt.Scale(domain=strategies, range=strategy_colours(strategies))
 
 
 def stage_names() -> list[str]:

@@ -201,8 +201,16 @@ def test_charts_render_to_vega_lite_with_fixed_colours(comparison: Comparison) -
     two = viz.channel_scale(["ads", "organic", "sharing"]).to_dict()
     assert dict(zip(one["domain"], one["range"], strict=True))["ads"] == viz.CHANNEL_COLOURS["ads"]
     assert dict(zip(two["domain"], two["range"], strict=True))["sharing"] == viz.CHANNEL_COLOURS["sharing"]
+    # A strategy keeps its colour whatever order it is chosen in; new strategies get unused colours.
+    assert (
+        viz.strategy_colours(["hybrid", "ripple_heavy"])
+        == viz.strategy_colours(["ripple_heavy", "hybrid"])[::-1]
+    )
+    mixed = viz.strategy_colours(["mine", "funnel_heavy", "yours"])
+    assert mixed[1] == viz.PRESET_STRATEGY_COLOURS["funnel_heavy"]
+    assert len(set(mixed)) == 3 and not set(mixed[::2]) & set(viz.PRESET_STRATEGY_COLOURS.values())
     strategy = viz.strategy_scale(strategies).to_dict()
-    assert strategy["range"][:3] == list(viz.STRATEGY_COLOURS[:3])
+    assert strategy["range"] == viz.strategy_colours(strategies)
 
 
 def test_sweep_summaries() -> None:
