@@ -8,6 +8,7 @@ from typing import Any
 import streamlit as st
 
 from app_pages.common import DEFAULT_PEOPLE, library, scenario_named
+from sim import report
 from sim.scenario import scenario_from_text, scenario_to_yaml
 
 st.title("The 8:1 lesson")
@@ -90,9 +91,11 @@ currency = scenario.economics.currency
 
 
 def money(value: float) -> str:
-    """Currency amount, or a dash when undefined (no spend, or nobody acquired/saved)."""
-    if value is None or not math.isfinite(value):
+    """Currency amount; ∞ when money bought nobody, a dash when undefined (nothing spent)."""
+    if value is None or math.isnan(value):
         return "—"
+    if math.isinf(value):
+        return "∞ (bought or saved nobody)"
     return f"{value:,.2f} {currency}"
 
 
@@ -133,10 +136,6 @@ st.caption(
     f"{money(result.retention_spend)}; customers saved by offers: {result.customers_saved:,.1f}. "
     f"Means of {int(replications)} paired replications."
 )
-if math.isfinite(ratio):
-    verdict = f"Here keeping a customer costs 1/{ratio:.1f} of winning one" + (
-        ", close to the folklore's 8:1." if 5 <= ratio <= 11 else ", far from the folklore's 8:1."
-    )
-    st.info(verdict)
+st.info(report.eight_to_one_verdict(ratio, result.profit, result.profit_without_offers, currency))
 with st.expander("Per-replication measurements"):
     st.dataframe(result.runs, hide_index=True)

@@ -25,6 +25,7 @@ __all__ = [
     "cac_by_channel",
     "comparison_downloads",
     "cumulative_by_channel",
+    "eight_to_one_verdict",
     "format_value",
     "metric_table",
     "profit_over_time",
@@ -284,3 +285,39 @@ def sweep_grid(runs: pd.DataFrame, metric: str, x: str, y: str) -> pd.DataFrame:
     ok = runs[runs["status"] == "ok"] if "status" in runs.columns else runs
     out = band(ok.rename(columns={metric: "value"}), [x, y])
     return out[[x, y, "mean", "low", "high", "n"]]
+
+
+def eight_to_one_verdict(
+    cost_ratio: float, profit_with: float, profit_without: float, currency: str = ""
+) -> str:
+    """The 8:1 lesson's measurement in one or two sentences.
+
+    ``cost_ratio`` is acquisition cost per new customer / retention cost per saved customer; the
+    profits are with the retention offers and in the paired run without them (currency).
+    """
+    if math.isnan(cost_ratio):
+        ratio_text = (
+            "The ratio is undefined here: either nothing was spent on one side, or the offers saved "
+            "nobody measurable."
+        )
+    elif math.isinf(cost_ratio) or cost_ratio >= 1:
+        folklore = "close to" if 5 <= cost_ratio <= 11 else "far from"
+        times = "∞" if math.isinf(cost_ratio) else f"{cost_ratio:.1f}"
+        ratio_text = (
+            f"Here winning a new customer costs {times}× as much as saving one, {folklore} the folklore's 8×."
+        )
+    elif cost_ratio <= 0:
+        ratio_text = "The offers lost customers against the paired run without them: retention did not pay."
+    else:
+        ratio_text = (
+            f"Here saving a customer costs {1 / cost_ratio:.1f}× as much as winning a new one: the opposite "
+            "of the 8:1 folklore, and acquisition is the cheaper lever."
+        )
+    diff = profit_with - profit_without
+    if not math.isfinite(diff):
+        return ratio_text
+    if diff == 0:
+        return f"{ratio_text} The offers leave profit unchanged."
+    amount = format_value("profit", abs(diff), currency)
+    verb = "raise" if diff > 0 else "cost"
+    return f"{ratio_text} The offers {verb} profit by {amount} against the same market without them."
