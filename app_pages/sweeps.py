@@ -25,7 +25,12 @@ except ImportError:
     )
     st.stop()
 
-folder = st.text_input("Result store (a folder)", value="results/", key="sw_folder")
+folder = st.text_input(
+    "Result store (a folder)",
+    value="results/",
+    key="sw_folder",
+    help="A store made by `ripple sweep`, or a folder holding several (e.g. sweeps/).",
+)
 path = Path(folder).expanduser()
 if not path.is_dir():
     st.warning(
@@ -33,11 +38,27 @@ if not path.is_dir():
         "or type the folder of one."
     )
     st.stop()
+
+
+def _opens(candidate: Path) -> bool:
+    try:
+        open_store(candidate)
+    except Exception:  # not a store: any error opening it says so
+        return False
+    return True
+
+
+if not _opens(path):
+    inside = sorted(child for child in path.iterdir() if child.is_dir() and _opens(child))
+    if not inside:
+        st.warning(f"`{folder}` is not a sweep result store and holds none. Run a sweep into it first.")
+        st.stop()
+    path = Path(st.selectbox("Stores in this folder", inside, format_func=lambda p: p.name, key="sw_store"))
 try:
     store = open_store(path)
     runs = store.runs()
-except Exception as exc:  # a folder that is not a store, or a damaged one: say so, never a traceback
-    st.error(f"`{folder}` could not be opened as a sweep result store: {exc}")
+except Exception as exc:  # a damaged store: say so, never a traceback
+    st.error(f"`{path}` could not be read as a sweep result store: {exc}")
     st.stop()
 
 ok = runs[runs["status"] == "ok"] if "status" in runs.columns else runs

@@ -212,4 +212,34 @@ def test_sweep_page_without_a_store(tmp_path: Path) -> None:
     assert "There is no result store" in _texts(app.warning)
     app.text_input(key="sw_folder").set_value(str(tmp_path)).run()  # a folder that is not a store
     _no_traceback(app)
-    assert _texts(app.error) or _texts(app.warning)
+    assert "is not a sweep result store and holds none" in _texts(app.warning)
+
+
+def test_sweep_page_plots_a_real_store(tmp_path: Path) -> None:
+    sweep_module = pytest.importorskip("sim.sweep")
+    experiment = sweep_module.experiment_from_dict(
+        {
+            "name": "tiny",
+            "base": str(SCENARIOS / "hybrid.yaml"),
+            "scenario": {"network.n": 300, "days": 30},
+            "factors": {
+                "ads.daily_budget": {"low": 0.0, "high": 20.0},
+                "sharing.p_convert": {"low": 0.02, "high": 0.08},
+            },
+            "design": {"kind": "sobol", "samples": 8, "seed": 1},
+            "replications": 1,
+            "seed": 1,
+            "metrics": ["profit", "new_customers"],
+        }
+    )
+    sweep_module.sweep(experiment, out=tmp_path / "tiny", workers=1, progress=False)
+    app = _open("sweeps")
+    app.text_input(key="sw_folder").set_value(str(tmp_path)).run()  # a folder holding one store
+    _no_traceback(app)
+    assert app.selectbox(key="sw_store").value == tmp_path / "tiny"
+    assert "Experiment **tiny**" in _texts(app.caption)
+    assert len(app.get("vega_lite_chart")) == 2  # the metric against a factor, and Sobol indices
+    assert [s.value for s in app.subheader] == ["Sensitivity"]
+    app.selectbox(key="sw_y").set_value("sharing.p_convert").run()  # heatmap of two factors
+    _no_traceback(app)
+    assert len(app.get("vega_lite_chart")) == 2
