@@ -135,13 +135,14 @@ st.subheader("Headline metrics")
 table = report.metric_table(comparison, currency, in_cells=False)
 diff_columns = [c for c in table.columns if c.startswith("Δ ")]
 st.caption("Mean [95% interval] over replications.")
-st.dataframe(table.drop(columns=diff_columns), hide_index=True, width="stretch")
+rows_height = 35 * (len(table) + 1) + 3  # every metric visible, no scrolling inside the table
+st.dataframe(table.drop(columns=diff_columns), hide_index=True, width="stretch", height=rows_height)
 st.markdown(f"**Paired differences against the baseline, {comparison.baseline}**")
 st.caption(
     "Each replication runs every strategy on the same market and random numbers; this is the mean of "
     "those paired differences [95% interval]. \\* marks an interval that excludes zero."
 )
-st.dataframe(table[["metric", "unit", *diff_columns]], hide_index=True, width="stretch")
+st.dataframe(table[["metric", "unit", *diff_columns]], hide_index=True, width="stretch", height=rows_height)
 
 st.subheader("Charts")
 st.altair_chart(viz.cumulative_chart(report.cumulative_by_channel(comparison), strategies))

@@ -212,7 +212,7 @@ def verdict(comparison: Comparison, currency: str = "") -> list[str]:
     """One plain-language sentence per non-baseline strategy, from the paired differences.
 
     Example: "ripple_heavy acquires 38% more new customers than funnel_heavy (the 95% interval
-    excludes zero), at 0.6× its blended CAC; profit is 1,234.00 USD higher (…)."
+    excludes zero), at 0.6× funnel_heavy's blended CAC; profit is 1,234.00 USD higher (…)."
     """
     if len(comparison.strategies) < 2:
         return [f"Only {comparison.baseline} was run: add a second strategy to compare."]
@@ -226,7 +226,7 @@ def verdict(comparison: Comparison, currency: str = "") -> list[str]:
             _mean(comparison, base, "cac_blended"),
         )
         if math.isfinite(cac_other) and math.isfinite(cac_base) and cac_base > 0:
-            sentence += f", at {cac_other / cac_base:.2g}× its blended CAC"
+            sentence += f", at {cac_other / cac_base:.2g}× {base}'s blended CAC"
         profit = paired[(strategy, "profit")]
         diff = float(profit["mean_diff"])
         if math.isfinite(diff):

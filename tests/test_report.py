@@ -138,8 +138,8 @@ def test_verdict_states_size_direction_cac_and_significance() -> None:
     clear = _synthetic(([100, 100, 100, 100], [138, 139, 137, 138]), ([0, 0, 0, 0], [500, 510, 490, 500]))
     (sentence,) = report.verdict(clear, "EUR")
     assert sentence == (
-        "ripple acquires 38% more new customers than funnel (the 95% interval excludes zero), at 0.6× its "
-        "blended CAC; profit is 500.00 EUR higher (the 95% interval excludes zero)."
+        "ripple acquires 38% more new customers than funnel (the 95% interval excludes zero), at 0.6× "
+        "funnel's blended CAC; profit is 500.00 EUR higher (the 95% interval excludes zero)."
     )
     noisy = _synthetic(([100, 100, 100], [90, 120, 95]), ([0, 0, 0], [-50, 40, 5]))
     (sentence,) = report.verdict(noisy)
