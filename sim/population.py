@@ -46,6 +46,9 @@ class Channel(IntEnum):
     ADS = 2
     SHARING = 3
     ORGANIC = 4
+    SEED = 5  # seeded on the first day (free product, launch list)
+    FIELD = 6  # signed up by a field rep
+    WINBACK = 7  # a churned customer brought back by a win-back contact
 
 
 #: Channel names in :class:`Channel` order, as used in tables and metric names.
@@ -88,6 +91,23 @@ _COLUMNS: dict[str, tuple[type, Any]] = {
     "rate_purchase": (np.float32, 0.0),  # orders per day while active
     "p_churn_base": (np.float32, 0.0),  # daily churn probability before experiences
     "community": (np.int32, 0),  # community label (0 when the graph has none)
+    # retention levers, roles, field team and loyalty (sim/rules/retention.py, roles.py, loyalty.py)
+    "offer_response": (np.int8, 0),  # how a retention offer would move this person (OfferResponse)
+    "day_offer_ends": (np.int32, NEVER),  # last day a retention offer's effect lasts
+    "rel_churn_offer": (np.float32, 1.0),  # churn hazard multiplier while an offer lasts
+    "rel_churn_fit": (np.float32, 1.0),  # churn hazard multiplier of poor-fit sign-ups (field push)
+    "rel_churn_loyalty": (np.float32, 1.0),  # churn hazard multiplier from loyalty tier and balance
+    "points": (np.float64, 0.0),  # unredeemed loyalty points
+    "points_earned": (np.float64, 0.0),  # loyalty points earned in total
+    "points_redeemed": (np.float64, 0.0),  # loyalty points redeemed in total
+    "points_expired": (np.float64, 0.0),  # loyalty points lost to expiry in total
+    "tier": (np.int8, NEVER),  # loyalty tier index (NEVER = not a member)
+    "qualifying_spend": (np.float64, 0.0),  # spend or points counted toward the next tier review
+    "day_last_order": (np.int32, NEVER),  # day of the latest order (loyalty expiry)
+    "day_below_tier": (np.int32, NEVER),  # first day a member fell below their tier (grace period)
+    "day_last_reward": (np.int32, NEVER),  # day of the latest points redemption
+    "rel_purchase": (np.float32, 1.0),  # purchase-rate multiplier (loyalty goal gradient)
+    "rate_share_extra": (np.float32, 0.0),  # extra shares per day of loyalty members (tier benefit)
 }
 
 

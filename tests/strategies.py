@@ -68,3 +68,55 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     }
     data = apply_overrides({"network": draw(networks())}, overrides)
     return scenario_from_dict(data)
+
+
+@st.composite
+def lever_scenarios(draw: st.DrawFn) -> Scenario:
+    """:func:`scenarios` plus issue #4's levers (habit, offers, win-back, roles, seeding, field, loyalty)."""
+    base = draw(scenarios())
+    n = base.network.n
+    overrides: dict[str, Any] = {
+        "customers.rel_churn": draw(st.floats(0.5, 5.0)),
+        "habit.rel_churn_habit": draw(probabilities),
+        "habit.good_experiences_for_habit": draw(st.integers(1, 5)),
+        "retention_offers.daily_budget": draw(st.floats(0.0, 30.0)),
+        "retention_offers.cost_per_offer": draw(st.floats(0.5, 10.0)),
+        "retention_offers.days_effect": draw(st.integers(1, 20)),
+        "retention_offers.targeting": draw(st.sampled_from(["random", "churn_risk", "uplift"])),
+        "retention_offers.p_uplift_model_correct": draw(probabilities),
+        "winback.daily_budget": draw(st.floats(0.0, 30.0)),
+        "winback.cost_per_contact": draw(st.floats(0.5, 10.0)),
+        "winback.p_convert": draw(probabilities),
+        "roles.n_employees": draw(st.integers(0, n // 4)),
+        "roles.n_kols": draw(st.integers(0, n // 4)),
+        "roles.kol_selection": draw(st.sampled_from(["degree", "random"])),
+        "roles.p_convert": draw(probabilities),
+        "seeding.budget": draw(st.floats(0.0, 200.0)),
+        "seeding.selection": draw(st.sampled_from(["random", "hubs"])),
+        "field_team.n_reps": draw(st.integers(0, 3)),
+        "field_team.p_convert": draw(probabilities),
+        "field_team.commission": draw(st.sampled_from(["per_signup", "per_retained"])),
+        "field_team.commission_amount": draw(st.floats(0.0, 10.0)),
+        "field_team.days_retained": draw(st.integers(1, 10)),
+        "field_team.rel_convert_signup_push": draw(st.floats(1.0, 3.0)),
+        "loyalty.membership": draw(st.sampled_from(["off", "open", "closed"])),
+        "loyalty.join_spend": draw(st.floats(0.0, 100.0)),
+        "loyalty.redemption_points": draw(st.floats(1.0, 200.0)),
+        "loyalty.days_points_expiry": draw(st.none() | st.integers(1, 30)),
+        "loyalty.window": draw(st.sampled_from(["rolling", "calendar"])),
+        "loyalty.days_window": draw(st.integers(1, 30)),
+        "loyalty.downgrade": draw(st.sampled_from(["none", "one_tier", "to_base"])),
+        "loyalty.days_grace": draw(st.integers(0, 10)),
+        "loyalty.rel_purchase_near_goal": draw(st.floats(1.0, 2.0)),
+        "loyalty.rel_purchase_after_reward": draw(probabilities),
+        "loyalty.tiers": [
+            {"name": "base"},
+            {
+                "name": "silver",
+                "threshold": draw(st.floats(1.0, 50.0)),
+                "rel_churn": draw(st.floats(0.0, 2.0)),
+            },
+            {"name": "gold", "threshold": 100.0, "rel_share": draw(st.floats(1.0, 3.0))},
+        ],
+    }
+    return base.with_overrides(overrides)
