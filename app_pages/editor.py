@@ -32,7 +32,12 @@ st.markdown(
 )
 
 names = list(library())
-base_name = st.selectbox("Scenario to start from", names, key="ed_base")
+base_name = st.selectbox(
+    "Scenario to start from",
+    names,
+    index=names.index("funnel_heavy") if "funnel_heavy" in names else 0,
+    key="ed_base",
+)
 base = scenario_from_text(library()[base_name], source=base_name)
 base_data: dict[str, Any] = base.model_dump(mode="json", exclude={"base_dir"})
 prefix = f"ed:{base_name}:"

@@ -46,9 +46,8 @@ except ImportError:
 
 names = list(library())
 cols = st.columns(4)
-name = cols[0].selectbox(
-    "Strategy", names, index=names.index("hybrid") if "hybrid" in names else 0, key="l_strategy"
-)
+default = next((n for n in ("retention_uplift", "hybrid") if n in names), names[0])
+name = cols[0].selectbox("Strategy", names, index=names.index(default), key="l_strategy")
 base = scenario_named(name)
 people = cols[1].number_input(
     "People in the market",

@@ -32,9 +32,8 @@ st.markdown(
 
 names = list(library())
 cols = st.columns(4)
-name = cols[0].selectbox(
-    "Strategy", names, index=names.index("ripple_heavy") if "ripple_heavy" in names else 0, key="net_strategy"
-)
+default = next((n for n in ("seeding_hubs", "ripple_heavy") if n in names), names[0])
+name = cols[0].selectbox("Strategy", names, index=names.index(default), key="net_strategy")
 base = scenario_named(name)
 people = cols[1].number_input(
     "People in the market",

@@ -169,7 +169,13 @@ def test_network_page_draws_the_sample_and_moves_through_days() -> None:
     _no_traceback(app)
     assert app.slider(key="net_day").value == 40
     assert len(app.get("vega_lite_chart")) == 2
-    assert "ordinary: 150" in _texts(app.caption)
+    roles = next(c.value for c in app.caption if c.value.startswith("Roles in the drawn sample"))
+    counts = dict(
+        part.split(": ")
+        for part in roles.split(". ")[0].removeprefix("Roles in the drawn sample: ").split(", ")
+    )
+    assert sum(int(v.replace(",", "")) for v in counts.values()) == 150
+    assert set(counts) == {"ordinary", "employee", "kol", "seed", "fake"}
     app.slider(key="net_day").set_value(10)
     app.radio(key="net_colour").set_value("channel").run()
     _no_traceback(app)
