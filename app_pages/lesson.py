@@ -94,10 +94,11 @@ def money(value: float) -> str:
     if value is None or math.isnan(value):
         return "—"
     if math.isinf(value):
-        return "∞ (bought or saved nobody)"
+        return "∞"
     return f"{value:,.2f} {currency}"
 
 
+saved_some = not result.customers_saved <= 0  # NaN (no offers) is not "none saved"
 row1 = st.columns(3)
 row1[0].metric(
     "Acquisition cost per new customer",
@@ -106,12 +107,13 @@ row1[0].metric(
 )
 row1[1].metric(
     "Retention cost per saved customer",
-    money(result.retention_cost_per_saved_customer),
+    money(result.retention_cost_per_saved_customer) if saved_some else "none saved",
     help="Offer spend / customers still active because of the offers (paired).",
 )
 ratio = result.cost_ratio
 row1[2].metric(
-    "Measured ratio (acquisition : retention)", f"{ratio:.1f} : 1" if math.isfinite(ratio) else "—"
+    "Measured ratio (acquisition : retention)",
+    f"{ratio:.1f} : 1" if math.isfinite(ratio) and saved_some else "—",
 )
 row2 = st.columns(3)
 row2[0].metric(
@@ -135,6 +137,13 @@ st.caption(
     f"{money(result.retention_spend)}; customers saved by offers: {result.customers_saved:,.1f}. "
     f"Means of {int(replications)} paired replications."
 )
-st.info(report.eight_to_one_verdict(ratio, result.profit, result.profit_without_offers, currency))
+if result.retention_spend > 0:
+    st.info(
+        report.eight_to_one_verdict(
+            ratio, result.customers_saved, result.profit, result.profit_without_offers, currency
+        )
+    )
+else:
+    st.info("No money goes to retention offers yet: move the slider right to measure what they save.")
 with st.expander("Per-replication measurements"):
     st.dataframe(result.runs, hide_index=True)

@@ -288,26 +288,28 @@ def sweep_grid(runs: pd.DataFrame, metric: str, x: str, y: str) -> pd.DataFrame:
 
 
 def eight_to_one_verdict(
-    cost_ratio: float, profit_with: float, profit_without: float, currency: str = ""
+    cost_ratio: float, customers_saved: float, profit_with: float, profit_without: float, currency: str = ""
 ) -> str:
     """The 8:1 lesson's measurement in one or two sentences.
 
-    ``cost_ratio`` is acquisition cost per new customer / retention cost per saved customer; the
+    ``cost_ratio`` is acquisition cost per new customer / retention cost per saved customer;
+    ``customers_saved`` the active customers at the horizon with offers minus without (people); the
     profits are with the retention offers and in the paired run without them (currency).
     """
-    if math.isnan(cost_ratio):
+    if math.isfinite(customers_saved) and customers_saved <= 0:
         ratio_text = (
-            "The ratio is undefined here: either nothing was spent on one side, or the offers saved "
-            "nobody measurable."
+            f"The offers saved nobody here ({customers_saved:+,.1f} active customers at the horizon against "
+            "the same market without them), so there is no retention cost per saved customer to compare: "
+            "in this market the money works harder on acquisition."
         )
+    elif math.isnan(cost_ratio):
+        ratio_text = "The ratio is undefined here: nothing was spent on ads, or they brought nobody in."
     elif math.isinf(cost_ratio) or cost_ratio >= 1:
         folklore = "close to" if 5 <= cost_ratio <= 11 else "far from"
         times = "∞" if math.isinf(cost_ratio) else f"{cost_ratio:.1f}"
         ratio_text = (
             f"Here winning a new customer costs {times}× as much as saving one, {folklore} the folklore's 8×."
         )
-    elif cost_ratio <= 0:
-        ratio_text = "The offers lost customers against the paired run without them: retention did not pay."
     else:
         ratio_text = (
             f"Here saving a customer costs {1 / cost_ratio:.1f}× as much as winning a new one: the opposite "

@@ -181,18 +181,20 @@ def test_strategist_flow(browser_page: object, app_url: str, tmp_path: Path) -> 
         slider.focus()
         page.keyboard.press("ArrowRight")
         expect(slider).not_to_have_attribute("aria-valuenow", before or "", timeout=10_000)
-        expect(page.get_by_text("Acquisition cost per new customer")).to_be_visible(timeout=120_000)
+        expect(page.get_by_text("Running the paired runs")).to_have_count(0, timeout=180_000)
+        expect(page.get_by_text("Acquisition cost per new customer")).to_be_visible()
+        expect(page.get_by_text("Here ")).to_be_visible()  # the measured verdict
     else:
         expect(page.get_by_text("not part of this build yet")).to_be_visible()
     _shot(page, "3_lesson")
 
-    for link, heading, name in (
-        ("Scenario editor", "Scenario editor", "4_editor"),
-        ("Network", "The ripple on the network", "5_network"),
-        ("Sweep results", "Sweep results", "6_sweeps"),
+    for link, heading, ready, name in (
+        ("Scenario editor", "Scenario editor", "Valid scenario", "4_editor"),
+        ("Network", "The ripple on the network", "Roles in the drawn sample", "5_network"),
+        ("Sweep results", "Sweep results", "Sweep results", "6_sweeps"),
     ):
         page.get_by_role("link", name=link).click()
         expect(page.get_by_role("heading", name=heading)).to_be_visible()
-        page.wait_for_timeout(2500)
+        expect(page.get_by_text(ready).first).to_be_visible(timeout=120_000)
         _shot(page, name)
     assert not page.get_by_test_id("stException").count(), "the app showed a traceback"

@@ -242,16 +242,17 @@ def test_sweep_summaries() -> None:
 
 
 def test_eight_to_one_verdict() -> None:
-    folklore = report.eight_to_one_verdict(8.2, 1200.0, 1000.0, "USD")
+    folklore = report.eight_to_one_verdict(8.2, 12.0, 1200.0, 1000.0, "USD")
     assert folklore == (
         "Here winning a new customer costs 8.2× as much as saving one, close to the folklore's 8×. "
         "The offers raise profit by 200.00 USD against the same market without them."
     )
-    cheap_ads = report.eight_to_one_verdict(0.25, 900.0, 1000.0)
+    cheap_ads = report.eight_to_one_verdict(0.25, 3.0, 900.0, 1000.0)
     assert "saving a customer costs 4.0× as much as winning a new one" in cheap_ads
     assert "The offers cost profit by 100.00 against" in cheap_ads
-    assert "far from the folklore" in report.eight_to_one_verdict(30.0, 1.0, 1.0)
-    assert "undefined" in report.eight_to_one_verdict(math.nan, 1.0, 1.0)
-    assert "∞×" in report.eight_to_one_verdict(math.inf, 1.0, 1.0)
-    assert "did not pay" in report.eight_to_one_verdict(-2.0, 1.0, 1.0)
-    assert report.eight_to_one_verdict(2.0, 5.0, 5.0).endswith("The offers leave profit unchanged.")
+    assert "far from the folklore" in report.eight_to_one_verdict(30.0, 1.0, 1.0, 1.0)
+    assert "undefined" in report.eight_to_one_verdict(math.nan, 2.0, 1.0, 1.0)
+    assert "∞×" in report.eight_to_one_verdict(math.inf, 2.0, 1.0, 1.0)
+    nobody = report.eight_to_one_verdict(0.0, -6.3, 1.0, 1.0)
+    assert nobody.startswith("The offers saved nobody here (-6.3 active customers")
+    assert report.eight_to_one_verdict(2.0, 1.0, 5.0, 5.0).endswith("The offers leave profit unchanged.")
