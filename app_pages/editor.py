@@ -88,6 +88,8 @@ except ScenarioError as exc:
         problems.setdefault(problem.path, []).append(text)
 for path, message in local_errors.items():
     problems.setdefault(path, []).append(message)
+if local_errors:
+    scenario = None  # a box that could not be read was replaced by its old value: nothing to save
 field_paths = {field.path for section in sections for field in section.fields}
 
 # Summary: validity, overrides, save and download.

@@ -249,3 +249,19 @@ def test_sweep_page_plots_a_real_store(tmp_path: Path) -> None:
     app.selectbox(key="sw_y").set_value("sharing.p_convert").run()  # heatmap of two factors
     _no_traceback(app)
     assert len(app.get("vega_lite_chart")) == 2
+
+
+def test_editor_edits_sections_added_later_as_yaml() -> None:
+    """Loyalty tiers (a list of models, added by another issue) are edited without editor code."""
+    app = _open("editor")
+    app.selectbox(key="ed_base").set_value("loyalty_tiers").run()
+    _no_traceback(app)
+    tiers = app.text_area(key="ed:loyalty_tiers:loyalty.tiers")
+    assert "name:" in tiers.value
+    edited = tiers.value.replace("name:", "name: x", 1)  # rename the first tier
+    tiers.set_value(edited).run()
+    _no_traceback(app)
+    assert "--set 'loyalty.tiers=[" in app.code[0].value
+    app.text_area(key="ed:loyalty_tiers:loyalty.tiers").set_value("- [broken").run()
+    assert any("must be valid YAML" in e.value for e in app.error)
+    assert app.button(key="ed_save").disabled
