@@ -14,7 +14,11 @@ PYTHON ?= $(shell \
     if [ -x $$p/bin/python3 ] && $$p/bin/python3 -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then echo $$p/bin/python3; exit 0; fi; \
   done)
 
-.PHONY: run test test-fast bench lint golden clean venv
+# `make run` opens a browser itself only where there is a display (or on macOS); else it prints the URL.
+APP_URL := http://127.0.0.1:8501
+HEADLESS := $(if $(or $(DISPLAY),$(WAYLAND_DISPLAY),$(filter Darwin,$(shell uname -s))),false,true)
+
+.PHONY: run test test-fast bench lint golden clean venv browser
 
 venv: $(STAMP)
 
@@ -31,10 +35,26 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/ripple compare scenarios/funnel_heavy.yaml scenarios/ripple_heavy.yaml scenarios/hybrid.yaml -r 5
+	@echo "Ripple app: $(APP_URL)  (Ctrl-C stops it)"
+	$(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port 8501 \
+	  --browser.gatherUsageStats false --server.headless $(HEADLESS)
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(PY) -m pytest -n 2 -q
+
+# The browser test drives Debian's Chromium (never Playwright's own download). Install it quietly
+# when missing; where apt-get is unavailable the test skips and says why.
+browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing chromium for the browser test (apt-get, log in /tmp/ripple-apt.log)"; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+	      >/tmp/ripple-apt.log 2>&1 \
+	      || echo "warning: apt-get could not install chromium (see /tmp/ripple-apt.log): the browser test will skip"; \
+	  else \
+	    echo "note: chromium is missing and apt-get is unavailable (or not root): the browser test will skip"; \
+	  fi; \
+	fi
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -n 2 -q -m "not slow"
@@ -43,12 +63,12 @@ bench: $(STAMP)
 	$(PY) benchmarks/run_benchmarks.py
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check sim tests benchmarks
-	$(VENV)/bin/ruff format --check sim tests benchmarks
+	$(VENV)/bin/ruff check sim tests benchmarks app.py app_pages
+	$(VENV)/bin/ruff format --check sim tests benchmarks app.py app_pages
 	$(VENV)/bin/mypy
 
 golden: $(STAMP)
 	$(PY) tests/update_golden.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis tests/screenshots

@@ -1,4 +1,4 @@
-"""The ``ripple`` command line: run, compare and validate scenarios.
+"""The ``ripple`` command line: run, compare and validate scenarios, and open the browser app.
 
 Every user error (bad scenario value, missing file, malformed edge list) prints one line per problem
 and exits with status 2; nothing prints a traceback unless ``--debug`` is given.
@@ -7,6 +7,7 @@ and exits with status 2; nothing prints a traceback unless ``--debug`` is given.
 from __future__ import annotations
 
 import math
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -238,6 +239,42 @@ def validate_command(
         )
     if failed:
         raise typer.Exit(EXIT_BAD_INPUT)
+
+
+#: The Streamlit app's entry point (in a source checkout, beside the ``sim`` package).
+APP_SCRIPT = Path(__file__).resolve().parents[1] / "app.py"
+
+
+def app_command_line(port: int, address: str, headless: bool) -> list[str]:
+    """The ``streamlit run`` command that serves the app (no usage statistics are sent)."""
+    return [
+        sys.executable, "-m", "streamlit", "run", str(APP_SCRIPT),
+        "--server.address", address, "--server.port", str(port),
+        "--server.headless", str(headless).lower(), "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+
+
+@app.command("app")
+def app_command(
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to serve on.")] = 8501,
+    address: Annotated[str, typer.Option(help="Address to serve on (local only by default).")] = "127.0.0.1",
+    headless: Annotated[
+        bool, typer.Option("--headless/--open-browser", help="Only print the URL, or also open a browser.")
+    ] = True,
+) -> None:
+    """Open the browser app: compare strategies, edit scenarios, watch the ripple, the 8:1 lesson."""
+    if not APP_SCRIPT.is_file():
+        err_console.print(
+            f"[bold red]error:[/] the app needs a source checkout of Ripple ({APP_SCRIPT} is missing)",
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_BAD_INPUT)
+    out_console.print(f"Ripple app: http://{address}:{port}  (Ctrl-C stops it)", highlight=False)
+    sys.stdout.flush()
+    # Become the Streamlit server (exec), so Ctrl-C and signals reach it directly.
+    os.chdir(APP_SCRIPT.parent)
+    command = app_command_line(port, address, headless)
+    os.execv(command[0], command)
 
 
 def main(argv: Sequence[str] | None = None) -> Any:

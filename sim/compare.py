@@ -9,7 +9,7 @@ suggest.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -137,6 +137,7 @@ def compare(
     *,
     progress: bool = False,
     keep_results: bool = False,
+    on_run: Callable[[int, int], None] | None = None,
 ) -> Comparison:
     """Run each strategy ``replications`` times on shared worlds and random streams.
 
@@ -147,6 +148,7 @@ def compare(
         seed: root seed of the replication seeds; defaults to the baseline scenario's seed.
         progress: show a progress bar over runs.
         keep_results: keep every :class:`RunResult` on the comparison.
+        on_run: called as ``on_run(done, total)`` after each run (the app's progress bar).
     """
     named = _named(scenarios)
     if not named:
@@ -168,6 +170,8 @@ def compare(
             if keep_results:
                 results.append(result)
             bar.update()
+            if on_run is not None:
+                on_run(len(rows), len(seeds) * len(named))
     bar.close()
     runs = pd.DataFrame(rows)
     return Comparison(

@@ -1,0 +1,99 @@
+"""Widgets and cached calls shared by the pages (UI only; the work happens in :mod:`sim`)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from sim.compare import Comparison, compare
+from sim.library import preset_texts, read_upload, unique_name
+from sim.scenario import MAX_SCENARIO_BYTES, Scenario, ScenarioError, scenario_from_text, scenario_to_yaml
+
+#: Session key of the scenario library: {name: YAML text}, presets first, then edits and uploads.
+LIBRARY = "library"
+#: Default people in the market on pages that simulate on demand (env var for quick demos and tests).
+DEFAULT_PEOPLE = int(os.environ.get("RIPPLE_APP_PEOPLE", "0")) or None
+
+
+def init_library() -> None:
+    """Put the presets in the session's scenario library (once per session)."""
+    if LIBRARY not in st.session_state:
+        st.session_state[LIBRARY] = preset_texts()
+
+
+def library() -> dict[str, str]:
+    """The session's scenarios, ``{name: YAML text}``."""
+    init_library()
+    scenarios: dict[str, str] = st.session_state[LIBRARY]
+    return scenarios
+
+
+def add_to_library(name: str, scenario: Scenario) -> str:
+    """Store ``scenario`` under ``name`` (made unique) and return the name used."""
+    scenarios = library()
+    name = unique_name(name, scenarios)
+    scenarios[name] = scenario_to_yaml(scenario.model_copy(update={"name": name[:80]}))
+    return name
+
+
+def scenario_named(name: str, overrides: dict[str, Any] | None = None) -> Scenario:
+    """The library scenario ``name``, with dotted-path overrides (raises ScenarioError)."""
+    return scenario_from_text(library()[name], overrides or None, source=name)
+
+
+def show_problems(exc: ScenarioError, heading: str) -> None:
+    """One error box: a heading and one line per problem (path, what is allowed, what was given)."""
+    lines = "\n".join(f"- {problem}" for problem in exc.problems)
+    st.error(
+        f"**{heading}** ({len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''}):\n\n{lines}"
+    )
+
+
+def guarded(action: Callable[[], None]) -> None:
+    """Run a page; turn any error into a message instead of a traceback."""
+    try:
+        action()
+    except ScenarioError as exc:
+        show_problems(exc, "This scenario cannot be used")
+    except Exception as exc:
+        st.error(
+            f"**Something went wrong:** {type(exc).__name__}: {exc}\n\n"
+            "Nothing was changed. If this keeps happening, run the same scenario with "
+            "`ripple run --debug` to see the details."
+        )
+
+
+def upload_scenario(key: str) -> None:
+    """A file uploader that adds a valid scenario to the library, or lists what is wrong with it."""
+    uploaded = st.file_uploader(
+        f"Upload a scenario file (YAML, at most {MAX_SCENARIO_BYTES // 1000:,} kB)",
+        key=key,
+        help="A file like those in scenarios/. It is checked fully before anything changes.",
+    )
+    if uploaded is None:
+        return
+    done: dict[str, str] = st.session_state.setdefault(f"{key}:done", {})
+    marker = f"{uploaded.file_id}"
+    if marker in done:
+        st.caption(done[marker])
+        return
+    try:
+        scenario = read_upload(uploaded.name, uploaded.getvalue())
+    except ScenarioError as exc:
+        show_problems(exc, f"{uploaded.name} was not added: it is not a valid scenario")
+        return
+    name = add_to_library(scenario.name, scenario)
+    done[marker] = f"Added {uploaded.name} to the scenarios as **{name}**."
+    st.success(done[marker])
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def cached_compare(
+    texts: tuple[tuple[str, str], ...], replications: int, seed: int, _on_run: Any = None
+) -> Comparison:
+    """Compare the strategies given as ``(name, YAML text)`` pairs (cached by texts, R and seed)."""
+    named = {name: scenario_from_text(text, source=name) for name, text in texts}
+    return compare(named, replications, seed, on_run=_on_run)

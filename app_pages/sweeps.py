@@ -1,0 +1,103 @@
+"""Sweep results: a metric against one or two factors of a sweep, and sensitivity indices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from sim import report, viz
+from sim.metrics import METRICS
+
+st.title("Sweep results")
+st.markdown(
+    "A sweep runs one scenario over a design of factor values (`ripple sweep`). Open its result store "
+    "to see how a metric responds to one factor (a line with its 95% band over replications) or two "
+    "(a heatmap), and which factors matter most (sensitivity indices, when the design computed them)."
+)
+
+try:
+    from sim.sweep import open_store
+except ImportError:
+    st.info(
+        "Sweeps (`sim.sweep`, issue #6) are not part of this build yet, so there is no store to open. "
+        "This page shows their results as soon as sweeps are merged."
+    )
+    st.stop()
+
+folder = st.text_input(
+    "Result store (a folder)",
+    value="results/",
+    key="sw_folder",
+    help="A store made by `ripple sweep`, or a folder holding several (e.g. sweeps/).",
+)
+path = Path(folder).expanduser()
+if not path.is_dir():
+    st.warning(
+        f"There is no result store at `{folder}`. Run a sweep first (`ripple sweep …`), "
+        "or type the folder of one."
+    )
+    st.stop()
+
+
+def _opens(candidate: Path) -> bool:
+    try:
+        open_store(candidate)
+    except Exception:  # not a store: any error opening it says so
+        return False
+    return True
+
+
+if not _opens(path):
+    inside = sorted(child for child in path.iterdir() if child.is_dir() and _opens(child))
+    if not inside:
+        st.warning(f"`{folder}` is not a sweep result store and holds none. Run a sweep into it first.")
+        st.stop()
+    path = Path(st.selectbox("Stores in this folder", inside, format_func=lambda p: p.name, key="sw_store"))
+try:
+    store = open_store(path)
+    runs = store.runs()
+except Exception as exc:  # a damaged store: say so, never a traceback
+    st.error(f"`{path}` could not be read as a sweep result store: {exc}")
+    st.stop()
+
+ok = runs[runs["status"] == "ok"] if "status" in runs.columns else runs
+failed = len(runs) - len(ok)
+st.caption(
+    f"Experiment **{store.experiment_name}**: {len(runs):,} runs ({failed:,} failed), factors "
+    + ", ".join(f"`{f}`" for f in store.factors)
+)
+if ok.empty or not store.factors or not store.metrics:
+    st.warning("This store has no finished runs yet (or no factors/metrics): nothing to plot.")
+    st.stop()
+
+cols = st.columns(3)
+metric = str(cols[0].selectbox("Metric", store.metrics, key="sw_metric"))
+x_factor = str(cols[1].selectbox("Factor", store.factors, key="sw_x"))
+others = ["(none)"] + [f for f in store.factors if f != x_factor]
+y_factor = str(cols[2].selectbox("Second factor (heatmap)", others, key="sw_y"))
+unit = METRICS[metric].unit if metric in METRICS else ""
+
+if y_factor == "(none)":
+    st.altair_chart(
+        viz.sweep_line_chart(report.sweep_curve(ok, metric, x_factor), x_factor, metric, unit),
+        width="stretch",
+    )
+else:
+    st.altair_chart(
+        viz.sweep_heatmap(
+            report.sweep_grid(ok, metric, x_factor, y_factor), x_factor, y_factor, metric, unit
+        ),
+        width="stretch",
+    )
+
+indices = store.sensitivity()
+if indices is None or indices.empty:
+    st.caption("This design has no sensitivity analysis (use a Sobol or Morris design to get one).")
+elif metric in set(indices["metric"]):
+    st.subheader("Sensitivity")
+    st.altair_chart(viz.sensitivity_chart(indices, metric), width="stretch")
+    st.dataframe(indices[indices["metric"] == metric], hide_index=True)
+if failed:
+    with st.expander(f"{failed} failed run(s)"):
+        st.dataframe(runs[runs["status"] != "ok"], hide_index=True)

@@ -1,0 +1,343 @@
+"""A scenario's schema as a list of form fields, and edits as dotted-path overrides.
+
+The app's scenario editor draws one widget per :class:`FormField`; nothing about sections or fields is
+written in the page. A section added to :class:`~sim.scenario.Scenario` later (incentives, loyalty
+tiers, …) therefore appears in the editor without page code: plain numbers, whole numbers, switches,
+choices (``Literal``), optional values, nested sections and tagged unions (``network.kind``) have
+their own field kinds, and anything else (lists of tiers, mappings) is edited as YAML text.
+"""
+
+from __future__ import annotations
+
+import math
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, get_args, get_origin
+
+import yaml
+from annotated_types import Ge, Gt, Le, Lt, MaxLen
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+from sim.scenario import Scenario, apply_overrides
+from sim.schema_doc import field_range
+
+__all__ = [
+    "FieldKind",
+    "FormField",
+    "FormSection",
+    "changed_overrides",
+    "form_sections",
+    "get_path",
+    "initial_value",
+    "parse_text",
+    "removed_paths",
+    "set_paths",
+    "switch_variant",
+    "union_members",
+    "widget_text",
+]
+
+FieldKind = Literal["float", "int", "bool", "choice", "text", "yaml"]
+#: Top-level fields that are not user settings.
+_HIDDEN = frozenset({"base_dir"})
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One editable value.
+
+    Attributes:
+        path: dotted path in the scenario (``ads.daily_budget``): the ``--set`` key.
+        label: the field's name.
+        kind: which widget edits it (``yaml`` = free YAML text, for lists and mappings).
+        description: help text with the unit, from the schema.
+        allowed: the allowed range or options as text (``[0, 1]``, ``≥ 0``), may be empty.
+        optional: ``None`` (written "none") is allowed.
+        options: the choices of a ``choice`` field.
+        low, high: numeric bounds, if any (inclusive unless ``low_open``/``high_open``).
+        default: the schema's default (plain data; ``None`` when required or none).
+        multiline: text allowed to be long (over 200 characters) deserves a text area.
+    """
+
+    path: str
+    label: str
+    kind: FieldKind
+    description: str
+    allowed: str
+    optional: bool = False
+    options: tuple[Any, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    default: Any = None
+    multiline: bool = False
+
+
+@dataclass(frozen=True)
+class FormSection:
+    """A group of fields: a scenario section or a nested section inside one.
+
+    ``variant_path`` names the discriminator (``network.kind``) when the section is a tagged union;
+    then ``variants`` maps each tag to its model and ``fields`` are those of the current variant.
+    """
+
+    path: str
+    title: str
+    description: str
+    fields: tuple[FormField, ...]
+    variant_path: str | None = None
+    variants: tuple[str, ...] = ()
+
+
+def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:
+    origin = get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        if len(args) == 1 and len(args) < len(get_args(annotation)):
+            return args[0], True
+    return annotation, False
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def union_members(annotation: Any) -> list[type[BaseModel]]:
+    """The models of a tagged union of sections (``network``), or ``[]`` if it is not one."""
+    if get_origin(annotation) is typing.Annotated:
+        annotation = get_args(annotation)[0]
+    if get_origin(annotation) not in (typing.Union, types.UnionType):
+        return []
+    members = list(get_args(annotation))
+    if members and all(_is_model(m) and "kind" in m.model_fields for m in members):
+        return members
+    return []
+
+
+def _bounds(info: FieldInfo) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for meta in info.metadata:
+        if isinstance(meta, Ge):
+            out["low"] = float(meta.ge)  # type: ignore[arg-type]
+        elif isinstance(meta, Gt):
+            out["low"], out["low_open"] = float(meta.gt), True  # type: ignore[arg-type]
+        elif isinstance(meta, Le):
+            out["high"] = float(meta.le)  # type: ignore[arg-type]
+        elif isinstance(meta, Lt):
+            out["high"], out["high_open"] = float(meta.lt), True  # type: ignore[arg-type]
+    return out
+
+
+def _plain_default(info: FieldInfo) -> Any:
+    if info.is_required():
+        return None
+    value = info.get_default(call_default_factory=True)
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, list):
+        return [v.model_dump(mode="json") if isinstance(v, BaseModel) else v for v in value]
+    return value
+
+
+def _field(path: str, name: str, info: FieldInfo) -> FormField:
+    annotation, optional = _unwrap_optional(info.annotation)
+    common = {
+        "path": path,
+        "label": name,
+        "description": info.description or "",
+        "allowed": field_range(info),
+        "optional": optional,
+        "default": _plain_default(info),
+    }
+    if get_origin(annotation) is Literal:
+        return FormField(kind="choice", options=get_args(annotation), **common)
+    if annotation is bool:
+        return FormField(kind="bool", **common)
+    if annotation is int:
+        return FormField(kind="int", **common, **_bounds(info))
+    if annotation is float:
+        return FormField(kind="float", **common, **_bounds(info))
+    if annotation is str:
+        longest = min((m.max_length for m in info.metadata if isinstance(m, MaxLen)), default=None)
+        return FormField(kind="text", multiline=longest is not None and longest > 200, **common)
+    return FormField(kind="yaml", **common)
+
+
+def _sections_of(
+    model: type[BaseModel], prefix: str, title: str, data: Mapping[str, Any]
+) -> list[FormSection]:
+    """The section for ``model`` (plain fields) followed by one section per nested model."""
+    fields: list[FormField] = []
+    nested: list[FormSection] = []
+    for name, info in model.model_fields.items():
+        if not prefix and name in _HIDDEN:
+            continue
+        path = f"{prefix}.{name}" if prefix else name
+        annotation, optional = _unwrap_optional(info.annotation)
+        members = union_members(info.annotation)
+        child = data.get(name) if isinstance(data, Mapping) else None
+        switched_off = optional and isinstance(data, Mapping) and name in data and child is None
+        if members:
+            nested += _union_section(path, info, members, child if isinstance(child, Mapping) else {})
+        elif _is_model(annotation) and not switched_off:
+            nested += _sections_of(annotation, path, path, child if isinstance(child, Mapping) else {})
+        else:
+            fields.append(_field(path, name, info))
+    own = FormSection(path=prefix, title=title, description=_doc(model), fields=tuple(fields))
+    return ([own] if fields else []) + nested
+
+
+def _union_section(
+    path: str, info: FieldInfo, members: list[type[BaseModel]], data: Mapping[str, Any]
+) -> list[FormSection]:
+    tags = tuple(str(m.model_fields["kind"].default) for m in members)
+    kind = str(data.get("kind", tags[0]))
+    model = members[tags.index(kind)] if kind in tags else members[0]
+    inner = _sections_of(model, path, path, data)
+    head = inner[0] if inner and inner[0].path == path else FormSection(path, path, "", ())
+    fields = tuple(f for f in head.fields if f.label != "kind")
+    section = FormSection(
+        path=path,
+        title=path,
+        description=_doc(model),
+        fields=fields,
+        variant_path=f"{path}.kind",
+        variants=tags,
+    )
+    return [section, *(s for s in inner if s.path != path)]
+
+
+def _doc(model: type[BaseModel]) -> str:
+    doc = (model.__doc__ or "").strip()
+    return doc.split("\n\n")[0].replace("\n", " ")
+
+
+def form_sections(
+    data: Mapping[str, Any] | None = None, model: type[BaseModel] = Scenario
+) -> list[FormSection]:
+    """Every editable section of a scenario (or another ``model``), in schema order.
+
+    ``data`` (a scenario dumped to plain data) picks the variant of tagged unions such as
+    ``network.kind``; the top-level scalars (name, seed, days) come first as section ``""``.
+    """
+    return _sections_of(model, "", "general", data or {})
+
+
+_MISSING: Any = object()
+
+
+def get_path(data: Mapping[str, Any], path: str, default: Any = None) -> Any:
+    """The value at a dotted path of nested mappings (``default`` when the path is missing)."""
+    node: Any = data
+    for part in path.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return default
+        node = node[part]
+    return node
+
+
+def initial_value(field: FormField, data: Mapping[str, Any]) -> Any:
+    """The value a form starts from: the scenario's, else the schema default."""
+    value = get_path(data, field.path, _MISSING)
+    return field.default if value is _MISSING else value
+
+
+def widget_text(field: FormField, value: Any) -> str:
+    """A value as text for a text box: ``none`` for None, YAML for lists and mappings."""
+    if value is None:
+        return "none"
+    if field.kind == "yaml":
+        return yaml.safe_dump(value, sort_keys=False, allow_unicode=True)
+    return str(value)
+
+
+def parse_text(field: FormField, text: str) -> Any:
+    """Read a text box back: ``none``/blank → None where allowed; numbers and YAML parsed.
+
+    Raises ValueError with a sentence for text that is not YAML. Whether the value is *allowed* is
+    for the scenario's validation to say (so the message is the same as on the command line).
+    """
+    stripped = text.strip()
+    if field.optional and stripped.lower() in ("", "none", "null", "~"):
+        return None
+    if field.kind == "text":
+        return text
+    try:
+        return yaml.safe_load(stripped)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise ValueError(f"must be valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+
+
+def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, Mapping) and data:
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            out.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    return {prefix: data}
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return float(a) == float(b)
+    return bool(a == b)
+
+
+def format_override_value(value: Any) -> str:
+    """A value as ``--set`` reads it back (YAML flow style; ``null`` for none)."""
+    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=10_000).strip()
+    return text.removesuffix("\n...").removesuffix("...").strip()
+
+
+def changed_overrides(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    """The ``path=value`` overrides that turn scenario data ``before`` into ``after``, sorted by path.
+
+    A changed ``kind`` of a tagged union comes first within its section so the CLI applies it before
+    the new variant's fields. Lists are compared whole (one override per list).
+    """
+    old, new = _flatten(before), _flatten(after)
+    changed = [path for path, value in new.items() if path not in old or not _same(old[path], value)]
+    changed.sort(key=lambda path: (path.rsplit(".", 1)[0], not path.endswith(".kind"), path))
+    return [f"{path}={format_override_value(new[path])}" for path in changed]
+
+
+def removed_paths(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    """Dotted paths set in ``before`` but absent from ``after`` (a changed ``network.kind`` drops fields).
+
+    ``--set`` cannot delete a key, so the page says to save the edited file instead.
+    """
+    new = _flatten(after)
+    return sorted(path for path in _flatten(before) if path not in new)
+
+
+def switch_variant(data: Mapping[str, Any], section: str, kind: str) -> dict[str, Any]:
+    """A copy of scenario data whose tagged-union ``section`` (``network``) is of variant ``kind``.
+
+    Values the new variant also has (``n``) are kept; the rest start from the schema defaults.
+    """
+    result = dict(data)
+    current = data.get(section)
+    if isinstance(current, Mapping) and current.get("kind") == kind:
+        return result
+    members = union_members(Scenario.model_fields[section].annotation)
+    model = next(m for m in members if m.model_fields["kind"].default == kind)
+    kept = {
+        key: value for key, value in (current or {}).items() if key in model.model_fields and key != "kind"
+    }
+    result[section] = {"kind": kind, **kept}
+    return result
+
+
+def set_paths(data: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``data`` with each dotted path set (see :func:`sim.scenario.apply_overrides`)."""
+    return apply_overrides(dict(data), values)

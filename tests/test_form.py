@@ -1,0 +1,164 @@
+"""sim.form: the editor's fields come from the schema, and edits become valid --set overrides."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import pytest
+from pydantic import BaseModel, Field
+
+from sim import load_scenario
+from sim.form import (
+    changed_overrides,
+    form_sections,
+    get_path,
+    initial_value,
+    parse_text,
+    removed_paths,
+    set_paths,
+    switch_variant,
+    widget_text,
+)
+from sim.scenario import parse_override, scenario_from_dict
+from sim.spec import Probability, Section
+from tests.conftest import SCENARIOS
+
+
+def _leaves(data: object, prefix: str = "") -> set[str]:
+    if isinstance(data, dict) and data:
+        out: set[str] = set()
+        for key, value in data.items():
+            out |= _leaves(value, f"{prefix}.{key}" if prefix else key)
+        return out
+    return {prefix}
+
+
+def _form_paths(data: dict) -> set[str]:
+    paths = set()
+    for section in form_sections(data):
+        paths |= {field.path for field in section.fields}
+        if section.variant_path:
+            paths.add(section.variant_path)
+    return paths
+
+
+@pytest.mark.parametrize(
+    "kind", ["complete", "erdos_renyi", "barabasi_albert", "watts_strogatz", "communities"]
+)
+def test_every_setting_of_the_scenario_has_a_field(kind: str) -> None:
+    """Driven by the schema: a section added later shows up here without editor code."""
+    scenario = load_scenario(SCENARIOS / "hybrid.yaml")
+    data = switch_variant(scenario.model_dump(mode="json", exclude={"base_dir"}), "network", kind)
+    data = scenario_from_dict(data).model_dump(mode="json", exclude={"base_dir"})
+    assert _form_paths(data) == _leaves(data)
+
+
+def test_fields_carry_description_range_and_widget_kind() -> None:
+    data = load_scenario(SCENARIOS / "hybrid.yaml").model_dump(mode="json")
+    fields = {f.path: f for s in form_sections(data) for f in s.fields}
+    budget = fields["ads.daily_budget"]
+    assert budget.kind == "float" and budget.low == 0.0 and budget.allowed == "≥ 0.0"
+    assert "currency per day" in budget.description
+    assert fields["ads.p_aware"].allowed == "[0.0, 1.0]" and fields["ads.p_aware"].high == 1.0
+    assert fields["ads.cpm"].low_open
+    assert fields["ads.target"].kind == "choice" and fields["ads.target"].options == ("everyone", "prospects")
+    assert fields["ads.frequency_cap"].optional and fields["ads.frequency_cap"].kind == "int"
+    assert fields["days"].kind == "int" and fields["name"].kind == "text"
+    assert fields["description"].multiline and not fields["name"].multiline
+    assert fields["network.m"].default == 5
+    sections = {s.path: s for s in form_sections(data)}
+    assert sections["network"].variant_path == "network.kind"
+    assert "barabasi_albert" in sections["network"].variants
+    assert "Preferential attachment" in sections["network"].description
+    assert "base_dir" not in fields
+
+
+class _Tier(BaseModel):
+    name: str = "gold"
+    min_spend: float = Field(0.0, ge=0.0)
+
+
+class _Nested(Section):
+    """A section inside a section."""
+
+    p_open: Probability = Field(0.5, description="Chance (per day).")
+    enabled: bool = False
+
+
+class _Future(Section):
+    """A section a later issue might add."""
+
+    mode: Literal["a", "b"] = "a"
+    cap: float | None = Field(None, gt=0.0, description="Cap (currency); none = no cap.")
+    tiers: list[_Tier] = Field(default_factory=lambda: [_Tier()], description="Tiers, lowest first.")
+    inner: _Nested = Field(default_factory=_Nested)
+
+
+class _Model(BaseModel):
+    future: _Future = Field(default_factory=_Future)
+
+
+def test_unknown_shapes_fall_back_to_sensible_widgets() -> None:
+    sections = {s.path: s for s in form_sections({}, model=_Model)}
+    assert list(sections) == ["future", "future.inner"]
+    fields = {f.path: f for f in sections["future"].fields}
+    assert fields["future.mode"].kind == "choice"
+    assert fields["future.cap"].kind == "float" and fields["future.cap"].optional
+    assert fields["future.tiers"].kind == "yaml"
+    assert fields["future.tiers"].default == [{"name": "gold", "min_spend": 0.0}]
+    inner = {f.path: f for f in sections["future.inner"].fields}
+    assert inner["future.inner.enabled"].kind == "bool"
+    assert inner["future.inner.p_open"].allowed == "[0.0, 1.0]"
+    assert sections["future.inner"].description == "A section inside a section."
+
+
+def test_text_boxes_round_trip() -> None:
+    fields = {f.path: f for s in form_sections({}, model=_Model) for f in s.fields}
+    tiers, cap = fields["future.tiers"], fields["future.cap"]
+    value = [{"name": "silver", "min_spend": 10.0}, {"name": "gold", "min_spend": 100.0}]
+    assert parse_text(tiers, widget_text(tiers, value)) == value
+    assert parse_text(cap, widget_text(cap, None)) is None
+    assert parse_text(cap, " 12.5 ") == 12.5
+    assert parse_text(cap, "") is None
+    with pytest.raises(ValueError, match="must be valid YAML"):
+        parse_text(tiers, "- [unclosed")
+
+
+def test_initial_value_prefers_the_scenario_then_the_default() -> None:
+    fields = {f.path: f for s in form_sections({}, model=_Model) for f in s.fields}
+    assert initial_value(fields["future.mode"], {"future": {"mode": "b"}}) == "b"
+    assert initial_value(fields["future.mode"], {}) == "a"
+    assert initial_value(fields["future.cap"], {"future": {"cap": None}}) is None
+    assert get_path({"a": {"b": 1}}, "a.c", "missing") == "missing"
+
+
+def test_changed_overrides_replay_the_edit_on_the_command_line() -> None:
+    base = load_scenario(SCENARIOS / "hybrid.yaml")
+    before = base.model_dump(mode="json", exclude={"base_dir"})
+    after = set_paths(
+        before,
+        {"ads.daily_budget": 250.5, "ads.frequency_cap": None, "name": "my plan", "ads.target": "everyone"},
+    )
+    lines = changed_overrides(before, after)
+    assert lines == [
+        "ads.daily_budget=250.5",
+        "ads.frequency_cap=null",
+        "ads.target=everyone",
+        "name=my plan",
+    ]
+    replayed = base.with_overrides(dict(parse_override(line) for line in lines))
+    assert replayed.model_dump(exclude={"base_dir"}) == scenario_from_dict(after).model_dump(
+        exclude={"base_dir"}
+    )
+    assert changed_overrides(before, before) == []
+    assert changed_overrides({"x": 1}, {"x": 1.0}) == []  # same number, different type
+
+
+def test_switching_the_network_kind_keeps_shared_values() -> None:
+    base = load_scenario(SCENARIOS / "hybrid.yaml").model_dump(mode="json")
+    switched = switch_variant(base, "network", "watts_strogatz")
+    assert switched["network"] == {"kind": "watts_strogatz", "n": base["network"]["n"]}
+    assert switch_variant(base, "network", "barabasi_albert") == base
+    assert removed_paths(base, switched) == ["network.m"]
+    lines = changed_overrides(base, scenario_from_dict(switched).model_dump(mode="json"))
+    assert lines[0] == "network.kind=watts_strogatz"  # the kind first, so the CLI applies it first
