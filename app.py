@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import guarded, init_library
+from app_pages.common import guarded, init_library, warm_compare_workers
 
 st.set_page_config(
     page_title="Ripple: funnel vs ripple marketing", page_icon=":material/waves:", layout="wide"
 )
 init_library()
+warm_compare_workers()
 
 PAGES = [
     st.Page("app_pages/compare.py", title="Compare", icon=":material/compare_arrows:", default=True),

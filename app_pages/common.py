@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from sim.compare import Comparison, compare
+from sim.compare import Comparison, compare, start_workers
 from sim.library import preset_texts, read_upload, unique_name
 from sim.scenario import MAX_SCENARIO_BYTES, Scenario, ScenarioError, scenario_from_text, scenario_to_yaml
 
@@ -90,10 +90,23 @@ def upload_scenario(key: str) -> None:
     st.success(done[marker])
 
 
+def compare_workers(replications: int) -> int:
+    """Processes a comparison runs on: every core, at most one per replication."""
+    return max(1, min(os.cpu_count() or 1, replications))
+
+
+@st.cache_resource(show_spinner=False)
+def warm_compare_workers() -> bool:
+    """Start the comparison's worker processes once per app process, in the background."""
+    start_workers(compare_workers(5))
+    return True
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def cached_compare(
     texts: tuple[tuple[str, str], ...], replications: int, seed: int, _on_run: Any = None
 ) -> Comparison:
     """Compare the strategies given as ``(name, YAML text)`` pairs (cached by texts, R and seed)."""
     named = {name: scenario_from_text(text, source=name) for name, text in texts}
-    return compare(named, replications, seed, on_run=_on_run)
+    # Replications run side by side on every core; the results are those of a serial run.
+    return compare(named, replications, seed, on_run=_on_run, workers=compare_workers(replications))

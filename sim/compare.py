@@ -8,8 +8,16 @@ suggest.
 
 from __future__ import annotations
 
+import atexit
 import math
-from collections.abc import Callable, Mapping, Sequence
+import multiprocessing
+import sys
+import threading
+import types
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import as_completed as _as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,7 +30,7 @@ from sim.model import build_world
 from sim.results import RunResult, run
 from sim.scenario import Problem, Scenario, ScenarioError
 
-__all__ = ["Comparison", "compare", "replication_seeds"]
+__all__ = ["Comparison", "compare", "replication_seeds", "start_workers"]
 
 #: Sections that define the world strategies are compared on.
 WORLD_SECTIONS: tuple[str, ...] = ("network", "population", "fraud")
@@ -138,6 +146,7 @@ def compare(
     progress: bool = False,
     keep_results: bool = False,
     on_run: Callable[[int, int], None] | None = None,
+    workers: int = 1,
 ) -> Comparison:
     """Run each strategy ``replications`` times on shared worlds and random streams.
 
@@ -148,31 +157,50 @@ def compare(
         seed: root seed of the replication seeds; defaults to the baseline scenario's seed.
         progress: show a progress bar over runs.
         keep_results: keep every :class:`RunResult` on the comparison.
-        on_run: called as ``on_run(done, total)`` after each run (the app's progress bar).
+        on_run: called as ``on_run(done, total)`` as runs finish (the app's progress bar).
+        workers: processes to spread replications over (1 = in this process). Results are identical
+            either way: each replication's world and streams come from its own seed.
     """
     named = _named(scenarios)
     if not named:
         raise ValueError("compare needs at least one scenario")
     if replications < 1:
         raise ValueError(f"replications must be ≥ 1; got {replications}")
+    if workers < 1:
+        raise ValueError(f"workers must be ≥ 1; got {workers}")
     check_same_world(named)
     baseline = next(iter(named.values()))
     seeds = replication_seeds(baseline.seed if seed is None else seed, replications)
-    rows, steps, retention, results = [], [], [], []
-    bar = tqdm(total=len(seeds) * len(named), desc="runs", unit="run", disable=not progress)
-    for replication, run_seed in enumerate(seeds):
-        world = build_world(baseline, run_seed)
-        for name, scenario in named.items():
-            result = run(scenario, run_seed, world=world)
-            rows.append({"strategy": name, "replication": replication, "seed": run_seed, **result.summary})
-            steps.append(result.steps.assign(strategy=name, replication=replication))
-            retention.append(result.retention.assign(strategy=name, replication=replication))
-            if keep_results:
-                results.append(result)
-            bar.update()
-            if on_run is not None:
-                on_run(len(rows), len(seeds) * len(named))
+    total = len(seeds) * len(named)
+    outcomes: list[_Replication | None] = [None] * len(seeds)
+    bar = tqdm(total=total, desc="runs", unit="run", disable=not progress)
+    done = 0
+
+    def finished(replication: int, outcome: _Replication) -> None:
+        nonlocal done
+        outcomes[replication] = outcome
+        done += len(named)
+        bar.update(len(named))
+        if on_run is not None:
+            on_run(done, total)
+
+    if workers == 1 or len(seeds) == 1:
+        for replication, run_seed in enumerate(seeds):
+            finished(replication, _run_replication(named, replication, run_seed, keep_results))
+    else:
+        pool = _pool(workers)
+        with _plain_main():
+            futures: dict[Future[_Replication], int] = {
+                pool.submit(_run_replication, named, replication, run_seed, keep_results): replication
+                for replication, run_seed in enumerate(seeds)
+            }
+        for future in _as_completed(futures):
+            finished(futures[future], future.result())
     bar.close()
+    rows = [row for outcome in outcomes if outcome is not None for row in outcome.rows]
+    steps = [frame for outcome in outcomes if outcome is not None for frame in outcome.steps]
+    retention = [frame for outcome in outcomes if outcome is not None for frame in outcome.retention]
+    results = [result for outcome in outcomes if outcome is not None for result in outcome.results]
     runs = pd.DataFrame(rows)
     return Comparison(
         strategies=list(named),
@@ -184,6 +212,91 @@ def compare(
         retention=pd.concat(retention, ignore_index=True),
         results=results,
     )
+
+
+@dataclass
+class _Replication:
+    """What one replication produced: summary rows, step and retention tables, kept results."""
+
+    rows: list[dict[str, object]]
+    steps: list[pd.DataFrame]
+    retention: list[pd.DataFrame]
+    results: list[RunResult]
+
+
+def _run_replication(
+    named: Mapping[str, Scenario], replication: int, run_seed: int, keep_results: bool
+) -> _Replication:
+    """Build replication ``replication``'s world and run every strategy on it (picklable for a pool)."""
+    baseline = next(iter(named.values()))
+    world = build_world(baseline, run_seed)
+    outcome = _Replication([], [], [], [])
+    for name, scenario in named.items():
+        result = run(scenario, run_seed, world=world)
+        outcome.rows.append(
+            {"strategy": name, "replication": replication, "seed": run_seed, **result.summary}
+        )
+        outcome.steps.append(result.steps.assign(strategy=name, replication=replication))
+        outcome.retention.append(result.retention.assign(strategy=name, replication=replication))
+        if keep_results:
+            outcome.results.append(result)
+    return outcome
+
+
+_POOLS: dict[int, ProcessPoolExecutor] = {}
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    """A process pool kept for the life of the process (the app compares again and again).
+
+    Workers fork from a server that has already imported :mod:`sim`, so starting one is cheap and
+    safe in a threaded host such as Streamlit (no fork of the host itself).
+    """
+    pool = _POOLS.get(workers)
+    if pool is None:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["sim"])
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        _POOLS[workers] = pool
+    return pool
+
+
+def start_workers(workers: int) -> None:
+    """Start the pool :func:`compare` uses for ``workers`` processes now, without waiting for it.
+
+    Starting worker processes takes a second or two; an app calls this when it opens so the first
+    comparison does not pay for it.
+    """
+    if workers > 1:
+        with _plain_main():
+            _pool(workers).submit(int)
+
+
+_MAIN_LOCK = threading.Lock()
+
+
+@contextmanager
+def _plain_main() -> Iterator[None]:
+    """Hide the ``__main__`` module while pool workers may start.
+
+    A new worker re-imports the parent's ``__main__`` from its file. Under Streamlit that module is
+    the app script itself (Streamlit installs each page run as ``__main__``), so every worker would
+    run the app. Workers only need :mod:`sim`, so they are started with an empty main module.
+    """
+    with _MAIN_LOCK:
+        main = sys.modules["__main__"]
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            sys.modules["__main__"] = main
+
+
+@atexit.register
+def _close_pools() -> None:
+    for pool in _POOLS.values():
+        pool.shutdown(cancel_futures=True)
+    _POOLS.clear()
 
 
 def _summary(runs: pd.DataFrame, strategies: list[str]) -> pd.DataFrame:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -44,3 +45,19 @@ def test_the_paired_interval_is_narrower_than_the_strategies_own(small_hybrid):
     assert paired["ci_high"] - paired["ci_low"] < own
     table = result.table()
     assert list(table.columns) == ["base", "richer"] and "cac_blended" in table.index
+
+
+def test_a_process_pool_gives_the_same_comparison_as_one_process(small_hybrid):
+    strategies = [small_hybrid, small_hybrid.with_overrides({"name": "no ads", "ads.daily_budget": 0.0})]
+    progress: list[tuple[int, int]] = []
+    serial = compare(strategies, replications=3, seed=11)
+    pooled = compare(
+        strategies, replications=3, seed=11, workers=2, on_run=lambda d, t: progress.append((d, t))
+    )
+    pd.testing.assert_frame_equal(serial.runs, pooled.runs)
+    pd.testing.assert_frame_equal(serial.steps, pooled.steps)
+    pd.testing.assert_frame_equal(serial.retention, pooled.retention)
+    assert progress[-1] == (6, 6)
+    assert [done for done, _ in progress] == sorted(done for done, _ in progress)
+    with pytest.raises(ValueError, match="workers"):
+        compare(strategies, replications=2, workers=0)
