@@ -146,13 +146,19 @@ def compare_command(
     out: Annotated[
         Path | None, typer.Option("--out", help="Folder for runs, summary and paired tables.")
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers", "-w", min=1, max=256, help="Processes to run replications on (same results)."
+        ),
+    ] = 1,
     debug: DebugOption = False,
 ) -> None:
     """Compare strategies on one market with common random numbers."""
 
     def action() -> None:
         scenarios = [load_scenario(path, set_ or []) for path in scenario_files]
-        result = compare(scenarios, replications, seed, progress=sys.stderr.isatty())
+        result = compare(scenarios, replications, seed, progress=sys.stderr.isatty(), workers=workers)
         _print_comparison(result, scenarios[0])
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
