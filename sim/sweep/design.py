@@ -25,7 +25,7 @@ from sim.scenario import Problem
 if TYPE_CHECKING:
     from sim.sweep.spec import Experiment
 
-__all__ = ["Design", "DesignError", "analyse", "make_design", "plan_points"]
+__all__ = ["Design", "DesignError", "analyse", "integer_paths", "make_design", "plan_points"]
 
 
 class DesignError(ValueError):
@@ -51,7 +51,8 @@ class Design:
     sample: np.ndarray | None = None
 
 
-def _integer_paths(experiment: Experiment) -> set[str]:
+def integer_paths(experiment: Experiment) -> set[str]:
+    """Factor paths whose base value is a whole number: their sampled values are rounded."""
     dumped = experiment.base_scenario.model_dump(mode="json", exclude={"base_dir"})
     integers = set()
     for path in experiment.factors:
@@ -72,16 +73,20 @@ def make_design(experiment: Experiment) -> Design:
     spec = experiment.design
     factors = experiment.factors
     paths = list(factors)
-    integers = _integer_paths(experiment)
+    integers = integer_paths(experiment)
     if spec.kind == "grid":
         axes = []
         for path, factor in factors.items():
             if factor.is_range:
                 assert factor.low is not None and factor.high is not None and factor.levels is not None
-                axes.append([_cast(path, v, integers) for v in np.linspace(factor.low, factor.high, factor.levels)])
+                axes.append(
+                    [_cast(path, v, integers) for v in np.linspace(factor.low, factor.high, factor.levels)]
+                )
             else:
                 axes.append(list(factor.values or []))
         return Design([dict(zip(paths, combo, strict=True)) for combo in itertools.product(*axes)])
+    if spec.kind == "optuna":  # ripple optimise chooses the points as it goes
+        return Design([])
     samples = spec.samples
     assert samples is not None
     if spec.kind == "random":
@@ -89,7 +94,7 @@ def make_design(experiment: Experiment) -> Design:
         columns = []
         for factor in factors.values():
             if factor.is_range:
-                columns.append(list(rng.uniform(factor.low, factor.high, samples)))
+                columns.append(list(rng.uniform(float(factor.low or 0), float(factor.high or 0), samples)))
             else:
                 values = factor.values or []
                 columns.append([values[i] for i in rng.integers(0, len(values), samples)])
@@ -113,7 +118,9 @@ def make_design(experiment: Experiment) -> Design:
                 problem, samples, calc_second_order=spec.second_order, scramble=True, seed=spec.seed
             )
     except (ValueError, RuntimeError) as exc:
-        raise DesignError([Problem("design", f"SALib cannot build this {spec.kind} design: {exc}", "")]) from exc
+        raise DesignError(
+            [Problem("design", f"SALib cannot build this {spec.kind} design: {exc}", "")]
+        ) from exc
     columns = [list(matrix[:, j]) for j in range(len(paths))]
     points = _rows(paths, columns, factors, integers)
     if spec.kind == "latin" or not ranged:
@@ -121,7 +128,9 @@ def make_design(experiment: Experiment) -> Design:
     return Design(points, problem=problem, sample=np.asarray(matrix, dtype=float))
 
 
-def _rows(paths: list[str], columns: list[list[Any]], factors: dict[str, Any], integers: set[str]) -> list[dict[str, Any]]:
+def _rows(
+    paths: list[str], columns: list[list[Any]], factors: dict[str, Any], integers: set[str]
+) -> list[dict[str, Any]]:
     rows = []
     for values in zip(*columns, strict=True):
         row: dict[str, Any] = {}
@@ -144,7 +153,12 @@ def plan_points(experiment: Experiment) -> list[dict[str, Any]]:
 
 
 def analyse(
-    kind: str, problem: dict[str, Any], sample: np.ndarray, outputs: dict[str, np.ndarray], seed: int, levels: int,
+    kind: str,
+    problem: dict[str, Any],
+    sample: np.ndarray,
+    outputs: dict[str, np.ndarray],
+    seed: int,
+    levels: int,
     second_order: bool = False,
 ) -> pd.DataFrame:
     """Sensitivity indices per metric and factor from one output per design point.
@@ -168,15 +182,20 @@ def analyse(
         y = np.asarray(values, dtype=float)
         usable = bool(np.all(np.isfinite(y))) and float(np.ptp(y)) > 0
         if kind == "sobol":
-            keys = ("S1", "S1_conf", "ST", "ST_conf")
-            result = sobol_analyze.analyze(problem, y, calc_second_order=second_order, seed=seed) if usable else None
+            keys: tuple[str, ...] = ("S1", "S1_conf", "ST", "ST_conf")
+            result = (
+                sobol_analyze.analyze(problem, y, calc_second_order=second_order, seed=seed)
+                if usable
+                else None
+            )
         else:
             keys = ("mu_star", "mu_star_conf", "sigma")
-            result = morris_analyze.analyze(problem, sample, y, num_levels=levels, seed=seed) if usable else None
+            result = (
+                morris_analyze.analyze(problem, sample, y, num_levels=levels, seed=seed) if usable else None
+            )
         for j, factor in enumerate(problem["names"]):
             row: dict[str, Any] = {"metric": metric, "factor": factor, "method": kind}
             for key in keys:
                 row[key] = float(result[key][j]) if result is not None else float("nan")
             rows.append(row)
     return pd.DataFrame(rows)
-

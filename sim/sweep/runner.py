@@ -36,7 +36,7 @@ from tqdm.auto import tqdm
 from sim.compare import WORLD_SECTIONS, replication_seeds
 from sim.model import World, build_world
 from sim.results import run
-from sim.scenario import Problem, Scenario, scenario_from_dict
+from sim.scenario import Problem, Scenario, ScenarioError, scenario_from_dict
 from sim.sweep.design import make_design
 from sim.sweep.spec import Experiment, load_experiment
 from sim.sweep.store import (
@@ -120,7 +120,12 @@ class RunTask:
 
 def execute(task: RunTask) -> dict[str, Any]:
     """Run one task and return its store row; an exception becomes an ``error`` row, never a raise."""
-    row: dict[str, Any] = {"run_id": task.run_id, "seed": task.seed, "replicate": task.replicate, **task.factors}
+    row: dict[str, Any] = {
+        "run_id": task.run_id,
+        "seed": task.seed,
+        "replicate": task.replicate,
+        **task.factors,
+    }
     try:
         scenario = scenario_from_dict(task.scenario, base_dir=task.base_dir)
         summary = run_one(scenario, task.seed)
@@ -146,6 +151,17 @@ class Plan:
 
 def plan(experiment: Experiment) -> Plan:
     """Design points × replications → run tasks (distinct run ids, runs sharing a world adjacent)."""
+    if experiment.design.kind == "optuna":
+        raise ScenarioError(
+            [
+                Problem(
+                    "design.kind",
+                    "an optuna design has no fixed points: run it with ripple optimise",
+                    "optuna",
+                )
+            ],
+            experiment.source,
+        )
     design = make_design(experiment)
     seeds = replication_seeds(experiment.seed, experiment.replications)
     base = experiment.base_scenario
@@ -236,8 +252,8 @@ def prepare_store(the_plan: Plan, path: Path, resume: bool) -> SweepStore:
                 [
                     Problem(
                         "--out",
-                        f"the store already holds {len(store.finished_ids())} finished runs; pass --resume to "
-                        "continue it, or choose another --out",
+                        f"the store already holds {len(store.finished_ids())} finished runs; pass --resume "
+                        "to continue it, or choose another --out",
                         str(path),
                     )
                 ],
@@ -402,4 +418,3 @@ def estimate(experiment: Experiment, out: str | Path | None = None, resume: bool
         "seconds_per_run": seconds,
         "store": str(path),
     }
-

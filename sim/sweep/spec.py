@@ -46,7 +46,7 @@ __all__ = [
 #: Largest experiment file accepted, in bytes.
 MAX_EXPERIMENT_BYTES = 1_000_000
 #: Design kinds, in the order the docs list them.
-DESIGN_KINDS: tuple[str, ...] = ("grid", "random", "latin", "morris", "sobol")
+DESIGN_KINDS: tuple[str, ...] = ("grid", "random", "latin", "morris", "sobol", "optuna")
 #: Designs whose points come from ranges sampled by SALib, and that have a sensitivity analysis.
 SENSITIVITY_DESIGNS: tuple[str, ...] = ("morris", "sobol")
 #: Most runs one experiment may plan (points × replications): beyond this it is surely a typo.
@@ -92,11 +92,12 @@ class FactorSpec(Section):
 class DesignSpec(Section):
     """How design points are chosen from the factors."""
 
-    kind: Literal["grid", "random", "latin", "morris", "sobol"] = Field(
+    kind: Literal["grid", "random", "latin", "morris", "sobol", "optuna"] = Field(
         "grid",
         description=(
             "grid: every combination; random: independent uniform draws; latin: Latin hypercube; "
-            "morris: elementary-effects trajectories; sobol: Saltelli's scheme for Sobol' indices."
+            "morris: elementary-effects trajectories; sobol: Saltelli's scheme for Sobol' indices; "
+            "optuna: no fixed points, ripple optimise searches the factors."
         ),
     )
     samples: int | None = Field(
@@ -194,7 +195,9 @@ def _experiment_problems(exc: ValidationError) -> list[Problem]:
     for error in exc.errors(include_url=False):
         path = ".".join(str(p) for p in error["loc"])
         allowed = _allowed_from(error).replace("docs/scenarios.md", "docs/sweeps.md")
-        given = "" if error["type"] in ("missing", "extra_forbidden", "value_error") else _given(error["input"])
+        given = (
+            "" if error["type"] in ("missing", "extra_forbidden", "value_error") else _given(error["input"])
+        )
         problems.append(Problem(path, allowed, given))
     return problems
 
@@ -259,7 +262,11 @@ def experiment_from_dict(
     n_runs = len(points) * experiment.replications
     if n_runs > MAX_RUNS:
         raise ScenarioError(
-            [Problem("design", f"must plan at most {MAX_RUNS:,} runs (points × replications)", f"{n_runs:,}")],
+            [
+                Problem(
+                    "design", f"must plan at most {MAX_RUNS:,} runs (points × replications)", f"{n_runs:,}"
+                )
+            ],
             source,
         )
     problems = _check_points(base, points)
@@ -283,14 +290,17 @@ def _check_against_base(experiment: Experiment, base: Scenario) -> list[Problem]
             problems.append(
                 Problem(
                     f"factors.{path}",
-                    "must be the dotted path of a scenario field (see docs/scenarios.md)" + _suggest(path, options),
+                    "must be the dotted path of a scenario field (see docs/scenarios.md)"
+                    + _suggest(path, options),
                     "",
                 )
             )
             continue
         if path in ("name", "description", "seed"):
             problems.append(
-                Problem(f"factors.{path}", "must change the simulation (run seeds come from replications)", "")
+                Problem(
+                    f"factors.{path}", "must change the simulation (run seeds come from replications)", ""
+                )
             )
             continue
         kind = experiment.design.kind
@@ -300,7 +310,7 @@ def _check_against_base(experiment: Experiment, base: Scenario) -> list[Problem]
             )
         if factor.is_range:
             base_value = leaves[path]
-            if isinstance(base_value, bool) or isinstance(base_value, str):
+            if isinstance(base_value, (bool, str)):
                 problems.append(
                     Problem(f"factors.{path}", "a low/high range needs a numeric field; use values:", "range")
                 )
@@ -309,6 +319,10 @@ def _check_against_base(experiment: Experiment, base: Scenario) -> list[Problem]
         if factor.levels is not None and kind != "grid":
             problems.append(Problem(f"factors.{path}.levels", "applies to grid designs only", kind))
     kind = experiment.design.kind
+    if kind == "optuna" and experiment.optimise is None:
+        problems.append(
+            Problem("optimise", "is required by an optuna design (metric:, direction:, trials:)", "")
+        )
     if kind != "grid" and not experiment.factors:
         problems.append(Problem("factors", f"a {kind} design needs at least one factor", "none"))
     if kind in ("random", "latin", "morris", "sobol") and experiment.design.samples is None:
@@ -333,7 +347,8 @@ def _check_against_base(experiment: Experiment, base: Scenario) -> list[Problem]
         problems.append(
             Problem(
                 "optimise.metric",
-                "must be a metric name from docs/metrics.md" + _suggest(experiment.optimise.metric, metric_names),
+                "must be a metric name from docs/metrics.md"
+                + _suggest(experiment.optimise.metric, metric_names),
                 _given(experiment.optimise.metric),
             )
         )
@@ -363,7 +378,11 @@ def _check_points(base: Scenario, points: list[dict[str, Any]]) -> list[Problem]
             if bad <= MAX_POINT_PROBLEMS:
                 where = ", ".join(f"{path}={value!r}" for path, value in point.items())
                 for problem in exc.problems:
-                    problems.append(Problem(f"design point {index} ({where}): {problem.path}", problem.allowed, problem.given))
+                    problems.append(
+                        Problem(
+                            f"design point {index} ({where}): {problem.path}", problem.allowed, problem.given
+                        )
+                    )
     if bad > MAX_POINT_PROBLEMS:
         problems.append(Problem("design", f"{bad - MAX_POINT_PROBLEMS} more design points are invalid", ""))
     return problems

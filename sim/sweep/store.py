@@ -95,7 +95,8 @@ class SweepStore:
         meta_file = self.path / META_FILE
         if not meta_file.is_file():
             raise StoreError(
-                [Problem("", "must be a sweep store folder (made by ripple sweep)", str(self.path))], str(path)
+                [Problem("", "must be a sweep store folder (made by ripple sweep)", str(self.path))],
+                str(path),
             )
         self.meta: dict[str, Any] = json.loads(meta_file.read_text())
         self.experiment_name: str = self.meta["name"]
@@ -167,7 +168,9 @@ class SweepStore:
             f"create view runs as select * exclude (filename) from read_parquet({_sql_list(files)}, "
             "filename = true) qualify row_number() over (partition by run_id order by filename) = 1"
         )
-        con.execute(f"create view design as select * from read_parquet({_sql_list([self.path / DESIGN_FILE])})")
+        con.execute(
+            f"create view design as select * from read_parquet({_sql_list([self.path / DESIGN_FILE])})"
+        )
         return con
 
     def query(self, sql: str) -> pd.DataFrame:
