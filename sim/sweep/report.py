@@ -31,7 +31,7 @@ from sim.compare import mean_interval
 from sim.metrics import METRICS
 from sim.sweep.store import SweepStore
 
-__all__ = ["Report", "key_plot_axes", "summary_table", "write_report"]
+__all__ = ["Report", "bass_adopters", "key_plot_axes", "summary_table", "write_report"]
 
 REPORT_DIR = "report"
 
@@ -122,6 +122,8 @@ def _draw(store: SweepStore, runs: pd.DataFrame, sensitivity: pd.DataFrame | Non
             high = (group["ci_high"] - group["mean"]).fillna(0).clip(lower=0)
             label = f"{color} = {_short(value)}" if color else None
             ax.errorbar(group[x], group["mean"], yerr=[low, high], marker="o", capsize=3, label=label)
+        if (store.meta.get("plot") or {}).get("reference") == "bass":
+            _bass_reference(ax, store, summary)
         ax.set_xlabel(x)
         ax.set_ylabel(f"mean {_label(y)} (95% interval)")
         if color:
@@ -143,6 +145,24 @@ def _draw(store: SweepStore, runs: pd.DataFrame, sensitivity: pd.DataFrame | Non
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def bass_adopters(n: int, p_year: float, q_year: float, years: float) -> float:
+    """Adopters by ``years`` in the Bass model: n·F(T), F(T) = (1 − e^{−(p+q)T}) / (1 + (q/p)·e^{−(p+q)T})."""
+    decay = math.exp(-(p_year + q_year) * years)
+    return n * (1 - decay) / (1 + (q_year / p_year) * decay)
+
+
+def _bass_reference(ax: Any, store: SweepStore, summary: pd.DataFrame) -> None:
+    """Dashed Bass curves: p = organic rate × 365, q = share rate × p_convert × 365 (science.md §1)."""
+    base = store.meta["base_scenario"]
+    n, years, p_convert = base["network"]["n"], base["days"] / 365, base["sharing"]["p_convert"]
+    shares = sorted(summary["sharing.rate_share_per_day"].unique())
+    for rate in sorted(summary["organic.rate_per_day"].unique()):
+        expected = [bass_adopters(n, rate * 365, share * p_convert * 365, years) for share in shares]
+        ax.plot(shares, expected, linestyle="--", color="grey", linewidth=1)
+    ax.plot([], [], linestyle="--", color="grey", label="Bass n·F(T)")
+    ax.legend(fontsize="small")
 
 
 def _short(value: Any) -> str:

@@ -224,6 +224,7 @@ def plan(experiment: Experiment) -> Plan:
         "problem": design.problem,
         "plot": experiment.plot.model_dump(mode="json"),
         "experiment": experiment.model_dump(mode="json"),
+        "base_scenario": base.model_dump(mode="json", exclude={"base_dir"}),
     }
     return Plan(experiment, frame, tasks, schema, meta, design.sample)
 
@@ -303,6 +304,7 @@ def sweep(
         disable=not progress,
         file=sys.stderr,
         dynamic_ncols=True,
+        mininterval=0.5,
     )
     failures = 0
 

@@ -130,6 +130,13 @@ class PlotSpec(Section):
     color: str | None = Field(
         None, description="Factor drawn as separate lines (default: the second factor, if any)."
     )
+    reference: Literal["bass"] | None = Field(
+        None,
+        description=(
+            "bass: draw the Bass model's adopters n·F(T) next to the means (x = sharing.rate_share_per_day, "
+            "colour = organic.rate_per_day, y = new_customers)."
+        ),
+    )
 
 
 class Experiment(Section):
@@ -353,6 +360,12 @@ def _check_against_base(experiment: Experiment, base: Scenario) -> list[Problem]
             )
         )
     plot = experiment.plot
+    if plot.reference == "bass":
+        bass_axes = ("sharing.rate_share_per_day", "organic.rate_per_day", "new_customers")
+        if (plot.x, plot.color, plot.y) != bass_axes:
+            problems.append(
+                Problem("plot", "reference: bass needs x, color, y = " + ", ".join(bass_axes), "")
+            )
     for field, value, allowed in (
         ("x", plot.x, experiment.factor_paths),
         ("color", plot.color, experiment.factor_paths),
