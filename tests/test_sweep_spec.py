@@ -168,3 +168,24 @@ def test_dry_run_prints_the_number_of_runs_and_runs_nothing(tmp_path):
     assert "6 points × 2 replications = 12 runs (12 to run)" in " ".join(result.output.split())
     assert "on 2 worker(s)" in " ".join(result.output.split())
     assert not store.exists()
+
+
+def test_docs_sweeps_md_is_the_fresh_render():
+    from sim.sweep.schema_doc import render
+    from tests.conftest import ROOT
+
+    assert (ROOT / "docs" / "sweeps.md").read_text() == render(), (
+        "docs/sweeps.md is stale: run python -m sim.sweep.schema_doc > docs/sweeps.md"
+    )
+
+
+def test_every_shipped_experiment_validates():
+    from tests.conftest import ROOT
+
+    files = sorted((ROOT / "experiments").glob("*.yaml"))
+    assert len(files) >= 4
+    readme = (ROOT / "experiments" / "README.md").read_text()
+    for path in files:
+        experiment = load_experiment(path)
+        assert experiment.question, path
+        assert f"`{path.name}`" in readme, f"{path.name} needs a README line"
