@@ -36,7 +36,7 @@ from tqdm.auto import tqdm
 from sim.compare import WORLD_SECTIONS, replication_seeds
 from sim.model import World, build_world
 from sim.results import run
-from sim.scenario import Problem, Scenario, ScenarioError, scenario_from_dict
+from sim.scenario import Problem, Scenario, ScenarioError, apply_overrides, scenario_from_dict
 from sim.sweep.design import make_design
 from sim.sweep.spec import Experiment, load_experiment
 from sim.sweep.store import (
@@ -107,13 +107,17 @@ def run_one(scenario: Scenario, seed: int) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class RunTask:
-    """One run to do: what a worker needs, as plain data (the world is never shipped)."""
+    """One run to do: what a worker needs, as plain data (the world is never shipped).
+
+    ``base`` is the base scenario as plain data, one object shared by every task of a sweep (so a
+    million planned runs hold one copy); ``factors`` are this run's dotted-path overrides of it.
+    """
 
     run_id: str
     seed: int
     replicate: int
     factors: dict[str, Any]
-    scenario: dict[str, Any]
+    base: dict[str, Any]
     base_dir: str | None
     metrics: tuple[str, ...]
 
@@ -127,7 +131,7 @@ def execute(task: RunTask) -> dict[str, Any]:
         **task.factors,
     }
     try:
-        scenario = scenario_from_dict(task.scenario, base_dir=task.base_dir)
+        scenario = scenario_from_dict(apply_overrides(task.base, task.factors), base_dir=task.base_dir)
         summary = run_one(scenario, task.seed)
         row.update({metric: float(summary[metric]) for metric in task.metrics})
         row.update(status="ok", error=None)
@@ -169,6 +173,7 @@ def plan(experiment: Experiment) -> Plan:
     rows, tasks, seen = [], [], set()
     world_order: dict[str, int] = {}
     keyed: list[tuple[int, int, int, RunTask]] = []
+    base_data = base.model_dump(mode="json", exclude={"base_dir"})
     scenarios = [base.with_overrides(point) for point in design.points]
     for replicate, seed in enumerate(seeds):
         for index, (point, scenario) in enumerate(zip(design.points, scenarios, strict=True)):
@@ -183,8 +188,8 @@ def plan(experiment: Experiment) -> Plan:
                 seed=seed,
                 replicate=replicate,
                 factors=dict(point),
-                scenario=scenario.model_dump(mode="json", exclude={"base_dir"}),
-                base_dir=scenario.base_dir,
+                base=base_data,
+                base_dir=base.base_dir,
                 metrics=metrics,
             )
             keyed.append((world, replicate, index, task))

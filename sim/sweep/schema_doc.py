@@ -66,7 +66,7 @@ a full scenario** (an invalid point is reported as `design point 3 (ads.cpm=-1):
 | `random` | `samples` independent uniform draws (seeded by `design.seed`) | values or ranges | — |
 | `latin` | `samples` points of a Latin hypercube (SALib) | values or ranges | — |
 | `morris` | `samples` trajectories of k+1 points on a `levels` grid (SALib) | ranges | μ*, its interval, σ |
-| `sobol` | Saltelli's scheme (SALib): N·(k+2) points, N·(2k+2) with `second_order`; N = `samples`, a power of 2 | ranges | S1, ST with 95% intervals |
+| `sobol` | Saltelli (SALib): N·(k+2), or N·(2k+2) with `second_order`; N = `samples` | ranges | S1, ST, CIs |
 | `optuna` | chosen by `ripple optimise` as it goes (TPE) | values or ranges | best trial |
 
 Replication `r` of every point uses the same seed, spawned from `seed` with
