@@ -189,3 +189,33 @@ def test_every_shipped_experiment_validates():
         experiment = load_experiment(path)
         assert experiment.question, path
         assert f"`{path.name}`" in readme, f"{path.name} needs a README line"
+
+
+def test_grid_factors_can_move_together(tmp_path):
+    path = write_experiment(
+        tmp_path,
+        factors={
+            "ads.daily_budget": {"values": [0.0, 10.0]},
+            "ads.p_aware": {"values": [0.01, 0.02, 0.04]},
+            "ads.p_consider": {"values": [0.005, 0.01, 0.02]},
+        },
+        design={"kind": "grid", "together": [["ads.p_aware", "ads.p_consider"]]},
+    )
+    points = make_design(load_experiment(path)).points
+    assert len(points) == 2 * 3
+    assert {(p["ads.p_aware"], p["ads.p_consider"]) for p in points} == {
+        (0.01, 0.005),
+        (0.02, 0.01),
+        (0.04, 0.02),
+    }
+    bad = write_experiment(
+        tmp_path,
+        name="bad",
+        factors={"ads.p_aware": {"values": [0.01, 0.02]}, "ads.p_consider": {"values": [0.01]}},
+        design={"kind": "grid", "together": [["ads.p_aware", "ads.p_consider"], ["ads.cpm", "ads.p_aware"]]},
+    )
+    problems = _problems(bad)
+    assert any(
+        p.startswith("design.together[0]: factors that move together need as many values") for p in problems
+    )
+    assert any(p.startswith("design.together[1]: must name factors of this experiment") for p in problems)

@@ -75,16 +75,28 @@ def make_design(experiment: Experiment) -> Design:
     paths = list(factors)
     integers = integer_paths(experiment)
     if spec.kind == "grid":
-        axes = []
+        values: dict[str, list[Any]] = {}
         for path, factor in factors.items():
             if factor.is_range:
                 assert factor.low is not None and factor.high is not None and factor.levels is not None
-                axes.append(
-                    [_cast(path, v, integers) for v in np.linspace(factor.low, factor.high, factor.levels)]
-                )
+                grid = np.linspace(factor.low, factor.high, factor.levels)
+                values[path] = [_cast(path, v, integers) for v in grid]
             else:
-                axes.append(list(factor.values or []))
-        return Design([dict(zip(paths, combo, strict=True)) for combo in itertools.product(*axes)])
+                values[path] = list(factor.values or [])
+        # Each axis is one factor, or a group that moves together (the i-th value of each).
+        group_of = {name: tuple(group) for group in spec.together for name in group}
+        axes: list[tuple[tuple[str, ...], list[tuple[Any, ...]]]] = []
+        for path in paths:
+            group = group_of.get(path, (path,))
+            if group[0] == path:
+                axes.append((group, list(zip(*(values[name] for name in group), strict=True))))
+        points = []
+        for combo in itertools.product(*(axis_values for _names, axis_values in axes)):
+            point: dict[str, Any] = {}
+            for (names, _values), chosen in zip(axes, combo, strict=True):
+                point.update(zip(names, chosen, strict=True))
+            points.append({path: point[path] for path in paths})
+        return Design(points)
     if spec.kind == "optuna":  # ripple optimise chooses the points as it goes
         return Design([])
     samples = spec.samples
@@ -96,8 +108,8 @@ def make_design(experiment: Experiment) -> Design:
             if factor.is_range:
                 columns.append(list(rng.uniform(float(factor.low or 0), float(factor.high or 0), samples)))
             else:
-                values = factor.values or []
-                columns.append([values[i] for i in rng.integers(0, len(values), samples)])
+                options = factor.values or []
+                columns.append([options[i] for i in rng.integers(0, len(options), samples)])
         return Design(_rows(paths, columns, factors, integers))
     ranged = {p: f for p, f in factors.items() if f.is_range}
     problem = {

@@ -69,6 +69,10 @@ a full scenario** (an invalid point is reported as `design point 3 (ads.cpm=-1):
 | `sobol` | Saltelli (SALib): N·(k+2), or N·(2k+2) with `second_order`; N = `samples` | ranges | S1, ST, CIs |
 | `optuna` | chosen by `ripple optimise` as it goes (TPE) | values or ranges | best trial |
 
+In a grid, `design.together: [[a, b]]` makes factors `a` and `b` move together (the i-th value of
+each), one axis of the grid: e.g. an identity check's detection rate with its false-positive rate,
+as one "strictness" axis.
+
 Replication `r` of every point uses the same seed, spawned from `seed` with
 `numpy.random.SeedSequence.spawn` (as `ripple compare` does), so points are compared on common random
 numbers and, when the factors leave `network` and `population` alone, on the same world. Sensitivity

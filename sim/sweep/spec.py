@@ -112,6 +112,13 @@ class DesignSpec(Section):
     seed: int = Field(0, ge=0, le=2**32 - 1, description="Seed of the design's own draws (not the runs').")
     levels: int = Field(4, ge=2, le=100, description="morris: number of grid levels of each factor.")
     second_order: bool = Field(False, description="sobol: also estimate second-order indices.")
+    together: list[list[str]] = Field(
+        default_factory=list,
+        description=(
+            "grid: groups of factors that move together (the i-th value of each), e.g. an identity "
+            "check's detection rate with its false-positive rate; each group is one axis of the grid."
+        ),
+    )
 
 
 class ObjectiveSpec(Section):
@@ -326,6 +333,24 @@ def _check_against_base(experiment: Experiment, base: Scenario) -> list[Problem]
         if factor.levels is not None and kind != "grid":
             problems.append(Problem(f"factors.{path}.levels", "applies to grid designs only", kind))
     kind = experiment.design.kind
+    grouped: set[str] = set()
+    for index, group in enumerate(experiment.design.together):
+        where = f"design.together[{index}]"
+        if kind != "grid":
+            problems.append(Problem(where, "applies to grid designs only", kind))
+        unknown = [name for name in group if name not in experiment.factors]
+        if unknown:
+            problems.append(Problem(where, "must name factors of this experiment", _given(unknown)))
+            continue
+        if len(group) < 2:
+            problems.append(Problem(where, "must list at least two factors", _given(group)))
+        repeated = grouped.intersection(group)
+        if repeated or len(set(group)) != len(group):
+            problems.append(Problem(where, "a factor may be in one group only, once", _given(group)))
+        grouped.update(group)
+        sizes = {name: _grid_size(experiment.factors[name]) for name in group}
+        if len(set(sizes.values())) > 1:
+            problems.append(Problem(where, "factors that move together need as many values each", str(sizes)))
     if kind == "optuna" and experiment.optimise is None:
         problems.append(
             Problem("optimise", "is required by an optuna design (metric:, direction:, trials:)", "")
@@ -374,6 +399,10 @@ def _check_against_base(experiment: Experiment, base: Scenario) -> list[Problem]
         if value is not None and value not in allowed:
             problems.append(Problem(f"plot.{field}", f"must be one of {allowed}", _given(value)))
     return problems
+
+
+def _grid_size(factor: FactorSpec) -> int | None:
+    return len(factor.values) if factor.values is not None else factor.levels
 
 
 #: Most invalid design points listed one by one; the rest are counted.
