@@ -53,15 +53,14 @@ class Design:
 
 def integer_paths(experiment: Experiment) -> set[str]:
     """Factor paths whose base value is a whole number: their sampled values are rounded."""
-    dumped = experiment.base_scenario.model_dump(mode="json", exclude={"base_dir"})
-    integers = set()
-    for path in experiment.factors:
-        node: Any = dumped
-        for part in path.split("."):
-            node = node.get(part) if isinstance(node, dict) else None
-        if isinstance(node, int) and not isinstance(node, bool):
-            integers.add(path)
-    return integers
+    from sim.sweep.paths import leaf_paths
+
+    leaves = leaf_paths(experiment.base_scenario.model_dump(mode="json", exclude={"base_dir"}))
+    return {
+        path
+        for path in experiment.factors
+        if isinstance(leaves.get(path), int) and not isinstance(leaves.get(path), bool)
+    }
 
 
 def _cast(path: str, value: float, integers: set[str]) -> Any:

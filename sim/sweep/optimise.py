@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 from sim.compare import replication_seeds
 from sim.scenario import Problem, ScenarioError
 from sim.sweep.design import integer_paths
+from sim.sweep.paths import scenario_at
 from sim.sweep.runner import run_one
 from sim.sweep.spec import Experiment
 
@@ -80,7 +81,7 @@ def optimise(experiment: Experiment, *, out: str | Path | None = None, progress:
 
     def evaluate(trial: optuna.Trial) -> float:
         params = _suggest(trial, experiment, integers)
-        scenario = base.with_overrides(params)
+        scenario = scenario_at(base, params)
         values = [run_one(scenario, seed)[objective.metric] for seed in seeds]
         trial.set_user_attr("replications", values)
         finite = [v for v in values if np.isfinite(v)]

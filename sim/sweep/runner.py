@@ -36,8 +36,9 @@ from tqdm.auto import tqdm
 from sim.compare import WORLD_SECTIONS, replication_seeds
 from sim.model import World, build_world
 from sim.results import run
-from sim.scenario import Problem, Scenario, ScenarioError, apply_overrides, scenario_from_dict
+from sim.scenario import Problem, Scenario, ScenarioError, scenario_from_dict
 from sim.sweep.design import make_design
+from sim.sweep.paths import apply_point, scenario_at
 from sim.sweep.spec import Experiment, load_experiment
 from sim.sweep.store import (
     PartWriter,
@@ -131,7 +132,7 @@ def execute(task: RunTask) -> dict[str, Any]:
         **task.factors,
     }
     try:
-        scenario = scenario_from_dict(apply_overrides(task.base, task.factors), base_dir=task.base_dir)
+        scenario = scenario_from_dict(apply_point(task.base, task.factors), base_dir=task.base_dir)
         summary = run_one(scenario, task.seed)
         row.update({metric: float(summary[metric]) for metric in task.metrics})
         row.update(status="ok", error=None)
@@ -174,7 +175,7 @@ def plan(experiment: Experiment) -> Plan:
     world_order: dict[str, int] = {}
     keyed: list[tuple[int, int, int, RunTask]] = []
     base_data = base.model_dump(mode="json", exclude={"base_dir"})
-    scenarios = [base.with_overrides(point) for point in design.points]
+    scenarios = [scenario_at(base, point) for point in design.points]
     for replicate, seed in enumerate(seeds):
         for index, (point, scenario) in enumerate(zip(design.points, scenarios, strict=True)):
             identifier = run_id(scenario, seed)

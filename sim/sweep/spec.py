@@ -31,6 +31,7 @@ from sim.scenario import (
     scenario_from_dict,
 )
 from sim.spec import Section
+from sim.sweep.paths import leaf_paths, scenario_at
 
 __all__ = [
     "DESIGN_KINDS",
@@ -216,17 +217,6 @@ def _experiment_problems(exc: ValidationError) -> list[Problem]:
     return problems
 
 
-def _leaf_paths(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    leaves: dict[str, Any] = {}
-    for key, value in data.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            leaves.update(_leaf_paths(value, path + "."))
-        else:
-            leaves[path] = value
-    return leaves
-
-
 def _suggest(word: str, options: list[str]) -> str:
     close = difflib.get_close_matches(word, options, n=1)
     return f" (did you mean {close[0]}?)" if close else ""
@@ -297,7 +287,7 @@ def _nested(overrides: Mapping[str, Any]) -> dict[str, Any]:
 
 def _check_against_base(experiment: Experiment, base: Scenario) -> list[Problem]:
     problems = []
-    leaves = _leaf_paths(base.model_dump(mode="json", exclude={"base_dir"}))
+    leaves = leaf_paths(base.model_dump(mode="json", exclude={"base_dir"}))
     options = sorted(leaves)
     for path, factor in experiment.factors.items():
         if path not in leaves:
@@ -414,7 +404,7 @@ def _check_points(base: Scenario, points: list[dict[str, Any]]) -> list[Problem]
     bad = 0
     for index, point in enumerate(points):
         try:
-            base.with_overrides(point)
+            scenario_at(base, point)
         except ScenarioError as exc:
             bad += 1
             if bad <= MAX_POINT_PROBLEMS:
