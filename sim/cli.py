@@ -337,8 +337,18 @@ def report_command(
     """Write tables and the key plot (PNG, HTML) of a sweep into its store's report/ folder."""
 
     def action() -> None:
-        from sim.sweep.report import key_plot_axes, write_report
+        from sim.sweep import load_experiment
+        from sim.sweep.report import key_plot_axes, write_optuna_report, write_report
 
+        if target.is_file():
+            experiment = load_experiment(target)
+            if experiment.design.kind == "optuna":
+                study = write_optuna_report(experiment)
+                _print_frame(study.summary, f"{experiment.name}: completed trials", limit=40)
+                out_console.print(
+                    f"wrote {len(study.files)} files to {study.files[0].parent}", highlight=False
+                )
+                return
         store = _experiment_store(target)
         report = write_report(store)
         sensitivity = report.sensitivity

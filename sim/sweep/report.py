@@ -29,9 +29,11 @@ import pandas as pd
 
 from sim.compare import mean_interval
 from sim.metrics import METRICS
+from sim.scenario import Problem, ScenarioError
+from sim.sweep.spec import Experiment
 from sim.sweep.store import SweepStore
 
-__all__ = ["Report", "bass_adopters", "key_plot_axes", "summary_table", "write_report"]
+__all__ = ["Report", "bass_adopters", "key_plot_axes", "summary_table", "write_optuna_report", "write_report"]
 
 REPORT_DIR = "report"
 
@@ -216,3 +218,79 @@ def _html(
         summary.to_html(index=False, float_format=lambda v: f"{v:.4g}"),
     ]
     return "\n".join(parts) + "\n"
+
+
+def write_optuna_report(experiment: Experiment, out: str | Path | None = None) -> Report:
+    """Report of a ``ripple optimise`` study: every trial, and the key plot of the search.
+
+    With one factor the plot is the objective against it; with two or more, the first two factors
+    as axes and the objective as colour, the best trial circled. Files go to ``STORE/report/``.
+    """
+    import optuna
+
+    from sim.sweep.optimise import STUDY_FILE
+
+    objective = experiment.optimise
+    folder = experiment.store_path(out)
+    if objective is None or not (folder / STUDY_FILE).is_file():
+        raise ScenarioError(
+            [Problem("", "has no Optuna study yet: run ripple optimise first", str(folder / STUDY_FILE))],
+            experiment.source,
+        )
+    study = optuna.load_study(
+        study_name=experiment.name, storage=f"sqlite:///{(folder / STUDY_FILE).resolve()}"
+    )
+    trials = study.trials_dataframe()
+    done = trials[trials["state"] == "COMPLETE"].rename(columns=lambda c: c.removeprefix("params_"))
+    report_dir = folder / REPORT_DIR
+    report_dir.mkdir(parents=True, exist_ok=True)
+    trials_csv = report_dir / "trials.csv"
+    trials.to_csv(trials_csv, index=False)
+    factors = experiment.factor_paths
+    fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
+    best = study.best_trial if len(done) else None
+    if len(factors) == 1:
+        ax.scatter(done[factors[0]], done["value"], s=18)
+        ax.set_xlabel(factors[0])
+        ax.set_ylabel(f"mean {_label(objective.metric)}")
+        if best is not None:
+            ax.scatter(
+                [best.params[factors[0]]],
+                [float(best.value or math.nan)],
+                s=120,
+                facecolors="none",
+                edgecolors="red",
+            )
+    else:
+        x, y = factors[0], factors[1]
+        points = ax.scatter(done[x], done[y], c=done["value"], s=24, cmap="viridis")
+        fig.colorbar(points, ax=ax, label=f"mean {_label(objective.metric)}")
+        if best is not None:
+            ax.scatter(
+                [best.params[x]], [best.params[y]], s=160, facecolors="none", edgecolors="red", label="best"
+            )
+            ax.legend()
+        ax.set_xlabel(x)
+        ax.set_ylabel(y)
+    ax.set_title(f"{experiment.name}: {len(done)} trials, {objective.direction} {objective.metric}")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    plot = report_dir / "key_plot.png"
+    fig.savefig(plot)
+    plt.close(fig)
+    image = base64.b64encode(plot.read_bytes()).decode()
+    page = report_dir / "report.html"
+    page.write_text(
+        "\n".join(
+            [
+                "<!doctype html><meta charset='utf-8'>",
+                f"<title>{html.escape(experiment.name)}</title>",
+                f"<h1>{html.escape(experiment.name)}</h1><p>{html.escape(experiment.question)}</p>",
+                f"<img alt='key plot' src='data:image/png;base64,{image}'>",
+                "<h2>Trials</h2>",
+                done.to_html(index=False),
+            ]
+        )
+        + "\n"
+    )
+    return Report(done, None, [trials_csv, plot, page])

@@ -154,7 +154,8 @@ scheduler never holds the whole sweep.
 whole-number fields, `suggest_categorical` for `values:`), runs the replications on the experiment's
 seeds and scores their mean. The study is stored in `STORE/optuna.db` (Optuna's RDB storage on
 SQLite): a second call runs only the trials still missing from `trials`, so raising `trials` extends
-a search.
+a search. `ripple report FILE` then writes `report/trials.csv`, `report/key_plot.png` (the first two
+factors as axes, the objective as colour, the best trial circled) and `report/report.html`.
 
 ## Reference
 """
