@@ -219,3 +219,19 @@ def test_grid_factors_can_move_together(tmp_path):
         p.startswith("design.together[0]: factors that move together need as many values") for p in problems
     )
     assert any(p.startswith("design.together[1]: must name factors of this experiment") for p in problems)
+
+
+def test_factor_paths_can_index_lists():
+    from sim.sweep.paths import apply_point, leaf_paths
+
+    data = {"loyalty": {"tiers": [{"name": "base", "threshold": 0}, {"name": "gold", "threshold": 900}]}}
+    assert leaf_paths(data) == {
+        "loyalty.tiers.0.name": "base",
+        "loyalty.tiers.0.threshold": 0,
+        "loyalty.tiers.1.name": "gold",
+        "loyalty.tiers.1.threshold": 900,
+    }
+    changed = apply_point(data, {"loyalty.tiers.1.threshold": 1200, "loyalty.days": 30})
+    assert changed["loyalty"]["tiers"][1] == {"name": "gold", "threshold": 1200}
+    assert changed["loyalty"]["days"] == 30
+    assert data["loyalty"]["tiers"][1]["threshold"] == 900  # the base is never changed
