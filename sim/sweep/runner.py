@@ -9,7 +9,8 @@ seed) and keeps the latest few (:data:`WORLD_CACHE_SIZE`); tasks carry only the 
 data and are ordered so that runs sharing a world are neighbours.
 
 Executors: ``workers=1`` runs in this process; otherwise a Dask ``LocalCluster`` on ``workers``
-processes (default: every core), or an existing cluster at ``scheduler`` (or
+processes (default: every core; in this process when fewer than :data:`SMALL_SWEEP_RUNS` runs are
+left or there is one core), or an existing cluster at ``scheduler`` (or
 ``DASK_SCHEDULER_ADDRESS``). At most a few tasks per worker are in flight, and finished rows go to
 the store as they arrive, so memory does not grow with the sweep.
 """
@@ -53,6 +54,8 @@ __all__ = ["RunTask", "execute", "plan", "run_id", "run_one", "sweep", "world_bu
 WORLD_CACHE_SIZE = 4
 #: Tasks in flight per worker thread: enough to keep workers busy, few enough to hold little.
 IN_FLIGHT_PER_THREAD = 2
+#: With no --workers, sweeps with fewer runs to do than this run in this process.
+SMALL_SWEEP_RUNS = 8
 #: Environment variable naming an existing Dask scheduler (Dask's own convention).
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
 
@@ -289,7 +292,8 @@ def sweep(
     Args:
         experiment: an :class:`Experiment` or the path of an experiment file.
         out: store folder (default: the experiment's ``store``, else ``sweeps/<name>``).
-        workers: 1 = in this process; N = a local Dask cluster of N processes (default: all cores).
+        workers: 1 = in this process; N = a local Dask cluster of N processes (default: all cores,
+            or this process for a sweep with fewer than ``SMALL_SWEEP_RUNS`` runs to do).
         scheduler: address of an existing Dask scheduler (default: ``$DASK_SCHEDULER_ADDRESS``).
         resume: continue an existing store, skipping finished runs (and re-running those in
             corrupt parts).
@@ -326,7 +330,7 @@ def sweep(
     try:
         if not pending:
             pass
-        elif scheduler is None and workers == 1:
+        elif scheduler is None and (workers == 1 or (workers is None and _in_process_by_default(pending))):
             for task in pending:
                 record(execute(task))
         else:
@@ -336,6 +340,14 @@ def sweep(
         writer.flush()
         bar.close()
     return store
+
+
+def _in_process_by_default(pending: list[RunTask]) -> bool:
+    """Whether the default (no --workers, no scheduler) runs in this process.
+
+    It does with one core, or when so few runs are left that starting workers would take longer.
+    """
+    return (os.cpu_count() or 1) == 1 or len(pending) < SMALL_SWEEP_RUNS
 
 
 def _dask_rows(tasks: list[RunTask], workers: int | None, scheduler: str | None) -> Iterator[dict[str, Any]]:

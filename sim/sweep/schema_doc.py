@@ -134,7 +134,8 @@ store.query("select count(*) from runs where status = 'error'")
 ## Clusters
 
 `--workers N` starts a Dask `LocalCluster` of N single-threaded worker processes (default: every
-core); `--workers 1` runs in this process. `--scheduler tcp://host:8786` (or the environment variable
+core; in this process when fewer than 8 runs are left to do); `--workers 1` runs in this
+process. `--scheduler tcp://host:8786` (or the environment variable
 `DASK_SCHEDULER_ADDRESS`) uses an existing cluster, for example
 
 ```
