@@ -131,7 +131,7 @@ def test_sigkill_then_resume_equals_an_uninterrupted_sweep(tmp_path):
     path = write_experiment(
         tmp_path,
         scenario={"network.n": 300, "days": 60},
-        factors={"ads.daily_budget": {"low": 0.0, "high": 20.0, "levels": 20}},
+        factors={"ads.daily_budget": {"low": 0.0, "high": 20.0, "levels": 30}},
         replications=3,
     )
     killed = tmp_path / "killed"
@@ -160,12 +160,12 @@ def test_sigkill_then_resume_equals_an_uninterrupted_sweep(tmp_path):
     process.wait()
     partial = open_store(killed)
     done = len(partial.finished_ids())
-    assert 5 <= done < 60
+    assert 5 <= done < 90
     assert partial.corrupt_parts() == []  # a part under its final name is always whole
     resumed = sweep(path, out=killed, workers=1, resume=True, progress=False)
     reference = sweep(path, out=tmp_path / "reference", workers=1, progress=False)
     pd.testing.assert_frame_equal(resumed.runs(), reference.runs())
-    assert len(resumed.runs()) == 60
+    assert len(resumed.runs()) == 90
     assert not list(parts.glob(".tmp-*"))
 
 
