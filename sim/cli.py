@@ -356,9 +356,10 @@ def report_command(
             _print_frame(
                 sensitivity, f"{store.experiment_name}: sensitivity ({sensitivity['method'].iloc[0]})"
             )
-        _x, y, _color = key_plot_axes(store)
-        mine = report.summary[report.summary["metric"] == y].drop(columns=["metric"])
-        _print_frame(mine, f"{store.experiment_name}: mean {y} per design point (95% interval)", limit=40)
+        else:  # a sensitivity design's points are a sample, not a table to read: see summary.csv
+            _x, y, _color = key_plot_axes(store)
+            mine = report.summary[report.summary["metric"] == y].drop(columns=["metric"])
+            _print_frame(mine, f"{store.experiment_name}: mean {y} per design point (95% interval)", limit=40)
         out_console.print(f"wrote {len(report.files)} files to {store.path / 'report'}", highlight=False)
 
     _guarded(action, debug)
