@@ -86,7 +86,7 @@ def _fmt(metric: str, value: float) -> str:
     if math.isinf(value):
         return "∞"
     unit = METRICS[metric].unit if metric in METRICS else ""
-    if unit == "people":
+    if unit in ("people", "accounts", "referrals"):  # counts
         return f"{value:,.0f}"
     if unit == "share":
         return f"{100 * value:.1f}%"

@@ -25,7 +25,7 @@ from sim.scenario import Problem, Scenario, ScenarioError
 __all__ = ["Comparison", "compare", "replication_seeds"]
 
 #: Sections that define the world strategies are compared on.
-WORLD_SECTIONS: tuple[str, ...] = ("network", "population")
+WORLD_SECTIONS: tuple[str, ...] = ("network", "population", "fraud")
 #: Confidence level of every interval reported.
 CONFIDENCE = 0.95
 
@@ -100,9 +100,10 @@ def _named(scenarios: Mapping[str, Scenario] | Sequence[Scenario]) -> dict[str, 
 def check_same_world(named: Mapping[str, Scenario]) -> None:
     """Raise :class:`ScenarioError` unless every strategy shares the world and the horizon.
 
-    The world (``network`` and ``population``) is built once per replication and shared, so it must
-    be identical. Other market sections (churn behaviour, economics, organic discovery) may differ:
-    a what-if such as "churn twice as fast" is still paired on the same people and random numbers.
+    The world (``network``, ``population`` and the attackers of ``fraud``) is built once per
+    replication and shared, so it must be identical. Other market sections (churn behaviour,
+    economics, organic discovery) may differ: a what-if such as "churn twice as fast" is still
+    paired on the same people and random numbers.
     """
     items = list(named.items())
     base_name, base = items[0]

@@ -10,7 +10,10 @@ import pandas as pd
 __all__ = ["Ledger", "LedgerError"]
 
 #: Channels whose spend buys customers (marketing), as opposed to running the business.
-MARKETING_CHANNELS: frozenset[str] = frozenset({"ads", "sharing", "organic"})
+MARKETING_CHANNELS: frozenset[str] = frozenset({"ads", "sharing", "organic", "seed", "field"})
+#: Channels whose spend keeps customers (retention offers, win-back, loyalty): not acquisition
+#: spend, but a cost that profit subtracts.
+RETENTION_CHANNELS: frozenset[str] = frozenset({"retention", "winback", "loyalty"})
 
 
 class LedgerError(ValueError):

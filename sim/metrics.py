@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from sim.ledger import RETENTION_CHANNELS
 from sim.metric_info import MetricInfo
 from sim.population import CHANNELS, NEVER, Channel, Population
 from sim.rules import REGISTRY
@@ -40,7 +41,9 @@ def _metric_catalogue() -> dict[str, MetricInfo]:
         "marketing_spend": MetricInfo(
             "currency", "Money spent acquiring customers (ads, referral rewards).", False
         ),
-        "profit": MetricInfo("currency", "Gross margin − marketing spend."),
+        "profit": MetricInfo(
+            "currency", "Gross margin − marketing spend − retention spend (offers, win-back, loyalty)."
+        ),
         "roi": MetricInfo("ratio", "Profit / marketing spend (undefined with no spend)."),
         "clv": MetricInfo(
             "currency per customer",
@@ -123,7 +126,8 @@ def summarise(
     summary["revenue"] = revenue
     summary["gross_margin"] = gross_margin
     summary["marketing_spend"] = marketing
-    summary["profit"] = gross_margin - marketing
+    retention_spend = sum(v for c, v in spend_by_channel.items() if c in RETENTION_CHANNELS)
+    summary["profit"] = gross_margin - marketing - retention_spend
     summary["roi"] = summary["profit"] / marketing if marketing > 0 else math.nan
 
     overall = retention[(retention["group_by"] == "all") & (retention["age_days"] == 90)]

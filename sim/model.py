@@ -25,6 +25,7 @@ from sim.network import SocialGraph, build_graph
 from sim.population import CHANNELS, NEVER, Channel, Population, Stage, build_population
 from sim.random import stream
 from sim.rules import REGISTRY, Rule, ordered_rules
+from sim.rules.fraud import add_fake_accounts
 from sim.scenario import Scenario
 
 __all__ = ["Customer", "MarketModel", "World", "build_world"]
@@ -50,6 +51,9 @@ def build_world(scenario: Scenario, seed: int | None = None) -> World:
     population = build_population(
         scenario.population, graph.n, stream(seed, "population"), community=graph.community
     )
+    if scenario.fraud.n_fake_accounts:
+        # Dormant fake accounts (and their ring edges) go after the real people, from their own stream.
+        graph, population = add_fake_accounts(graph, population, scenario.fraud, seed)
     return World(graph=graph, population=population, seed=seed)
 
 
@@ -157,8 +161,13 @@ class MarketModel(mesa.Model):
         self.scenario_config = scenario
         self.run_seed = run_seed
         world = world if world is not None else build_world(scenario, run_seed)
-        if world.graph.n != scenario.network.n:
-            raise ValueError(f"the world has {world.graph.n} people but network.n is {scenario.network.n}")
+        expected = scenario.network.n + scenario.fraud.n_fake_accounts
+        if world.graph.n != expected:
+            raise ValueError(
+                f"the world has {world.graph.n} people but network.n + fraud's fake accounts is {expected}"
+            )
+        #: Real people are rows [0, n_real); fake accounts (fraud) follow them. Metrics count real rows.
+        self.n_real = scenario.network.n
         self.world = world
         self.graph = world.graph
         self.population = world.population.copy()
@@ -195,14 +204,25 @@ class MarketModel(mesa.Model):
         pop.first_channel[newcomers] = channel
         pop.day_first_acquired[newcomers] = self.day
         name = CHANNELS[channel]
-        self._tallies[f"new_{name}"] += int(first_time.sum())
-        self._tallies[f"won_back_{name}"] += int((~first_time).sum())
+        if pop.n > self.n_real:
+            # Fake accounts are acquired like anyone, but only real people count as customers.
+            real = people < self.n_real
+            first_real = int((first_time & real).sum())
+            self._tallies[f"new_{name}"] += first_real
+            self._tallies[f"won_back_{name}"] += int(real.sum()) - first_real
+        else:
+            self._tallies[f"new_{name}"] += int(first_time.sum())
+            self._tallies[f"won_back_{name}"] += int((~first_time).sum())
         if referrers is None:
             pop.referrer[people] = NEVER
             return
         pop.referrer[people] = referrers
         known = referrers[referrers != NEVER]
         np.add.at(pop.n_referrals, known, 1)
+
+    def real_population(self) -> Population:
+        """The real people (views, no copy): the population without appended fake accounts."""
+        return self.population.head(self.n_real)
 
     def tally(self, name: str, amount: float) -> None:
         """Add ``amount`` to today's counter ``name`` (a column of the step table)."""
@@ -242,7 +262,7 @@ class MarketModel(mesa.Model):
         return list(STEP_COLUMNS)
 
     def _close_day(self) -> None:
-        counts = self.population.stage_counts().tolist()
+        counts = self.real_population().stage_counts().tolist()
         row: dict[str, float] = dict.fromkeys(STEP_COLUMNS, 0)
         row["day"] = self.day
         row.update(zip(_STAGE_COLUMNS, counts, strict=True))

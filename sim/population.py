@@ -17,7 +17,9 @@ from sim.scenario import PopulationSpec
 __all__ = [
     "CHANNELS",
     "NEVER",
+    "AccountStatus",
     "Channel",
+    "FraudKind",
     "Population",
     "Role",
     "Stage",
@@ -46,6 +48,9 @@ class Channel(IntEnum):
     ADS = 2
     SHARING = 3
     ORGANIC = 4
+    SEED = 5  # seeded on the first day (free product, launch list)
+    FIELD = 6  # signed up by a field rep
+    WINBACK = 7  # a churned customer brought back by a win-back contact
 
 
 #: Channel names in :class:`Channel` order, as used in tables and metric names.
@@ -60,6 +65,24 @@ class Role(IntEnum):
     KOL = 2
     SEED = 3
     FAKE = 4
+
+
+class FraudKind(IntEnum):
+    """Ground truth about a person, known to the simulator, never to the defences."""
+
+    HONEST = 0
+    FAKE_ACCOUNT = 1  # a fake account (Role.FAKE) activated by an attacker
+    COUPON_FARMER = 2  # a real person who joins for the friend reward and leaves
+    ATTACKER = 3  # a real account that runs fake accounts
+
+
+class AccountStatus(IntEnum):
+    """What the defences decided about an account."""
+
+    CLEAR = 0
+    FLAGGED = 1  # waiting for review; its rewards are held
+    BLOCKED = 2  # its rewards are denied
+    CLEARED = 3  # reviewed and found honest
 
 
 # name -> (dtype, initial fill). Everything a rule may read or write is listed here, in one place.
@@ -88,6 +111,31 @@ _COLUMNS: dict[str, tuple[type, Any]] = {
     "rate_purchase": (np.float32, 0.0),  # orders per day while active
     "p_churn_base": (np.float32, 0.0),  # daily churn probability before experiences
     "community": (np.int32, 0),  # community label (0 when the graph has none)
+    # referral incentives and fraud (issue #3)
+    "fraud_kind": (np.int8, 0),  # ground truth: 0 honest, 1 fake account, 2 coupon farmer, 3 attacker
+    "account_status": (np.int8, 0),  # defences: 0 clear, 1 flagged, 2 blocked, 3 cleared by review
+    "reward_paid": (np.float64, 0.0),  # referral rewards paid to this person as referrer, currency
+    "n_rewards_denied": (np.int16, 0),  # this referrer's rewards denied by a defence
+    "rel_share": (np.float32, 1.0),  # multiplier on this customer's share rate (rewards, denials)
+    "rel_referred_convert": (np.float32, 1.0),  # multiplier on converting when a friend shares
+    "rel_churn_referred": (np.float32, 1.0),  # churn multiplier of a referred customer
+    # retention levers, roles, field team and loyalty (sim/rules/retention.py, roles.py, loyalty.py)
+    "offer_response": (np.int8, 0),  # how a retention offer would move this person (OfferResponse)
+    "day_offer_ends": (np.int32, NEVER),  # last day a retention offer's effect lasts
+    "rel_churn_offer": (np.float32, 1.0),  # churn hazard multiplier while an offer lasts
+    "rel_churn_fit": (np.float32, 1.0),  # churn hazard multiplier of poor-fit sign-ups (field push)
+    "rel_churn_loyalty": (np.float32, 1.0),  # churn hazard multiplier from loyalty tier and balance
+    "points": (np.float64, 0.0),  # unredeemed loyalty points
+    "points_earned": (np.float64, 0.0),  # loyalty points earned in total
+    "points_redeemed": (np.float64, 0.0),  # loyalty points redeemed in total
+    "points_expired": (np.float64, 0.0),  # loyalty points lost to expiry in total
+    "tier": (np.int8, NEVER),  # loyalty tier index (NEVER = not a member)
+    "qualifying_spend": (np.float64, 0.0),  # spend or points counted toward the next tier review
+    "day_last_order": (np.int32, NEVER),  # day of the latest order (loyalty expiry)
+    "day_below_tier": (np.int32, NEVER),  # first day a member fell below their tier (grace period)
+    "day_last_reward": (np.int32, NEVER),  # day of the latest points redemption
+    "rel_purchase": (np.float32, 1.0),  # purchase-rate multiplier (loyalty goal gradient)
+    "rate_share_extra": (np.float32, 0.0),  # extra shares per day of loyalty members (tier benefit)
 }
 
 
@@ -142,6 +190,18 @@ class Population:
     def stage_counts(self) -> np.ndarray:
         """People per :class:`Stage`, length 5, in stage order."""
         return np.bincount(self._columns["stage"], minlength=len(Stage))
+
+    def head(self, n: int) -> Population:
+        """The first ``n`` people as a population of views (no copy).
+
+        With fake accounts appended after the real people, ``head(network.n)`` is the real people.
+        """
+        if n == self.n:
+            return self
+        view = Population.__new__(Population)
+        object.__setattr__(view, "n", n)
+        view._attach({k: v[:n] for k, v in self._columns.items()})
+        return view
 
     def row(self, index: int) -> dict[str, Any]:
         """One person's values as plain Python values."""

@@ -100,8 +100,9 @@ def run(
     ledger = model.ledger.to_frame()
     spending = ledger[ledger["flow"] == "spend"].groupby("channel")["amount"].sum()
     spend = {str(channel): float(amount) for channel, amount in spending.items()}
-    retention = retention_table(model.population, scenario.days)
-    summary = summarise(scenario, model.population, steps, spend, retention)
+    # Metrics are over real people; fake accounts (fraud) are reported by the fraud rules.
+    retention = retention_table(model.real_population(), scenario.days)
+    summary = summarise(scenario, model.real_population(), steps, spend, retention)
     for rule in model.rules:
         summary.update(rule.summarise(model, steps))
     summary = {name: summary.get(name, math.nan) for name in METRICS}

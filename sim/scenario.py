@@ -24,6 +24,17 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from sim.spec import Probability, Section
+from sim.specs_incentives import DefencesSpec, FraudSpec, IncentivesSpec
+from sim.specs_levers import (
+    FieldTeamSpec,
+    HabitSpec,
+    LoyaltySpec,
+    RetentionOffersSpec,
+    RolesSpec,
+    SeedingSpec,
+    WinbackSpec,
+    check_lever_sections,
+)
 
 __all__ = [
     "MARKET_SECTIONS",
@@ -47,9 +58,23 @@ __all__ = [
 ]
 
 #: Sections that describe the simulated market (the presets share all of them).
-MARKET_SECTIONS: tuple[str, ...] = ("network", "population", "customers", "economics", "organic")
+MARKET_SECTIONS: tuple[str, ...] = ("network", "population", "customers", "economics", "organic", "fraud")
 #: Sections a strategy may change.
-STRATEGY_SECTIONS: tuple[str, ...] = ("ads", "sharing")
+STRATEGY_SECTIONS: tuple[str, ...] = (
+    "ads",
+    "sharing",
+    # issue #3: the referral programme and the defences against fraud
+    "incentives",
+    "defences",
+    # issue #4: retention levers, the ripple's layers and the field team
+    "habit",
+    "retention_offers",
+    "winback",
+    "roles",
+    "seeding",
+    "field_team",
+    "loyalty",
+)
 
 #: Largest scenario file accepted, in bytes: a scenario is a few kilobytes; anything far larger is
 #: not a scenario and is refused before parsing.
@@ -352,6 +377,17 @@ class Scenario(Section):
     organic: OrganicSpec = Field(default_factory=OrganicSpec)
     ads: AdsSpec = Field(default_factory=AdsSpec)
     sharing: SharingSpec = Field(default_factory=SharingSpec)
+    fraud: FraudSpec = Field(default_factory=FraudSpec)
+    incentives: IncentivesSpec = Field(default_factory=IncentivesSpec)
+    defences: DefencesSpec = Field(default_factory=DefencesSpec)
+    # issue #4 (sections in sim/specs_levers.py)
+    habit: HabitSpec = Field(default_factory=HabitSpec)
+    retention_offers: RetentionOffersSpec = Field(default_factory=RetentionOffersSpec)
+    winback: WinbackSpec = Field(default_factory=WinbackSpec)
+    roles: RolesSpec = Field(default_factory=RolesSpec)
+    seeding: SeedingSpec = Field(default_factory=SeedingSpec)
+    field_team: FieldTeamSpec = Field(default_factory=FieldTeamSpec)
+    loyalty: LoyaltySpec = Field(default_factory=LoyaltySpec)
 
     #: Folder that relative paths inside the scenario (edge lists) are resolved against.
     base_dir: str | None = Field(None, exclude=True, description="Set by the loader; not in files.")
@@ -369,6 +405,17 @@ class Scenario(Section):
                 raise ValueError(
                     f"ads.target_community must be in [0, {self.network.n_communities - 1}]; got {target}"
                 )
+        if self.fraud.n_attackers > 0 and self.network.kind == "complete":
+            raise ValueError(
+                "fraud.n_attackers > 0 needs a sparse network (fake accounts are linked into it); "
+                f"got network.kind = {self.network.kind}"
+            )
+        if self.fraud.n_attackers > self.network.n:
+            raise ValueError(
+                f"fraud.n_attackers must be at most network.n = {self.network.n} (each attacker is a real "
+                f"account); got {self.fraud.n_attackers}"
+            )
+        check_lever_sections(self)
         return self
 
     def market(self) -> dict[str, Any]:

@@ -68,3 +68,109 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     }
     data = apply_overrides({"network": draw(networks())}, overrides)
     return scenario_from_dict(data)
+
+
+@st.composite
+def programme_scenarios(draw: st.DrawFn) -> Scenario:
+    """A valid scenario with a referral programme, an attack and defences at random settings."""
+    base = draw(scenarios())
+    network = base.network.model_dump(mode="json")
+    if network["kind"] == "complete":  # fake accounts need a sparse graph
+        network = {"kind": "erdos_renyi", "n": network["n"], "mean_degree": 3.0}
+    trigger = draw(st.sampled_from(["sign_up", "first_purchase", "active_after_days"]))
+    required = draw(st.integers(0, 5)) if trigger == "active_after_days" else 0
+    budget = draw(st.none() | st.floats(0.0, 500.0))
+    overrides = {
+        "fraud.n_attackers": draw(st.integers(0, min(5, network["n"]))),
+        "fraud.accounts_per_attacker": draw(st.integers(1, 8)),
+        "fraud.share_rings": draw(probabilities),
+        "fraud.ring_links_to_real": draw(st.integers(0, 2)),
+        "fraud.rate_accounts_per_day": draw(st.floats(0.0, 3.0)),
+        "fraud.cost_per_account": draw(st.floats(0.5, 10.0)),
+        "fraud.days_fake_life": draw(st.integers(1, 10)),
+        "fraud.rate_coupon_farmers_per_day": draw(st.floats(0.0, 3.0)),
+        "fraud.days_farmer_stay": draw(st.integers(1, 10)),
+        "incentives.enabled": True,
+        "incentives.who": draw(st.sampled_from(["referrer", "friend", "both"])),
+        "incentives.kind": draw(st.sampled_from(["cash", "store_credit", "points"])),
+        "incentives.amount_referrer": draw(st.floats(0.0, 30.0)),
+        "incentives.amount_friend": draw(st.floats(0.0, 30.0)),
+        "incentives.share_of_first_order": draw(st.floats(0.0, 1.0)),
+        "incentives.trigger": trigger,
+        "incentives.days_active_required": required,
+        "incentives.days_holding": required + draw(st.integers(0, 5)),
+        "incentives.clawback": draw(st.booleans()),
+        "incentives.cap_per_referrer": draw(st.none() | st.floats(0.0, 60.0)),
+        "incentives.cap_per_referrer_period": draw(st.none() | st.floats(0.0, 40.0)),
+        "incentives.days_cap_period": draw(st.integers(1, 10)),
+        "incentives.budget": budget,
+        "incentives.pacing_tolerance": None if budget is None else draw(st.none() | st.floats(0.0, 0.5)),
+        "incentives.personalised": draw(st.booleans()),
+        "incentives.share_uplift_max": draw(st.floats(0.0, 2.0)),
+        "incentives.weak_tie_emphasis": draw(probabilities),
+        "incentives.low_value_pull": draw(st.floats(0.0, 2.0)),
+        "incentives.rel_churn_referrer_active": draw(probabilities),
+        "defences.max_referrals_per_day": draw(st.none() | st.integers(0, 3)),
+        "defences.max_rewarded_referrals": draw(st.none() | st.integers(0, 5)),
+        "defences.p_identity_detect": draw(probabilities),
+        "defences.p_identity_false_positive": draw(st.floats(0.0, 0.3)),
+        "defences.ring_detection": draw(st.booleans()),
+        "defences.days_detection_interval": draw(st.integers(1, 5)),
+        "defences.ring_min_size": draw(st.integers(2, 6)),
+        "defences.action": draw(st.sampled_from(["block", "flag"])),
+        "defences.review_capacity_per_day": draw(st.integers(0, 5)),
+    }
+    data = apply_overrides({**base.model_dump(mode="json"), "network": network}, overrides)
+    return scenario_from_dict(data)
+
+
+@st.composite
+def lever_scenarios(draw: st.DrawFn) -> Scenario:
+    """:func:`scenarios` plus issue #4's levers (habit, offers, win-back, roles, seeding, field, loyalty)."""
+    base = draw(scenarios())
+    n = base.network.n
+    overrides: dict[str, Any] = {
+        "customers.rel_churn": draw(st.floats(0.5, 5.0)),
+        "habit.rel_churn_habit": draw(probabilities),
+        "habit.good_experiences_for_habit": draw(st.integers(1, 5)),
+        "retention_offers.daily_budget": draw(st.floats(0.0, 30.0)),
+        "retention_offers.cost_per_offer": draw(st.floats(0.5, 10.0)),
+        "retention_offers.days_effect": draw(st.integers(1, 20)),
+        "retention_offers.targeting": draw(st.sampled_from(["random", "churn_risk", "uplift"])),
+        "retention_offers.p_uplift_model_correct": draw(probabilities),
+        "winback.daily_budget": draw(st.floats(0.0, 30.0)),
+        "winback.cost_per_contact": draw(st.floats(0.5, 10.0)),
+        "winback.p_convert": draw(probabilities),
+        "roles.n_employees": draw(st.integers(0, n // 4)),
+        "roles.n_kols": draw(st.integers(0, n // 4)),
+        "roles.kol_selection": draw(st.sampled_from(["degree", "random"])),
+        "roles.p_convert": draw(probabilities),
+        "seeding.budget": draw(st.floats(0.0, 200.0)),
+        "seeding.selection": draw(st.sampled_from(["random", "hubs"])),
+        "field_team.n_reps": draw(st.integers(0, 3)),
+        "field_team.p_convert": draw(probabilities),
+        "field_team.commission": draw(st.sampled_from(["per_signup", "per_retained"])),
+        "field_team.commission_amount": draw(st.floats(0.0, 10.0)),
+        "field_team.days_retained": draw(st.integers(1, 10)),
+        "field_team.rel_convert_signup_push": draw(st.floats(1.0, 3.0)),
+        "loyalty.membership": draw(st.sampled_from(["off", "open", "closed"])),
+        "loyalty.join_spend": draw(st.floats(0.0, 100.0)),
+        "loyalty.redemption_points": draw(st.floats(1.0, 200.0)),
+        "loyalty.days_points_expiry": draw(st.none() | st.integers(1, 30)),
+        "loyalty.window": draw(st.sampled_from(["rolling", "calendar"])),
+        "loyalty.days_window": draw(st.integers(1, 30)),
+        "loyalty.downgrade": draw(st.sampled_from(["none", "one_tier", "to_base"])),
+        "loyalty.days_grace": draw(st.integers(0, 10)),
+        "loyalty.rel_purchase_near_goal": draw(st.floats(1.0, 2.0)),
+        "loyalty.rel_purchase_after_reward": draw(probabilities),
+        "loyalty.tiers": [
+            {"name": "base"},
+            {
+                "name": "silver",
+                "threshold": draw(st.floats(1.0, 50.0)),
+                "rel_churn": draw(st.floats(0.0, 2.0)),
+            },
+            {"name": "gold", "threshold": 100.0, "rel_share": draw(st.floats(1.0, 3.0))},
+        ],
+    }
+    return base.with_overrides(overrides)

@@ -9,14 +9,36 @@ from __future__ import annotations
 from sim.rules.ads import Ads
 from sim.rules.base import ACQUISITION_COLUMNS, Phase, Rule
 from sim.rules.churn import Churn
+from sim.rules.defences import Defences
+from sim.rules.field_team import FieldTeam
+from sim.rules.fraud import Fraud
+from sim.rules.incentives import Incentives
+from sim.rules.loyalty import Loyalty
 from sim.rules.organic import Organic
 from sim.rules.purchases import Purchases
+from sim.rules.retention import RetentionOffers, Winback
+from sim.rules.roles import RoleSharing, Seeding
 from sim.rules.sharing import Sharing
 
 __all__ = ["ACQUISITION_COLUMNS", "REGISTRY", "Phase", "Rule", "ordered_rules"]
 
 #: Every rule, in registry order (ties within a phase run in this order).
-REGISTRY: tuple[type[Rule], ...] = (Ads, Organic, Sharing, Purchases, Churn)
+REGISTRY: tuple[type[Rule], ...] = (
+    Ads,
+    Organic,
+    Seeding,  # issue #4 rules: seeding, field_team, roles, loyalty, retention_offers, winback
+    FieldTeam,
+    Sharing,
+    RoleSharing,
+    Purchases,
+    Loyalty,
+    RetentionOffers,
+    Winback,
+    Churn,
+    Fraud,  # issue #3 rules: the attack, the referral programme, ring detection
+    Incentives,
+    Defences,
+)
 
 
 def ordered_rules() -> list[type[Rule]]:

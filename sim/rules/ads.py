@@ -68,6 +68,7 @@ class Ads(Rule):
         mask = np.ones(pop.n, dtype=bool) if self.params.target == "everyone" else pop.stage != Stage.CUSTOMER
         if self.params.target_community is not None:
             mask &= pop.community == self.params.target_community
+        mask[model.n_real :] = False  # fake accounts (fraud) are not an audience
         return mask
 
     def step(self, model: MarketModel) -> None:

@@ -22,14 +22,17 @@ class Purchases(Rule):
 
     Becoming a customer is a first order, placed on the day of acquisition. After that a customer
     orders Poisson(``rate_purchase``) times a day at their own typical ``order_value`` (both drawn with
-    the world, so spend is heavy-tailed). Each order is good with ``customers.p_good_experience``.
+    the world, so spend is heavy-tailed), times the person's ``rel_purchase`` (1 unless a loyalty
+    programme's goal gradient moves it). Each order is good with ``customers.p_good_experience``.
     Revenue is booked as sales revenue, and ``1 − economics.gross_margin`` of it as cost of goods.
     """
 
     name = "purchases"
     phase = Phase.PURCHASES
     section = "customers"
-    reads: ClassVar[frozenset[str]] = frozenset({"stage", "day_acquired", "rate_purchase", "order_value"})
+    reads: ClassVar[frozenset[str]] = frozenset(
+        {"stage", "day_acquired", "rate_purchase", "order_value", "rel_purchase"}
+    )
     writes: ClassVar[frozenset[str]] = frozenset(
         {"n_orders", "revenue", "n_good_experiences", "n_bad_experiences"}
     )
@@ -38,6 +41,13 @@ class Purchases(Rule):
         "population.share_initial_customers": 0.0,
         "organic.rate_per_day": 0.0,
         "ads.daily_budget": 0.0,
+        "fraud.rate_accounts_per_day": 0.0,
+        "fraud.rate_coupon_farmers_per_day": 0.0,
+        # issue #4's acquisition levers
+        "seeding.budget": 0.0,
+        "field_team.n_reps": 0,
+        "roles.n_employees": 0,
+        "roles.n_kols": 0,
     }
 
     params: CustomersSpec
@@ -50,7 +60,11 @@ class Purchases(Rule):
         if active.size == 0:
             return
         # The residual uniform decides the experiences: one draw per person serves both decisions.
-        orders, u_bad = poisson_with_residual(u_orders[active], pop.rate_purchase[active])
+        rate = pop.rate_purchase[active]
+        rel_purchase = pop.rel_purchase[active]
+        if np.any(rel_purchase != 1.0):  # loyalty's goal gradient; skipped when off (bit-for-bit)
+            rate = rate * rel_purchase
+        orders, u_bad = poisson_with_residual(u_orders[active], rate)
         orders += pop.day_acquired[active] == model.day
         buying = orders > 0
         buyers = active[buying]

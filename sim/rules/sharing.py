@@ -32,13 +32,20 @@ class Sharing(Rule):
     On the complete graph both give the Bass model with ``q = rate_share_per_day × p_convert`` per day.
     A churned person converts at ``customers.rel_winback`` times the hazard. The new customer's
     referrer is one of their sharing friends chosen at random, and ``reward_per_referral`` is paid per
-    referral.
+    referral (the simple form of a referral reward; the ``incentives`` section holds the full one).
+
+    Incentives act through two columns other rules write: a sharer's rate is × ``rel_share`` (reward
+    uplift, weak ties, denied rewards) and a friend's conversion × ``rel_referred_convert`` (larger
+    rewards pull in lower-value friends). Fake accounts (rows after ``model.n_real``) never share or
+    convert here: only the attack (rule ``fraud``) activates them.
     """
 
     name = "sharing"
     phase = Phase.SHARING
     section = "sharing"
-    reads: ClassVar[frozenset[str]] = frozenset({"stage", "day_acquired"})
+    reads: ClassVar[frozenset[str]] = frozenset(
+        {"stage", "day_acquired", "rel_share", "rel_referred_convert"}
+    )
     writes: ClassVar[frozenset[str]] = ACQUISITION_COLUMNS
     zero_intensity: ClassVar[dict[str, object]] = {"sharing.rate_share_per_day": 0.0}
 
@@ -54,17 +61,33 @@ class Sharing(Rule):
             return
         stage = pop.stage
         sharers = (stage == Stage.CUSTOMER) & (pop.day_acquired < model.day)
+        n_real = model.n_real
+        if pop.n > n_real:
+            sharers[n_real:] = False  # fake accounts refer only through the attack (rule fraud)
         if not sharers.any():
             return
-        customer_friends = graph.count_neighbours_in(sharers)
+        # Incentives and defences scale each sharer's rate (pop.rel_share); all ones means plain counts.
+        rel_share = pop.rel_share
+        weighted = bool(rel_share.min() != 1.0 or rel_share.max() != 1.0)  # two cheap reductions
+        if weighted:
+            # float64 once, so the graph's sum and pick both use it without converting again.
+            sharer_weight = np.where(sharers, rel_share.astype(np.float64), 0.0)
+            customer_friends = graph.sum_over_neighbours(sharer_weight)
+        else:
+            customer_friends = graph.count_neighbours_in(sharers)
         # Only non-customers with at least one sharing friend can convert; work on them alone.
         exposed = np.flatnonzero((customer_friends > 0) & (stage != Stage.CUSTOMER))
+        if pop.n > n_real:
+            exposed = exposed[: np.searchsorted(exposed, n_real)]
         if self.params.normalisation == "fraction":
             pressure = customer_friends[exposed] / graph.degree[exposed]
         else:
             pressure = customer_friends[exposed] / max(graph.mean_degree, 1e-12)
         hazard = q * pressure
         hazard[stage[exposed] == Stage.CHURNED] *= model.scenario_config.customers.rel_winback
+        rel_convert = pop.rel_referred_convert[exposed]
+        if np.any(rel_convert != 1.0):
+            hazard *= rel_convert
         p_convert = -np.expm1(-hazard)
         u_exposed = u_convert[exposed]
         converts = u_exposed < p_convert
@@ -74,7 +97,7 @@ class Sharing(Rule):
         # Given u < p, u / p is again uniform on [0, 1): it picks the referrer without another
         # full-length draw, and stays tied to the person (common random numbers).
         u_referrer = u_exposed[converts] / p_convert[converts]
-        referrers = graph.pick_neighbour(converted, sharers, None, u_referrer)
+        referrers = graph.pick_neighbour(converted, sharers, sharer_weight if weighted else None, u_referrer)
         model.acquire(converted, Channel.SHARING, referrers=referrers)
         reward = self.params.reward_per_referral
         if reward > 0:

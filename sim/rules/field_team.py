@@ -1,0 +1,121 @@
+"""The field team (地推): reps who sign people up in person."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from sim.metric_info import MetricInfo
+from sim.population import Channel, Stage
+from sim.rules._pick import BudgetCounter, pick_lowest
+from sim.rules.base import ACQUISITION_COLUMNS, Phase, Rule
+from sim.specs_levers import FieldTeamSpec
+
+if TYPE_CHECKING:
+    from sim.model import MarketModel
+
+__all__ = ["FieldTeam"]
+
+
+class FieldTeam(Rule):
+    """Reps contact ``n_reps × contacts_per_rep_per_day`` non-customers a day, anywhere or in one community.
+
+    A contact signs up with ``p_convert`` (× ``customers.rel_winback`` for churned people), channel
+    ``field``. Reps paid per sign-up push: a contact signs up with ``p_convert × rel_convert_signup_push``
+    and the sign-ups beyond ``p_convert`` (the marginal ones the push added, decided on the same
+    uniform) are poor fits whose churn hazard is multiplied by ``rel_churn_signup_push``
+    (``rel_churn_fit``, read by the churn rule). Reps paid per retained customer do not push; their
+    commission is paid ``days_retained`` days after a sign-up that is still an active field customer.
+    Salaries are paid every working day; the team works the first ``days_active`` days.
+    """
+
+    name = "field_team"
+    phase = Phase.EXPOSURE
+    section = "field_team"
+    reads: ClassVar[frozenset[str]] = frozenset({"stage", "community", "acquired_via", "day_acquired"})
+    writes: ClassVar[frozenset[str]] = ACQUISITION_COLUMNS | {"rel_churn_fit"}
+    zero_intensity: ClassVar[dict[str, object]] = {"field_team.n_reps": 0}
+    step_columns: ClassVar[tuple[str, ...]] = ("field_contacts", "field_pushed", "spend_field")
+    metrics: ClassVar[dict[str, MetricInfo]] = {
+        "field_contacts": MetricInfo("contacts", "Field-rep contacts over the horizon."),
+        "field_spend": MetricInfo("currency", "Field salaries and commissions.", higher_is_better=False),
+        "field_pushed_share": MetricInfo(
+            "share", "Share of field sign-ups that were pushed (poor fit, churn faster)."
+        ),
+    }
+
+    params: FieldTeamSpec
+
+    def setup(self, model: MarketModel) -> None:
+        """Turn reps × contacts into whole contacts per day."""
+        self._contacts = BudgetCounter(self.params.n_reps * self.params.contacts_per_rep_per_day)
+
+    def step(self, model: MarketModel) -> None:
+        """Contact, sign up, and pay salaries and commissions."""
+        pop = model.population
+        p = self.params
+        if p.n_reps == 0:
+            return  # no team for the whole run: no draws (the stream is this rule's own)
+        working = p.days_active is None or model.day <= p.days_active
+        if working:
+            # Drawn every working day whatever happens (common random numbers); once the team has
+            # stopped no uniform is used again, so none is drawn.
+            u_pick = self.rng.random(pop.n)
+            u_convert = self.rng.random(pop.n)
+        cost = 0.0
+        if p.commission == "per_retained" and p.commission_amount > 0 and model.day > p.days_retained:
+            retained = np.count_nonzero(
+                (pop.day_acquired == model.day - p.days_retained)
+                & (pop.acquired_via == Channel.FIELD)
+                & (pop.stage == Stage.CUSTOMER)
+            )
+            cost += retained * p.commission_amount
+            model.ledger.spend("field", "commission", retained * p.commission_amount)
+        if working:
+            salaries = p.n_reps * p.salary_per_rep_per_day
+            model.ledger.spend("field", "salaries", salaries)
+            cost += salaries
+            cost += self._contact(model, u_pick, u_convert)
+        if cost:
+            model.tally("spend_field", cost)
+
+    def _contact(self, model: MarketModel, u_pick: np.ndarray, u_convert: np.ndarray) -> float:
+        pop = model.population
+        p = self.params
+        n_contacts = self._contacts.take()
+        open_to = pop.stage != Stage.CUSTOMER
+        open_to[model.n_real :] = False  # fake accounts (issue #3) are not prospects
+        if p.community is not None:
+            open_to &= pop.community == p.community
+        contacted = pick_lowest(np.flatnonzero(open_to), u_pick, n_contacts)
+        if contacted.size == 0:
+            return 0.0
+        model.tally("field_contacts", int(contacted.size))
+        push = p.rel_convert_signup_push if p.commission == "per_signup" else 1.0
+        p_signup = np.full(contacted.size, p.p_convert)
+        p_signup[pop.stage[contacted] == Stage.CHURNED] *= model.scenario_config.customers.rel_winback
+        u = u_convert[contacted]
+        signs = u < np.minimum(p_signup * push, 1.0)
+        pushed = signs & (u >= p_signup)
+        pushed_people = contacted[pushed]
+        if pushed_people.size:
+            pop.rel_churn_fit[pushed_people] = p.rel_churn_signup_push
+            model.tally("field_pushed", int(pushed_people.size))
+        signed = contacted[signs]
+        model.acquire(signed, Channel.FIELD)
+        if p.commission == "per_signup" and p.commission_amount > 0 and signed.size:
+            commission = signed.size * p.commission_amount
+            model.ledger.spend("field", "commission", commission)
+            return commission
+        return 0.0
+
+    def summarise(self, model: MarketModel, steps: pd.DataFrame) -> dict[str, float]:
+        """Contacts, spend and the pushed share of sign-ups."""
+        signups = float(steps["new_field"].sum() + steps["won_back_field"].sum())
+        return {
+            "field_contacts": float(steps["field_contacts"].sum()),
+            "field_spend": float(steps["spend_field"].sum()),
+            "field_pushed_share": float(steps["field_pushed"].sum()) / signups if signups else float("nan"),
+        }

@@ -1,0 +1,287 @@
+"""Attackers who farm referral rewards: fake accounts (self-referral and rings) and coupon farmers.
+
+Fake accounts are real rows of the population (``Role.FAKE``) and real nodes of the graph, appended
+after the ``network.n`` real people when the world is built (:func:`add_fake_accounts`). They stay
+dormant (no other rule touches them) until an attacker activates them through a referral.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from sim.metric_info import MetricInfo
+from sim.network import SocialGraph, graph_from_edges
+from sim.population import NEVER, Channel, FraudKind, Population, Role, Stage
+from sim.random import poisson_from_uniform, stream
+from sim.rules.base import ACQUISITION_COLUMNS, Phase, Rule
+from sim.specs_incentives import FraudSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sim.model import MarketModel
+    from sim.scenario import Scenario
+
+__all__ = ["Fraud", "FraudLayout", "add_fake_accounts", "fraud_layout", "reward_per_fake_account"]
+
+
+@dataclass(frozen=True)
+class FraudLayout:
+    """Who the attackers are: attacker ``a`` owns fake rows ``n_real + a·k … n_real + (a+1)·k − 1``.
+
+    Attributes:
+        n_real: real people (rows before the pool).
+        accounts_per_attacker: k, fake accounts per attacker.
+        operators: the real account (node id) behind each attacker.
+        is_ring: whether each attacker runs a ring (else self-referral from the operator).
+    """
+
+    n_real: int
+    accounts_per_attacker: int
+    operators: np.ndarray
+    is_ring: np.ndarray
+
+    def fake_ids(self, attacker: np.ndarray, slot: np.ndarray) -> np.ndarray:
+        """Row of attacker ``attacker``'s fake account number ``slot``."""
+        return self.n_real + attacker.astype(np.int64) * self.accounts_per_attacker + slot
+
+
+def fraud_layout(spec: FraudSpec, n_real: int, seed: int) -> FraudLayout:
+    """The attackers of the world built from ``seed`` (the first draws of its ``fraud_world`` stream)."""
+    rng = stream(seed, "fraud_world")
+    operators = rng.choice(n_real, size=spec.n_attackers, replace=False).astype(np.int64)
+    n_rings = round(spec.share_rings * spec.n_attackers)
+    is_ring = np.arange(spec.n_attackers) < n_rings
+    return FraudLayout(n_real, spec.accounts_per_attacker, operators, is_ring)
+
+
+def add_fake_accounts(
+    graph: SocialGraph, population: Population, spec: FraudSpec, seed: int
+) -> tuple[SocialGraph, Population]:
+    """The world with each attacker's dormant fake accounts appended after the real people.
+
+    Self-referral fakes are each linked to their operator; a ring's fakes are linked to every other
+    fake of the ring (dense) and its first one to the operator. Every fake also gets
+    ``ring_links_to_real`` edges to random real people (thin ties to the real graph).
+
+    Complexity: O(E + fakes·(k + links)) time; the graph's CSR is rebuilt once.
+    """
+    n_real = graph.n
+    layout = fraud_layout(spec, n_real, seed)
+    rng = stream(seed, "fraud_links")
+    k = spec.accounts_per_attacker
+    n_fake = spec.n_fake_accounts
+    n_total = n_real + n_fake
+    attacker_of = np.repeat(np.arange(spec.n_attackers), k)
+    slot = np.tile(np.arange(k), spec.n_attackers)
+    fakes = layout.fake_ids(attacker_of, slot)
+    ring_fake = layout.is_ring[attacker_of]
+    # Existing edges, each once.
+    assert graph.indptr is not None and graph.indices is not None  # checked by Scenario (not complete)
+    src = np.repeat(np.arange(n_real, dtype=np.int64), np.diff(graph.indptr))
+    dst = graph.indices.astype(np.int64)
+    once = src < dst
+    parts_src = [src[once]]
+    parts_dst = [dst[once]]
+    # Self-referral fakes and each ring's first fake hang off the operator.
+    to_operator = ~ring_fake | (slot == 0)
+    parts_src.append(fakes[to_operator])
+    parts_dst.append(layout.operators[attacker_of[to_operator]])
+    # Rings: every pair of fakes inside a ring.
+    ring_attackers = np.flatnonzero(layout.is_ring)
+    if ring_attackers.size and k > 1:
+        i, j = np.triu_indices(k, 1)
+        base = layout.fake_ids(ring_attackers, np.zeros(ring_attackers.size, dtype=np.int64))
+        parts_src.append((base[:, None] + i[None, :]).ravel())
+        parts_dst.append((base[:, None] + j[None, :]).ravel())
+    links = spec.ring_links_to_real
+    if links:
+        parts_src.append(np.repeat(fakes, links))
+        parts_dst.append(rng.integers(0, n_real, size=n_fake * links))
+    community = None
+    if graph.community is not None:
+        community = np.concatenate([graph.community, graph.community[layout.operators[attacker_of]]])
+    bigger_graph = graph_from_edges(n_total, np.concatenate(parts_src), np.concatenate(parts_dst), community)
+
+    bigger = Population(n_total)
+    for name in Population.column_names:
+        bigger.column(name)[:n_real] = population.column(name)
+    bigger.role[n_real:] = Role.FAKE
+    bigger.fraud_kind[n_real:] = FraudKind.FAKE_ACCOUNT
+    bigger.fraud_kind[layout.operators] = FraudKind.ATTACKER
+    bigger.order_value[n_real:] = spec.fake_order_value
+    bigger.rate_purchase[n_real:] = 0.0
+    bigger.p_churn_base[n_real:] = 0.0  # fakes leave when abandoned (rule fraud), not by churn
+    if community is not None:
+        bigger.community[n_real:] = community[n_real:]
+    return bigger_graph, bigger
+
+
+def reward_per_fake_account(scenario: Scenario) -> tuple[float, float]:
+    """Reward on offer to an attacker per referral (currency): (referrer side, friend side).
+
+    The attacker controls both ends of a fake referral, so both sides count. The simple
+    ``sharing.reward_per_referral`` counts as referrer side. Personalisation and caps are ignored:
+    the attacker sees the advertised offer.
+    """
+    referrer = scenario.sharing.reward_per_referral
+    friend = 0.0
+    incentives = scenario.incentives
+    if incentives.enabled:
+        on_order = incentives.share_of_first_order * scenario.fraud.fake_order_value
+        if incentives.who in ("referrer", "both"):
+            referrer += incentives.amount_referrer + on_order
+        if incentives.who in ("friend", "both"):
+            friend += incentives.amount_friend + on_order
+    return referrer, friend
+
+
+class Fraud(Rule):
+    """Attackers activate fake accounts and coupon farmers join, as the reward on offer pays.
+
+    Each day attacker ``a`` activates Poisson(λ) of its dormant fake accounts, with
+    ``λ = rate_accounts_per_day × (1 − e^(−max(0, value − cost)/cost))``: value is the reward per fake
+    referral (both sides, :func:`reward_per_fake_account`), cost ``cost_per_account``, so the
+    attack grows with the reward and stops when a fake account costs more than it earns.
+    A self-referral fake is referred by its operator; a ring's fake by the ring's previous fake
+    (the first by the operator), so referrals cycle inside the ring. A fake account places one
+    order of ``fake_order_value`` and is abandoned ``days_fake_life`` days later.
+
+    Coupon farmers: real people who never bought, joining at ``rate_coupon_farmers_per_day ×
+    (1 − e^(−friend reward / cost_per_account))`` a day, each with a code of a random active
+    customer (codes are posted on deal sites). They buy the minimum once (``fake_order_value``) and
+    leave after ``days_farmer_stay`` days. They are real people and count as customers.
+    """
+
+    name = "fraud"
+    phase = Phase.SHARING
+    section = "fraud"
+    reads: ClassVar[frozenset[str]] = frozenset({"stage", "day_acquired", "day_first_acquired", "fraud_kind"})
+    writes: ClassVar[frozenset[str]] = ACQUISITION_COLUMNS | frozenset(
+        {"day_churned", "day_first_churned", "fraud_kind", "order_value", "rate_purchase"}
+    )
+    zero_intensity: ClassVar[dict[str, object]] = {
+        "fraud.rate_accounts_per_day": 0.0,
+        "fraud.rate_coupon_farmers_per_day": 0.0,
+    }
+    step_columns: ClassVar[tuple[str, ...]] = ("fake_accounts_acquired", "coupon_farmers_joined")
+    metrics: ClassVar[dict[str, MetricInfo]] = {
+        "fake_accounts_acquired": MetricInfo(
+            "accounts", "Fake accounts attackers activated (never counted as customers).", False
+        ),
+        "coupon_farmers": MetricInfo(
+            "people", "Real people who joined for the friend reward and left (counted as customers).", False
+        ),
+    }
+
+    params: FraudSpec
+
+    def setup(self, model: MarketModel) -> None:
+        """The attackers of this world, and how many fakes each has used."""
+        spec = self.params
+        self._layout = fraud_layout(spec, model.n_real, model.world.seed) if spec.n_fake_accounts else None
+        self._used = np.zeros(spec.n_attackers, dtype=np.int64)
+        self._farmers = np.zeros(0, dtype=np.int64)  # coupon farmers who have not left yet
+        self._fakes = np.zeros(0, dtype=np.int64)  # fake accounts activated and not yet abandoned
+        referrer_value, friend_value = reward_per_fake_account(self.scenario)
+        cost = spec.cost_per_account
+        self._rate = spec.rate_accounts_per_day * -np.expm1(
+            -max(0.0, referrer_value + friend_value - cost) / cost
+        )
+        self._farmer_rate = spec.rate_coupon_farmers_per_day * -np.expm1(-friend_value / cost)
+
+    def step(self, model: MarketModel) -> None:
+        """Abandon expired fakes and farmers, then activate today's fakes and farmers."""
+        pop = model.population
+        # Draws depend only on the configuration, never on the state, so runs of one scenario (and
+        # strategies sharing its fraud section) keep common random numbers.
+        u_attack = self.rng.random(self.params.n_attackers)
+        self._abandon(model)
+        if self._layout is not None and self._rate > 0:
+            self._activate_fakes(model, u_attack)
+        if self.params.rate_coupon_farmers_per_day > 0:
+            u_farm = self.rng.random(pop.n, dtype=np.float32)
+            if self._farmer_rate > 0:
+                self._recruit_farmers(model, u_farm)
+
+    def _abandon(self, model: MarketModel) -> None:
+        pop = model.population
+        spec = self.params
+        day = model.day
+        if self._fakes.size:
+            fakes = self._fakes
+            expired = (pop.stage[fakes] == Stage.CUSTOMER) & (
+                pop.day_acquired[fakes] + spec.days_fake_life <= day
+            )
+            self._leave(model, fakes[expired])
+            self._fakes = fakes[~expired]
+        if self._farmers.size:
+            farmers = self._farmers
+            leaving = (pop.stage[farmers] == Stage.CUSTOMER) & (
+                pop.day_acquired[farmers] + spec.days_farmer_stay <= day
+            )
+            self._leave(model, farmers[leaving])
+            model.tally("churned", int(leaving.sum()))
+            self._farmers = farmers[~leaving]
+
+    @staticmethod
+    def _leave(model: MarketModel, people: np.ndarray) -> None:
+        pop = model.population
+        pop.stage[people] = Stage.CHURNED
+        pop.day_churned[people] = model.day
+        first = people[pop.day_first_churned[people] == NEVER]
+        pop.day_first_churned[first] = model.day
+
+    def _activate_fakes(self, model: MarketModel, u_attack: np.ndarray) -> None:
+        layout = self._layout
+        assert layout is not None
+        k = layout.accounts_per_attacker
+        counts = np.minimum(poisson_from_uniform(u_attack, self._rate), k - self._used)
+        attackers = np.flatnonzero(counts > 0)
+        if attackers.size == 0:
+            return
+        n_new = counts[attackers]
+        owner = np.repeat(attackers, n_new)
+        # Slots used today: used[a], used[a] + 1, …, used[a] + counts[a] − 1.
+        offset = np.arange(owner.size) - np.repeat(np.cumsum(n_new) - n_new, n_new)
+        slot = self._used[owner] + offset
+        fakes = layout.fake_ids(owner, slot)
+        ring = layout.is_ring[owner] & (slot > 0)
+        referrers = np.where(ring, fakes - 1, layout.operators[owner])
+        self._used[attackers] += n_new
+        model.acquire(fakes, Channel.SHARING, referrers=referrers)
+        self._fakes = np.concatenate([self._fakes, fakes])
+        model.tally("fake_accounts_acquired", int(fakes.size))
+
+    def _recruit_farmers(self, model: MarketModel, u_farm: np.ndarray) -> None:
+        pop = model.population
+        n_real = model.n_real
+        never_bought = pop.day_first_acquired[:n_real] == NEVER
+        n_eligible = int(np.count_nonzero(never_bought))
+        if n_eligible == 0:
+            return
+        p_join = min(1.0, self._farmer_rate / n_eligible)
+        farmers = np.flatnonzero((u_farm[:n_real] < p_join) & never_bought)
+        if farmers.size == 0:
+            return
+        active = np.flatnonzero(pop.stage[:n_real] == Stage.CUSTOMER)
+        if active.size == 0:
+            return
+        # u / p is again uniform: it picks whose code the farmer uses.
+        pick = np.minimum((u_farm[farmers] / p_join * active.size).astype(np.int64), active.size - 1)
+        model.acquire(farmers, Channel.SHARING, referrers=active[pick])
+        pop.fraud_kind[farmers] = FraudKind.COUPON_FARMER
+        pop.order_value[farmers] = self.params.fake_order_value
+        pop.rate_purchase[farmers] = 0.0
+        self._farmers = np.concatenate([self._farmers, farmers])
+        model.tally("coupon_farmers_joined", int(farmers.size))
+
+    def summarise(self, model: MarketModel, steps: pd.DataFrame) -> dict[str, float]:
+        """Fake accounts and coupon farmers over the run."""
+        return {
+            "fake_accounts_acquired": float(steps["fake_accounts_acquired"].sum()),
+            "coupon_farmers": float(steps["coupon_farmers_joined"].sum()),
+        }

@@ -1,0 +1,474 @@
+"""The referral programme: rewards earned, held, checked, capped, paced and paid.
+
+The simple form of a referral reward is ``sharing.reward_per_referral`` (paid at conversion, no
+rules); this rule is the full programme of the ``incentives`` section. Both may run together.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from sim.metric_info import MetricInfo
+from sim.population import NEVER, AccountStatus, Channel, FraudKind, Role, Stage
+from sim.rules.base import Phase, Rule
+from sim.specs_incentives import DefencesSpec, IncentivesSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sim.model import MarketModel
+
+__all__ = ["Incentives"]
+
+#: Ledger channel and purposes of programme money (channel "sharing" counts as acquisition spend).
+LEDGER_CHANNEL = "sharing"
+
+
+def _grouped_cumsum_before(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """For each entry, the sum of ``values`` over earlier entries of the same group (input order)."""
+    before = np.zeros(groups.size, dtype=np.float64)
+    if groups.size < 2:
+        return before
+    order = np.argsort(groups, kind="stable")
+    g = groups[order]
+    v = values[order].astype(np.float64, copy=False)
+    inclusive = np.cumsum(v)
+    first_of_group = np.ones(g.size, dtype=bool)
+    first_of_group[1:] = g[1:] != g[:-1]
+    if first_of_group.all():  # every group has one entry: nothing comes before anything
+        return before
+    # Index of each entry's group start, carried forward.
+    start = np.maximum.accumulate(np.where(first_of_group, np.arange(g.size), 0))
+    before[order] = inclusive - v - (inclusive[start] - v[start])
+    return before
+
+
+def _fraudulent(fraud_kind: np.ndarray, friends: np.ndarray, referrers: np.ndarray) -> np.ndarray:
+    """Referrals that are fraud: the friend is a fake account or a coupon farmer, or a fake referred.
+
+    An attacker's own real account referring a real friend is an honest referral.
+    """
+    friend_kind = fraud_kind[friends]
+    return (
+        (friend_kind == FraudKind.FAKE_ACCOUNT)
+        | (friend_kind == FraudKind.COUPON_FARMER)
+        | (fraud_kind[referrers] == FraudKind.FAKE_ACCOUNT)
+    )
+
+
+def _rank_in_group(groups: np.ndarray) -> np.ndarray:
+    """For each entry, how many earlier entries (input order) share its group."""
+    return _grouped_cumsum_before(groups, np.ones(groups.size)).astype(np.int64)
+
+
+class Incentives(Rule):
+    """Rewards for referrals, paid after a holding period, within caps, budget and pace.
+
+    A first-time customer acquired through a share (``referrer`` set) earns rewards on the day they
+    join: the referrer ``amount_referrer`` (× the personalised multiplier) and/or the friend
+    ``amount_friend``, each plus ``share_of_first_order`` of the friend's order value. Employees
+    (``Role.EMPLOYEE``) earn ``employee_points_per_referral`` points instead, at once.
+
+    At sign-up the defences' instant checks run (``defences`` section): the identity match denies a
+    fake account with ``p_identity_detect`` and an honest friend with ``p_identity_false_positive``;
+    the velocity and per-referrer limits deny referrals beyond them. Each honest referral denied
+    multiplies its referrer's share rate by ``rel_share_after_denial``.
+
+    Earned rewards are held ``days_holding`` days. On the due day a reward is cancelled if either
+    account is blocked, if (``clawback``) the friend churned meanwhile, or (trigger
+    ``active_after_days``) the friend left before ``days_active_required``; it waits while an
+    account is flagged. The referrer side is cut to the life and rolling-period caps; rewards are
+    paid oldest first while the budget and the pace allow (pace: cumulative spend ≤ plan × (1 +
+    tolerance), plan = budget × day / days); the rest wait.
+
+    Cost to the firm: cash at face value, store credit at face × (1 − gross margin), points at face
+    × ``points_cost_share``; booked on ledger channel ``sharing``.
+
+    Behaviour (set once on the first day, from the offer): each real customer's share rate is × (1 + uplift),
+    uplift = ``share_uplift_max`` × (1 − e^(−R/reward_scale)) × weak-tie factor, with R the reward on
+    offer to them (both sides); a friend's conversion is × (1 + pull·g·(1 − v/v̄)); and a referred
+    customer's churn hazard is × ``rel_churn_referrer_active`` while their referrer is a customer.
+    """
+
+    name = "incentives"
+    phase = Phase.INCENTIVES
+    section = "incentives"
+    reads: ClassVar[frozenset[str]] = frozenset(
+        {
+            "stage",
+            "role",
+            "acquired_via",
+            "day_first_acquired",
+            "day_churned",
+            "referrer",
+            "revenue",
+            "order_value",
+            "rate_purchase",
+            "fraud_kind",
+            "account_status",
+            "reward_paid",
+        }
+    )
+    writes: ClassVar[frozenset[str]] = frozenset(
+        {
+            "account_status",
+            "reward_paid",
+            "n_rewards_denied",
+            "rel_share",
+            "rel_referred_convert",
+            "rel_churn_referred",
+        }
+    )
+    zero_intensity: ClassVar[dict[str, object]] = {"incentives.enabled": False}
+    step_columns: ClassVar[tuple[str, ...]] = (
+        "rewards_earned",
+        "rewards_paid",
+        "rewards_paid_fraud",
+        "rewards_denied_honest",
+        "rewards_denied_fraud",
+        "employee_points_cost",
+        "programme_spend_cumulative",
+        "programme_plan_cumulative",
+    )
+    metrics: ClassVar[dict[str, MetricInfo]] = {
+        "rewards_paid": MetricInfo("currency", "Referral programme cost paid (incentives section).", False),
+        "rewards_paid_honest": MetricInfo("currency", "Programme cost paid for honest referrals."),
+        "rewards_paid_fraud": MetricInfo(
+            "currency", "Programme cost paid for fraudulent referrals (fake accounts, coupon farmers).", False
+        ),
+        "rewards_denied_honest": MetricInfo(
+            "referrals", "Honest referrals whose reward a defence denied (false positives).", False
+        ),
+        "referrals_rewarded": MetricInfo("referrals", "Referrals whose reward was paid."),
+        "referral_cac": MetricInfo(
+            "currency per customer",
+            "All referral rewards (both forms, fraud included) / honest customers acquired via sharing.",
+            False,
+        ),
+        "referral_cac_without_fraud": MetricInfo(
+            "currency per customer",
+            "Referral rewards for honest referrals / honest customers acquired via sharing.",
+            False,
+        ),
+        "programme_roi": MetricInfo(
+            "ratio", "(Gross margin of referred real customers − programme cost) / programme cost."
+        ),
+        "budget_used": MetricInfo("share", "Programme spend / programme budget (NaN without a budget)."),
+        "employee_points_cost": MetricInfo(
+            "currency", "Cost of points paid to employees for referrals.", False
+        ),
+    }
+
+    params: IncentivesSpec
+
+    # ------------------------------------------------------------------------------- setup
+
+    def setup(self, model: MarketModel) -> None:
+        """Pending-reward book, cost factor and the behavioural multipliers."""
+        spec = self.params
+        self._defences: DefencesSpec = self.scenario.defences
+        self._pending: dict[str, np.ndarray] = {
+            "friend": np.zeros(0, dtype=np.int64),
+            "referrer": np.zeros(0, dtype=np.int64),
+            "amount_referrer": np.zeros(0),
+            "amount_friend": np.zeros(0),
+            "earned": np.zeros(0, dtype=np.int64),
+            "due": np.zeros(0, dtype=np.int64),
+        }
+        self._spent = 0.0
+        self._n_paid = 0
+        self._n_rewarded = np.zeros(model.population.n, dtype=np.int32)
+        self._history_referrer: list[np.ndarray] = []
+        self._history_amount: list[np.ndarray] = []
+        self._history_day: list[int] = []
+        margin = self.scenario.economics.gross_margin
+        self._cost_factor = {"cash": 1.0, "store_credit": 1.0 - margin, "points": spec.points_cost_share}[
+            spec.kind
+        ]
+        # Behaviour is set on the first day, after every rule's setup: roles (employees) are assigned
+        # by another rule's setup, and the order of setups is not this rule's business.
+        self._behaviour_set = False
+
+    def _referrer_multiplier(self, model: MarketModel, referrers: np.ndarray) -> np.ndarray:
+        """Personalised multiplier: the referrer's spend so far over the mean customer's, clipped."""
+        spec = self.params
+        if not spec.personalised:
+            return np.ones(referrers.size)
+        pop = model.real_population()
+        ever = pop.n_orders > 0
+        mean_spend = float(pop.revenue[ever].mean()) if ever.any() else 0.0
+        if mean_spend <= 0:
+            return np.ones(referrers.size)
+        ratio = model.population.revenue[referrers] / mean_spend
+        return np.clip(ratio, spec.personal_min, spec.personal_max)
+
+    def _set_behaviour(self, model: MarketModel) -> None:
+        spec = self.params
+        pop = model.population
+        n_real = model.n_real
+        mean_value = float(pop.order_value[:n_real].mean())
+        on_order = spec.share_of_first_order * mean_value
+        referrer_side = spec.who in ("referrer", "both")
+        friend_side = spec.who in ("friend", "both")
+        friend_reward = (spec.amount_friend + on_order) if friend_side else 0.0
+        if spec.share_uplift_max > 0:
+            reward = np.full(n_real, friend_reward)
+            if referrer_side:
+                if spec.personalised:
+                    # Expected spend (order value × orders a year) stands in for spend history here.
+                    expected = pop.order_value[:n_real].astype(np.float64) * pop.rate_purchase[:n_real] * 365
+                    mean_expected = max(float(expected.mean()), 1e-12)
+                    multiplier = np.clip(expected / mean_expected, spec.personal_min, spec.personal_max)
+                else:
+                    multiplier = np.ones(n_real)
+                reward += spec.amount_referrer * multiplier + on_order
+            employees = pop.role[:n_real] == Role.EMPLOYEE
+            reward[employees] = friend_reward + spec.employee_points_per_referral
+            degree = model.graph.degree[:n_real].astype(np.float64)
+            mean_degree = max(float(degree.mean()), 1e-12)
+            e = spec.weak_tie_emphasis
+            weak_tie = 1.0 - e + 2.0 * e * degree / (degree + mean_degree)
+            uplift = spec.share_uplift_max * -np.expm1(-reward / spec.reward_scale) * weak_tie
+            pop.rel_share[:n_real] = (1.0 + uplift).astype(np.float32)
+        if spec.low_value_pull > 0 and friend_reward > 0:
+            g = -np.expm1(-friend_reward / spec.reward_scale)
+            value = pop.order_value[:n_real].astype(np.float64) / max(mean_value, 1e-12)
+            pull = np.maximum(0.0, 1.0 + spec.low_value_pull * g * (1.0 - value))
+            pop.rel_referred_convert[:n_real] = pull.astype(np.float32)
+
+    # -------------------------------------------------------------------------------- step
+
+    def step(self, model: MarketModel) -> None:
+        """Earn today's rewards, run the sign-up checks, and pay what is due."""
+        if not self.params.enabled:
+            return  # the programme is off for the whole run: no draws needed
+        pop = model.population
+        u_check = self.rng.random(pop.n, dtype=np.float32)
+        if not self._behaviour_set:
+            self._set_behaviour(model)
+            self._behaviour_set = True
+        self._churn_while_referrer_active(model)
+        self._earn(model, u_check)
+        self._pay(model)
+        model.tally("programme_spend_cumulative", self._spent)
+        budget = self.params.budget
+        if budget is not None:
+            model.tally("programme_plan_cumulative", budget * min(1.0, model.day / self.scenario.days))
+
+    def _churn_while_referrer_active(self, model: MarketModel) -> None:
+        rel = self.params.rel_churn_referrer_active
+        if rel == 1.0:
+            return
+        pop = model.population
+        referred = np.flatnonzero(
+            (pop.referrer[: model.n_real] != NEVER) & (pop.stage[: model.n_real] == Stage.CUSTOMER)
+        )
+        active_referrer = pop.stage[pop.referrer[referred]] == Stage.CUSTOMER
+        pop.rel_churn_referred[: model.n_real] = 1.0
+        pop.rel_churn_referred[referred[active_referrer]] = rel
+
+    def _deny(self, model: MarketModel, friends: np.ndarray, referrers: np.ndarray) -> None:
+        """Record denied rewards; an honest referrer shares less after each."""
+        pop = model.population
+        honest = ~_fraudulent(pop.fraud_kind, friends, referrers)
+        honest_referrers = referrers[honest]
+        np.add.at(pop.n_rewards_denied, honest_referrers, 1)
+        factor = self._defences.rel_share_after_denial
+        if factor < 1.0 and honest_referrers.size:
+            penalty = np.ones(pop.n, dtype=np.float32)
+            np.multiply.at(penalty, honest_referrers, np.float32(factor))
+            pop.rel_share[:] *= penalty
+        model.tally("rewards_denied_honest", int(honest.sum()))
+        model.tally("rewards_denied_fraud", int((~honest).sum()))
+
+    def _earn(self, model: MarketModel, u_check: np.ndarray) -> None:
+        spec = self.params
+        defences = self._defences
+        pop = model.population
+        day = model.day
+        joined = np.flatnonzero(pop.day_first_acquired == day)
+        friends = joined[(pop.acquired_via[joined] == Channel.SHARING) & (pop.referrer[joined] != NEVER)]
+        if friends.size == 0:
+            return
+        referrers = pop.referrer[friends].astype(np.int64)
+        on_order = spec.share_of_first_order * pop.order_value[friends].astype(np.float64)
+        if spec.who in ("friend", "both"):
+            friend_amount = spec.amount_friend + on_order
+        else:
+            friend_amount = np.zeros(friends.size)
+        # Employee programme: points per tracked share that converts, paid at once, no referrer reward.
+        employee = pop.role[referrers] == Role.EMPLOYEE
+        if spec.employee_points_per_referral > 0 and employee.any():
+            cost = spec.employee_points_per_referral * spec.points_cost_share * int(employee.sum())
+            model.ledger.spend(LEDGER_CHANNEL, "employee_points", cost)
+            model.tally("employee_points_cost", cost)
+        if spec.who in ("referrer", "both"):
+            referrer_amount = spec.amount_referrer * self._referrer_multiplier(model, referrers) + on_order
+            referrer_amount = np.where(employee, 0.0, referrer_amount)
+        else:
+            referrer_amount = np.zeros(friends.size)
+        has_reward = (referrer_amount + friend_amount) > 0
+        friends, referrers = friends[has_reward], referrers[has_reward]
+        referrer_amount, friend_amount = referrer_amount[has_reward], friend_amount[has_reward]
+        if friends.size == 0:
+            return
+
+        # Sign-up checks (defences): identity match, then velocity and per-referrer limits.
+        fake = pop.role[friends] == Role.FAKE
+        p_flag = np.where(fake, defences.p_identity_detect, defences.p_identity_false_positive)
+        denied = u_check[friends] < p_flag
+        pop.account_status[friends[denied]] = AccountStatus.BLOCKED
+        if defences.max_referrals_per_day is not None:
+            rank_today = _rank_in_group(np.where(denied, -1, referrers))
+            denied |= ~denied & (rank_today >= defences.max_referrals_per_day)
+        if defences.max_rewarded_referrals is not None:
+            rank = self._n_rewarded[referrers] + _rank_in_group(np.where(denied, -1, referrers))
+            denied |= ~denied & (rank >= defences.max_rewarded_referrals)
+        if denied.any():
+            self._deny(model, friends[denied], referrers[denied])
+        keep = ~denied
+        friends, referrers = friends[keep], referrers[keep]
+        np.add.at(self._n_rewarded, referrers, 1)
+        model.tally("rewards_earned", float((referrer_amount[keep] + friend_amount[keep]).sum()))
+        new = {
+            "friend": friends,
+            "referrer": referrers,
+            "amount_referrer": referrer_amount[keep],
+            "amount_friend": friend_amount[keep],
+            "earned": np.full(friends.size, day, dtype=np.int64),
+            "due": np.full(friends.size, day + spec.days_holding, dtype=np.int64),
+        }
+        self._pending = {key: np.concatenate([self._pending[key], new[key]]) for key in new}
+
+    def _pay(self, model: MarketModel) -> None:
+        spec = self.params
+        pop = model.population
+        day = model.day
+        book = self._pending
+        due = np.flatnonzero(book["due"] <= day)
+        if due.size == 0:
+            return
+        friend = book["friend"][due]
+        referrer = book["referrer"][due]
+        earned = book["earned"][due]
+        blocked = (pop.account_status[friend] == AccountStatus.BLOCKED) | (
+            pop.account_status[referrer] == AccountStatus.BLOCKED
+        )
+        flagged = (pop.account_status[friend] == AccountStatus.FLAGGED) | (
+            pop.account_status[referrer] == AccountStatus.FLAGGED
+        )
+        churned_day = pop.day_churned[friend].astype(np.int64)
+        churned_since = (churned_day != NEVER) & (churned_day >= earned)
+        cancelled = blocked.copy()
+        if spec.clawback:
+            cancelled |= churned_since
+        if spec.trigger == "active_after_days":
+            cancelled |= churned_since & (churned_day < earned + spec.days_active_required)
+        if blocked.any():
+            self._deny(model, friend[blocked], referrer[blocked])
+        payable = ~cancelled & ~flagged
+        candidates = due[payable]
+        amount_referrer = book["amount_referrer"][candidates].copy()
+        amount_friend = book["amount_friend"][candidates]
+        who = book["referrer"][candidates]
+        # Caps on what one referrer is paid: for life, and within a rolling period.
+        before = _grouped_cumsum_before(who, amount_referrer)
+        if spec.cap_per_referrer is not None:
+            room = np.maximum(0.0, spec.cap_per_referrer - pop.reward_paid[who] - before)
+            amount_referrer = np.minimum(amount_referrer, room)
+            before = _grouped_cumsum_before(who, amount_referrer)
+        if spec.cap_per_referrer_period is not None:
+            in_period = self._paid_in_period(pop.n, day)[who]
+            room = np.maximum(0.0, spec.cap_per_referrer_period - in_period - before)
+            amount_referrer = np.minimum(amount_referrer, room)
+        cost = (amount_referrer + amount_friend) * self._cost_factor
+        # Budget and pace: pay the oldest first while the allowance lasts; the rest wait.
+        order = np.argsort(book["earned"][candidates], kind="stable")
+        allowance = math.inf
+        if spec.budget is not None:
+            allowance = spec.budget - self._spent
+            if spec.pacing_tolerance is not None:
+                plan = spec.budget * min(1.0, day / self.scenario.days) * (1.0 + spec.pacing_tolerance)
+                allowance = min(allowance, plan - self._spent)
+        within = np.cumsum(cost[order]) <= allowance + 1e-9
+        paid_sorted = order[within]
+        paid = np.zeros(candidates.size, dtype=bool)
+        paid[paid_sorted] = True
+        settled = np.zeros(book["due"].size, dtype=bool)
+        settled[due[cancelled]] = True
+        settled[candidates[paid]] = True
+        self._record_payment(model, candidates[paid], amount_referrer[paid], cost[paid])
+        self._pending = {key: values[~settled] for key, values in book.items()}
+
+    def _paid_in_period(self, n: int, day: int) -> np.ndarray:
+        """Referrer-side amounts paid to each person within the rolling cap period (currency)."""
+        start = day - self.params.days_cap_period
+        while self._history_day and self._history_day[0] <= start:
+            self._history_day.pop(0)
+            self._history_referrer.pop(0)
+            self._history_amount.pop(0)
+        if not self._history_day:
+            return np.zeros(n)
+        return np.bincount(
+            np.concatenate(self._history_referrer), weights=np.concatenate(self._history_amount), minlength=n
+        )
+
+    def _record_payment(
+        self, model: MarketModel, items: np.ndarray, amount_referrer: np.ndarray, cost: np.ndarray
+    ) -> None:
+        if items.size == 0:
+            return
+        pop = model.population
+        book = self._pending
+        friend = book["friend"][items]
+        referrer = book["referrer"][items]
+        np.add.at(pop.reward_paid, referrer, amount_referrer)
+        if self.params.cap_per_referrer_period is not None:
+            self._history_day.append(model.day)
+            self._history_referrer.append(referrer)
+            self._history_amount.append(amount_referrer)
+        total = float(cost.sum())
+        fraud = _fraudulent(pop.fraud_kind, friend, referrer)
+        self._spent += total
+        self._n_paid += int(items.size)
+        model.ledger.spend(LEDGER_CHANNEL, "incentive_rewards", total)
+        model.tally("rewards_paid", total)
+        model.tally("rewards_paid_fraud", float(cost[fraud].sum()))
+
+    # ------------------------------------------------------------------------------ report
+
+    def summarise(self, model: MarketModel, steps: pd.DataFrame) -> dict[str, float]:
+        """Programme cost split honest / fraudulent, referral CAC, ROI and budget use."""
+        run = steps[steps["day"] > 0]
+        paid = float(run["rewards_paid"].sum())
+        fraud = float(run["rewards_paid_fraud"].sum())
+        points = float(run["employee_points_cost"].sum())
+        simple = self.scenario.sharing.reward_per_referral
+        pop = model.real_population()
+        referred = (pop.first_channel == Channel.SHARING) & (pop.day_first_acquired > 0)
+        honest_referred = referred & (pop.fraud_kind != FraudKind.COUPON_FARMER)
+        spend_sharing = float(run["spend_sharing"].sum())
+        programme_cost = paid + points
+        margin = self.scenario.economics.gross_margin
+        referred_margin = float(pop.revenue[referred].sum()) * margin
+        n_honest = int(honest_referred.sum())
+        budget = self.params.budget
+        return {
+            "rewards_paid": paid,
+            "rewards_paid_honest": paid - fraud,
+            "rewards_paid_fraud": fraud,
+            "rewards_denied_honest": float(run["rewards_denied_honest"].sum()),
+            "referrals_rewarded": float(self._n_paid),
+            "referral_cac": spend_sharing / n_honest if n_honest else math.nan,
+            "referral_cac_without_fraud": (
+                (paid - fraud + points + simple * n_honest) / n_honest if n_honest else math.nan
+            ),
+            "programme_roi": (referred_margin - programme_cost) / programme_cost
+            if programme_cost
+            else math.nan,
+            "budget_used": self._spent / budget if budget else math.nan,
+            "employee_points_cost": points,
+        }

@@ -1,0 +1,280 @@
+"""Scenario sections of issue #3: referral incentives, the fraud attack and the defences against it.
+
+``incentives`` and ``defences`` are strategy (the firm chooses them); ``fraud`` is part of the market:
+the attackers and their pool of fake accounts exist whatever the strategy, so strategies compared
+side by side face the same attackers. Every section defaults to off.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from sim.spec import Probability, Section, Share
+
+__all__ = ["DefencesSpec", "FraudSpec", "IncentivesSpec"]
+
+
+class IncentivesSpec(Section):
+    """A referral programme: who is paid what, when, within which caps and budget.
+
+    A reward is *earned* when a referred friend joins for the first time (the first order is placed
+    that day) and is *paid* ``days_holding`` days later, if the trigger still holds then. The
+    behavioural responses (``share_uplift_max`` …) change how customers share and who converts.
+    """
+
+    enabled: bool = Field(False, description="Run the referral programme (off: nothing is paid).")
+    who: Literal["referrer", "friend", "both"] = Field(
+        "referrer", description="Who is rewarded: the referrer, the referred friend, or both (two-sided)."
+    )
+    kind: Literal["cash", "store_credit", "points"] = Field(
+        "cash",
+        description=(
+            "What is paid. cash costs its face value; store credit costs the goods it buys "
+            "(face × (1 − economics.gross_margin)); points cost face × points_cost_share."
+        ),
+    )
+    points_cost_share: Share = Field(
+        0.3, description="Cost to the firm of one currency unit of points (breakage and margin), share."
+    )
+    amount_referrer: float = Field(0.0, ge=0.0, description="Referrer's reward (currency per referral).")
+    amount_friend: float = Field(0.0, ge=0.0, description="Friend's reward (currency per referral).")
+    share_of_first_order: Share = Field(
+        0.0,
+        description=(
+            "Added to each reward: this share of the friend's first order value (0 = fixed amounts only)."
+        ),
+    )
+    trigger: Literal["sign_up", "first_purchase", "active_after_days"] = Field(
+        "first_purchase",
+        description=(
+            "When a reward is earned: at sign-up, at the first purchase (the same day in this model), "
+            "or only if the friend is still active days_active_required days after joining."
+        ),
+    )
+    days_active_required: int = Field(
+        0, ge=0, le=3650, description="For trigger active_after_days: days the friend must stay (days)."
+    )
+    days_holding: int = Field(
+        0, ge=0, le=3650, description="Days between earning a reward and paying it (holding period, days)."
+    )
+    clawback: bool = Field(
+        True, description="Cancel a held reward when the friend churns inside the holding period."
+    )
+    cap_per_referrer: float | None = Field(
+        None, ge=0.0, description="Most one referrer is paid over the whole run (currency); none = no cap."
+    )
+    cap_per_referrer_period: float | None = Field(
+        None, ge=0.0, description="Most one referrer is paid within any rolling period (currency)."
+    )
+    days_cap_period: int = Field(30, ge=1, le=3650, description="Length of the rolling cap period (days).")
+    budget: float | None = Field(
+        None, ge=0.0, description="Programme budget over the horizon (currency); none = unlimited."
+    )
+    pacing_tolerance: float | None = Field(
+        None,
+        ge=0.0,
+        le=10.0,
+        description=(
+            "Daily pacing: cumulative spend may run at most this share ahead of the linear plan "
+            "budget × day / days (0.1 = 10% ahead); held rewards wait for the pace. None = no pacing."
+        ),
+    )
+    personalised: bool = Field(
+        False,
+        description=(
+            "Scale the referrer's reward by their spend so far relative to the mean customer's, "
+            "clipped to [personal_min, personal_max]."
+        ),
+    )
+    personal_min: float = Field(0.5, ge=0.0, le=100.0, description="Lowest personalised multiplier.")
+    personal_max: float = Field(2.0, ge=0.0, le=100.0, description="Highest personalised multiplier.")
+    employee_points_per_referral: float = Field(
+        0.0,
+        ge=0.0,
+        description=(
+            "Employee programme: points (currency value) an employee (Role.EMPLOYEE) earns per tracked "
+            "share that converts, instead of the referrer reward; costs × points_cost_share."
+        ),
+    )
+    share_uplift_max: float = Field(
+        0.0,
+        ge=0.0,
+        le=10.0,
+        description=(
+            "Behaviour: the most a reward raises a customer's share rate (0.5 = +50%); the uplift is "
+            "share_uplift_max × (1 − e^(−reward / reward_scale)) — diminishing returns."
+        ),
+    )
+    reward_scale: float = Field(
+        10.0, gt=0.0, description="Behaviour: reward (currency) at which 63% of the uplift is reached."
+    )
+    weak_tie_emphasis: Share = Field(
+        0.0,
+        description=(
+            "Behaviour: how much more the uplift works over weak ties. A sharer's ties are weaker the "
+            "more friends they have; the uplift is × (1 − e + 2e·d/(d + d̄)) for degree d, mean d̄."
+        ),
+    )
+    low_value_pull: float = Field(
+        0.0,
+        ge=0.0,
+        le=10.0,
+        description=(
+            "Behaviour: larger friend rewards pull in lower-value friends. A friend's conversion is "
+            "× (1 + pull·g·(1 − v/v̄)) (≥ 0) for order value v, mean v̄, g = 1 − e^(−friend reward / "
+            "reward_scale)."
+        ),
+    )
+    rel_churn_referrer_active: float = Field(
+        1.0,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Behaviour: churn hazard multiplier of a referred customer while their referrer is active."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> IncentivesSpec:
+        if self.trigger == "active_after_days" and self.days_holding < self.days_active_required:
+            raise ValueError(
+                "incentives.days_holding must be at least incentives.days_active_required when "
+                "incentives.trigger = active_after_days (the payout cannot precede the check); got "
+                f"days_holding = {self.days_holding}, days_active_required = {self.days_active_required}"
+            )
+        if self.personal_min > self.personal_max:
+            raise ValueError(
+                "incentives.personal_min must be at most incentives.personal_max; got "
+                f"personal_min = {self.personal_min}, personal_max = {self.personal_max}"
+            )
+        if self.pacing_tolerance is not None and self.budget is None:
+            raise ValueError(
+                "incentives.pacing_tolerance needs incentives.budget (pacing follows the budget plan); "
+                "got budget = None"
+            )
+        return self
+
+
+class FraudSpec(Section):
+    """Attackers who farm referral rewards (part of the market: they exist whatever the strategy).
+
+    Each attacker is a real account (an operator) with a private pool of dormant fake accounts,
+    built with the world after the ``network.n`` real people. Self-referral fakes hang off their
+    operator; ring fakes are densely linked to each other and thinly to the real graph, and refer
+    each other in turn. Coupon farmers are real people who join for the friend reward, buy the
+    minimum and leave.
+    """
+
+    n_attackers: int = Field(0, ge=0, le=100_000, description="Attackers (operators) in the market.")
+    accounts_per_attacker: int = Field(
+        20, ge=1, le=1000, description="Dormant fake accounts each attacker can activate (accounts)."
+    )
+    share_rings: Share = Field(
+        0.5, description="Share of attackers running a ring (the rest self-refer from their own account)."
+    )
+    ring_links_to_real: int = Field(
+        1, ge=0, le=50, description="Edges from each fake account to random real people (thin ties)."
+    )
+    rate_accounts_per_day: float = Field(
+        0.0,
+        ge=0.0,
+        le=100.0,
+        description=(
+            "Fake accounts an attacker activates per day when the payoff is large; the rate is "
+            "× (1 − e^(−max(0, value − cost)/cost)), value = reward on offer per fake account."
+        ),
+    )
+    cost_per_account: float = Field(
+        2.0, gt=0.0, description="Attacker's cost of one fake account (SIM, device, first order; currency)."
+    )
+    days_fake_life: int = Field(
+        7, ge=1, le=3650, description="Days a fake account stays active before it is abandoned (days)."
+    )
+    fake_order_value: float = Field(
+        5.0, ge=0.0, description="Value of a fake account's one order (currency; the minimum purchase)."
+    )
+    rate_coupon_farmers_per_day: float = Field(
+        0.0,
+        ge=0.0,
+        description=(
+            "Coupon farmers joining per day when the friend reward is large (people per day); × "
+            "(1 − e^(−friend reward / cost_per_account))."
+        ),
+    )
+    days_farmer_stay: int = Field(
+        3, ge=1, le=3650, description="Days a coupon farmer stays before leaving (days)."
+    )
+
+    @property
+    def n_fake_accounts(self) -> int:
+        """Rows the fake-account pool adds to the world."""
+        return self.n_attackers * self.accounts_per_attacker
+
+
+class DefencesSpec(Section):
+    """Defences against referral fraud; each is optional and each costs honest customers something.
+
+    The holding period is ``incentives.days_holding``. A denied honest reward (false positive)
+    lowers that referrer's future sharing by ``rel_share_after_denial`` per denial.
+    """
+
+    max_referrals_per_day: int | None = Field(
+        None, ge=0, description="Velocity limit: rewarded referrals per referrer per day; none = no limit."
+    )
+    max_rewarded_referrals: int | None = Field(
+        None, ge=0, description="Rewarded referrals per referrer over the run; none = no limit."
+    )
+    p_identity_detect: Probability = Field(
+        0.0, description="Identity-match check: probability a fake account is caught at sign-up."
+    )
+    p_identity_false_positive: Probability = Field(
+        0.0,
+        description=(
+            "Identity-match check: probability an honest friend is wrongly matched (shared office/dorm)."
+        ),
+    )
+    ring_detection: bool = Field(
+        False,
+        description=(
+            "Look for dense clusters in the referral graph (connected components of recent referrals "
+            "and their referrers, kept when most of their ties stay inside)."
+        ),
+    )
+    days_detection_interval: int = Field(
+        7, ge=1, le=365, description="Ring detection runs every this many days (days)."
+    )
+    days_detection_window: int = Field(
+        30, ge=1, le=3650, description="Referrals of the last this many days are examined (days)."
+    )
+    ring_min_size: int = Field(
+        4, ge=2, le=10_000, description="Smallest cluster treated as a ring (accounts)."
+    )
+    ring_min_internal_share: Share = Field(
+        0.6, description="Share of a cluster's ties that must stay inside it to be treated as a ring."
+    )
+    action: Literal["block", "flag"] = Field(
+        "block",
+        description="block: detected accounts lose their rewards at once; flag: they wait for review.",
+    )
+    review_capacity_per_day: int = Field(
+        50, ge=0, description="Flagged accounts reviewed per day (a review finds the truth)."
+    )
+    rel_share_after_denial: float = Field(
+        0.7,
+        ge=0.0,
+        le=1.0,
+        description="Multiplier on a referrer's share rate for each honest reward denied to them.",
+    )
+
+    @property
+    def active(self) -> bool:
+        """Whether any defence is on."""
+        return (
+            self.max_referrals_per_day is not None
+            or self.max_rewarded_referrals is not None
+            or self.p_identity_detect > 0
+            or self.p_identity_false_positive > 0
+            or self.ring_detection
+        )

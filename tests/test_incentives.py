@@ -1,0 +1,349 @@
+"""Referral incentives, fraud and defences (issue #3): directional claims on common random numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from sim import run
+from sim.model import MarketModel, build_world
+from sim.population import Channel, FraudKind, Role
+from sim.rules.defences import dense_referral_clusters
+from sim.scenario import ScenarioError, scenario_from_dict
+from tests.conftest import make_scenario
+
+#: A busy small market: the hybrid preset's shape, referral-driven, no simple reward.
+MARKET = {
+    "network.kind": "barabasi_albert",
+    "network.n": 3000,
+    "network.m": 5,
+    "days": 120,
+    "seed": 11,
+    "population.share_initial_customers": 0.03,
+    "ads.daily_budget": 0.0,
+    "organic.rate_per_day": 0.0002,
+    "sharing.rate_share_per_day": 0.06,
+    "sharing.p_convert": 0.08,
+    "sharing.reward_per_referral": 0.0,
+}
+PROGRAMME = {
+    "incentives.enabled": True,
+    "incentives.who": "both",
+    "incentives.amount_referrer": 10.0,
+    "incentives.amount_friend": 10.0,
+}
+ATTACK = {
+    "fraud.n_attackers": 20,
+    "fraud.accounts_per_attacker": 15,
+    "fraud.rate_accounts_per_day": 0.5,
+    "fraud.cost_per_account": 2.0,
+    "fraud.days_fake_life": 7,
+    "fraud.rate_coupon_farmers_per_day": 1.0,
+    "fraud.days_farmer_stay": 3,
+}
+
+
+def scenario(**overrides):
+    """The test market with dotted overrides (keys use ``__`` for dots)."""
+    return make_scenario({**MARKET, **{k.replace("__", "."): v for k, v in overrides.items()}})
+
+
+def paired(base: dict, changed: dict):
+    """Run two scenarios differing only in ``changed`` on one world and one seed."""
+    first = make_scenario({**MARKET, **base})
+    second = make_scenario({**MARKET, **base, **changed})
+    world = build_world(first)
+    return run(first, world=world, keep_population=True), run(second, world=world, keep_population=True)
+
+
+def test_attack_without_defences_pays_fraud_and_raises_referral_cac():
+    quiet, attacked = paired(
+        {**PROGRAMME, **ATTACK, "fraud.rate_accounts_per_day": 0.0, "fraud.rate_coupon_farmers_per_day": 0.0},
+        {
+            "fraud.rate_accounts_per_day": 0.5,
+            "fraud.rate_coupon_farmers_per_day": 1.0,
+        },
+    )
+    assert quiet.summary["rewards_paid_fraud"] == 0.0
+    assert quiet.summary["fake_accounts_acquired"] == 0
+    assert attacked.summary["rewards_paid_fraud"] > 0.0
+    assert attacked.summary["fake_accounts_acquired"] > 0
+    assert attacked.summary["referral_cac"] > quiet.summary["referral_cac"]
+    assert attacked.summary["cac_sharing"] > quiet.summary["cac_sharing"]
+    # Without fraud the referral CAC over honest customers is what the honest programme costs.
+    assert attacked.summary["referral_cac_without_fraud"] < attacked.summary["referral_cac"]
+
+
+def test_fake_accounts_are_never_counted_as_customers():
+    result = run(
+        scenario(**{k.replace(".", "__"): v for k, v in {**PROGRAMME, **ATTACK}.items()}),
+        keep_population=True,
+    )
+    steps = result.steps
+    stages = steps.filter(regex=r"^n_(unaware|aware|considering|customer|churned)$").sum(axis=1)
+    assert (stages == MARKET["network.n"]).all()
+    population = result.population
+    assert population is not None
+    assert population.n == MARKET["network.n"] + 20 * 15
+    fakes = population.role == Role.FAKE
+    assert fakes[MARKET["network.n"] :].all() and not fakes[: MARKET["network.n"]].any()
+    activated = int((population.n_acquisitions[fakes] > 0).sum())
+    assert activated == result.summary["fake_accounts_acquired"] > 0
+    # New customers count only real people.
+    real_new = int((population.day_first_acquired[: MARKET["network.n"]] > 0).sum())
+    assert result.summary["new_customers"] == real_new
+
+
+def test_more_reward_on_offer_means_more_attack():
+    low, high = paired(
+        {**PROGRAMME, **ATTACK, "incentives.amount_referrer": 1.5, "incentives.amount_friend": 1.0},
+        {
+            "incentives.amount_referrer": 20.0,
+            "incentives.amount_friend": 20.0,
+        },
+    )
+    assert high.summary["fake_accounts_acquired"] > low.summary["fake_accounts_acquired"]
+    assert high.summary["coupon_farmers"] > low.summary["coupon_farmers"]
+
+
+def test_a_holding_period_as_long_as_fake_lives_cuts_fraudulent_rewards_by_90_percent():
+    base = {**PROGRAMME, **ATTACK, "incentives.clawback": True}
+    paid_at_once, held = paired(base, {"incentives.days_holding": ATTACK["fraud.days_fake_life"]})
+    fraud_before = paid_at_once.summary["rewards_paid_fraud"]
+    assert fraud_before > 0
+    assert held.summary["rewards_paid_fraud"] <= 0.1 * fraud_before
+    # Honest customers still get paid, later.
+    assert held.summary["rewards_paid_honest"] > 0
+
+
+def test_identity_false_positives_reduce_honest_referrals():
+    base = {**PROGRAMME, "incentives.share_uplift_max": 0.5, "defences.rel_share_after_denial": 0.3}
+    clean, strict = paired(base, {"defences.p_identity_false_positive": 0.3})
+    assert clean.summary["rewards_denied_honest"] == 0
+    assert strict.summary["rewards_denied_honest"] > 0
+    assert strict.summary["new_customers_sharing"] < clean.summary["new_customers_sharing"]
+    denied = strict.population.n_rewards_denied
+    assert denied.sum() == strict.summary["rewards_denied_honest"]
+
+
+def referred_value(result) -> float:
+    population = result.population
+    n = MARKET["network.n"]
+    referred = (population.first_channel[:n] == Channel.SHARING) & (population.day_first_acquired[:n] > 0)
+    return float(population.order_value[:n][referred].mean())
+
+
+def test_larger_rewards_bring_more_referrals_of_lower_value():
+    base = {
+        **PROGRAMME,
+        "incentives.amount_referrer": 2.0,
+        "incentives.amount_friend": 2.0,
+        "incentives.share_uplift_max": 1.0,
+        "incentives.low_value_pull": 1.0,
+    }
+    small, large = paired(base, {"incentives.amount_referrer": 40.0, "incentives.amount_friend": 40.0})
+    assert large.summary["new_customers_sharing"] > small.summary["new_customers_sharing"]
+    assert referred_value(large) < referred_value(small)
+
+
+def test_rewards_matter_more_over_weak_ties():
+    base = {**PROGRAMME, "incentives.share_uplift_max": 1.0}
+    model = MarketModel(make_scenario({**MARKET, **base, "incentives.weak_tie_emphasis": 1.0}))
+    model.step()  # behaviour is set on the first day
+    degree = model.graph.degree
+    rel = model.population.rel_share
+    hubs, leaves = degree >= np.quantile(degree, 0.9), degree <= np.quantile(degree, 0.1)
+    assert rel[hubs].mean() > rel[leaves].mean() > 1.0
+
+
+def test_referred_customers_churn_less_while_their_referrer_is_active():
+    base = {
+        **PROGRAMME,
+        "population.churn_alpha": 2.0,
+        "population.churn_beta": 2.0,
+        "population.days_churn_period": 60,
+    }
+    plain, loyal = paired(base, {"incentives.rel_churn_referrer_active": 0.3})
+    assert loyal.summary["retention_90d"] > plain.summary["retention_90d"]
+
+
+def test_employees_earn_points_per_converted_share():
+    sc = make_scenario(
+        {
+            **MARKET,
+            **PROGRAMME,
+            "incentives.who": "referrer",
+            "incentives.employee_points_per_referral": 50.0,
+            "incentives.kind": "points",
+            "incentives.points_cost_share": 0.2,
+            "incentives.share_uplift_max": 0.5,
+        }
+    )
+    world = build_world(sc)
+    world.population.role[:300] = Role.EMPLOYEE
+    model = MarketModel(sc, world=world)
+    model.run()
+    steps = model.steps_frame()
+    population = model.population
+    employee_referrals = int(
+        (
+            (population.referrer >= 0)
+            & (population.referrer < 300)
+            & (population.first_channel == Channel.SHARING)
+            & (population.day_first_acquired > 0)
+        ).sum()
+    )
+    assert employee_referrals > 0
+    assert steps["employee_points_cost"].sum() == pytest.approx(employee_referrals * 50.0 * 0.2)
+    # Employees earn points instead of the referrer reward.
+    assert population.reward_paid[:300].sum() == 0.0
+    # Employees, offered 50 in points instead of 10, share more (the uplift follows the offer).
+    assert population.rel_share[:300].mean() > population.rel_share[300 : MARKET["network.n"]].mean()
+
+
+def test_personalised_rewards_follow_the_referrers_spend():
+    sc = make_scenario(
+        {
+            **MARKET,
+            **PROGRAMME,
+            "incentives.who": "referrer",
+            "incentives.personalised": True,
+            "incentives.personal_min": 0.2,
+            "incentives.personal_max": 5.0,
+        }
+    )
+    result = run(sc, keep_population=True)
+    population = result.population
+    paid = population.reward_paid > 0
+    per_referral = population.reward_paid[paid] / population.n_referrals[paid]
+    assert per_referral.min() >= 0.2 * 10.0 - 1e-9 and per_referral.max() <= 5.0 * 10.0 + 1e-9
+    assert per_referral.std() > 0
+    rho = np.corrcoef(np.argsort(np.argsort(per_referral)), np.argsort(np.argsort(population.revenue[paid])))
+    assert rho[0, 1] > 0.3
+
+
+def test_ring_detection_finds_dense_clusters_and_cuts_fraud():
+    rings = {
+        **PROGRAMME,
+        **ATTACK,
+        "fraud.share_rings": 1.0,
+        "fraud.rate_coupon_farmers_per_day": 0.0,
+        "incentives.days_holding": 14,
+        "incentives.clawback": False,
+    }
+    open_door, guarded = paired(
+        rings, {"defences.ring_detection": True, "defences.days_detection_interval": 3}
+    )
+    assert guarded.summary["detection_recall"] > 0.5
+    assert guarded.summary["detection_precision"] > 0.8
+    assert guarded.summary["rewards_paid_fraud"] < 0.5 * open_door.summary["rewards_paid_fraud"]
+
+
+def test_dense_referral_clusters_on_a_small_graph():
+    # Nodes 0-3: a clique (a ring) with one tie out to 4; nodes 4-9: a referral chain of honest
+    # people, each with two more friends among 10-19 (embedded in the wider graph).
+    edges = [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3), (3, 4)] + [(i, i + 1) for i in range(4, 9)]
+    edges += [(i, 10 + 2 * (i - 4)) for i in range(4, 9)] + [(i, 11 + 2 * (i - 4)) for i in range(4, 9)]
+    rows, cols = zip(*edges, strict=True)
+    a = sp.csr_array((np.ones(len(edges)), (rows, cols)), shape=(20, 20))
+    a = (a + a.T).tocsr()
+    degree = np.asarray(a.sum(axis=1)).ravel()
+    friends = np.array([1, 2, 3, 6, 7, 8])
+    referrers = np.array([0, 1, 2, 5, 6, 7])
+    found = dense_referral_clusters(a, degree, friends, referrers, min_size=3, min_internal_share=0.6)
+    np.testing.assert_array_equal(found, [0, 1, 2, 3])
+
+
+def test_flagged_accounts_wait_for_review_and_review_finds_the_truth():
+    rings = {
+        **PROGRAMME,
+        **ATTACK,
+        "fraud.share_rings": 1.0,
+        "incentives.days_holding": 14,
+        "defences.ring_detection": True,
+        "defences.action": "flag",
+        "defences.review_capacity_per_day": 5,
+    }
+    result = run(make_scenario({**MARKET, **rings}), keep_population=True)
+    assert result.steps["accounts_reviewed"].sum() > 0
+    population = result.population
+    cleared = population.account_status == 3
+    assert (population.fraud_kind[cleared] == FraudKind.HONEST).all()
+
+
+@pytest.mark.parametrize(
+    ("data", "fragment"),
+    [
+        (
+            {"incentives": {"trigger": "active_after_days", "days_active_required": 30, "days_holding": 10}},
+            "days_holding = 10, days_active_required = 30",
+        ),
+        ({"incentives": {"cap_per_referrer": -5}}, "incentives.cap_per_referrer"),
+        ({"incentives": {"share_of_first_order": 1.5}}, "incentives.share_of_first_order"),
+        ({"incentives": {"personal_min": 3, "personal_max": 2}}, "personal_min = 3"),
+        ({"incentives": {"pacing_tolerance": 0.1}}, "needs incentives.budget"),
+        ({"network": {"kind": "complete", "n": 50}, "fraud": {"n_attackers": 2}}, "network.kind = complete"),
+        (
+            {"network": {"kind": "erdos_renyi", "n": 50}, "fraud": {"n_attackers": 60}},
+            "at most network.n = 50",
+        ),
+        ({"defences": {"action": "ban"}}, "defences.action"),
+    ],
+)
+def test_contradictory_programme_settings_are_rejected_naming_the_fields(data, fragment):
+    with pytest.raises(ScenarioError) as caught:
+        scenario_from_dict(data)
+    assert any(fragment in str(problem) for problem in caught.value.problems), caught.value.problems
+
+
+def test_grouped_running_sums_match_a_loop():
+    from sim.rules.incentives import _grouped_cumsum_before
+
+    rng = np.random.default_rng(3)
+    groups = rng.integers(0, 6, size=40)
+    values = rng.random(40)
+    expected = [values[:i][groups[:i] == groups[i]].sum() for i in range(40)]
+    np.testing.assert_allclose(_grouped_cumsum_before(groups, values), expected)
+    np.testing.assert_array_equal(_grouped_cumsum_before(np.array([4, 2]), np.ones(2)), [0, 0])
+
+
+def test_a_programme_that_pays_nothing_changes_nothing():
+    base = make_scenario({**MARKET, "sharing.reward_per_referral": 2.0})
+    idle = make_scenario(
+        {
+            **MARKET,
+            "sharing.reward_per_referral": 2.0,
+            "incentives.enabled": True,
+            "incentives.amount_referrer": 0.0,
+            "incentives.amount_friend": 0.0,
+            "defences.ring_detection": True,
+            "fraud.rate_accounts_per_day": 5.0,  # no attackers in the market: nothing to activate
+        }
+    )
+    first, second = run(base), run(idle)
+    core = [c for c in first.steps.columns if c in second.steps.columns]
+    np.testing.assert_array_equal(first.steps[core].to_numpy(), second.steps[core].to_numpy())
+    assert first.ledger.equals(second.ledger)
+
+
+def test_the_bank_preset_pays_employees_chosen_by_the_roles_rule():
+    from sim import load_scenario
+    from tests.conftest import SCENARIOS
+
+    scenario = load_scenario(SCENARIOS / "employee_referrals_bank.yaml", {"network.n": 3000, "days": 120})
+    result = run(scenario, keep_population=True)
+    population = result.population
+    employees = population.role == Role.EMPLOYEE
+    assert employees.sum() == scenario.roles.n_employees
+    referred_by_staff = (
+        (population.first_channel == Channel.SHARING)
+        & (population.day_first_acquired > 0)
+        & (population.referrer >= 0)
+        & employees[np.maximum(population.referrer, 0)]
+    )
+    assert referred_by_staff.sum() > 0
+    points = scenario.incentives.employee_points_per_referral * scenario.incentives.points_cost_share
+    # Every first-time referral by an employee earned points (won-back referrals earn none).
+    assert result.summary["employee_points_cost"] == pytest.approx(points * referred_by_staff.sum())
+    assert result.summary["rewards_paid"] == 0.0  # ordinary customers earn nothing here
