@@ -235,3 +235,22 @@ def test_factor_paths_can_index_lists():
     assert changed["loyalty"]["tiers"][1] == {"name": "gold", "threshold": 1200}
     assert changed["loyalty"]["days"] == 30
     assert data["loyalty"]["tiers"][1]["threshold"] == 900  # the base is never changed
+
+
+def test_retention_vs_acquisition_points_are_the_lessons_budget_splits():
+    from sim.lesson import budget_split
+    from sim.sweep.paths import scenario_at
+    from tests.conftest import ROOT
+
+    experiment = load_experiment(ROOT / "experiments" / "retention_vs_acquisition.yaml")
+    base = experiment.base_scenario
+    seen = set()
+    for point in make_design(experiment).points:
+        total = point["ads.daily_budget"] + point["retention_offers.daily_budget"]
+        share = point["retention_offers.daily_budget"] / total
+        split = budget_split(base, total, share).with_overrides(
+            {"retention_offers.targeting": point["retention_offers.targeting"]}
+        )
+        assert scenario_at(base, point) == split
+        seen.add(share)
+    assert seen == {0.0, 0.25, 0.5, 0.75, 1.0}
