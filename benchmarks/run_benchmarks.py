@@ -6,6 +6,11 @@ and written to ``bench-results/latest.json`` (git-ignored). Targets (issue #2, t
 ≤ 4 GiB peak RSS; ≥ 50x faster per day than the Agent-per-customer baseline at 100k. ``ripple``
 runs the core rules (hybrid preset); ``ripple-all`` runs every rule (``benchmarks/all_rules.yaml``),
 which must stay within the same targets.
+
+A second table (``benchmarks/bench_sweep.py``) measures sweep throughput: 200 runs of 10k customers ×
+365 days, runs per minute serial vs 2 workers, and the runner's overhead per run over a bare
+``sim.run`` (CPU time of the serial sweep outside ``run_one``; target ≤ 10%). ``BENCH_ONLY=sweep``
+runs only that table, ``BENCH_ONLY=runs`` only the first.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from rich.table import Table
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = os.environ.get("BENCH_QUICK") == "1"
+ONLY = os.environ.get("BENCH_ONLY", "")
 
 CONFIGS: list[tuple[str, int, int, int]] = [
     ("ripple", 10_000, 365, 7),
@@ -50,8 +56,63 @@ def measure(impl: str, n: int, days: int, repeats: int) -> dict:
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
+def sweep_table(console: Console) -> dict:
+    """Run benchmarks/bench_sweep.py in its own process and print its table."""
+    console.print("measuring sweep throughput (bare sim.run, serial sweep, 2 workers) …", highlight=False)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_sweep.py")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise SystemExit(f"sweep benchmark failed:\n{completed.stderr}")
+    row = json.loads(completed.stdout.strip().splitlines()[-1])
+    table = Table(
+        title=f"Sweep throughput: {row['runs']} runs of {row['customers']:,} customers × {row['days']} days "
+        f"({row['cpus']} CPUs)"
+    )
+    for column in ("runner", "wall s", "cpu s", "runs/min", "runner overhead ms/run (cpu)", "overhead"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        "bare sim.run loop",
+        f"{row['bare_s']:.1f}",
+        f"{row['bare_cpu_s']:.1f}",
+        f"{row['bare_runs_per_min']:.0f}",
+        "",
+        "",
+    )
+    table.add_row(
+        "ripple sweep --workers 1",
+        f"{row['serial_s']:.1f}",
+        f"{row['serial_cpu_s']:.1f}",
+        f"{row['serial_runs_per_min']:.0f}",
+        f"{row['overhead_ms_per_run']:.1f}",
+        f"{100 * row['overhead_share']:.1f}% (target ≤ 10%)",
+    )
+    table.add_row(
+        "ripple sweep --workers 2",
+        f"{row['workers2_s']:.1f}",
+        "",
+        f"{row['workers2_runs_per_min']:.0f}",
+        "",
+        "",
+    )
+    console.print(table)
+    return row
+
+
 def main() -> None:
     console = Console(width=140)
+    out = ROOT / "bench-results"
+    out.mkdir(exist_ok=True)
+    if ONLY in ("", "sweep"):
+        sweep_row = sweep_table(console)
+        (out / "sweep.json").write_text(json.dumps(sweep_row, indent=2))
+    if ONLY == "sweep":
+        return
     rows = []
     for impl, n, days, repeats in CONFIGS:
         console.print(f"measuring {impl} at {n:,} customers × {days} days …", highlight=False)
@@ -94,8 +155,6 @@ def main() -> None:
                 f"{row['ripple_ms_per_day_same_run']:.2f} ms/day → {ratio:.0f}x faster",
                 highlight=False,
             )
-    out = ROOT / "bench-results"
-    out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps(rows, indent=2))
 
 

@@ -1,17 +1,20 @@
 """Ripple: an agent-based simulator of funnel vs ripple marketing.
 
-The public API is small: load a scenario, run it, compare strategies on one market.
+The public API is small: load a scenario, run it, compare strategies on one market, sweep an
+experiment (``sim.sweep``; the store API is in :mod:`sim.sweep`).
 
 >>> import sim
 >>> scenario = sim.load_scenario("scenarios/hybrid.yaml")      # doctest: +SKIP
 >>> result = sim.run(scenario)                                  # doctest: +SKIP
 >>> result.summary["cac_blended"]                               # doctest: +SKIP
+>>> store = sim.sweep("experiments/budget_split.yaml")            # doctest: +SKIP
 """
 
 from sim.compare import Comparison, compare
 from sim.model import MarketModel
 from sim.results import RunResult, run
 from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.sweep import sweep
 
 __all__ = [
     "Comparison",
@@ -22,5 +25,6 @@ __all__ = [
     "compare",
     "load_scenario",
     "run",
+    "sweep",
 ]
 __version__ = "0.1.0"

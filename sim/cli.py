@@ -283,6 +283,209 @@ def app_command(
     os.execv(command[0], command)
 
 
+# ------------------------------------------------------------------------------------- sweeps
+
+
+def _experiment_store(target: Path) -> Any:
+    """The store of ``target``: a store folder itself, or an experiment file's store."""
+    from sim.sweep import load_experiment, open_store
+
+    if target.is_dir():
+        return open_store(target)
+    return open_store(load_experiment(target).store_path())
+
+
+@app.command("sweep")
+def sweep_command(
+    experiment_file: Annotated[Path, typer.Argument(help="Experiment file (YAML); see docs/sweeps.md.")],
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", "-w", min=1, help="Worker processes (1 = in this process; default: all cores)."
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Existing Dask scheduler, e.g. tcp://host:8786 (default: $DASK_SCHEDULER_ADDRESS).",
+        ),
+    ] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the store: skip finished runs.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the number of runs and an estimated time; run nothing.")
+    ] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="Store folder (default: sweeps/<name>).")] = None,
+    part_seconds: Annotated[
+        float, typer.Option("--part-seconds", min=0.0, help="Write a part file at least this often (s).")
+    ] = 2.0,
+    debug: DebugOption = False,
+) -> None:
+    """Run an experiment's design points × replications into a resumable store."""
+
+    def action() -> None:
+
+        from sim.sweep import estimate, load_experiment, sweep
+
+        experiment = load_experiment(experiment_file)
+        if dry_run:
+            info = estimate(experiment, out, resume)
+            cores = workers or (1 if scheduler else os.cpu_count() or 1)
+            seconds = info["seconds_per_run"] * info["to_run"] / cores
+            timing = (
+                "nothing to run" if not info["to_run"] else f"≈ {_duration(seconds)} on {cores} worker(s)"
+            )
+            out_console.print(
+                f"{experiment.name}: {info['points']:,} points × {info['replications']} replications = "
+                f"{info['runs']:,} runs ({info['to_run']:,} to run); one run took "
+                f"{info['seconds_per_run']:.2f} s → {timing}; store {info['store']}",
+                highlight=False,
+            )
+            return
+        store = sweep(
+            experiment,
+            out=out,
+            workers=workers,
+            scheduler=scheduler,
+            resume=resume,
+            part_seconds=part_seconds,
+        )
+        runs = store.runs()
+        failed = int((runs["status"] != "ok").sum())
+        out_console.print(
+            f"{store.experiment_name}: {len(runs):,} of {store.n_planned:,} runs in {store.path}"
+            + (f" ({failed} failed: see the error column)" if failed else ""),
+            highlight=False,
+        )
+
+    _guarded(action, debug)
+
+
+def _duration(seconds: float) -> str:
+    if math.isnan(seconds):
+        return "unknown"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+@app.command("report")
+def report_command(
+    target: Annotated[Path, typer.Argument(help="Experiment file or store folder.")],
+    debug: DebugOption = False,
+) -> None:
+    """Write tables and the key plot (PNG, HTML) of a sweep into its store's report/ folder."""
+
+    def action() -> None:
+        from sim.sweep import load_experiment
+        from sim.sweep.report import key_plot_axes, write_optuna_report, write_report
+
+        if target.is_file():
+            experiment = load_experiment(target)
+            if experiment.design.kind == "optuna":
+                study = write_optuna_report(experiment)
+                _print_frame(study.summary, f"{experiment.name}: completed trials", limit=40)
+                out_console.print(
+                    f"wrote {len(study.files)} files to {study.files[0].parent}", highlight=False
+                )
+                return
+        store = _experiment_store(target)
+        report = write_report(store)
+        sensitivity = report.sensitivity
+        if sensitivity is not None:
+            _print_frame(
+                sensitivity, f"{store.experiment_name}: sensitivity ({sensitivity['method'].iloc[0]})"
+            )
+        else:  # a sensitivity design's points are a sample, not a table to read: see summary.csv
+            _x, y, _color = key_plot_axes(store)
+            mine = report.summary[report.summary["metric"] == y].drop(columns=["metric"])
+            _print_frame(mine, f"{store.experiment_name}: mean {y} per design point (95% interval)", limit=40)
+        out_console.print(f"wrote {len(report.files)} files to {store.path / 'report'}", highlight=False)
+
+    _guarded(action, debug)
+
+
+def _print_frame(frame: pd.DataFrame, title: str, limit: int | None = None) -> None:
+    table = Table(title=title)
+    for column in frame.columns:
+        table.add_column(str(column), justify="right")
+    shown = frame if limit is None else frame.head(limit)
+    for row in shown.itertuples(index=False):
+        table.add_row(*(f"{v:.4g}" if isinstance(v, float) else str(v) for v in row))
+    out_console.print(table)
+    if limit is not None and len(frame) > limit:
+        out_console.print(f"… {len(frame) - limit} more rows (see the report folder)", highlight=False)
+
+
+@app.command("optimise")
+def optimise_command(
+    experiment_file: Annotated[Path, typer.Argument(help="Experiment file with an optimise: section.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder of the study (default: sweeps/<name>).")
+    ] = None,
+    debug: DebugOption = False,
+) -> None:
+    """Search the factors with Optuna for the best mean metric; a second call resumes the study."""
+
+    def action() -> None:
+        from sim.sweep import load_experiment
+        from sim.sweep.optimise import optimise
+
+        experiment = load_experiment(experiment_file)
+        study = optimise(experiment, out=out, progress=sys.stderr.isatty())
+        objective = experiment.optimise
+        assert objective is not None
+        completed = [t for t in study.trials if t.value is not None]
+        if not completed:
+            out_console.print("no trial finished with a value", highlight=False)
+            return
+        best = study.best_trial
+        table = Table(
+            title=f"{experiment.name}: best of {len(completed)} trials ({objective.direction} "
+            f"mean {objective.metric})"
+        )
+        table.add_column("factor")
+        table.add_column("value", justify="right")
+        for name, value in best.params.items():
+            table.add_row(name, f"{value:.4g}" if isinstance(value, float) else str(value))
+        table.add_row(objective.metric, _fmt(objective.metric, float(best.value or math.nan)))
+        out_console.print(table)
+
+    _guarded(action, debug)
+
+
+@app.command("query")
+def query_command(
+    store_folder: Annotated[Path, typer.Argument(help="Store folder.")],
+    sql: Annotated[
+        str, typer.Argument(help='SQL over the views runs and design, e.g. "select count(*) from runs".')
+    ],
+    csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
+    debug: DebugOption = False,
+) -> None:
+    """Query a sweep store with DuckDB (views: runs, design)."""
+
+    def action() -> None:
+        import duckdb
+
+        from sim.sweep import open_store
+
+        store = open_store(store_folder)
+        try:
+            frame = store.query(sql)
+        except duckdb.Error as exc:
+            err_console.print(f"[bold red]error:[/] {exc}".splitlines()[0], highlight=False)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        if csv:
+            out_console.print(frame.to_csv(index=False), end="", highlight=False, markup=False)
+        else:
+            _print_frame(frame, f"{len(frame)} row(s)", limit=200)
+
+    _guarded(action, debug)
+
+
 def main(argv: Sequence[str] | None = None) -> Any:
     """Entry point of the ``ripple`` console script."""
     return app(args=list(argv) if argv is not None else None)

@@ -72,5 +72,6 @@ def test_the_public_namespace_is_small_and_pinned():
         "compare",
         "load_scenario",
         "run",
+        "sweep",
     ]
     assert all(hasattr(sim, name) for name in sim.__all__)

@@ -1,0 +1,32 @@
+"""Tiny experiments for the sweep tests (300 people, 30 days: a run takes a few tens of ms)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.conftest import SCENARIOS
+
+TINY: dict[str, Any] = {"network.n": 300, "days": 30}
+
+
+def write_experiment(folder: Path, name: str = "tiny", **fields: Any) -> Path:
+    """An experiment file on the hybrid preset at 300 people × 30 days; ``fields`` replace keys."""
+    data: dict[str, Any] = {
+        "name": name,
+        "base": str(SCENARIOS / "hybrid.yaml"),
+        "scenario": dict(TINY),
+        "factors": {
+            "ads.daily_budget": {"values": [0.0, 5.0, 20.0]},
+            "sharing.reward_per_referral": {"low": 0.0, "high": 10.0, "levels": 2},
+        },
+        "replications": 2,
+        "seed": 5,
+        "metrics": ["profit", "new_customers", "marketing_spend"],
+    }
+    data.update(fields)
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
