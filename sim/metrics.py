@@ -85,6 +85,19 @@ def _ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator
 
 
+def clv(annual_margin: float, annual_retention: float, annual_discount_rate: float) -> float:
+    """Customer lifetime value m·r/(1+d−r) (currency per customer).
+
+    With no discount and no churn (d = 0, r = 1) a customer is worth an unbounded amount: ±inf by the
+    sign of the margin (NaN with no margin), never a division error.
+    """
+    denominator = 1.0 + annual_discount_rate - annual_retention
+    value = annual_margin * annual_retention
+    if denominator <= 0.0:
+        return math.nan if value == 0 else math.copysign(math.inf, value)
+    return value / denominator
+
+
 def top_share(values: np.ndarray, top: float = 0.2) -> float:
     """Share of the total carried by the largest ``top`` fraction of ``values`` (NaN if empty)."""
     total = float(values.sum())
@@ -141,8 +154,7 @@ def summarise(
     if customer_years > 0:
         annual_margin = gross_margin / customer_years
         annual_retention = math.exp(-churn_events / customer_years)
-        d = scenario.economics.annual_discount_rate
-        summary["clv"] = annual_margin * annual_retention / (1.0 + d - annual_retention)
+        summary["clv"] = clv(annual_margin, annual_retention, scenario.economics.annual_discount_rate)
     else:
         summary["clv"] = math.nan
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.special import betaln
 
-from sim.metrics import retention_table, top_share
+from sim.metrics import clv, retention_table, top_share
 from sim.model import MarketModel
 from sim.population import NEVER, Channel, Population, Stage
 from tests.conftest import quiet_scenario
@@ -62,3 +64,13 @@ def test_retention_table_counts_first_spells_among_people_observed_long_enough()
 def test_top_share_of_equal_and_concentrated_values():
     assert np.isclose(top_share(np.ones(100)), 0.2)
     assert np.isclose(top_share(np.array([0.0] * 8 + [1.0, 1.0])), 1.0)
+
+
+def test_clv_is_the_geometric_sum_and_unbounded_without_churn_or_discount():
+    margin, retention, discount = 120.0, 0.8, 0.1
+    # Margin of each future year a customer survives, discounted: Σ m·rᵗ/(1+d)ᵗ for t ≥ 1.
+    expected = sum(margin * retention**t / (1 + discount) ** t for t in range(1, 2000))
+    assert math.isclose(clv(margin, retention, discount), expected, rel_tol=1e-9)
+    assert clv(margin, 1.0, 0.0) == math.inf
+    assert clv(-5.0, 1.0, 0.0) == -math.inf
+    assert math.isnan(clv(0.0, 1.0, 0.0))
