@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import streamlit as st
@@ -29,6 +29,36 @@ def library() -> dict[str, str]:
     init_library()
     scenarios: dict[str, str] = st.session_state[LIBRARY]
     return scenarios
+
+
+def strategy_and_people(
+    columns: Sequence[Any],
+    key: str,
+    preferred: tuple[str, ...],
+    people_default: int,
+    people_min: int,
+    people_step: int,
+    people_help: str | None = None,
+) -> tuple[str, Scenario, int]:
+    """A strategy picker and a market-size input in the first two ``columns``.
+
+    The strategy defaults to the first of ``preferred`` in the library; the size to the scenario's
+    ``network.n``, capped at ``people_default`` (pages that simulate on demand keep it small).
+    """
+    names = list(library())
+    default = next((n for n in preferred if n in names), names[0])
+    name = columns[0].selectbox("Strategy", names, index=names.index(default), key=f"{key}_strategy")
+    base = scenario_named(name)
+    people = columns[1].number_input(
+        "People in the market",
+        min_value=people_min,
+        max_value=200_000,
+        value=DEFAULT_PEOPLE or min(int(base.network.n), people_default),
+        step=people_step,
+        key=f"{key}_people",
+        help=people_help,
+    )
+    return name, base, int(people)
 
 
 def add_to_library(name: str, scenario: Scenario) -> str:

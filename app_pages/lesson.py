@@ -7,8 +7,9 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages.common import DEFAULT_PEOPLE, library, scenario_named
+from app_pages.common import scenario_named, strategy_and_people
 from sim import report
+from sim.lesson import budget_split, measure_eight_to_one
 from sim.scenario import scenario_from_text, scenario_to_yaml
 
 st.title("The 8:1 lesson")
@@ -34,28 +35,9 @@ market is fresh and few people have heard of the brand, acquisition is cheap and
 """
 )
 
-try:
-    from sim.lesson import budget_split, measure_eight_to_one
-except ImportError:
-    st.info(
-        "The retention-offer rules (`sim.lesson`, issue #4) are not part of this build yet, so this page "
-        "cannot measure anything. The explanation above still holds; the measurements appear as soon as "
-        "retention offers are merged."
-    )
-    st.stop()
-
-names = list(library())
 cols = st.columns(4)
-default = next((n for n in ("retention_uplift", "hybrid") if n in names), names[0])
-name = cols[0].selectbox("Strategy", names, index=names.index(default), key="l_strategy")
-base = scenario_named(name)
-people = cols[1].number_input(
-    "People in the market",
-    min_value=100,
-    max_value=200_000,
-    value=DEFAULT_PEOPLE or min(int(base.network.n), 5000),
-    step=1000,
-    key="l_people",
+name, base, people = strategy_and_people(
+    cols, "l", ("retention_uplift", "hybrid"), people_default=5000, people_min=100, people_step=1000
 )
 replications = cols[2].number_input("Replications", min_value=1, max_value=50, value=3, step=1, key="l_reps")
 total = cols[3].number_input(

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import DEFAULT_PEOPLE, library, scenario_named
+from app_pages.common import scenario_named, strategy_and_people
 from sim import viz
 from sim.scenario import scenario_from_text, scenario_to_yaml
 from sim.spread import (
@@ -30,19 +30,15 @@ st.markdown(
     "accounts. Small markets are drawn whole; larger ones as a connected sample."
 )
 
-names = list(library())
 cols = st.columns(4)
-default = next((n for n in ("seeding_hubs", "ripple_heavy") if n in names), names[0])
-name = cols[0].selectbox("Strategy", names, index=names.index(default), key="net_strategy")
-base = scenario_named(name)
-people = cols[1].number_input(
-    "People in the market",
-    min_value=50,
-    max_value=200_000,
-    value=DEFAULT_PEOPLE or min(int(base.network.n), 2000),
-    step=500,
-    key="net_people",
-    help="Sets network.n; the whole market is simulated, a sample is drawn.",
+name, base, people = strategy_and_people(
+    cols,
+    "net",
+    ("seeding_hubs", "ripple_heavy"),
+    people_default=2000,
+    people_min=50,
+    people_step=500,
+    people_help="Sets network.n; the whole market is simulated, a sample is drawn.",
 )
 days = cols[2].number_input(
     "Days", min_value=1, max_value=3650, value=min(int(base.days), 365), step=30, key="net_days"

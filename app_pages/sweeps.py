@@ -8,6 +8,7 @@ import streamlit as st
 
 from sim import report, viz
 from sim.metrics import METRICS
+from sim.sweep import open_store
 
 st.title("Sweep results")
 st.markdown(
@@ -16,18 +17,9 @@ st.markdown(
     "(a heatmap), and which factors matter most (sensitivity indices, when the design computed them)."
 )
 
-try:
-    from sim.sweep import open_store
-except ImportError:
-    st.info(
-        "Sweeps (`sim.sweep`, issue #6) are not part of this build yet, so there is no store to open. "
-        "This page shows their results as soon as sweeps are merged."
-    )
-    st.stop()
-
 folder = st.text_input(
     "Result store (a folder)",
-    value="results/",
+    value="sweeps/",
     key="sw_folder",
     help="A store made by `ripple sweep`, or a folder holding several (e.g. sweeps/).",
 )

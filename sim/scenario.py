@@ -53,6 +53,7 @@ __all__ = [
     "apply_overrides",
     "load_scenario",
     "parse_override",
+    "parse_yaml",
     "scenario_from_dict",
     "scenario_to_yaml",
 ]
@@ -551,6 +552,19 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | Iterable[str]
     return scenario_from_text(file.read_bytes(), overrides, base_dir=file.parent, source=source)
 
 
+def parse_yaml(text: str | bytes, source: str | None = None) -> Any:
+    """Parse YAML text, turning a syntax or encoding error into a :class:`ScenarioError` with its line."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "file"
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError([Problem(where, "must be valid YAML", str(reason))], source) from None
+    except UnicodeDecodeError:
+        raise ScenarioError([Problem("", "must be UTF-8 text", "binary data")], source) from None
+
+
 def scenario_from_text(
     text: str | bytes,
     overrides: Mapping[str, Any] | Iterable[str] | None = None,
@@ -564,15 +578,7 @@ def scenario_from_text(
             [Problem("", f"a scenario must be at most {MAX_SCENARIO_BYTES} bytes", f"{len(text)} bytes")],
             source,
         )
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "file"
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ScenarioError([Problem(where, "must be valid YAML", str(reason))], source) from None
-    except UnicodeDecodeError:
-        raise ScenarioError([Problem("", "must be UTF-8 text", "binary data")], source) from None
+    data = parse_yaml(text, source)
     if data is None:
         data = {}
     if overrides:

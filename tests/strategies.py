@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from sim.scenario import Scenario, apply_overrides, scenario_from_dict
+
+#: Settings of every property test over random scenarios; RIPPLE_HYPOTHESIS_EXAMPLES raises the number
+#: of scenarios for a deeper hunt.
+property_checks = settings(
+    max_examples=int(os.environ.get("RIPPLE_HYPOTHESIS_EXAMPLES", "40")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 probabilities = st.floats(0.0, 1.0, allow_nan=False)
 small_rates = st.floats(0.0, 0.3, allow_nan=False)

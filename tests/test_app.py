@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from sim import sweep
 from sim.metrics import METRICS
+from sim.sweep.spec import experiment_from_dict
 from tests.conftest import SCENARIOS
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -188,12 +190,9 @@ def test_lesson_page_explains_eight_to_one() -> None:
     assert app.title[0].value == "The 8:1 lesson"
     text = _texts(app.markdown)
     assert "break-even uplift" in text and "When 8:1 holds, and when it does not" in text
-    if importlib.util.find_spec("sim.lesson") is None:
-        assert "not part of this build yet" in _texts(app.info)
 
 
 def test_lesson_page_measures_from_real_runs() -> None:
-    pytest.importorskip("sim.lesson")
     app = _open()
     app.switch_page("app_pages/lesson.py").run()
     app.number_input(key="l_people").set_value(800)
@@ -222,8 +221,7 @@ def test_sweep_page_without_a_store(tmp_path: Path) -> None:
 
 
 def test_sweep_page_plots_a_real_store(tmp_path: Path) -> None:
-    sweep_module = pytest.importorskip("sim.sweep")
-    experiment = sweep_module.experiment_from_dict(
+    experiment = experiment_from_dict(
         {
             "name": "tiny",
             "base": str(SCENARIOS / "hybrid.yaml"),
@@ -238,7 +236,7 @@ def test_sweep_page_plots_a_real_store(tmp_path: Path) -> None:
             "metrics": ["profit", "new_customers"],
         }
     )
-    sweep_module.sweep(experiment, out=tmp_path / "tiny", workers=1, progress=False)
+    sweep(experiment, out=tmp_path / "tiny", workers=1, progress=False)
     app = _open("sweeps")
     app.text_input(key="sw_folder").set_value(str(tmp_path)).run()  # a folder holding one store
     _no_traceback(app)

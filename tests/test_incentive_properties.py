@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 
 from sim.model import MarketModel
 from sim.population import Stage
 from sim.rules.incentives import Incentives
-from tests.strategies import programme_scenarios
+from tests.strategies import programme_scenarios, property_checks
 
 STAGE_COLUMNS = [f"n_{stage.name.lower()}" for stage in Stage]
-checks = settings(
-    max_examples=int(os.environ.get("RIPPLE_HYPOTHESIS_EXAMPLES", "40")),
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
 
 
-@checks
+@property_checks
 @given(programme_scenarios())
 def test_no_referrer_is_paid_above_a_cap_and_spend_stays_within_budget_and_pace(scenario):
     model = MarketModel(scenario)
@@ -50,7 +43,7 @@ def test_no_referrer_is_paid_above_a_cap_and_spend_stays_within_budget_and_pace(
             assert (ahead <= 1e-6).all()
 
 
-@checks
+@property_checks
 @given(programme_scenarios())
 def test_real_people_are_conserved_and_fakes_never_count(scenario):
     model = MarketModel(scenario)

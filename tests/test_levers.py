@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 
 from sim import ScenarioError, run
 from sim.model import MarketModel, build_world
 from sim.population import NEVER, Channel, Role, Stage
 from sim.rules.retention import OfferResponse
 from tests.conftest import QUIET, make_scenario, quiet_scenario
-from tests.strategies import lever_scenarios
+from tests.strategies import lever_scenarios, property_checks
 
 #: A market of existing customers who buy and churn, nothing else: the levers act on it.
 CUSTOMER_BASE = {
@@ -417,11 +416,7 @@ def test_tier_thresholds_must_ascend_and_errors_name_the_fields():
 STAGE_COLUMNS = [f"n_{stage.name.lower()}" for stage in Stage]
 
 
-@settings(
-    max_examples=int(os.environ.get("RIPPLE_HYPOTHESIS_EXAMPLES", "30")),
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@property_checks
 @given(lever_scenarios())
 def test_people_in_each_state_are_conserved_every_day_with_churn_and_winback(scenario):
     result = run(scenario, keep_population=True)

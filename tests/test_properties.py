@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 
 from sim import run
 from sim.population import Stage
-from tests.strategies import scenarios
+from tests.strategies import property_checks, scenarios
 
 STAGE_COLUMNS = [f"n_{stage.name.lower()}" for stage in Stage]
-# RIPPLE_HYPOTHESIS_EXAMPLES raises the number of random scenarios for a deeper hunt.
-checks = settings(
-    max_examples=int(os.environ.get("RIPPLE_HYPOTHESIS_EXAMPLES", "40")),
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
 
 
-@checks
+@property_checks
 @given(scenarios())
 def test_every_person_is_in_exactly_one_stage_every_day(scenario):
     result = run(scenario, keep_population=True)
@@ -39,7 +31,7 @@ def test_every_person_is_in_exactly_one_stage_every_day(scenario):
     assert np.array_equal(ever, population.day_first_acquired >= 0)
 
 
-@checks
+@property_checks
 @given(scenarios())
 def test_money_spent_equals_the_ledger_and_never_exceeds_the_budget(scenario):
     result = run(scenario)

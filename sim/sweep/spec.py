@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
 from sim.metrics import METRICS
@@ -28,6 +27,7 @@ from sim.scenario import (
     _allowed_from,
     _given,
     load_scenario,
+    parse_yaml,
     scenario_from_dict,
 )
 from sim.spec import Section
@@ -430,13 +430,5 @@ def load_experiment(path: str | Path) -> Experiment:
         raise ScenarioError(
             [Problem("", f"an experiment file must be at most {MAX_EXPERIMENT_BYTES} bytes", source)], source
         )
-    try:
-        data = yaml.safe_load(file.read_bytes())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "file"
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ScenarioError([Problem(where, "must be valid YAML", str(reason))], source) from None
-    except UnicodeDecodeError:
-        raise ScenarioError([Problem("", "must be UTF-8 text", "binary data")], source) from None
+    data = parse_yaml(file.read_bytes(), source)
     return experiment_from_dict(data or {}, base_dir=file.parent, source=source)
