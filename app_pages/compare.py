@@ -132,7 +132,13 @@ for sentence in report.verdict(comparison, currency):
     st.markdown(f"- {sentence}")
 
 st.subheader("Headline metrics")
-table = report.metric_table(comparison, currency, in_cells=False)
+show_all = st.toggle(
+    "Show every metric",
+    value=False,
+    key="cmp_all_metrics",
+    help="Off: metrics that are zero or undefined for every strategy (levers none of them uses) are hidden.",
+)
+table = report.metric_table(comparison, currency, in_cells=False, only_active=not show_all)
 diff_columns = [c for c in table.columns if c.startswith("Δ ")]
 st.caption("Mean [95% interval] over replications.")
 rows_height = 35 * (len(table) + 1) + 3  # every metric visible, no scrolling inside the table

@@ -154,12 +154,15 @@ def _interval(metric: str, low: float, high: float, currency: str) -> str:
     return f" [{format_value(metric, low, currency)}, {format_value(metric, high, currency)}]"
 
 
-def metric_table(comparison: Comparison, currency: str = "", *, in_cells: bool = True) -> pd.DataFrame:
+def metric_table(
+    comparison: Comparison, currency: str = "", *, in_cells: bool = True, only_active: bool = False
+) -> pd.DataFrame:
     """Headline metrics: one row per metric, ``mean [95% interval]`` per strategy, paired differences.
 
     Columns: metric, unit, one per strategy, and one ``Δ <strategy> − <baseline>`` per other strategy
     whose cell ends in ``*`` when the paired interval excludes zero. ``in_cells=False`` writes money
-    without the currency in each cell (the unit column names it once).
+    without the currency in each cell (the unit column names it once). ``only_active=True`` leaves out
+    metrics that are zero or undefined for every strategy (mechanisms none of them switches on).
     """
     unit_currency = currency
     currency = currency if in_cells else ""
@@ -167,6 +170,11 @@ def metric_table(comparison: Comparison, currency: str = "", *, in_cells: bool =
     paired = _by_strategy_metric(comparison.paired)
     rows = []
     for metric, info in METRICS.items():
+        if only_active and all(
+            not summary[(strategy, metric)]["mean"] or math.isnan(summary[(strategy, metric)]["mean"])
+            for strategy in comparison.strategies
+        ):
+            continue
         row: dict[str, str] = {
             "metric": metric,
             "unit": info.unit.replace("currency", unit_currency or "currency"),

@@ -59,7 +59,10 @@ def test_compare_runs_and_shows_verdict_table_and_charts() -> None:
     verdict = _texts(app.markdown)
     assert "ripple_heavy acquires" in verdict and "hybrid acquires" in verdict
     means, paired = app.dataframe[0].value, app.dataframe[1].value
-    assert means["metric"].tolist() == list(METRICS)
+    # Metrics of levers no preset uses are hidden until asked for.
+    assert {"new_customers", "profit", "cac_blended"} <= set(means["metric"])
+    assert "loyalty_breakage" not in set(means["metric"])
+    assert set(means["metric"]) < set(METRICS)
     assert list(means.columns) == ["metric", "unit", "funnel_heavy", "ripple_heavy", "hybrid"]
     assert list(paired.columns) == [
         "metric",
@@ -73,6 +76,8 @@ def test_compare_runs_and_shows_verdict_table_and_charts() -> None:
     app.radio(key="cmp_retention_by").set_value("cohort").run()
     _no_traceback(app)
     assert len(app.dataframe) == 2
+    app.toggle(key="cmp_all_metrics").set_value(True).run()
+    assert app.dataframe[0].value["metric"].tolist() == list(METRICS)
 
 
 def test_compare_needs_two_strategies() -> None:

@@ -256,3 +256,13 @@ def test_eight_to_one_verdict() -> None:
     nobody = report.eight_to_one_verdict(0.0, -6.3, 1.0, 1.0)
     assert nobody.startswith("The offers saved nobody here (-6.3 active customers")
     assert report.eight_to_one_verdict(2.0, 1.0, 5.0, 5.0).endswith("The offers leave profit unchanged.")
+
+
+def test_the_active_metric_table_hides_only_metrics_no_strategy_moves(comparison: Comparison) -> None:
+    full = report.metric_table(comparison, "USD").set_index("metric")
+    active = report.metric_table(comparison, "USD", only_active=True).set_index("metric")
+    summary = comparison.summary
+    idle = summary.groupby("metric")["mean"].apply(lambda means: bool(((means == 0) | means.isna()).all()))
+    assert set(full.index) - set(active.index) == set(idle[idle].index)
+    assert {"loyalty_breakage", "rewards_paid_fraud"} <= set(idle[idle].index)  # levers the presets leave off
+    assert {"new_customers", "profit"} <= set(active.index)
