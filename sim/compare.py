@@ -9,6 +9,7 @@ suggest.
 from __future__ import annotations
 
 import atexit
+import json
 import math
 import multiprocessing
 import sys
@@ -26,7 +27,7 @@ from scipy import stats
 from tqdm.auto import tqdm
 
 from sim.metrics import METRICS
-from sim.model import build_world
+from sim.model import World, build_world
 from sim.results import RunResult, run
 from sim.scenario import Problem, Scenario, ScenarioError
 
@@ -172,35 +173,44 @@ def compare(
     baseline = next(iter(named.values()))
     seeds = replication_seeds(baseline.seed if seed is None else seed, replications)
     total = len(seeds) * len(named)
-    outcomes: list[_Replication | None] = [None] * len(seeds)
+    names = list(named)
+    # Outcomes by (replication, strategy), so the tables come out in the same order however the
+    # runs were scheduled.
+    outcomes: dict[tuple[int, int], _Outcome] = {}
     bar = tqdm(total=total, desc="runs", unit="run", disable=not progress)
-    done = 0
 
-    def finished(replication: int, outcome: _Replication) -> None:
-        nonlocal done
-        outcomes[replication] = outcome
-        done += len(named)
-        bar.update(len(named))
+    def finished(key: tuple[int, int], outcome: _Outcome) -> None:
+        outcomes[key] = outcome
+        bar.update()
         if on_run is not None:
-            on_run(done, total)
+            on_run(len(outcomes), total)
 
-    if workers == 1 or len(seeds) == 1:
+    if workers == 1 or total == 1:
         for replication, run_seed in enumerate(seeds):
-            finished(replication, _run_replication(named, replication, run_seed, keep_results))
+            world = build_world(baseline, run_seed)
+            for k, name in enumerate(names):
+                outcome = _run_strategy(name, named[name], replication, run_seed, keep_results, world)
+                finished((replication, k), outcome)
     else:
+        # One task per run (finer than per replication, so the workers stay busy to the end); each
+        # worker builds a replication's world once and reuses it for the other strategies.
         pool = _pool(workers)
         with _plain_main():
-            futures: dict[Future[_Replication], int] = {
-                pool.submit(_run_replication, named, replication, run_seed, keep_results): replication
+            futures: dict[Future[_Outcome], tuple[int, int]] = {
+                pool.submit(
+                    _run_strategy_in_worker, name, named[name], replication, run_seed, keep_results, baseline
+                ): (replication, k)
                 for replication, run_seed in enumerate(seeds)
+                for k, name in enumerate(names)
             }
         for future in _as_completed(futures):
             finished(futures[future], future.result())
     bar.close()
-    rows = [row for outcome in outcomes if outcome is not None for row in outcome.rows]
-    steps = [frame for outcome in outcomes if outcome is not None for frame in outcome.steps]
-    retention = [frame for outcome in outcomes if outcome is not None for frame in outcome.retention]
-    results = [result for outcome in outcomes if outcome is not None for result in outcome.results]
+    ordered = [outcomes[key] for key in sorted(outcomes)]
+    rows = [outcome.row for outcome in ordered]
+    steps = [outcome.steps for outcome in ordered]
+    retention = [outcome.retention for outcome in ordered]
+    results = [outcome.result for outcome in ordered if outcome.result is not None]
     runs = pd.DataFrame(rows)
     return Comparison(
         strategies=list(named),
@@ -215,32 +225,48 @@ def compare(
 
 
 @dataclass
-class _Replication:
-    """What one replication produced: summary rows, step and retention tables, kept results."""
+class _Outcome:
+    """What one strategy's run in one replication produced."""
 
-    rows: list[dict[str, object]]
-    steps: list[pd.DataFrame]
-    retention: list[pd.DataFrame]
-    results: list[RunResult]
+    row: dict[str, object]
+    steps: pd.DataFrame
+    retention: pd.DataFrame
+    result: RunResult | None
 
 
-def _run_replication(
-    named: Mapping[str, Scenario], replication: int, run_seed: int, keep_results: bool
-) -> _Replication:
-    """Build replication ``replication``'s world and run every strategy on it (picklable for a pool)."""
-    baseline = next(iter(named.values()))
-    world = build_world(baseline, run_seed)
-    outcome = _Replication([], [], [], [])
-    for name, scenario in named.items():
-        result = run(scenario, run_seed, world=world)
-        outcome.rows.append(
-            {"strategy": name, "replication": replication, "seed": run_seed, **result.summary}
-        )
-        outcome.steps.append(result.steps.assign(strategy=name, replication=replication))
-        outcome.retention.append(result.retention.assign(strategy=name, replication=replication))
-        if keep_results:
-            outcome.results.append(result)
-    return outcome
+def _run_strategy(
+    name: str, scenario: Scenario, replication: int, run_seed: int, keep_result: bool, world: World
+) -> _Outcome:
+    """Run one strategy of one replication on that replication's world."""
+    result = run(scenario, run_seed, world=world)
+    labels = {"strategy": name, "replication": replication, "seed": run_seed}
+    return _Outcome(
+        row={**labels, **result.summary},
+        steps=result.steps.assign(strategy=name, replication=replication),
+        retention=result.retention.assign(strategy=name, replication=replication),
+        result=result if keep_result else None,
+    )
+
+
+#: Worlds a pool worker built, by (world definition, seed); a few, since tasks come replication by
+#: replication.
+_WORKER_WORLDS: dict[tuple[str, int], World] = {}
+_WORKER_WORLDS_KEPT = 2
+
+
+def _run_strategy_in_worker(
+    name: str, scenario: Scenario, replication: int, run_seed: int, keep_result: bool, world_of: Scenario
+) -> _Outcome:
+    """:func:`_run_strategy` in a pool worker, building the replication's world from ``world_of``."""
+    market = world_of.market()
+    key = (json.dumps({section: market[section] for section in WORLD_SECTIONS}, sort_keys=True), run_seed)
+    world = _WORKER_WORLDS.get(key)
+    if world is None:
+        world = build_world(world_of, run_seed)
+        _WORKER_WORLDS[key] = world
+        while len(_WORKER_WORLDS) > _WORKER_WORLDS_KEPT:
+            del _WORKER_WORLDS[next(iter(_WORKER_WORLDS))]
+    return _run_strategy(name, scenario, replication, run_seed, keep_result, world)
 
 
 _POOLS: dict[int, ProcessPoolExecutor] = {}
