@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sim.compare import Comparison, compare
-from sim.metrics import METRICS
+from sim.metrics import METRICS, is_idle
 from sim.network import EdgeListError, read_edge_list
 from sim.results import run
 from sim.scenario import EdgeListSpec, Scenario, ScenarioError, load_scenario
@@ -96,6 +96,19 @@ def _fmt(metric: str, value: float) -> str:
     return f"{value:,.2f}"
 
 
+AllMetricsOption = Annotated[
+    bool, typer.Option("--all-metrics", help="Also list metrics of levers no strategy switches on.")
+]
+
+
+def _hidden_note(n_hidden: int) -> None:
+    if n_hidden:
+        out_console.print(
+            f"{n_hidden} metrics of levers that are off are hidden (--all-metrics shows them).",
+            highlight=False,
+        )
+
+
 def _unit(metric: str, currency: str) -> str:
     return METRICS[metric].unit.replace("currency", currency)
 
@@ -109,6 +122,7 @@ def run_command(
         Path | None, typer.Option("--out", help="Folder for steps, ledger, retention and summary.")
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar over days.")] = True,
+    all_metrics: AllMetricsOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Run one scenario and print its headline metrics."""
@@ -123,9 +137,11 @@ def run_command(
         table.add_column("metric")
         table.add_column("value", justify="right")
         table.add_column("unit")
-        for metric, value in result.summary.items():
+        shown = {m: v for m, v in result.summary.items() if all_metrics or not is_idle([v])}
+        for metric, value in shown.items():
             table.add_row(metric, _fmt(metric, value), _unit(metric, currency))
         out_console.print(table)
+        _hidden_note(len(result.summary) - len(shown))
         if out is not None:
             written = result.save(out)
             out_console.print(f"wrote {len(written)} files to {out}")
@@ -152,6 +168,7 @@ def compare_command(
             "--workers", "-w", min=1, max=256, help="Processes to run replications on (same results)."
         ),
     ] = 1,
+    all_metrics: AllMetricsOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Compare strategies on one market with common random numbers."""
@@ -159,7 +176,7 @@ def compare_command(
     def action() -> None:
         scenarios = [load_scenario(path, set_ or []) for path in scenario_files]
         result = compare(scenarios, replications, seed, progress=sys.stderr.isatty(), workers=workers)
-        _print_comparison(result, scenarios[0])
+        _print_comparison(result, scenarios[0], all_metrics)
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
             for name in ("runs", "summary", "paired", "steps", "retention"):
@@ -179,7 +196,7 @@ def _rows_by(frame: pd.DataFrame) -> dict[tuple[str, str], dict[str, Any]]:
     }
 
 
-def _print_comparison(result: Comparison, baseline: Scenario) -> None:
+def _print_comparison(result: Comparison, baseline: Scenario, all_metrics: bool = False) -> None:
     currency = baseline.economics.currency
     reps = len(result.seeds)
     table = Table(
@@ -191,7 +208,12 @@ def _print_comparison(result: Comparison, baseline: Scenario) -> None:
     for name in result.strategies:
         table.add_column(name, justify="right")
     summary = _rows_by(result.summary)
-    for metric in METRICS:
+    shown = [
+        metric
+        for metric in METRICS
+        if all_metrics or not is_idle(summary[(name, metric)]["mean"] for name in result.strategies)
+    ]
+    for metric in shown:
         cells = []
         for name in result.strategies:
             row = summary[(name, metric)]
@@ -201,6 +223,7 @@ def _print_comparison(result: Comparison, baseline: Scenario) -> None:
             cells.append(cell)
         table.add_row(metric, _unit(metric, currency), *cells)
     out_console.print(table)
+    _hidden_note(len(METRICS) - len(shown))
     if len(result.strategies) < 2:
         return
     paired = Table(title=f"Paired difference vs {result.baseline} (mean [95% interval]; * = excludes zero)")
@@ -208,7 +231,7 @@ def _print_comparison(result: Comparison, baseline: Scenario) -> None:
     for name in result.strategies[1:]:
         paired.add_column(f"{name} − {result.baseline}", justify="right")
     diffs = _rows_by(result.paired)
-    for metric in METRICS:
+    for metric in shown:
         cells = []
         for name in result.strategies[1:]:
             row = diffs[(name, metric)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,16 @@ from sim.population import CHANNELS, NEVER, Channel, Population
 from sim.rules import REGISTRY
 from sim.scenario import Scenario
 
-__all__ = ["CORE_METRICS", "METRICS", "MetricInfo", "retention_table", "summarise"]
+__all__ = [
+    "CORE_METRICS",
+    "METRICS",
+    "MetricInfo",
+    "clv",
+    "is_idle",
+    "retention_table",
+    "summarise",
+    "top_share",
+]
 
 #: Channels that acquire customers during a run (``initial`` customers were there on day 0).
 ACQUISITION_CHANNELS: tuple[str, ...] = tuple(c for c in CHANNELS if c not in ("none", "initial"))
@@ -83,6 +93,14 @@ def _ratio(numerator: float, denominator: float) -> float:
     if denominator == 0:
         return math.nan if numerator == 0 else math.inf
     return numerator / denominator
+
+
+def is_idle(values: Iterable[float]) -> bool:
+    """True when every value is zero or undefined: the metric of a mechanism no run switched on.
+
+    Reports hide such metrics by default (the CLI's ``--all-metrics`` and the app's toggle show them).
+    """
+    return all(not value or math.isnan(value) for value in values)
 
 
 def clv(annual_margin: float, annual_retention: float, annual_discount_rate: float) -> float:

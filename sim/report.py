@@ -18,7 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.compare import CONFIDENCE, Comparison
-from sim.metrics import ACQUISITION_CHANNELS, METRICS
+from sim.metrics import ACQUISITION_CHANNELS, METRICS, is_idle
 
 __all__ = [
     "band",
@@ -170,10 +170,7 @@ def metric_table(
     paired = _by_strategy_metric(comparison.paired)
     rows = []
     for metric, info in METRICS.items():
-        if only_active and all(
-            not summary[(strategy, metric)]["mean"] or math.isnan(summary[(strategy, metric)]["mean"])
-            for strategy in comparison.strategies
-        ):
+        if only_active and is_idle(summary[(strategy, metric)]["mean"] for strategy in comparison.strategies):
             continue
         row: dict[str, str] = {
             "metric": metric,

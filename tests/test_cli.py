@@ -89,3 +89,19 @@ def test_validate_checks_the_edge_list_file_too(tmp_path):
     missing.write_text("network:\n  kind: edge_list\n  n: 5\n  path: nowhere.txt\n")
     result = invoke("validate", str(missing))
     assert result.exit_code == 2 and "not found" in result.output
+
+
+def test_metrics_of_levers_that_are_off_are_hidden_unless_asked_for():
+    quiet = invoke("run", HYBRID, *SMALL)
+    everything = invoke("run", HYBRID, *SMALL, "--all-metrics")
+    assert quiet.exit_code == 0 and everything.exit_code == 0, quiet.output + everything.output
+    assert "loyalty_breakage" not in quiet.output and "loyalty_breakage" in everything.output
+    assert "profit" in quiet.output and "hidden (--all-metrics shows them)" in quiet.output
+    assert "hidden" not in everything.output
+
+
+def test_compare_on_two_workers_prints_what_one_worker_prints():
+    args = ("compare", HYBRID, str(SCENARIOS / "funnel_heavy.yaml"), "-r", "2", *SMALL)
+    one, two = invoke(*args), invoke(*args, "--workers", "2")
+    assert one.exit_code == 0 and two.exit_code == 0, one.output + two.output
+    assert one.output == two.output
