@@ -17,6 +17,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from sim.compare import replication_seeds
+from sim.metrics import clv
 from sim.model import build_world
 from sim.results import RunResult, run
 from sim.scenario import Scenario
@@ -83,6 +84,11 @@ def _ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator
 
 
+def _retention_cost(retention_spend: float, saved: float) -> float:
+    """Offer spend per saved customer: infinite when money saved nobody, undefined with no spend."""
+    return _ratio(retention_spend, saved) if saved > 0 or retention_spend == 0 else math.inf
+
+
 def _clv_multiple(result: RunResult) -> float:
     """r/(1+d−r) with r the measured annual retention (as in :func:`sim.metrics.summarise`)."""
     steps = result.steps[result.steps["day"] > 0]
@@ -90,8 +96,7 @@ def _clv_multiple(result: RunResult) -> float:
     if customer_years <= 0:
         return math.nan
     r = math.exp(-float(steps["churned"].sum()) / customer_years)
-    d = result.scenario.economics.annual_discount_rate
-    return r / (1.0 + d - r)
+    return clv(1.0, r, result.scenario.economics.annual_discount_rate)  # CLV per unit of margin
 
 
 def _one_replication(scenario: Scenario, without: Scenario, seed: int) -> dict[str, float]:
@@ -102,8 +107,9 @@ def _one_replication(scenario: Scenario, without: Scenario, seed: int) -> dict[s
     acquisition_spend = float(steps["spend_ads"].sum())
     retention_spend = float(steps["spend_retention"].sum())
     saved = float(with_offers.summary["active_customers"] - no_offers.summary["active_customers"])
-    acquisition_cost = _ratio(acquisition_spend, float(steps["new_ads"].sum()))
-    retention_cost = _ratio(retention_spend, saved) if saved > 0 or retention_spend == 0 else math.inf
+    new_ads = float(steps["new_ads"].sum())
+    acquisition_cost = _ratio(acquisition_spend, new_ads)
+    retention_cost = _retention_cost(retention_spend, saved)
     clv = with_offers.summary["clv"]
     return {
         "seed": seed,
@@ -111,6 +117,7 @@ def _one_replication(scenario: Scenario, without: Scenario, seed: int) -> dict[s
         "retention_cost_per_saved_customer": retention_cost,
         "cost_ratio": _ratio(acquisition_cost, retention_cost),
         "customers_saved": saved,
+        "new_customers_ads": new_ads,
         "break_even_uplift": _ratio(scenario.retention_offers.cost_per_offer, clv) if clv > 0 else math.nan,
         "clv_multiple": _clv_multiple(with_offers),
         "profit": with_offers.summary["profit"],
@@ -127,8 +134,10 @@ def measure_eight_to_one(
 
     Each replication builds one world from its seed and runs the scenario and the same scenario with
     ``retention_offers.daily_budget = 0`` on it with that seed (common random numbers), so the
-    difference in active customers is the offers' effect, not noise between worlds. Ratios are computed
-    per replication and then averaged; the spend-weighted ratios are in ``runs`` for checking.
+    difference in active customers is the offers' effect, not noise between worlds. The costs per
+    customer are ratios of totals over the replications (spend summed / customers summed): one
+    replication whose offers saved nobody by chance then weighs in by its spend instead of making the
+    mean infinite. Other values are means; ``runs`` holds every replication's own values.
 
     Args:
         scenario: the scenario (with a retention offer budget for a meaningful retention cost).
@@ -153,10 +162,12 @@ def measure_eight_to_one(
         finite = values[np.isfinite(values)]
         return float(finite.mean()) if finite.size else math.nan
 
+    acquisition_cost = _ratio(mean("acquisition_spend"), mean("new_customers_ads"))
+    retention_cost = _retention_cost(mean("retention_spend"), mean("customers_saved"))
     return EightToOne(
-        acquisition_cost_per_new_customer=mean("acquisition_cost_per_new_customer"),
-        retention_cost_per_saved_customer=mean("retention_cost_per_saved_customer"),
-        cost_ratio=mean("cost_ratio"),
+        acquisition_cost_per_new_customer=acquisition_cost,
+        retention_cost_per_saved_customer=retention_cost,
+        cost_ratio=_ratio(acquisition_cost, retention_cost),
         customers_saved=mean("customers_saved"),
         break_even_uplift=mean("break_even_uplift"),
         clv_multiple=mean("clv_multiple"),

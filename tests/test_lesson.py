@@ -45,14 +45,16 @@ def test_measured_eight_to_one_comes_from_a_paired_counterfactual():
     assert len(lesson.runs) == 3 and "seed" in lesson.runs
     assert lesson.customers_saved > 0
     assert 0 < lesson.retention_spend <= 20.0 * 90  # fewer offers once everyone eligible has one
+    # Costs per customer are ratios of totals over the replications.
+    runs = lesson.runs
     assert lesson.retention_cost_per_saved_customer == pytest.approx(
-        (lesson.runs["retention_spend"] / lesson.runs["customers_saved"]).mean()
+        runs["retention_spend"].sum() / runs["customers_saved"].sum()
+    )
+    assert lesson.acquisition_cost_per_new_customer == pytest.approx(
+        runs["acquisition_spend"].sum() / runs["new_customers_ads"].sum()
     )
     assert lesson.cost_ratio == pytest.approx(
-        (
-            lesson.runs["acquisition_cost_per_new_customer"]
-            / lesson.runs["retention_cost_per_saved_customer"]
-        ).mean()
+        lesson.acquisition_cost_per_new_customer / lesson.retention_cost_per_saved_customer
     )
     assert 0 < lesson.break_even_uplift < 1 and lesson.clv_multiple > 0
     # The counterfactual is the same scenario without offers, on the same seeds: rerunning agrees.
