@@ -10,6 +10,7 @@ import pandas as pd
 from sim.metric_info import MetricInfo
 from sim.population import NEVER, Channel, Role, Stage
 from sim.rules._pick import pick_lowest, pick_top
+from sim.rules._referral import convert_referred
 from sim.rules.base import ACQUISITION_COLUMNS, Phase, Rule
 from sim.specs_levers import RolesSpec, SeedingSpec
 
@@ -188,18 +189,9 @@ class RoleSharing(Rule):
             return
         hazard = self.params.p_convert * heard[exposed]
         hazard[stage[exposed] == Stage.CHURNED] *= model.scenario_config.customers.rel_winback
-        p_convert = -np.expm1(-hazard)
-        u_exposed = u_convert[exposed]
-        converts = u_exposed < p_convert
-        converted = exposed[converts]
-        if converted.size == 0:
-            return
-        referrers = graph.pick_neighbour(
-            converted, weight > 0, weight, u_exposed[converts] / p_convert[converts]
-        )
-        model.acquire(converted, Channel.SHARING, referrers=referrers)
+        referrers = convert_referred(model, exposed, hazard, u_convert[exposed], weight > 0, weight)
         reward = self.params.employee_reward_per_referral
-        if reward > 0:
+        if reward > 0 and referrers.size:
             known = referrers[referrers != NEVER]
             paid = reward * int(np.count_nonzero(pop.role[known] == Role.EMPLOYEE))
             model.ledger.spend("sharing", "employee_rewards", paid)

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from sim.population import Channel, Stage
+from sim.population import Stage
+from sim.rules._referral import convert_referred
 from sim.rules.base import ACQUISITION_COLUMNS, Phase, Rule
 from sim.scenario import SharingSpec
 
@@ -88,17 +89,8 @@ class Sharing(Rule):
         rel_convert = pop.rel_referred_convert[exposed]
         if np.any(rel_convert != 1.0):
             hazard *= rel_convert
-        p_convert = -np.expm1(-hazard)
-        u_exposed = u_convert[exposed]
-        converts = u_exposed < p_convert
-        converted = exposed[converts]
-        if converted.size == 0:
-            return
-        # Given u < p, u / p is again uniform on [0, 1): it picks the referrer without another
-        # full-length draw, and stays tied to the person (common random numbers).
-        u_referrer = u_exposed[converts] / p_convert[converts]
-        referrers = graph.pick_neighbour(converted, sharers, sharer_weight if weighted else None, u_referrer)
-        model.acquire(converted, Channel.SHARING, referrers=referrers)
+        weights = sharer_weight if weighted else None
+        referrers = convert_referred(model, exposed, hazard, u_convert[exposed], sharers, weights)
         reward = self.params.reward_per_referral
-        if reward > 0:
-            model.ledger.spend("sharing", "referral_rewards", reward * converted.size)
+        if reward > 0 and referrers.size:
+            model.ledger.spend("sharing", "referral_rewards", reward * referrers.size)

@@ -1,0 +1,46 @@
+"""Turning a day's word-of-mouth hazard into referred customers; shared by the rules that share."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.population import Channel
+
+if TYPE_CHECKING:
+    from sim.model import MarketModel
+
+__all__ = ["convert_referred"]
+
+
+def convert_referred(
+    model: MarketModel,
+    exposed: np.ndarray,
+    hazard: np.ndarray,
+    u_exposed: np.ndarray,
+    sharers: np.ndarray,
+    weights: np.ndarray | None,
+) -> np.ndarray:
+    """Acquire the ``exposed`` people whose uniform falls under ``1 − e^(−hazard)``; return the referrers.
+
+    Args:
+        model: the market (its graph picks referrers; ``acquire`` records the new customers).
+        exposed: candidates (sorted ids), each with today's ``hazard`` (per day) and uniform.
+        hazard: conversion hazard of each candidate today.
+        u_exposed: each candidate's uniform for today.
+        sharers: mask of people who may be named as referrer.
+        weights: how much each sharer weighs in the pick (None: equally).
+
+    Given u < p, u / p is again uniform on [0, 1): it picks the referrer without another full-length
+    draw, and stays tied to the person (common random numbers).
+    """
+    p_convert = -np.expm1(-hazard)
+    converts = u_exposed < p_convert
+    converted = exposed[converts]
+    if converted.size == 0:
+        return converted
+    u_referrer = u_exposed[converts] / p_convert[converts]
+    referrers = model.graph.pick_neighbour(converted, sharers, weights, u_referrer)
+    model.acquire(converted, Channel.SHARING, referrers=referrers)
+    return referrers
