@@ -220,6 +220,16 @@ class MarketModel(mesa.Model):
         known = referrers[referrers != NEVER]
         np.add.at(pop.n_referrals, known, 1)
 
+    def real_only(self, people: np.ndarray) -> np.ndarray:
+        """The real people among sorted ids ``people``: fake accounts (rows ≥ ``n_real``) dropped.
+
+        Fake accounts join only through the attack (rule ``fraud``), so word of mouth, discovery and
+        outreach leave them out.
+        """
+        if self.population.n == self.n_real:
+            return people
+        return people[: np.searchsorted(people, self.n_real)]
+
     def real_population(self) -> Population:
         """The real people (views, no copy): the population without appended fake accounts."""
         return self.population.head(self.n_real)

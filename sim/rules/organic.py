@@ -46,6 +46,4 @@ class Organic(Rule):
         if rate <= 0.0:
             return
         adopters = np.flatnonzero(u_adopt < self._p_by_stage[pop.stage])
-        if pop.n > model.n_real:  # dormant fake accounts never adopt on their own
-            adopters = adopters[: np.searchsorted(adopters, model.n_real)]
-        model.acquire(adopters, Channel.ORGANIC)
+        model.acquire(model.real_only(adopters), Channel.ORGANIC)

@@ -182,9 +182,7 @@ class RoleSharing(Rule):
         elif not self._any_roles:
             return
         heard = graph.sum_over_neighbours(weight)
-        exposed = np.flatnonzero((heard > 0) & (stage != Stage.CUSTOMER))
-        if pop.n > model.n_real:  # dormant fake accounts (issue #3) convert only through the attack
-            exposed = exposed[: np.searchsorted(exposed, model.n_real)]
+        exposed = model.real_only(np.flatnonzero((heard > 0) & (stage != Stage.CUSTOMER)))
         if exposed.size == 0:
             return
         hazard = self.params.p_convert * heard[exposed]

@@ -77,9 +77,7 @@ class Sharing(Rule):
         else:
             customer_friends = graph.count_neighbours_in(sharers)
         # Only non-customers with at least one sharing friend can convert; work on them alone.
-        exposed = np.flatnonzero((customer_friends > 0) & (stage != Stage.CUSTOMER))
-        if pop.n > n_real:
-            exposed = exposed[: np.searchsorted(exposed, n_real)]
+        exposed = model.real_only(np.flatnonzero((customer_friends > 0) & (stage != Stage.CUSTOMER)))
         if self.params.normalisation == "fraction":
             pressure = customer_friends[exposed] / graph.degree[exposed]
         else:
