@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from sim.compare import WORLD_SECTIONS, check_same_world
+from sim.compare import WORLD_SECTIONS
 from sim.form import changed_overrides
 from sim.scenario import MAX_SCENARIO_BYTES, Problem, Scenario, ScenarioError, scenario_from_text
 
@@ -67,16 +67,11 @@ def world_differences(base: Scenario, other: Scenario) -> list[str]:
 def world_problems(named: Mapping[str, Scenario]) -> list[str]:
     """Why these strategies cannot be compared side by side (``[]`` when they can).
 
-    Strategies in a comparison share one world per replication (the ``network`` and ``population``
-    sections) and one horizon, so the differences between them are paired. Each message names the
+    Strategies in a comparison share one world per replication (the sections in
+    :data:`sim.compare.WORLD_SECTIONS`) and one horizon, so the differences between them are paired:
+    the settings :func:`sim.compare.check_same_world` requires to match. Each message names the
     strategy and the settings that differ from the baseline (the first strategy).
     """
-    try:
-        check_same_world(dict(named))
-    except ScenarioError:
-        pass
-    else:
-        return []
     items = list(named.items())
     base_name, base = items[0]
     messages = []
