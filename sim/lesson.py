@@ -17,7 +17,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from sim.compare import replication_seeds
-from sim.metrics import clv
+from sim.metrics import clv, ratio
 from sim.model import build_world
 from sim.results import RunResult, run
 from sim.scenario import Scenario
@@ -79,9 +79,8 @@ class EightToOne:
 
 
 def _ratio(numerator: float, denominator: float) -> float:
-    if denominator == 0 or not math.isfinite(denominator):
-        return math.nan if numerator == 0 or not math.isfinite(denominator) else math.inf
-    return numerator / denominator
+    """:func:`sim.metrics.ratio`, undefined when the denominator is infinite (a cost nobody paid off)."""
+    return ratio(numerator, denominator) if math.isfinite(denominator) else math.nan
 
 
 def _retention_cost(retention_spend: float, saved: float) -> float:

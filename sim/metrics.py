@@ -20,6 +20,7 @@ __all__ = [
     "MetricInfo",
     "clv",
     "is_idle",
+    "ratio",
     "retention_table",
     "summarise",
     "top_share",
@@ -88,7 +89,7 @@ METRICS: dict[str, MetricInfo] = {
 }
 
 
-def _ratio(numerator: float, denominator: float) -> float:
+def ratio(numerator: float, denominator: float) -> float:
     """Numerator / denominator, NaN when undefined (0/0); +inf when spend bought nobody."""
     if denominator == 0:
         return math.nan if numerator == 0 else math.inf
@@ -144,7 +145,7 @@ def summarise(
         new = int(run_steps[f"new_{channel}"].sum())
         back = int(run_steps[f"won_back_{channel}"].sum())
         summary[f"new_customers_{channel}"] = new
-        summary[f"cac_{channel}"] = _ratio(spend_by_channel.get(channel, 0.0), new + back)
+        summary[f"cac_{channel}"] = ratio(spend_by_channel.get(channel, 0.0), new + back)
         acquisitions_total += new + back
     summary["new_customers"] = sum(summary[f"new_customers_{c}"] for c in ACQUISITION_CHANNELS)
     summary["won_back"] = int(sum(run_steps[f"won_back_{c}"].sum() for c in ACQUISITION_CHANNELS))
@@ -153,7 +154,7 @@ def summarise(
     marketing = float(run_steps["marketing_spend"].sum())
     revenue = float(run_steps["revenue"].sum())
     gross_margin = revenue - float(run_steps["cost_of_goods"].sum())
-    summary["cac_blended"] = _ratio(marketing, acquisitions_total)
+    summary["cac_blended"] = ratio(marketing, acquisitions_total)
     summary["revenue"] = revenue
     summary["gross_margin"] = gross_margin
     summary["marketing_spend"] = marketing
@@ -178,7 +179,7 @@ def summarise(
 
     ever_customers = int((population.n_acquisitions > 0).sum())
     referred = int(run_steps["new_sharing"].sum() + run_steps["won_back_sharing"].sum())
-    summary["viral_k"] = _ratio(referred, ever_customers) if ever_customers else math.nan
+    summary["viral_k"] = ratio(referred, ever_customers) if ever_customers else math.nan
     summary["top20_revenue_share"] = top_share(population.revenue[population.n_acquisitions > 0])
     return {name: summary[name] for name in CORE_METRICS}
 
