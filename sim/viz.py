@@ -13,7 +13,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from sim.population import CHANNELS, Role, Stage
+from sim.population import CHANNELS
 
 __all__ = [
     "CHANNEL_COLOURS",
@@ -111,16 +111,6 @@ def strategy_scale(strategies: Sequence[str]) -> alt.Scale:
     """An Altair colour scale giving each strategy its colour (:func:`strategy_colours`)."""
     strategies = list(strategies)
     return alt.Scale(domain=strategies, range=strategy_colours(strategies))
-
-
-def stage_names() -> list[str]:
-    """Stage names in stage order."""
-    return [stage.name.lower() for stage in Stage]
-
-
-def role_names() -> list[str]:
-    """Role names in role order."""
-    return [role.name.lower() for role in Role]
 
 
 def line_band_chart(
