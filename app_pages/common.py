@@ -8,9 +8,9 @@ from typing import Any
 
 import streamlit as st
 
-from sim.compare import Comparison, compare, start_workers
-from sim.library import preset_texts, read_upload, unique_name
+from sim.analysis.compare import Comparison, compare, start_workers
 from sim.scenario import MAX_SCENARIO_BYTES, Scenario, ScenarioError, scenario_from_text, scenario_to_yaml
+from sim.ui.library import preset_texts, read_upload, unique_name
 
 #: Session key of the scenario library: {name: YAML text}, presets first, then edits and uploads.
 LIBRARY = "library"

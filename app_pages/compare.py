@@ -14,9 +14,10 @@ from app_pages.common import (
     show_problems,
     upload_scenario,
 )
-from sim import report, viz
-from sim.library import world_problems
+from sim.analysis import report
 from sim.scenario import ScenarioError, scenario_to_yaml
+from sim.ui import viz
+from sim.ui.library import world_problems
 
 st.title("Compare strategies")
 st.markdown(

@@ -1,6 +1,6 @@
 """Scenario editor: every field of the scenario schema, validated as you type.
 
-The form is generated from the schema by :mod:`sim.form`, so a section added to the scenario later
+The form is generated from the schema by :mod:`sim.ui.form`, so a section added to the scenario later
 appears here without page code.
 """
 
@@ -11,7 +11,8 @@ from typing import Any
 import streamlit as st
 
 from app_pages.common import add_to_library, library
-from sim.form import (
+from sim.scenario import ScenarioError, scenario_from_dict, scenario_from_text, scenario_to_yaml
+from sim.ui.form import (
     FormField,
     changed_overrides,
     form_sections,
@@ -22,7 +23,6 @@ from sim.form import (
     switch_variant,
     widget_text,
 )
-from sim.scenario import ScenarioError, scenario_from_dict, scenario_from_text, scenario_to_yaml
 
 st.title("Scenario editor")
 st.markdown(

@@ -8,8 +8,8 @@ from typing import Any
 import streamlit as st
 
 from app_pages.common import scenario_named, strategy_and_people
-from sim import report
-from sim.lesson import budget_split, measure_eight_to_one
+from sim.analysis import report
+from sim.analysis.lesson import budget_split, measure_eight_to_one
 from sim.scenario import scenario_from_text, scenario_to_yaml
 
 st.title("The 8:1 lesson")

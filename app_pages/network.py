@@ -11,9 +11,9 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.common import scenario_named, strategy_and_people
-from sim import viz
 from sim.scenario import scenario_from_text, scenario_to_yaml
-from sim.spread import (
+from sim.ui import viz
+from sim.ui.spread import (
     MAX_SHOWN_NODES,
     NetworkSample,
     SpreadHistory,

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from sim import report, viz
-from sim.metrics import METRICS
+from sim.analysis import report
+from sim.analysis.metrics import METRICS
 from sim.sweep import open_store
+from sim.ui import viz
 
 st.title("Sweep results")
 st.markdown(

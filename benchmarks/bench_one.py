@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sim import load_scenario, run  # noqa: E402
-from sim.model import MarketModel, build_world  # noqa: E402
+from sim.engine.model import MarketModel  # noqa: E402
+from sim.world.build import build_world  # noqa: E402
 
 
 def scenario_for(n: int, days: int, all_rules: bool = False):

@@ -22,10 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim.compare import replication_seeds  # noqa: E402
-from sim.model import build_world  # noqa: E402
-from sim.results import run  # noqa: E402
+from sim.analysis.compare import replication_seeds  # noqa: E402
+from sim.analysis.results import run  # noqa: E402
 from sim.sweep import experiment_from_dict, make_design, runner, sweep  # noqa: E402
+from sim.world.build import build_world  # noqa: E402
 
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 POINTS, REPLICATIONS = (10, 4) if QUICK else (20, 10)

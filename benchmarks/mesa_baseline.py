@@ -13,8 +13,8 @@ import math
 import mesa
 import numpy as np
 
-from sim.model import build_world
 from sim.scenario import Scenario
+from sim.world.build import build_world
 
 UNAWARE, CUSTOMER, CHURNED = 0, 3, 4
 

@@ -1,7 +1,7 @@
 """``make bench``: time and peak memory of full-rule runs, and Ripple vs one Agent per customer.
 
 Each configuration runs in its own process so peak RSS is its own. Results are printed as a table
-and written to ``bench-results/latest.json`` (git-ignored). Targets (issue #2, this 2-core machine):
+and written to ``bench-results/latest.json`` (git-ignored). Targets (this 2-core machine):
 10k customers ≤ 0.3 s per 365-day run; 1M customers (BA m=5) ≤ 60 s with graph generation and
 ≤ 4 GiB peak RSS; ≥ 50x faster per day than the Agent-per-customer baseline at 100k. ``ripple``
 runs the core rules (hybrid preset); ``ripple-all`` runs every rule (``benchmarks/all_rules.yaml``),

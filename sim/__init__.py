@@ -10,9 +10,9 @@ experiment (``sim.sweep``; the store API is in :mod:`sim.sweep`).
 >>> store = sim.sweep("experiments/budget_split.yaml")            # doctest: +SKIP
 """
 
-from sim.compare import Comparison, compare
-from sim.model import MarketModel
-from sim.results import RunResult, run
+from sim.analysis.compare import Comparison, compare
+from sim.analysis.results import RunResult, run
+from sim.engine.model import MarketModel
 from sim.scenario import Scenario, ScenarioError, load_scenario
 from sim.sweep import sweep
 

@@ -18,11 +18,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from sim.compare import Comparison, compare
-from sim.metrics import METRICS, is_idle
-from sim.network import EdgeListError, read_edge_list
-from sim.results import run
+from sim.analysis.compare import Comparison, compare
+from sim.analysis.metrics import METRICS, is_idle
+from sim.analysis.results import run
 from sim.scenario import EdgeListSpec, Scenario, ScenarioError, load_scenario
+from sim.world.edge_list import EdgeListError, read_edge_list
 
 __all__ = ["app", "main"]
 

@@ -136,7 +136,7 @@ def programme_scenarios(draw: st.DrawFn) -> Scenario:
 
 @st.composite
 def lever_scenarios(draw: st.DrawFn) -> Scenario:
-    """:func:`scenarios` plus issue #4's levers (habit, offers, win-back, roles, seeding, field, loyalty)."""
+    """:func:`scenarios` plus the levers (habit, offers, win-back, roles, seeding, field team, loyalty)."""
     base = draw(scenarios())
     n = base.network.n
     overrides: dict[str, Any] = {

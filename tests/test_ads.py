@@ -7,7 +7,7 @@ from collections import deque
 import numpy as np
 
 from sim import MarketModel, compare, run
-from sim.population import Stage
+from sim.world.population import Stage
 from tests.conftest import quiet_scenario
 
 HEAVY_ADS = {

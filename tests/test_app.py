@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from sim import sweep
-from sim.metrics import METRICS
+from sim.analysis.metrics import METRICS
 from sim.sweep.spec import experiment_from_dict
 from tests.conftest import SCENARIOS
 

@@ -168,10 +168,10 @@ def test_strategist_flow(browser_page: object, app_url: str, tmp_path: Path) -> 
     expect(page.get_by_text("must be valid YAML")).to_be_visible()
     _shot(page, "2_bad_upload")
 
-    # The 8:1 page: its explanation, and (once sim.lesson exists) the budget slider.
+    # The 8:1 page: its explanation, and (once sim.analysis.lesson exists) the budget slider.
     page.get_by_role("link", name="The 8:1 lesson").click()
     expect(page.get_by_role("heading", name="The 8:1 lesson")).to_be_visible()
-    if importlib.util.find_spec("sim.lesson") is not None:
+    if importlib.util.find_spec("sim.analysis.lesson") is not None:
         people = page.get_by_role("spinbutton", name="People in the market")
         people.fill("1000")
         people.press("Enter")

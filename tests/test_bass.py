@@ -1,4 +1,4 @@
-"""The Bass model limits (science.md §1).
+"""The Bass model limits (docs/science.md §1).
 
 Complete graph, no churn, one funnel stage, a constant external hazard p (organic) and sharing with
 ``rate_share_per_day × p_convert = q``: the mean adoption share over replications must follow
@@ -11,8 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.compare import replication_seeds
-from sim.model import MarketModel, build_world
+from sim.analysis.compare import replication_seeds
+from sim.engine.model import MarketModel
+from sim.world.build import build_world
 from tests.conftest import quiet_scenario
 
 P_YEAR, Q_YEAR = 0.03, 0.38  # Sultan, Farley & Lehmann's average product
@@ -108,7 +109,7 @@ def test_adoption_rises_with_p_and_with_q_on_common_random_numbers():
 
 
 def test_normalisation_decides_whether_a_sparse_graph_is_slower_or_faster_than_bass():
-    # science.md §1: by the fraction of one's own friends, every sparse graph is slower than the
+    # docs/science.md §1: by the fraction of one's own friends, every sparse graph is slower than the
     # complete graph; by the count of customer friends (over the mean degree), hubs adopt early
     # and a scale-free graph runs ahead of Bass.
     p_year, q_year, n, years = 0.05, 2.0, 4_000, 2

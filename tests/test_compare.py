@@ -1,4 +1,4 @@
-"""sim.compare: one world per replication, intervals, and paired differences."""
+"""sim.analysis.compare: one world per replication, intervals, and paired differences."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 from sim import compare
-from sim.compare import mean_interval, replication_seeds
+from sim.analysis.compare import mean_interval, replication_seeds
 from sim.scenario import ScenarioError
 
 

@@ -1,4 +1,4 @@
-"""sim.form: the editor's fields come from the schema, and edits become valid --set overrides."""
+"""sim.ui.form: the editor's fields come from the schema, and edits become valid --set overrides."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import pytest
 from pydantic import BaseModel, Field
 
 from sim import load_scenario
-from sim.form import (
+from sim.scenario import parse_override, scenario_from_dict
+from sim.scenario.section import Probability, Section
+from sim.ui.form import (
     changed_overrides,
     form_sections,
     get_path,
@@ -19,8 +21,6 @@ from sim.form import (
     switch_variant,
     widget_text,
 )
-from sim.scenario import parse_override, scenario_from_dict
-from sim.spec import Probability, Section
 from tests.conftest import SCENARIOS
 
 

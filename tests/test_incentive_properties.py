@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given
 
-from sim.model import MarketModel
-from sim.population import Stage
+from sim.engine.model import MarketModel
 from sim.rules.incentives import Incentives
+from sim.world.population import Stage
 from tests.strategies import programme_scenarios, property_checks
 
 STAGE_COLUMNS = [f"n_{stage.name.lower()}" for stage in Stage]

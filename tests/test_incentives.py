@@ -1,4 +1,4 @@
-"""Referral incentives, fraud and defences (issue #3): directional claims on common random numbers."""
+"""Referral incentives, fraud and defences: directional claims on common random numbers."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import pytest
 import scipy.sparse as sp
 
 from sim import run
-from sim.model import MarketModel, build_world
-from sim.population import Channel, FraudKind, Role
+from sim.engine.model import MarketModel
 from sim.rules.defences import dense_referral_clusters
 from sim.scenario import ScenarioError, scenario_from_dict
+from sim.world.build import build_world
+from sim.world.population import Channel, FraudKind, Role
 from tests.conftest import make_scenario
 
 #: A busy small market: the hybrid preset's shape, referral-driven, no simple reward.

@@ -1,4 +1,4 @@
-"""The 8:1 measurement (sim/lesson.py): budget split and the paired counterfactual."""
+"""The 8:1 measurement (sim/analysis/lesson.py): budget split and the paired counterfactual."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import pytest
 
 from sim import ScenarioError
-from sim.lesson import EightToOne, budget_split, measure_eight_to_one
+from sim.analysis.lesson import EightToOne, budget_split, measure_eight_to_one
 from tests.conftest import quiet_scenario
 
 MARKET = {

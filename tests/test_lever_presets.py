@@ -1,4 +1,4 @@
-"""Issue #4's presets: what each one is for shows up when it runs."""
+"""The lever presets: what each one is for shows up when it runs."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from sim import load_scenario, run
-from sim.channel_mix import new_customer_shares
-from sim.model import build_world
-from sim.population import Channel
+from sim.analysis.channel_mix import new_customer_shares
+from sim.world.build import build_world
+from sim.world.population import Channel
 from tests.conftest import SCENARIOS
 
 

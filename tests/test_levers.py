@@ -1,4 +1,4 @@
-"""Issue #4: habit, offers, win-back, roles and seeding, field team, loyalty (on common random numbers)."""
+"""The levers: habit, offers, win-back, roles and seeding, field team, loyalty (on common random numbers)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given
 
 from sim import ScenarioError, run
-from sim.model import MarketModel, build_world
-from sim.population import NEVER, Channel, Role, Stage
+from sim.engine.model import MarketModel
 from sim.rules.retention import OfferResponse
+from sim.world.build import build_world
+from sim.world.population import NEVER, Channel, Role, Stage
 from tests.conftest import QUIET, make_scenario, quiet_scenario
 from tests.strategies import lever_scenarios, property_checks
 
@@ -169,7 +170,7 @@ def _seeding_runs(rate: float, seed: int):
 
 @pytest.mark.slow
 def test_hub_seeding_beats_random_near_the_threshold_and_less_when_spread_is_strong():
-    """science.md §2: hubs matter near the spreading threshold; far above it every seed takes off."""
+    """docs/science.md §2: hubs matter near the spreading threshold; far above it every seed takes off."""
     weak = np.array([_seeding_runs(0.3, seed) for seed in range(4)], dtype=float)
     strong = np.array([_seeding_runs(1.0, seed) for seed in range(4)], dtype=float)
     mean, se = mean_and_se(weak[:, 1] - weak[:, 0])

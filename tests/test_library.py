@@ -1,12 +1,12 @@
-"""sim.library: presets, uploads and the world-sharing rule, as the app explains them."""
+"""sim.ui.library: presets, uploads and the world-sharing rule, as the app explains them."""
 
 from __future__ import annotations
 
 import pytest
 
 from sim import load_scenario
-from sim.library import preset_texts, read_upload, unique_name, world_differences, world_problems
 from sim.scenario import MAX_SCENARIO_BYTES, ScenarioError
+from sim.ui.library import preset_texts, read_upload, unique_name, world_differences, world_problems
 from tests.conftest import SCENARIOS
 
 

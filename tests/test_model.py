@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sim import MarketModel
-from sim.population import Population, Stage
+from sim.world.population import Population, Stage
 from tests.conftest import quiet_scenario
 
 
@@ -53,7 +53,7 @@ def test_runs_do_not_change_the_shared_world():
 
 
 def test_heavy_tailed_spend_puts_most_revenue_in_the_top_fifth(small_hybrid):
-    from sim.metrics import top_share
+    from sim.analysis.metrics import top_share
 
     model = MarketModel(small_hybrid.with_overrides({"network.n": 20_000}))
     typical_annual_spend = model.population.order_value * model.population.rate_purchase

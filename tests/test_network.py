@@ -21,19 +21,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from sim.network import (
-    EdgeListError,
-    SocialGraph,
-    _barabasi_albert,
-    barabasi_albert_graph,
-    build_graph,
-    community_graph,
-    complete_graph,
-    erdos_renyi_graph,
-    graph_from_edges,
-    read_edge_list,
-    watts_strogatz_graph,
-)
 from sim.scenario import (
     BarabasiAlbertSpec,
     CommunitySpec,
@@ -42,6 +29,16 @@ from sim.scenario import (
     ErdosRenyiSpec,
     WattsStrogatzSpec,
 )
+from sim.world.build import build_graph
+from sim.world.edge_list import EdgeListError, read_edge_list
+from sim.world.generators import (
+    _barabasi_albert,
+    barabasi_albert_graph,
+    community_graph,
+    erdos_renyi_graph,
+    watts_strogatz_graph,
+)
+from sim.world.graph import SocialGraph, complete_graph, graph_from_edges
 
 #: Two-sided tolerance for comparing means, in standard errors.
 N_SE = 4.0

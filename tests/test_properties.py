@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given
 
 from sim import run
-from sim.population import Stage
+from sim.world.population import Stage
 from tests.strategies import property_checks, scenarios
 
 STAGE_COLUMNS = [f"n_{stage.name.lower()}" for stage in Stage]

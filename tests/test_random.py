@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from sim.random import binomial_from_uniform, poisson_from_uniform, poisson_with_residual
+from sim.engine.random import binomial_from_uniform, poisson_from_uniform, poisson_with_residual
 
 N = 200_000
 

@@ -1,4 +1,4 @@
-"""sim.report: curves, tables and the verdict agree with the comparison they summarise."""
+"""sim.analysis.report: curves, tables and the verdict agree with the comparison they summarise."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import compare, load_scenario, report, viz
-from sim.compare import Comparison, mean_interval
+from sim import compare, load_scenario
+from sim.analysis import report
+from sim.analysis.compare import Comparison, mean_interval
+from sim.ui import viz
 from tests.conftest import SCENARIOS
 
 SMALL = {"network.n": 3000, "days": 120}
@@ -118,8 +120,8 @@ def test_verdict_reads_the_paired_differences(comparison: Comparison) -> None:
 
 def _synthetic(new: tuple[list[float], list[float]], profit: tuple[list[float], list[float]]) -> Comparison:
     """A two-strategy comparison from given per-replication values (other metrics zero)."""
-    from sim.compare import _paired, _summary
-    from sim.metrics import METRICS
+    from sim.analysis.compare import _paired, _summary
+    from sim.analysis.metrics import METRICS
 
     rows = []
     for strategy, index in (("funnel", 0), ("ripple", 1)):

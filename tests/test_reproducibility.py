@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from sim import compare, run
-from sim.random import stream
+from sim.engine.random import stream
 
 
 def test_same_seed_gives_identical_outputs(small_hybrid):

@@ -7,9 +7,9 @@ import math
 import numpy as np
 from scipy.special import betaln
 
-from sim.metrics import clv, retention_table, top_share
-from sim.model import MarketModel
-from sim.population import NEVER, Channel, Population, Stage
+from sim.analysis.metrics import clv, retention_table, top_share
+from sim.engine.model import MarketModel
+from sim.world.population import NEVER, Channel, Population, Stage
 from tests.conftest import quiet_scenario
 
 

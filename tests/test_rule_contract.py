@@ -1,4 +1,4 @@
-"""One contract for every registered rule (design.md "Tests, in layers").
+"""One contract for every registered rule (docs/architecture.md, "Tests").
 
 For each rule: its parameters are a scenario section; a step writes only the columns it declares;
 a seeded replay is identical; and at zero intensity it changes nothing and spends nothing.
@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.model import MarketModel
-from sim.population import Population
+from sim.engine.model import MarketModel
 from sim.rules import REGISTRY, Rule, ordered_rules
 from sim.scenario import Scenario
+from sim.world.population import Population
 from tests.conftest import make_scenario
 
 # Everything on, small and busy enough that every rule acts within a few days.
@@ -36,7 +36,7 @@ BUSY = {
     "sharing.p_convert": 0.3,
     "sharing.reward_per_referral": 2.0,
     "customers.p_good_experience": 0.7,
-    # referral programme, attack and defences (issue #3)
+    # referral programme, attack and defences
     "fraud.n_attackers": 4,
     "fraud.accounts_per_attacker": 6,
     "fraud.rate_accounts_per_day": 2.0,
@@ -58,7 +58,7 @@ BUSY = {
     "defences.ring_min_size": 3,
     "defences.action": "flag",
     "defences.review_capacity_per_day": 3,
-    # issue #4: retention levers, roles, seeding, field team, loyalty
+    # retention levers, roles, seeding, field team, loyalty
     "habit.rel_churn_habit": 0.5,
     "retention_offers.daily_budget": 20.0,
     "retention_offers.cost_per_offer": 2.0,

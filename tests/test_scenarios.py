@@ -132,10 +132,10 @@ def test_targeting_a_community_needs_a_community_graph():
 
 
 def test_the_scenario_reference_is_generated_from_the_schema():
-    from sim.schema_doc import render
+    from sim.scenario.docs import render
 
     reference = (SCENARIOS.parent / "docs" / "scenarios.md").read_text()
-    assert reference == render(), "run: python -m sim.schema_doc > docs/scenarios.md"
+    assert reference == render(), "run: python -m sim.scenario.docs > docs/scenarios.md"
 
 
 def test_an_edge_list_market_runs(tmp_path):

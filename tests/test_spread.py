@@ -1,4 +1,4 @@
-"""sim.spread: the network page's sample, layout and day-by-day states."""
+"""sim.ui.spread: the network page's sample, layout and day-by-day states."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from sim import load_scenario, run
-from sim.model import build_world
-from sim.population import Role, Stage
-from sim.spread import frame_at, layout, network_sample, record_spread, sample_network
+from sim.ui.spread import frame_at, layout, network_sample, record_spread, sample_network
+from sim.world.build import build_world
+from sim.world.population import Role, Stage
 from tests.conftest import SCENARIOS, make_scenario
 
 

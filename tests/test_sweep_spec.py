@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from sim.analysis.compare import replication_seeds
 from sim.cli import app
-from sim.compare import replication_seeds
 from sim.scenario import ScenarioError
 from sim.sweep import load_experiment, make_design, plan, run_id
 from tests.sweep_helpers import write_experiment
@@ -171,11 +171,11 @@ def test_dry_run_prints_the_number_of_runs_and_runs_nothing(tmp_path):
 
 
 def test_docs_sweeps_md_is_the_fresh_render():
-    from sim.sweep.schema_doc import render
+    from sim.sweep.docs import render
     from tests.conftest import ROOT
 
     assert (ROOT / "docs" / "sweeps.md").read_text() == render(), (
-        "docs/sweeps.md is stale: run python -m sim.sweep.schema_doc > docs/sweeps.md"
+        "docs/sweeps.md is stale: run python -m sim.sweep.docs > docs/sweeps.md"
     )
 
 
@@ -238,7 +238,7 @@ def test_factor_paths_can_index_lists():
 
 
 def test_retention_vs_acquisition_points_are_the_lessons_budget_splits():
-    from sim.lesson import budget_split
+    from sim.analysis.lesson import budget_split
     from sim.sweep.paths import scenario_at
     from tests.conftest import ROOT
 

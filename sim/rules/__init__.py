@@ -26,7 +26,7 @@ __all__ = ["ACQUISITION_COLUMNS", "REGISTRY", "Phase", "Rule", "ordered_rules"]
 REGISTRY: tuple[type[Rule], ...] = (
     Ads,
     Organic,
-    Seeding,  # issue #4 rules: seeding, field_team, roles, loyalty, retention_offers, winback
+    Seeding,
     FieldTeam,
     Sharing,
     RoleSharing,
@@ -35,7 +35,7 @@ REGISTRY: tuple[type[Rule], ...] = (
     RetentionOffers,
     Winback,
     Churn,
-    Fraud,  # issue #3 rules: the attack, the referral programme, ring detection
+    Fraud,
     Incentives,
     Defences,
 )

@@ -6,16 +6,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.population import Channel
+from sim.world.population import Channel
 
 if TYPE_CHECKING:
-    from sim.model import MarketModel
+    from sim.engine.market import Market
 
 __all__ = ["convert_referred"]
 
 
 def convert_referred(
-    model: MarketModel,
+    model: Market,
     exposed: np.ndarray,
     hazard: np.ndarray,
     u_exposed: np.ndarray,

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from sim.population import Channel, Stage
 from sim.rules.base import ACQUISITION_COLUMNS, Phase, Rule
 from sim.scenario import AdsSpec
+from sim.world.population import Channel, Stage
 
 if TYPE_CHECKING:
-    from sim.model import MarketModel
+    from sim.engine.market import Market
 
 __all__ = ["Ads"]
 
@@ -47,7 +47,7 @@ class Ads(Rule):
 
     params: AdsSpec
 
-    def setup(self, model: MarketModel) -> None:
+    def setup(self, model: Market) -> None:
         """Prepare the rolling window (cap and wear-out) and the daily impression budget."""
         n = model.population.n
         self._window_days = self.params.days_frequency_window
@@ -63,7 +63,7 @@ class Ads(Rule):
         self._impressions_per_day = int(self.params.daily_budget / self.params.cpm * 1000.0)
         self._p_by_stage = self._stage_probabilities(model)
 
-    def _targeted(self, model: MarketModel) -> np.ndarray:
+    def _targeted(self, model: Market) -> np.ndarray:
         pop = model.population
         mask = np.ones(pop.n, dtype=bool) if self.params.target == "everyone" else pop.stage != Stage.CUSTOMER
         if self.params.target_community is not None:
@@ -71,7 +71,7 @@ class Ads(Rule):
         mask[model.n_real :] = False  # fake accounts (fraud) are not an audience
         return mask
 
-    def step(self, model: MarketModel) -> None:
+    def step(self, model: Market) -> None:
         """Serve today's impressions, charge them, and move exposed people down the funnel."""
         pop = model.population
         # One uniform per person every day, whatever the budget or state, so that strategies on the
@@ -110,9 +110,7 @@ class Ads(Rule):
         pop.stage[advancing] += 1
         model.acquire(movers[converts], Channel.ADS)
 
-    def _serve(
-        self, model: MarketModel, u_impressions: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _serve(self, model: Market, u_impressions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Who is shown ads today, how many impressions each (≥ 1), and their residual uniforms."""
         nobody = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
         budget = self._impressions_per_day
@@ -157,7 +155,7 @@ class Ads(Rule):
         self._window.append((shown, count))
         self._window_count[shown] += count.astype(np.int32)
 
-    def _stage_probabilities(self, model: MarketModel) -> np.ndarray:
+    def _stage_probabilities(self, model: Market) -> np.ndarray:
         """Per-impression probability of moving on, indexed by :class:`Stage`."""
         ads = self.params
         winback = ads.p_purchase * model.scenario_config.customers.rel_winback

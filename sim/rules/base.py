@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -10,15 +11,13 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from sim.metric_info import MetricInfo
-
 if TYPE_CHECKING:
-    from sim.model import MarketModel
+    from sim.engine.market import Market
     from sim.scenario import Scenario
 
-__all__ = ["ACQUISITION_COLUMNS", "Phase", "Rule"]
+__all__ = ["ACQUISITION_COLUMNS", "MetricInfo", "Phase", "Rule"]
 
-#: Columns :meth:`sim.model.MarketModel.acquire` writes; a rule that converts people declares them.
+#: Columns :meth:`sim.engine.market.Market.acquire` writes; a rule that converts people declares them.
 ACQUISITION_COLUMNS: frozenset[str] = frozenset(
     {
         "stage",
@@ -31,6 +30,15 @@ ACQUISITION_COLUMNS: frozenset[str] = frozenset(
         "n_referrals",
     }
 )
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    """What a headline metric means: its unit and which direction is better."""
+
+    unit: str
+    description: str
+    higher_is_better: bool = True
 
 
 class Phase(IntEnum):
@@ -73,7 +81,7 @@ class Rule(ABC):
         step_columns: extra columns of the step table this rule fills each day through
             ``model.tally(name, amount)`` (0 on days it posts nothing). Document them in docs/metrics.md.
         metrics: headline metrics this rule reports (name → unit and meaning), computed by
-            :meth:`summarise` at the end of a run and listed in :data:`sim.metrics.METRICS`.
+            :meth:`summarise` at the end of a run and listed in :data:`sim.analysis.metrics.METRICS`.
     """
 
     name: ClassVar[str]
@@ -90,13 +98,13 @@ class Rule(ABC):
         self.params: BaseModel = getattr(scenario, self.section)
         self.rng = rng
 
-    def setup(self, model: MarketModel) -> None:  # noqa: B027 - optional hook, empty by design
+    def setup(self, model: Market) -> None:  # noqa: B027 - optional hook, empty by design
         """Prepare rule-private state once the world exists (optional)."""
 
     @abstractmethod
-    def step(self, model: MarketModel) -> None:
+    def step(self, model: Market) -> None:
         """Advance this mechanism by one day."""
 
-    def summarise(self, model: MarketModel, steps: pd.DataFrame) -> dict[str, float]:
+    def summarise(self, model: Market, steps: pd.DataFrame) -> dict[str, float]:
         """Values of this rule's :attr:`metrics` after the run (``steps``: the step table)."""
         return {}

@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from sim.population import NEVER, Stage
 from sim.rules.base import Phase, Rule
 from sim.scenario import CustomersSpec
+from sim.world.population import NEVER, Stage
 
 if TYPE_CHECKING:
-    from sim.model import MarketModel
+    from sim.engine.market import Market
 
 __all__ = ["Churn"]
 
@@ -20,7 +20,7 @@ class Churn(Rule):
     """Each active customer churns with their own daily probability.
 
     The base probability comes from the person's per-period churn θ ~ Beta(α, β) (heterogeneous by
-    default, science.md §4). The hazard is multiplied by ``customers.rel_churn`` and by
+    default, docs/science.md §4). The hazard is multiplied by ``customers.rel_churn`` and by
     ``customers.rel_churn_per_bad_experience`` per bad experience:
     ``p = 1 − (1 − p_base)^(rel_churn × rel_bad^bad × rel_churn_referred)``, where the last factor
     (a column, 1 by default) is written by the incentives rule for referred customers. A churned person
@@ -54,7 +54,7 @@ class Churn(Rule):
 
     params: CustomersSpec
 
-    def step(self, model: MarketModel) -> None:
+    def step(self, model: Market) -> None:
         """Churn today's leavers."""
         pop = model.population
         u_churn = self.rng.random(pop.n)
@@ -84,7 +84,7 @@ class Churn(Rule):
         model.tally("churned", int(leavers.size))
 
     def _lever_multiplier(
-        self, model: MarketModel, active: np.ndarray, bad: np.ndarray, multiplier: np.ndarray
+        self, model: Market, active: np.ndarray, bad: np.ndarray, multiplier: np.ndarray
     ) -> np.ndarray:
         """``multiplier`` times the habit, fit, loyalty and offer multipliers of ``active`` customers.
 

@@ -12,15 +12,14 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from sim.metric_info import MetricInfo
-from sim.population import NEVER, AccountStatus, Channel, FraudKind
-from sim.rules.base import Phase, Rule
-from sim.specs_incentives import DefencesSpec
+from sim.rules.base import MetricInfo, Phase, Rule
+from sim.scenario import DefencesSpec
+from sim.world.population import NEVER, AccountStatus, Channel, FraudKind
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from sim.model import MarketModel
+    from sim.engine.market import Market
 
 __all__ = ["Defences", "dense_referral_clusters"]
 
@@ -97,11 +96,11 @@ class Defences(Rule):
 
     params: DefencesSpec
 
-    def setup(self, model: MarketModel) -> None:
+    def setup(self, model: Market) -> None:
         """An empty review queue."""
         self._queue = np.zeros(0, dtype=np.int64)
 
-    def step(self, model: MarketModel) -> None:
+    def step(self, model: Market) -> None:
         """Run ring detection on its days, then work through the review queue."""
         spec = self.params
         if spec.ring_detection and model.day % spec.days_detection_interval == 0:
@@ -109,7 +108,7 @@ class Defences(Rule):
         if self._queue.size and spec.review_capacity_per_day > 0:
             self._review(model)
 
-    def _detect(self, model: MarketModel) -> None:
+    def _detect(self, model: Market) -> None:
         spec = self.params
         pop = model.population
         recent = np.flatnonzero(
@@ -138,7 +137,7 @@ class Defences(Rule):
             self._queue = np.concatenate([self._queue, new])
             model.tally("accounts_flagged", int(new.size))
 
-    def _review(self, model: MarketModel) -> None:
+    def _review(self, model: Market) -> None:
         pop = model.population
         reviewed = self._queue[: self.params.review_capacity_per_day]
         self._queue = self._queue[reviewed.size :]
@@ -148,7 +147,7 @@ class Defences(Rule):
         model.tally("accounts_reviewed", int(reviewed.size))
         model.tally("accounts_blocked", int(fraud.sum()))
 
-    def summarise(self, model: MarketModel, steps: pd.DataFrame) -> dict[str, float]:
+    def summarise(self, model: Market, steps: pd.DataFrame) -> dict[str, float]:
         """Precision and recall of every defence against the ground truth."""
         pop = model.population
         referred = (pop.first_channel == Channel.SHARING) & (pop.day_first_acquired > 0)

@@ -7,14 +7,13 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 import pandas as pd
 
-from sim.metric_info import MetricInfo
-from sim.population import Channel, Stage
 from sim.rules._pick import BudgetCounter, pick_lowest
-from sim.rules.base import ACQUISITION_COLUMNS, Phase, Rule
-from sim.specs_levers import FieldTeamSpec
+from sim.rules.base import ACQUISITION_COLUMNS, MetricInfo, Phase, Rule
+from sim.scenario import FieldTeamSpec
+from sim.world.population import Channel, Stage
 
 if TYPE_CHECKING:
-    from sim.model import MarketModel
+    from sim.engine.market import Market
 
 __all__ = ["FieldTeam"]
 
@@ -48,11 +47,11 @@ class FieldTeam(Rule):
 
     params: FieldTeamSpec
 
-    def setup(self, model: MarketModel) -> None:
+    def setup(self, model: Market) -> None:
         """Turn reps × contacts into whole contacts per day."""
         self._contacts = BudgetCounter(self.params.n_reps * self.params.contacts_per_rep_per_day)
 
-    def step(self, model: MarketModel) -> None:
+    def step(self, model: Market) -> None:
         """Contact, sign up, and pay salaries and commissions."""
         pop = model.population
         p = self.params
@@ -81,12 +80,12 @@ class FieldTeam(Rule):
         if cost:
             model.tally("spend_field", cost)
 
-    def _contact(self, model: MarketModel, u_pick: np.ndarray, u_convert: np.ndarray) -> float:
+    def _contact(self, model: Market, u_pick: np.ndarray, u_convert: np.ndarray) -> float:
         pop = model.population
         p = self.params
         n_contacts = self._contacts.take()
         open_to = pop.stage != Stage.CUSTOMER
-        open_to[model.n_real :] = False  # fake accounts (issue #3) are not prospects
+        open_to[model.n_real :] = False  # fake accounts are not prospects
         if p.community is not None:
             open_to &= pop.community == p.community
         contacted = pick_lowest(np.flatnonzero(open_to), u_pick, n_contacts)
@@ -111,7 +110,7 @@ class FieldTeam(Rule):
             return commission
         return 0.0
 
-    def summarise(self, model: MarketModel, steps: pd.DataFrame) -> dict[str, float]:
+    def summarise(self, model: Market, steps: pd.DataFrame) -> dict[str, float]:
         """Contacts, spend and the pushed share of sign-ups."""
         signups = float(steps["new_field"].sum() + steps["won_back_field"].sum())
         return {

@@ -1,123 +1,29 @@
 """Attackers who farm referral rewards: fake accounts (self-referral and rings) and coupon farmers.
 
 Fake accounts are real rows of the population (``Role.FAKE``) and real nodes of the graph, appended
-after the ``network.n`` real people when the world is built (:func:`add_fake_accounts`). They stay
+after the ``network.n`` real people when the world is built (:mod:`sim.world.fake_accounts`). They stay
 dormant (no other rule touches them) until an attacker activates them through a referral.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from sim.metric_info import MetricInfo
-from sim.network import SocialGraph, graph_from_edges
-from sim.population import NEVER, Channel, FraudKind, Population, Role, Stage
-from sim.random import poisson_from_uniform, stream
-from sim.rules.base import ACQUISITION_COLUMNS, Phase, Rule
-from sim.specs_incentives import FraudSpec
+from sim.engine.random import poisson_from_uniform
+from sim.rules.base import ACQUISITION_COLUMNS, MetricInfo, Phase, Rule
+from sim.scenario import FraudSpec
+from sim.world.fake_accounts import fraud_layout
+from sim.world.population import NEVER, Channel, FraudKind, Stage
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from sim.model import MarketModel
+    from sim.engine.market import Market
     from sim.scenario import Scenario
 
-__all__ = ["Fraud", "FraudLayout", "add_fake_accounts", "fraud_layout", "reward_per_fake_account"]
-
-
-@dataclass(frozen=True)
-class FraudLayout:
-    """Who the attackers are: attacker ``a`` owns fake rows ``n_real + a·k … n_real + (a+1)·k − 1``.
-
-    Attributes:
-        n_real: real people (rows before the pool).
-        accounts_per_attacker: k, fake accounts per attacker.
-        operators: the real account (node id) behind each attacker.
-        is_ring: whether each attacker runs a ring (else self-referral from the operator).
-    """
-
-    n_real: int
-    accounts_per_attacker: int
-    operators: np.ndarray
-    is_ring: np.ndarray
-
-    def fake_ids(self, attacker: np.ndarray, slot: np.ndarray) -> np.ndarray:
-        """Row of attacker ``attacker``'s fake account number ``slot``."""
-        return self.n_real + attacker.astype(np.int64) * self.accounts_per_attacker + slot
-
-
-def fraud_layout(spec: FraudSpec, n_real: int, seed: int) -> FraudLayout:
-    """The attackers of the world built from ``seed`` (the first draws of its ``fraud_world`` stream)."""
-    rng = stream(seed, "fraud_world")
-    operators = rng.choice(n_real, size=spec.n_attackers, replace=False).astype(np.int64)
-    n_rings = round(spec.share_rings * spec.n_attackers)
-    is_ring = np.arange(spec.n_attackers) < n_rings
-    return FraudLayout(n_real, spec.accounts_per_attacker, operators, is_ring)
-
-
-def add_fake_accounts(
-    graph: SocialGraph, population: Population, spec: FraudSpec, seed: int
-) -> tuple[SocialGraph, Population]:
-    """The world with each attacker's dormant fake accounts appended after the real people.
-
-    Self-referral fakes are each linked to their operator; a ring's fakes are linked to every other
-    fake of the ring (dense) and its first one to the operator. Every fake also gets
-    ``ring_links_to_real`` edges to random real people (thin ties to the real graph).
-
-    Complexity: O(E + fakes·(k + links)) time; the graph's CSR is rebuilt once.
-    """
-    n_real = graph.n
-    layout = fraud_layout(spec, n_real, seed)
-    rng = stream(seed, "fraud_links")
-    k = spec.accounts_per_attacker
-    n_fake = spec.n_fake_accounts
-    n_total = n_real + n_fake
-    attacker_of = np.repeat(np.arange(spec.n_attackers), k)
-    slot = np.tile(np.arange(k), spec.n_attackers)
-    fakes = layout.fake_ids(attacker_of, slot)
-    ring_fake = layout.is_ring[attacker_of]
-    # Existing edges, each once.
-    assert graph.indptr is not None and graph.indices is not None  # checked by Scenario (not complete)
-    src = np.repeat(np.arange(n_real, dtype=np.int64), np.diff(graph.indptr))
-    dst = graph.indices.astype(np.int64)
-    once = src < dst
-    parts_src = [src[once]]
-    parts_dst = [dst[once]]
-    # Self-referral fakes and each ring's first fake hang off the operator.
-    to_operator = ~ring_fake | (slot == 0)
-    parts_src.append(fakes[to_operator])
-    parts_dst.append(layout.operators[attacker_of[to_operator]])
-    # Rings: every pair of fakes inside a ring.
-    ring_attackers = np.flatnonzero(layout.is_ring)
-    if ring_attackers.size and k > 1:
-        i, j = np.triu_indices(k, 1)
-        base = layout.fake_ids(ring_attackers, np.zeros(ring_attackers.size, dtype=np.int64))
-        parts_src.append((base[:, None] + i[None, :]).ravel())
-        parts_dst.append((base[:, None] + j[None, :]).ravel())
-    links = spec.ring_links_to_real
-    if links:
-        parts_src.append(np.repeat(fakes, links))
-        parts_dst.append(rng.integers(0, n_real, size=n_fake * links))
-    community = None
-    if graph.community is not None:
-        community = np.concatenate([graph.community, graph.community[layout.operators[attacker_of]]])
-    bigger_graph = graph_from_edges(n_total, np.concatenate(parts_src), np.concatenate(parts_dst), community)
-
-    bigger = Population(n_total)
-    for name in Population.column_names:
-        bigger.column(name)[:n_real] = population.column(name)
-    bigger.role[n_real:] = Role.FAKE
-    bigger.fraud_kind[n_real:] = FraudKind.FAKE_ACCOUNT
-    bigger.fraud_kind[layout.operators] = FraudKind.ATTACKER
-    bigger.order_value[n_real:] = spec.fake_order_value
-    bigger.rate_purchase[n_real:] = 0.0
-    bigger.p_churn_base[n_real:] = 0.0  # fakes leave when abandoned (rule fraud), not by churn
-    if community is not None:
-        bigger.community[n_real:] = community[n_real:]
-    return bigger_graph, bigger
+__all__ = ["Fraud", "reward_per_fake_account"]
 
 
 def reward_per_fake_account(scenario: Scenario) -> tuple[float, float]:
@@ -179,7 +85,7 @@ class Fraud(Rule):
 
     params: FraudSpec
 
-    def setup(self, model: MarketModel) -> None:
+    def setup(self, model: Market) -> None:
         """The attackers of this world, and how many fakes each has used."""
         spec = self.params
         self._layout = fraud_layout(spec, model.n_real, model.world.seed) if spec.n_fake_accounts else None
@@ -193,7 +99,7 @@ class Fraud(Rule):
         )
         self._farmer_rate = spec.rate_coupon_farmers_per_day * -np.expm1(-friend_value / cost)
 
-    def step(self, model: MarketModel) -> None:
+    def step(self, model: Market) -> None:
         """Abandon expired fakes and farmers, then activate today's fakes and farmers."""
         pop = model.population
         # Draws depend only on the configuration, never on the state, so runs of one scenario (and
@@ -207,7 +113,7 @@ class Fraud(Rule):
             if self._farmer_rate > 0:
                 self._recruit_farmers(model, u_farm)
 
-    def _abandon(self, model: MarketModel) -> None:
+    def _abandon(self, model: Market) -> None:
         pop = model.population
         spec = self.params
         day = model.day
@@ -228,14 +134,14 @@ class Fraud(Rule):
             self._farmers = farmers[~leaving]
 
     @staticmethod
-    def _leave(model: MarketModel, people: np.ndarray) -> None:
+    def _leave(model: Market, people: np.ndarray) -> None:
         pop = model.population
         pop.stage[people] = Stage.CHURNED
         pop.day_churned[people] = model.day
         first = people[pop.day_first_churned[people] == NEVER]
         pop.day_first_churned[first] = model.day
 
-    def _activate_fakes(self, model: MarketModel, u_attack: np.ndarray) -> None:
+    def _activate_fakes(self, model: Market, u_attack: np.ndarray) -> None:
         layout = self._layout
         assert layout is not None
         k = layout.accounts_per_attacker
@@ -256,7 +162,7 @@ class Fraud(Rule):
         self._fakes = np.concatenate([self._fakes, fakes])
         model.tally("fake_accounts_acquired", int(fakes.size))
 
-    def _recruit_farmers(self, model: MarketModel, u_farm: np.ndarray) -> None:
+    def _recruit_farmers(self, model: Market, u_farm: np.ndarray) -> None:
         pop = model.population
         n_real = model.n_real
         never_bought = pop.day_first_acquired[:n_real] == NEVER
@@ -279,7 +185,7 @@ class Fraud(Rule):
         self._farmers = np.concatenate([self._farmers, farmers])
         model.tally("coupon_farmers_joined", int(farmers.size))
 
-    def summarise(self, model: MarketModel, steps: pd.DataFrame) -> dict[str, float]:
+    def summarise(self, model: Market, steps: pd.DataFrame) -> dict[str, float]:
         """Fake accounts and coupon farmers over the run."""
         return {
             "fake_accounts_acquired": float(steps["fake_accounts_acquired"].sum()),

@@ -11,15 +11,14 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from sim.metric_info import MetricInfo
-from sim.population import NEVER, AccountStatus, Channel, FraudKind, Role, Stage
-from sim.rules.base import Phase, Rule
-from sim.specs_incentives import DefencesSpec, IncentivesSpec
+from sim.rules.base import MetricInfo, Phase, Rule
+from sim.scenario import DefencesSpec, IncentivesSpec
+from sim.world.population import NEVER, AccountStatus, Channel, FraudKind, Role, Stage
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from sim.model import MarketModel
+    from sim.engine.market import Market
 
 __all__ = ["Incentives"]
 
@@ -166,7 +165,7 @@ class Incentives(Rule):
 
     # ------------------------------------------------------------------------------- setup
 
-    def setup(self, model: MarketModel) -> None:
+    def setup(self, model: Market) -> None:
         """Pending-reward book, cost factor and the behavioural multipliers."""
         spec = self.params
         self._defences: DefencesSpec = self.scenario.defences
@@ -192,7 +191,7 @@ class Incentives(Rule):
         # by another rule's setup, and the order of setups is not this rule's business.
         self._behaviour_set = False
 
-    def _referrer_multiplier(self, model: MarketModel, referrers: np.ndarray) -> np.ndarray:
+    def _referrer_multiplier(self, model: Market, referrers: np.ndarray) -> np.ndarray:
         """Personalised multiplier: the referrer's spend so far over the mean customer's, clipped."""
         spec = self.params
         if not spec.personalised:
@@ -205,7 +204,7 @@ class Incentives(Rule):
         ratio = model.population.revenue[referrers] / mean_spend
         return np.clip(ratio, spec.personal_min, spec.personal_max)
 
-    def _set_behaviour(self, model: MarketModel) -> None:
+    def _set_behaviour(self, model: Market) -> None:
         spec = self.params
         pop = model.population
         n_real = model.n_real
@@ -241,7 +240,7 @@ class Incentives(Rule):
 
     # -------------------------------------------------------------------------------- step
 
-    def step(self, model: MarketModel) -> None:
+    def step(self, model: Market) -> None:
         """Earn today's rewards, run the sign-up checks, and pay what is due."""
         if not self.params.enabled:
             return  # the programme is off for the whole run: no draws needed
@@ -258,7 +257,7 @@ class Incentives(Rule):
         if budget is not None:
             model.tally("programme_plan_cumulative", budget * min(1.0, model.day / self.scenario.days))
 
-    def _churn_while_referrer_active(self, model: MarketModel) -> None:
+    def _churn_while_referrer_active(self, model: Market) -> None:
         rel = self.params.rel_churn_referrer_active
         if rel == 1.0:
             return
@@ -270,7 +269,7 @@ class Incentives(Rule):
         pop.rel_churn_referred[: model.n_real] = 1.0
         pop.rel_churn_referred[referred[active_referrer]] = rel
 
-    def _deny(self, model: MarketModel, friends: np.ndarray, referrers: np.ndarray) -> None:
+    def _deny(self, model: Market, friends: np.ndarray, referrers: np.ndarray) -> None:
         """Record denied rewards; an honest referrer shares less after each."""
         pop = model.population
         honest = ~_fraudulent(pop.fraud_kind, friends, referrers)
@@ -284,7 +283,7 @@ class Incentives(Rule):
         model.tally("rewards_denied_honest", int(honest.sum()))
         model.tally("rewards_denied_fraud", int((~honest).sum()))
 
-    def _earn(self, model: MarketModel, u_check: np.ndarray) -> None:
+    def _earn(self, model: Market, u_check: np.ndarray) -> None:
         spec = self.params
         defences = self._defences
         pop = model.population
@@ -343,7 +342,7 @@ class Incentives(Rule):
         }
         self._pending = {key: np.concatenate([self._pending[key], new[key]]) for key in new}
 
-    def _pay(self, model: MarketModel) -> None:
+    def _pay(self, model: Market) -> None:
         spec = self.params
         pop = model.population
         day = model.day
@@ -417,7 +416,7 @@ class Incentives(Rule):
         )
 
     def _record_payment(
-        self, model: MarketModel, items: np.ndarray, amount_referrer: np.ndarray, cost: np.ndarray
+        self, model: Market, items: np.ndarray, amount_referrer: np.ndarray, cost: np.ndarray
     ) -> None:
         if items.size == 0:
             return
@@ -440,7 +439,7 @@ class Incentives(Rule):
 
     # ------------------------------------------------------------------------------ report
 
-    def summarise(self, model: MarketModel, steps: pd.DataFrame) -> dict[str, float]:
+    def summarise(self, model: Market, steps: pd.DataFrame) -> dict[str, float]:
         """Programme cost split honest / fraudulent, referral CAC, ROI and budget use."""
         run = steps[steps["day"] > 0]
         paid = float(run["rewards_paid"].sum())

@@ -8,13 +8,12 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 import pandas as pd
 
-from sim.metric_info import MetricInfo
-from sim.population import NEVER, Stage
-from sim.rules.base import Phase, Rule
-from sim.specs_levers import LoyaltySpec, TierSpec
+from sim.rules.base import MetricInfo, Phase, Rule
+from sim.scenario import LoyaltySpec, TierSpec
+from sim.world.population import NEVER, Stage
 
 if TYPE_CHECKING:
-    from sim.model import MarketModel
+    from sim.engine.market import Market
 
 __all__ = ["Loyalty"]
 
@@ -103,7 +102,7 @@ class Loyalty(Rule):
 
     params: LoyaltySpec
 
-    def setup(self, model: MarketModel) -> None:
+    def setup(self, model: Market) -> None:
         """Tier tables and the revenue and order counts already seen."""
         pop = model.population
         tiers = self.params.tiers or [TierSpec(name="base")]
@@ -117,7 +116,7 @@ class Loyalty(Rule):
         self._revenue_seen = pop.revenue.copy()
         self._orders_seen = pop.n_orders.copy()
 
-    def step(self, model: MarketModel) -> None:
+    def step(self, model: Market) -> None:
         """Enrol, earn, redeem, expire, review tiers and set the behavioural multipliers."""
         if self.params.membership == "off":
             return
@@ -162,11 +161,11 @@ class Loyalty(Rule):
         model.tally("spend_loyalty", cost)
 
     @staticmethod
-    def _post(model: MarketModel, purpose: str, amount: float) -> float:
+    def _post(model: Market, purpose: str, amount: float) -> float:
         model.ledger.spend("loyalty", purpose, amount)
         return amount
 
-    def _redeem(self, model: MarketModel, members: np.ndarray) -> float:
+    def _redeem(self, model: Market, members: np.ndarray) -> float:
         pop = model.population
         block = self.params.redemption_points
         ready = members[pop.points[members] >= block]
@@ -178,7 +177,7 @@ class Loyalty(Rule):
         pop.day_last_reward[ready] = model.day
         return float(used.sum())
 
-    def _expire(self, model: MarketModel, members: np.ndarray) -> float:
+    def _expire(self, model: Market, members: np.ndarray) -> float:
         pop = model.population
         days = self.params.days_points_expiry
         if days is None:
@@ -190,7 +189,7 @@ class Loyalty(Rule):
         pop.points[stale] = 0.0
         return lost
 
-    def _review_tiers(self, model: MarketModel, members: np.ndarray) -> None:
+    def _review_tiers(self, model: Market, members: np.ndarray) -> None:
         pop = model.population
         p = self.params
         day = model.day
@@ -219,7 +218,7 @@ class Loyalty(Rule):
         elif review:
             pop.qualifying_spend[members] = 0.0
 
-    def _set_effects(self, model: MarketModel, members: np.ndarray) -> None:
+    def _set_effects(self, model: Market, members: np.ndarray) -> None:
         pop = model.population
         p = self.params
         tier = pop.tier[members].astype(np.int64)
@@ -241,7 +240,7 @@ class Loyalty(Rule):
         resting = (last_reward != NEVER) & (model.day - last_reward < p.days_after_reward)
         pop.rel_purchase[members] = np.where(resting, p.rel_purchase_after_reward, rel)
 
-    def summarise(self, model: MarketModel, steps: pd.DataFrame) -> dict[str, float]:
+    def summarise(self, model: Market, steps: pd.DataFrame) -> dict[str, float]:
         """Members, breakage, programme cost, liability and the top tier's share."""
         pop = model.population
         members = pop.tier != NEVER

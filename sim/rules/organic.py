@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from sim.population import Channel
 from sim.rules.base import ACQUISITION_COLUMNS, Phase, Rule
 from sim.scenario import OrganicSpec
+from sim.world.population import Channel
 
 if TYPE_CHECKING:
-    from sim.model import MarketModel
+    from sim.engine.market import Market
 
 __all__ = ["Organic"]
 
@@ -32,13 +32,13 @@ class Organic(Rule):
 
     params: OrganicSpec
 
-    def setup(self, model: MarketModel) -> None:
+    def setup(self, model: Market) -> None:
         """Daily adoption probability by stage (customers 0, churned people at the win-back rate)."""
         winback = model.scenario_config.customers.rel_winback
         stage_rate = self.params.rate_per_day * np.array([1.0, 1.0, 1.0, 0.0, winback])
         self._p_by_stage = -np.expm1(-stage_rate)
 
-    def step(self, model: MarketModel) -> None:
+    def step(self, model: Market) -> None:
         """Convert non-customers at the organic hazard."""
         pop = model.population
         u_adopt = self.rng.random(pop.n)

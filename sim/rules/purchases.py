@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from sim.population import Stage
-from sim.random import binomial_from_uniform, poisson_with_residual
+from sim.engine.random import binomial_from_uniform, poisson_with_residual
 from sim.rules.base import Phase, Rule
 from sim.scenario import CustomersSpec
+from sim.world.population import Stage
 
 if TYPE_CHECKING:
-    from sim.model import MarketModel
+    from sim.engine.market import Market
 
 __all__ = ["Purchases"]
 
@@ -43,7 +43,7 @@ class Purchases(Rule):
         "ads.daily_budget": 0.0,
         "fraud.rate_accounts_per_day": 0.0,
         "fraud.rate_coupon_farmers_per_day": 0.0,
-        # issue #4's acquisition levers
+        # acquisition levers that convert people outside the funnel
         "seeding.budget": 0.0,
         "field_team.n_reps": 0,
         "roles.n_employees": 0,
@@ -52,7 +52,7 @@ class Purchases(Rule):
 
     params: CustomersSpec
 
-    def step(self, model: MarketModel) -> None:
+    def step(self, model: Market) -> None:
         """Place today's orders and book the revenue."""
         pop = model.population
         u_orders = self.rng.random(pop.n)

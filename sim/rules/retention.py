@@ -8,20 +8,19 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 import pandas as pd
 
-from sim.metric_info import MetricInfo
-from sim.population import Channel, Stage
 from sim.rules._pick import BudgetCounter, pick_lowest, pick_top
-from sim.rules.base import ACQUISITION_COLUMNS, Phase, Rule
-from sim.specs_levers import RetentionOffersSpec, WinbackSpec
+from sim.rules.base import ACQUISITION_COLUMNS, MetricInfo, Phase, Rule
+from sim.scenario import RetentionOffersSpec, WinbackSpec
+from sim.world.population import Channel, Stage
 
 if TYPE_CHECKING:
-    from sim.model import MarketModel
+    from sim.engine.market import Market
 
 __all__ = ["OfferResponse", "RetentionOffers", "Winback"]
 
 
 class OfferResponse(IntEnum):
-    """How a retention offer would move a person (uplift modelling's four groups, science.md §4)."""
+    """How a retention offer would move a person (uplift modelling's four groups, docs/science.md §4)."""
 
     SURE_THING = 0  # would stay anyway: the offer is wasted
     LOST_CAUSE = 1  # would leave anyway: the offer is wasted
@@ -67,7 +66,7 @@ class RetentionOffers(Rule):
 
     params: RetentionOffersSpec
 
-    def setup(self, model: MarketModel) -> None:
+    def setup(self, model: Market) -> None:
         """Draw each person's response group and what the uplift model believes it is."""
         pop = model.population
         self._offers = BudgetCounter(self.params.daily_budget / self.params.cost_per_offer)
@@ -95,7 +94,7 @@ class RetentionOffers(Rule):
         rel[groups == OfferResponse.SLEEPING_DOG] = p.rel_churn_sleeping_dog
         return rel
 
-    def step(self, model: MarketModel) -> None:
+    def step(self, model: Market) -> None:
         """Make today's offers."""
         pop = model.population
         if self.params.daily_budget <= 0:
@@ -129,7 +128,7 @@ class RetentionOffers(Rule):
         model.tally("offers_to_persuadables", int(np.count_nonzero(groups == OfferResponse.PERSUADABLE)))
         model.tally("spend_retention", cost)
 
-    def summarise(self, model: MarketModel, steps: pd.DataFrame) -> dict[str, float]:
+    def summarise(self, model: Market, steps: pd.DataFrame) -> dict[str, float]:
         """Offers made, their cost and the share that reached persuadables."""
         offers = float(steps["retention_offers"].sum())
         return {
@@ -162,11 +161,11 @@ class Winback(Rule):
 
     params: WinbackSpec
 
-    def setup(self, model: MarketModel) -> None:
+    def setup(self, model: Market) -> None:
         """Turn the daily budget into contacts per day."""
         self._contacts = BudgetCounter(self.params.daily_budget / self.params.cost_per_contact)
 
-    def step(self, model: MarketModel) -> None:
+    def step(self, model: Market) -> None:
         """Contact churned people and bring some back."""
         pop = model.population
         if self.params.daily_budget <= 0:
@@ -184,7 +183,7 @@ class Winback(Rule):
         model.tally("spend_winback", cost)
         model.acquire(contacted[u_convert[contacted] < self.params.p_convert], Channel.WINBACK)
 
-    def summarise(self, model: MarketModel, steps: pd.DataFrame) -> dict[str, float]:
+    def summarise(self, model: Market, steps: pd.DataFrame) -> dict[str, float]:
         """Contacts made and their cost."""
         return {
             "winback_contacts": float(steps["winback_contacts"].sum()),

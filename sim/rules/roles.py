@@ -7,15 +7,14 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 import pandas as pd
 
-from sim.metric_info import MetricInfo
-from sim.population import NEVER, Channel, Role, Stage
 from sim.rules._pick import pick_lowest, pick_top
 from sim.rules._referral import convert_referred
-from sim.rules.base import ACQUISITION_COLUMNS, Phase, Rule
-from sim.specs_levers import RolesSpec, SeedingSpec
+from sim.rules.base import ACQUISITION_COLUMNS, MetricInfo, Phase, Rule
+from sim.scenario import RolesSpec, SeedingSpec
+from sim.world.population import NEVER, Channel, Role, Stage
 
 if TYPE_CHECKING:
-    from sim.model import MarketModel
+    from sim.engine.market import Market
 
 __all__ = ["ROLE_NAMES", "RoleSharing", "Seeding"]
 
@@ -27,7 +26,7 @@ class Seeding(Rule):
     """On day 1, ``budget / cost_per_seed`` non-customers become customers (channel ``seed``, role SEED).
 
     Selection: at random; hubs (the most friends first, ties at random), which spreads further near the
-    spreading threshold (science.md §2); or at random inside one community. Only ordinary people are
+    spreading threshold (docs/science.md §2); or at random inside one community. Only ordinary people are
     seeded, so each person has one role.
     """
 
@@ -44,7 +43,7 @@ class Seeding(Rule):
 
     params: SeedingSpec
 
-    def step(self, model: MarketModel) -> None:
+    def step(self, model: Market) -> None:
         """Seed on the first day; nothing afterwards."""
         pop = model.population
         if model.day != 1:
@@ -69,7 +68,7 @@ class Seeding(Rule):
         model.ledger.spend("seed", "seed_users", cost)
         model.tally("spend_seed", cost)
 
-    def summarise(self, model: MarketModel, steps: pd.DataFrame) -> dict[str, float]:
+    def summarise(self, model: Market, steps: pd.DataFrame) -> dict[str, float]:
         """Seeding spend."""
         return {"seeding_spend": float(steps["spend_seed"].sum())}
 
@@ -123,7 +122,7 @@ class RoleSharing(Rule):
 
     params: RolesSpec
 
-    def setup(self, model: MarketModel) -> None:
+    def setup(self, model: Market) -> None:
         """Assign the EMPLOYEE and KOL roles and each role's share rate and reach."""
         pop = model.population
         graph = model.graph
@@ -150,7 +149,7 @@ class RoleSharing(Rule):
         self._base_weight = self._rate * np.minimum(1.0, self._reach / degree)
         self._any_roles = bool(self._rate.any())
 
-    def step(self, model: MarketModel) -> None:
+    def step(self, model: Market) -> None:
         """Convert friends of today's role sharers, pay rewards and fees, count referrals by role."""
         pop = model.population
         # Whether anyone shares through this rule is fixed for the run, so skipping the draw when
@@ -168,7 +167,7 @@ class RoleSharing(Rule):
                 if count:
                     model.tally(f"referred_by_{name}", count)
 
-    def _share(self, model: MarketModel, u_convert: np.ndarray) -> None:
+    def _share(self, model: Market, u_convert: np.ndarray) -> None:
         pop = model.population
         graph = model.graph
         stage = pop.stage
@@ -195,7 +194,7 @@ class RoleSharing(Rule):
             model.ledger.spend("sharing", "employee_rewards", paid)
             model.tally("spend_roles", paid)
 
-    def summarise(self, model: MarketModel, steps: pd.DataFrame) -> dict[str, float]:
+    def summarise(self, model: Market, steps: pd.DataFrame) -> dict[str, float]:
         """Referred customers by the referrer's role, and the roles' spend."""
         summary = {f"referred_by_{name}": float(steps[f"referred_by_{name}"].sum()) for name in ROLE_NAMES}
         summary["roles_spend"] = float(steps["spend_roles"].sum())

@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from sim.population import Stage
 from sim.rules._referral import convert_referred
 from sim.rules.base import ACQUISITION_COLUMNS, Phase, Rule
 from sim.scenario import SharingSpec
+from sim.world.population import Stage
 
 if TYPE_CHECKING:
-    from sim.model import MarketModel
+    from sim.engine.market import Market
 
 __all__ = ["Sharing"]
 
@@ -22,7 +22,7 @@ class Sharing(Rule):
 
     Customers who were active at the start of the day share (someone who joins today starts
     tomorrow). A non-customer's daily hazard of converting is ``rate_share_per_day × p_convert ×
-    pressure``, where the pressure follows ``normalisation`` (science.md §1):
+    pressure``, where the pressure follows ``normalisation`` (docs/science.md §1):
 
     - ``fraction``: customer friends / friends. Each person hears ``rate_share_per_day`` shares a day
       when all their friends are customers (Rand & Rust 2011). Every sparse graph is slower than the
@@ -52,7 +52,7 @@ class Sharing(Rule):
 
     params: SharingSpec
 
-    def step(self, model: MarketModel) -> None:
+    def step(self, model: Market) -> None:
         """Convert friends of today's sharers and record who referred whom."""
         pop = model.population
         graph = model.graph

@@ -18,7 +18,7 @@ import numpy as np
 import optuna
 from tqdm.auto import tqdm
 
-from sim.compare import replication_seeds
+from sim.analysis.compare import replication_seeds
 from sim.scenario import Problem, ScenarioError
 from sim.sweep.design import integer_paths
 from sim.sweep.paths import scenario_at

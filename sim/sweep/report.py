@@ -27,8 +27,8 @@ matplotlib.use("Agg")  # files only; never a window, works on servers without a 
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from sim.compare import mean_interval
-from sim.metrics import METRICS
+from sim.analysis.compare import mean_interval
+from sim.analysis.metrics import METRICS
 from sim.scenario import Problem, ScenarioError
 from sim.sweep.spec import Experiment
 from sim.sweep.store import SweepStore
@@ -156,7 +156,7 @@ def bass_adopters(n: int, p_year: float, q_year: float, years: float) -> float:
 
 
 def _bass_reference(ax: Any, store: SweepStore, summary: pd.DataFrame) -> None:
-    """Dashed Bass curves: p = organic rate × 365, q = share rate × p_convert × 365 (science.md §1)."""
+    """Dashed Bass curves: p = organic rate × 365, q = share rate × p_convert × 365 (docs/science.md §1)."""
     base = store.meta["base_scenario"]
     n, years, p_convert = base["network"]["n"], base["days"] / 365, base["sharing"]["p_convert"]
     shares = sorted(summary["sharing.rate_share_per_day"].unique())

@@ -2,7 +2,7 @@
 
 Each run is :func:`run_one` (a pure function of the scenario and the seed) identified by
 :func:`run_id`, a hash of the canonical parameters and the seed. Replication ``r`` of every design
-point uses the same seed (spawned from the experiment's root seed, as in :mod:`sim.compare`), so
+point uses the same seed (spawned from the experiment's root seed, as in :mod:`sim.analysis.compare`), so
 points are compared on common random numbers and, when the factors leave ``network`` and
 ``population`` alone, on the same world. Each process builds a world once per (world sections,
 seed) and keeps the latest few (:data:`WORLD_CACHE_SIZE`); tasks carry only the scenario as plain
@@ -34,9 +34,8 @@ import pandas as pd
 import pyarrow as pa
 from tqdm.auto import tqdm
 
-from sim.compare import WORLD_SECTIONS, replication_seeds
-from sim.model import World, build_world
-from sim.results import run
+from sim.analysis.compare import WORLD_SECTIONS, replication_seeds
+from sim.analysis.results import run
 from sim.scenario import Problem, Scenario, ScenarioError, scenario_from_dict
 from sim.sweep.design import make_design
 from sim.sweep.paths import apply_point, scenario_at
@@ -47,6 +46,7 @@ from sim.sweep.store import (
     SweepStore,
     create_store,
 )
+from sim.world.build import World, build_world
 
 __all__ = ["RunTask", "execute", "plan", "run_id", "run_one", "sweep", "world_builds"]
 

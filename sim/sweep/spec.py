@@ -19,18 +19,17 @@ from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
-from sim.metrics import METRICS
+from sim.analysis.metrics import METRICS
 from sim.scenario import (
     Problem,
     Scenario,
     ScenarioError,
-    _allowed_from,
-    _given,
     load_scenario,
     parse_yaml,
     scenario_from_dict,
 )
-from sim.spec import Section
+from sim.scenario.errors import allowed_from, given_text
+from sim.scenario.section import Section
 from sim.sweep.paths import leaf_paths, scenario_at
 
 __all__ = [
@@ -209,9 +208,11 @@ def _experiment_problems(exc: ValidationError) -> list[Problem]:
     problems = []
     for error in exc.errors(include_url=False):
         path = ".".join(str(p) for p in error["loc"])
-        allowed = _allowed_from(error).replace("docs/scenarios.md", "docs/sweeps.md")
+        allowed = allowed_from(error).replace("docs/scenarios.md", "docs/sweeps.md")
         given = (
-            "" if error["type"] in ("missing", "extra_forbidden", "value_error") else _given(error["input"])
+            ""
+            if error["type"] in ("missing", "extra_forbidden", "value_error")
+            else given_text(error["input"])
         )
         problems.append(Problem(path, allowed, given))
     return problems
@@ -233,7 +234,7 @@ def experiment_from_dict(
     """
     if not isinstance(data, Mapping):
         raise ScenarioError(
-            [Problem("", "an experiment must be a mapping (name:, factors:, design:, …)", _given(data))],
+            [Problem("", "an experiment must be a mapping (name:, factors:, design:, …)", given_text(data))],
             source,
         )
     try:
@@ -330,13 +331,13 @@ def _check_against_base(experiment: Experiment, base: Scenario) -> list[Problem]
             problems.append(Problem(where, "applies to grid designs only", kind))
         unknown = [name for name in group if name not in experiment.factors]
         if unknown:
-            problems.append(Problem(where, "must name factors of this experiment", _given(unknown)))
+            problems.append(Problem(where, "must name factors of this experiment", given_text(unknown)))
             continue
         if len(group) < 2:
-            problems.append(Problem(where, "must list at least two factors", _given(group)))
+            problems.append(Problem(where, "must list at least two factors", given_text(group)))
         repeated = grouped.intersection(group)
         if repeated or len(set(group)) != len(group):
-            problems.append(Problem(where, "a factor may be in one group only, once", _given(group)))
+            problems.append(Problem(where, "a factor may be in one group only, once", given_text(group)))
         grouped.update(group)
         sizes = {name: _grid_size(experiment.factors[name]) for name in group}
         if len(set(sizes.values())) > 1:
@@ -360,7 +361,7 @@ def _check_against_base(experiment: Experiment, base: Scenario) -> list[Problem]
                 Problem(
                     f"metrics[{index}]",
                     "must be a metric name from docs/metrics.md" + _suggest(metric, metric_names),
-                    _given(metric),
+                    given_text(metric),
                 )
             )
     if len(set(experiment.metrics)) != len(experiment.metrics):
@@ -371,7 +372,7 @@ def _check_against_base(experiment: Experiment, base: Scenario) -> list[Problem]
                 "optimise.metric",
                 "must be a metric name from docs/metrics.md"
                 + _suggest(experiment.optimise.metric, metric_names),
-                _given(experiment.optimise.metric),
+                given_text(experiment.optimise.metric),
             )
         )
     plot = experiment.plot
@@ -387,7 +388,7 @@ def _check_against_base(experiment: Experiment, base: Scenario) -> list[Problem]
         ("y", plot.y, experiment.metrics),
     ):
         if value is not None and value not in allowed:
-            problems.append(Problem(f"plot.{field}", f"must be one of {allowed}", _given(value)))
+            problems.append(Problem(f"plot.{field}", f"must be one of {allowed}", given_text(value)))
     return problems
 
 

@@ -81,7 +81,7 @@ def _sql_list(paths: Iterable[Path]) -> str:
 
 
 class SweepStore:
-    """A sweep's results folder (contract 5: the app's "Sweep results" page reads it).
+    """A sweep's results folder (the app's "Sweep results" page reads it).
 
     Attributes:
         path: the store folder.
@@ -241,7 +241,7 @@ class SweepStore:
 
 
 def open_store(path: str | Path) -> SweepStore:
-    """Open an existing store folder (contract 5)."""
+    """Open an existing store folder."""
     return SweepStore(path)
 
 

@@ -11,10 +11,11 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
-from sim.metrics import METRICS, retention_table, summarise
-from sim.model import MarketModel, World
-from sim.population import Population
+from sim.analysis.metrics import METRICS, retention_table, summarise
+from sim.engine.model import MarketModel
 from sim.scenario import Scenario, scenario_to_yaml
+from sim.world.build import World
+from sim.world.population import Population
 
 __all__ = ["RunResult", "run"]
 
@@ -28,7 +29,7 @@ class RunResult:
         seed: the run seed (every random stream derives from it).
         steps: one row per day (day 0 = the world as built); columns in docs/metrics.md.
         ledger: every money line (day, channel, purpose, flow, amount).
-        summary: headline metrics (see :data:`sim.metrics.METRICS`).
+        summary: headline metrics (see :data:`sim.analysis.metrics.METRICS`).
         retention: first-spell retention by age, overall, by cohort and by channel.
         population: the final state arrays (kept only when asked for).
     """

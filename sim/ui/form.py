@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from sim.scenario import Scenario, apply_overrides
-from sim.schema_doc import field_range
+from sim.scenario.docs import field_range
 
 __all__ = [
     "FieldKind",

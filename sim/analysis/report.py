@@ -1,7 +1,7 @@
-"""Shaping a :class:`~sim.compare.Comparison` for people: curves with bands, tables, a verdict.
+"""Shaping a :class:`~sim.analysis.compare.Comparison` for people: curves with bands, tables, a verdict.
 
 The app's pages and any notebook use these; nothing here draws. Every curve is summarised over
-replications as a mean with a t-based 95% interval (the same interval as :mod:`sim.compare`), so
+replications as a mean with a t-based 95% interval (the same interval as :mod:`sim.analysis.compare`), so
 bands on charts and numbers in tables agree.
 """
 
@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.compare import CONFIDENCE, Comparison
-from sim.metrics import ACQUISITION_CHANNELS, METRICS, is_idle
+from sim.analysis.compare import CONFIDENCE, Comparison
+from sim.analysis.metrics import ACQUISITION_CHANNELS, METRICS, is_idle
 
 __all__ = [
     "band",

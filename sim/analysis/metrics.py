@@ -8,11 +8,11 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from sim.ledger import RETENTION_CHANNELS
-from sim.metric_info import MetricInfo
-from sim.population import CHANNELS, NEVER, Channel, Population
+from sim.engine.ledger import RETENTION_CHANNELS
 from sim.rules import REGISTRY
+from sim.rules.base import MetricInfo
 from sim.scenario import Scenario
+from sim.world.population import CHANNELS, NEVER, Channel, Population
 
 __all__ = [
     "CORE_METRICS",

@@ -26,10 +26,10 @@ import pandas as pd
 from scipy import stats
 from tqdm.auto import tqdm
 
-from sim.metrics import METRICS
-from sim.model import World, build_world
-from sim.results import RunResult, run
+from sim.analysis.metrics import METRICS
+from sim.analysis.results import RunResult, run
 from sim.scenario import Problem, Scenario, ScenarioError
+from sim.world.build import World, build_world
 
 __all__ = ["Comparison", "compare", "replication_seeds", "start_workers"]
 

@@ -1,9 +1,9 @@
 """``MarketModel``: a real ``mesa.Model`` whose customers live in arrays.
 
 Mesa owns time (``steps``), the model's random generator and model-level data collection. The
-people are columns of a :class:`~sim.population.Population`; ``model.customer(i)`` returns a Mesa
+people are columns of a :class:`~sim.world.population.Population`; ``model.customer(i)`` returns a Mesa
 agent that is a *view* of row ``i``, created on demand, so a million-customer run does not pay for a
-million objects (design.md).
+million objects (docs/architecture.md).
 
 A day (one Mesa step) runs the registered rules in phase order (see :class:`sim.rules.Phase`), then
 closes the day: stage counts, acquisitions by channel and money are tallied into one row of the
@@ -13,48 +13,20 @@ step table. Day 0 is the world as built; step ``t`` simulates day ``t``.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from typing import Any
 
 import mesa
 import numpy as np
 import pandas as pd
 
-from sim.ledger import Ledger
-from sim.network import SocialGraph, build_graph
-from sim.population import CHANNELS, NEVER, Channel, Population, Stage, build_population
-from sim.random import stream
+from sim.engine.ledger import Ledger
+from sim.engine.random import stream
 from sim.rules import REGISTRY, Rule, ordered_rules
-from sim.rules.fraud import add_fake_accounts
 from sim.scenario import Scenario
+from sim.world.build import World, build_world
+from sim.world.population import CHANNELS, NEVER, Channel, Population, Stage
 
-__all__ = ["Customer", "MarketModel", "World", "build_world"]
-
-
-@dataclass(frozen=True, eq=False)
-class World:
-    """The market as built: the graph and the population on day 0.
-
-    Strategies compared side by side run on one world; each run copies the population so the world
-    itself is never changed.
-    """
-
-    graph: SocialGraph
-    population: Population
-    seed: int
-
-
-def build_world(scenario: Scenario, seed: int | None = None) -> World:
-    """Build the graph and draw the population from the ``network`` and ``population`` streams."""
-    seed = scenario.seed if seed is None else seed
-    graph = build_graph(scenario.network, stream(seed, "network"), base_dir=scenario.base_dir)
-    population = build_population(
-        scenario.population, graph.n, stream(seed, "population"), community=graph.community
-    )
-    if scenario.fraud.n_fake_accounts:
-        # Dormant fake accounts (and their ring edges) go after the real people, from their own stream.
-        graph, population = add_fake_accounts(graph, population, scenario.fraud, seed)
-    return World(graph=graph, population=population, seed=seed)
+__all__ = ["STEP_COLUMNS", "Customer", "MarketModel"]
 
 
 _ACQUISITION_CHANNELS = [c for c in CHANNELS if c not in ("none", "initial")]

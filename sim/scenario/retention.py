@@ -1,4 +1,4 @@
-"""Scenario sections of issue #4: habit, retention offers, win-back, roles, seeding, field team, loyalty.
+"""The strategy's retention levers: habit, retention offers, win-back and the loyalty programme.
 
 Every section defaults to "off" (zero intensity): a scenario that does not mention it runs exactly as
 before. Units are in each field's description; naming follows :mod:`sim.scenario`.
@@ -7,26 +7,13 @@ before. Units are in each field's description; naming follows :mod:`sim.scenario
 from __future__ import annotations
 
 import itertools
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import Field, model_validator
 
-from sim.spec import Probability, Section, Share
+from sim.scenario.section import Probability, Section, Share
 
-if TYPE_CHECKING:
-    from sim.scenario import Scenario
-
-__all__ = [
-    "FieldTeamSpec",
-    "HabitSpec",
-    "LoyaltySpec",
-    "RetentionOffersSpec",
-    "RolesSpec",
-    "SeedingSpec",
-    "TierSpec",
-    "WinbackSpec",
-    "check_lever_sections",
-]
+__all__ = ["HabitSpec", "LoyaltySpec", "RetentionOffersSpec", "TierSpec", "WinbackSpec"]
 
 
 class HabitSpec(Section):
@@ -47,7 +34,7 @@ class HabitSpec(Section):
 
 
 class RetentionOffersSpec(Section):
-    """Offers to active customers (a discount, a call) that change churn for a while (science.md §4).
+    """Offers to active customers (a discount, a call) that change churn for a while (docs/science.md §4).
 
     People differ in how an offer moves them (uplift modelling's four groups): *persuadables* stay
     because of it, *sleeping dogs* are reminded to leave, and the rest (*sure things*, who would stay
@@ -108,104 +95,6 @@ class WinbackSpec(Section):
     p_convert: Probability = Field(0.05, description="Probability a contact brings the person back.")
 
 
-class RolesSpec(Section):
-    """Roles on the graph: employees and KOLs who share more than ordinary customers (mission.md §5)."""
-
-    p_convert: Probability = Field(
-        0.05, description="Probability a share from an employee or KOL converts the friend who hears it."
-    )
-    n_employees: int = Field(0, ge=0, description="Employees, chosen at random among the people (people).")
-    employee_rate_share_per_day: float = Field(
-        0.2, ge=0.0, le=50.0, description="Shares each employee makes per day, customer or not."
-    )
-    employee_reward_per_referral: float = Field(
-        0.0,
-        ge=0.0,
-        description="Paid to an employee per customer their shares bring (currency per referral).",
-    )
-    n_kols: int = Field(0, ge=0, description="Key opinion leaders (people); ignored when kol_ids is set.")
-    kol_selection: Literal["degree", "random", "assigned"] = Field(
-        "degree", description="How KOLs are chosen: the most friends first, at random, or kol_ids."
-    )
-    kol_ids: list[int] = Field(
-        default_factory=list, description="Node ids of the KOLs when kol_selection = assigned."
-    )
-    kol_rate_share_per_day: float = Field(
-        0.05, ge=0.0, le=50.0, description="Posts each KOL makes per day, customer or not."
-    )
-    kol_friends_per_share: float = Field(
-        20.0, ge=1.0, description="Friends one KOL post reaches (an ordinary share reaches one)."
-    )
-    kol_fee_per_day: float = Field(
-        0.0, ge=0.0, description="Fee paid to each KOL (currency per KOL per day)."
-    )
-
-    @model_validator(mode="after")
-    def _kols(self) -> RolesSpec:
-        if self.kol_selection == "assigned" and not self.kol_ids:
-            raise ValueError("kol_ids must list at least one node id when kol_selection = assigned; got []")
-        if self.kol_selection != "assigned" and self.kol_ids:
-            raise ValueError(
-                "kol_ids is only used with kol_selection = assigned; "
-                f"got kol_selection = {self.kol_selection}"
-            )
-        if any(i < 0 for i in self.kol_ids):
-            raise ValueError(f"kol_ids must be node ids ≥ 0; got {self.kol_ids}")
-        return self
-
-
-class SeedingSpec(Section):
-    """Seed users made customers on the first day (free product, a launch list)."""
-
-    budget: float = Field(0.0, ge=0.0, description="Seeding budget, spent on day 1 (currency).")
-    cost_per_seed: float = Field(20.0, gt=0.0, description="Cost of one seed user (currency per person).")
-    selection: Literal["random", "hubs", "community"] = Field(
-        "random", description="Who is seeded: at random, the most connected first, or inside one community."
-    )
-    community: int | None = Field(
-        None, ge=0, description="The community seeded when selection = community (communities graph only)."
-    )
-
-
-class FieldTeamSpec(Section):
-    """A field team (地推): reps contacting people in person, paid a salary and a commission.
-
-    Reps paid per sign-up push marginal people: sign-ups rise by ``rel_convert_signup_push`` but the
-    extra ones are poor fits whose churn hazard is ``rel_churn_signup_push`` times higher. Reps paid
-    per customer still active after ``days_retained`` days do not push.
-    """
-
-    n_reps: int = Field(0, ge=0, description="Field reps (people on the team).")
-    contacts_per_rep_per_day: float = Field(
-        20.0, ge=0.0, le=10_000.0, description="Contacts each rep makes per day (people per rep per day)."
-    )
-    community: int | None = Field(
-        None, ge=0, description="Community the reps work in (communities graph only); none = anywhere."
-    )
-    p_convert: Probability = Field(0.05, description="Probability a contact signs up (without pushing).")
-    salary_per_rep_per_day: float = Field(0.0, ge=0.0, description="Salary (currency per rep per day).")
-    commission: Literal["per_signup", "per_retained"] = Field(
-        "per_signup",
-        description="Commission paid per sign-up, or per sign-up still active after days_retained.",
-    )
-    commission_amount: float = Field(0.0, ge=0.0, description="Commission (currency per paid customer).")
-    days_retained: int = Field(
-        30, ge=1, le=3650, description="Days a sign-up must stay active to earn a per_retained commission."
-    )
-    days_active: int | None = Field(
-        None, ge=1, description="The team works the first days_active days (launch); none = whole horizon."
-    )
-    rel_convert_signup_push: float = Field(
-        1.0,
-        ge=1.0,
-        le=10.0,
-        description="Multiplier on sign-ups when paid per sign-up (pushing marginal people).",
-    )
-    rel_churn_signup_push: float = Field(
-        1.0, ge=1.0, le=20.0, description="Multiplier on the churn hazard of the pushed (marginal) sign-ups."
-    )
-
-
 class TierSpec(Section):
     """One loyalty tier: the qualifying threshold and the benefits (each costed in the ledger)."""
 
@@ -230,7 +119,7 @@ class TierSpec(Section):
 
 
 class LoyaltySpec(Section):
-    """A points programme with tiers (mission.md §4)."""
+    """A points programme with tiers."""
 
     membership: Literal["off", "open", "closed"] = Field(
         "off", description="off: no programme; open: every buyer joins; closed: spend join_spend to join."
@@ -318,37 +207,3 @@ class LoyaltySpec(Section):
         if len(set(names)) != len(names):
             raise ValueError(f"tiers[].name must be unique; got {names}")
         return self
-
-
-def check_lever_sections(scenario: Scenario) -> None:
-    """Cross-section checks (communities, node ids) for these sections; raises ValueError naming fields."""
-    from sim.scenario import CommunitySpec
-
-    network = scenario.network
-    n_blocks = network.n_communities if isinstance(network, CommunitySpec) else None
-    for path, value in (
-        ("seeding.community", scenario.seeding.community),
-        ("field_team.community", scenario.field_team.community),
-    ):
-        if value is None:
-            continue
-        if n_blocks is None:
-            raise ValueError(f"{path} needs network.kind = communities; got network.kind = {network.kind}")
-        if value >= n_blocks:
-            raise ValueError(f"{path} must be in [0, {n_blocks - 1}]; got {value}")
-    if scenario.seeding.selection == "community" and scenario.seeding.community is None:
-        raise ValueError("seeding.community must be set when seeding.selection = community; got none")
-    if scenario.seeding.selection != "community" and scenario.seeding.community is not None:
-        raise ValueError(
-            "seeding.community is only used with seeding.selection = community; "
-            f"got seeding.selection = {scenario.seeding.selection}"
-        )
-    roles = scenario.roles
-    too_big = [i for i in roles.kol_ids if i >= network.n]
-    if too_big:
-        raise ValueError(f"roles.kol_ids must be in [0, {network.n - 1}] (network.n); got {too_big}")
-    if roles.n_employees + max(roles.n_kols, len(roles.kol_ids)) > network.n:
-        raise ValueError(
-            f"roles.n_employees + roles.n_kols must be at most network.n = {network.n}; "
-            f"got {roles.n_employees} + {max(roles.n_kols, len(roles.kol_ids))}"
-        )

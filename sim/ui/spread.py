@@ -3,7 +3,7 @@
 Drawing needs three things the simulation does not keep: a sample of people small enough to draw
 (:func:`sample_network`), positions for them (:func:`layout`, networkx's spring layout, run once on
 the sample only), and everyone's stage, channel and role on every day (:func:`record_spread`, which
-steps a :class:`~sim.model.MarketModel` itself and copies those columns of the sample each day).
+steps a :class:`~sim.engine.model.MarketModel` itself and copies those columns of the sample each day).
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.model import MarketModel, build_world
-from sim.network import SocialGraph
-from sim.population import CHANNELS, Role, Stage
+from sim.engine.model import MarketModel
 from sim.scenario import Scenario
+from sim.world.build import build_world
+from sim.world.graph import SocialGraph
+from sim.world.population import CHANNELS, Role, Stage
 
 __all__ = [
     "MAX_SHOWN_EDGES",

@@ -13,7 +13,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from sim.population import CHANNELS
+from sim.world.population import CHANNELS
 
 __all__ = [
     "CHANNEL_COLOURS",

@@ -1,8 +1,9 @@
-"""Scenario sections of issue #3: referral incentives, the fraud attack and the defences against it.
+"""The referral programme, the fraud attack on it and the defences against that attack.
 
 ``incentives`` and ``defences`` are strategy (the firm chooses them); ``fraud`` is part of the market:
 the attackers and their pool of fake accounts exist whatever the strategy, so strategies compared
-side by side face the same attackers. Every section defaults to off.
+side by side face the same attackers. Every section defaults to off. Units are in each field's
+description; naming follows :mod:`sim.scenario`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from sim.spec import Probability, Section, Share
+from sim.scenario.section import Probability, Section, Share
 
 __all__ = ["DefencesSpec", "FraudSpec", "IncentivesSpec"]
 

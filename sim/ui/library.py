@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from sim.compare import WORLD_SECTIONS
-from sim.form import changed_overrides
+from sim.analysis.compare import WORLD_SECTIONS
 from sim.scenario import MAX_SCENARIO_BYTES, Problem, Scenario, ScenarioError, scenario_from_text
+from sim.ui.form import changed_overrides
 
 __all__ = ["PRESETS_DIR", "preset_texts", "read_upload", "unique_name", "world_differences", "world_problems"]
 
 #: The preset strategies shipped with Ripple.
-PRESETS_DIR = Path(__file__).resolve().parents[1] / "scenarios"
+PRESETS_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 
 
 def preset_texts(folder: str | Path = PRESETS_DIR) -> dict[str, str]:
@@ -68,8 +68,8 @@ def world_problems(named: Mapping[str, Scenario]) -> list[str]:
     """Why these strategies cannot be compared side by side (``[]`` when they can).
 
     Strategies in a comparison share one world per replication (the sections in
-    :data:`sim.compare.WORLD_SECTIONS`) and one horizon, so the differences between them are paired:
-    the settings :func:`sim.compare.check_same_world` requires to match. Each message names the
+    :data:`sim.analysis.compare.WORLD_SECTIONS`) and one horizon, so the differences between them are paired:
+    the settings :func:`sim.analysis.compare.check_same_world` requires to match. Each message names the
     strategy and the settings that differ from the baseline (the first strategy).
     """
     items = list(named.items())

@@ -1,10 +1,10 @@
-"""Where new customers come from over time: the field-to-word-of-mouth hand-over (mission.md §7)."""
+"""Where new customers come from over time: the field-to-word-of-mouth hand-over."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from sim.metrics import ACQUISITION_CHANNELS
+from sim.analysis.metrics import ACQUISITION_CHANNELS
 
 __all__ = ["new_customer_shares"]
 

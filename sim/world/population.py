@@ -111,7 +111,7 @@ _COLUMNS: dict[str, tuple[type, Any]] = {
     "rate_purchase": (np.float32, 0.0),  # orders per day while active
     "p_churn_base": (np.float32, 0.0),  # daily churn probability before experiences
     "community": (np.int32, 0),  # community label (0 when the graph has none)
-    # referral incentives and fraud (issue #3)
+    # referral incentives and fraud
     "fraud_kind": (np.int8, 0),  # ground truth: 0 honest, 1 fake account, 2 coupon farmer, 3 attacker
     "account_status": (np.int8, 0),  # defences: 0 clear, 1 flagged, 2 blocked, 3 cleared by review
     "reward_paid": (np.float64, 0.0),  # referral rewards paid to this person as referrer, currency
@@ -214,7 +214,7 @@ def build_population(
     """Draw people's fixed traits and day-0 customers.
 
     - Order value: log-normal with mean ``order_value_mean`` and shape ``order_value_sigma``; spend is
-      heavy-tailed so a minority carries most revenue (mission.md §6).
+      heavy-tailed so a minority carries most revenue (the Pareto pattern).
     - Purchase rate: gamma with mean ``rate_purchase_per_day`` and shape ``purchase_rate_shape``.
     - Churn: per-period churn θ ~ Beta(α, β) (Fader & Hardie's shifted-beta-geometric), turned into
       a daily probability ``1 − (1 − θ)^(1/days_churn_period)`` so survival after t periods is exactly

@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from sim.compare import replication_seeds
-from sim.metrics import clv, ratio
-from sim.model import build_world
-from sim.results import RunResult, run
+from sim.analysis.compare import replication_seeds
+from sim.analysis.metrics import clv, ratio
+from sim.analysis.results import RunResult, run
 from sim.scenario import Scenario
+from sim.world.build import build_world
 
 __all__ = ["EightToOne", "budget_split", "measure_eight_to_one"]
 
@@ -79,7 +79,7 @@ class EightToOne:
 
 
 def _ratio(numerator: float, denominator: float) -> float:
-    """:func:`sim.metrics.ratio`, undefined when the denominator is infinite (a cost nobody paid off)."""
+    """:func:`~sim.analysis.metrics.ratio`, undefined when the denominator is infinite (nobody paid off)."""
     return ratio(numerator, denominator) if math.isfinite(denominator) else math.nan
 
 
@@ -89,7 +89,7 @@ def _retention_cost(retention_spend: float, saved: float) -> float:
 
 
 def _clv_multiple(result: RunResult) -> float:
-    """r/(1+d−r) with r the measured annual retention (as in :func:`sim.metrics.summarise`)."""
+    """r/(1+d−r) with r the measured annual retention (as in :func:`sim.analysis.metrics.summarise`)."""
     steps = result.steps[result.steps["day"] > 0]
     customer_years = float(steps["n_customer"].sum()) / 365.0
     if customer_years <= 0:

@@ -1,7 +1,7 @@
-"""Building blocks of scenario sections, shared by :mod:`sim.scenario` and rule-specific spec modules.
+"""Building blocks of every scenario section: the base class and the probability and share types.
 
-A rule whose parameters deserve their own module (incentives, loyalty, …) defines its section
-classes there on :class:`Section`, and :class:`sim.scenario.Scenario` only adds one field per section.
+Each module of this package defines its sections on :class:`Section`, and
+:class:`sim.scenario.Scenario` adds one field per section.
 """
 
 from __future__ import annotations

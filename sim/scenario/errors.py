@@ -1,0 +1,97 @@
+"""Scenario errors: one :class:`Problem` per bad value, in sentences a person can act on.
+
+Pydantic's validation errors are translated into "``field``: must be … ; got …" lines (the
+scikit-learn style); :class:`ScenarioError` carries them all, so a user fixes a file in one pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from sim.scenario.market import GRAPH_KINDS
+
+__all__ = ["Problem", "ScenarioError", "allowed_from", "given_text", "problems_from"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One invalid value: where it is, what is allowed, and what was given."""
+
+    path: str
+    allowed: str
+    given: str
+
+    def __str__(self) -> str:
+        where = self.path or "(scenario)"
+        if self.given:
+            return f"{where}: {self.allowed}; got {self.given}"
+        return f"{where}: {self.allowed}"
+
+
+class ScenarioError(ValueError):
+    """A scenario could not be loaded; ``problems`` lists every bad value, one per line."""
+
+    def __init__(self, problems: Iterable[Problem], source: str | None = None) -> None:
+        self.problems = list(problems)
+        self.source = source
+        head = f"{source}: " if source else ""
+        lines = "\n".join(f"  {problem}" for problem in self.problems)
+        super().__init__(f"{head}{len(self.problems)} problem(s)\n{lines}")
+
+
+def given_text(value: Any) -> str:
+    """A bad value as shown in a message: its ``repr``, cut to 80 characters."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def allowed_from(error: Mapping[str, Any]) -> str:
+    """Turn one pydantic error into a 'must be …' sentence (scikit-learn style)."""
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    messages = {
+        "greater_than_equal": lambda: f"must be ≥ {ctx.get('ge')}",
+        "greater_than": lambda: f"must be > {ctx.get('gt')}",
+        "less_than_equal": lambda: f"must be ≤ {ctx.get('le')}",
+        "less_than": lambda: f"must be < {ctx.get('lt')}",
+        "extra_forbidden": lambda: "unknown key (check the spelling; see docs/scenarios.md)",
+        "missing": lambda: "is required",
+        "int_parsing": lambda: "must be a whole number",
+        "int_from_float": lambda: "must be a whole number",
+        "int_type": lambda: "must be a whole number",
+        "float_parsing": lambda: "must be a number",
+        "float_type": lambda: "must be a number",
+        "finite_number": lambda: "must be a finite number",
+        "string_type": lambda: "must be text",
+        "string_too_short": lambda: f"must have at least {ctx.get('min_length')} character(s)",
+        "string_too_long": lambda: f"must have at most {ctx.get('max_length')} characters",
+        "bool_parsing": lambda: "must be true or false",
+        "literal_error": lambda: f"must be one of {ctx.get('expected')}",
+        "union_tag_invalid": lambda: f"kind must be one of {ctx.get('expected_tags')}",
+        "union_tag_not_found": lambda: f"needs a 'kind' ({', '.join(GRAPH_KINDS)})",
+        "model_type": lambda: "must be a mapping of keys to values",
+        "dict_type": lambda: "must be a mapping of keys to values",
+    }
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    return messages.get(kind, lambda: str(error["msg"]).lower())()
+
+
+def problems_from(exc: ValidationError) -> list[Problem]:
+    """One :class:`Problem` per error of a pydantic validation of a scenario."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        # A discriminated union puts the chosen tag in the location; users never typed it.
+        parts = [str(p) for p in error["loc"] if not (isinstance(p, str) and p in GRAPH_KINDS)]
+        path = ".".join(parts)
+        allowed = allowed_from(error)
+        given = "" if error["type"] in ("missing", "extra_forbidden") else given_text(error.get("input"))
+        if error["type"] == "value_error":
+            # Our own validators already say what was given; their message names the fields.
+            given = ""
+        problems.append(Problem(path=path, allowed=allowed, given=given))
+    return problems

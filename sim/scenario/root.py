@@ -1,0 +1,171 @@
+"""The root of a scenario: the market plus one strategy, a horizon and a seed, with cross-section checks.
+
+:func:`scenario_from_dict` is the one place plain data (from YAML, the app or a sweep) becomes a
+validated :class:`Scenario`; every way of loading a scenario ends here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, model_validator
+
+from sim.scenario.channels import AdsSpec, FieldTeamSpec, RolesSpec, SeedingSpec, SharingSpec
+from sim.scenario.errors import Problem, ScenarioError, given_text, problems_from
+from sim.scenario.incentives import DefencesSpec, FraudSpec, IncentivesSpec
+from sim.scenario.market import (
+    BarabasiAlbertSpec,
+    CommunitySpec,
+    CustomersSpec,
+    EconomicsSpec,
+    NetworkSpec,
+    OrganicSpec,
+    PopulationSpec,
+)
+from sim.scenario.overrides import apply_overrides
+from sim.scenario.retention import HabitSpec, LoyaltySpec, RetentionOffersSpec, WinbackSpec
+from sim.scenario.section import Section
+
+__all__ = ["MARKET_SECTIONS", "STRATEGY_SECTIONS", "Scenario", "scenario_from_dict"]
+
+#: Sections that describe the simulated market (the presets share all of them).
+MARKET_SECTIONS: tuple[str, ...] = ("network", "population", "customers", "economics", "organic", "fraud")
+#: Sections a strategy may change.
+STRATEGY_SECTIONS: tuple[str, ...] = (
+    "ads",
+    "sharing",
+    # the referral programme and the defences against fraud
+    "incentives",
+    "defences",
+    # retention levers, the ripple's layers and the field team
+    "habit",
+    "retention_offers",
+    "winback",
+    "roles",
+    "seeding",
+    "field_team",
+    "loyalty",
+)
+
+
+class Scenario(Section):
+    """A full scenario: the market plus one strategy, a horizon and a seed."""
+
+    name: str = Field("scenario", min_length=1, max_length=80, description="Short name of the strategy.")
+    description: str = Field("", max_length=2000, description="What this scenario is for.")
+    seed: int = Field(0, ge=0, le=2**63 - 1, description="The one seed every random stream derives from.")
+    days: int = Field(365, ge=1, le=36_500, description="Horizon (days).")
+    network: NetworkSpec = Field(default_factory=BarabasiAlbertSpec)
+    population: PopulationSpec = Field(default_factory=PopulationSpec)
+    customers: CustomersSpec = Field(default_factory=CustomersSpec)
+    economics: EconomicsSpec = Field(default_factory=EconomicsSpec)
+    organic: OrganicSpec = Field(default_factory=OrganicSpec)
+    ads: AdsSpec = Field(default_factory=AdsSpec)
+    sharing: SharingSpec = Field(default_factory=SharingSpec)
+    fraud: FraudSpec = Field(default_factory=FraudSpec)
+    incentives: IncentivesSpec = Field(default_factory=IncentivesSpec)
+    defences: DefencesSpec = Field(default_factory=DefencesSpec)
+    habit: HabitSpec = Field(default_factory=HabitSpec)
+    retention_offers: RetentionOffersSpec = Field(default_factory=RetentionOffersSpec)
+    winback: WinbackSpec = Field(default_factory=WinbackSpec)
+    roles: RolesSpec = Field(default_factory=RolesSpec)
+    seeding: SeedingSpec = Field(default_factory=SeedingSpec)
+    field_team: FieldTeamSpec = Field(default_factory=FieldTeamSpec)
+    loyalty: LoyaltySpec = Field(default_factory=LoyaltySpec)
+
+    #: Folder that relative paths inside the scenario (edge lists) are resolved against.
+    base_dir: str | None = Field(None, exclude=True, description="Set by the loader; not in files.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        target = self.ads.target_community
+        if target is not None:
+            if not isinstance(self.network, CommunitySpec):
+                raise ValueError(
+                    "ads.target_community needs network.kind = communities; "
+                    f"got network.kind = {self.network.kind}"
+                )
+            if target >= self.network.n_communities:
+                raise ValueError(
+                    f"ads.target_community must be in [0, {self.network.n_communities - 1}]; got {target}"
+                )
+        if self.fraud.n_attackers > 0 and self.network.kind == "complete":
+            raise ValueError(
+                "fraud.n_attackers > 0 needs a sparse network (fake accounts are linked into it); "
+                f"got network.kind = {self.network.kind}"
+            )
+        if self.fraud.n_attackers > self.network.n:
+            raise ValueError(
+                f"fraud.n_attackers must be at most network.n = {self.network.n} (each attacker is a real "
+                f"account); got {self.fraud.n_attackers}"
+            )
+        _check_communities_and_ids(self)
+        return self
+
+    def market(self) -> dict[str, Any]:
+        """The market sections as plain data (what strategies in a comparison must share)."""
+        dumped = self.model_dump(mode="json")
+        return {key: dumped[key] for key in MARKET_SECTIONS}
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Scenario:
+        """A copy with dotted-path overrides applied and validated (``{"ads.cpm": 5}``)."""
+        data = apply_overrides(self.model_dump(mode="json"), overrides)
+        return scenario_from_dict(data, base_dir=self.base_dir)
+
+
+def _check_communities_and_ids(scenario: Scenario) -> None:
+    """Communities and node ids named by the seeding, field-team and roles sections exist in the network.
+
+    Raises:
+        ValueError: naming the field, the allowed range and the bad value.
+    """
+    network = scenario.network
+    n_blocks = network.n_communities if isinstance(network, CommunitySpec) else None
+    for path, value in (
+        ("seeding.community", scenario.seeding.community),
+        ("field_team.community", scenario.field_team.community),
+    ):
+        if value is None:
+            continue
+        if n_blocks is None:
+            raise ValueError(f"{path} needs network.kind = communities; got network.kind = {network.kind}")
+        if value >= n_blocks:
+            raise ValueError(f"{path} must be in [0, {n_blocks - 1}]; got {value}")
+    if scenario.seeding.selection == "community" and scenario.seeding.community is None:
+        raise ValueError("seeding.community must be set when seeding.selection = community; got none")
+    if scenario.seeding.selection != "community" and scenario.seeding.community is not None:
+        raise ValueError(
+            "seeding.community is only used with seeding.selection = community; "
+            f"got seeding.selection = {scenario.seeding.selection}"
+        )
+    roles = scenario.roles
+    too_big = [i for i in roles.kol_ids if i >= network.n]
+    if too_big:
+        raise ValueError(f"roles.kol_ids must be in [0, {network.n - 1}] (network.n); got {too_big}")
+    if roles.n_employees + max(roles.n_kols, len(roles.kol_ids)) > network.n:
+        raise ValueError(
+            f"roles.n_employees + roles.n_kols must be at most network.n = {network.n}; "
+            f"got {roles.n_employees} + {max(roles.n_kols, len(roles.kol_ids))}"
+        )
+
+
+def scenario_from_dict(
+    data: Any, *, base_dir: str | Path | None = None, source: str | None = None
+) -> Scenario:
+    """Validate plain data (from YAML, the app or a sweep) into a :class:`Scenario`."""
+    if not isinstance(data, Mapping):
+        raise ScenarioError(
+            [Problem("", "a scenario must be a mapping of sections (network:, ads:, …)", given_text(data))],
+            source,
+        )
+    if "base_dir" in data:
+        raise ScenarioError([Problem("base_dir", "unknown key (set by the loader)", "")], source)
+    try:
+        scenario = Scenario.model_validate(dict(data))
+    except ValidationError as exc:
+        raise ScenarioError(problems_from(exc), source) from None
+    if base_dir is not None:
+        scenario.base_dir = str(base_dir)
+    return scenario

@@ -1,0 +1,529 @@
+"""The social graph: who can pass the brand to whom.
+
+A :class:`SocialGraph` stores an undirected simple graph on nodes ``0 .. n-1`` in CSR form
+(``indptr`` int64 of length ``n + 1``, ``indices`` int32 holding *both* directions of every edge,
+sorted within each row). The complete graph is implicit: no arrays at all, so the Bass-style
+"everyone knows everyone" market costs O(n) memory instead of O(n²).
+
+Random graphs are made in :mod:`sim.world.generators`, files are read in :mod:`sim.world.edge_list`,
+and :func:`sim.world.build.build_graph` chooses between them from a scenario's ``network`` section.
+
+Memory: about ``8 n + 8 E`` bytes for the CSR arrays of a graph with ``E`` edges, plus the cached
+float32 adjacency matrix behind the neighbour counts (another ``8 E`` bytes of ones; it shares the
+``indices`` array). A float64 copy of the ones (``16 E`` bytes) is added on the first
+:meth:`SocialGraph.sum_over_neighbours` over a dense vector.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import ArrayLike, NDArray
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+__all__ = [
+    "MAX_DRAWABLE_NODES",
+    "SocialGraph",
+    "check_n",
+    "complete_graph",
+    "from_pairs",
+    "graph_from_edges",
+    "unique_sorted",
+]
+
+#: Largest graph :meth:`SocialGraph.to_networkx` converts by default, and the largest complete
+#: graph whose :attr:`SocialGraph.adjacency` is materialised (n² entries: 5000 nodes ≈ 100 MB).
+MAX_DRAWABLE_NODES = 5000
+
+# Node ids are stored as int32, so n must fit (and leave room for n itself as a bound).
+_MAX_NODES = 2**31 - 1
+# Counts in a float32 mat-vec are exact only up to 2**24; above that degree we use float64.
+_FLOAT32_EXACT = 2**24
+# A neighbour sum over a sparse support (few True/non-zero entries) is cheaper as a scatter
+# (bincount over the neighbours of the support) than as a full mat-vec over all 2E entries.
+_SCATTER_SHARE = 8
+
+Int64Array = NDArray[np.int64]
+Int32Array = NDArray[np.int32]
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+
+# ------------------------------------------------------------------------------------ graph
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class SocialGraph:
+    """An undirected simple graph on nodes ``0 .. n-1``, stored as CSR arrays.
+
+    Build one with the generators in this module rather than by hand; they guarantee the
+    invariants below (which the constructor checks only cheaply, in O(1)).
+
+    Attributes:
+        n: Number of nodes (people).
+        indptr: int64, length ``n + 1``; row ``i``'s neighbours are
+            ``indices[indptr[i]:indptr[i + 1]]``. ``None`` for the complete graph.
+        indices: int32 neighbour ids, both directions of every edge stored, sorted within each
+            row, no self loops, no duplicates. ``None`` for the complete graph.
+        community: Community label per node (int32), or ``None`` when the graph has none.
+        complete: ``True`` for the implicit complete graph (every pair linked, no arrays).
+
+    Equality is identity (graphs are large; compare their arrays explicitly if needed). The
+    arrays are read-only once built by this module. Derived data (degrees, sparse matrices)
+    are computed on first use and cached on the instance.
+    """
+
+    n: int
+    indptr: Int64Array | None
+    indices: Int32Array | None
+    community: Int32Array | None = None
+    complete: bool = False
+    _cache: dict[str, Any] = field(default_factory=dict, init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        """Check shapes and dtypes (O(1); contents are the builders' responsibility)."""
+        n = check_n(self.n)
+        if self.complete:
+            if self.indptr is not None or self.indices is not None:
+                raise ValueError("a complete SocialGraph stores no indptr/indices; pass None")
+        else:
+            if self.indptr is None or self.indices is None:
+                raise ValueError("indptr and indices are required unless complete=True")
+            if self.indptr.shape != (n + 1,) or self.indptr.dtype != np.int64:
+                raise ValueError(f"indptr must be int64 of length n + 1 = {n + 1}")
+            if self.indices.ndim != 1 or self.indices.dtype != np.int32:
+                raise ValueError("indices must be a 1-D int32 array")
+            if self.indptr[0] != 0 or self.indptr[-1] != self.indices.shape[0]:
+                raise ValueError("indptr must start at 0 and end at len(indices)")
+            if self.indices.shape[0] % 2:
+                raise ValueError("indices must hold both directions of every edge (even length)")
+        if self.community is not None and self.community.shape != (n,):
+            raise ValueError(f"community must have one label per node (length {n})")
+
+    def __repr__(self) -> str:
+        """Short description (the arrays are far too long to print)."""
+        kind = "complete" if self.complete else "csr"
+        groups = "" if self.community is None else f", communities={int(self.community.max()) + 1}"
+        return f"SocialGraph(n={self.n}, n_edges={self.n_edges}, {kind}{groups})"
+
+    # ------------------------------------------------------------------------ basic measures
+
+    @property
+    def degree(self) -> Int64Array:
+        """Number of neighbours of each node (int64, length n, read-only; cached, O(n) once)."""
+        deg: Int64Array | None = self._cache.get("degree")
+        if deg is None:
+            deg = np.full(self.n, self.n - 1, dtype=np.int64) if self.complete else np.diff(self._csr()[0])
+            deg.setflags(write=False)
+            self._cache["degree"] = deg
+        return deg
+
+    @property
+    def n_edges(self) -> int:
+        """Number of undirected edges (O(1))."""
+        if self.complete:
+            return self.n * (self.n - 1) // 2
+        return self._csr()[1].shape[0] // 2
+
+    @property
+    def mean_degree(self) -> float:
+        """Mean number of neighbours per node, ``2 · n_edges / n`` (O(1))."""
+        return 2.0 * self.n_edges / self.n
+
+    @property
+    def max_degree(self) -> int:
+        """Largest degree (O(n) once, then cached)."""
+        if self.complete:
+            return self.n - 1
+        if "max_degree" not in self._cache:
+            self._cache["max_degree"] = int(self.degree.max())
+        return int(self._cache["max_degree"])
+
+    def neighbours(self, node: int) -> NDArray[np.integer[Any]]:
+        """Neighbour ids of one node, sorted ascending.
+
+        Returns a read-only view into :attr:`indices` (O(1)); for the complete graph a fresh
+        int64 array of the other ``n - 1`` nodes (O(n)).
+        """
+        i = self._check_node(node)
+        if self.complete:
+            return np.delete(np.arange(self.n, dtype=np.int64), i)
+        indptr, indices = self._csr()
+        return indices[indptr[i] : indptr[i + 1]]
+
+    # ------------------------------------------------------------------- neighbour aggregates
+
+    def count_neighbours_in(self, mask: ArrayLike) -> FloatArray:
+        """For each node, how many of its neighbours have ``mask`` True.
+
+        Args:
+            mask: Boolean array of length n (other dtypes are cast with ``astype(bool)``).
+
+        Returns:
+            float64 array of length n (whole numbers).
+
+        Complexity: O(n + E) as a sparse mat-vec (float32, exact below 2**24 per node); when the
+        True nodes' degrees sum to less than 1/8 of the 2E stored entries, a scatter over just
+        their neighbours is used instead (O(n + their degrees)). Complete graph: O(n), no arrays.
+        """
+        m = self._as_vector(mask, "mask").astype(bool, copy=False)
+        if self.complete:
+            return float(np.count_nonzero(m)) - m.astype(np.float64)
+        support = np.flatnonzero(m)
+        if self._support_is_sparse(support):
+            hits = self._scatter(support, None)
+            return hits.astype(np.float64, copy=False)
+        if self.max_degree < _FLOAT32_EXACT:
+            counts = self._matrix(np.float32) @ m.astype(np.float32)
+            return np.asarray(counts, dtype=np.float64)
+        return np.asarray(self._matrix(np.float64) @ m.astype(np.float64), dtype=np.float64)
+
+    def sum_over_neighbours(self, values: ArrayLike) -> FloatArray:
+        """For each node, the sum of ``values`` over its neighbours.
+
+        Args:
+            values: float array of length n (one value per node).
+
+        Returns:
+            float64 array of length n.
+
+        Complexity: O(n + E) as a float64 sparse mat-vec, or a scatter over the neighbours of the
+        non-zero entries when those are few (see :meth:`count_neighbours_in`). Complete graph:
+        ``values.sum() - values``, O(n).
+        """
+        x = self._as_vector(values, "values").astype(np.float64, copy=False)
+        if self.complete:
+            return x.sum() - x
+        support = np.flatnonzero(x)
+        if self._support_is_sparse(support):
+            return self._scatter(support, x[support])
+        return np.asarray(self._matrix(np.float64) @ x, dtype=np.float64)
+
+    # ----------------------------------------------------------------------- random choices
+
+    def pick_neighbour(
+        self,
+        nodes: ArrayLike,
+        eligible: ArrayLike,
+        weights: ArrayLike | None,
+        uniforms: ArrayLike,
+    ) -> Int64Array:
+        """For each node in ``nodes``, choose one eligible neighbour, weighted.
+
+        Neighbour ``j`` of node ``i`` is chosen with probability ``weights[j] / Σ weights`` over
+        ``i``'s neighbours with ``eligible`` True (uniformly among them when ``weights`` is
+        None). The only randomness is ``uniforms``: results are reproducible and the caller
+        owns the random stream.
+
+        Args:
+            nodes: int array of node ids (repeats allowed).
+            eligible: bool array of length n; only these nodes may be chosen.
+            weights: non-negative float array of length n, or None for uniform weights.
+                Zero-weight neighbours are never chosen.
+            uniforms: floats in [0, 1), one per entry of ``nodes``.
+
+        Returns:
+            int64 array like ``nodes``: the chosen neighbour, or -1 where a node has no
+            eligible neighbour with positive weight.
+
+        Complexity: O(len(nodes) + Σ deg(nodes)) time and memory (their CSR slices are gathered,
+        a cumulative weight is binary-searched). Complete graph: O(n + len(nodes) log n); the
+        node itself is never chosen.
+        """
+        who = np.asarray(nodes)
+        if who.ndim != 1 or (who.size and who.dtype.kind not in "iu"):
+            raise ValueError("nodes must be a 1-D integer array")
+        who = who.astype(np.int64, copy=False)
+        if who.size and (who.min() < 0 or who.max() >= self.n):
+            raise ValueError(f"nodes must be ids in [0, {self.n})")
+        u = np.asarray(uniforms, dtype=np.float64)
+        if u.shape != who.shape:
+            raise ValueError("uniforms must have one value per entry of nodes")
+        if u.size and (u.min() < 0.0 or u.max() >= 1.0):
+            raise ValueError("uniforms must lie in [0, 1)")
+        ok = self._as_vector(eligible, "eligible").astype(bool, copy=False)
+        if weights is None:
+            w_node = ok.astype(np.float64)
+        else:
+            w = self._as_vector(weights, "weights").astype(np.float64, copy=False)
+            if not np.all(w >= 0.0) or not np.all(np.isfinite(w)):
+                raise ValueError("weights must be finite and non-negative")
+            w_node = np.where(ok, w, 0.0)
+        if self.complete:
+            return _pick_complete(who, w_node, u)
+        return self._pick_csr(who, w_node, u)
+
+    def _pick_csr(self, who: Int64Array, w_node: FloatArray, u: FloatArray) -> Int64Array:
+        indptr, indices = self._csr()
+        out = np.full(who.shape[0], -1, dtype=np.int64)
+        pos, lens, offsets = _slices(indptr, who)
+        if pos.size == 0:
+            return out
+        nbr = indices[pos]
+        w = w_node[nbr]
+        # One cumulative sum over all gathered slices; a group's slice of it is offset by the
+        # sum of the groups before, so each search targets base + u * group_total.
+        cum = np.cumsum(w)
+        cum0 = np.concatenate(([0.0], cum))
+        ends = offsets + lens
+        base = cum0[offsets]
+        total = cum0[ends] - base
+        has = total > 0.0
+        if not has.any():
+            return out
+        target = base[has] + u[has] * total[has]
+        # side="right" finds the first entry whose cumulative weight exceeds the target, which
+        # is always a positive-weight entry; rounding can only push past the group's end.
+        idx = np.searchsorted(cum, target, side="right")
+        positive = np.where(w > 0.0, np.arange(w.shape[0]), -1)
+        nonempty = lens > 0
+        last = np.full(who.shape[0], -1, dtype=np.int64)
+        last[nonempty] = np.maximum.reduceat(positive, offsets[nonempty])
+        idx = np.minimum(idx, last[has])
+        out[has] = nbr[idx]
+        return out
+
+    # ------------------------------------------------------------------------ conversions
+
+    @property
+    def adjacency(self) -> sp.csr_array:
+        """The n × n adjacency matrix as a scipy CSR array of float32 ones (cached).
+
+        Symmetric, no diagonal. For the complete graph it is materialised only up to
+        :data:`MAX_DRAWABLE_NODES` nodes (n² entries); above that a ValueError is raised, since
+        the point of the implicit complete graph is never to hold those entries.
+        """
+        if self.complete and self.n > MAX_DRAWABLE_NODES:
+            raise ValueError(
+                f"the complete graph on {self.n} nodes has {self.n_edges} edges and is stored "
+                f"implicitly; its adjacency matrix is only built up to {MAX_DRAWABLE_NODES} nodes"
+            )
+        return self._matrix(np.float32)
+
+    def to_networkx(self, max_nodes: int = MAX_DRAWABLE_NODES) -> nx.Graph:
+        """Convert to a ``networkx.Graph`` (for drawing small graphs and for tests).
+
+        Nodes are ``0 .. n-1``; when the graph has communities each node gets a ``community``
+        attribute. Raises ValueError above ``max_nodes`` nodes (networkx holds ~1 KB per edge).
+        Complexity: O(n + E) Python objects.
+        """
+        import networkx as nx  # deferred: slow to import and only needed for small graphs
+
+        if self.n > max_nodes:
+            raise ValueError(
+                f"the graph has {self.n} nodes; to_networkx converts at most max_nodes = "
+                f"{max_nodes} (raise max_nodes deliberately for larger graphs)"
+            )
+        graph: nx.Graph = nx.complete_graph(self.n) if self.complete else nx.empty_graph(self.n)
+        if not self.complete:
+            indptr, indices = self._csr()
+            rows = np.repeat(np.arange(self.n), np.diff(indptr))
+            upper = rows < indices
+            graph.add_edges_from(zip(rows[upper].tolist(), indices[upper].tolist(), strict=True))
+        if self.community is not None:
+            labels = self.community.tolist()
+            nx.set_node_attributes(graph, dict(enumerate(labels)), "community")
+        return graph
+
+    # ---------------------------------------------------------------------------- internals
+
+    def _csr(self) -> tuple[Int64Array, Int32Array]:
+        if self.indptr is None or self.indices is None:
+            raise ValueError("the complete graph has no CSR arrays")
+        return self.indptr, self.indices
+
+    def _check_node(self, node: int) -> int:
+        i = int(node)
+        if not 0 <= i < self.n:
+            raise ValueError(f"node must be in [0, {self.n}); got {node}")
+        return i
+
+    def _as_vector(self, values: ArrayLike, name: str) -> NDArray[Any]:
+        arr = np.asarray(values)
+        if arr.shape != (self.n,):
+            raise ValueError(f"{name} must have one entry per node (shape ({self.n},)); got {arr.shape}")
+        return arr
+
+    def _support_is_sparse(self, support: Int64Array) -> bool:
+        work = int(self.degree[support].sum())
+        return work * _SCATTER_SHARE < self._csr()[1].shape[0]
+
+    def _scatter(self, support: Int64Array, values: FloatArray | None) -> FloatArray:
+        # The graph is symmetric, so "sum over my neighbours" equals "what my neighbours send
+        # me": scatter each supported node's value onto its neighbours.
+        indptr, indices = self._csr()
+        pos, lens, _ = _slices(indptr, support)
+        weights = None if values is None else np.repeat(values, lens)
+        return np.bincount(indices[pos], weights=weights, minlength=self.n).astype(np.float64)
+
+    def _matrix(self, dtype: type[np.float32] | type[np.float64]) -> sp.csr_array:
+        key = f"matrix_{np.dtype(dtype).name}"
+        matrix: sp.csr_array | None = self._cache.get(key)
+        if matrix is None:
+            if self.complete:
+                dense = np.ones((self.n, self.n), dtype=dtype)
+                np.fill_diagonal(dense, 0)
+                matrix = sp.csr_array(dense)
+            else:
+                indptr, indices = self._csr()
+                data = np.ones(indices.shape[0], dtype=dtype)
+                # scipy gives both index arrays one dtype: hand it an int32 indptr so that it
+                # shares the int32 `indices` instead of copying them to int64.
+                if indices.shape[0] < 2**31:
+                    indptr = indptr.astype(np.int32)
+                matrix = sp.csr_array((data, indices, indptr), shape=(self.n, self.n))
+                matrix.has_canonical_format = True
+            self._cache[key] = matrix
+        return matrix
+
+
+def _pick_complete(who: Int64Array, w_node: FloatArray, u: FloatArray) -> Int64Array:
+    """``pick_neighbour`` on the complete graph: a global cumulative sum with ``who`` cut out."""
+    out = np.full(who.shape[0], -1, dtype=np.int64)
+    cum = np.cumsum(w_node)
+    cum0 = np.concatenate(([0.0], cum))
+    wi = w_node[who]
+    total = cum[-1] - wi  # exact 0.0 when `who` is the only positive weight (sum of zeros)
+    has = total > 0.0
+    if not has.any():
+        return out
+    i, wi, target = who[has], wi[has], u[has] * total[has]
+    before = cum0[i]  # weight of nodes < i
+    low = target < before
+    # Below i: search the plain cumulative sum. From i on: skip i's own weight by searching from
+    # cum[i] onwards, which can only land strictly after i.
+    shifted = cum[i] + (target - before)
+    idx = np.where(
+        low, np.searchsorted(cum, target, side="right"), np.searchsorted(cum, shifted, side="right")
+    )
+    # Rounding can push past the end; fall back to the last positive-weight node other than i.
+    positive = np.flatnonzero(w_node > 0.0)
+    last = positive[-1]
+    second = positive[-2] if positive.shape[0] > 1 else -1
+    fallback = np.where(i == last, second, last)
+    idx = np.where(idx >= w_node.shape[0], fallback, idx)
+    out[has] = idx
+    return out
+
+
+def _slices(indptr: Int64Array, nodes: Int64Array) -> tuple[Int64Array, Int64Array, Int64Array]:
+    """Positions in ``indices`` of the concatenated CSR rows of ``nodes``.
+
+    Returns ``(positions, lengths, offsets)``: row ``nodes[g]`` occupies
+    ``positions[offsets[g] : offsets[g] + lengths[g]]``. O(len(nodes) + Σ lengths), no loop.
+    """
+    starts = indptr[nodes]
+    lens = indptr[nodes + 1] - starts
+    offsets = np.cumsum(lens) - lens
+    total = int(lens.sum()) if lens.size else 0
+    pos = np.arange(total, dtype=np.int64) + np.repeat(starts - offsets, lens)
+    return pos, lens, offsets
+
+
+# ------------------------------------------------------------------------------ construction
+
+
+def check_n(n: int) -> int:
+    """``n`` as a node count that int32 ids can index; ValueError naming the range otherwise."""
+    try:
+        value = int(n)
+    except (TypeError, ValueError):
+        raise ValueError(f"n must be a whole number; got {n!r}") from None
+    if value != n or not 1 <= value <= _MAX_NODES:
+        raise ValueError(f"n must be a whole number in [1, {_MAX_NODES}]; got {n!r}")
+    return value
+
+
+def unique_sorted(values: NDArray[Any]) -> NDArray[Any]:
+    """Sorted distinct values (np.unique is far slower here: it hashes before sorting)."""
+    ordered = np.sort(values)
+    if ordered.shape[0] < 2:
+        return ordered
+    keep = np.empty(ordered.shape[0], dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
+
+
+def from_pairs(
+    n: int, lo: NDArray[Any], hi: NDArray[Any], community: Int32Array | None = None
+) -> SocialGraph:
+    """Build the graph from loop-free pairs (duplicates, in either orientation, are merged).
+
+    Complexity: O(n + E log d) time via scipy's coo→csr counting sort plus per-row sorts
+    (faster than two full int64 sorts at 10M entries), about 30 bytes per edge of peak memory.
+    """
+    rows = np.concatenate([lo, hi]).astype(np.int32, copy=False)
+    cols = np.concatenate([hi, lo]).astype(np.int32, copy=False)
+    del lo, hi
+    data = np.ones(rows.shape[0], dtype=np.float32)
+    matrix = sp.coo_array((data, (rows, cols)), shape=(n, n)).tocsr()  # sums duplicates
+    del rows, cols, data
+    matrix.sum_duplicates()
+    indptr = matrix.indptr.astype(np.int64)
+    indices = matrix.indices.astype(np.int32, copy=False)
+    indptr.setflags(write=False)
+    indices.setflags(write=False)
+    graph = SocialGraph(n=n, indptr=indptr, indices=indices, community=community)
+    # The coo→csr matrix is exactly the float32 adjacency count_neighbours_in needs (once its
+    # summed duplicates are reset to 1): keep it, sharing `indices`, instead of rebuilding it.
+    matrix.data[:] = 1.0
+    graph._cache["matrix_float32"] = matrix
+    return graph
+
+
+def graph_from_edges(
+    n: int,
+    src: ArrayLike,
+    dst: ArrayLike,
+    community: ArrayLike | None = None,
+) -> SocialGraph:
+    """Build a graph from an edge list.
+
+    Edges are undirected: ``(u, v)`` and ``(v, u)`` are the same edge. Duplicates are merged and
+    self loops dropped silently.
+
+    Args:
+        n: Number of nodes; ids must lie in ``[0, n)``.
+        src: Integer array of one endpoint per edge.
+        dst: Integer array of the other endpoint, same length as ``src``.
+        community: Optional integer label per node (length n).
+
+    Returns:
+        The graph, with symmetric sorted CSR rows (int32 indices, int64 indptr).
+
+    Complexity: O(n + E log d) time, about 30 bytes per edge of peak memory.
+    """
+    n = check_n(n)
+    u = np.asarray(src)
+    v = np.asarray(dst)
+    if u.ndim != 1 or u.shape != v.shape:
+        raise ValueError("src and dst must be 1-D arrays of the same length")
+    for arr, name in ((u, "src"), (v, "dst")):
+        if arr.size and arr.dtype.kind not in "iu":
+            raise ValueError(f"{name} must hold integer node ids; got dtype {arr.dtype}")
+        if arr.size and (arr.min() < 0 or arr.max() >= n):
+            raise ValueError(f"{name} holds node ids outside [0, {n})")
+    u = u.astype(np.int64, copy=False)
+    v = v.astype(np.int64, copy=False)
+    keep = u != v
+    if not keep.all():
+        u, v = u[keep], v[keep]
+    labels = None
+    if community is not None:
+        labels = np.asarray(community)
+        if labels.shape != (n,) or (labels.size and labels.dtype.kind not in "iu"):
+            raise ValueError(f"community must be an integer array of length {n}")
+        labels = labels.astype(np.int32)
+        labels.setflags(write=False)
+    return from_pairs(n, u, v, labels)
+
+
+def complete_graph(n: int) -> SocialGraph:
+    """The complete graph on n nodes, stored implicitly (O(1) memory, no arrays)."""
+    return SocialGraph(n=check_n(n), indptr=None, indices=None, complete=True)
