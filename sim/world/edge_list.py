@@ -237,6 +237,10 @@ def _count(count: int, one: str, many: str | None = None) -> str:
     return f"{count:,} {one if count == 1 else (many or one + 's')}"
 
 
+def _size(n_bytes: int) -> str:
+    return f"{n_bytes:,} bytes" if n_bytes < 1_000_000 else f"{n_bytes / 1e6:,.0f} MB"
+
+
 def _excerpt(text: str) -> str:
     """A short, printable rendering of a line for an error message (never the whole line)."""
     clean = "".join(ch if " " <= ch <= "~" else " " if ch == "\t" else "?" for ch in text)
@@ -276,7 +280,7 @@ def read_graph_bytes(path: str | Path, max_bytes: int = MAX_GRAPH_BYTES) -> byte
     if any(real == folder or real.startswith(folder + "/") for folder in _SYSTEM_FOLDERS):
         raise refuse("is a system file, not a graph file")
     if info.st_size > max_bytes:
-        raise refuse(f"is {info.st_size / 1e6:,.0f} MB; graph files are read up to {max_bytes / 1e6:,.0f} MB")
+        raise refuse(f"is {_size(info.st_size)}; graph files are read up to {_size(max_bytes)}")
     try:
         fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
@@ -299,7 +303,7 @@ def read_graph_bytes(path: str | Path, max_bytes: int = MAX_GRAPH_BYTES) -> byte
     finally:
         os.close(fd)
     if size > max_bytes:
-        raise refuse(f"is larger than {max_bytes / 1e6:,.0f} MB, the most a graph file may hold")
+        raise refuse(f"is larger than {_size(max_bytes)}, the most a graph file may hold")
     return b"".join(chunks)
 
 
@@ -428,8 +432,8 @@ def parse_graph_file(data: bytes, name: str, format: str = "auto") -> ParsedGrap
                     (
                         0,
                         f"a {kind} file is read through networkx, at most "
-                        f"{MAX_NETWORKX_BYTES / 1e6:,.0f} MB; "
-                        f"this one is {len(data) / 1e6:,.0f} MB",
+                        f"{_size(MAX_NETWORKX_BYTES)}; "
+                        f"this one is {_size(len(data))}",
                     )
                 ],
                 name,
@@ -847,9 +851,12 @@ def _parse_fast(text: bytes, layout: _Layout) -> _Labelled | None:
             pa.py_buffer(body), read_options=read, parse_options=parse, convert_options=convert
         )
 
+    # pyarrow's integers also take signs and hex ("-1", "+5", "0x1f"); ids are numbers only when
+    # they are ASCII digits alone, so integers are tried only on text of digits and separators.
+    plain = not body.translate(None, b'0123456789 \t\r\n,;".eE')
     try:
         try:
-            table = attempt(pa.int64())
+            table = attempt(pa.int64() if plain else pa.string())
         except pa.ArrowInvalid:
             table = attempt(pa.string())
     except (pa.ArrowException, ValueError, OverflowError):
@@ -978,6 +985,10 @@ def _summarise(tally: _Tally, name: str, width: int, braces: int, stopped: bool)
     total = tally.n_bad + tally.n_good
     at_least = "at least " if stopped else ""
     not_edges = tally.n_good == 0 or tally.n_bad > tally.n_good
+    braces_hint = (
+        "this looks like networkx's write_edgelist output with edge data: write it with "
+        "data=False, or data=['weight'] for a weight column"
+    )
     if not_edges:
         # Not an edge list (perhaps not the user's file at all): say where, never what the lines hold.
         examples = [(line, text.split(":", 1)[0]) for line, text in tally.examples[: EdgeListError.MAX_SHOWN]]
@@ -989,17 +1000,16 @@ def _summarise(tally: _Tally, name: str, width: int, braces: int, stopped: bool)
                 f"does not look like an edge list: {at_least}{tally.n_bad:,} of {at_least}{total:,} "
                 "lines are not ties"
             ),
-            hint=(
+            hint=braces_hint
+            if braces
+            else (
                 "an edge list has one tie per line: two ids separated by a space, tab or comma, then "
                 "optionally a weight (GraphML, GEXF, GML and Pajek files are read by their extension)"
             ),
         )
     main = max(tally.reasons, key=lambda reason: tally.reasons[reason])
     if braces:
-        hint = (
-            "this looks like networkx's write_edgelist output with edge data: write it with "
-            "data=False, or data=['weight'] for a weight column"
-        )
+        hint = braces_hint
     elif "weight" in main:
         hint = "the third column is read as tie strength: make it a number ≥ 0 on every line, or remove it"
     elif "empty id" in main:
@@ -1092,7 +1102,9 @@ def _assemble(labelled: _Labelled, name: str) -> ParsedGraph:
             or np.any(rest_a == first_b)
             or np.any(rest_b == first_b)
         )
-        if isolated and first_b >= (len(src) - 1) // 2:
+        # "nodes edges": neither number is a person of the ties below; the counts fit those ties.
+        plausible = first_a >= 2 and (len(src) - 1) // 2 <= first_b <= first_a * (first_a - 1)
+        if isolated and plausible and np.any(rest_a != rest_b):
             distinct = np.unique(np.concatenate([rest_a, rest_b])).shape[0]
             if first_a >= distinct:
                 src, dst = src.slice(1), dst.slice(1)
