@@ -363,3 +363,20 @@ def test_network_page_draws_the_karate_club_whole() -> None:
     app.selectbox(key="net_strategy").set_value("seeding_hubs").run()  # back to a generated market
     _no_traceback(app)
     assert not app.number_input(key="net_people").disabled
+
+
+def test_editing_a_scenario_with_a_graph_file_keeps_the_file() -> None:
+    app = _open("editor")
+    app.selectbox(key="ed_base").set_value("karate_club").run()
+    _no_traceback(app)
+    assert "Valid scenario. No changes yet." in _texts(app.success)
+    app.number_input(key="ed:karate_club:sharing.rate_share_per_day").set_value(0.3).run()
+    app.text_input(key="ed_save_name").set_value("club, more sharing").run()
+    app.button(key="ed_save").click().run()
+    _no_traceback(app)
+    assert app.session_state["library_files"]["club, more sharing"] == {"karate_club.txt": KARATE_TXT}
+    # A path the scenario was not given is refused under the field.
+    app.text_input(key="ed:karate_club:network.path").set_value("/etc/passwd").run()
+    _no_traceback(app)
+    assert any("only use files uploaded with it" in e.value for e in app.error)
+    assert app.button(key="ed_save").disabled

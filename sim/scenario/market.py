@@ -159,7 +159,6 @@ class EdgeListSpec(_GraphBase):
     path: str = Field(
         ...,
         min_length=1,
-        max_length=4096,
         description=(
             "Path of the graph file, relative to the scenario's folder: an edge list (two ids per line, "
             "numbers or names; a third column is read as tie strength), or a .graphml, .gexf, .gml or "

@@ -79,8 +79,8 @@ _EXTENSIONS = {
     ".pajek": "pajek",
     ".paj": "pajek",
 }
-#: Folders whose files are never graph files (kernel interfaces and devices).
-_SYSTEM_FOLDERS = ("/proc", "/sys", "/dev")
+#: Folders of kernel interfaces: their "regular files" (``/proc/self/environ``) are never graph files.
+_SYSTEM_FOLDERS = ("/proc", "/sys")
 #: Lines the sniffer looks at to choose the separator, the header and the column count.
 _SAMPLE_LINES = 100
 #: Bad lines after which pyarrow gives up and the Python scan takes over.
@@ -255,7 +255,7 @@ def read_graph_bytes(path: str | Path, max_bytes: int = MAX_GRAPH_BYTES) -> byte
 
     FIFOs, sockets and devices (``/dev/stdin``, ``/dev/zero``, ``/dev/urandom``) are refused after a
     ``stat``, before the file is opened for reading, and the file is opened non-blocking, so a path
-    can never make the reader wait. Files under ``/proc``, ``/sys`` and ``/dev`` are refused too.
+    can never make the reader wait. Files under ``/proc`` and ``/sys`` are refused too.
 
     Raises:
         EdgeListError: naming the file and what is wrong (missing, a folder, not a regular file,
@@ -1054,16 +1054,18 @@ def _number_people(src: Any, dst: Any, nodes: Any = None) -> tuple[Int64Array, I
             return rank[a], rank[b], ids
         ids, inverse = np.unique(every, return_inverse=True)
         return inverse[: a.shape[0]], inverse[a.shape[0] : 2 * a.shape[0]], ids.astype(np.int64)
-    text = [pc.cast(x, pa.string()) for x in (src, dst)]
-    if nodes is not None:
-        text.insert(0, pc.cast(nodes, pa.string()))  # nodes first: their file order wins
-    combined = pa.concat_arrays([x if isinstance(x, pa.Array) else x.combine_chunks() for x in text])
-    encoded = pc.dictionary_encode(combined)
-    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    offset = 0 if nodes is None else len(nodes)
     m = len(src)
+    # Interleave the two ends (u0 v0 u1 v1 …) so that "first appearance" is the file's reading order.
+    order = np.empty(2 * m, dtype=np.int64)
+    order[0::2] = np.arange(m)
+    order[1::2] = np.arange(m, 2 * m)
+    ends = pa.concat_arrays([pc.cast(src, pa.string()), pc.cast(dst, pa.string())]).take(pa.array(order))
+    parts = [ends] if nodes is None else [pc.cast(nodes, pa.string()), ends]  # nodes first: file order
+    encoded = pc.dictionary_encode(pa.concat_arrays(parts))
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    codes = codes[0 if nodes is None else len(nodes) :]
     ids = np.array(encoded.dictionary.to_pylist(), dtype=object)
-    return codes[offset : offset + m], codes[offset + m : offset + 2 * m], ids
+    return codes[0::2], codes[1::2], ids
 
 
 def _describe_ids(ids: NDArray[Any]) -> str:
