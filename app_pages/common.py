@@ -9,19 +9,67 @@ from typing import Any
 import streamlit as st
 
 from sim.analysis.compare import Comparison, compare, start_workers
-from sim.scenario import MAX_SCENARIO_BYTES, Scenario, ScenarioError, scenario_from_text, scenario_to_yaml
-from sim.ui.library import preset_texts, read_upload, unique_name
+from sim.scenario import (
+    MAX_PEOPLE,
+    MAX_SCENARIO_BYTES,
+    MIN_PEOPLE,
+    Scenario,
+    ScenarioError,
+    scenario_from_text,
+    scenario_to_yaml,
+)
+from sim.ui.library import (
+    GRAPH_UPLOAD_TYPES,
+    MAX_GRAPH_UPLOAD_BYTES,
+    GraphInfo,
+    graph_info,
+    preset_files,
+    preset_texts,
+    read_uploads,
+    unique_name,
+)
+from sim.world.edge_list import EdgeListError
 
 #: Session key of the scenario library: {name: YAML text}, presets first, then edits and uploads.
 LIBRARY = "library"
+#: Session key of the files that go with library scenarios: {name: {file name: bytes}}.
+LIBRARY_FILES = "library_files"
 #: Default people in the market on pages that simulate on demand (env var for quick demos and tests).
 DEFAULT_PEOPLE = int(os.environ.get("RIPPLE_APP_PEOPLE", "0")) or None
 
+#: A library scenario's files, as hashable arguments of cached functions: ((file name, bytes), ...).
+Files = tuple[tuple[str, bytes], ...]
+
 
 def init_library() -> None:
-    """Put the presets in the session's scenario library (once per session)."""
+    """Put the presets (and the graph files beside them) in the session's scenario library, once."""
     if LIBRARY not in st.session_state:
         st.session_state[LIBRARY] = preset_texts()
+    if LIBRARY_FILES not in st.session_state:
+        st.session_state[LIBRARY_FILES] = preset_files()
+
+
+def library_files(name: str) -> dict[str, bytes]:
+    """The files that go with library scenario ``name`` (its sandbox: it can read no others)."""
+    init_library()
+    files: dict[str, dict[str, bytes]] = st.session_state[LIBRARY_FILES]
+    return dict(files.get(name, {}))
+
+
+def files_of(name: str) -> Files:
+    """:func:`library_files` as a hashable, ordered tuple (for cached functions' keys)."""
+    return tuple(sorted(library_files(name).items()))
+
+
+def scenario_from_library_text(text: str, files: Files, source: str | None = None) -> Scenario:
+    """Parse a library scenario's text with its files as its sandbox (every page parses this way)."""
+    return scenario_from_text(text, source=source, attachments=dict(files))
+
+
+def show_graph_notes(info: GraphInfo | None) -> None:
+    """One caption with what reading the scenario's graph file changed or assumed."""
+    if info is not None and info.notes:
+        st.caption(f"Graph file **{info.file}**: " + "; ".join(info.notes) + ".")
 
 
 def library() -> dict[str, str]:
@@ -31,47 +79,96 @@ def library() -> dict[str, str]:
     return scenarios
 
 
+def people_input(
+    column: Any,
+    key: str,
+    scenario: Scenario | None,
+    value: int,
+    step: int,
+    help_text: str | None = None,
+) -> tuple[int, GraphInfo | None]:
+    """The "People in the market" input: any count the schema allows, or the graph file's, fixed.
+
+    For a scenario whose graph comes from a file, the count is the file's: the input is shown
+    disabled with the reason (its key carries the count, so another file's value never lingers).
+    Returns the people and the graph file's info (None for a generated graph).
+    """
+    info = graph_info(scenario) if scenario is not None else None
+    if info is not None:
+        people = column.number_input(
+            "People in the market",
+            min_value=info.n_people,
+            max_value=info.n_people,
+            value=info.n_people,
+            disabled=True,
+            key=f"{key}_from_file_{info.n_people}",
+            help=f"Fixed by the graph file {info.file}: it holds {info.n_people:,} people.",
+        )
+        return int(people), info
+    people = column.number_input(
+        "People in the market",
+        min_value=MIN_PEOPLE,
+        max_value=MAX_PEOPLE,
+        value=min(max(value, MIN_PEOPLE), MAX_PEOPLE),
+        step=step,
+        key=key,
+        help=help_text,
+    )
+    return int(people), None
+
+
 def strategy_and_people(
     columns: Sequence[Any],
     key: str,
     preferred: tuple[str, ...],
     people_default: int,
-    people_min: int,
     people_step: int,
     people_help: str | None = None,
+    people_min: int | None = None,
 ) -> tuple[str, Scenario, int]:
     """A strategy picker and a market-size input in the first two ``columns``.
 
     The strategy defaults to the first of ``preferred`` in the library; the size to the scenario's
-    ``network.n``, capped at ``people_default`` (pages that simulate on demand keep it small).
+    ``network.n``, capped at ``people_default`` (pages that simulate on demand keep it small). Any
+    size the schema allows is accepted (``people_min`` is kept for callers and ignored); a graph
+    file fixes the size to its people (the input is disabled with the reason, see
+    :func:`people_input`) and its notes are shown.
     """
+    del people_min  # the schema's bounds apply everywhere
     names = list(library())
     default = next((n for n in preferred if n in names), names[0])
     name = columns[0].selectbox("Strategy", names, index=names.index(default), key=f"{key}_strategy")
     base = scenario_named(name)
-    people = columns[1].number_input(
-        "People in the market",
-        min_value=people_min,
-        max_value=200_000,
-        value=DEFAULT_PEOPLE or min(int(base.network.n), people_default),
-        step=people_step,
-        key=f"{key}_people",
-        help=people_help,
+    size = base.network.n if base.network.n is not None else people_default
+    people, info = people_input(
+        columns[1],
+        f"{key}_people",
+        base,
+        DEFAULT_PEOPLE or min(size, people_default),
+        people_step,
+        people_help,
     )
-    return name, base, int(people)
+    show_graph_notes(info)
+    return name, base, people
 
 
 def add_to_library(name: str, scenario: Scenario) -> str:
-    """Store ``scenario`` under ``name`` (made unique) and return the name used."""
+    """Store ``scenario`` (and the files it carries) under ``name`` (made unique); return the name used."""
     scenarios = library()
     name = unique_name(name, scenarios)
     scenarios[name] = scenario_to_yaml(scenario.model_copy(update={"name": name[:80]}))
+    st.session_state[LIBRARY_FILES][name] = dict(scenario.attachments or {})
     return name
 
 
 def scenario_named(name: str, overrides: dict[str, Any] | None = None) -> Scenario:
-    """The library scenario ``name``, with dotted-path overrides (raises ScenarioError)."""
-    return scenario_from_text(library()[name], overrides or None, source=name)
+    """The library scenario ``name``, with dotted-path overrides (raises ScenarioError).
+
+    The scenario is sandboxed to its library files: a graph file must be one of them.
+    """
+    return scenario_from_text(
+        library()[name], overrides or None, source=name, attachments=library_files(name)
+    )
 
 
 def show_problems(exc: ScenarioError, heading: str) -> None:
@@ -88,6 +185,8 @@ def guarded(action: Callable[[], None]) -> None:
         action()
     except ScenarioError as exc:
         show_problems(exc, "This scenario cannot be used")
+    except EdgeListError as exc:
+        show_graph_problem(exc)
     except Exception as exc:
         st.error(
             f"**Something went wrong:** {type(exc).__name__}: {exc}\n\n"
@@ -96,28 +195,56 @@ def guarded(action: Callable[[], None]) -> None:
         )
 
 
+def show_graph_problem(exc: EdgeListError, heading: str = "The graph file cannot be used") -> None:
+    """One error box for a graph file: the summary, up to five example lines and the likely fix."""
+    headline, *details = exc.lines()
+    lines = "\n".join(f"- {line.strip()}" for line in details)
+    st.error(f"**{heading}:** {headline}" + (f"\n\n{lines}" if lines else ""))
+
+
 def upload_scenario(key: str) -> None:
-    """A file uploader that adds a valid scenario to the library, or lists what is wrong with it."""
-    uploaded = st.file_uploader(
-        f"Upload a scenario file (YAML, at most {MAX_SCENARIO_BYTES // 1000:,} kB)",
+    """A file uploader that adds valid scenarios (with their graph files) to the library.
+
+    A scenario may come with the graph file it names (``network.path``: the file's name); it can use
+    only files uploaded with it. Each scenario file is checked fully, graph included, before
+    anything changes; what is wrong is listed instead.
+    """
+    uploaded_files = st.file_uploader(
+        f"Upload a scenario (YAML, at most {MAX_SCENARIO_BYTES // 1000:,} kB) together with its graph "
+        f"file, if it has one (an edge list, GraphML, GEXF, GML or Pajek; at most "
+        f"{MAX_GRAPH_UPLOAD_BYTES // 1_000_000:,} MB)",
         key=key,
-        help="A file like those in scenarios/. It is checked fully before anything changes.",
+        type=list(GRAPH_UPLOAD_TYPES),
+        accept_multiple_files=True,
+        help=(
+            "A file like those in scenarios/. A scenario whose network is a graph file names it by file "
+            "name (network.path: karate.txt) and is uploaded with it; it cannot read files on the "
+            "server. Everything is checked before anything changes."
+        ),
     )
-    if uploaded is None:
+    if not uploaded_files:
         return
-    done: dict[str, str] = st.session_state.setdefault(f"{key}:done", {})
-    marker = f"{uploaded.file_id}"
+    done: dict[str, list[str]] = st.session_state.setdefault(f"{key}:done", {})
+    marker = "|".join(sorted(f.file_id for f in uploaded_files))
     if marker in done:
-        st.caption(done[marker])
+        for line in done[marker]:
+            st.caption(line)
         return
-    try:
-        scenario = read_upload(uploaded.name, uploaded.getvalue())
-    except ScenarioError as exc:
-        show_problems(exc, f"{uploaded.name} was not added: it is not a valid scenario")
-        return
-    name = add_to_library(scenario.name, scenario)
-    done[marker] = f"Added {uploaded.name} to the scenarios as **{name}**."
-    st.success(done[marker])
+    scenarios, problems = read_uploads({f.name: f.getvalue() for f in uploaded_files})
+    for filename, exc in problems.items():
+        if isinstance(exc, EdgeListError):
+            show_graph_problem(exc, f"{filename} was not added: its graph file cannot be used")
+        elif isinstance(exc, ScenarioError):
+            show_problems(exc, f"{filename} was not added: it is not a valid scenario")
+    messages = []
+    for filename, scenario in scenarios.items():
+        name = add_to_library(scenario.name, scenario)
+        messages.append(f"Added {filename} to the scenarios as **{name}**.")
+        st.success(messages[-1])
+    if messages:  # never add the same upload twice; refused files are listed once more
+        done[marker] = messages + [
+            f"{filename} was not added (see the problems above)." for filename in problems
+        ]
 
 
 def compare_workers(replications: int) -> int:
@@ -134,9 +261,19 @@ def warm_compare_workers() -> bool:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def cached_compare(
-    texts: tuple[tuple[str, str], ...], replications: int, seed: int, _on_run: Any = None
+    texts: tuple[tuple[str, str], ...],
+    replications: int,
+    seed: int,
+    _on_run: Any = None,
+    files: tuple[tuple[str, Files], ...] = (),
 ) -> Comparison:
-    """Compare the strategies given as ``(name, YAML text)`` pairs (cached by texts, R and seed)."""
-    named = {name: scenario_from_text(text, source=name) for name, text in texts}
+    """Compare the strategies given as ``(name, YAML text)`` pairs (cached by texts, R, seed, files).
+
+    ``files`` holds each strategy's library files (``(name, files)`` pairs), its sandbox.
+    """
+    by_name = dict(files)
+    named = {
+        name: scenario_from_library_text(text, by_name.get(name, ()), source=name) for name, text in texts
+    }
     # Replications run side by side on every core; the results are those of a serial run.
     return compare(named, replications, seed, on_run=_on_run, workers=compare_workers(replications))

@@ -9,8 +9,11 @@ import streamlit as st
 from app_pages.common import (
     DEFAULT_PEOPLE,
     cached_compare,
+    files_of,
     library,
+    people_input,
     scenario_named,
+    show_graph_notes,
     show_problems,
     upload_scenario,
 )
@@ -45,14 +48,13 @@ seed = cols[1].number_input(
     key="cmp_seed",
     help="Root seed: each replication's seed derives from it.",
 )
-people = cols[2].number_input(
-    "People in the market",
-    min_value=100,
-    max_value=1_000_000,
-    value=DEFAULT_PEOPLE or (int(first.network.n) if first else 10_000),
-    step=1000,
-    key="cmp_people",
-    help="Sets network.n for every strategy (smaller runs faster).",
+people, graph = people_input(
+    cols[2],
+    "cmp_people",
+    first,
+    DEFAULT_PEOPLE or (first.network.n or 10_000 if first else 10_000),
+    1000,
+    "Sets network.n for every strategy (smaller runs faster).",
 )
 days = cols[3].number_input(
     "Days",
@@ -63,6 +65,8 @@ days = cols[3].number_input(
     key="cmp_days",
     help="Horizon: sets days for every strategy.",
 )
+
+show_graph_notes(graph)
 
 with st.expander("Upload a scenario, or download the chosen ones"):
     upload_scenario("cmp_upload")
@@ -99,7 +103,8 @@ if problems:
     st.stop()
 
 texts = tuple((name, scenario_to_yaml(scenario)) for name, scenario in named.items())
-key = (texts, int(replications), int(seed))
+strategy_files = tuple((name, files_of(name)) for name in named)
+key = (texts, int(replications), int(seed), strategy_files)
 if st.button("Run comparison", type="primary", key="cmp_run"):
     bar = st.progress(0.0, text="Simulating…")
 
@@ -108,7 +113,7 @@ if st.button("Run comparison", type="primary", key="cmp_run"):
         bar.progress(done / total, text=f"Simulating: run {done} of {total}")
 
     started = time.perf_counter()
-    st.session_state["cmp_result"] = (key, cached_compare(*key, _on_run=on_run))
+    st.session_state["cmp_result"] = (key, cached_compare(*key[:3], _on_run=on_run, files=strategy_files))
     st.session_state["cmp_seconds"] = time.perf_counter() - started
     bar.empty()
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages.common import add_to_library, library
+from app_pages.common import add_to_library, library, library_files
 from sim.scenario import ScenarioError, scenario_from_dict, scenario_from_text, scenario_to_yaml
 from sim.ui.form import (
     FormField,
@@ -81,7 +81,7 @@ edited = set_paths(data, values)
 problems: dict[str, list[str]] = {}
 scenario = None
 try:
-    scenario = scenario_from_dict(edited)
+    scenario = scenario_from_dict(edited, attachments=library_files(base_name))
 except ScenarioError as exc:
     for problem in exc.problems:
         text = problem.allowed + (f" (given: {problem.given})" if problem.given else "")

@@ -7,10 +7,10 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages.common import scenario_named, strategy_and_people
+from app_pages.common import Files, files_of, scenario_from_library_text, scenario_named, strategy_and_people
 from sim.analysis import report
 from sim.analysis.lesson import budget_split, measure_eight_to_one
-from sim.scenario import scenario_from_text, scenario_to_yaml
+from sim.scenario import scenario_to_yaml
 
 st.title("The 8:1 lesson")
 st.markdown(
@@ -62,12 +62,13 @@ scenario = budget_split(scenario_named(name, {"network.n": int(people)}), float(
 
 
 @st.cache_data(show_spinner="Running the paired runs (with and without offers)…", max_entries=32)
-def measured(scenario_yaml: str, replications: int, seed: int) -> Any:
-    """The 8:1 measurement, cached by scenario text, replications and seed."""
-    return measure_eight_to_one(scenario_from_text(scenario_yaml), replications=replications, seed=seed)
+def measured(scenario_yaml: str, replications: int, seed: int, files: Files = ()) -> Any:
+    """The 8:1 measurement, cached by scenario text, replications, seed and the scenario's files."""
+    scenario = scenario_from_library_text(scenario_yaml, files)
+    return measure_eight_to_one(scenario, replications=replications, seed=seed)
 
 
-result = measured(scenario_to_yaml(scenario), int(replications), int(scenario.seed))
+result = measured(scenario_to_yaml(scenario), int(replications), int(scenario.seed), files_of(name))
 currency = scenario.economics.currency
 
 

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import scenario_named, strategy_and_people
-from sim.scenario import scenario_from_text, scenario_to_yaml
+from app_pages.common import Files, files_of, scenario_from_library_text, scenario_named, strategy_and_people
+from sim.scenario import scenario_to_yaml
 from sim.ui import viz
 from sim.ui.spread import (
     MAX_SHOWN_NODES,
@@ -36,7 +36,6 @@ name, base, people = strategy_and_people(
     "net",
     ("seeding_hubs", "ripple_heavy"),
     people_default=2000,
-    people_min=50,
     people_step=500,
     people_help="Sets network.n; the whole market is simulated, a sample is drawn.",
 )
@@ -57,21 +56,24 @@ text = scenario_to_yaml(scenario)
 
 
 @st.cache_data(show_spinner="Laying out the sample…", max_entries=8)
-def cached_layout(network_yaml: str, seed: int, max_nodes: int) -> tuple[NetworkSample, np.ndarray]:
+def cached_layout(
+    network_yaml: str, seed: int, max_nodes: int, files: Files = ()
+) -> tuple[NetworkSample, np.ndarray]:
     """Sample and spring layout, keyed by the graph's definition (network section + seed) only."""
-    world_scenario = scenario_from_text(network_yaml)
+    world_scenario = scenario_from_library_text(network_yaml, files)
     sample = network_sample(world_scenario, seed, max_nodes=max_nodes)
     return sample, layout(sample, seed=seed % 2**32)
 
 
 @st.cache_data(show_spinner="Simulating…", max_entries=8)
-def cached_history(scenario_yaml: str, seed: int, nodes: bytes) -> SpreadHistory:
+def cached_history(scenario_yaml: str, seed: int, nodes: bytes, files: Files = ()) -> SpreadHistory:
     """Day-by-day states of the sampled people (keyed by scenario text, seed and the sample)."""
-    return record_spread(scenario_from_text(scenario_yaml), np.frombuffer(nodes, dtype=np.int64), seed)
+    scenario = scenario_from_library_text(scenario_yaml, files)
+    return record_spread(scenario, np.frombuffer(nodes, dtype=np.int64), seed)
 
 
-sample, positions = cached_layout(text, int(scenario.seed), int(shown))
-history = cached_history(text, int(scenario.seed), sample.nodes.astype(np.int64).tobytes())
+sample, positions = cached_layout(text, int(scenario.seed), int(shown), files_of(name))
+history = cached_history(text, int(scenario.seed), sample.nodes.astype(np.int64).tobytes(), files_of(name))
 
 controls = st.columns([3, 1, 1])
 colour_by = controls[1].radio("Colour by", ["stage", "channel"], key="net_colour", horizontal=True)

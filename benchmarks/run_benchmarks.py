@@ -11,6 +11,10 @@ A second table (``benchmarks/bench_sweep.py``) measures sweep throughput: 200 ru
 365 days, runs per minute serial vs 2 workers, and the runner's overhead per run over a bare
 ``sim.run`` (CPU time of the serial sweep outside ``run_one``; target ≤ 10%). ``BENCH_ONLY=sweep``
 runs only that table, ``BENCH_ONLY=runs`` only the first.
+
+A third table (``benchmarks/bench_graph_file.py``) times reading a 5M-tie edge list generated in a
+temporary folder (KONECT style: ``%`` header, 1-based ids; unweighted and with a weight column);
+target ≤ 5 s per read. ``BENCH_ONLY=graph`` runs only that table.
 """
 
 from __future__ import annotations
@@ -104,6 +108,40 @@ def sweep_table(console: Console) -> dict:
     return row
 
 
+def graph_file_table(console: Console) -> list[dict]:
+    """Run benchmarks/bench_graph_file.py (unweighted, then weighted) and print its table."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    rows = []
+    for variant in ("unweighted", "weighted"):
+        console.print(f"measuring the read of a 5M-tie edge list ({variant}) …", highlight=False)
+        completed = subprocess.run(
+            [sys.executable, str(ROOT / "benchmarks" / "bench_graph_file.py"), variant],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        if completed.returncode != 0:
+            raise SystemExit(f"graph file benchmark failed:\n{completed.stderr}")
+        rows.append(json.loads(completed.stdout.strip().splitlines()[-1]))
+    table = Table(title="Reading a graph file (read_edge_list; median of 3 reads; target ≤ 5 s)")
+    for column in ("file", "ties in file", "people", "ties kept", "MB", "read s", "min read s", "RSS MiB"):
+        table.add_column(column, justify="right")
+    for row in rows:
+        table.add_row(
+            "u v w" if row["weighted"] else "u v",
+            f"{row['ties']:,}",
+            f"{row['people']:,}",
+            f"{row['edges']:,}",
+            f"{row['file_mb']:.0f}",
+            f"{row['read_s']:.2f}",
+            f"{row['min_read_s']:.2f}",
+            f"{row['peak_rss_mib']:.0f}",
+        )
+    console.print(table)
+    return rows
+
+
 def main() -> None:
     console = Console(width=140)
     out = ROOT / "bench-results"
@@ -111,7 +149,10 @@ def main() -> None:
     if ONLY in ("", "sweep"):
         sweep_row = sweep_table(console)
         (out / "sweep.json").write_text(json.dumps(sweep_row, indent=2))
-    if ONLY == "sweep":
+    if ONLY in ("", "graph"):
+        graph_rows = graph_file_table(console)
+        (out / "graph_file.json").write_text(json.dumps(graph_rows, indent=2))
+    if ONLY in ("sweep", "graph"):
         return
     rows = []
     for impl, n, days, repeats in CONFIGS:

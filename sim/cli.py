@@ -21,8 +21,10 @@ from rich.table import Table
 from sim.analysis.compare import Comparison, compare
 from sim.analysis.metrics import METRICS, is_idle
 from sim.analysis.results import run
+from sim.engine.random import stream
 from sim.scenario import EdgeListSpec, Scenario, ScenarioError, load_scenario
-from sim.world.edge_list import EdgeListError, read_edge_list
+from sim.world.build import build_graph
+from sim.world.edge_list import EdgeListError
 
 __all__ = ["app", "main"]
 
@@ -54,7 +56,7 @@ def _report(exc: ScenarioError | EdgeListError, mark: str, where: str) -> None:
     if isinstance(exc, ScenarioError):
         heading, lines = f"{len(exc.problems)} problem(s)", [str(problem) for problem in exc.problems]
     else:
-        heading, lines = "the edge list is malformed", str(exc).splitlines()
+        heading, lines = "the graph file cannot be used", [line.strip() for line in exc.lines()]
     err_console.print(f"{mark} {where}{heading}", highlight=False)
     for line in lines:
         err_console.print(f"  {line}", highlight=False, markup=False)
@@ -79,6 +81,12 @@ def _guarded(action: Callable[[], None], debug: bool) -> None:
             markup=False,
         )
         raise typer.Exit(1) from None
+
+
+def _print_notes(notes: Sequence[str]) -> None:
+    """What reading a graph file changed or assumed (dropped self-loops, renumbered ids), to stderr."""
+    for note in notes:
+        err_console.print(f"note: {note}", highlight=False, markup=False)
 
 
 def _fmt(metric: str, value: float) -> str:
@@ -130,9 +138,10 @@ def run_command(
     def action() -> None:
         scenario = load_scenario(scenario_file, set_ or [])
         result = run(scenario, seed, progress=progress and sys.stderr.isatty())
+        _print_notes(result.notes)
         currency = scenario.economics.currency
         table = Table(
-            title=f"{scenario.name}: {scenario.days} days, {scenario.network.n:,} people, seed {result.seed}"
+            title=f"{scenario.name}: {scenario.days} days, {result.n_people:,} people, seed {result.seed}"
         )
         table.add_column("metric")
         table.add_column("value", justify="right")
@@ -251,21 +260,26 @@ def validate_command(
     """Check scenario files; list every problem and exit 2 if any."""
     failed = False
     for path in scenario_files:
+        notes: tuple[str, ...] = ()
         try:
             scenario = load_scenario(path, set_ or [])
+            people = scenario.network.n
             if isinstance(scenario.network, EdgeListSpec):
                 # The file is part of the scenario: check it now rather than at run time.
-                edge_file = Path(scenario.base_dir or ".") / scenario.network.path
-                read_edge_list(edge_file, scenario.network.n)
+                graph = build_graph(scenario.network, stream(0, "network"), base_dir=scenario.base_dir)
+                if people is None:
+                    scenario.check_people(graph.n, Path(scenario.network.path).name)
+                people, notes = graph.n, graph.notes
         except (ScenarioError, EdgeListError) as exc:
             failed = True
             _report(exc, "[bold red]✗[/]", f"{path}: ")
             continue
         out_console.print(
-            f"[green]✓[/] {path}: {scenario.name} ({scenario.network.kind}, {scenario.network.n:,} people, "
+            f"[green]✓[/] {path}: {scenario.name} ({scenario.network.kind}, {people:,} people, "
             f"{scenario.days} days)",
             highlight=False,
         )
+        _print_notes(notes)
     if failed:
         raise typer.Exit(EXIT_BAD_INPUT)
 

@@ -268,3 +268,115 @@ def test_editor_edits_sections_added_later_as_yaml() -> None:
     app.text_area(key="ed:loyalty_tiers:loyalty.tiers").set_value("- [broken").run()
     assert any("must be valid YAML" in e.value for e in app.error)
     assert app.button(key="ed_save").disabled
+
+
+# ------------------------------------------------------------- real graphs: uploads, small markets
+
+KARATE_YAML = (SCENARIOS / "karate_club.yaml").read_bytes()
+KARATE_TXT = (SCENARIOS / "karate_club.txt").read_bytes()
+CASES = Path(__file__).resolve().parent / "data" / "cases"
+
+
+def test_a_scenario_uploaded_with_its_edge_list_runs_on_compare() -> None:
+    app = _open()
+    more_sharing = KARATE_YAML.replace(b"name: karate-club", b"name: club-more-sharing").replace(
+        b"rate_share_per_day: 0.2", b"rate_share_per_day: 0.4"
+    )
+    app.file_uploader(key="cmp_upload").set_value(
+        [("club.yaml", more_sharing, "application/x-yaml"), ("karate_club.txt", KARATE_TXT, "text/plain")]
+    ).run()
+    _no_traceback(app)
+    assert "Added club.yaml to the scenarios as **club-more-sharing**" in _texts(app.success)
+    assert app.session_state["library_files"]["club-more-sharing"] == {"karate_club.txt": KARATE_TXT}
+    app.multiselect(key="cmp_strategies").set_value(["karate_club", "club-more-sharing"]).run()
+    _no_traceback(app)
+    people = app.number_input(key="cmp_people_from_file_34")
+    assert people.value == 34 and people.disabled and "karate_club.txt" in people.help
+    assert "Graph file **karate_club.txt**" in _texts(app.caption)
+    app.number_input(key="cmp_days").set_value(60)
+    app.number_input(key="cmp_reps").set_value(2).run()
+    app.button(key="cmp_run").click().run()
+    _no_traceback(app)
+    assert not app.error
+    assert "2 strategies × 2 replications, 34 people, 60 days" in _texts(app.caption)
+    means = app.dataframe[0].value
+    assert list(means.columns) == ["metric", "unit", "karate_club", "club-more-sharing"]
+    # Leaving for the Network page and coming back keeps the upload and its file.
+    app.switch_page("app_pages/network.py").run()
+    app.switch_page("app_pages/compare.py").run()
+    _no_traceback(app)
+    assert app.session_state["library_files"]["club-more-sharing"] == {"karate_club.txt": KARATE_TXT}
+
+
+def test_an_uploaded_scenario_naming_a_server_file_is_refused_in_one_line() -> None:
+    app = _open()
+    before = dict(app.session_state["library"])
+    app.file_uploader(key="cmp_upload").set_value(
+        ("20-upload-path-etc.yaml", (CASES / "20-upload-path-etc.yaml").read_bytes(), "application/x-yaml")
+    ).run()
+    _no_traceback(app)
+    message = _texts(app.error)
+    assert "20-upload-path-etc.yaml was not added" in message
+    assert "network.path: an uploaded scenario can only use files uploaded with it" in message
+    assert message.count("\n- ") == 1  # one problem line
+    assert app.session_state["library"] == before
+
+
+def test_an_uploaded_scenario_with_a_bad_graph_file_is_explained() -> None:
+    app = _open()
+    app.file_uploader(key="cmp_upload").set_value(
+        [("club.yaml", KARATE_YAML, "application/x-yaml"), ("karate_club.txt", b"1\n2\n3\n", "text/plain")]
+    ).run()
+    _no_traceback(app)
+    message = _texts(app.error)
+    assert "its graph file cannot be used" in message and "does not look like an edge list" in message
+
+
+def test_compare_accepts_a_small_generated_market() -> None:
+    app = _open()
+    app.number_input(key="cmp_people").set_value(20)
+    app.number_input(key="cmp_days").set_value(30)
+    app.number_input(key="cmp_reps").set_value(2).run()
+    _no_traceback(app)
+    app.button(key="cmp_run").click().run()
+    _no_traceback(app)
+    assert "3 strategies × 2 replications, 20 people, 30 days" in _texts(app.caption)
+
+
+def test_network_page_draws_the_karate_club_whole() -> None:
+    app = _open("network")
+    app.selectbox(key="net_strategy").set_value("karate_club").run()
+    _no_traceback(app)
+    people = app.number_input(key="net_people_from_file_34")
+    assert people.value == 34 and people.disabled
+    assert "Graph file **karate_club.txt**" in _texts(app.caption)
+    assert len(app.get("vega_lite_chart")) == 2
+    roles = next(c.value for c in app.caption if c.value.startswith("Roles in the drawn sample"))
+    counts = dict(
+        part.split(": ")
+        for part in roles.split(". ")[0].removeprefix("Roles in the drawn sample: ").split(", ")
+    )
+    assert sum(int(v.replace(",", "")) for v in counts.values()) == 34  # every member drawn
+    assert int(counts["seed"]) == 2
+    app.slider(key="net_day").set_value(5).run()
+    _no_traceback(app)
+    app.selectbox(key="net_strategy").set_value("seeding_hubs").run()  # back to a generated market
+    _no_traceback(app)
+    assert not app.number_input(key="net_people").disabled
+
+
+def test_editing_a_scenario_with_a_graph_file_keeps_the_file() -> None:
+    app = _open("editor")
+    app.selectbox(key="ed_base").set_value("karate_club").run()
+    _no_traceback(app)
+    assert "Valid scenario. No changes yet." in _texts(app.success)
+    app.number_input(key="ed:karate_club:sharing.rate_share_per_day").set_value(0.3).run()
+    app.text_input(key="ed_save_name").set_value("club, more sharing").run()
+    app.button(key="ed_save").click().run()
+    _no_traceback(app)
+    assert app.session_state["library_files"]["club, more sharing"] == {"karate_club.txt": KARATE_TXT}
+    # A path the scenario was not given is refused under the field.
+    app.text_input(key="ed:karate_club:network.path").set_value("/etc/passwd").run()
+    _no_traceback(app)
+    assert any("only use files uploaded with it" in e.value for e in app.error)
+    assert app.button(key="ed_save").disabled

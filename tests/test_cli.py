@@ -68,27 +68,52 @@ def test_user_errors_never_show_a_traceback(tmp_path):
         assert "Traceback" not in result.output
 
 
-def test_a_malformed_edge_list_is_reported_by_line(tmp_path):
+def test_a_malformed_edge_list_is_summarised_with_its_line(tmp_path):
     edges = tmp_path / "edges.txt"
     edges.write_text("0 1\n1 2\nbanana\n2 99\n")
     scenario = tmp_path / "s.yaml"
-    scenario.write_text(f"network:\n  kind: edge_list\n  n: 10\n  path: {edges.name}\ndays: 3\n")
+    scenario.write_text(f"network:\n  kind: edge_list\n  path: {edges.name}\ndays: 3\n")
     result = invoke("run", str(scenario))
     assert result.exit_code == 2, result.output
-    assert "line 3" in result.output and "line 4" in result.output
+    assert "1 of 4 lines are not ties" in result.output
+    assert "line 3: one field (a tie needs two ids)" in result.output
+    assert "likely fix:" in result.output
     assert "Traceback" not in result.output
 
 
-def test_validate_checks_the_edge_list_file_too(tmp_path):
+def test_validate_checks_the_graph_file_and_its_people_count(tmp_path):
     (tmp_path / "edges.txt").write_text("0 1\n1 x\n")
     scenario = tmp_path / "s.yaml"
     scenario.write_text("network:\n  kind: edge_list\n  n: 5\n  path: edges.txt\n")
     result = invoke("validate", str(scenario))
-    assert result.exit_code == 2 and "line 2" in result.output
+    assert result.exit_code == 2 and "network.n is 5, but the file holds 3 people" in result.output
+    assert "leave network.n out" in result.output
     missing = tmp_path / "m.yaml"
-    missing.write_text("network:\n  kind: edge_list\n  n: 5\n  path: nowhere.txt\n")
+    missing.write_text("network:\n  kind: edge_list\n  path: nowhere.txt\n")
     result = invoke("validate", str(missing))
-    assert result.exit_code == 2 and "not found" in result.output
+    assert result.exit_code == 2 and "file not found" in result.output
+
+
+def test_validate_and_run_print_the_graph_files_notes(tmp_path):
+    karate = str(SCENARIOS / "karate_club.yaml")
+    checked = invoke("validate", karate)
+    assert checked.exit_code == 0, checked.output
+    text = " ".join(checked.output.split())  # rich wraps long lines
+    assert "karate-club (edge_list, 34 people, 180 days)" in text
+    assert "note: the file's ids start at 1" in text
+    ran = invoke("run", karate, "--set", "days=20", "--out", str(tmp_path / "out"))
+    assert ran.exit_code == 0, ran.output
+    text = " ".join(ran.output.split())
+    assert "34 people" in text and "note: the file's ids start at 1" in text
+    lines = (tmp_path / "out" / "node_ids.csv").read_text().splitlines()
+    assert lines[:2] == ["person,node_id", "0,1"] and len(lines) == 35
+
+
+def test_a_graph_file_that_is_a_device_is_refused_without_waiting(tmp_path):
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("network:\n  kind: edge_list\n  path: /dev/zero\n")
+    result = invoke("validate", str(scenario))
+    assert result.exit_code == 2 and "is not a regular file" in result.output
 
 
 def test_metrics_of_levers_that_are_off_are_hidden_unless_asked_for():

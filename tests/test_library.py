@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import tomllib
+
 import pytest
 
 from sim import load_scenario
 from sim.scenario import MAX_SCENARIO_BYTES, ScenarioError
-from sim.ui.library import preset_texts, read_upload, unique_name, world_differences, world_problems
+from sim.ui.library import (
+    MAX_GRAPH_UPLOAD_BYTES,
+    graph_info,
+    preset_files,
+    preset_texts,
+    read_upload,
+    read_uploads,
+    unique_name,
+    world_differences,
+    world_problems,
+)
+from sim.world.edge_list import EdgeListError
 from tests.conftest import SCENARIOS
+
+CASES = SCENARIOS.parent / "tests" / "data" / "cases"
 
 
 def test_presets_are_the_scenario_files() -> None:
@@ -58,3 +73,66 @@ def test_world_problems_name_the_differing_settings() -> None:
     # Other market sections may differ: a what-if on the same people is still paired.
     churny = ripple.with_overrides({"customers.rel_churn": 2.0})
     assert world_problems({"funnel": funnel, "churny": churny}) == []
+
+
+# ------------------------------------------------------------------ uploads with graph files
+
+KARATE_YAML = (SCENARIOS / "karate_club.yaml").read_bytes()
+KARATE_TXT = (SCENARIOS / "karate_club.txt").read_bytes()
+
+
+def test_presets_carry_the_graph_files_beside_them() -> None:
+    files = preset_files()
+    assert files["karate_club"] == {"karate_club.txt": KARATE_TXT}
+    assert "hybrid" not in files  # a generated graph needs no file
+
+
+def test_a_scenario_uploaded_with_its_edge_list_is_read_with_it() -> None:
+    scenarios, problems = read_uploads(
+        {"club.yaml": KARATE_YAML, "karate_club.txt": KARATE_TXT, "other.csv": b"0,1\n"}
+    )
+    assert problems == {}
+    scenario = scenarios["club.yaml"]
+    assert scenario.attachments == {"karate_club.txt": KARATE_TXT}  # only the file it uses
+    info = graph_info(scenario)
+    assert info is not None and info.n_people == 34 and info.file == "karate_club.txt"
+    assert any("ids start at 1" in note for note in info.notes)
+
+
+def test_an_upload_naming_a_server_path_is_refused_in_one_line() -> None:
+    data = (CASES / "20-upload-path-etc.yaml").read_bytes()
+    with pytest.raises(ScenarioError) as caught:
+        read_upload("20.yaml", data, {})
+    (problem,) = caught.value.problems
+    assert str(problem).startswith("network.path: an uploaded scenario can only use files uploaded with it")
+    for path in ("../x.txt", "/etc/passwd"):
+        text = f"network:\n  kind: edge_list\n  path: {path}\n".encode()
+        with pytest.raises(ScenarioError, match="only use files uploaded with it"):
+            read_upload("s.yaml", text, {"x.txt": b"0 1\n"})
+
+
+def test_an_upload_without_its_graph_file_or_with_a_bad_one_is_explained() -> None:
+    scenarios, problems = read_uploads({"club.yaml": KARATE_YAML})
+    assert scenarios == {}
+    assert "must name a file uploaded with the scenario (uploaded: none was)" in str(problems["club.yaml"])
+    _, problems = read_uploads({"club.yaml": KARATE_YAML, "karate_club.txt": b"1\n2\n3\n"})
+    assert isinstance(problems["club.yaml"], EdgeListError)
+    assert "does not look like an edge list" in str(problems["club.yaml"])
+    _, problems = read_uploads({"karate_club.txt": KARATE_TXT})
+    assert "upload the scenario (YAML) with it" in str(problems["karate_club.txt"])
+
+
+def test_an_uploaded_graph_file_over_the_limit_is_refused_before_reading() -> None:
+    huge = b"0 1\n" * (MAX_GRAPH_UPLOAD_BYTES // 4 + 1)
+    with pytest.raises(ScenarioError) as caught:
+        read_upload("club.yaml", KARATE_YAML, {"karate_club.txt": huge})
+    assert f"at most {MAX_GRAPH_UPLOAD_BYTES / 1e6:,.0f} MB" in str(caught.value)
+
+
+def test_graph_info_is_none_for_generated_graphs() -> None:
+    assert graph_info(load_scenario(SCENARIOS / "hybrid.yaml")) is None
+
+
+def test_the_servers_upload_limit_is_what_the_app_accepts() -> None:
+    config = tomllib.loads((SCENARIOS.parent / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] * 1_000_000 == MAX_GRAPH_UPLOAD_BYTES

@@ -9,9 +9,7 @@ from __future__ import annotations
 import collections
 import itertools
 import math
-import pickle
 from collections.abc import Callable, Hashable, Mapping
-from pathlib import Path
 from typing import Any
 
 import networkx as nx
@@ -25,12 +23,10 @@ from sim.scenario import (
     BarabasiAlbertSpec,
     CommunitySpec,
     CompleteGraphSpec,
-    EdgeListSpec,
     ErdosRenyiSpec,
     WattsStrogatzSpec,
 )
 from sim.world.build import build_graph
-from sim.world.edge_list import EdgeListError, read_edge_list
 from sim.world.generators import (
     _barabasi_albert,
     barabasi_albert_graph,
@@ -491,80 +487,6 @@ def test_pick_neighbour_agrees_between_complete_and_explicit_complete_graph():
     )
 
 
-# ---------------------------------------------------------------------------- edge lists
-
-
-def test_read_edge_list_csv_with_header_comments_and_duplicates(tmp_path):
-    path = tmp_path / "edges.csv"
-    path.write_text("# exported\n\nsource,target\n0,1\n1, 2\n2,0 # closing the triangle\n1,0\n3;4\n")
-    graph = read_edge_list(path, 6)
-    assert_simple(graph)
-    assert set(map(tuple, edge_array(graph).tolist())) == {(0, 1), (1, 2), (0, 2), (3, 4)}
-    assert graph.degree[5] == 0
-
-
-def test_read_edge_list_whitespace_and_tabs(tmp_path):
-    path = tmp_path / "edges.txt"
-    path.write_text("0 1\n  2\t3  \r\n4    0\n")
-    graph = read_edge_list(path, 5)
-    assert set(map(tuple, edge_array(graph).tolist())) == {(0, 1), (2, 3), (0, 4)}
-
-
-def test_read_edge_list_large_file_uses_the_fast_path(tmp_path):
-    generator = rng(18)
-    src, dst = generator.integers(0, 50_000, (2, 200_000))
-    keep = src != dst
-    path = tmp_path / "big.tsv"
-    np.savetxt(path, np.column_stack([src[keep], dst[keep]]), fmt="%d", delimiter="\t")
-    graph = read_edge_list(path, 50_000)
-    expected = graph_from_edges(50_000, src, dst)
-    np.testing.assert_array_equal(graph.indptr, expected.indptr)
-    np.testing.assert_array_equal(graph.indices, expected.indices)
-
-
-def test_read_edge_list_reports_every_bad_line(tmp_path):
-    path = tmp_path / "edges.csv"
-    path.write_text(
-        "source,target\n"  # 1: header, fine
-        "0,1\n"  # 2
-        "banana\n"  # 3: junk
-        "2,17\n"  # 4: out of range
-        "# comment\n"  # 5
-        "1,2,3\n"  # 6: three columns
-        "5,5\n"  # 7: self loop
-        "x,y\n"  # 8: a header is only allowed first
-        "-1 2\n"  # 9: negative id
-        "1.5 2\n"  # 10: not an integer
-    )
-    with pytest.raises(EdgeListError) as caught:
-        read_edge_list(path, 10)
-    err = caught.value
-    assert [line for line, _ in err.problems] == [3, 4, 6, 7, 8, 9, 10]
-    messages = dict(err.problems)
-    assert "banana" in messages[3] and "17" in messages[4] and "'1,2,3'" in messages[6]
-    assert messages[7] == "self loop 5-5"
-    assert str(err).splitlines()[0] == "edges.csv line 3: expected two integer node ids, got 'banana'"
-    assert isinstance(err, ValueError)
-    again = pickle.loads(pickle.dumps(err))
-    assert again.problems == err.problems and str(again) == str(err)
-
-
-def test_read_edge_list_caps_the_listing(tmp_path):
-    path = tmp_path / "edges.txt"
-    path.write_text("".join(f"{i} {i}\n" for i in range(30)))
-    with pytest.raises(EdgeListError) as caught:
-        read_edge_list(path, 100)
-    lines = str(caught.value).splitlines()
-    assert len(lines) == EdgeListError.MAX_SHOWN + 1 and lines[-1] == "... and 10 more"
-    assert caught.value.n_problems == 30
-
-
-def test_read_edge_list_missing_file(tmp_path):
-    with pytest.raises(EdgeListError) as caught:
-        read_edge_list(tmp_path / "nope.csv", 10)
-    assert caught.value.problems == [(0, f"file not found: {tmp_path / 'nope.csv'}")]
-
-
 # --------------------------------------------------------------------- build from edges
 
 
@@ -636,13 +558,3 @@ def test_build_graph_dispatches_on_kind(spec):
     assert (graph.community is not None) == (spec.kind == "communities")
     if not graph.complete:
         assert_simple(graph)
-
-
-def test_build_graph_resolves_edge_lists_against_base_dir(tmp_path: Path):
-    (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "edges.csv").write_text("0,1\n1,2\n")
-    spec = EdgeListSpec(n=4, path="data/edges.csv")
-    graph = build_graph(spec, rng(), base_dir=tmp_path)
-    assert graph.n_edges == 2
-    with pytest.raises(EdgeListError, match="file not found"):
-        build_graph(spec, rng(), base_dir=tmp_path / "elsewhere")

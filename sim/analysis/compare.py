@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 from sim.analysis.metrics import METRICS
 from sim.analysis.results import RunResult, run
 from sim.scenario import Problem, Scenario, ScenarioError
-from sim.world.build import World, build_world
+from sim.world.build import World, build_world, graph_source
 
 __all__ = ["Comparison", "compare", "replication_seeds", "start_workers"]
 
@@ -259,7 +259,8 @@ def _run_strategy_in_worker(
 ) -> _Outcome:
     """:func:`_run_strategy` in a pool worker, building the replication's world from ``world_of``."""
     market = world_of.market()
-    key = (json.dumps({section: market[section] for section in WORLD_SECTIONS}, sort_keys=True), run_seed)
+    world_text = json.dumps({section: market[section] for section in WORLD_SECTIONS}, sort_keys=True)
+    key = (world_text + graph_source(world_of), run_seed)  # a graph file's content, not just its name
     world = _WORKER_WORLDS.get(key)
     if world is None:
         world = build_world(world_of, run_seed)

@@ -32,6 +32,11 @@ class RunResult:
         summary: headline metrics (see :data:`sim.analysis.metrics.METRICS`).
         retention: first-spell retention by age, overall, by cohort and by channel.
         population: the final state arrays (kept only when asked for).
+        n_people: real people in the market (``network.n``, or the people of the graph file).
+        node_ids: for a graph read from a file, the file's id of each person: a Series indexed by
+            ``person`` (the row every per-person output uses, 0..n−1) named ``node_id``; None for a
+            generated graph (person ``i`` is node ``i``). ``save`` writes it as ``node_ids.csv``.
+        notes: what reading the graph file changed or assumed (self-loops dropped, ids renumbered…).
     """
 
     scenario: Scenario
@@ -41,9 +46,16 @@ class RunResult:
     summary: dict[str, float]
     retention: pd.DataFrame
     population: Population | None = field(default=None, repr=False)
+    n_people: int = 0
+    node_ids: pd.Series | None = field(default=None, repr=False)
+    notes: tuple[str, ...] = ()
 
     def save(self, folder: str | Path) -> list[Path]:
-        """Write steps, ledger and retention (Parquet and CSV), summary (JSON) and the scenario."""
+        """Write steps, ledger and retention (Parquet and CSV), summary (JSON) and the scenario.
+
+        For a graph read from a file, also ``node_ids.csv`` (columns ``person``, ``node_id``): joins any
+        per-person result back to the file's own ids.
+        """
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)
         written = []
@@ -60,7 +72,12 @@ class RunResult:
         )
         scenario_path = out / "scenario.yaml"
         scenario_path.write_text(scenario_to_yaml(self.scenario))
-        return [*written, summary_path, scenario_path]
+        written += [summary_path, scenario_path]
+        if self.node_ids is not None:
+            ids_path = out / "node_ids.csv"
+            self.node_ids.reset_index().to_csv(ids_path, index=False)
+            written.append(ids_path)
+        return written
 
 
 def _jsonable(summary: dict[str, float]) -> dict[str, Any]:
@@ -115,4 +132,15 @@ def run(
         summary=summary,
         retention=retention,
         population=model.population if keep_population else None,
+        n_people=model.n_real,
+        node_ids=_node_id_series(model.world.node_ids),
+        notes=model.world.notes,
     )
+
+
+def _node_id_series(node_ids: Any) -> pd.Series | None:
+    """The file's ids as a Series indexed by person (a view of the world's array, not a copy)."""
+    if node_ids is None:
+        return None
+    index = pd.RangeIndex(len(node_ids), name="person")
+    return pd.Series(node_ids, index=index, name="node_id", copy=False)

@@ -133,13 +133,15 @@ class MarketModel(mesa.Model):
         self.scenario_config = scenario
         self.run_seed = run_seed
         world = world if world is not None else build_world(scenario, run_seed)
-        expected = scenario.network.n + scenario.fraud.n_fake_accounts
-        if world.graph.n != expected:
+        # network.n is None for a graph file without it: the file (the world) says how many people.
+        people = world.n_real if scenario.network.n is None else scenario.network.n
+        expected = people + scenario.fraud.n_fake_accounts
+        if world.graph.n != expected or world.n_real != people:
             raise ValueError(
                 f"the world has {world.graph.n} people but network.n + fraud's fake accounts is {expected}"
             )
         #: Real people are rows [0, n_real); fake accounts (fraud) follow them. Metrics count real rows.
-        self.n_real = scenario.network.n
+        self.n_real: int = people
         self.world = world
         self.graph = world.graph
         self.population = world.population.copy()

@@ -34,7 +34,10 @@ from sim.scenario.loading import (
     scenario_to_yaml,
 )
 from sim.scenario.market import (
+    GRAPH_FORMATS,
     GRAPH_KINDS,
+    MAX_PEOPLE,
+    MIN_PEOPLE,
     BarabasiAlbertSpec,
     CommunitySpec,
     CompleteGraphSpec,
@@ -53,9 +56,12 @@ from sim.scenario.root import MARKET_SECTIONS, STRATEGY_SECTIONS, Scenario, scen
 from sim.scenario.section import Probability, Section, Share
 
 __all__ = [
+    "GRAPH_FORMATS",
     "GRAPH_KINDS",
     "MARKET_SECTIONS",
+    "MAX_PEOPLE",
     "MAX_SCENARIO_BYTES",
+    "MIN_PEOPLE",
     "STRATEGY_SECTIONS",
     "AdsSpec",
     "BarabasiAlbertSpec",

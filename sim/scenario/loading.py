@@ -60,8 +60,13 @@ def scenario_from_text(
     *,
     base_dir: str | Path | None = None,
     source: str | None = None,
+    attachments: Mapping[str, bytes] | None = None,
 ) -> Scenario:
-    """Parse YAML text (a file's content, an upload) and validate it."""
+    """Parse YAML text (a file's content, an upload) and validate it.
+
+    ``attachments`` are the files uploaded with the scenario: given, the scenario may only use
+    them (see :func:`~sim.scenario.root.scenario_from_dict`).
+    """
     if len(text) > MAX_SCENARIO_BYTES:
         raise ScenarioError(
             [Problem("", f"a scenario must be at most {MAX_SCENARIO_BYTES} bytes", f"{len(text)} bytes")],
@@ -74,12 +79,14 @@ def scenario_from_text(
         pairs = override_pairs(overrides)
         if isinstance(data, Mapping):
             data = apply_overrides(dict(data), pairs)
-    return scenario_from_dict(data, base_dir=base_dir, source=source)
+    return scenario_from_dict(data, base_dir=base_dir, source=source, attachments=attachments)
 
 
 def scenario_to_yaml(scenario: Scenario) -> str:
     """The scenario as a YAML document that :func:`load_scenario` reads back to an equal scenario."""
     data = scenario.model_dump(mode="json", exclude={"base_dir"})
     network = data["network"]
+    if network.get("n", 0) is None:
+        del network["n"]  # a graph file's people count comes from the file
     data["network"] = {"kind": network.pop("kind"), **network}  # the kind reads best first
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

@@ -6,14 +6,17 @@ Units are in each field's description; naming follows :mod:`sim.scenario`.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field, model_validator
 
 from sim.scenario.section import Probability, Section
 
 __all__ = [
+    "GRAPH_FORMATS",
     "GRAPH_KINDS",
+    "MAX_PEOPLE",
+    "MIN_PEOPLE",
     "BarabasiAlbertSpec",
     "CommunitySpec",
     "CompleteGraphSpec",
@@ -31,9 +34,17 @@ __all__ = [
 # --------------------------------------------------------------------------------------- network
 
 
+#: Fewest and most people a market may have (``network.n``; a graph file's people count too).
+MIN_PEOPLE = 2
+MAX_PEOPLE = 20_000_000
+
+
 class _GraphBase(Section):
     n: int = Field(
-        10_000, ge=2, le=20_000_000, description="Number of people in the market (nodes of the graph)."
+        10_000,
+        ge=MIN_PEOPLE,
+        le=MAX_PEOPLE,
+        description="Number of people in the market (nodes of the graph).",
     )
 
 
@@ -120,15 +131,43 @@ class CommunitySpec(_GraphBase):
         return self
 
 
-class EdgeListSpec(_GraphBase):
-    """An imported edge list: one ``u v`` or ``u,v`` pair of integer ids in [0, n) per line.
+GraphFormat = Literal["auto", "edge_list", "graphml", "gexf", "gml", "pajek"]
+#: How a graph file is read (``network.format``): ``auto`` chooses by extension, then by content.
+GRAPH_FORMATS: tuple[str, ...] = get_args(GraphFormat)
 
-    Blank lines and lines starting with ``#`` are skipped. A relative path is resolved against the
-    scenario file's folder.
+
+class EdgeListSpec(_GraphBase):
+    """A social graph read from a file: an edge list (CSV, TSV, KONECT, SNAP), GraphML, GEXF, GML or Pajek.
+
+    An edge list has one tie per line: two ids (numbers or names), then optionally a weight read as
+    the tie's strength. Comment lines (``%``, ``#``), a header and a first line of node and edge
+    counts are skipped; ids are numbered 0..n−1 and the mapping is kept with the results. A relative
+    path is resolved against the scenario file's folder (an uploaded scenario may only name files
+    uploaded with it). See docs/model.md, "World".
     """
 
     kind: Literal["edge_list"] = "edge_list"
-    path: str = Field(..., min_length=1, description="Path of the edge-list file (CSV or whitespace).")
+    n: int | None = Field(  # type: ignore[assignment]
+        None,
+        ge=MIN_PEOPLE,
+        le=MAX_PEOPLE,
+        description=(
+            "Number of people; leave it out to take it from the file (a value that disagrees with the "
+            "file is an error)."
+        ),
+    )
+    path: str = Field(
+        ...,
+        min_length=1,
+        description=(
+            "Path of the graph file, relative to the scenario's folder: an edge list (two ids per line, "
+            "numbers or names; a third column is read as tie strength), or a .graphml, .gexf, .gml or "
+            ".net (Pajek) file. An uploaded scenario names a file uploaded with it."
+        ),
+    )
+    format: GraphFormat = Field(
+        "auto", description="How to read the file; auto: by its extension, then by its content."
+    )
 
 
 NetworkSpec = Annotated[

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
 from sim.scenario.channels import AdsSpec, FieldTeamSpec, RolesSpec, SeedingSpec, SharingSpec
 from sim.scenario.errors import Problem, ScenarioError, given_text, problems_from
@@ -77,6 +77,8 @@ class Scenario(Section):
 
     #: Folder that relative paths inside the scenario (edge lists) are resolved against.
     base_dir: str | None = Field(None, exclude=True, description="Set by the loader; not in files.")
+    #: Files uploaded with the scenario (the sandbox of an upload); None for a scenario on disk.
+    _attachments: Mapping[str, bytes] | None = PrivateAttr(None)
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -96,13 +98,32 @@ class Scenario(Section):
                 "fraud.n_attackers > 0 needs a sparse network (fake accounts are linked into it); "
                 f"got network.kind = {self.network.kind}"
             )
-        if self.fraud.n_attackers > self.network.n:
-            raise ValueError(
-                f"fraud.n_attackers must be at most network.n = {self.network.n} (each attacker is a real "
-                f"account); got {self.fraud.n_attackers}"
-            )
+        n = self.network.n
+        if n is not None:  # a graph file's people are counted when it is read (check_people)
+            problems = _people_problems(self, n, f"network.n = {n}")
+            if problems:
+                raise ValueError(problems[0][1])
         _check_communities_and_ids(self)
         return self
+
+    @property
+    def attachments(self) -> Mapping[str, bytes] | None:
+        """The files uploaded with this scenario, ``{file name: content}``, or None (files on disk).
+
+        A scenario with attachments is sandboxed: ``network.path`` must name one of them, and nothing
+        is read from disk (see :func:`scenario_from_dict`).
+        """
+        return self._attachments
+
+    def check_people(self, n: int, where: str) -> None:
+        """Check the settings that depend on the number of people against a graph file's ``n``.
+
+        ``network.n`` may be left out for a graph file, so these checks wait until the file is read.
+        ``where`` names the file in messages. Raises :class:`ScenarioError`.
+        """
+        problems = _people_problems(self, n, f"the {n:,} people in {where}")
+        if problems:
+            raise ScenarioError([Problem(path, message, "") for path, message in problems], where)
 
     def market(self) -> dict[str, Any]:
         """The market sections as plain data (what strategies in a comparison must share)."""
@@ -112,7 +133,7 @@ class Scenario(Section):
     def with_overrides(self, overrides: Mapping[str, Any]) -> Scenario:
         """A copy with dotted-path overrides applied and validated (``{"ads.cpm": 5}``)."""
         data = apply_overrides(self.model_dump(mode="json"), overrides)
-        return scenario_from_dict(data, base_dir=self.base_dir)
+        return scenario_from_dict(data, base_dir=self.base_dir, attachments=self._attachments)
 
 
 def _check_communities_and_ids(scenario: Scenario) -> None:
@@ -140,21 +161,51 @@ def _check_communities_and_ids(scenario: Scenario) -> None:
             "seeding.community is only used with seeding.selection = community; "
             f"got seeding.selection = {scenario.seeding.selection}"
         )
-    roles = scenario.roles
-    too_big = [i for i in roles.kol_ids if i >= network.n]
-    if too_big:
-        raise ValueError(f"roles.kol_ids must be in [0, {network.n - 1}] (network.n); got {too_big}")
-    if roles.n_employees + max(roles.n_kols, len(roles.kol_ids)) > network.n:
-        raise ValueError(
-            f"roles.n_employees + roles.n_kols must be at most network.n = {network.n}; "
-            f"got {roles.n_employees} + {max(roles.n_kols, len(roles.kol_ids))}"
+
+
+def _people_problems(scenario: Scenario, n: int, what: str) -> list[tuple[str, str]]:
+    """``(path, message)`` for each setting that needs more people than ``n`` (``what`` names them)."""
+    problems = []
+    if scenario.fraud.n_attackers > n:
+        problems.append(
+            (
+                "fraud.n_attackers",
+                f"fraud.n_attackers must be at most {what} (each attacker is a real account); "
+                f"got {scenario.fraud.n_attackers}",
+            )
         )
+    roles = scenario.roles
+    too_big = [i for i in roles.kol_ids if i >= n]
+    if too_big:
+        problems.append(("roles.kol_ids", f"roles.kol_ids must be in [0, {n - 1}] ({what}); got {too_big}"))
+    if roles.n_employees + max(roles.n_kols, len(roles.kol_ids)) > n:
+        problems.append(
+            (
+                "roles.n_employees",
+                f"roles.n_employees + roles.n_kols must be at most {what}; "
+                f"got {roles.n_employees} + {max(roles.n_kols, len(roles.kol_ids))}",
+            )
+        )
+    return problems
 
 
 def scenario_from_dict(
-    data: Any, *, base_dir: str | Path | None = None, source: str | None = None
+    data: Any,
+    *,
+    base_dir: str | Path | None = None,
+    source: str | None = None,
+    attachments: Mapping[str, bytes] | None = None,
 ) -> Scenario:
-    """Validate plain data (from YAML, the app or a sweep) into a :class:`Scenario`."""
+    """Validate plain data (from YAML, the app or a sweep) into a :class:`Scenario`.
+
+    Args:
+        data: The scenario as nested mappings.
+        base_dir: Folder that relative file paths are resolved against.
+        source: Names the scenario in messages.
+        attachments: The files uploaded with the scenario, ``{file name: content}``. When given (even
+            empty), the scenario is sandboxed: ``network.path`` must be the plain name of one of them
+            (never a path on the server: no folder, no ``..``), and the graph is read from it.
+    """
     if not isinstance(data, Mapping):
         raise ScenarioError(
             [Problem("", "a scenario must be a mapping of sections (network:, ads:, …)", given_text(data))],
@@ -168,4 +219,23 @@ def scenario_from_dict(
         raise ScenarioError(problems_from(exc), source) from None
     if base_dir is not None:
         scenario.base_dir = str(base_dir)
+    if attachments is not None:
+        _check_sandbox(scenario, attachments, source)
+        scenario._attachments = dict(attachments)
     return scenario
+
+
+def _check_sandbox(scenario: Scenario, attachments: Mapping[str, bytes], source: str | None) -> None:
+    """An uploaded scenario's files must be among those uploaded with it (one line if not)."""
+    path = getattr(scenario.network, "path", None)
+    if path is None:
+        return
+    plain = path not in ("", ".", "..") and not any(mark in path for mark in ("/", "\\", "\x00", ":"))
+    if not plain:
+        allowed = "an uploaded scenario can only use files uploaded with it: a plain file name, never a path"
+    elif path not in attachments:
+        names = ", ".join(sorted(attachments)) or "none was"
+        allowed = f"must name a file uploaded with the scenario (uploaded: {names})"
+    else:
+        return
+    raise ScenarioError([Problem("network.path", allowed, given_text(path))], source)

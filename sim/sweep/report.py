@@ -159,6 +159,8 @@ def _bass_reference(ax: Any, store: SweepStore, summary: pd.DataFrame) -> None:
     """Dashed Bass curves: p = organic rate × 365, q = share rate × p_convert × 365 (docs/science.md §1)."""
     base = store.meta["base_scenario"]
     n, years, p_convert = base["network"]["n"], base["days"] / 365, base["sharing"]["p_convert"]
+    if n is None:  # a graph file's people: no closed form to draw against
+        return
     shares = sorted(summary["sharing.rate_share_per_day"].unique())
     for rate in sorted(summary["organic.rate_per_day"].unique()):
         expected = [bass_adopters(n, rate * 365, share * p_convert * 365, years) for share in shares]

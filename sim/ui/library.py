@@ -1,19 +1,55 @@
 """Scenario texts the app works with: presets, uploads, and whether a set of strategies can be compared.
 
 Scenarios are kept as YAML text (what a file holds, what is downloaded, what caches are keyed on);
-each is parsed and validated with :func:`sim.scenario.scenario_from_text` when used.
+each is parsed and validated with :func:`sim.scenario.scenario_from_text` when used. A scenario whose
+graph comes from a file carries that file with it as an *attachment* (``{file name: bytes}``): in the
+app every scenario is sandboxed this way, so it can read only the files uploaded with it (or shipped
+beside a preset), never a path on the server.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
-from sim.analysis.compare import WORLD_SECTIONS
-from sim.scenario import MAX_SCENARIO_BYTES, Problem, Scenario, ScenarioError, scenario_from_text
-from sim.ui.form import changed_overrides
+import yaml
 
-__all__ = ["PRESETS_DIR", "preset_texts", "read_upload", "unique_name", "world_differences", "world_problems"]
+from sim.analysis.compare import WORLD_SECTIONS
+from sim.scenario import (
+    MAX_SCENARIO_BYTES,
+    EdgeListSpec,
+    Problem,
+    Scenario,
+    ScenarioError,
+    scenario_from_text,
+)
+from sim.ui.form import changed_overrides
+from sim.world.build import read_graph_file
+from sim.world.edge_list import check_people_count
+
+__all__ = [
+    "GRAPH_UPLOAD_TYPES",
+    "MAX_GRAPH_UPLOAD_BYTES",
+    "PRESETS_DIR",
+    "GraphInfo",
+    "graph_info",
+    "preset_files",
+    "preset_texts",
+    "read_upload",
+    "read_uploads",
+    "unique_name",
+    "world_differences",
+    "world_problems",
+]
+
+#: Largest graph file the app accepts with an uploaded scenario (the server's upload limit matches).
+MAX_GRAPH_UPLOAD_BYTES = 50_000_000
+#: File types the app's uploader takes: scenarios (YAML) and graph files.
+GRAPH_UPLOAD_TYPES: tuple[str, ...] = (
+    "yaml", "yml", "txt", "csv", "tsv", "tab", "edges", "el", "graphml", "gexf", "gml", "net", "paj", "pajek",
+)  # fmt: skip
+_SCENARIO_SUFFIXES = (".yaml", ".yml")
 
 #: The preset strategies shipped with Ripple.
 PRESETS_DIR = Path(__file__).resolve().parents[2] / "scenarios"
@@ -24,10 +60,42 @@ def preset_texts(folder: str | Path = PRESETS_DIR) -> dict[str, str]:
     return {path.stem: path.read_text(encoding="utf-8") for path in sorted(Path(folder).glob("*.yaml"))}
 
 
-def read_upload(filename: str, data: bytes) -> Scenario:
+def preset_files(folder: str | Path = PRESETS_DIR) -> dict[str, dict[str, bytes]]:
+    """The graph files shipped beside the presets, ``{preset stem: {file name: bytes}}``.
+
+    A preset whose ``network.path`` is a plain file name in ``folder`` gets that file as its
+    attachment (presets without a graph file get none).
+    """
+    files: dict[str, dict[str, bytes]] = {}
+    root = Path(folder)
+    for path in sorted(root.glob("*.yaml")):
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError:
+            continue
+        network = data.get("network") if isinstance(data, dict) else None
+        name = network.get("path") if isinstance(network, dict) else None
+        if isinstance(name, str) and Path(name).name == name and (root / name).is_file():
+            files[path.stem] = {name: (root / name).read_bytes()}
+    return files
+
+
+def read_upload(filename: str, data: bytes, files: Mapping[str, bytes] | None = None) -> Scenario:
     """Validate an uploaded scenario file; raise :class:`ScenarioError` listing every problem.
 
-    Refused before parsing: an empty file and one over :data:`~sim.scenario.MAX_SCENARIO_BYTES`.
+    Args:
+        filename: The scenario file's name (names it in messages).
+        data: The scenario file's bytes.
+        files: Other files uploaded with it, ``{file name: bytes}``. The scenario is sandboxed to them:
+            its ``network.path`` must be one of their names (never a path on the server), and the
+            graph file is read now, so a bad one is refused before anything changes.
+
+    Refused before parsing: an empty file and one over :data:`~sim.scenario.MAX_SCENARIO_BYTES`; a graph
+    file over :data:`MAX_GRAPH_UPLOAD_BYTES`.
+
+    Raises:
+        ScenarioError: For the scenario's problems (and a path outside the upload: one line).
+        EdgeListError: For a graph file that cannot be used.
     """
     if len(data) > MAX_SCENARIO_BYTES:
         raise ScenarioError(
@@ -42,7 +110,79 @@ def read_upload(filename: str, data: bytes) -> Scenario:
         )
     if not data.strip():
         raise ScenarioError([Problem("", "a scenario file must not be empty", "an empty file")], filename)
-    return scenario_from_text(data, source=filename)
+    attachments = dict(files or {})
+    too_big = [name for name, content in attachments.items() if len(content) > MAX_GRAPH_UPLOAD_BYTES]
+    if too_big:
+        raise ScenarioError(
+            [
+                Problem(
+                    "network.path",
+                    f"an uploaded graph file must be at most {MAX_GRAPH_UPLOAD_BYTES / 1e6:,.0f} MB",
+                    f"{name}: {len(attachments[name]) / 1e6:,.1f} MB",
+                )
+                for name in too_big
+            ],
+            filename,
+        )
+    scenario = scenario_from_text(data, source=filename, attachments=attachments)
+    network = scenario.network
+    if isinstance(network, EdgeListSpec):
+        graph_info(scenario)  # read (and cache) the file now: its problems belong to the upload
+        # Keep only the file the scenario uses (one upload may carry several scenarios and graphs).
+        scenario = scenario_from_text(
+            data, source=filename, attachments={network.path: attachments[network.path]}
+        )
+    return scenario
+
+
+def read_uploads(uploaded: Mapping[str, bytes]) -> tuple[dict[str, Scenario], dict[str, Exception]]:
+    """Read one upload of several files: every YAML file is a scenario, the rest are graph files.
+
+    Returns:
+        ``(scenarios, problems)``: each scenario file's name mapped to its scenario, or to the
+        :class:`ScenarioError` or :class:`~sim.world.edge_list.EdgeListError` that refused it. A
+        graph file uploaded without a scenario is reported as a problem too.
+    """
+    scenarios = {name: data for name, data in uploaded.items() if name.lower().endswith(_SCENARIO_SUFFIXES)}
+    graphs = {name: data for name, data in uploaded.items() if name not in scenarios}
+    read: dict[str, Scenario] = {}
+    problems: dict[str, Exception] = {}
+    for name, data in scenarios.items():
+        try:
+            read[name] = read_upload(name, data, graphs)
+        except ValueError as exc:  # ScenarioError, EdgeListError
+            problems[name] = exc
+    if graphs and not scenarios:
+        problems[", ".join(sorted(graphs))] = ScenarioError(
+            [Problem("", "a graph file is used by a scenario: upload the scenario (YAML) with it", "")],
+            ", ".join(sorted(graphs)),
+        )
+    return read, problems
+
+
+@dataclass(frozen=True)
+class GraphInfo:
+    """What the app says about a scenario's graph file: its people and the reader's notes."""
+
+    file: str
+    n_people: int
+    notes: tuple[str, ...]
+
+
+def graph_info(scenario: Scenario) -> GraphInfo | None:
+    """The people and notes of a scenario's graph file (read once, cached); None for a generated graph.
+
+    Raises:
+        EdgeListError: For a graph file that cannot be used (or whose count differs from network.n).
+    """
+    network = scenario.network
+    if not isinstance(network, EdgeListSpec):
+        return None
+    parsed = read_graph_file(network, scenario.base_dir, scenario.attachments)
+    if network.n is not None:
+        check_people_count(parsed, network.n)
+    scenario.check_people(parsed.graph.n, Path(network.path).name)
+    return GraphInfo(file=Path(network.path).name, n_people=parsed.graph.n, notes=parsed.graph.notes)
 
 
 def unique_name(name: str, existing: Mapping[str, object] | set[str]) -> str:

@@ -14,7 +14,7 @@ import numpy as np
 
 from sim.engine.random import stream
 from sim.scenario import FraudSpec
-from sim.world.graph import SocialGraph, graph_from_edges
+from sim.world.graph import SocialGraph, from_pairs
 from sim.world.population import FraudKind, Population, Role
 
 __all__ = ["FraudLayout", "add_fake_accounts", "fraud_layout"]
@@ -57,7 +57,8 @@ def add_fake_accounts(
 
     Self-referral fakes are each linked to their operator; a ring's fakes are linked to every other
     fake of the ring (dense) and its first one to the operator. Every fake also gets
-    ``ring_links_to_real`` edges to random real people (thin ties to the real graph).
+    ``ring_links_to_real`` edges to random real people (thin ties to the real graph). On a weighted
+    graph the fakes' ties get the smallest tie strength of the real graph (they are strangers).
 
     Complexity: O(E + fakes·(k + links)) time; the graph's CSR is rebuilt once.
     """
@@ -78,6 +79,7 @@ def add_fake_accounts(
     once = src < dst
     parts_src = [src[once]]
     parts_dst = [dst[once]]
+    n_existing = parts_src[0].shape[0]
     # Self-referral fakes and each ring's first fake hang off the operator.
     to_operator = ~ring_fake | (slot == 0)
     parts_src.append(fakes[to_operator])
@@ -96,7 +98,18 @@ def add_fake_accounts(
     community = None
     if graph.community is not None:
         community = np.concatenate([graph.community, graph.community[layout.operators[attacker_of]]])
-    bigger_graph = graph_from_edges(n_total, np.concatenate(parts_src), np.concatenate(parts_dst), community)
+    all_src, all_dst = np.concatenate(parts_src), np.concatenate(parts_dst)
+    weight = None
+    if graph.tie_strength is not None:
+        # A fake account is a stranger: its ties get the weakest strength the real graph has.
+        weight = np.full(all_src.shape[0], graph.tie_strength.min() if graph.tie_strength.size else 1.0)
+        weight[:n_existing] = graph.tie_strength[once]
+    labels = None
+    if community is not None:
+        labels = community.astype(np.int32)
+        labels.setflags(write=False)
+    # No loops by construction; duplicate random links merge silently (they are not the user's ties).
+    bigger_graph = from_pairs(n_total, all_src, all_dst, labels, weight=weight, notes=graph.notes)
 
     bigger = Population(n_total)
     for name in Population.column_names:

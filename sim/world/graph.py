@@ -8,6 +8,12 @@ sorted within each row). The complete graph is implicit: no arrays at all, so th
 Random graphs are made in :mod:`sim.world.generators`, files are read in :mod:`sim.world.edge_list`,
 and :func:`sim.world.build.build_graph` chooses between them from a scenario's ``network`` section.
 
+A graph read from a file also carries what the file said beyond who knows whom:
+:attr:`SocialGraph.tie_strength` (a weight column, aligned with ``indices``),
+:attr:`SocialGraph.node_ids` (the file's own id of each row) and :attr:`SocialGraph.notes` (what the
+reader changed on the way in: self-loops dropped, duplicates merged, ids renumbered). Rules read none
+of them in the daily loop unless they ask for tie strength.
+
 Memory: about ``8 n + 8 E`` bytes for the CSR arrays of a graph with ``E`` edges, plus the cached
 float32 adjacency matrix behind the neighbour counts (another ``8 E`` bytes of ones; it shares the
 ``indices`` array). A float64 copy of the ones (``16 E`` bytes) is added on the first
@@ -33,6 +39,7 @@ __all__ = [
     "complete_graph",
     "from_pairs",
     "graph_from_edges",
+    "simple_graph",
     "unique_sorted",
 ]
 
@@ -72,6 +79,16 @@ class SocialGraph:
             row, no self loops, no duplicates. ``None`` for the complete graph.
         community: Community label per node (int32), or ``None`` when the graph has none.
         complete: ``True`` for the implicit complete graph (every pair linked, no arrays).
+        tie_strength: float64 strength of each stored tie, aligned with :attr:`indices` (entry ``k``
+            is the tie between row ``i`` and ``indices[k]`` for ``indptr[i] <= k < indptr[i + 1]``;
+            symmetric, ≥ 0), or ``None`` when the graph is unweighted (every tie counts the same).
+            Read from a weight column of a graph file; see :meth:`tie_strength_between`.
+        node_ids: The id of each row in the file the graph was read from (length n: int64 when the
+            file's ids were whole numbers, else an object array of strings), or ``None`` for a
+            generated graph (row ``i`` is person ``i``). Joins results back to a user's own ids.
+        notes: Human-readable lines about what building the graph changed or assumed (self-loops
+            dropped, duplicates merged, a directed list made symmetric, ids renumbered). Library
+            code never prints them; the CLI and the app show them.
 
     Equality is identity (graphs are large; compare their arrays explicitly if needed). The
     arrays are read-only once built by this module. Derived data (degrees, sparse matrices)
@@ -83,6 +100,9 @@ class SocialGraph:
     indices: Int32Array | None
     community: Int32Array | None = None
     complete: bool = False
+    tie_strength: FloatArray | None = None
+    node_ids: NDArray[Any] | None = None
+    notes: tuple[str, ...] = ()
     _cache: dict[str, Any] = field(default_factory=dict, init=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -104,12 +124,20 @@ class SocialGraph:
                 raise ValueError("indices must hold both directions of every edge (even length)")
         if self.community is not None and self.community.shape != (n,):
             raise ValueError(f"community must have one label per node (length {n})")
+        if self.tie_strength is not None:
+            if self.complete or self.indices is None:
+                raise ValueError("the complete graph has no tie strengths")
+            if self.tie_strength.shape != self.indices.shape or self.tie_strength.dtype != np.float64:
+                raise ValueError("tie_strength must be float64 with one entry per stored tie (like indices)")
+        if self.node_ids is not None and self.node_ids.shape != (n,):
+            raise ValueError(f"node_ids must have one id per node (length {n})")
 
     def __repr__(self) -> str:
         """Short description (the arrays are far too long to print)."""
         kind = "complete" if self.complete else "csr"
         groups = "" if self.community is None else f", communities={int(self.community.max()) + 1}"
-        return f"SocialGraph(n={self.n}, n_edges={self.n_edges}, {kind}{groups})"
+        weighted = "" if self.tie_strength is None else ", weighted"
+        return f"SocialGraph(n={self.n}, n_edges={self.n_edges}, {kind}{groups}{weighted})"
 
     # ------------------------------------------------------------------------ basic measures
 
@@ -288,6 +316,52 @@ class SocialGraph:
         out[has] = nbr[idx]
         return out
 
+    # ------------------------------------------------------------------------ tie strength
+
+    def tie_strength_between(self, nodes: ArrayLike, others: ArrayLike) -> FloatArray:
+        """Strength of the tie between ``nodes[k]`` and ``others[k]``, for each ``k``.
+
+        Args:
+            nodes: int array of node ids.
+            others: int array of node ids, same shape as ``nodes``.
+
+        Returns:
+            float64 array like ``nodes``: the tie's :attr:`tie_strength`; 1.0 for every tie of an
+            unweighted graph; NaN where the two are not linked (or are the same person).
+
+        Complexity: O(k log E) after a one-off O(E) key array (8 bytes per stored tie, cached); the
+        complete graph needs no arrays.
+        """
+        a = np.asarray(nodes)
+        b = np.asarray(others)
+        if (
+            a.shape != b.shape
+            or a.ndim != 1
+            or (a.size and (a.dtype.kind not in "iu" or b.dtype.kind not in "iu"))
+        ):
+            raise ValueError("nodes and others must be 1-D integer arrays of the same length")
+        a = a.astype(np.int64, copy=False)
+        b = b.astype(np.int64, copy=False)
+        if a.size and (min(a.min(), b.min()) < 0 or max(a.max(), b.max()) >= self.n):
+            raise ValueError(f"node ids must be in [0, {self.n})")
+        out = np.full(a.shape[0], np.nan)
+        if self.complete:
+            out[a != b] = 1.0
+            return out
+        keys: Int64Array | None = self._cache.get("tie_keys")
+        indptr, indices = self._csr()
+        if keys is None:
+            # Rows ascend and each row's neighbours are sorted, so row * n + neighbour is sorted.
+            keys = np.repeat(np.arange(self.n, dtype=np.int64), np.diff(indptr)) * self.n + indices
+            self._cache["tie_keys"] = keys
+        if keys.shape[0] == 0:
+            return out
+        wanted = a * self.n + b
+        pos = np.minimum(np.searchsorted(keys, wanted), keys.shape[0] - 1)
+        found = keys[pos] == wanted
+        out[found] = 1.0 if self.tie_strength is None else self.tie_strength[pos[found]]
+        return out
+
     # ------------------------------------------------------------------------ conversions
 
     @property
@@ -309,7 +383,8 @@ class SocialGraph:
         """Convert to a ``networkx.Graph`` (for drawing small graphs and for tests).
 
         Nodes are ``0 .. n-1``; when the graph has communities each node gets a ``community``
-        attribute. Raises ValueError above ``max_nodes`` nodes (networkx holds ~1 KB per edge).
+        attribute, and a weighted graph's edges get a ``weight`` (their tie strength). Raises
+        ValueError above ``max_nodes`` nodes (networkx holds ~1 KB per edge).
         Complexity: O(n + E) Python objects.
         """
         import networkx as nx  # deferred: slow to import and only needed for small graphs
@@ -324,7 +399,17 @@ class SocialGraph:
             indptr, indices = self._csr()
             rows = np.repeat(np.arange(self.n), np.diff(indptr))
             upper = rows < indices
-            graph.add_edges_from(zip(rows[upper].tolist(), indices[upper].tolist(), strict=True))
+            if self.tie_strength is None:
+                graph.add_edges_from(zip(rows[upper].tolist(), indices[upper].tolist(), strict=True))
+            else:
+                graph.add_weighted_edges_from(
+                    zip(
+                        rows[upper].tolist(),
+                        indices[upper].tolist(),
+                        self.tie_strength[upper].tolist(),
+                        strict=True,
+                    )
+                )
         if self.community is not None:
             labels = self.community.tolist()
             nx.set_node_attributes(graph, dict(enumerate(labels)), "community")
@@ -451,17 +536,32 @@ def unique_sorted(values: NDArray[Any]) -> NDArray[Any]:
 
 
 def from_pairs(
-    n: int, lo: NDArray[Any], hi: NDArray[Any], community: Int32Array | None = None
+    n: int,
+    lo: NDArray[Any],
+    hi: NDArray[Any],
+    community: Int32Array | None = None,
+    *,
+    weight: NDArray[np.float64] | None = None,
+    node_ids: NDArray[Any] | None = None,
+    notes: tuple[str, ...] = (),
 ) -> SocialGraph:
     """Build the graph from loop-free pairs (duplicates, in either orientation, are merged).
 
+    With ``weight`` (one non-negative value per pair), the merged duplicates' weights are added and
+    the result is the graph's :attr:`~SocialGraph.tie_strength`. ``node_ids`` and ``notes`` are
+    stored as given.
+
     Complexity: O(n + E log d) time via scipy's coo→csr counting sort plus per-row sorts
-    (faster than two full int64 sorts at 10M entries), about 30 bytes per edge of peak memory.
+    (faster than two full int64 sorts at 10M entries), about 30 bytes per edge of peak memory
+    (another 16 with weights).
     """
     rows = np.concatenate([lo, hi]).astype(np.int32, copy=False)
     cols = np.concatenate([hi, lo]).astype(np.int32, copy=False)
     del lo, hi
-    data = np.ones(rows.shape[0], dtype=np.float32)
+    if weight is None:
+        data = np.ones(rows.shape[0], dtype=np.float32)
+    else:
+        data = np.concatenate([weight, weight]).astype(np.float64, copy=False)
     matrix = sp.coo_array((data, (rows, cols)), shape=(n, n)).tocsr()  # sums duplicates
     del rows, cols, data
     matrix.sum_duplicates()
@@ -469,12 +569,123 @@ def from_pairs(
     indices = matrix.indices.astype(np.int32, copy=False)
     indptr.setflags(write=False)
     indices.setflags(write=False)
-    graph = SocialGraph(n=n, indptr=indptr, indices=indices, community=community)
-    # The coo→csr matrix is exactly the float32 adjacency count_neighbours_in needs (once its
-    # summed duplicates are reset to 1): keep it, sharing `indices`, instead of rebuilding it.
-    matrix.data[:] = 1.0
-    graph._cache["matrix_float32"] = matrix
+    strength = None
+    if weight is not None:
+        strength = np.array(matrix.data, dtype=np.float64)
+        strength.setflags(write=False)
+    if node_ids is not None:
+        node_ids.setflags(write=False)
+    graph = SocialGraph(
+        n=n,
+        indptr=indptr,
+        indices=indices,
+        community=community,
+        tie_strength=strength,
+        node_ids=node_ids,
+        notes=tuple(notes),
+    )
+    if weight is None:
+        # The coo→csr matrix is exactly the float32 adjacency count_neighbours_in needs (once its
+        # summed duplicates are reset to 1): keep it, sharing `indices`, instead of rebuilding it.
+        matrix.data[:] = 1.0
+        graph._cache["matrix_float32"] = matrix
     return graph
+
+
+def _plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
+
+
+def simple_graph(
+    n: int,
+    src: Int64Array,
+    dst: Int64Array,
+    *,
+    weight: FloatArray | None = None,
+    community: Int32Array | None = None,
+    node_ids: NDArray[Any] | None = None,
+    directed: bool | None = False,
+    notes: tuple[str, ...] = (),
+) -> SocialGraph:
+    """The simple undirected graph of a list of pairs: self-loops dropped, duplicates merged, with notes.
+
+    The one place where both the file readers and :func:`graph_from_edges` turn pairs into a graph,
+    so the two handle loops and duplicates alike. ``src``/``dst`` must already be ids in ``[0, n)``.
+
+    Args:
+        n: Number of nodes.
+        src: int64 ids of one end of each pair.
+        dst: int64 ids of the other end.
+        weight: Optional non-negative tie strength per pair; the strengths of merged duplicates
+            (and of both directions of a directed list) are added.
+        community: Optional int32 label per node.
+        node_ids: Optional id of each node in the user's file (stored on the graph).
+        directed: ``False``: the pairs are undirected ties, and a repeated pair (in either order) is a
+            duplicate. ``True``: the pairs are arcs of a directed list, made symmetric (a tie wherever
+            either arc exists). ``None``: unknown (a file that does not say); a pair listed in both
+            orders marks the list as directed.
+        notes: Notes to keep, before the ones this function adds.
+
+    Returns:
+        The graph; its :attr:`~SocialGraph.notes` end with one line per change made (none when the
+        pairs were already simple): ``dropped 3 self-loops``, ``dropped 5 duplicate ties …``, or
+        ``the list is directed …``.
+
+    Complexity: O(n + E log d); one extra sort of the pairs only when some pair repeats.
+    """
+    lines = list(notes)
+    loops = src == dst
+    n_loops = int(np.count_nonzero(loops))
+    if n_loops:
+        keep = ~loops
+        src, dst = src[keep], dst[keep]
+        weight = None if weight is None else weight[keep]
+        lines.append(f"dropped {_plural(n_loops, 'self-loop')} (a person is not their own friend)")
+    graph = from_pairs(n, src, dst, community, weight=weight, node_ids=node_ids)
+    repeated = src.shape[0] - graph.n_edges
+    added = "; their tie strengths are added" if weight is not None else ""
+    if repeated and directed is False:
+        lines.append(
+            f"dropped {_plural(repeated, 'duplicate tie')} (a pair given more than once, in either "
+            f"order){added}"
+        )
+    elif repeated or directed:
+        same = reverse = 0
+        if repeated:
+            # Split the repeats into the same arc listed again and the reverse of an arc listed before.
+            keys = unique_sorted(src.astype(np.int64) * n + dst)
+            same = src.shape[0] - keys.shape[0]
+            reverse = keys.shape[0] - graph.n_edges
+        if directed:
+            text = (
+                "the list is directed (the file says so): ties are made symmetric, a tie wherever either "
+                "person lists the other"
+            )
+            if reverse:
+                text += f"; {_plural(reverse, 'pair')} listed both ways became one tie each"
+            lines.append(text)
+        elif reverse:
+            lines.append(
+                f"{_plural(reverse, 'pair')} {'is' if reverse == 1 else 'are'} listed both ways "
+                "(u v and v u), as in a directed list or one that stores each tie twice: each pair is one tie"
+            )
+        if reverse and weight is not None:
+            lines[-1] += "; the strengths of both directions are added"
+        if same:
+            lines.append(f"dropped {_plural(same, 'duplicate line')} (the same pair listed again){added}")
+    if not lines:
+        return graph
+    noted = SocialGraph(
+        n=graph.n,
+        indptr=graph.indptr,
+        indices=graph.indices,
+        community=graph.community,
+        tie_strength=graph.tie_strength,
+        node_ids=graph.node_ids,
+        notes=tuple(lines),
+    )
+    noted._cache.update(graph._cache)  # the adjacency matrix already built
+    return noted
 
 
 def graph_from_edges(
@@ -482,20 +693,29 @@ def graph_from_edges(
     src: ArrayLike,
     dst: ArrayLike,
     community: ArrayLike | None = None,
+    *,
+    weight: ArrayLike | None = None,
 ) -> SocialGraph:
     """Build a graph from an edge list.
 
-    Edges are undirected: ``(u, v)`` and ``(v, u)`` are the same edge. Duplicates are merged and
-    self loops dropped silently.
+    Edges are undirected: ``(u, v)`` and ``(v, u)`` are the same edge. Self-loops are dropped and
+    duplicates merged, exactly as the file readers do, with one summary line in
+    :attr:`~SocialGraph.notes` (e.g. ``dropped 2 self-loops (…)``); nothing is printed.
 
     Args:
         n: Number of nodes; ids must lie in ``[0, n)``.
         src: Integer array of one endpoint per edge.
         dst: Integer array of the other endpoint, same length as ``src``.
         community: Optional integer label per node (length n).
+        weight: Optional tie strength per edge (finite, ≥ 0); kept as
+            :attr:`~SocialGraph.tie_strength`, duplicates' strengths added.
 
     Returns:
         The graph, with symmetric sorted CSR rows (int32 indices, int64 indptr).
+
+    Raises:
+        ValueError: For ids outside ``[0, n)``, non-integer ids, mismatched lengths, or weights
+            that are not finite and non-negative.
 
     Complexity: O(n + E log d) time, about 30 bytes per edge of peak memory.
     """
@@ -511,9 +731,13 @@ def graph_from_edges(
             raise ValueError(f"{name} holds node ids outside [0, {n})")
     u = u.astype(np.int64, copy=False)
     v = v.astype(np.int64, copy=False)
-    keep = u != v
-    if not keep.all():
-        u, v = u[keep], v[keep]
+    w = None
+    if weight is not None:
+        w = np.asarray(weight, dtype=np.float64)
+        if w.shape != u.shape:
+            raise ValueError("weight must have one value per edge")
+        if w.size and not (np.all(np.isfinite(w)) and w.min() >= 0.0):
+            raise ValueError("weight must be finite and non-negative (a tie strength)")
     labels = None
     if community is not None:
         labels = np.asarray(community)
@@ -521,7 +745,7 @@ def graph_from_edges(
             raise ValueError(f"community must be an integer array of length {n}")
         labels = labels.astype(np.int32)
         labels.setflags(write=False)
-    return from_pairs(n, u, v, labels)
+    return simple_graph(n, u, v, weight=w, community=labels, directed=False)
 
 
 def complete_graph(n: int) -> SocialGraph:
