@@ -58,6 +58,8 @@ IN_FLIGHT_PER_THREAD = 2
 SMALL_SWEEP_RUNS = 8
 #: Environment variable naming an existing Dask scheduler (Dask's own convention).
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
+#: How long a local worker may take to start and register with the scheduler.
+WORKER_START_TIMEOUT = "120s"
 
 _worlds: OrderedDict[str, World] = OrderedDict()
 _world_builds = 0
@@ -351,17 +353,21 @@ def _in_process_by_default(pending: list[RunTask]) -> bool:
 
 
 def _dask_rows(tasks: list[RunTask], workers: int | None, scheduler: str | None) -> Iterator[dict[str, Any]]:
+    import dask
     from distributed import Client, LocalCluster, as_completed
 
     cluster = None
     if scheduler is None:
-        cluster = LocalCluster(
-            n_workers=workers or os.cpu_count() or 1,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
+        # On a busy machine a worker process can take longer than Dask's default 30 s to import
+        # the simulator and register; give it time rather than failing the whole sweep.
+        with dask.config.set({"distributed.comm.timeouts.connect": WORKER_START_TIMEOUT}):
+            cluster = LocalCluster(
+                n_workers=workers or os.cpu_count() or 1,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
         client = Client(cluster)
     else:
         client = Client(scheduler, timeout="30s")
