@@ -24,9 +24,8 @@ MARKET = {
     "population.share_initial_customers": 0.03,
     "ads.daily_budget": 0.0,
     "organic.rate_per_day": 0.0002,
-    "sharing.rate_share_per_day": 0.06,
+    "sharing.rate_share_per_day": 0.2,  # fading with the default half-life: ≈ 9 shares a spell
     "sharing.p_convert": 0.08,
-    "sharing.reward_per_referral": 0.0,
 }
 PROGRAMME = {
     "incentives.enabled": True,
@@ -91,9 +90,10 @@ def test_fake_accounts_are_never_counted_as_customers():
     assert fakes[MARKET["network.n"] :].all() and not fakes[: MARKET["network.n"]].any()
     activated = int((population.n_acquisitions[fakes] > 0).sum())
     assert activated == result.summary["fake_accounts_acquired"] > 0
-    # New customers count only real people.
-    real_new = int((population.day_first_acquired[: MARKET["network.n"]] > 0).sum())
-    assert result.summary["new_customers"] == real_new
+    # Sign-ups and new customers (first orders) count only real people.
+    real = slice(0, MARKET["network.n"])
+    assert result.summary["new_signups"] == int((population.day_first_acquired[real] > 0).sum())
+    assert result.summary["new_customers"] == int((population.day_first_order[real] > 0).sum())
 
 
 def test_more_reward_on_offer_means_more_attack():
@@ -109,7 +109,7 @@ def test_more_reward_on_offer_means_more_attack():
 
 
 def test_a_holding_period_as_long_as_fake_lives_cuts_fraudulent_rewards_by_90_percent():
-    base = {**PROGRAMME, **ATTACK, "incentives.clawback": True}
+    base = {**PROGRAMME, **ATTACK, "incentives.days_clawback_window": 30}
     paid_at_once, held = paired(base, {"incentives.days_holding": ATTACK["fraud.days_fake_life"]})
     fraud_before = paid_at_once.summary["rewards_paid_fraud"]
     assert fraud_before > 0
@@ -169,15 +169,17 @@ def test_referred_customers_churn_less_while_their_referrer_is_active():
     assert loyal.summary["retention_90d"] > plain.summary["retention_90d"]
 
 
-def test_employees_earn_points_per_converted_share():
+def test_employees_earn_their_reward_per_referral_and_share_more_for_it():
     sc = make_scenario(
         {
             **MARKET,
             **PROGRAMME,
             "incentives.who": "referrer",
-            "incentives.employee_points_per_referral": 50.0,
-            "incentives.kind": "points",
+            "incentives.amount_employee": 50.0,
+            "incentives.employee_kind": "points",
             "incentives.points_cost_share": 0.2,
+            "incentives.trigger": "sign_up",
+            "incentives.days_clawback_window": None,
             "incentives.share_uplift_max": 0.5,
         }
     )
@@ -196,10 +198,10 @@ def test_employees_earn_points_per_converted_share():
         ).sum()
     )
     assert employee_referrals > 0
-    assert steps["employee_points_cost"].sum() == pytest.approx(employee_referrals * 50.0 * 0.2)
-    # Employees earn points instead of the referrer reward.
-    assert population.reward_paid[:300].sum() == 0.0
-    # Employees, offered 50 in points instead of 10, share more (the uplift follows the offer).
+    assert steps["employee_rewards_paid"].sum() == pytest.approx(employee_referrals * 50.0 * 0.2)
+    # Employees earn the employee reward instead of the referrer reward.
+    assert population.reward_paid[:300].sum() == pytest.approx(employee_referrals * 50.0)
+    # Employees, offered 50 instead of 10, share more (the uplift follows the offer).
     assert population.rel_share[:300].mean() > population.rel_share[300 : MARKET["network.n"]].mean()
 
 
@@ -209,6 +211,8 @@ def test_personalised_rewards_follow_the_referrers_spend():
             **MARKET,
             **PROGRAMME,
             "incentives.who": "referrer",
+            "incentives.trigger": "sign_up",  # every referral earns, so paid / referrals is per reward
+            "incentives.days_clawback_window": None,
             "incentives.personalised": True,
             "incentives.personal_min": 0.2,
             "incentives.personal_max": 5.0,
@@ -231,7 +235,7 @@ def test_ring_detection_finds_dense_clusters_and_cuts_fraud():
         "fraud.share_rings": 1.0,
         "fraud.rate_coupon_farmers_per_day": 0.0,
         "incentives.days_holding": 14,
-        "incentives.clawback": False,
+        "incentives.days_clawback_window": None,
     }
     open_door, guarded = paired(
         rings, {"defences.ring_detection": True, "defences.days_detection_interval": 3}
@@ -310,11 +314,10 @@ def test_grouped_running_sums_match_a_loop():
 
 
 def test_a_programme_that_pays_nothing_changes_nothing():
-    base = make_scenario({**MARKET, "sharing.reward_per_referral": 2.0})
+    base = make_scenario(MARKET)
     idle = make_scenario(
         {
             **MARKET,
-            "sharing.reward_per_referral": 2.0,
             "incentives.enabled": True,
             "incentives.amount_referrer": 0.0,
             "incentives.amount_friend": 0.0,
@@ -344,7 +347,8 @@ def test_the_bank_preset_pays_employees_chosen_by_the_roles_rule():
         & employees[np.maximum(population.referrer, 0)]
     )
     assert referred_by_staff.sum() > 0
-    points = scenario.incentives.employee_points_per_referral * scenario.incentives.points_cost_share
-    # Every first-time referral by an employee earned points (won-back referrals earn none).
-    assert result.summary["employee_points_cost"] == pytest.approx(points * referred_by_staff.sum())
-    assert result.summary["rewards_paid"] == 0.0  # ordinary customers earn nothing here
+    points = scenario.incentives.amount_employee * scenario.incentives.points_cost_share
+    # Every first-time sign-up an employee referred earned points (won-back referrals earn none).
+    assert result.summary["employee_rewards_paid"] == pytest.approx(points * referred_by_staff.sum())
+    # Ordinary customers earn nothing here: the programme's cost is the employees'.
+    assert result.summary["rewards_paid"] == result.summary["employee_rewards_paid"]

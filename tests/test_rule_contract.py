@@ -34,7 +34,7 @@ BUSY = {
     "ads.p_purchase": 0.3,
     "sharing.rate_share_per_day": 0.5,
     "sharing.p_convert": 0.3,
-    "sharing.reward_per_referral": 2.0,
+    "sharing.max_shares_per_customer": 3.0,
     "customers.p_good_experience": 0.7,
     # referral programme, attack and defences
     "fraud.n_attackers": 4,
@@ -48,6 +48,9 @@ BUSY = {
     "incentives.amount_referrer": 10.0,
     "incentives.amount_friend": 5.0,
     "incentives.days_holding": 2,
+    "incentives.kind": "store_credit",
+    "incentives.amount_employee": 4.0,
+    "incentives.days_clawback_window": 10,
     "incentives.share_uplift_max": 0.5,
     "incentives.low_value_pull": 0.5,
     "incentives.rel_churn_referrer_active": 0.8,
@@ -56,6 +59,7 @@ BUSY = {
     "defences.ring_detection": True,
     "defences.days_detection_interval": 2,
     "defences.ring_min_size": 3,
+    "defences.ring_min_internal_share": 0.3,  # a small dense graph: rings merge with honest referrals
     "defences.action": "flag",
     "defences.review_capacity_per_day": 3,
     # retention levers, roles, seeding, field team, loyalty
@@ -68,7 +72,6 @@ BUSY = {
     "winback.p_convert": 0.3,
     "roles.n_employees": 10,
     "roles.n_kols": 5,
-    "roles.employee_reward_per_referral": 1.0,
     "roles.kol_fee_per_day": 3.0,
     "seeding.budget": 200.0,
     "seeding.cost_per_seed": 10.0,
