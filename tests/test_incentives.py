@@ -352,3 +352,93 @@ def test_the_bank_preset_pays_employees_chosen_by_the_roles_rule():
     assert result.summary["employee_rewards_paid"] == pytest.approx(points * referred_by_staff.sum())
     # Ordinary customers earn nothing here: the programme's cost is the employees'.
     assert result.summary["rewards_paid"] == result.summary["employee_rewards_paid"]
+
+
+# ------------------------------------------------------------------------ taking money back
+
+#: Friends who leave fast: most churn within a month of joining.
+LEAVERS = {
+    "population.churn_alpha": 2.0,
+    "population.churn_beta": 1.0,
+    "population.days_churn_period": 30,
+}
+
+
+def test_clawback_without_a_holding_period_recovers_reversible_rewards_of_friends_who_leave():
+    credit = {**PROGRAMME, **LEAVERS, "incentives.kind": "store_credit", "incentives.days_holding": 0}
+    kept, clawed = paired(
+        {**credit, "incentives.days_clawback_window": None}, {"incentives.days_clawback_window": 30}
+    )
+    recovered = clawed.summary["rewards_clawed_back"]
+    assert kept.summary["rewards_clawed_back"] == 0.0
+    assert recovered > 0.0
+    # The same referrals and payouts on the same numbers: the clawback is money back, nothing else.
+    assert clawed.summary["new_customers_sharing"] == kept.summary["new_customers_sharing"]
+    assert clawed.summary["rewards_paid"] == pytest.approx(kept.summary["rewards_paid"])
+    assert kept.summary["marketing_spend"] - clawed.summary["marketing_spend"] == pytest.approx(recovered)
+    ledger = clawed.ledger
+    lines = ledger[(ledger["purpose"] == "clawback") & (ledger["flow"] == "earn")]
+    assert lines["amount"].sum() == pytest.approx(recovered)
+    assert clawed.steps["rewards_clawed_back"].sum() == pytest.approx(recovered)
+    # Cash cannot be taken back once paid.
+    _, cash = paired({**credit, "incentives.kind": "cash"}, {"incentives.days_clawback_window": 30})
+    assert cash.summary["rewards_clawed_back"] == 0.0
+
+
+def test_a_first_purchase_trigger_pays_coupon_farmers_less_than_a_sign_up_trigger():
+    farming = {
+        **PROGRAMME,
+        "fraud.rate_coupon_farmers_per_day": 2.0,
+        "fraud.share_farmers_never_buy": 0.6,
+        "incentives.days_clawback_window": None,
+        "incentives.trigger": "sign_up",
+    }
+    on_sign_up, on_purchase = paired(farming, {"incentives.trigger": "first_purchase"})
+    assert on_sign_up.summary["coupon_farmers"] == on_purchase.summary["coupon_farmers"] > 0
+    assert on_purchase.summary["rewards_paid_fraud"] < on_sign_up.summary["rewards_paid_fraud"]
+    # Honest sign-ups who never order cost nothing either under the first-purchase trigger.
+    assert on_purchase.summary["rewards_paid_honest"] < on_sign_up.summary["rewards_paid_honest"]
+    population = on_sign_up.population
+    farmers = population.fraud_kind == FraudKind.COUPON_FARMER
+    never = population.day_first_order[farmers] == -1
+    assert 0.4 < never.mean() < 0.8  # about share_farmers_never_buy of them never ordered
+
+
+def test_detection_after_payout_recovers_reversible_rewards():
+    rings = {
+        **PROGRAMME,
+        **ATTACK,
+        "fraud.share_rings": 1.0,
+        "fraud.rate_coupon_farmers_per_day": 0.0,
+        "incentives.kind": "points",
+        "incentives.days_holding": 0,  # paid at once: only detection after payout can take it back
+        "incentives.days_clawback_window": None,
+    }
+    open_door, guarded = paired(
+        rings, {"defences.ring_detection": True, "defences.days_detection_interval": 3}
+    )
+    assert open_door.summary["rewards_recovered"] == 0.0
+    recovered = guarded.summary["rewards_recovered"]
+    assert recovered > 0.0
+    assert recovered <= guarded.summary["rewards_paid"]
+    ledger = guarded.ledger
+    assert ledger[ledger["purpose"] == "recovered"]["amount"].sum() == pytest.approx(recovered)
+    # What detection takes back is mostly what fraud was paid.
+    assert recovered > 0.5 * guarded.summary["rewards_paid_fraud"]
+    # Cash paid before detection stays paid.
+    _, cash = paired({**rings, "incentives.kind": "cash"}, {"defences.ring_detection": True})
+    assert cash.summary["rewards_recovered"] == 0.0
+
+
+def test_old_reward_keys_fail_with_a_hint_naming_their_replacement():
+    for data, fragment in (
+        ({"sharing": {"reward_per_referral": 5}}, "sharing.reward_per_referral: was replaced by incentives."),
+        ({"roles": {"employee_reward_per_referral": 1}}, "incentives.amount_employee"),
+        ({"incentives": {"employee_points_per_referral": 1}}, "incentives.amount_employee"),
+        ({"incentives": {"clawback": True}}, "incentives.days_clawback_window"),
+    ):
+        with pytest.raises(ScenarioError) as caught:
+            scenario_from_dict(data)
+        (problem,) = caught.value.problems
+        assert fragment in str(problem) and "docs/scenarios.md" in str(problem)
+        assert "\n" not in str(problem)

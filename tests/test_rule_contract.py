@@ -107,12 +107,17 @@ rule_classes = pytest.mark.parametrize("rule_class", REGISTRY, ids=lambda r: r.n
 
 
 def run_rule_days(scenario: Scenario, rule_class: type[Rule], days: int, seed: int = 5):
-    """Step a model; before and after ``rule_class`` runs each day, record what it changed."""
+    """Step a model; before and after ``rule_class`` runs each day, record what it changed.
+
+    Returns the columns it changed, what it spent, the population after each of its steps, and the
+    ledger lines it posted.
+    """
     model = MarketModel(scenario, seed=seed)
     (rule,) = [r for r in model.rules if isinstance(r, rule_class)]
     changed: set[str] = set()
     spent_by_rule = 0.0
     history = []
+    lines = []
     for _ in range(days):
         model.day += 1
         model.ledger.start_day(model.day)
@@ -123,11 +128,13 @@ def run_rule_days(scenario: Scenario, rule_class: type[Rule], days: int, seed: i
                 other.step(model)
                 after = model.population.snapshot()
                 changed |= {name for name in before if not np.array_equal(before[name], after[name])}
-                spent_by_rule += sum(line[4] for line in model.ledger._lines[lines_before:])
+                posted = model.ledger._lines[lines_before:]
+                spent_by_rule += sum(line[4] for line in posted)
+                lines.extend(posted)
                 history.append(after)
             else:
                 other.step(model)
-    return changed, spent_by_rule, history
+    return changed, spent_by_rule, history, lines
 
 
 def test_registry_is_complete_and_ordered():
@@ -152,7 +159,7 @@ def test_declared_columns_exist(rule_class):
 
 @rule_classes
 def test_writes_only_declared_columns(rule_class):
-    changed, _, _ = run_rule_days(make_scenario(BUSY), rule_class, days=10)
+    changed, _, _, _ = run_rule_days(make_scenario(BUSY), rule_class, days=10)
     assert changed, f"{rule_class.name} changed nothing in a busy market"
     assert changed <= rule_class.writes, f"undeclared writes: {changed - rule_class.writes}"
 
@@ -160,8 +167,8 @@ def test_writes_only_declared_columns(rule_class):
 @rule_classes
 def test_seeded_replay_is_identical(rule_class):
     scenario = make_scenario(BUSY)
-    _, spent_a, history_a = run_rule_days(scenario, rule_class, days=6, seed=9)
-    _, spent_b, history_b = run_rule_days(scenario, rule_class, days=6, seed=9)
+    _, spent_a, history_a, _ = run_rule_days(scenario, rule_class, days=6, seed=9)
+    _, spent_b, history_b, _ = run_rule_days(scenario, rule_class, days=6, seed=9)
     assert spent_a == spent_b
     for day_a, day_b in zip(history_a, history_b, strict=True):
         for name in day_a:
@@ -171,6 +178,6 @@ def test_seeded_replay_is_identical(rule_class):
 @rule_classes
 def test_zero_intensity_does_nothing(rule_class):
     scenario = make_scenario({**BUSY, **rule_class.zero_intensity})
-    changed, spent, _ = run_rule_days(scenario, rule_class, days=10)
+    changed, spent, _, _ = run_rule_days(scenario, rule_class, days=10)
     assert changed == set(), f"{rule_class.name} at zero intensity changed {changed}"
     assert spent == 0.0

@@ -45,13 +45,15 @@ class MetricInfo:
 class Budget:
     """The money a budget field governs: ledger spend lines of one channel and some purposes.
 
-    ``per`` is ``"day"`` (each day's lines stay within the budget) or ``"run"`` (the horizon's
-    lines do). A test checks, for every rule's budgets, that the governed lines never exceed them.
+    ``per`` says how the budget holds: ``"day"``, each day's lines stay within it; ``"accrued"``, a
+    daily budget whose unspent part carries over, so the lines up to day t stay within t × budget;
+    ``"run"``, the horizon's lines do. A test checks, for every rule's budgets, that the governed
+    lines never exceed them.
     """
 
     channel: str
     purposes: tuple[str, ...]
-    per: Literal["day", "run"]
+    per: Literal["day", "accrued", "run"]
 
 
 class Phase(IntEnum):

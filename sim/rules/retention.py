@@ -52,7 +52,7 @@ class RetentionOffers(Rule):
     writes: ClassVar[frozenset[str]] = frozenset({"offer_response", "day_offer_ends", "rel_churn_offer"})
     zero_intensity: ClassVar[dict[str, object]] = {"retention_offers.daily_budget": 0.0}
     budgets: ClassVar[dict[str, Budget]] = {
-        "retention_offers.daily_budget": Budget("retention", ("offers",), "day")
+        "retention_offers.daily_budget": Budget("retention", ("offers",), "accrued")
     }
     step_columns: ClassVar[tuple[str, ...]] = (
         "retention_offers",
@@ -156,7 +156,9 @@ class Winback(Rule):
     reads: ClassVar[frozenset[str]] = frozenset({"stage"})
     writes: ClassVar[frozenset[str]] = ACQUISITION_COLUMNS
     zero_intensity: ClassVar[dict[str, object]] = {"winback.daily_budget": 0.0}
-    budgets: ClassVar[dict[str, Budget]] = {"winback.daily_budget": Budget("winback", ("contacts",), "day")}
+    budgets: ClassVar[dict[str, Budget]] = {
+        "winback.daily_budget": Budget("winback", ("contacts",), "accrued")
+    }
     step_columns: ClassVar[tuple[str, ...]] = ("winback_contacts", "spend_winback")
     metrics: ClassVar[dict[str, MetricInfo]] = {
         "winback_contacts": MetricInfo("contacts", "Win-back contacts made over the horizon."),
