@@ -236,6 +236,14 @@ class Incentives(Rule):
         self._employee_factor = factors[spec.employee_kind]
         self._reversible = spec.kind in REVERSIBLE_KINDS
         self._employee_reversible = spec.employee_kind in REVERSIBLE_KINDS
+        # Without defences that flag or block accounts a paid reward can be taken back only inside
+        # the clawback window, so the paid book keeps entries no longer than that.
+        defences = self._defences
+        self._late_detection = bool(
+            defences.ring_detection
+            or defences.p_identity_detect > 0
+            or defences.p_identity_false_positive > 0
+        )
         # Behaviour is set on the first day, after every rule's setup: roles (employees) are assigned
         # by another rule's setup, and the order of setups is not this rule's business.
         self._behaviour_set = False
@@ -520,6 +528,8 @@ class Incentives(Rule):
         model.tally("employee_rewards_paid", employee_cost)
         model.tally("rewards_paid_fraud", float(cost[fraud].sum()))
         # What can be taken back later: the reversible sides of what was just paid.
+        if self.params.days_clawback_window is None and not self._late_detection:
+            return  # nothing could ever take them back
         reversible_cost = np.where(reversible_referrer, cost_referrer, 0.0)
         if self._reversible:
             reversible_cost = reversible_cost + cost_friend
@@ -547,6 +557,15 @@ class Incentives(Rule):
         if window is not None:
             clawed = ~detected & self._churned_within(model, friend, book["earned"], window)
         reversed_ = detected | clawed
+        if not self._late_detection and window is not None:
+            # Past its window an entry can no longer be taken back: drop it with the reversed ones.
+            expired = book["earned"] + window < model.day
+            if not reversed_.any():
+                if expired.any():
+                    self._paid = {key: values[~expired] for key, values in book.items()}
+                return
+        else:
+            expired = np.zeros(friend.size, dtype=bool)
         if not reversed_.any():
             return
         recovered = float(book["cost"][detected].sum())
@@ -558,7 +577,7 @@ class Incentives(Rule):
         model.ledger.earn(LEDGER_CHANNEL, "clawback", clawed_back)
         model.tally("rewards_recovered", recovered)
         model.tally("rewards_clawed_back", clawed_back)
-        self._paid = {key: values[~reversed_] for key, values in book.items()}
+        self._paid = {key: values[~(reversed_ | expired)] for key, values in book.items()}
 
     # ------------------------------------------------------------------------------ report
 
