@@ -468,10 +468,11 @@ def optimise_command(
 
     def action() -> None:
         from sim.sweep import load_experiment
-        from sim.sweep.optimise import optimise
+        from sim.sweep.optimise import confirm, optimise
 
         experiment = load_experiment(experiment_file)
         study = optimise(experiment, out=out, progress=sys.stderr.isatty())
+        confirmation = confirm(experiment, study, out=out)
         objective = experiment.optimise
         assert objective is not None
         completed = [t for t in study.trials if t.value is not None]
@@ -489,6 +490,10 @@ def optimise_command(
             table.add_row(name, f"{value:.4g}" if isinstance(value, float) else str(value))
         table.add_row(objective.metric, _fmt(objective.metric, float(best.value or math.nan)))
         out_console.print(table)
+        if confirmation is not None:  # the winner re-checked on fresh replications
+            out_console.print("confirmed on fresh replications:", highlight=False)
+            for line in confirmation.lines():
+                out_console.print(f"  {line}", highlight=False)
 
     _guarded(action, debug)
 

@@ -19,6 +19,10 @@ QUIET: dict[str, Any] = {
     "organic.rate_per_day": 0.0,
     "customers.rel_churn": 0.0,
     "population.share_initial_customers": 0.0,
+    # every sign-up orders at once, and sharing does not fade: the immediate, Bass-like model
+    "customers.p_first_order": 1.0,
+    "customers.days_to_first_order": 0.0,
+    "sharing.days_share_half_life": None,
 }
 
 

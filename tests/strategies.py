@@ -74,7 +74,10 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         "sharing.rate_share_per_day": draw(st.floats(0.0, 2.0)),
         "sharing.p_convert": draw(probabilities),
         "sharing.normalisation": draw(st.sampled_from(["fraction", "count"])),
-        "sharing.reward_per_referral": draw(st.floats(0.0, 20.0)),
+        "sharing.days_share_half_life": draw(st.none() | st.floats(0.5, 60.0)),
+        "sharing.max_shares_per_customer": draw(st.none() | st.floats(0.1, 10.0)),
+        "customers.p_first_order": draw(probabilities),
+        "customers.days_to_first_order": draw(st.floats(0.0, 5.0)),
     }
     data = apply_overrides({"network": draw(networks())}, overrides)
     return scenario_from_dict(data)
@@ -109,7 +112,10 @@ def programme_scenarios(draw: st.DrawFn) -> Scenario:
         "incentives.trigger": trigger,
         "incentives.days_active_required": required,
         "incentives.days_holding": required + draw(st.integers(0, 5)),
-        "incentives.clawback": draw(st.booleans()),
+        "incentives.days_clawback_window": draw(st.none() | st.integers(0, 10)),
+        "incentives.amount_employee": draw(st.floats(0.0, 30.0)),
+        "incentives.employee_kind": draw(st.sampled_from(["cash", "points"])),
+        "fraud.share_farmers_never_buy": draw(probabilities),
         "incentives.cap_per_referrer": draw(st.none() | st.floats(0.0, 60.0)),
         "incentives.cap_per_referrer_period": draw(st.none() | st.floats(0.0, 40.0)),
         "incentives.days_cap_period": draw(st.integers(1, 10)),

@@ -20,7 +20,7 @@ def write_experiment(folder: Path, name: str = "tiny", **fields: Any) -> Path:
         "scenario": dict(TINY),
         "factors": {
             "ads.daily_budget": {"values": [0.0, 5.0, 20.0]},
-            "sharing.reward_per_referral": {"low": 0.0, "high": 10.0, "levels": 2},
+            "incentives.amount_referrer": {"low": 0.0, "high": 10.0, "levels": 2},
         },
         "replications": 2,
         "seed": 5,

@@ -31,7 +31,8 @@ def test_no_referrer_is_paid_above_a_cap_and_spend_stays_within_budget_and_pace(
             assert (np.sum(window, axis=0) <= spec.cap_per_referrer_period + 1e-9).all()
     steps = model.steps_frame()
     ledger = model.ledger.to_frame()
-    rewards = ledger[ledger["purpose"] == "incentive_rewards"]["amount"]
+    # Every reward the programme pays, the employees' included, counts against its budget.
+    rewards = ledger[ledger["purpose"].isin(["incentive_rewards", "employee_rewards"])]["amount"]
     assert programme._spent == np.float64(rewards.sum()) or abs(programme._spent - rewards.sum()) < 1e-6
     if spec.budget is not None:
         assert rewards.sum() <= spec.budget + 1e-6

@@ -24,9 +24,8 @@ MARKET = {
     "population.share_initial_customers": 0.03,
     "ads.daily_budget": 0.0,
     "organic.rate_per_day": 0.0002,
-    "sharing.rate_share_per_day": 0.06,
+    "sharing.rate_share_per_day": 0.2,  # fading with the default half-life: ≈ 9 shares a spell
     "sharing.p_convert": 0.08,
-    "sharing.reward_per_referral": 0.0,
 }
 PROGRAMME = {
     "incentives.enabled": True,
@@ -91,9 +90,10 @@ def test_fake_accounts_are_never_counted_as_customers():
     assert fakes[MARKET["network.n"] :].all() and not fakes[: MARKET["network.n"]].any()
     activated = int((population.n_acquisitions[fakes] > 0).sum())
     assert activated == result.summary["fake_accounts_acquired"] > 0
-    # New customers count only real people.
-    real_new = int((population.day_first_acquired[: MARKET["network.n"]] > 0).sum())
-    assert result.summary["new_customers"] == real_new
+    # Sign-ups and new customers (first orders) count only real people.
+    real = slice(0, MARKET["network.n"])
+    assert result.summary["new_signups"] == int((population.day_first_acquired[real] > 0).sum())
+    assert result.summary["new_customers"] == int((population.day_first_order[real] > 0).sum())
 
 
 def test_more_reward_on_offer_means_more_attack():
@@ -109,7 +109,7 @@ def test_more_reward_on_offer_means_more_attack():
 
 
 def test_a_holding_period_as_long_as_fake_lives_cuts_fraudulent_rewards_by_90_percent():
-    base = {**PROGRAMME, **ATTACK, "incentives.clawback": True}
+    base = {**PROGRAMME, **ATTACK, "incentives.days_clawback_window": 30}
     paid_at_once, held = paired(base, {"incentives.days_holding": ATTACK["fraud.days_fake_life"]})
     fraud_before = paid_at_once.summary["rewards_paid_fraud"]
     assert fraud_before > 0
@@ -169,15 +169,17 @@ def test_referred_customers_churn_less_while_their_referrer_is_active():
     assert loyal.summary["retention_90d"] > plain.summary["retention_90d"]
 
 
-def test_employees_earn_points_per_converted_share():
+def test_employees_earn_their_reward_per_referral_and_share_more_for_it():
     sc = make_scenario(
         {
             **MARKET,
             **PROGRAMME,
             "incentives.who": "referrer",
-            "incentives.employee_points_per_referral": 50.0,
-            "incentives.kind": "points",
+            "incentives.amount_employee": 50.0,
+            "incentives.employee_kind": "points",
             "incentives.points_cost_share": 0.2,
+            "incentives.trigger": "sign_up",
+            "incentives.days_clawback_window": None,
             "incentives.share_uplift_max": 0.5,
         }
     )
@@ -196,10 +198,10 @@ def test_employees_earn_points_per_converted_share():
         ).sum()
     )
     assert employee_referrals > 0
-    assert steps["employee_points_cost"].sum() == pytest.approx(employee_referrals * 50.0 * 0.2)
-    # Employees earn points instead of the referrer reward.
-    assert population.reward_paid[:300].sum() == 0.0
-    # Employees, offered 50 in points instead of 10, share more (the uplift follows the offer).
+    assert steps["employee_rewards_paid"].sum() == pytest.approx(employee_referrals * 50.0 * 0.2)
+    # Employees earn the employee reward instead of the referrer reward.
+    assert population.reward_paid[:300].sum() == pytest.approx(employee_referrals * 50.0)
+    # Employees, offered 50 instead of 10, share more (the uplift follows the offer).
     assert population.rel_share[:300].mean() > population.rel_share[300 : MARKET["network.n"]].mean()
 
 
@@ -209,6 +211,8 @@ def test_personalised_rewards_follow_the_referrers_spend():
             **MARKET,
             **PROGRAMME,
             "incentives.who": "referrer",
+            "incentives.trigger": "sign_up",  # every referral earns, so paid / referrals is per reward
+            "incentives.days_clawback_window": None,
             "incentives.personalised": True,
             "incentives.personal_min": 0.2,
             "incentives.personal_max": 5.0,
@@ -231,7 +235,7 @@ def test_ring_detection_finds_dense_clusters_and_cuts_fraud():
         "fraud.share_rings": 1.0,
         "fraud.rate_coupon_farmers_per_day": 0.0,
         "incentives.days_holding": 14,
-        "incentives.clawback": False,
+        "incentives.days_clawback_window": None,
     }
     open_door, guarded = paired(
         rings, {"defences.ring_detection": True, "defences.days_detection_interval": 3}
@@ -310,11 +314,10 @@ def test_grouped_running_sums_match_a_loop():
 
 
 def test_a_programme_that_pays_nothing_changes_nothing():
-    base = make_scenario({**MARKET, "sharing.reward_per_referral": 2.0})
+    base = make_scenario(MARKET)
     idle = make_scenario(
         {
             **MARKET,
-            "sharing.reward_per_referral": 2.0,
             "incentives.enabled": True,
             "incentives.amount_referrer": 0.0,
             "incentives.amount_friend": 0.0,
@@ -344,7 +347,98 @@ def test_the_bank_preset_pays_employees_chosen_by_the_roles_rule():
         & employees[np.maximum(population.referrer, 0)]
     )
     assert referred_by_staff.sum() > 0
-    points = scenario.incentives.employee_points_per_referral * scenario.incentives.points_cost_share
-    # Every first-time referral by an employee earned points (won-back referrals earn none).
-    assert result.summary["employee_points_cost"] == pytest.approx(points * referred_by_staff.sum())
-    assert result.summary["rewards_paid"] == 0.0  # ordinary customers earn nothing here
+    points = scenario.incentives.amount_employee * scenario.incentives.points_cost_share
+    # Every first-time sign-up an employee referred earned points (won-back referrals earn none).
+    assert result.summary["employee_rewards_paid"] == pytest.approx(points * referred_by_staff.sum())
+    # Ordinary customers earn nothing here: the programme's cost is the employees'.
+    assert result.summary["rewards_paid"] == result.summary["employee_rewards_paid"]
+
+
+# ------------------------------------------------------------------------ taking money back
+
+#: Friends who leave fast: most churn within a month of joining.
+LEAVERS = {
+    "population.churn_alpha": 2.0,
+    "population.churn_beta": 1.0,
+    "population.days_churn_period": 30,
+}
+
+
+def test_clawback_without_a_holding_period_recovers_reversible_rewards_of_friends_who_leave():
+    credit = {**PROGRAMME, **LEAVERS, "incentives.kind": "store_credit", "incentives.days_holding": 0}
+    kept, clawed = paired(
+        {**credit, "incentives.days_clawback_window": None}, {"incentives.days_clawback_window": 30}
+    )
+    recovered = clawed.summary["rewards_clawed_back"]
+    assert kept.summary["rewards_clawed_back"] == 0.0
+    assert recovered > 0.0
+    # The same referrals and payouts on the same numbers: the clawback is money back, nothing else.
+    assert clawed.summary["new_customers_sharing"] == kept.summary["new_customers_sharing"]
+    assert clawed.summary["rewards_paid"] == pytest.approx(kept.summary["rewards_paid"])
+    assert kept.summary["marketing_spend"] - clawed.summary["marketing_spend"] == pytest.approx(recovered)
+    ledger = clawed.ledger
+    lines = ledger[(ledger["purpose"] == "clawback") & (ledger["flow"] == "earn")]
+    assert lines["amount"].sum() == pytest.approx(recovered)
+    assert clawed.steps["rewards_clawed_back"].sum() == pytest.approx(recovered)
+    # Cash cannot be taken back once paid.
+    _, cash = paired({**credit, "incentives.kind": "cash"}, {"incentives.days_clawback_window": 30})
+    assert cash.summary["rewards_clawed_back"] == 0.0
+
+
+def test_a_first_purchase_trigger_pays_coupon_farmers_less_than_a_sign_up_trigger():
+    farming = {
+        **PROGRAMME,
+        "fraud.rate_coupon_farmers_per_day": 2.0,
+        "fraud.share_farmers_never_buy": 0.6,
+        "incentives.days_clawback_window": None,
+        "incentives.trigger": "sign_up",
+    }
+    on_sign_up, on_purchase = paired(farming, {"incentives.trigger": "first_purchase"})
+    assert on_sign_up.summary["coupon_farmers"] == on_purchase.summary["coupon_farmers"] > 0
+    assert on_purchase.summary["rewards_paid_fraud"] < on_sign_up.summary["rewards_paid_fraud"]
+    # Honest sign-ups who never order cost nothing either under the first-purchase trigger.
+    assert on_purchase.summary["rewards_paid_honest"] < on_sign_up.summary["rewards_paid_honest"]
+    population = on_sign_up.population
+    farmers = population.fraud_kind == FraudKind.COUPON_FARMER
+    never = population.day_first_order[farmers] == -1
+    assert 0.4 < never.mean() < 0.8  # about share_farmers_never_buy of them never ordered
+
+
+def test_detection_after_payout_recovers_reversible_rewards():
+    rings = {
+        **PROGRAMME,
+        **ATTACK,
+        "fraud.share_rings": 1.0,
+        "fraud.rate_coupon_farmers_per_day": 0.0,
+        "incentives.kind": "points",
+        "incentives.days_holding": 0,  # paid at once: only detection after payout can take it back
+        "incentives.days_clawback_window": None,
+    }
+    open_door, guarded = paired(
+        rings, {"defences.ring_detection": True, "defences.days_detection_interval": 3}
+    )
+    assert open_door.summary["rewards_recovered"] == 0.0
+    recovered = guarded.summary["rewards_recovered"]
+    assert recovered > 0.0
+    assert recovered <= guarded.summary["rewards_paid"]
+    ledger = guarded.ledger
+    assert ledger[ledger["purpose"] == "recovered"]["amount"].sum() == pytest.approx(recovered)
+    # What detection takes back is mostly what fraud was paid.
+    assert recovered > 0.5 * guarded.summary["rewards_paid_fraud"]
+    # Cash paid before detection stays paid.
+    _, cash = paired({**rings, "incentives.kind": "cash"}, {"defences.ring_detection": True})
+    assert cash.summary["rewards_recovered"] == 0.0
+
+
+def test_old_reward_keys_fail_with_a_hint_naming_their_replacement():
+    for data, fragment in (
+        ({"sharing": {"reward_per_referral": 5}}, "sharing.reward_per_referral: was replaced by incentives."),
+        ({"roles": {"employee_reward_per_referral": 1}}, "incentives.amount_employee"),
+        ({"incentives": {"employee_points_per_referral": 1}}, "incentives.amount_employee"),
+        ({"incentives": {"clawback": True}}, "incentives.days_clawback_window"),
+    ):
+        with pytest.raises(ScenarioError) as caught:
+            scenario_from_dict(data)
+        (problem,) = caught.value.problems
+        assert fragment in str(problem) and "docs/scenarios.md" in str(problem)
+        assert "\n" not in str(problem)

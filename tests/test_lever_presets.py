@@ -62,3 +62,22 @@ def test_field_launch_hands_over_to_word_of_mouth():
     pop = result.population
     assert pop is not None
     assert set(pop.community[pop.first_channel == Channel.FIELD].tolist()) == {0}  # city 0 only
+
+
+def test_the_bank_trades_employee_points_for_referrals():
+    """More points per referral → more employee referrals (the reward raises their sharing), at a cost."""
+    overrides = {"network.n": 4000, "days": 180}
+    few = load_scenario(
+        SCENARIOS / "employee_referrals_bank.yaml", {**overrides, "incentives.amount_employee": 20.0}
+    )
+    many = few.with_overrides({"incentives.amount_employee": 300.0})
+    referrals, costs = [], []
+    for seed in range(3):
+        world = build_world(few, seed)
+        low, high = run(few, seed, world=world).summary, run(many, seed, world=world).summary
+        referrals.append(high["referred_by_employee"] - low["referred_by_employee"])
+        costs.append(high["employee_rewards_paid"] / max(high["referred_by_employee"], 1))
+        assert high["employee_rewards_paid"] > low["employee_rewards_paid"]
+    assert np.mean(referrals) > 2 * np.std(referrals, ddof=1) / np.sqrt(len(referrals))
+    # Each referral costs what the points cost the bank: 300 × 0.3 (paid on sign-up, gross).
+    assert np.allclose(costs, 300 * many.incentives.points_cost_share, rtol=0.05)

@@ -222,7 +222,10 @@ def test_employees_and_kols_bring_customers_and_reports_split_them_by_role():
             "roles.n_kols": 5,
             "roles.p_convert": 0.2,
             "roles.kol_fee_per_day": 1.0,
-            "roles.employee_reward_per_referral": 3.0,
+            "incentives.enabled": True,  # the employee programme pays per employee referral
+            "incentives.amount_employee": 3.0,
+            "incentives.employee_kind": "cash",
+            "incentives.trigger": "sign_up",
         }
     )
     result = run(scenario, keep_population=True)

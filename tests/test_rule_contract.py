@@ -34,7 +34,7 @@ BUSY = {
     "ads.p_purchase": 0.3,
     "sharing.rate_share_per_day": 0.5,
     "sharing.p_convert": 0.3,
-    "sharing.reward_per_referral": 2.0,
+    "sharing.max_shares_per_customer": 3.0,
     "customers.p_good_experience": 0.7,
     # referral programme, attack and defences
     "fraud.n_attackers": 4,
@@ -48,6 +48,9 @@ BUSY = {
     "incentives.amount_referrer": 10.0,
     "incentives.amount_friend": 5.0,
     "incentives.days_holding": 2,
+    "incentives.kind": "store_credit",
+    "incentives.amount_employee": 4.0,
+    "incentives.days_clawback_window": 10,
     "incentives.share_uplift_max": 0.5,
     "incentives.low_value_pull": 0.5,
     "incentives.rel_churn_referrer_active": 0.8,
@@ -56,6 +59,7 @@ BUSY = {
     "defences.ring_detection": True,
     "defences.days_detection_interval": 2,
     "defences.ring_min_size": 3,
+    "defences.ring_min_internal_share": 0.3,  # a small dense graph: rings merge with honest referrals
     "defences.action": "flag",
     "defences.review_capacity_per_day": 3,
     # retention levers, roles, seeding, field team, loyalty
@@ -68,7 +72,6 @@ BUSY = {
     "winback.p_convert": 0.3,
     "roles.n_employees": 10,
     "roles.n_kols": 5,
-    "roles.employee_reward_per_referral": 1.0,
     "roles.kol_fee_per_day": 3.0,
     "seeding.budget": 200.0,
     "seeding.cost_per_seed": 10.0,
@@ -104,12 +107,17 @@ rule_classes = pytest.mark.parametrize("rule_class", REGISTRY, ids=lambda r: r.n
 
 
 def run_rule_days(scenario: Scenario, rule_class: type[Rule], days: int, seed: int = 5):
-    """Step a model; before and after ``rule_class`` runs each day, record what it changed."""
+    """Step a model; before and after ``rule_class`` runs each day, record what it changed.
+
+    Returns the columns it changed, what it spent, the population after each of its steps, and the
+    ledger lines it posted.
+    """
     model = MarketModel(scenario, seed=seed)
     (rule,) = [r for r in model.rules if isinstance(r, rule_class)]
     changed: set[str] = set()
     spent_by_rule = 0.0
     history = []
+    lines = []
     for _ in range(days):
         model.day += 1
         model.ledger.start_day(model.day)
@@ -120,11 +128,13 @@ def run_rule_days(scenario: Scenario, rule_class: type[Rule], days: int, seed: i
                 other.step(model)
                 after = model.population.snapshot()
                 changed |= {name for name in before if not np.array_equal(before[name], after[name])}
-                spent_by_rule += sum(line[4] for line in model.ledger._lines[lines_before:])
+                posted = model.ledger._lines[lines_before:]
+                spent_by_rule += sum(line[4] for line in posted)
+                lines.extend(posted)
                 history.append(after)
             else:
                 other.step(model)
-    return changed, spent_by_rule, history
+    return changed, spent_by_rule, history, lines
 
 
 def test_registry_is_complete_and_ordered():
@@ -149,7 +159,7 @@ def test_declared_columns_exist(rule_class):
 
 @rule_classes
 def test_writes_only_declared_columns(rule_class):
-    changed, _, _ = run_rule_days(make_scenario(BUSY), rule_class, days=10)
+    changed, _, _, _ = run_rule_days(make_scenario(BUSY), rule_class, days=10)
     assert changed, f"{rule_class.name} changed nothing in a busy market"
     assert changed <= rule_class.writes, f"undeclared writes: {changed - rule_class.writes}"
 
@@ -157,8 +167,8 @@ def test_writes_only_declared_columns(rule_class):
 @rule_classes
 def test_seeded_replay_is_identical(rule_class):
     scenario = make_scenario(BUSY)
-    _, spent_a, history_a = run_rule_days(scenario, rule_class, days=6, seed=9)
-    _, spent_b, history_b = run_rule_days(scenario, rule_class, days=6, seed=9)
+    _, spent_a, history_a, _ = run_rule_days(scenario, rule_class, days=6, seed=9)
+    _, spent_b, history_b, _ = run_rule_days(scenario, rule_class, days=6, seed=9)
     assert spent_a == spent_b
     for day_a, day_b in zip(history_a, history_b, strict=True):
         for name in day_a:
@@ -168,6 +178,6 @@ def test_seeded_replay_is_identical(rule_class):
 @rule_classes
 def test_zero_intensity_does_nothing(rule_class):
     scenario = make_scenario({**BUSY, **rule_class.zero_intensity})
-    changed, spent, _ = run_rule_days(scenario, rule_class, days=10)
+    changed, spent, _, _ = run_rule_days(scenario, rule_class, days=10)
     assert changed == set(), f"{rule_class.name} at zero intensity changed {changed}"
     assert spent == 0.0

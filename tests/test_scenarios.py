@@ -49,6 +49,13 @@ def test_the_three_presets_share_one_market_and_differ_in_strategy():
     markets = [p.market() for p in presets]
     assert markets[0] == markets[1] == markets[2]
     assert len({p.ads.daily_budget for p in presets}) == 3
+    # One word of mouth: ripple_heavy's extra ripple comes from its referral programme, whose
+    # reward raises sharing, not from a higher share rate of its own.
+    funnel, ripple, hybrid = presets
+    assert funnel.sharing == ripple.sharing == hybrid.sharing
+    assert not funnel.incentives.enabled
+    assert ripple.incentives.amount_referrer > hybrid.incentives.amount_referrer > 0
+    assert ripple.incentives.share_uplift_max > 0
     assert set(MARKET_SECTIONS).isdisjoint(STRATEGY_SECTIONS)
 
 

@@ -25,7 +25,7 @@ RUN_COLUMNS = [
     "seed",
     "replicate",
     "ads.daily_budget",
-    "sharing.reward_per_referral",
+    "incentives.amount_referrer",
     "profit",
     "new_customers",
     "marketing_spend",
@@ -49,7 +49,7 @@ def test_store_api_and_contents(serial_runs, experiment_file, tmp_path):
     store = sweep(experiment_file, out=tmp_path / "store", workers=1, progress=False)
     again = open_store(tmp_path / "store")
     assert again.experiment_name == "tiny"
-    assert again.factors == ["ads.daily_budget", "sharing.reward_per_referral"]
+    assert again.factors == ["ads.daily_budget", "incentives.amount_referrer"]
     assert again.metrics == ["profit", "new_customers", "marketing_spend"]
     runs = again.runs()
     assert list(runs.columns) == RUN_COLUMNS

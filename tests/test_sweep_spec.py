@@ -20,7 +20,7 @@ def test_grid_runs_every_combination_times_every_replication(tmp_path):
     the_plan = plan(experiment)
     budgets, rewards = [0.0, 5.0, 20.0], [0.0, 10.0]
     assert make_design(experiment).points == [
-        {"ads.daily_budget": b, "sharing.reward_per_referral": r}
+        {"ads.daily_budget": b, "incentives.amount_referrer": r}
         for b, r in itertools.product(budgets, rewards)
     ]
     design = the_plan.design
@@ -32,7 +32,7 @@ def test_grid_runs_every_combination_times_every_replication(tmp_path):
     assert design["run_id"].is_unique
     base = experiment.base_scenario
     first = design.iloc[3]
-    scenario = base.with_overrides({"ads.daily_budget": 5.0, "sharing.reward_per_referral": 10.0})
+    scenario = base.with_overrides({"ads.daily_budget": 5.0, "incentives.amount_referrer": 10.0})
     assert first["run_id"] == run_id(scenario, int(first["seed"]))
     assert run_id(scenario, int(first["seed"]) + 1) != first["run_id"]
     # Runs sharing a world (same replication seed, market untouched) are neighbours in the task list.

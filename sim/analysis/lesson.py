@@ -106,7 +106,7 @@ def _one_replication(scenario: Scenario, without: Scenario, seed: int) -> dict[s
     acquisition_spend = float(steps["spend_ads"].sum())
     retention_spend = float(steps["spend_retention"].sum())
     saved = float(with_offers.summary["active_customers"] - no_offers.summary["active_customers"])
-    new_ads = float(steps["new_ads"].sum())
+    new_ads = float(with_offers.summary["new_customers_ads"])  # first orders, not bare sign-ups
     acquisition_cost = _ratio(acquisition_spend, new_ads)
     retention_cost = _retention_cost(retention_spend, saved)
     clv = with_offers.summary["clv"]

@@ -12,7 +12,7 @@ from sim.engine.ledger import RETENTION_CHANNELS
 from sim.rules import REGISTRY
 from sim.rules.base import MetricInfo
 from sim.scenario import Scenario
-from sim.world.population import CHANNELS, NEVER, Channel, Population
+from sim.world.population import CHANNELS, NEVER, Channel, Population, Stage
 
 __all__ = [
     "CORE_METRICS",
@@ -36,9 +36,16 @@ RETENTION_AGE_STEP = 7
 
 def _metric_catalogue() -> dict[str, MetricInfo]:
     info = {
-        "new_customers": MetricInfo("people", "First-time customers acquired over the horizon."),
+        "new_customers": MetricInfo(
+            "people", "First-time customers: people whose first order fell in the horizon."
+        ),
+        "new_signups": MetricInfo(
+            "people", "First-time sign-ups over the horizon (some never order), all channels."
+        ),
         "won_back": MetricInfo("people", "Former customers who came back."),
-        "active_customers": MetricInfo("people", "Active customers on the last day."),
+        "active_customers": MetricInfo(
+            "people", "Active customers on the last day who have placed a first order."
+        ),
         "cac_blended": MetricInfo(
             "currency per customer",
             "Marketing spend / customers acquired (new + won back), all channels.",
@@ -60,16 +67,14 @@ def _metric_catalogue() -> dict[str, MetricInfo]:
             "currency per customer",
             "m·r/(1+d−r): annual margin per customer m, measured annual retention r, discount d.",
         ),
-        "viral_k": MetricInfo(
-            "customers per customer", "Referred acquisitions / people who were ever customers."
-        ),
+        "viral_k": MetricInfo("customers per customer", "Referred sign-ups / people who ever signed up."),
         "top20_revenue_share": MetricInfo(
             "share", "Share of revenue from the top 20% of customers by revenue."
         ),
     }
     for channel in ACQUISITION_CHANNELS:
         info[f"new_customers_{channel}"] = MetricInfo(
-            "people", f"First-time customers acquired via {channel}."
+            "people", f"First-time customers (first order in the horizon) who signed up via {channel}."
         )
         info[f"cac_{channel}"] = MetricInfo(
             "currency per customer",
@@ -141,15 +146,19 @@ def summarise(
     run_steps = steps[steps["day"] > 0]
     summary: dict[str, float] = {}
     acquisitions_total = 0
+    # A customer is someone who has ordered: sign-ups who never order are in new_signups only.
+    # First-time customers are counted by the channel of their first sign-up (rule purchases).
     for channel in ACQUISITION_CHANNELS:
-        new = int(run_steps[f"new_{channel}"].sum())
+        new = int(run_steps[f"first_orders_{channel}"].sum())
         back = int(run_steps[f"won_back_{channel}"].sum())
         summary[f"new_customers_{channel}"] = new
         summary[f"cac_{channel}"] = ratio(spend_by_channel.get(channel, 0.0), new + back)
         acquisitions_total += new + back
     summary["new_customers"] = sum(summary[f"new_customers_{c}"] for c in ACQUISITION_CHANNELS)
+    summary["new_signups"] = int(sum(run_steps[f"new_{c}"].sum() for c in ACQUISITION_CHANNELS))
     summary["won_back"] = int(sum(run_steps[f"won_back_{c}"].sum() for c in ACQUISITION_CHANNELS))
-    summary["active_customers"] = int(steps["n_customer"].iloc[-1])
+    active = population.stage == Stage.CUSTOMER
+    summary["active_customers"] = int(np.count_nonzero(active & (population.day_first_order >= 0)))
 
     marketing = float(run_steps["marketing_spend"].sum())
     revenue = float(run_steps["revenue"].sum())

@@ -59,25 +59,24 @@ def _acquisition_channels(steps: pd.DataFrame) -> list[str]:
 
 
 def cumulative_by_channel(comparison: Comparison) -> pd.DataFrame:
-    """Cumulative first-time customers by channel and day, per strategy (mean and 95% band).
+    """Cumulative first-time customers (first orders) by channel and day, per strategy (mean, 95% band).
 
-    Columns: strategy, channel, day, mean, low, high, n. Channels that acquired nobody in any
-    strategy are left out so legends list only what happened.
+    A customer counts on the day of their first order, under the channel they first signed up
+    through. Columns: strategy, channel, day, mean, low, high, n. Channels that acquired nobody in
+    any strategy are left out so legends list only what happened.
     """
     steps = comparison.steps.sort_values(["strategy", "replication", "day"])
     channels = _acquisition_channels(steps)
-    counts = steps[["strategy", "replication", "day", *(f"new_{c}" for c in channels)]].copy()
-    cumulative = counts.groupby(["strategy", "replication"], sort=False)[
-        [f"new_{c}" for c in channels]
-    ].cumsum()
-    counts[[f"new_{c}" for c in channels]] = cumulative
+    columns = [f"first_orders_{c}" for c in channels]
+    counts = steps[["strategy", "replication", "day", *columns]].copy()
+    counts[columns] = counts.groupby(["strategy", "replication"], sort=False)[columns].cumsum()
     long = counts.melt(
         id_vars=["strategy", "replication", "day"],
-        value_vars=[f"new_{c}" for c in channels],
+        value_vars=columns,
         var_name="channel",
         value_name="value",
     )
-    long["channel"] = long["channel"].str.removeprefix("new_")
+    long["channel"] = long["channel"].str.removeprefix("first_orders_")
     totals = long.groupby("channel")["value"].max()
     long = long[long["channel"].isin(totals[totals > 0].index)]
     return band(long, ["strategy", "channel", "day"])

@@ -116,7 +116,9 @@ def run(
         model.step()
     steps = model.steps_frame()
     ledger = model.ledger.to_frame()
-    spending = ledger[ledger["flow"] == "spend"].groupby("channel")["amount"].sum()
+    # Spend by channel, net of money taken back on it (clawed-back or recovered referral rewards).
+    signed = ledger["amount"].where(ledger["flow"] == "spend", -ledger["amount"])
+    spending = signed[ledger["channel"] != "sales"].groupby(ledger["channel"]).sum()
     spend = {str(channel): float(amount) for channel, amount in spending.items()}
     # Metrics are over real people; fake accounts (fraud) are reported by the fraud rules.
     retention = retention_table(model.real_population(), scenario.days)

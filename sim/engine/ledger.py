@@ -58,8 +58,14 @@ class Ledger:
         return sum(v for (f, c), v in self._today.items() if f == flow and channel in (None, c))
 
     def marketing_spend_today(self) -> float:
-        """Money spent today to acquire customers, currency."""
-        return sum(v for (f, c), v in self._today.items() if f == "spend" and c in MARKETING_CHANNELS)
+        """Money spent today to acquire customers, net of money taken back today, currency.
+
+        Money in on a marketing channel (a referral reward clawed back or recovered after fraud
+        detection) reverses marketing spend, so it is subtracted here.
+        """
+        spent = sum(v for (f, c), v in self._today.items() if f == "spend" and c in MARKETING_CHANNELS)
+        returned = sum(v for (f, c), v in self._today.items() if f == "earn" and c in MARKETING_CHANNELS)
+        return spent - returned
 
     def to_frame(self) -> pd.DataFrame:
         """All lines: day, channel, purpose, flow, amount."""

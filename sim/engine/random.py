@@ -17,6 +17,7 @@ import numpy as np
 
 __all__ = [
     "binomial_from_uniform",
+    "geometric_with_residual",
     "poisson_from_uniform",
     "poisson_with_residual",
     "stream",
@@ -73,6 +74,29 @@ def poisson_with_residual(uniforms: np.ndarray, lam: np.ndarray | float) -> tupl
         residual[live] = (u_live - below) / np.maximum(pmf, _TINY)
         keep = (u_live >= cdf) & (pmf > 0)
         live, pmf, cdf, rate_live, u_live = live[keep], pmf[keep], cdf[keep], rate_live[keep], u_live[keep]
+    np.clip(residual, 0.0, _BELOW_ONE, out=residual)
+    return counts, residual
+
+
+def geometric_with_residual(uniforms: np.ndarray, p: float) -> tuple[np.ndarray, np.ndarray]:
+    """Geometric counts on 0, 1, 2, … (``P(k) = p (1 − p)^k``, mean ``(1 − p)/p``) by inverse CDF.
+
+    Returns the counts and each uniform's position inside its count's CDF step (again uniform on
+    [0, 1) and independent of the count; see :func:`poisson_with_residual`). ``p = 1`` gives 0.
+
+    Raises:
+        ValueError: if ``p`` is not in (0, 1].
+    """
+    if not 0.0 < p <= 1.0:
+        raise ValueError(f"p must be in (0, 1]; got {p}")
+    u = np.asarray(uniforms, dtype=np.float64)
+    if p == 1.0:
+        return np.zeros(u.shape, dtype=np.int64), u.copy()
+    log_q = np.log1p(-p)
+    counts = np.floor(np.log1p(-u) / log_q).astype(np.int64)
+    # F(k − 1) = 1 − q^k and P(k) = p q^k, so the position is (u − 1 + q^k) / (p q^k).
+    q_k = np.exp(counts * log_q)
+    residual = (u - 1.0 + q_k) / np.maximum(p * q_k, _TINY)
     np.clip(residual, 0.0, _BELOW_ONE, out=residual)
     return counts, residual
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from sim.rules.base import ACQUISITION_COLUMNS, Phase, Rule
+from sim.rules.base import ACQUISITION_COLUMNS, Budget, Phase, Rule
 from sim.scenario import AdsSpec
 from sim.world.population import Channel, Stage
 
@@ -44,6 +44,7 @@ class Ads(Rule):
     reads: ClassVar[frozenset[str]] = frozenset({"stage", "community"})
     writes: ClassVar[frozenset[str]] = ACQUISITION_COLUMNS | {"n_ad_exposures"}
     zero_intensity: ClassVar[dict[str, object]] = {"ads.daily_budget": 0.0}
+    budgets: ClassVar[dict[str, Budget]] = {"ads.daily_budget": Budget("ads", ("impressions",), "day")}
 
     params: AdsSpec
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from sim.engine.market import Market
     from sim.scenario import Scenario
 
-__all__ = ["ACQUISITION_COLUMNS", "MetricInfo", "Phase", "Rule"]
+__all__ = ["ACQUISITION_COLUMNS", "Budget", "MetricInfo", "Phase", "Rule"]
 
 #: Columns :meth:`sim.engine.market.Market.acquire` writes; a rule that converts people declares them.
 ACQUISITION_COLUMNS: frozenset[str] = frozenset(
@@ -39,6 +39,21 @@ class MetricInfo:
     unit: str
     description: str
     higher_is_better: bool = True
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The money a budget field governs: ledger spend lines of one channel and some purposes.
+
+    ``per`` says how the budget holds: ``"day"``, each day's lines stay within it; ``"accrued"``, a
+    daily budget whose unspent part carries over, so the lines up to day t stay within t × budget;
+    ``"run"``, the horizon's lines do. A test checks, for every rule's budgets, that the governed
+    lines never exceed them.
+    """
+
+    channel: str
+    purposes: tuple[str, ...]
+    per: Literal["day", "accrued", "run"]
 
 
 class Phase(IntEnum):
@@ -78,6 +93,8 @@ class Rule(ABC):
         reads / writes: the population columns it reads and may change (checked by the contract test).
         zero_intensity: dotted overrides that switch the mechanism off (the contract test checks that
             nothing then changes).
+        budgets: the scenario's budget fields this rule spends against (dotted path → the ledger lines
+            each governs); every unit of money the field limits must be among them.
         step_columns: extra columns of the step table this rule fills each day through
             ``model.tally(name, amount)`` (0 on days it posts nothing). Document them in docs/metrics.md.
         metrics: headline metrics this rule reports (name → unit and meaning), computed by
@@ -90,6 +107,7 @@ class Rule(ABC):
     reads: ClassVar[frozenset[str]]
     writes: ClassVar[frozenset[str]]
     zero_intensity: ClassVar[dict[str, Any]]
+    budgets: ClassVar[dict[str, Budget]] = {}
     step_columns: ClassVar[tuple[str, ...]] = ()
     metrics: ClassVar[dict[str, MetricInfo]] = {}
 

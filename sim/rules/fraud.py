@@ -15,7 +15,7 @@ from sim.engine.random import poisson_from_uniform
 from sim.rules.base import ACQUISITION_COLUMNS, MetricInfo, Phase, Rule
 from sim.scenario import FraudSpec
 from sim.world.fake_accounts import fraud_layout
-from sim.world.population import NEVER, Channel, FraudKind, Stage
+from sim.world.population import NEVER, NOT_DUE, Channel, FraudKind, Stage
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -29,11 +29,10 @@ __all__ = ["Fraud", "reward_per_fake_account"]
 def reward_per_fake_account(scenario: Scenario) -> tuple[float, float]:
     """Reward on offer to an attacker per referral (currency): (referrer side, friend side).
 
-    The attacker controls both ends of a fake referral, so both sides count. The simple
-    ``sharing.reward_per_referral`` counts as referrer side. Personalisation and caps are ignored:
-    the attacker sees the advertised offer.
+    The attacker controls both ends of a fake referral, so both sides count. Personalisation and
+    caps are ignored: the attacker sees the advertised offer.
     """
-    referrer = scenario.sharing.reward_per_referral
+    referrer = 0.0
     friend = 0.0
     incentives = scenario.incentives
     if incentives.enabled:
@@ -54,12 +53,15 @@ class Fraud(Rule):
     attack grows with the reward and stops when a fake account costs more than it earns.
     A self-referral fake is referred by its operator; a ring's fake by the ring's previous fake
     (the first by the operator), so referrals cycle inside the ring. A fake account places one
-    order of ``fake_order_value`` and is abandoned ``days_fake_life`` days later.
+    order of ``fake_order_value`` on the day it signs up (the attacker pays it, so a first-purchase
+    trigger does not stop it) and is abandoned ``days_fake_life`` days later.
 
-    Coupon farmers: real people who never bought, joining at ``rate_coupon_farmers_per_day ×
+    Coupon farmers: real people who never signed up, joining at ``rate_coupon_farmers_per_day ×
     (1 − e^(−friend reward / cost_per_account))`` a day, each with a code of a random active
-    customer (codes are posted on deal sites). They buy the minimum once (``fake_order_value``) and
-    leave after ``days_farmer_stay`` days. They are real people and count as customers.
+    customer (codes are posted on deal sites). A share ``share_farmers_never_buy`` never orders;
+    the rest buy the minimum once (``fake_order_value``), on the day they join. All leave after
+    ``days_farmer_stay`` days. They are real people: those who buy count as customers. This rule
+    plans their first order (``day_first_order_due``); the purchases rule places it.
     """
 
     name = "fraud"
@@ -67,7 +69,14 @@ class Fraud(Rule):
     section = "fraud"
     reads: ClassVar[frozenset[str]] = frozenset({"stage", "day_acquired", "day_first_acquired", "fraud_kind"})
     writes: ClassVar[frozenset[str]] = ACQUISITION_COLUMNS | frozenset(
-        {"day_churned", "day_first_churned", "fraud_kind", "order_value", "rate_purchase"}
+        {
+            "day_churned",
+            "day_first_churned",
+            "day_first_order_due",
+            "fraud_kind",
+            "order_value",
+            "rate_purchase",
+        }
     )
     zero_intensity: ClassVar[dict[str, object]] = {
         "fraud.rate_accounts_per_day": 0.0,
@@ -79,7 +88,7 @@ class Fraud(Rule):
             "accounts", "Fake accounts attackers activated (never counted as customers).", False
         ),
         "coupon_farmers": MetricInfo(
-            "people", "Real people who joined for the friend reward and left (counted as customers).", False
+            "people", "Real people who signed up for the friend reward and left (some never ordered).", False
         ),
     }
 
@@ -159,13 +168,14 @@ class Fraud(Rule):
         referrers = np.where(ring, fakes - 1, layout.operators[owner])
         self._used[attackers] += n_new
         model.acquire(fakes, Channel.SHARING, referrers=referrers)
+        model.population.day_first_order_due[fakes] = model.day  # the attacker buys the minimum today
         self._fakes = np.concatenate([self._fakes, fakes])
         model.tally("fake_accounts_acquired", int(fakes.size))
 
     def _recruit_farmers(self, model: Market, u_farm: np.ndarray) -> None:
         pop = model.population
         n_real = model.n_real
-        never_bought = pop.day_first_acquired[:n_real] == NEVER
+        never_bought = pop.day_first_acquired[:n_real] == NEVER  # never signed up
         n_eligible = int(np.count_nonzero(never_bought))
         if n_eligible == 0:
             return
@@ -176,9 +186,13 @@ class Fraud(Rule):
         active = np.flatnonzero(pop.stage[:n_real] == Stage.CUSTOMER)
         if active.size == 0:
             return
-        # u / p is again uniform: it picks whose code the farmer uses.
-        pick = np.minimum((u_farm[farmers] / p_join * active.size).astype(np.int64), active.size - 1)
+        # u / p is again uniform: it picks whose code the farmer uses, and what is left of it inside
+        # the pick decides whether the farmer ever orders.
+        position = u_farm[farmers].astype(np.float64) / p_join * active.size
+        pick = np.minimum(position.astype(np.int64), active.size - 1)
+        never_buys = (position - pick) < self.params.share_farmers_never_buy
         model.acquire(farmers, Channel.SHARING, referrers=active[pick])
+        pop.day_first_order_due[farmers] = np.where(never_buys, NOT_DUE, model.day)
         pop.fraud_kind[farmers] = FraudKind.COUPON_FARMER
         pop.order_value[farmers] = self.params.fake_order_value
         pop.rate_purchase[farmers] = 0.0

@@ -1,7 +1,10 @@
-"""The referral programme: rewards earned, held, checked, capped, paced and paid.
+"""The referral programme: rewards earned, held, checked, capped, paced, paid and taken back.
 
-The simple form of a referral reward is ``sharing.reward_per_referral`` (paid at conversion, no
-rules); this rule is the full programme of the ``incentives`` section. Both may run together.
+This rule is the one referral programme of a scenario (the ``incentives`` section): referrer,
+friend and employee rewards, with the behavioural response that makes the reward change who shares
+and who converts. Taking back: clawback when a friend churns inside ``days_clawback_window``, and
+recovery when the defences flag or block an account; a held reward is cancelled, a paid reversible
+one (store credit, points) is reversed.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from sim.rules.base import MetricInfo, Phase, Rule
+from sim.rules.base import Budget, MetricInfo, Phase, Rule
 from sim.scenario import DefencesSpec, IncentivesSpec
 from sim.world.population import NEVER, AccountStatus, Channel, FraudKind, Role, Stage
 
@@ -22,8 +25,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Incentives"]
 
-#: Ledger channel and purposes of programme money (channel "sharing" counts as acquisition spend).
+#: Ledger channel of programme money (channel "sharing" counts as acquisition spend).
 LEDGER_CHANNEL = "sharing"
+#: Reward kinds the firm can take back after paying them (cash is gone once paid).
+REVERSIBLE_KINDS = frozenset({"store_credit", "points"})
 
 
 def _grouped_cumsum_before(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -58,38 +63,56 @@ def _fraudulent(fraud_kind: np.ndarray, friends: np.ndarray, referrers: np.ndarr
     )
 
 
+def _detected(status: np.ndarray) -> np.ndarray:
+    """Accounts a defence flagged or blocked: they lose held rewards and reversible paid ones."""
+    return (status == AccountStatus.BLOCKED) | (status == AccountStatus.FLAGGED)
+
+
 def _rank_in_group(groups: np.ndarray) -> np.ndarray:
     """For each entry, how many earlier entries (input order) share its group."""
     return _grouped_cumsum_before(groups, np.ones(groups.size)).astype(np.int64)
 
 
 class Incentives(Rule):
-    """Rewards for referrals, paid after a holding period, within caps, budget and pace.
+    """Referral rewards: earned on a trigger, held, paid within caps, budget and pace, and taken back.
 
-    A first-time customer acquired through a share (``referrer`` set) earns rewards on the day they
-    join: the referrer ``amount_referrer`` (× the personalised multiplier) and/or the friend
-    ``amount_friend``, each plus ``share_of_first_order`` of the friend's order value. Employees
-    (``Role.EMPLOYEE``) earn ``employee_points_per_referral`` points instead, at once.
+    *Earning.* With ``trigger: sign_up`` a reward is earned the day a friend first signs up through a
+    share (``referrer`` set); with ``first_purchase`` the day after the friend's first order (many
+    sign-ups never order: ``customers.p_first_order``, and a share of coupon farmers never do:
+    ``fraud.share_farmers_never_buy``); with ``active_after_days`` as with ``first_purchase``, but it
+    is paid only if the friend is still active ``days_active_required`` days later. The referrer earns
+    ``amount_referrer`` (× the personalised multiplier) and/or the friend ``amount_friend``, each plus
+    ``share_of_first_order`` of the friend's order value; a referrer who is an employee
+    (``Role.EMPLOYEE``) earns ``amount_employee`` instead, paid as ``employee_kind``.
 
-    At sign-up the defences' instant checks run (``defences`` section): the identity match denies a
-    fake account with ``p_identity_detect`` and an honest friend with ``p_identity_false_positive``;
-    the velocity and per-referrer limits deny referrals beyond them. Each honest referral denied
-    multiplies its referrer's share rate by ``rel_share_after_denial``.
+    *Checks* (``defences`` section) run when a reward is earned: the identity match denies (and
+    blocks) a fake account with ``p_identity_detect`` and an honest friend with
+    ``p_identity_false_positive``; the velocity and per-referrer limits deny referrals beyond them.
+    Each honest referral denied multiplies its referrer's share rate by ``rel_share_after_denial``.
 
-    Earned rewards are held ``days_holding`` days. On the due day a reward is cancelled if either
-    account is blocked, if (``clawback``) the friend churned meanwhile, or (trigger
-    ``active_after_days``) the friend left before ``days_active_required``; it waits while an
-    account is flagged. The referrer side is cut to the life and rolling-period caps; rewards are
-    paid oldest first while the budget and the pace allow (pace: cumulative spend ≤ plan × (1 +
-    tolerance), plan = budget × day / days); the rest wait.
+    *Paying.* Earned rewards are held ``days_holding`` days. A held reward is cancelled as soon as
+    either account is flagged or blocked (counted as denied), or, with a clawback window, the friend
+    churns within ``days_clawback_window`` days of earning it (trigger ``active_after_days``: churns
+    before ``days_active_required``). On the due day the referrer side is cut to the life and
+    rolling-period caps; rewards are paid oldest first while the budget and the pace allow (every
+    reward counts, employees' included: cumulative cost ≤ budget and ≤ plan × (1 + tolerance), plan
+    = budget × day / days); the rest wait.
+
+    *Taking back.* A paid reversible reward (store credit, points; cash is not) is reversed when the
+    friend churns within the clawback window (clawed back), or whenever either account is later
+    flagged or blocked (recovered). Both are booked as money in (ledger ``sharing/clawback`` and
+    ``sharing/recovered``) and lower the net marketing spend.
 
     Cost to the firm: cash at face value, store credit at face × (1 − gross margin), points at face
-    × ``points_cost_share``; booked on ledger channel ``sharing``.
+    × ``points_cost_share``; booked on ledger channel ``sharing`` (``incentive_rewards``,
+    ``employee_rewards``).
 
-    Behaviour (set once on the first day, from the offer): each real customer's share rate is × (1 + uplift),
-    uplift = ``share_uplift_max`` × (1 − e^(−R/reward_scale)) × weak-tie factor, with R the reward on
-    offer to them (both sides); a friend's conversion is × (1 + pull·g·(1 − v/v̄)); and a referred
-    customer's churn hazard is × ``rel_churn_referrer_active`` while their referrer is a customer.
+    *Behaviour* (set once on the first day, from the offer): each real person's share rate is × (1 +
+    uplift), uplift = ``share_uplift_max`` × (1 − e^(−R/reward_scale)) × weak-tie factor, with R the
+    reward on offer to them (both sides; for employees the friend's plus ``amount_employee``); the
+    roles rule applies the same column to employees' job shares. A friend's conversion is × (1 +
+    pull·g·(1 − v/v̄)); a referred customer's churn hazard is × ``rel_churn_referrer_active`` while
+    their referrer is a customer.
     """
 
     name = "incentives"
@@ -100,7 +123,9 @@ class Incentives(Rule):
             "stage",
             "role",
             "acquired_via",
+            "first_channel",
             "day_first_acquired",
+            "day_first_order",
             "day_churned",
             "referrer",
             "revenue",
@@ -122,21 +147,34 @@ class Incentives(Rule):
         }
     )
     zero_intensity: ClassVar[dict[str, object]] = {"incentives.enabled": False}
+    budgets: ClassVar[dict[str, Budget]] = {
+        "incentives.budget": Budget(LEDGER_CHANNEL, ("incentive_rewards", "employee_rewards"), "run")
+    }
     step_columns: ClassVar[tuple[str, ...]] = (
         "rewards_earned",
         "rewards_paid",
         "rewards_paid_fraud",
+        "employee_rewards_paid",
+        "rewards_clawed_back",
+        "rewards_recovered",
         "rewards_denied_honest",
         "rewards_denied_fraud",
-        "employee_points_cost",
         "programme_spend_cumulative",
         "programme_plan_cumulative",
     )
     metrics: ClassVar[dict[str, MetricInfo]] = {
-        "rewards_paid": MetricInfo("currency", "Referral programme cost paid (incentives section).", False),
+        "rewards_paid": MetricInfo(
+            "currency", "Referral programme cost paid (referrer, friend and employee rewards).", False
+        ),
         "rewards_paid_honest": MetricInfo("currency", "Programme cost paid for honest referrals."),
         "rewards_paid_fraud": MetricInfo(
             "currency", "Programme cost paid for fraudulent referrals (fake accounts, coupon farmers).", False
+        ),
+        "rewards_clawed_back": MetricInfo(
+            "currency", "Paid reversible rewards reversed because the friend churned inside the window."
+        ),
+        "rewards_recovered": MetricInfo(
+            "currency", "Paid reversible rewards reversed because a defence flagged or blocked an account."
         ),
         "rewards_denied_honest": MetricInfo(
             "referrals", "Honest referrals whose reward a defence denied (false positives).", False
@@ -144,20 +182,20 @@ class Incentives(Rule):
         "referrals_rewarded": MetricInfo("referrals", "Referrals whose reward was paid."),
         "referral_cac": MetricInfo(
             "currency per customer",
-            "All referral rewards (both forms, fraud included) / honest customers acquired via sharing.",
+            "Net referral spend (fraud included) / honest first-time buyers acquired via sharing.",
             False,
         ),
         "referral_cac_without_fraud": MetricInfo(
             "currency per customer",
-            "Referral rewards for honest referrals / honest customers acquired via sharing.",
+            "Programme rewards for honest referrals / honest first-time buyers acquired via sharing.",
             False,
         ),
         "programme_roi": MetricInfo(
-            "ratio", "(Gross margin of referred real customers − programme cost) / programme cost."
+            "ratio", "(Gross margin of referred real customers − net programme cost) / net programme cost."
         ),
         "budget_used": MetricInfo("share", "Programme spend / programme budget (NaN without a budget)."),
-        "employee_points_cost": MetricInfo(
-            "currency", "Cost of points paid to employees for referrals.", False
+        "employee_rewards_paid": MetricInfo(
+            "currency", "Cost of the rewards paid to employees for referrals.", False
         ),
     }
 
@@ -166,7 +204,7 @@ class Incentives(Rule):
     # ------------------------------------------------------------------------------- setup
 
     def setup(self, model: Market) -> None:
-        """Pending-reward book, cost factor and the behavioural multipliers."""
+        """Pending and paid books, cost factors and the behavioural multipliers' flag."""
         spec = self.params
         self._defences: DefencesSpec = self.scenario.defences
         self._pending: dict[str, np.ndarray] = {
@@ -174,8 +212,17 @@ class Incentives(Rule):
             "referrer": np.zeros(0, dtype=np.int64),
             "amount_referrer": np.zeros(0),
             "amount_friend": np.zeros(0),
+            "employee": np.zeros(0, dtype=bool),
             "earned": np.zeros(0, dtype=np.int64),
             "due": np.zeros(0, dtype=np.int64),
+        }
+        # Paid rewards that can still be taken back (reversible kinds only): one entry per payment.
+        self._paid: dict[str, np.ndarray] = {
+            "friend": np.zeros(0, dtype=np.int64),
+            "referrer": np.zeros(0, dtype=np.int64),
+            "face_referrer": np.zeros(0),
+            "cost": np.zeros(0),
+            "earned": np.zeros(0, dtype=np.int64),
         }
         self._spent = 0.0
         self._n_paid = 0
@@ -184,9 +231,19 @@ class Incentives(Rule):
         self._history_amount: list[np.ndarray] = []
         self._history_day: list[int] = []
         margin = self.scenario.economics.gross_margin
-        self._cost_factor = {"cash": 1.0, "store_credit": 1.0 - margin, "points": spec.points_cost_share}[
-            spec.kind
-        ]
+        factors = {"cash": 1.0, "store_credit": 1.0 - margin, "points": spec.points_cost_share}
+        self._cost_factor = factors[spec.kind]
+        self._employee_factor = factors[spec.employee_kind]
+        self._reversible = spec.kind in REVERSIBLE_KINDS
+        self._employee_reversible = spec.employee_kind in REVERSIBLE_KINDS
+        # Without defences that flag or block accounts a paid reward can be taken back only inside
+        # the clawback window, so the paid book keeps entries no longer than that.
+        defences = self._defences
+        self._late_detection = bool(
+            defences.ring_detection
+            or defences.p_identity_detect > 0
+            or defences.p_identity_false_positive > 0
+        )
         # Behaviour is set on the first day, after every rule's setup: roles (employees) are assigned
         # by another rule's setup, and the order of setups is not this rule's business.
         self._behaviour_set = False
@@ -225,13 +282,14 @@ class Incentives(Rule):
                     multiplier = np.ones(n_real)
                 reward += spec.amount_referrer * multiplier + on_order
             employees = pop.role[:n_real] == Role.EMPLOYEE
-            reward[employees] = friend_reward + spec.employee_points_per_referral
-            degree = model.graph.degree[:n_real].astype(np.float64)
-            mean_degree = max(float(degree.mean()), 1e-12)
-            e = spec.weak_tie_emphasis
-            weak_tie = 1.0 - e + 2.0 * e * degree / (degree + mean_degree)
-            uplift = spec.share_uplift_max * -np.expm1(-reward / spec.reward_scale) * weak_tie
-            pop.rel_share[:n_real] = (1.0 + uplift).astype(np.float32)
+            reward[employees] = friend_reward + spec.amount_employee
+            if np.any(reward > 0):
+                degree = model.graph.degree[:n_real].astype(np.float64)
+                mean_degree = max(float(degree.mean()), 1e-12)
+                e = spec.weak_tie_emphasis
+                weak_tie = 1.0 - e + 2.0 * e * degree / (degree + mean_degree)
+                uplift = spec.share_uplift_max * -np.expm1(-reward / spec.reward_scale) * weak_tie
+                pop.rel_share[:n_real] = (1.0 + uplift).astype(np.float32)
         if spec.low_value_pull > 0 and friend_reward > 0:
             g = -np.expm1(-friend_reward / spec.reward_scale)
             value = pop.order_value[:n_real].astype(np.float64) / max(mean_value, 1e-12)
@@ -241,7 +299,7 @@ class Incentives(Rule):
     # -------------------------------------------------------------------------------- step
 
     def step(self, model: Market) -> None:
-        """Earn today's rewards, run the sign-up checks, and pay what is due."""
+        """Take back what clawback and detection can, earn today's rewards, and pay what is due."""
         if not self.params.enabled:
             return  # the programme is off for the whole run: no draws needed
         pop = model.population
@@ -250,7 +308,9 @@ class Incentives(Rule):
             self._set_behaviour(model)
             self._behaviour_set = True
         self._churn_while_referrer_active(model)
+        self._take_back(model)
         self._earn(model, u_check)
+        self._settle_pending(model)
         self._pay(model)
         model.tally("programme_spend_cumulative", self._spent)
         budget = self.params.budget
@@ -283,13 +343,22 @@ class Incentives(Rule):
         model.tally("rewards_denied_honest", int(honest.sum()))
         model.tally("rewards_denied_fraud", int((~honest).sum()))
 
+    def _referrals_today(self, model: Market) -> np.ndarray:
+        """The friends whose referral earns a reward today (sorted ids), by the trigger."""
+        pop = model.population
+        if self.params.trigger == "sign_up":
+            joined = np.flatnonzero(pop.day_first_acquired == model.day)
+        else:
+            # The programme sees an order in the next day's books (purchases run after incentives).
+            joined = np.flatnonzero(pop.day_first_order == model.day - 1)
+        return joined[(pop.acquired_via[joined] == Channel.SHARING) & (pop.referrer[joined] != NEVER)]
+
     def _earn(self, model: Market, u_check: np.ndarray) -> None:
         spec = self.params
         defences = self._defences
         pop = model.population
         day = model.day
-        joined = np.flatnonzero(pop.day_first_acquired == day)
-        friends = joined[(pop.acquired_via[joined] == Channel.SHARING) & (pop.referrer[joined] != NEVER)]
+        friends = self._referrals_today(model)
         if friends.size == 0:
             return
         referrers = pop.referrer[friends].astype(np.int64)
@@ -298,19 +367,15 @@ class Incentives(Rule):
             friend_amount = spec.amount_friend + on_order
         else:
             friend_amount = np.zeros(friends.size)
-        # Employee programme: points per tracked share that converts, paid at once, no referrer reward.
+        # Employees earn the employee reward instead of the referrer reward (whatever ``who`` says).
         employee = pop.role[referrers] == Role.EMPLOYEE
-        if spec.employee_points_per_referral > 0 and employee.any():
-            cost = spec.employee_points_per_referral * spec.points_cost_share * int(employee.sum())
-            model.ledger.spend(LEDGER_CHANNEL, "employee_points", cost)
-            model.tally("employee_points_cost", cost)
         if spec.who in ("referrer", "both"):
             referrer_amount = spec.amount_referrer * self._referrer_multiplier(model, referrers) + on_order
-            referrer_amount = np.where(employee, 0.0, referrer_amount)
         else:
             referrer_amount = np.zeros(friends.size)
+        referrer_amount = np.where(employee, spec.amount_employee, referrer_amount)
         has_reward = (referrer_amount + friend_amount) > 0
-        friends, referrers = friends[has_reward], referrers[has_reward]
+        friends, referrers, employee = friends[has_reward], referrers[has_reward], employee[has_reward]
         referrer_amount, friend_amount = referrer_amount[has_reward], friend_amount[has_reward]
         if friends.size == 0:
             return
@@ -337,10 +402,35 @@ class Incentives(Rule):
             "referrer": referrers,
             "amount_referrer": referrer_amount[keep],
             "amount_friend": friend_amount[keep],
+            "employee": employee[keep],
             "earned": np.full(friends.size, day, dtype=np.int64),
             "due": np.full(friends.size, day + spec.days_holding, dtype=np.int64),
         }
         self._pending = {key: np.concatenate([self._pending[key], new[key]]) for key in new}
+
+    def _churned_within(self, model: Market, friend: np.ndarray, earned: np.ndarray, days: int) -> np.ndarray:
+        """Whether each friend churned on or after ``earned`` and within ``days`` days of it."""
+        churned_day = model.population.day_churned[friend].astype(np.int64)
+        return (churned_day != NEVER) & (churned_day >= earned) & (churned_day <= earned + days)
+
+    def _settle_pending(self, model: Market) -> None:
+        """Cancel held rewards of flagged or blocked accounts and of friends who churned too soon."""
+        spec = self.params
+        pop = model.population
+        book = self._pending
+        if book["friend"].size == 0:
+            return
+        friend, referrer, earned = book["friend"], book["referrer"], book["earned"]
+        detected = _detected(pop.account_status[friend]) | _detected(pop.account_status[referrer])
+        cancelled = detected.copy()
+        if spec.days_clawback_window is not None:
+            cancelled |= self._churned_within(model, friend, earned, spec.days_clawback_window)
+        if spec.trigger == "active_after_days" and spec.days_active_required > 0:
+            cancelled |= self._churned_within(model, friend, earned, spec.days_active_required - 1)
+        if detected.any():
+            self._deny(model, friend[detected], referrer[detected])
+        if cancelled.any():
+            self._pending = {key: values[~cancelled] for key, values in book.items()}
 
     def _pay(self, model: Market) -> None:
         spec = self.params
@@ -350,29 +440,10 @@ class Incentives(Rule):
         due = np.flatnonzero(book["due"] <= day)
         if due.size == 0:
             return
-        friend = book["friend"][due]
-        referrer = book["referrer"][due]
-        earned = book["earned"][due]
-        blocked = (pop.account_status[friend] == AccountStatus.BLOCKED) | (
-            pop.account_status[referrer] == AccountStatus.BLOCKED
-        )
-        flagged = (pop.account_status[friend] == AccountStatus.FLAGGED) | (
-            pop.account_status[referrer] == AccountStatus.FLAGGED
-        )
-        churned_day = pop.day_churned[friend].astype(np.int64)
-        churned_since = (churned_day != NEVER) & (churned_day >= earned)
-        cancelled = blocked.copy()
-        if spec.clawback:
-            cancelled |= churned_since
-        if spec.trigger == "active_after_days":
-            cancelled |= churned_since & (churned_day < earned + spec.days_active_required)
-        if blocked.any():
-            self._deny(model, friend[blocked], referrer[blocked])
-        payable = ~cancelled & ~flagged
-        candidates = due[payable]
-        amount_referrer = book["amount_referrer"][candidates].copy()
-        amount_friend = book["amount_friend"][candidates]
-        who = book["referrer"][candidates]
+        amount_referrer = book["amount_referrer"][due].copy()
+        amount_friend = book["amount_friend"][due]
+        who = book["referrer"][due]
+        employee = book["employee"][due]
         # Caps on what one referrer is paid: for life, and within a rolling period.
         before = _grouped_cumsum_before(who, amount_referrer)
         if spec.cap_per_referrer is not None:
@@ -383,9 +454,12 @@ class Incentives(Rule):
             in_period = self._paid_in_period(pop.n, day)[who]
             room = np.maximum(0.0, spec.cap_per_referrer_period - in_period - before)
             amount_referrer = np.minimum(amount_referrer, room)
-        cost = (amount_referrer + amount_friend) * self._cost_factor
+        referrer_factor = np.where(employee, self._employee_factor, self._cost_factor)
+        cost_referrer = amount_referrer * referrer_factor
+        cost_friend = amount_friend * self._cost_factor
+        cost = cost_referrer + cost_friend
         # Budget and pace: pay the oldest first while the allowance lasts; the rest wait.
-        order = np.argsort(book["earned"][candidates], kind="stable")
+        order = np.argsort(book["earned"][due], kind="stable")
         allowance = math.inf
         if spec.budget is not None:
             allowance = spec.budget - self._spent
@@ -393,14 +467,22 @@ class Incentives(Rule):
                 plan = spec.budget * min(1.0, day / self.scenario.days) * (1.0 + spec.pacing_tolerance)
                 allowance = min(allowance, plan - self._spent)
         within = np.cumsum(cost[order]) <= allowance + 1e-9
-        paid_sorted = order[within]
-        paid = np.zeros(candidates.size, dtype=bool)
-        paid[paid_sorted] = True
-        settled = np.zeros(book["due"].size, dtype=bool)
-        settled[due[cancelled]] = True
-        settled[candidates[paid]] = True
-        self._record_payment(model, candidates[paid], amount_referrer[paid], cost[paid])
-        self._pending = {key: values[~settled] for key, values in book.items()}
+        paid = np.zeros(due.size, dtype=bool)
+        paid[order[within]] = True
+        if paid.any():
+            reversible_referrer = np.where(employee, self._employee_reversible, self._reversible)
+            self._record_payment(
+                model,
+                due[paid],
+                amount_referrer[paid],
+                cost_referrer[paid],
+                cost_friend[paid],
+                employee[paid],
+                reversible_referrer[paid],
+            )
+            settled = np.zeros(book["due"].size, dtype=bool)
+            settled[due[paid]] = True
+            self._pending = {key: values[~settled] for key, values in book.items()}
 
     def _paid_in_period(self, n: int, day: int) -> np.ndarray:
         """Referrer-side amounts paid to each person within the rolling cap period (currency)."""
@@ -416,10 +498,15 @@ class Incentives(Rule):
         )
 
     def _record_payment(
-        self, model: Market, items: np.ndarray, amount_referrer: np.ndarray, cost: np.ndarray
+        self,
+        model: Market,
+        items: np.ndarray,
+        amount_referrer: np.ndarray,
+        cost_referrer: np.ndarray,
+        cost_friend: np.ndarray,
+        employee: np.ndarray,
+        reversible_referrer: np.ndarray,
     ) -> None:
-        if items.size == 0:
-            return
         pop = model.population
         book = self._pending
         friend = book["friend"][items]
@@ -429,28 +516,85 @@ class Incentives(Rule):
             self._history_day.append(model.day)
             self._history_referrer.append(referrer)
             self._history_amount.append(amount_referrer)
+        cost = cost_referrer + cost_friend
+        employee_cost = float(cost_referrer[employee].sum())
         total = float(cost.sum())
         fraud = _fraudulent(pop.fraud_kind, friend, referrer)
         self._spent += total
         self._n_paid += int(items.size)
-        model.ledger.spend(LEDGER_CHANNEL, "incentive_rewards", total)
+        model.ledger.spend(LEDGER_CHANNEL, "incentive_rewards", total - employee_cost)
+        model.ledger.spend(LEDGER_CHANNEL, "employee_rewards", employee_cost)
         model.tally("rewards_paid", total)
+        model.tally("employee_rewards_paid", employee_cost)
         model.tally("rewards_paid_fraud", float(cost[fraud].sum()))
+        # What can be taken back later: the reversible sides of what was just paid.
+        if self.params.days_clawback_window is None and not self._late_detection:
+            return  # nothing could ever take them back
+        reversible_cost = np.where(reversible_referrer, cost_referrer, 0.0)
+        if self._reversible:
+            reversible_cost = reversible_cost + cost_friend
+        keep = reversible_cost > 0
+        if keep.any():
+            new = {
+                "friend": friend[keep],
+                "referrer": referrer[keep],
+                "face_referrer": np.where(reversible_referrer, amount_referrer, 0.0)[keep],
+                "cost": reversible_cost[keep],
+                "earned": book["earned"][items][keep],
+            }
+            self._paid = {key: np.concatenate([self._paid[key], new[key]]) for key in new}
+
+    def _take_back(self, model: Market) -> None:
+        """Reverse paid reversible rewards: recovered after detection, clawed back after an early churn."""
+        book = self._paid
+        if book["friend"].size == 0:
+            return
+        pop = model.population
+        friend, referrer = book["friend"], book["referrer"]
+        detected = _detected(pop.account_status[friend]) | _detected(pop.account_status[referrer])
+        window = self.params.days_clawback_window
+        clawed = np.zeros(friend.size, dtype=bool)
+        if window is not None:
+            clawed = ~detected & self._churned_within(model, friend, book["earned"], window)
+        reversed_ = detected | clawed
+        if not self._late_detection and window is not None:
+            # Past its window an entry can no longer be taken back: drop it with the reversed ones.
+            expired = book["earned"] + window < model.day
+            if not reversed_.any():
+                if expired.any():
+                    self._paid = {key: values[~expired] for key, values in book.items()}
+                return
+        else:
+            expired = np.zeros(friend.size, dtype=bool)
+        if not reversed_.any():
+            return
+        recovered = float(book["cost"][detected].sum())
+        clawed_back = float(book["cost"][clawed].sum())
+        np.subtract.at(pop.reward_paid, referrer[reversed_], book["face_referrer"][reversed_])
+        losers = referrer[reversed_]
+        pop.reward_paid[losers] = np.maximum(pop.reward_paid[losers], 0.0)  # no rounding below zero
+        model.ledger.earn(LEDGER_CHANNEL, "recovered", recovered)
+        model.ledger.earn(LEDGER_CHANNEL, "clawback", clawed_back)
+        model.tally("rewards_recovered", recovered)
+        model.tally("rewards_clawed_back", clawed_back)
+        self._paid = {key: values[~(reversed_ | expired)] for key, values in book.items()}
 
     # ------------------------------------------------------------------------------ report
 
     def summarise(self, model: Market, steps: pd.DataFrame) -> dict[str, float]:
-        """Programme cost split honest / fraudulent, referral CAC, ROI and budget use."""
+        """Programme cost split honest / fraudulent, what was taken back, referral CAC, ROI, budget use."""
         run = steps[steps["day"] > 0]
         paid = float(run["rewards_paid"].sum())
         fraud = float(run["rewards_paid_fraud"].sum())
-        points = float(run["employee_points_cost"].sum())
-        simple = self.scenario.sharing.reward_per_referral
+        clawed = float(run["rewards_clawed_back"].sum())
+        recovered = float(run["rewards_recovered"].sum())
         pop = model.real_population()
-        referred = (pop.first_channel == Channel.SHARING) & (pop.day_first_acquired > 0)
+        referred = (
+            (pop.first_channel == Channel.SHARING) & (pop.day_first_acquired > 0) & (pop.day_first_order >= 0)
+        )
         honest_referred = referred & (pop.fraud_kind != FraudKind.COUPON_FARMER)
-        spend_sharing = float(run["spend_sharing"].sum())
-        programme_cost = paid + points
+        spend_sharing = float(run["spend_sharing"].sum()) - clawed - recovered
+        programme_cost = paid - clawed - recovered
         margin = self.scenario.economics.gross_margin
         referred_margin = float(pop.revenue[referred].sum()) * margin
         n_honest = int(honest_referred.sum())
@@ -459,15 +603,15 @@ class Incentives(Rule):
             "rewards_paid": paid,
             "rewards_paid_honest": paid - fraud,
             "rewards_paid_fraud": fraud,
+            "rewards_clawed_back": clawed,
+            "rewards_recovered": recovered,
             "rewards_denied_honest": float(run["rewards_denied_honest"].sum()),
             "referrals_rewarded": float(self._n_paid),
             "referral_cac": spend_sharing / n_honest if n_honest else math.nan,
-            "referral_cac_without_fraud": (
-                (paid - fraud + points + simple * n_honest) / n_honest if n_honest else math.nan
-            ),
+            "referral_cac_without_fraud": (paid - fraud) / n_honest if n_honest else math.nan,
             "programme_roi": (referred_margin - programme_cost) / programme_cost
-            if programme_cost
+            if programme_cost > 0
             else math.nan,
             "budget_used": self._spent / budget if budget else math.nan,
-            "employee_points_cost": points,
+            "employee_rewards_paid": float(run["employee_rewards_paid"].sum()),
         }

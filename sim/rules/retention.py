@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from sim.rules._pick import BudgetCounter, pick_lowest, pick_top
-from sim.rules.base import ACQUISITION_COLUMNS, MetricInfo, Phase, Rule
+from sim.rules.base import ACQUISITION_COLUMNS, Budget, MetricInfo, Phase, Rule
 from sim.scenario import RetentionOffersSpec, WinbackSpec
 from sim.world.population import Channel, Stage
 
@@ -51,6 +51,9 @@ class RetentionOffers(Rule):
     )
     writes: ClassVar[frozenset[str]] = frozenset({"offer_response", "day_offer_ends", "rel_churn_offer"})
     zero_intensity: ClassVar[dict[str, object]] = {"retention_offers.daily_budget": 0.0}
+    budgets: ClassVar[dict[str, Budget]] = {
+        "retention_offers.daily_budget": Budget("retention", ("offers",), "accrued")
+    }
     step_columns: ClassVar[tuple[str, ...]] = (
         "retention_offers",
         "offers_to_persuadables",
@@ -153,6 +156,9 @@ class Winback(Rule):
     reads: ClassVar[frozenset[str]] = frozenset({"stage"})
     writes: ClassVar[frozenset[str]] = ACQUISITION_COLUMNS
     zero_intensity: ClassVar[dict[str, object]] = {"winback.daily_budget": 0.0}
+    budgets: ClassVar[dict[str, Budget]] = {
+        "winback.daily_budget": Budget("winback", ("contacts",), "accrued")
+    }
     step_columns: ClassVar[tuple[str, ...]] = ("winback_contacts", "spend_winback")
     metrics: ClassVar[dict[str, MetricInfo]] = {
         "winback_contacts": MetricInfo("contacts", "Win-back contacts made over the horizon."),

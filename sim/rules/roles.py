@@ -9,7 +9,7 @@ import pandas as pd
 
 from sim.rules._pick import pick_lowest, pick_top
 from sim.rules._referral import convert_referred
-from sim.rules.base import ACQUISITION_COLUMNS, MetricInfo, Phase, Rule
+from sim.rules.base import ACQUISITION_COLUMNS, Budget, MetricInfo, Phase, Rule
 from sim.scenario import RolesSpec, SeedingSpec
 from sim.world.population import NEVER, Channel, Role, Stage
 
@@ -36,6 +36,7 @@ class Seeding(Rule):
     reads: ClassVar[frozenset[str]] = frozenset({"stage", "role", "community"})
     writes: ClassVar[frozenset[str]] = ACQUISITION_COLUMNS | {"role"}
     zero_intensity: ClassVar[dict[str, object]] = {"seeding.budget": 0.0}
+    budgets: ClassVar[dict[str, Budget]] = {"seeding.budget": Budget("seed", ("seed_users",), "run")}
     step_columns: ClassVar[tuple[str, ...]] = ("spend_seed",)
     metrics: ClassVar[dict[str, MetricInfo]] = {
         "seeding_spend": MetricInfo("currency", "Spend on seed users.", higher_is_better=False),
@@ -84,8 +85,11 @@ class RoleSharing(Rule):
 
     So friend ``i`` of sharer ``j`` hears ``rate_j × min(1, reach_j / degree_j)`` shares a day, and a
     non-customer's daily hazard of converting is ``p_convert`` × the shares they hear (× ``rel_winback``
-    for churned people). The referrer is one of their sharing friends, weighted by shares heard.
-    Employees are paid ``employee_reward_per_referral``; each KOL ``kol_fee_per_day``.
+    for churned people). The referral programme rewards employees per referral
+    (``incentives.amount_employee``, paid by the incentives rule) and raises their rate by its
+    behavioural response: an employee's rate is × ``rel_share`` (the column the incentives rule
+    writes). The referrer is one of their sharing friends, weighted by shares heard. Each KOL is
+    paid ``kol_fee_per_day``.
 
     Every day this rule also counts today's referred acquisitions by the referrer's role (step columns
     ``referred_by_<role>``), whichever rule made them.
@@ -95,7 +99,7 @@ class RoleSharing(Rule):
     phase = Phase.SHARING
     section = "roles"
     reads: ClassVar[frozenset[str]] = frozenset(
-        {"stage", "role", "rate_share_extra", "day_acquired", "referrer"}
+        {"stage", "role", "rate_share_extra", "day_acquired", "referrer", "rel_share"}
     )
     writes: ClassVar[frozenset[str]] = ACQUISITION_COLUMNS | {"role"}
     zero_intensity: ClassVar[dict[str, object]] = {
@@ -115,9 +119,7 @@ class RoleSharing(Rule):
             )
             for name in ROLE_NAMES
         },
-        "roles_spend": MetricInfo(
-            "currency", "Employee referral rewards and KOL fees.", higher_is_better=False
-        ),
+        "roles_spend": MetricInfo("currency", "KOL fees.", higher_is_better=False),
     }
 
     params: RolesSpec
@@ -142,6 +144,7 @@ class RoleSharing(Rule):
         employees = pick_lowest(np.flatnonzero(pop.role == Role.ORDINARY), u_employee, p.n_employees)
         pop.role[employees] = Role.EMPLOYEE
         self._rate[employees] = p.employee_rate_share_per_day
+        self._employees = employees
         self._rate[kols] = p.kol_rate_share_per_day
         self._reach[kols] = p.kol_friends_per_share
         self._n_kols = int(kols.size)
@@ -172,6 +175,12 @@ class RoleSharing(Rule):
         graph = model.graph
         stage = pop.stage
         weight = self._base_weight
+        employees = self._employees
+        if employees.size:
+            uplift = pop.rel_share[employees]  # the employee reward's response (incentives rule)
+            if np.any(uplift != 1.0):
+                weight = weight.copy()
+                weight[employees] *= uplift
         extra = pop.rate_share_extra
         if model.scenario_config.loyalty.membership != "off":
             members_sharing = (extra > 0) & (stage == Stage.CUSTOMER) & (pop.day_acquired < model.day)
@@ -186,16 +195,10 @@ class RoleSharing(Rule):
             return
         hazard = self.params.p_convert * heard[exposed]
         hazard[stage[exposed] == Stage.CHURNED] *= model.scenario_config.customers.rel_winback
-        referrers = convert_referred(model, exposed, hazard, u_convert[exposed], weight > 0, weight)
-        reward = self.params.employee_reward_per_referral
-        if reward > 0 and referrers.size:
-            known = referrers[referrers != NEVER]
-            paid = reward * int(np.count_nonzero(pop.role[known] == Role.EMPLOYEE))
-            model.ledger.spend("sharing", "employee_rewards", paid)
-            model.tally("spend_roles", paid)
+        convert_referred(model, exposed, hazard, u_convert[exposed], weight > 0, weight)
 
     def summarise(self, model: Market, steps: pd.DataFrame) -> dict[str, float]:
-        """Referred customers by the referrer's role, and the roles' spend."""
+        """Referred customers by the referrer's role, and the KOL fees."""
         summary = {f"referred_by_{name}": float(steps[f"referred_by_{name}"].sum()) for name in ROLE_NAMES}
         summary["roles_spend"] = float(steps["spend_roles"].sum())
         return summary

@@ -1,4 +1,4 @@
-"""The ripple: customers pass the brand to their friends."""
+"""The ripple: customers pass the brand to their friends, most right after they join."""
 
 from __future__ import annotations
 
@@ -14,38 +14,63 @@ from sim.world.population import Stage
 if TYPE_CHECKING:
     from sim.engine.market import Market
 
-__all__ = ["Sharing"]
+__all__ = ["Sharing", "expected_lifetime_shares"]
+
+
+def expected_lifetime_shares(spec: SharingSpec, days: int | None = None) -> float:
+    """Expected shares of one customer over ``days`` days of sharing (the whole spell if None), at rel 1.
+
+    The k-th sharing day has rate ``rate_share_per_day × x^(k−1)``, x = 0.5^(1/half-life), so the
+    sum is ``rate × (1 − x^days) / (1 − x)``, capped at ``max_shares_per_customer``; without fading
+    it is ``rate × days`` (infinite without a horizon or a cap).
+    """
+    rate = spec.rate_share_per_day
+    half_life = spec.days_share_half_life
+    if half_life is None:
+        total = rate * days if days is not None else (np.inf if rate > 0 else 0.0)
+    else:
+        x = 0.5 ** (1.0 / half_life)
+        reach = 1.0 - x**days if days is not None else 1.0
+        total = rate * reach / (1.0 - x)
+    if spec.max_shares_per_customer is not None:
+        total = min(total, spec.max_shares_per_customer)
+    return float(total)
 
 
 class Sharing(Rule):
-    """Active customers share the brand with friends; a share converts with ``p_convert``.
+    """Customers who have bought share the brand with friends; a share converts with ``p_convert``.
 
-    Customers who were active at the start of the day share (someone who joins today starts
-    tomorrow). A non-customer's daily hazard of converting is ``rate_share_per_day × p_convert ×
-    pressure``, where the pressure follows ``normalisation`` (docs/science.md §1):
+    A sharer is a real active customer who has placed a first order and was acquired before today
+    (someone who joins today starts tomorrow; a sign-up who never orders never shares). Word of mouth
+    is strongest right after the purchase and fades (Berger & Schwartz 2011, docs/science.md §3): on
+    their k-th day of sharing in a spell a customer shares at ``rate_share_per_day × rel_share ×
+    0.5^((k−1)/days_share_half_life)``, and, with ``max_shares_per_customer``, stops once their
+    expected shares in the spell reach it. So every customer makes a finite expected number of
+    shares, and with no churn one paid customer brings ``1/(1 − K)`` customers in all.
 
-    - ``fraction``: customer friends / friends. Each person hears ``rate_share_per_day`` shares a day
-      when all their friends are customers (Rand & Rust 2011). Every sparse graph is slower than the
-      complete graph under this rule.
-    - ``count``: customer friends / the graph's mean degree. Each customer shares with each friend at
-      ``rate_share_per_day / mean degree``, so people with many friends hear more and hubs adopt early.
+    A non-customer's daily hazard of converting is ``p_convert × pressure``, the pressure following
+    ``normalisation`` (docs/science.md §1) over the sharers' weights w (their rate today):
 
-    On the complete graph both give the Bass model with ``q = rate_share_per_day × p_convert`` per day.
-    A churned person converts at ``customers.rel_winback`` times the hazard. The new customer's
-    referrer is one of their sharing friends chosen at random, and ``reward_per_referral`` is paid per
-    referral (the simple form of a referral reward; the ``incentives`` section holds the full one).
+    - ``fraction``: Σ w over sharing friends / friends (Rand & Rust 2011). Every sparse graph is
+      slower than the complete graph under this rule.
+    - ``count``: Σ w / the graph's mean degree. People with many friends hear more and hubs adopt
+      early.
 
-    Incentives act through two columns other rules write: a sharer's rate is × ``rel_share`` (reward
+    On the complete graph without fading both give the Bass model with ``q = rate_share_per_day ×
+    p_convert`` per day. A churned person converts at ``customers.rel_winback`` times the hazard. The
+    new customer's referrer is one of their sharing friends, chosen with weight w.
+
+    Incentives act through two columns other rules write: ``rel_share`` (the referral programme's
     uplift, weak ties, denied rewards) and a friend's conversion × ``rel_referred_convert`` (larger
-    rewards pull in lower-value friends). Fake accounts (rows after ``model.n_real``) never share or
-    convert here: only the attack (rule ``fraud``) activates them.
+    friend rewards pull in lower-value friends). Fake accounts (rows after ``model.n_real``) never
+    share or convert here: only the attack (rule ``fraud``) activates them.
     """
 
     name = "sharing"
     phase = Phase.SHARING
     section = "sharing"
     reads: ClassVar[frozenset[str]] = frozenset(
-        {"stage", "day_acquired", "rel_share", "rel_referred_convert"}
+        {"stage", "day_acquired", "day_first_order", "rel_share", "rel_referred_convert"}
     )
     writes: ClassVar[frozenset[str]] = ACQUISITION_COLUMNS
     zero_intensity: ClassVar[dict[str, object]] = {"sharing.rate_share_per_day": 0.0}
@@ -56,39 +81,71 @@ class Sharing(Rule):
         """Convert friends of today's sharers and record who referred whom."""
         pop = model.population
         graph = model.graph
+        day = model.day
         u_convert = self.rng.random(pop.n)
-        q = self.params.rate_share_per_day * self.params.p_convert
-        if q <= 0.0:
+        p = self.params
+        if p.rate_share_per_day * p.p_convert <= 0.0:
             return
         stage = pop.stage
-        sharers = (stage == Stage.CUSTOMER) & (pop.day_acquired < model.day)
+        first_order = pop.day_first_order
+        sharers = (stage == Stage.CUSTOMER) & (pop.day_acquired < day) & (first_order >= 0)
+        sharers &= first_order < day
         n_real = model.n_real
         if pop.n > n_real:
             sharers[n_real:] = False  # fake accounts refer only through the attack (rule fraud)
         if not sharers.any():
             return
-        # Incentives and defences scale each sharer's rate (pop.rel_share); all ones means plain counts.
-        rel_share = pop.rel_share
-        weighted = bool(rel_share.min() != 1.0 or rel_share.max() != 1.0)  # two cheap reductions
-        if weighted:
-            # float64 once, so the graph's sum and pick both use it without converting again.
-            sharer_weight = np.where(sharers, rel_share.astype(np.float64), 0.0)
-            customer_friends = graph.sum_over_neighbours(sharer_weight)
-        else:
+        weights = self._weights(model, sharers)
+        if weights is None:
             customer_friends = graph.count_neighbours_in(sharers)
+        else:
+            customer_friends = graph.sum_over_neighbours(weights)
+            sharers = weights > 0.0  # a spent share budget takes a sharer out of the referrer pick
         # Only non-customers with at least one sharing friend can convert; work on them alone.
         exposed = model.real_only(np.flatnonzero((customer_friends > 0) & (stage != Stage.CUSTOMER)))
-        if self.params.normalisation == "fraction":
+        if p.normalisation == "fraction":
             pressure = customer_friends[exposed] / graph.degree[exposed]
         else:
             pressure = customer_friends[exposed] / max(graph.mean_degree, 1e-12)
-        hazard = q * pressure
+        hazard = p.p_convert * p.rate_share_per_day * pressure
         hazard[stage[exposed] == Stage.CHURNED] *= model.scenario_config.customers.rel_winback
         rel_convert = pop.rel_referred_convert[exposed]
         if np.any(rel_convert != 1.0):
             hazard *= rel_convert
-        weights = sharer_weight if weighted else None
-        referrers = convert_referred(model, exposed, hazard, u_convert[exposed], sharers, weights)
-        reward = self.params.reward_per_referral
-        if reward > 0 and referrers.size:
-            model.ledger.spend("sharing", "referral_rewards", reward * referrers.size)
+        convert_referred(model, exposed, hazard, u_convert[exposed], sharers, weights)
+
+    def _weights(self, model: Market, sharers: np.ndarray) -> np.ndarray | None:
+        """Each sharer's share rate today relative to ``rate_share_per_day`` (0 elsewhere).
+
+        None when every sharer has weight 1 (no incentive multipliers, no fading, no share budget),
+        so the neighbour sum can count a mask instead.
+        """
+        pop = model.population
+        p = self.params
+        rel_share = pop.rel_share
+        plain_rel = bool(rel_share.min() == 1.0 and rel_share.max() == 1.0)  # two cheap reductions
+        half_life, budget = p.days_share_half_life, p.max_shares_per_customer
+        if plain_rel and half_life is None and budget is None:
+            return None
+        ids = np.flatnonzero(sharers)
+        weight = np.ones(ids.size) if plain_rel else rel_share[ids].astype(np.float64)
+        if half_life is not None or budget is not None:
+            # Days this spell's sharing has run before today: 0 on the first day after joining.
+            age = (model.day - 1 - pop.day_acquired[ids]).astype(np.float64)
+            if half_life is not None:
+                x = 0.5 ** (1.0 / half_life)
+                today = np.exp2(-age / half_life)
+                shared = (1.0 - today) / (1.0 - x)  # Σ x^k for k < age: shares so far at rate 1
+            else:
+                today = np.ones(ids.size)
+                shared = age
+            if budget is not None:
+                # Shares already made at the sharer's current rate; today's are cut to what is left.
+                rate_today = p.rate_share_per_day * weight * today
+                left = budget - p.rate_share_per_day * weight * shared
+                room = np.divide(left, rate_today, out=np.zeros(ids.size), where=rate_today > 0.0)
+                today = today * np.clip(room, 0.0, 1.0)
+            weight *= today
+        weights = np.zeros(pop.n)
+        weights[ids] = weight
+        return weights

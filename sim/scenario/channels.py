@@ -58,10 +58,20 @@ class AdsSpec(Section):
 
 
 class SharingSpec(Section):
-    """The ripple: active customers pass the brand to their friends."""
+    """The ripple: customers who have bought pass the brand to their friends, most right after joining.
+
+    Rewards for referrals are the ``incentives`` section (the referral programme): they raise the
+    share rate through its behavioural response and pay per referral.
+    """
 
     rate_share_per_day: float = Field(
-        0.03, ge=0.0, le=50.0, description="Shares each active customer makes per day."
+        0.03,
+        ge=0.0,
+        le=50.0,
+        description=(
+            "Shares each active customer makes per day on their first day of sharing (it then fades "
+            "with days_share_half_life)."
+        ),
     )
     p_convert: Probability = Field(
         0.08, description="Probability a share converts a non-customer (trust: above an impression's)."
@@ -74,25 +84,47 @@ class SharingSpec(Section):
             "early)."
         ),
     )
-    reward_per_referral: float = Field(
-        0.0, ge=0.0, description="Paid to the referrer per converted share (currency per referral)."
+    days_share_half_life: float | None = Field(
+        30.0,
+        gt=0.0,
+        le=36_500.0,
+        description=(
+            "Days after joining at which a customer's share rate has halved: word of mouth is "
+            "strongest right after the purchase and fades (Berger & Schwartz 2011, docs/science.md "
+            "§3); the k-th day as a customer shares at rate × 0.5^((k−1)/half-life). None = no fading."
+        ),
+    )
+    max_shares_per_customer: float | None = Field(
+        None,
+        gt=0.0,
+        le=1_000_000.0,
+        description=(
+            "Lifetime share budget: expected shares one customer makes in one spell as a customer "
+            "(at their own rate, after fading); they stop sharing once it is spent (shares). None = "
+            "no limit."
+        ),
     )
 
 
 class RolesSpec(Section):
-    """Roles on the graph: employees and KOLs who share more than ordinary customers."""
+    """Roles on the graph: employees and KOLs who share more than ordinary customers.
+
+    Employees are rewarded per referral by the referral programme (``incentives.amount_employee``),
+    and that reward raises their share rate like any referrer's.
+    """
 
     p_convert: Probability = Field(
         0.05, description="Probability a share from an employee or KOL converts the friend who hears it."
     )
     n_employees: int = Field(0, ge=0, description="Employees, chosen at random among the people (people).")
     employee_rate_share_per_day: float = Field(
-        0.2, ge=0.0, le=50.0, description="Shares each employee makes per day, customer or not."
-    )
-    employee_reward_per_referral: float = Field(
-        0.0,
+        0.2,
         ge=0.0,
-        description="Paid to an employee per customer their shares bring (currency per referral).",
+        le=50.0,
+        description=(
+            "Shares each employee makes per day, customer or not, before the employee reward's uplift "
+            "(incentives.amount_employee)."
+        ),
     )
     n_kols: int = Field(0, ge=0, description="Key opinion leaders (people); ignored when kol_ids is set.")
     kol_selection: Literal["degree", "random", "assigned"] = Field(

@@ -14,7 +14,21 @@ from pydantic import ValidationError
 
 from sim.scenario.market import GRAPH_KINDS
 
-__all__ = ["Problem", "ScenarioError", "allowed_from", "given_text", "problems_from"]
+__all__ = ["RETIRED_KEYS", "Problem", "ScenarioError", "allowed_from", "given_text", "problems_from"]
+
+#: Keys that older scenario files used, by dotted path, and the fields that replaced them. Loading a
+#: file with one names the replacement in one line instead of a bare "unknown key".
+RETIRED_KEYS: dict[str, str] = {
+    "sharing.reward_per_referral": (
+        "incentives.amount_referrer (with incentives.enabled: true; the referral programme, "
+        "which also raises sharing)"
+    ),
+    "roles.employee_reward_per_referral": "incentives.amount_employee (with incentives.employee_kind)",
+    "incentives.employee_points_per_referral": (
+        "incentives.amount_employee (with incentives.employee_kind: points)"
+    ),
+    "incentives.clawback": "incentives.days_clawback_window (none = no clawback)",
+}
 
 
 @dataclass(frozen=True)
@@ -89,6 +103,8 @@ def problems_from(exc: ValidationError) -> list[Problem]:
         parts = [str(p) for p in error["loc"] if not (isinstance(p, str) and p in GRAPH_KINDS)]
         path = ".".join(parts)
         allowed = allowed_from(error)
+        if error["type"] == "extra_forbidden" and path in RETIRED_KEYS:
+            allowed = f"was replaced by {RETIRED_KEYS[path]}; see docs/scenarios.md"
         given = "" if error["type"] in ("missing", "extra_forbidden") else given_text(error.get("input"))
         if error["type"] == "value_error":
             # Our own validators already say what was given; their message names the fields.

@@ -18,11 +18,19 @@ __all__ = ["DefencesSpec", "FraudSpec", "IncentivesSpec"]
 
 
 class IncentivesSpec(Section):
-    """A referral programme: who is paid what, when, within which caps and budget.
+    """The referral programme: who is paid what, when, within which caps and budget, and how people respond.
 
-    A reward is *earned* when a referred friend joins for the first time (the first order is placed
-    that day) and is *paid* ``days_holding`` days later, if the trigger still holds then. The
-    behavioural responses (``share_uplift_max`` …) change how customers share and who converts.
+    This is the one referral programme of a scenario: a plain "pay the referrer 5 per referral" is
+    ``enabled: true, amount_referrer: 5``. A reward is *earned* when a referred friend signs up
+    (``trigger: sign_up``) or the day after their first order (``first_purchase``), and is *paid*
+    ``days_holding`` days later if the trigger still holds. Employees (``Role.EMPLOYEE``) earn
+    ``amount_employee`` per referral instead of ``amount_referrer``. Every reward, the employees'
+    included, counts against ``budget``.
+
+    The behavioural response (``share_uplift_max`` …; docs/science.md §3) is on by default, so a
+    larger reward brings more referrals, with diminishing returns, more over weak ties, and (for
+    friend rewards) friends of lower value. Clawback and detection take back what they can: a held
+    reward is cancelled, a paid reversible one (store credit, points; cash is not) is reversed.
     """
 
     enabled: bool = Field(False, description="Run the referral programme (off: nothing is paid).")
@@ -32,8 +40,9 @@ class IncentivesSpec(Section):
     kind: Literal["cash", "store_credit", "points"] = Field(
         "cash",
         description=(
-            "What is paid. cash costs its face value; store credit costs the goods it buys "
-            "(face × (1 − economics.gross_margin)); points cost face × points_cost_share."
+            "What is paid. cash costs its face value and cannot be taken back; store credit costs the "
+            "goods it buys (face × (1 − economics.gross_margin)); points cost face × points_cost_share. "
+            "Store credit and points are reversible (clawback, detection)."
         ),
     )
     points_cost_share: Share = Field(
@@ -44,14 +53,32 @@ class IncentivesSpec(Section):
     share_of_first_order: Share = Field(
         0.0,
         description=(
-            "Added to each reward: this share of the friend's first order value (0 = fixed amounts only)."
+            "Added to each reward: this share of the friend's order value (0 = fixed amounts only); "
+            "with trigger sign_up it is paid whether or not the friend ever orders."
+        ),
+    )
+    amount_employee: float = Field(
+        0.0,
+        ge=0.0,
+        description=(
+            "Employee programme: reward (currency value) an employee (Role.EMPLOYEE, roles section) "
+            "earns per referral, instead of amount_referrer. It raises employees' sharing with the same "
+            "response as any reward and counts against the budget."
+        ),
+    )
+    employee_kind: Literal["cash", "points"] = Field(
+        "points",
+        description=(
+            "What employees are paid: cash (face value, not reversible) or points (face × "
+            "points_cost_share, reversible)."
         ),
     )
     trigger: Literal["sign_up", "first_purchase", "active_after_days"] = Field(
         "first_purchase",
         description=(
-            "When a reward is earned: at sign-up, at the first purchase (the same day in this model), "
-            "or only if the friend is still active days_active_required days after joining."
+            "When a reward is earned: when the friend signs up; the day after the friend's first order "
+            "(customers.p_first_order of sign-ups ever order; a share of coupon farmers never do); or at "
+            "the first order, paid only if the friend is still active days_active_required days later."
         ),
     )
     days_active_required: int = Field(
@@ -60,8 +87,15 @@ class IncentivesSpec(Section):
     days_holding: int = Field(
         0, ge=0, le=3650, description="Days between earning a reward and paying it (holding period, days)."
     )
-    clawback: bool = Field(
-        True, description="Cancel a held reward when the friend churns inside the holding period."
+    days_clawback_window: int | None = Field(
+        30,
+        ge=0,
+        le=3650,
+        description=(
+            "Clawback: when the friend churns within this many days of the reward being earned, a held "
+            "reward is cancelled and a paid reversible one (store credit, points) is reversed (days). "
+            "None = no clawback."
+        ),
     )
     cap_per_referrer: float | None = Field(
         None, ge=0.0, description="Most one referrer is paid over the whole run (currency); none = no cap."
@@ -71,7 +105,12 @@ class IncentivesSpec(Section):
     )
     days_cap_period: int = Field(30, ge=1, le=3650, description="Length of the rolling cap period (days).")
     budget: float | None = Field(
-        None, ge=0.0, description="Programme budget over the horizon (currency); none = unlimited."
+        None,
+        ge=0.0,
+        description=(
+            "Programme budget over the horizon (currency): every reward paid, referrer, friend and "
+            "employee, counts against it (at its cost to the firm); none = unlimited."
+        ),
     )
     pacing_tolerance: float | None = Field(
         None,
@@ -91,41 +130,35 @@ class IncentivesSpec(Section):
     )
     personal_min: float = Field(0.5, ge=0.0, le=100.0, description="Lowest personalised multiplier.")
     personal_max: float = Field(2.0, ge=0.0, le=100.0, description="Highest personalised multiplier.")
-    employee_points_per_referral: float = Field(
-        0.0,
-        ge=0.0,
-        description=(
-            "Employee programme: points (currency value) an employee (Role.EMPLOYEE) earns per tracked "
-            "share that converts, instead of the referrer reward; costs × points_cost_share."
-        ),
-    )
     share_uplift_max: float = Field(
-        0.0,
+        0.5,
         ge=0.0,
         le=10.0,
         description=(
-            "Behaviour: the most a reward raises a customer's share rate (0.5 = +50%); the uplift is "
-            "share_uplift_max × (1 − e^(−reward / reward_scale)) — diminishing returns."
+            "Behaviour: the most a reward raises a sharer's share rate (0.5 = +50%); the uplift is "
+            "share_uplift_max × (1 − e^(−reward / reward_scale)): diminishing returns (Wolters et al. "
+            "2020). Applies to customers and, through amount_employee, to employees."
         ),
     )
     reward_scale: float = Field(
         10.0, gt=0.0, description="Behaviour: reward (currency) at which 63% of the uplift is reached."
     )
     weak_tie_emphasis: Share = Field(
-        0.0,
+        0.5,
         description=(
-            "Behaviour: how much more the uplift works over weak ties. A sharer's ties are weaker the "
-            "more friends they have; the uplift is × (1 − e + 2e·d/(d + d̄)) for degree d, mean d̄."
+            "Behaviour: how much more the uplift works over weak ties (Ryu & Feick 2007). A sharer's "
+            "ties are weaker the more friends they have; the uplift is × (1 − e + 2e·d/(d + d̄)) for "
+            "degree d, mean d̄."
         ),
     )
     low_value_pull: float = Field(
-        0.0,
+        0.5,
         ge=0.0,
         le=10.0,
         description=(
-            "Behaviour: larger friend rewards pull in lower-value friends. A friend's conversion is "
-            "× (1 + pull·g·(1 − v/v̄)) (≥ 0) for order value v, mean v̄, g = 1 − e^(−friend reward / "
-            "reward_scale)."
+            "Behaviour: larger friend rewards pull in lower-value friends (Wolters et al. 2020). A "
+            "friend's conversion is × (1 + pull·g·(1 − v/v̄)) (≥ 0) for order value v, mean v̄, g = 1 − "
+            "e^(−friend reward / reward_scale)."
         ),
     )
     rel_churn_referrer_active: float = Field(
@@ -164,8 +197,8 @@ class FraudSpec(Section):
     Each attacker is a real account (an operator) with a private pool of dormant fake accounts,
     built with the world after the ``network.n`` real people. Self-referral fakes hang off their
     operator; ring fakes are densely linked to each other and thinly to the real graph, and refer
-    each other in turn. Coupon farmers are real people who join for the friend reward, buy the
-    minimum and leave.
+    each other in turn. Coupon farmers are real people who join for the friend reward; a share of
+    them never buys, the rest buy the minimum once; all leave soon after.
     """
 
     n_attackers: int = Field(0, ge=0, le=100_000, description="Attackers (operators) in the market.")
@@ -206,6 +239,13 @@ class FraudSpec(Section):
     )
     days_farmer_stay: int = Field(
         3, ge=1, le=3650, description="Days a coupon farmer stays before leaving (days)."
+    )
+    share_farmers_never_buy: Share = Field(
+        0.5,
+        description=(
+            "Share of coupon farmers who sign up for the reward and never order; the rest buy the "
+            "minimum once, on the day they join (so a first-purchase trigger pays fewer of them)."
+        ),
     )
 
     @property

@@ -234,7 +234,29 @@ class PopulationSpec(Section):
 
 
 class CustomersSpec(Section):
-    """What happens once someone buys: experiences, churn and win-back."""
+    """What happens once someone signs up: the first order, experiences, churn and win-back.
+
+    Every acquisition (an ad, a friend's share, a field rep …) is a *sign-up*. A person who signs
+    up for the first time places a first order with ``p_first_order``, after a geometric delay of
+    mean ``days_to_first_order`` days; many sign-ups never buy. Someone who has bought before orders
+    again on the day they come back.
+    """
+
+    p_first_order: Probability = Field(
+        0.8,
+        description=(
+            "Probability that a person who signs up ever places a first order (illustrative default; "
+            "docs/science.md §6)."
+        ),
+    )
+    days_to_first_order: float = Field(
+        2.0,
+        ge=0.0,
+        le=3650.0,
+        description=(
+            "Mean days from sign-up to the first order, geometric on 0, 1, 2, … (0 = the same day; days)."
+        ),
+    )
 
     p_good_experience: Probability = Field(
         0.9, description="Probability that an order is a good experience (else a bad one)."

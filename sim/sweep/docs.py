@@ -44,12 +44,12 @@ base: ../scenarios/hybrid.yaml           # relative to this file; omit for the d
 scenario: {network.n: 5000, days: 180}   # overrides of the base, by dotted path
 factors:                                 # dotted scenario paths (docs/scenarios.md)
   ads.daily_budget: {values: [0, 12, 24, 48]}
-  sharing.reward_per_referral: {low: 0, high: 20, levels: 5}   # grid: 5 evenly spaced values
+  incentives.amount_referrer: {low: 0, high: 20, levels: 5}    # grid: 5 evenly spaced values
 design: {kind: grid}                     # grid | random | latin | morris | sobol | optuna
 replications: 4                          # runs per point, each with its own seed and world
 seed: 20261123                           # root seed of the replication seeds
 metrics: [profit, new_customers, cac_blended]   # names from docs/metrics.md (default: all)
-plot: {x: ads.daily_budget, y: profit, color: sharing.reward_per_referral}
+plot: {x: ads.daily_budget, y: profit, color: incentives.amount_referrer}
 ```
 
 It is validated like a scenario, before anything runs: unknown keys are errors, every problem is
@@ -104,8 +104,9 @@ A store is a folder:
 | `sample.npy` | Morris/Sobol: SALib's sample matrix, for the analysis |
 | `parts/part-*.parquet` | finished runs, written as they finish |
 | `corrupt/` | damaged parts moved aside on resume (their runs run again) |
-| `report/` | `ripple report`: runs.csv, summary.csv, sensitivity.csv, key_plot.png, report.html |
+| `report/` | `ripple report`: runs, summary, sensitivity and effects (.csv), key_plot.png, report.html |
 | `optuna.db`, `optuna_trials.csv` | `ripple optimise`: the study (SQLite) and its trials |
+| `optuna_confirmation.csv` | `ripple optimise`: the best trials re-run on fresh replications |
 
 Rows reach disk in Parquet parts at least every `--part-seconds` (2 s), so memory does not grow with
 the sweep. Each part is written under a temporary name, `fsync`ed and renamed: a part under its
@@ -153,10 +154,29 @@ scheduler never holds the whole sweep.
 `ripple optimise FILE` needs an `optimise:` section (`metric`, `direction`, `trials`) and usually
 `design: {kind: optuna}`. Each trial suggests one value per factor (`suggest_float`, `suggest_int` for
 whole-number fields, `suggest_categorical` for `values:`), runs the replications on the experiment's
-seeds and scores their mean. The study is stored in `STORE/optuna.db` (Optuna's RDB storage on
-SQLite): a second call runs only the trials still missing from `trials`, so raising `trials` extends
-a search. `ripple report FILE` then writes `report/trials.csv`, `report/key_plot.png` (the first two
-factors as axes, the objective as colour, the best trial circled) and `report/report.html`.
+seeds (common random numbers: trials differ only in their parameters) and scores their mean. A new
+study first tries the base scenario's own setting (the status quo) when it lies inside the factors'
+ranges. The study is stored in `STORE/optuna.db` (Optuna's RDB storage on SQLite): a second call
+runs only the trials still missing from `trials`, so raising `trials` extends a search.
+
+The best of many noisy means is partly the luckiest, so the search's winner is checked: the
+`confirm_top` best trials and the status quo run again on `confirm_replications` fresh seeds, the
+same for each of them. The winner is the best mean of these re-runs; `ripple optimise` prints it
+with its 95% interval, the paired difference to the runner-up and to the status quo (does it beat
+them beyond noise?) and, per factor, the range of settings that cannot be told from it. The re-runs
+are kept in `STORE/optuna_confirmation.csv`, so a later call only runs what is missing.
+`ripple report FILE` then writes `report/confirmation.csv`, `report/trials.csv`,
+`report/key_plot.png` (the first two factors as axes, the objective as colour, the best trial
+circled) and `report/report.html` (the confirmed verdict first).
+
+## Noise in sweep reports
+
+`ripple report` flags factors whose effect is within noise (`report/effects.csv` and a list at the
+top of `report.html`). Grid, random and Latin designs fit each metric on every factor plus one
+effect per replicate (replicate r of every point shares its random numbers, so this takes out the
+common noise), with grid values and `values:` factors as categories; a factor whose partial F-test
+gives p ≥ 0.05 is within noise. Sobol designs flag a factor whose total index's interval reaches
+0, Morris designs one whose μ* interval does.
 
 ## Reference
 """

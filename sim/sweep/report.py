@@ -1,8 +1,9 @@
 """``ripple report``: tables and the key plot of a sweep store, written into ``STORE/report/``.
 
 Files: ``runs.csv`` (every finished run), ``summary.csv`` (per design point and metric: mean and 95%
-interval over replications), ``sensitivity.csv`` (Sobol/Morris designs), ``key_plot.png`` and
-``report.html`` (the tables and the plot on one page).
+interval over replications), ``sensitivity.csv`` (Sobol/Morris designs), ``effects.csv`` (per
+metric and factor: whether its effect stands out of the noise), ``key_plot.png`` and ``report.html``
+(the tables and the plot on one page, factors within noise flagged).
 
 The key plot follows the experiment's ``plot:`` (x factor, y metric, colour factor):
 
@@ -25,7 +26,9 @@ import matplotlib
 matplotlib.use("Agg")  # files only; never a window, works on servers without a display
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
+from scipy import stats
 
 from sim.analysis.compare import mean_interval
 from sim.analysis.metrics import METRICS
@@ -33,7 +36,19 @@ from sim.scenario import Problem, ScenarioError
 from sim.sweep.spec import Experiment
 from sim.sweep.store import SweepStore
 
-__all__ = ["Report", "bass_adopters", "key_plot_axes", "summary_table", "write_optuna_report", "write_report"]
+__all__ = [
+    "Report",
+    "bass_adopters",
+    "factor_effects",
+    "key_plot_axes",
+    "summary_table",
+    "write_optuna_report",
+    "write_report",
+]
+
+#: A factor whose effect has a p-value at or above this (or whose index interval reaches 0) is
+#: flagged as within noise.
+NOISE_LEVEL = 0.05
 
 REPORT_DIR = "report"
 
@@ -41,10 +56,17 @@ REPORT_DIR = "report"
 class Report:
     """What :func:`write_report` produced: the tables and the files written."""
 
-    def __init__(self, summary: pd.DataFrame, sensitivity: pd.DataFrame | None, files: list[Path]) -> None:
+    def __init__(
+        self,
+        summary: pd.DataFrame,
+        sensitivity: pd.DataFrame | None,
+        files: list[Path],
+        effects: pd.DataFrame | None = None,
+    ) -> None:
         self.summary = summary
         self.sensitivity = sensitivity
         self.files = files
+        self.effects = effects
 
 
 def summary_table(store: SweepStore, runs: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -71,6 +93,119 @@ def summary_table(store: SweepStore, runs: pd.DataFrame | None = None) -> pd.Dat
                 }
             )
     return pd.DataFrame(rows, columns=[*factors, "metric", "mean", "ci_low", "ci_high", "n", "errors"])
+
+
+def factor_effects(store: SweepStore, runs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per metric and factor: the factor's effect and whether it is within noise.
+
+    Grid, random and Latin designs: a linear model of the metric on every factor plus one fixed
+    effect per replicate (replicate r of every point shares its random numbers, so the replicate
+    effect takes out the common noise), with a grid's values, and any factor given by ``values:``,
+    as categories and other ranges as numbers. A factor's partial F-test (the model with and without
+    its columns) gives ``p_value``; ``within_noise`` when p ≥ 0.05. ``effect`` is the spread of the
+    metric's mean over the factor's values (categories) or slope × range (numbers). Sobol: within
+    noise when the total index's 95% interval reaches 0 (ST − ST_conf ≤ 0); Morris: when μ*'s does.
+
+    Columns: metric, factor, method, effect, p_value, within_noise.
+    """
+    columns = ["metric", "factor", "method", "effect", "p_value", "within_noise"]
+    factors = store.factors
+    if not factors:
+        return pd.DataFrame(columns=columns)
+    sensitivity = store.sensitivity()
+    kind = store.meta["design"]["kind"]
+    rows: list[dict[str, Any]] = []
+    if kind in ("sobol", "morris"):
+        if sensitivity is None:
+            return pd.DataFrame(columns=columns)
+        for row in sensitivity.to_dict("records"):
+            index, conf = (
+                (row["ST"], row["ST_conf"]) if kind == "sobol" else (row["mu_star"], row["mu_star_conf"])
+            )
+            noisy = bool(not np.isfinite(index) or index - conf <= 0.0)
+            rows.append(
+                {
+                    "metric": row["metric"],
+                    "factor": row["factor"],
+                    "method": "ST interval" if kind == "sobol" else "mu_star interval",
+                    "effect": index,
+                    "p_value": math.nan,
+                    "within_noise": noisy,
+                }
+            )
+        return pd.DataFrame(rows, columns=columns)
+    runs = store.runs() if runs is None else runs
+    runs = runs[runs["status"] == "ok"]
+    specs = (store.meta.get("experiment") or {}).get("factors", {})
+    categorical = {
+        f: kind == "grid" or specs.get(f, {}).get("values") is not None or not _numeric(runs[f])
+        for f in factors
+    }
+    for metric in store.metrics:
+        data = runs[[*factors, "replicate", metric]].dropna()
+        for factor in factors:
+            effect, p_value = _partial_f_test(data, factors, categorical, factor, metric)
+            rows.append(
+                {
+                    "metric": metric,
+                    "factor": factor,
+                    "method": "F-test with replicate effects",
+                    "effect": effect,
+                    "p_value": p_value,
+                    "within_noise": bool(not p_value < NOISE_LEVEL),
+                }
+            )
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _numeric(column: pd.Series) -> bool:
+    return bool(pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column))
+
+
+def _design_columns(data: pd.DataFrame, factor: str, categorical: bool) -> np.ndarray:
+    if categorical:
+        dummies = pd.get_dummies(data[factor].astype(str), drop_first=True, dtype=float)
+        return dummies.to_numpy()
+    values = data[factor].to_numpy(dtype=float)
+    return (values - values.mean()).reshape(-1, 1)
+
+
+def _rss_rank(x: np.ndarray, y: np.ndarray) -> tuple[float, int]:
+    coef, _res, rank, _sv = np.linalg.lstsq(x, y, rcond=None)
+    residual = y - x @ coef
+    return float(residual @ residual), int(rank)
+
+
+def _partial_f_test(
+    data: pd.DataFrame, factors: list[str], categorical: dict[str, bool], factor: str, metric: str
+) -> tuple[float, float]:
+    """(effect, p-value) of ``factor`` on ``metric`` in a linear model with replicate effects."""
+    y = data[metric].to_numpy(dtype=float)
+    if y.size < 2:
+        return math.nan, math.nan
+    if categorical[factor]:
+        means = data.groupby(factor)[metric].mean()
+        effect = float(means.max() - means.min()) if len(means) > 1 else 0.0
+    else:
+        x = data[factor].to_numpy(dtype=float)
+        slope = float(np.polyfit(x, y, 1)[0]) if np.ptp(x) > 0 else 0.0
+        effect = slope * float(np.ptp(x))
+    blocks = [np.ones((y.size, 1))]
+    blocks.append(pd.get_dummies(data["replicate"].astype(str), drop_first=True, dtype=float).to_numpy())
+    others = [_design_columns(data, f, categorical[f]) for f in factors if f != factor]
+    mine = _design_columns(data, factor, categorical[factor])
+    rss_reduced, rank_reduced = _rss_rank(np.hstack([*blocks, *others]), y)
+    rss_full, rank_full = _rss_rank(np.hstack([*blocks, *others, mine]), y)
+    q = rank_full - rank_reduced
+    df = y.size - rank_full
+    explained = max(rss_reduced - rss_full, 0.0)
+    scale = max(float(np.abs(y).max()), 1.0) ** 2 * 1e-12 * y.size  # rounding noise of the sums
+    if q <= 0 or explained <= scale:
+        return effect, 1.0  # the factor explains nothing beyond rounding
+    if df <= 0 or rss_full <= scale:
+        return effect, 0.0  # an exact effect with no noise left to compare it with
+    f_stat = (explained / q) / (rss_full / df)
+    return effect, float(stats.f.sf(f_stat, q, df))
 
 
 def key_plot_axes(store: SweepStore) -> tuple[str | None, str, str | None]:
@@ -182,8 +317,14 @@ def write_report(store: SweepStore) -> Report:
     runs = store.runs()
     summary = summary_table(store, runs)
     sensitivity = store.sensitivity()
+    effects = factor_effects(store, runs)
     files = []
-    for name, frame in (("runs", runs), ("summary", summary), ("sensitivity", sensitivity)):
+    for name, frame in (
+        ("runs", runs),
+        ("summary", summary),
+        ("sensitivity", sensitivity),
+        ("effects", effects),
+    ):
         if frame is not None:
             path = folder / f"{name}.csv"
             frame.to_csv(path, index=False)
@@ -192,13 +333,18 @@ def write_report(store: SweepStore) -> Report:
     _draw(store, runs, sensitivity, plot)
     files.append(plot)
     page = folder / "report.html"
-    page.write_text(_html(store, runs, summary, sensitivity, plot))
+    page.write_text(_html(store, runs, summary, sensitivity, plot, effects))
     files.append(page)
-    return Report(summary, sensitivity, files)
+    return Report(summary, sensitivity, files, effects)
 
 
 def _html(
-    store: SweepStore, runs: pd.DataFrame, summary: pd.DataFrame, sensitivity: pd.DataFrame | None, plot: Path
+    store: SweepStore,
+    runs: pd.DataFrame,
+    summary: pd.DataFrame,
+    sensitivity: pd.DataFrame | None,
+    plot: Path,
+    effects: pd.DataFrame,
 ) -> str:
     image = base64.b64encode(plot.read_bytes()).decode()
     failed = int((runs["status"] != "ok").sum()) if len(runs) else 0
@@ -213,6 +359,17 @@ def _html(
         f"{html.escape(store.meta['design']['kind'])}, {store.meta['replications']} replication(s).</p>",
         f"<img alt='key plot' src='data:image/png;base64,{image}'>",
     ]
+    if len(effects):
+        noisy = effects[effects["within_noise"]]
+        listed = "".join(
+            f"<li>{html.escape(str(r.factor))} on {html.escape(str(r.metric))}</li>"
+            for r in noisy.itertuples()
+        )
+        parts += [
+            "<h2>Factors whose effect is within noise</h2>",
+            f"<ul>{listed}</ul>" if listed else "<p>None: every factor moves every metric beyond noise.</p>",
+            effects.to_html(index=False, float_format=lambda v: f"{v:.3g}"),
+        ]
     if sensitivity is not None:
         parts += ["<h2>Sensitivity</h2>", sensitivity.to_html(index=False, float_format=lambda v: f"{v:.3g}")]
     parts += [
@@ -223,14 +380,17 @@ def _html(
 
 
 def write_optuna_report(experiment: Experiment, out: str | Path | None = None) -> Report:
-    """Report of a ``ripple optimise`` study: every trial, and the key plot of the search.
+    """Report of a ``ripple optimise`` study: the confirmed winner, every trial, and the key plot.
 
-    With one factor the plot is the objective against it; with two or more, the first two factors
-    as axes and the objective as colour, the best trial circled. Files go to ``STORE/report/``.
+    The winner is re-checked on fresh replications (:func:`sim.sweep.optimise.confirm`): its
+    interval, whether it beats the runner-up and the status quo, and the settings within noise of
+    it lead the page (``confirmation.csv``). With one factor the plot is the objective against it;
+    with two or more, the first two factors as axes and the objective as colour, the best trial
+    circled. Files go to ``STORE/report/``.
     """
     import optuna
 
-    from sim.sweep.optimise import STUDY_FILE
+    from sim.sweep.optimise import STUDY_FILE, confirm
 
     objective = experiment.optimise
     folder = experiment.store_path(out)
@@ -281,6 +441,18 @@ def write_optuna_report(experiment: Experiment, out: str | Path | None = None) -
     fig.savefig(plot)
     plt.close(fig)
     image = base64.b64encode(plot.read_bytes()).decode()
+    files = [trials_csv, plot]
+    confirmation = confirm(experiment, study, out=out)
+    verdict: list[str] = []
+    if confirmation is not None:
+        confirmed_csv = report_dir / "confirmation.csv"
+        confirmation.trials.to_csv(confirmed_csv, index=False)
+        files.append(confirmed_csv)
+        verdict = [
+            f"<h2>Best setting, confirmed on {confirmation.replications} fresh replications</h2>",
+            "<ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in confirmation.lines()) + "</ul>",
+            confirmation.trials.to_html(index=False, float_format=lambda v: f"{v:.4g}"),
+        ]
     page = report_dir / "report.html"
     page.write_text(
         "\n".join(
@@ -288,6 +460,7 @@ def write_optuna_report(experiment: Experiment, out: str | Path | None = None) -
                 "<!doctype html><meta charset='utf-8'>",
                 f"<title>{html.escape(experiment.name)}</title>",
                 f"<h1>{html.escape(experiment.name)}</h1><p>{html.escape(experiment.question)}</p>",
+                *verdict,
                 f"<img alt='key plot' src='data:image/png;base64,{image}'>",
                 "<h2>Trials</h2>",
                 done.to_html(index=False),
@@ -295,4 +468,5 @@ def write_optuna_report(experiment: Experiment, out: str | Path | None = None) -
         )
         + "\n"
     )
-    return Report(done, None, [trials_csv, plot, page])
+    files.append(page)
+    return Report(done, None, files)

@@ -7,7 +7,7 @@ scenario before anything runs, so a sweep never fails half-way on a value it cou
 
 >>> experiment = load_experiment("experiments/budget_split.yaml")   # doctest: +SKIP
 >>> experiment.factor_paths                                          # doctest: +SKIP
-['ads.daily_budget', 'sharing.reward_per_referral']
+['ads.daily_budget', 'incentives.amount_referrer']
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from sim.scenario import (
     parse_yaml,
     scenario_from_dict,
 )
-from sim.scenario.errors import allowed_from, given_text
+from sim.scenario.errors import RETIRED_KEYS, allowed_from, given_text
 from sim.scenario.section import Section
 from sim.sweep.paths import leaf_paths, scenario_at
 
@@ -122,11 +122,32 @@ class DesignSpec(Section):
 
 
 class ObjectiveSpec(Section):
-    """What ``ripple optimise`` maximises or minimises (the mean over replications)."""
+    """What ``ripple optimise`` maximises or minimises, and how the winner is checked against noise.
+
+    Each trial scores the mean over the experiment's replications (common random numbers). After
+    the search the ``confirm_top`` best trials, and the base scenario's own setting, run again with
+    ``confirm_replications`` fresh replications (common to all of them), so the winner is chosen on
+    numbers the search did not see and compared with the runner-up by a paired interval.
+    """
 
     metric: str = Field(..., description="Metric to optimise (a name from docs/metrics.md).")
     direction: Literal["maximize", "minimize"] = Field("maximize", description="maximize or minimize.")
     trials: int = Field(30, ge=1, le=100_000, description="Total trials; a second call runs only the rest.")
+    confirm_top: int = Field(
+        5,
+        ge=0,
+        le=1000,
+        description="Best trials re-run after the search to confirm the winner (trials; 0 = no re-run).",
+    )
+    confirm_replications: int = Field(
+        20,
+        ge=2,
+        le=10_000,
+        description=(
+            "Replications of each confirmation re-run, on fresh seeds shared by every re-run (runs per "
+            "trial); the winner's interval and its paired difference to the runner-up come from them."
+        ),
+    )
 
 
 class PlotSpec(Section):
@@ -292,11 +313,15 @@ def _check_against_base(experiment: Experiment, base: Scenario) -> list[Problem]
     options = sorted(leaves)
     for path, factor in experiment.factors.items():
         if path not in leaves:
+            hint = (
+                f" ({path} was replaced by {RETIRED_KEYS[path]})"
+                if path in RETIRED_KEYS
+                else _suggest(path, options)
+            )
             problems.append(
                 Problem(
                     f"factors.{path}",
-                    "must be the dotted path of a scenario field (see docs/scenarios.md)"
-                    + _suggest(path, options),
+                    "must be the dotted path of a scenario field (see docs/scenarios.md)" + hint,
                     "",
                 )
             )

@@ -17,6 +17,7 @@ from sim.scenario import PopulationSpec
 __all__ = [
     "CHANNELS",
     "NEVER",
+    "NOT_DUE",
     "AccountStatus",
     "Channel",
     "FraudKind",
@@ -28,6 +29,8 @@ __all__ = [
 
 #: Sentinel for "this has not happened" in ``day_*`` and id columns.
 NEVER = -1
+#: ``day_first_order_due`` of a person who signed up and will never order (later than any day).
+NOT_DUE = int(np.iinfo(np.int32).max)
 
 
 class Stage(IntEnum):
@@ -102,6 +105,8 @@ _COLUMNS: dict[str, tuple[type, Any]] = {
     # ads exposure
     "n_ad_exposures": (np.int32, 0),  # lifetime impressions seen (drives wear-out)
     # purchases and experiences
+    "day_first_order": (np.int32, NEVER),  # day of the first order ever (a sign-up may never order)
+    "day_first_order_due": (np.int32, NEVER),  # planned day of the first order (NOT_DUE: never)
     "n_orders": (np.int32, 0),
     "revenue": (np.float64, 0.0),  # cumulative, currency
     "n_good_experiences": (np.int16, 0),
@@ -242,4 +247,6 @@ def build_population(
         population.day_acquired[chosen] = 0
         population.day_first_acquired[chosen] = 0
         population.n_acquisitions[chosen] = 1
+        population.day_first_order[chosen] = 0  # day-0 customers have bought before
+        population.day_first_order_due[chosen] = 0
     return population
