@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -156,6 +158,29 @@ def test_rewards_matter_more_over_weak_ties():
     rel = model.population.rel_share
     hubs, leaves = degree >= np.quantile(degree, 0.9), degree <= np.quantile(degree, 0.1)
     assert rel[hubs].mean() > rel[leaves].mean() > 1.0
+
+
+def test_with_tie_strengths_rewards_matter_more_to_people_whose_ties_are_weak(tmp_path):
+    """On a graph file with a weight column, the weak-tie response reads the weights, not degree."""
+    weighted = Path(__file__).parent / "data" / "cases" / "03-karate-weighted.txt"
+    plain = tmp_path / "karate.txt"
+    plain.write_text("".join(" ".join(line.split()[:2]) + "\n" for line in weighted.read_text().splitlines()))
+    settings = {**PROGRAMME, "incentives.share_uplift_max": 1.0, "incentives.weak_tie_emphasis": 1.0}
+    uplifts = {}
+    for name, path in (("weighted", weighted), ("plain", plain)):
+        model = MarketModel(
+            make_scenario({**settings, "network.kind": "edge_list", "network.path": str(path)})
+        )
+        model.step()  # behaviour is set on the first day
+        uplifts[name] = model.population.rel_share.astype(float)
+    strength = MarketModel(
+        make_scenario({**settings, "network.kind": "edge_list", "network.path": str(weighted)})
+    ).graph.mean_tie_strength
+    assert strength is not None
+    weak, strong = strength <= np.quantile(strength, 0.25), strength >= np.quantile(strength, 0.75)
+    assert uplifts["weighted"][weak].mean() > uplifts["weighted"][strong].mean() > 1.0
+    # Without weights the same people are ranked by degree instead, so the uplifts differ.
+    assert not np.allclose(uplifts["weighted"], uplifts["plain"])
 
 
 def test_referred_customers_churn_less_while_their_referrer_is_active():

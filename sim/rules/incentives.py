@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from sim.engine.market import Market
+    from sim.world.graph import SocialGraph
 
 __all__ = ["Incentives"]
 
@@ -72,6 +73,28 @@ def _rank_in_group(groups: np.ndarray) -> np.ndarray:
     """For each entry, how many earlier entries (input order) share its group."""
     return _grouped_cumsum_before(groups, np.ones(groups.size)).astype(np.int64)
 
+
+
+def _weak_tie_factor(graph: SocialGraph, n_real: int, emphasis: float) -> np.ndarray:
+    """How much more a reward moves each real person's sharing because their ties are weak.
+
+    With tie strengths from a graph file, a person's ties are as weak as their mean strength s is
+    low against the mean over all people s̄: the factor is ``1 − e + 2e·s̄/(s + s̄)``. Without them,
+    a person with many friends is taken to have weaker ties (degree d against the mean d̄):
+    ``1 − e + 2e·d/(d + d̄)``. Either way the factor is 1 for the typical person, between 1 − e and
+    1 + e, for e = ``weak_tie_emphasis``.
+    """
+    strength = graph.mean_tie_strength
+    if strength is not None:
+        s = strength[:n_real]
+        known = np.isfinite(s)
+        typical = float(s[known].mean()) if known.any() else 1.0
+        weakness = np.where(known, typical / (np.where(known, s, typical) + typical), 0.5)
+    else:
+        degree = graph.degree[:n_real].astype(np.float64)
+        mean_degree = max(float(degree.mean()), 1e-12)
+        weakness = degree / (degree + mean_degree)
+    return 1.0 - emphasis + 2.0 * emphasis * weakness
 
 class Incentives(Rule):
     """Referral rewards: earned on a trigger, held, paid within caps, budget and pace, and taken back.
@@ -284,10 +307,7 @@ class Incentives(Rule):
             employees = pop.role[:n_real] == Role.EMPLOYEE
             reward[employees] = friend_reward + spec.amount_employee
             if np.any(reward > 0):
-                degree = model.graph.degree[:n_real].astype(np.float64)
-                mean_degree = max(float(degree.mean()), 1e-12)
-                e = spec.weak_tie_emphasis
-                weak_tie = 1.0 - e + 2.0 * e * degree / (degree + mean_degree)
+                weak_tie = _weak_tie_factor(model.graph, n_real, spec.weak_tie_emphasis)
                 uplift = spec.share_uplift_max * -np.expm1(-reward / spec.reward_scale) * weak_tie
                 pop.rel_share[:n_real] = (1.0 + uplift).astype(np.float32)
         if spec.low_value_pull > 0 and friend_reward > 0:

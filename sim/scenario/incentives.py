@@ -146,9 +146,10 @@ class IncentivesSpec(Section):
     weak_tie_emphasis: Share = Field(
         0.5,
         description=(
-            "Behaviour: how much more the uplift works over weak ties (Ryu & Feick 2007). A sharer's "
-            "ties are weaker the more friends they have; the uplift is × (1 − e + 2e·d/(d + d̄)) for "
-            "degree d, mean d̄."
+            "Behaviour: how much more the uplift works over weak ties (Ryu & Feick 2007). With tie "
+            "strengths from a graph file, the uplift is × (1 − e + 2e·s̄/(s + s̄)) for a sharer's mean "
+            "tie strength s, mean s̄ over people; otherwise ties are taken as weaker the more friends "
+            "a sharer has: × (1 − e + 2e·d/(d + d̄)) for degree d, mean d̄."
         ),
     )
     low_value_pull: float = Field(

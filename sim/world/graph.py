@@ -152,6 +152,25 @@ class SocialGraph:
         return deg
 
     @property
+    def mean_tie_strength(self) -> FloatArray | None:
+        """Each node's mean :attr:`tie_strength` over its ties (float64, length n; NaN for nobody's friend).
+
+        None for an unweighted graph. Cached, O(E) once.
+        """
+        if self.tie_strength is None:
+            return None
+        mean: FloatArray | None = self._cache.get("mean_tie_strength")
+        if mean is None:
+            indptr, _ = self._csr()
+            rows = np.repeat(np.arange(self.n), np.diff(indptr))
+            total = np.bincount(rows, weights=self.tie_strength, minlength=self.n)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean = total / self.degree
+            mean.setflags(write=False)
+            self._cache["mean_tie_strength"] = mean
+        return mean
+
+    @property
     def n_edges(self) -> int:
         """Number of undirected edges (O(1))."""
         if self.complete:
