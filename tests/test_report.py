@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import math
 import re
 import zipfile
@@ -16,6 +17,7 @@ from sim.analysis import report
 from sim.analysis.compare import Comparison, mean_interval
 from sim.analysis.metrics import METRICS
 from sim.ui import viz
+from tests.chart_checks import altair_problems
 from tests.conftest import SCENARIOS
 
 SMALL = {"network.n": 3000, "days": 120}
@@ -275,36 +277,58 @@ def test_downloads_round_trip(comparison: Comparison) -> None:
     pd.testing.assert_frame_equal(steps, comparison.steps.reset_index(drop=True))
 
 
-def test_charts_render_to_vega_lite_with_fixed_colours(comparison: Comparison) -> None:
+def test_charts_draw_their_data_with_one_colour_per_strategy(comparison: Comparison) -> None:
     strategies = comparison.strategies
-    charts = [
-        viz.cumulative_chart(report.cumulative_by_channel(comparison), strategies),
-        viz.cac_chart(report.cac_by_channel(comparison), strategies, "USD"),
-        viz.profit_chart(report.profit_over_time(comparison), strategies, "USD"),
-        viz.retention_chart(report.retention_curves(comparison, "channel"), strategies, "channel"),
-        viz.retention_chart(report.retention_curves(comparison, "cohort"), strategies, "cohort"),
-    ]
-    for chart in charts:
+    charts = {
+        "cumulative": viz.cumulative_chart(report.cumulative_by_channel(comparison), strategies),
+        "cac": viz.cac_chart(report.cac_by_channel(comparison), strategies, "USD"),
+        "profit": viz.profit_chart(report.profit_over_time(comparison), strategies, "USD"),
+        "channel": viz.retention_chart(report.retention_curves(comparison, "channel"), strategies, "channel"),
+        "cohort": viz.retention_chart(report.retention_curves(comparison, "cohort"), strategies, "cohort"),
+    }
+    for name, chart in charts.items():
         spec = chart.to_dict()  # validates against the Vega-Lite schema
-        assert spec.get("title")
-    text = str(charts[1].to_dict())
+        assert spec.get("title"), name
+        assert altair_problems(chart) == [], name
+    text = str(charts["cac"].to_dict())
     assert "CAC (USD per customer)" in text
-    assert "cumulative profit (USD)" in str(charts[2].to_dict())
-    # A channel keeps its colour whatever else is on the chart.
-    one = viz.channel_scale(["sharing", "ads"]).to_dict()
-    two = viz.channel_scale(["ads", "organic", "sharing"]).to_dict()
-    assert dict(zip(one["domain"], one["range"], strict=True))["ads"] == viz.CHANNEL_COLOURS["ads"]
-    assert dict(zip(two["domain"], two["range"], strict=True))["sharing"] == viz.CHANNEL_COLOURS["sharing"]
-    # A strategy keeps its colour whatever order it is chosen in; new strategies get unused colours.
+    assert "cumulative profit (USD)" in str(charts["profit"].to_dict())
+    # Colour means strategy; channels are dashes.
+    for name in ("cumulative", "channel"):
+        spec = json.dumps(charts[name].to_dict())
+        assert '"strokeDash": {"field": "' in spec and '"color": {"field": "strategy"' in spec
+    palette = viz.strategy_scale(strategies).to_dict()
+    assert palette["range"] == [viz.strategy_colour(s) for s in strategies]
+    assert not set(viz.CHANNEL_COLOURS.values()) & set(viz.STRATEGY_COLOURS)
+    assert not set(viz.STAGE_COLOURS.values()) & set(viz.STRATEGY_COLOURS)
+
+
+def test_a_strategy_keeps_its_colour_whatever_it_is_shown_with() -> None:
     assert (
         viz.strategy_colours(["hybrid", "ripple_heavy"])
         == viz.strategy_colours(["ripple_heavy", "hybrid"])[::-1]
     )
-    mixed = viz.strategy_colours(["mine", "funnel_heavy", "yours"])
-    assert mixed[1] == viz.PRESET_STRATEGY_COLOURS["funnel_heavy"]
-    assert len(set(mixed)) == 3 and not set(mixed[::2]) & set(viz.PRESET_STRATEGY_COLOURS.values())
-    strategy = viz.strategy_scale(strategies).to_dict()
-    assert strategy["range"] == viz.strategy_colours(strategies)
+    for name in ("funnel_heavy", "mine", "coupon_farming_attack"):
+        alone = viz.strategy_colour(name)
+        assert viz.strategy_colours([name])[0] == alone
+        assert viz.strategy_colours(["funnel_heavy", name])[-1] == alone or name == "funnel_heavy"
+    # Presets usually compared together have different colours.
+    for group in (
+        ["funnel_heavy", "ripple_heavy", "hybrid"],
+        ["two_sided_credit", "coupon_farming_attack", "coupon_farming_defended"],
+        ["hybrid", "loyalty_tiers"],
+        ["seeding_random", "seeding_hubs"],
+    ):
+        assert len({viz.strategy_colour(name) for name in group}) == len(group)
+    # Four strategies shown together always get four colours.
+    assert len(set(viz.strategy_colours(["seeding_hubs", "loyalty_tiers", "a", "b"]))) == 4
+
+
+def test_dotted_and_bracketed_column_names_are_drawn() -> None:
+    frame = pd.DataFrame({"ads.daily_budget": [0.0, 10.0], "tiers[0]:x": [1, 2], "mean": [1.0, 2.0]})
+    safe, names = viz.vega_safe(frame, "ads.daily_budget", "tiers[0]:x", "mean")
+    assert names == ["ads_daily_budget", "tiers_0__x", "mean"]
+    assert list(safe.columns) == names
 
 
 def test_sweep_summaries() -> None:
@@ -321,8 +345,10 @@ def test_sweep_summaries() -> None:
     assert curve["mean"].tolist() == [2.0, 6.0]  # the failed run is left out
     grid = report.sweep_grid(runs, "profit", "ads.daily_budget", "sharing.p_convert")
     assert len(grid) == 4 and grid["n"].tolist() == [1, 1, 1, 1]
-    viz.sweep_line_chart(curve, "ads.daily_budget", "profit", "currency").to_dict()
-    viz.sweep_heatmap(grid, "ads.daily_budget", "sharing.p_convert", "profit").to_dict()
+    line = viz.sweep_line_chart(curve, "ads.daily_budget", "profit", "currency")
+    heat = viz.sweep_heatmap(grid, "ads.daily_budget", "sharing.p_convert", "profit")
+    assert altair_problems(line) == [] and altair_problems(heat) == []
+    assert "ads.daily_budget" in json.dumps(line.to_dict())  # the title keeps the factor's name
     sobol = pd.DataFrame(
         {"metric": ["profit"] * 2, "factor": ["a", "b"], "method": "sobol", "S1": [0.6, 0.2],
          "S1_conf": [0.05, 0.05], "ST": [0.7, 0.3], "ST_conf": [0.05, 0.04]}
@@ -333,6 +359,8 @@ def test_sweep_summaries() -> None:
     )  # fmt: skip
     assert "Sobol" in str(viz.sensitivity_chart(sobol, "profit").to_dict())
     assert "Morris" in str(viz.sensitivity_chart(morris, "profit").to_dict())
+    for chart in (viz.sensitivity_chart(sobol, "profit"), viz.sensitivity_chart(morris, "profit")):
+        assert altair_problems(chart) == []
 
 
 def test_eight_to_one_verdict() -> None:
