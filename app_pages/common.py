@@ -8,7 +8,8 @@ from typing import Any
 
 import streamlit as st
 
-from sim.analysis.compare import Comparison, compare, start_workers
+from app_pages.state import kept
+from sim.analysis.compare import start_workers
 from sim.scenario import MAX_SCENARIO_BYTES, Scenario, ScenarioError, scenario_from_text, scenario_to_yaml
 from sim.ui.library import preset_texts, read_upload, unique_name
 
@@ -40,22 +41,23 @@ def strategy_and_people(
     people_step: int,
     people_help: str | None = None,
 ) -> tuple[str, Scenario, int]:
-    """A strategy picker and a market-size input in the first two ``columns``.
+    """A strategy picker and a market-size input in the first two ``columns``, kept for the session.
 
     The strategy defaults to the first of ``preferred`` in the library; the size to the scenario's
     ``network.n``, capped at ``people_default`` (pages that simulate on demand keep it small).
     """
     names = list(library())
     default = next((n for n in preferred if n in names), names[0])
-    name = columns[0].selectbox("Strategy", names, index=names.index(default), key=f"{key}_strategy")
+    if st.session_state.get(f"{key}_strategy") not in names:
+        st.session_state.pop(f"{key}_strategy", None)
+    name = columns[0].selectbox("Strategy", names, key=kept(f"{key}_strategy", default))
     base = scenario_named(name)
     people = columns[1].number_input(
         "People in the market",
         min_value=people_min,
         max_value=200_000,
-        value=DEFAULT_PEOPLE or min(int(base.network.n), people_default),
         step=people_step,
-        key=f"{key}_people",
+        key=kept(f"{key}_people", DEFAULT_PEOPLE or min(int(base.network.n), people_default)),
         help=people_help,
     )
     return name, base, int(people)
@@ -113,7 +115,9 @@ def upload_scenario(key: str) -> None:
     try:
         scenario = read_upload(uploaded.name, uploaded.getvalue())
     except ScenarioError as exc:
-        show_problems(exc, f"{uploaded.name} was not added: it is not a valid scenario")
+        text_file = not any("must be a text file" in problem.allowed for problem in exc.problems)
+        what = "a valid scenario" if text_file else "a text scenario file"
+        show_problems(exc, f"{uploaded.name} was not added: it is not {what}")
         return
     name = add_to_library(scenario.name, scenario)
     done[marker] = f"Added {uploaded.name} to the scenarios as **{name}**."
@@ -127,16 +131,19 @@ def compare_workers(replications: int) -> int:
 
 @st.cache_resource(show_spinner=False)
 def warm_compare_workers() -> bool:
-    """Start the comparison's worker processes once per app process, in the background."""
+    """Start the comparison's worker processes once per app process, in the background.
+
+    Like every cached function of the app it only computes: it never creates or updates an element
+    (a cached call replays the elements it made, which fails when they lie outside it).
+    """
     start_workers(compare_workers(5))
     return True
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def cached_compare(
-    texts: tuple[tuple[str, str], ...], replications: int, seed: int, _on_run: Any = None
-) -> Comparison:
-    """Compare the strategies given as ``(name, YAML text)`` pairs (cached by texts, R and seed)."""
-    named = {name: scenario_from_text(text, source=name) for name, text in texts}
-    # Replications run side by side on every core; the results are those of a serial run.
-    return compare(named, replications, seed, on_run=_on_run, workers=compare_workers(replications))
+def style_once() -> None:
+    """The app's few style rules: results greyed out while they are for other inputs."""
+    st.html(
+        "<style>"
+        ".st-key-cmp_results_stale { opacity: 0.45; filter: grayscale(0.7); transition: opacity .2s; }"
+        "</style>"
+    )

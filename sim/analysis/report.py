@@ -232,8 +232,7 @@ def metric_label(metric: str) -> str:
     if metric.startswith("referred_by_"):
         role = metric.removeprefix("referred_by_")
         return f"Referred by {_ROLE_WORDS.get(role, role)}"
-    words = [_ACRONYMS.get(word, word) for word in metric.split("_")]
-    text = " ".join(words)
+    text = " ".join(_ACRONYMS.get(word, word) for word in metric.split("_"))
     return text[:1].upper() + text[1:]
 
 
