@@ -250,7 +250,10 @@ with box:
 
     st.subheader("Charts")
     st.altair_chart(viz.profit_chart(view.profit, strategies, view.currency), width="stretch")
-    st.altair_chart(viz.cumulative_chart(view.cumulative, strategies))
+    if view.cumulative.empty:
+        st.caption("No strategy won a new customer in this horizon, so there is no acquisition curve.")
+    else:
+        st.altair_chart(viz.cumulative_chart(view.cumulative, strategies))
     if view.cac.empty:
         st.caption("No channel spent money, so there is no acquisition cost to chart.")
     else:
