@@ -102,16 +102,17 @@ edge_frame = pd.DataFrame(
 )
 
 last = history.days
-if st.session_state.get("net_day", 0) > last:  # a shorter horizon than the day shown
-    st.session_state["net_day"] = last
+# The frame shown lives in a session key of its own: while playing, a timed rerun may arrive with the
+# slider's older value from the browser, which must not move the frame back.
+st.session_state["_net_frame"] = min(int(st.session_state.get("_net_frame", last)), last)
 st.session_state.setdefault("_net_playing", False)
 
 
 def _play() -> None:
     """Start (from day 0 when at the end) or pause."""
     playing = not st.session_state["_net_playing"]
-    if playing and st.session_state.get("net_day", 0) >= last:
-        st.session_state["net_day"] = 0
+    if playing and st.session_state["_net_frame"] >= last:
+        st.session_state["_net_frame"] = 0
     st.session_state["_net_playing"] = playing
     st.session_state["_net_drawn"] = None
 
@@ -120,7 +121,13 @@ def _step() -> None:
     """One frame forward (pauses first)."""
     st.session_state["_net_playing"] = False
     step = SPEEDS[st.session_state.get("net_speed", "2 days/s")][1]
-    st.session_state["net_day"] = min(last, int(st.session_state.get("net_day", 0)) + step)
+    st.session_state["_net_frame"] = min(last, int(st.session_state["_net_frame"]) + step)
+
+
+def _scrub() -> None:
+    """The day slider moved by hand: show that day (and pause)."""
+    st.session_state["_net_playing"] = False
+    st.session_state["_net_frame"] = int(st.session_state["net_day"])
 
 
 playing = bool(st.session_state["_net_playing"])
@@ -132,13 +139,14 @@ def player() -> None:
     """Controls and the two charts; while playing, each timed run draws the next frame."""
     if st.session_state["_net_playing"] != playing:
         st.rerun()  # Play or Pause was pressed here: rerun the page to start or stop the timer
-    if st.session_state["_net_playing"]:
-        day = int(st.session_state.get("net_day", 0))
-        if st.session_state.get("_net_drawn") == day:  # the previous frame was drawn in full
-            if day >= last:
-                st.session_state["_net_playing"] = False
-                st.rerun()  # stop the timer
-            st.session_state["net_day"] = min(last, day + per_frame)
+    frame = int(st.session_state["_net_frame"])
+    if st.session_state["_net_playing"] and st.session_state.get("_net_drawn") == frame:
+        # The previous frame was drawn in full: move on (a run cut short draws its frame again).
+        if frame >= last:
+            st.session_state["_net_playing"] = False
+            st.rerun()  # stop the timer
+        frame = st.session_state["_net_frame"] = min(last, frame + per_frame)
+    st.session_state["net_day"] = frame
     controls = st.columns([1, 1, 2, 2, 6])
     controls[0].button(
         "⏸ Pause" if st.session_state["_net_playing"] else "▶ Play",
@@ -151,22 +159,21 @@ def player() -> None:
     colour_by = controls[3].radio(
         "Colour by", ["stage", "channel"], key=kept("net_colour", "stage"), horizontal=True
     )
-    day = controls[4].slider("Day", 0, max(last, 1), key=kept("net_day", last), disabled=last == 0)
-    day = min(int(day), last)
-    nodes = frame_at(history, day, positions)
+    controls[4].slider("Day", 0, max(last, 1), key="net_day", on_change=_scrub, disabled=last == 0 or playing)
+    nodes = frame_at(history, frame, positions)
     customers = int((nodes["stage"] == "customer").sum())
     st.caption(
-        f"Day {day} of {last}: {len(nodes):,} of {sample.n_people:,} people drawn, {len(edges):,} "
+        f"Day {frame} of {last}: {len(nodes):,} of {sample.n_people:,} people drawn, {len(edges):,} "
         f"friendships; {customers:,} of them active customers.",
     )
     left, right = st.columns([3, 2])
     left.vega_lite_chart(viz.network_spec(nodes, edge_frame, colour_by), width="stretch", key="net_chart")
-    right.vega_lite_chart(viz.stage_counts_spec(history.counts, day), width="stretch", key="net_counts")
-    st.session_state["_net_drawn"] = day
+    right.vega_lite_chart(viz.stage_counts_spec(history.counts, frame), width="stretch", key="net_counts")
+    st.session_state["_net_drawn"] = frame
 
 
 player()
-shown_day = int(st.session_state.get("net_day", last))
+shown_day = int(st.session_state["_net_frame"])
 role_counts = pd.Series(frame_at(history, shown_day, positions)["role"]).value_counts()
 st.caption(
     "Roles in the drawn sample: "

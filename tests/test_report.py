@@ -224,7 +224,18 @@ def test_the_verdict_answers_the_question_the_differing_sections_ask() -> None:
         "Fraud paid (rewards for fake referrals): 34,500 USD with funnel; 0 USD with ripple, 34,500 USD less"
     )
     assert sentences[2].startswith("Referral CAC: 81.0 USD per customer with funnel;")
-    assert len(sentences) == 3  # metrics that are idle or equal everywhere are left out
+    assert len(sentences) == 3  # metrics that are idle everywhere are left out
+    same = _synthetic(
+        ([100, 100], [100, 100]),
+        ([0, 0], [10, 10]),
+        retention_90d=([0.8, 0.7], [0.8, 0.7]),
+        clv=([5, 6], [7, 8]),
+    )
+    loyalty = report.verdict(same, "USD", {"funnel": hybrid, "ripple": tiers})
+    assert loyalty[1] == "90-day retention: the same with every strategy (75.0%)."
+    assert loyalty[2].startswith(
+        "CLV: 5.50 USD per customer with funnel; 7.50 USD per customer with ripple, "
+    )
     cards = report.headline_cards(fraud, "USD", {"funnel": attack, "ripple": defended})
     assert [card.metric for card in cards["ripple"]][:3] == ["profit", "rewards_paid_fraud", "referral_cac"]
     fraud_card = cards["ripple"][1]

@@ -583,13 +583,21 @@ def verdict(
         "cac_blended",
         "retention_90d",
     ]
-    for metric in [m for m in focus if _moves(comparison, m)][:4]:
-        sentences.append(_metric_sentence(comparison, metric, currency))
+    for metric in [m for m in focus if _moves(comparison, m, same_counts=True)][:4]:
+        if _moves(comparison, metric):
+            sentences.append(_metric_sentence(comparison, metric, currency))
+        else:
+            value = _value_words(comparison, metric, comparison.baseline, currency)
+            sentences.append(f"{metric_label(metric)}: the same with every strategy ({value}).")
     return sentences
 
 
-def _moves(comparison: Comparison, metric: str) -> bool:
-    """Whether ``metric`` is worth a sentence or a card: defined, not idle, not the same everywhere."""
+def _moves(comparison: Comparison, metric: str, *, same_counts: bool = False) -> bool:
+    """Whether ``metric`` is worth a sentence or a card: defined, not idle, not the same everywhere.
+
+    ``same_counts=True`` keeps a metric that is the same for every strategy (the verdict says so: it
+    answers the question too).
+    """
     if metric != "days_to_half_market" and metric not in METRICS:
         return False
     wide = _values(comparison, metric)
@@ -598,7 +606,7 @@ def _moves(comparison: Comparison, metric: str) -> bool:
     if is_idle(_strategy_mean(comparison, metric, s) for s in comparison.strategies):
         return False
     first = wide[comparison.baseline]
-    return any(not wide[s].equals(first) for s in comparison.strategies[1:])
+    return same_counts or any(not wide[s].equals(first) for s in comparison.strategies[1:])
 
 
 def _most_profitable(comparison: Comparison, currency: str) -> str:
