@@ -168,7 +168,8 @@ if run_clicked:
     mine = BOARD.start(inputs, work, total=inputs.runs)
     st.session_state["cmp_job"] = mine
 running_here = mine is not None and mine.running and mine.key == inputs
-if running_here and buttons[1].button("Cancel", key="cmp_cancel", help="Stop; the last results stay."):
+cancel_slot = buttons[1].empty()
+if running_here and cancel_slot.button("Cancel", key="cmp_cancel", help="Stop; the last results stay."):
     assert mine is not None
     mine.cancel()
     mine.wait(10)
@@ -186,6 +187,7 @@ if job is not None and job.running:
         )
         time.sleep(0.2)
     bar.empty()
+    cancel_slot.empty()
 if job is not None and job.state == "cancelled":
     st.warning("Cancelled: nothing was kept from that run. Press **Run comparison** to start again.")
 elif job is not None and job.state == "failed":
@@ -262,7 +264,7 @@ with box:
         "Retention curves by", ["channel", "cohort"], horizontal=True, key=kept("cmp_retention_by", "channel")
     )
     curves = view.retention[group_by]
-    if curves.empty:
+    if curves.empty or curves["age_days"].nunique() < 2:
         st.info(
             f"Too few customers per {group_by} (fewer than 20 in a run) to draw retention curves"
             + (": a longer horizon or a larger market helps." if view.days < 30 else ".")

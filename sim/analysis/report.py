@@ -95,7 +95,9 @@ def cumulative_by_channel(comparison: Comparison) -> pd.DataFrame:
     long["channel"] = long["channel"].str.removeprefix("new_")
     totals = long.groupby("channel")["value"].max()
     long = long[long["channel"].isin(totals[totals > 0].index)]
-    return band(long, ["strategy", "channel", "day"])
+    curves = band(long, ["strategy", "channel", "day"])
+    curves["low"] = curves["low"].clip(lower=0.0)  # a count is never negative, whatever t says
+    return curves
 
 
 def profit_over_time(comparison: Comparison) -> pd.DataFrame:
