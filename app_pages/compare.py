@@ -251,26 +251,27 @@ with box:
                 )
 
     st.subheader("Charts")
-    st.altair_chart(viz.profit_chart(view.profit, strategies, view.currency), width="stretch")
-    if view.cumulative.empty:
+    charts = view.charts
+    st.vega_lite_chart(charts["profit"], width="stretch")
+    if charts["cumulative"] is None:
         st.caption("No strategy won a new customer in this horizon, so there is no acquisition curve.")
     else:
-        st.altair_chart(viz.cumulative_chart(view.cumulative, strategies))
-    if view.cac.empty:
+        st.vega_lite_chart(charts["cumulative"])
+    if charts["cac"] is None:
         st.caption("No channel spent money, so there is no acquisition cost to chart.")
     else:
-        st.altair_chart(viz.cac_chart(view.cac, strategies, view.currency), width="stretch")
+        st.vega_lite_chart(charts["cac"], width="stretch")
     group_by = st.radio(
         "Retention curves by", ["channel", "cohort"], horizontal=True, key=kept("cmp_retention_by", "channel")
     )
-    curves = view.retention[group_by]
-    if curves.empty or curves["age_days"].nunique() < 2:
+    retention = charts[f"retention_{group_by}"]
+    if retention is None:
         st.info(
             f"Too few customers per {group_by} (fewer than 20 in a run) to draw retention curves"
-            + (": a longer horizon or a larger market helps." if view.days < 30 else ".")
+            + (": a longer horizon or a larger market helps." if view.days < 60 else ".")
         )
     else:
-        st.altair_chart(viz.retention_chart(curves, strategies, group_by))
+        st.vega_lite_chart(retention)
 
     with st.expander("Tables: every metric, with 95% intervals and paired differences"):
         show_all = st.toggle(

@@ -88,12 +88,12 @@ y_factor = str(cols[2].selectbox("Second factor (heatmap)", others, key=kept("sw
 unit = METRICS[metric].unit if metric in METRICS else ""
 
 if y_factor == "(none)":
-    st.altair_chart(
+    st.vega_lite_chart(
         viz.sweep_line_chart(report.sweep_curve(ok, metric, x_factor), x_factor, metric, unit),
         width="stretch",
     )
 else:
-    st.altair_chart(
+    st.vega_lite_chart(
         viz.sweep_heatmap(
             report.sweep_grid(ok, metric, x_factor, y_factor), x_factor, y_factor, metric, unit
         ),
@@ -105,7 +105,7 @@ if indices is None or indices.empty:
     st.caption("This design has no sensitivity analysis (use a Sobol or Morris design to get one).")
 elif metric in set(indices["metric"]):
     st.subheader("Sensitivity")
-    st.altair_chart(viz.sensitivity_chart(indices, metric), width="stretch")
+    st.vega_lite_chart(viz.sensitivity_chart(indices, metric), width="stretch")
     st.dataframe(indices[indices["metric"] == metric], hide_index=True)
 if failed:
     with st.expander(f"{failed} failed run(s)"):

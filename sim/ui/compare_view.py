@@ -14,12 +14,14 @@ import re
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
 from sim.analysis import report
 from sim.analysis.compare import Comparison, compare
 from sim.scenario import Scenario, scenario_from_text, scenario_to_yaml
+from sim.ui import viz
 
 __all__ = [
     "ComparisonView",
@@ -77,6 +79,7 @@ class ComparisonView:
     tables: dict[bool, pd.DataFrame]
     downloads: dict[str, bytes]
     reproduce: dict[str, str] = field(default_factory=dict)
+    charts: dict[str, dict[str, Any] | None] = field(default_factory=dict)
 
 
 def run_comparison(
@@ -91,7 +94,7 @@ def run_comparison(
     comparison = compare(named, inputs.replications, inputs.seed, on_run=progress, workers=workers)
     baseline = named[comparison.baseline]
     currency = baseline.economics.currency
-    return ComparisonView(
+    view = ComparisonView(
         inputs=inputs,
         comparison=comparison,
         currency=currency,
@@ -110,6 +113,25 @@ def run_comparison(
         downloads=report.comparison_downloads(comparison),
         reproduce=reproduction(inputs, named),
     )
+    view.charts = charts(view)
+    return view
+
+
+def charts(view: ComparisonView) -> dict[str, dict[str, Any] | None]:
+    """The page's charts as finished Vega-Lite specifications (None where there is nothing to draw).
+
+    Built once with the result, so drawing a stored comparison again costs no chart building.
+    """
+    strategies = view.comparison.strategies
+    out: dict[str, dict[str, Any] | None] = {
+        "profit": viz.profit_chart(view.profit, strategies, view.currency),
+        "cumulative": None if view.cumulative.empty else viz.cumulative_chart(view.cumulative, strategies),
+        "cac": None if view.cac.empty else viz.cac_chart(view.cac, strategies, view.currency),
+    }
+    for group_by, curves in view.retention.items():
+        drawable = not curves.empty and curves["age_days"].nunique() > 1
+        out[f"retention_{group_by}"] = viz.retention_chart(curves, strategies, group_by) if drawable else None
+    return out
 
 
 def scenario_filename(name: str) -> str:

@@ -152,6 +152,18 @@ def vega_safe(data: pd.DataFrame, *columns: str) -> tuple[pd.DataFrame, list[str
     return out, [renames.get(c, c) for c in columns]
 
 
+def _spec(chart: Any, data: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    """A chart over named datasets as a Vega-Lite specification, with those datasets as DataFrames.
+
+    Charts here are built on :class:`altair.NamedData` rather than on DataFrames, so converting them
+    needs none of Altair's process-wide data transformers (safe in a background thread) and a page
+    draws the finished specification with ``st.vega_lite_chart`` without converting it again.
+    """
+    spec: dict[str, Any] = chart.to_dict()
+    spec["datasets"] = data
+    return spec
+
+
 def channel_colour(channel: str) -> str:
     """The colour of ``channel`` (a spare one, stable by channel order, for channels added later)."""
     if channel in CHANNEL_COLOURS:
@@ -234,19 +246,27 @@ def line_band_chart(
     dash_title: str = "",
     colour_order: Sequence[str] | None = None,
     whole_x: bool = True,
-) -> Any:
+) -> dict[str, Any]:
     """Mean lines with shaded 95% bands (columns ``mean``, ``low``, ``high``), optionally faceted.
+
+    Returns a Vega-Lite specification (a dict) over the dataset ``curves``.
 
     ``colour`` is the field coloured by ``scale``; ``dash`` an optional field drawn as line dashes
     (channels), each line then labelled at its right end. With one x value (a one-day horizon) the
     lines become points so something is drawn.
     """
-    data, (x, colour, *rest) = vega_safe(
-        data, x, colour, *([facet] if facet else []), *([dash] if dash else [])
-    )
+    optional = [name for name in (facet, dash) if name]
+    data, (x, colour, *rest) = vega_safe(data, x, colour, *optional)
     facet = rest.pop(0) if facet else None
     dash = rest.pop(0) if dash else None
-    base = alt.Chart(data)
+    if dash:  # each dashed line is labelled at its last point
+        keys = [c for c in (facet, colour, dash) if c]
+        data = data.assign(line_end=data[x] == data.groupby(keys, observed=True)[x].transform("max"))
+    for column in data.columns:  # categories travel as plain text
+        if isinstance(data[column].dtype, pd.CategoricalDtype):
+            data = data.assign(**{column: data[column].astype(str)})
+    curves = alt.NamedData(name="curves")
+    base = alt.Chart(curves)
     colour_enc = alt.Color(
         f"{colour}:N",
         scale=scale,
@@ -302,10 +322,10 @@ def line_band_chart(
             .encode(x=x_enc, y=alt.Y("mean:Q", scale=y_scale), text=f"{dash}:N", color=colour_enc)
         )
         layers.append(labels)
-    layered = alt.layer(*layers)
     if facet is not None:
         size = {"width": width or 260, "height": 220}
-        return (
+        layered = alt.layer(*layers)
+        faceted = (
             layered.properties(**size)
             .facet(
                 column=alt.Column(
@@ -313,15 +333,17 @@ def line_band_chart(
                     title=None,
                     sort=list(facet_order) if facet_order else "ascending",
                     header=alt.Header(labelFontSize=14, labelFontWeight="bold"),
-                )
+                ),
             )
             .properties(title=title)
             .resolve_scale(y="shared")
         )
-    return layered.properties(title=title, height=320, **({"width": width} if width else {}))
+        return _spec(faceted, {"curves": data})
+    layered = alt.layer(*layers).properties(title=title, height=320, **({"width": width} if width else {}))
+    return _spec(layered, {"curves": data})
 
 
-def cumulative_chart(data: pd.DataFrame, strategies: Sequence[str]) -> Any:
+def cumulative_chart(data: pd.DataFrame, strategies: Sequence[str]) -> dict[str, Any]:
     """Cumulative new customers by channel over time, one panel per strategy (from report).
 
     Lines take the strategy's colour; channels are told apart by dash and a label at the line's end.
@@ -344,7 +366,7 @@ def cumulative_chart(data: pd.DataFrame, strategies: Sequence[str]) -> Any:
     )
 
 
-def profit_chart(data: pd.DataFrame, strategies: Sequence[str], currency: str) -> Any:
+def profit_chart(data: pd.DataFrame, strategies: Sequence[str], currency: str) -> dict[str, Any]:
     """Cumulative profit over time per strategy."""
     return line_band_chart(
         data,
@@ -359,7 +381,7 @@ def profit_chart(data: pd.DataFrame, strategies: Sequence[str], currency: str) -
     )
 
 
-def retention_chart(data: pd.DataFrame, strategies: Sequence[str], group_by: str) -> Any:
+def retention_chart(data: pd.DataFrame, strategies: Sequence[str], group_by: str) -> dict[str, Any]:
     """First-spell retention curves, one panel per strategy, by first channel (dash) or cohort.
 
     By channel the lines keep the strategy's colour and channels are dashed and labelled; by cohort
@@ -402,9 +424,9 @@ def retention_chart(data: pd.DataFrame, strategies: Sequence[str], group_by: str
     )
 
 
-def cac_chart(data: pd.DataFrame, strategies: Sequence[str], currency: str) -> Any:
+def cac_chart(data: pd.DataFrame, strategies: Sequence[str], currency: str) -> dict[str, Any]:
     """CAC by paid channel, one bar per strategy (in the strategy's colour), with 95% error bars."""
-    base = alt.Chart(data)
+    base = alt.Chart(alt.NamedData(name="cac"))
     x = alt.X("channel:N", title="channel", axis=alt.Axis(labelAngle=0))
     offset = alt.XOffset("strategy:N", sort=list(strategies))
     colour = alt.Color(
@@ -431,19 +453,20 @@ def cac_chart(data: pd.DataFrame, strategies: Sequence[str], currency: str) -> A
     errors = base.mark_errorbar(color="black").encode(
         x=x, xOffset=offset, y=alt.Y("low:Q", title=y_title), y2="high:Q"
     )
-    return alt.layer(bars, errors).properties(
+    chart = alt.layer(bars, errors).properties(
         title="Customer acquisition cost by channel (mean, 95% interval)", height=320
     )
+    return _spec(chart, {"cac": data})
 
 
 def _axis_title(name: str, unit: str) -> str:
     return f"{name} ({unit})" if unit else name
 
 
-def sweep_line_chart(curve: pd.DataFrame, factor: str, metric: str, unit: str = "") -> Any:
+def sweep_line_chart(curve: pd.DataFrame, factor: str, metric: str, unit: str = "") -> dict[str, Any]:
     """A metric against one factor of a sweep: mean line, points and a 95% band."""
     data, (field,) = vega_safe(curve, factor)
-    base = alt.Chart(data)
+    base = alt.Chart(alt.NamedData(name="curve"))
     x = alt.X(f"{field}:Q", title=factor, scale=alt.Scale(zero=False))
     y_title = _axis_title(metric, unit)
     band = base.mark_area(opacity=0.2, color=STRATEGY_COLOURS[0]).encode(
@@ -454,14 +477,15 @@ def sweep_line_chart(curve: pd.DataFrame, factor: str, metric: str, unit: str = 
         y=alt.Y("mean:Q", title=y_title),
         tooltip=[alt.Tooltip(f"{field}:Q", title=factor), alt.Tooltip("mean:Q", format=",.3g"), "n:Q"],
     )
-    return alt.layer(band, line).properties(title=f"{metric} against {factor} (mean, 95% band)", height=360)
+    chart = alt.layer(band, line).properties(title=f"{metric} against {factor} (mean, 95% band)", height=360)
+    return _spec(chart, {"curve": data})
 
 
-def sweep_heatmap(grid: pd.DataFrame, x: str, y: str, metric: str, unit: str = "") -> Any:
+def sweep_heatmap(grid: pd.DataFrame, x: str, y: str, metric: str, unit: str = "") -> dict[str, Any]:
     """Mean of a metric over a grid of two factors."""
     data, (x_field, y_field) = vega_safe(grid, x, y)
-    return (
-        alt.Chart(data)
+    chart = (
+        alt.Chart(alt.NamedData(name="grid"))
         .mark_rect()
         .encode(
             x=alt.X(f"{x_field}:O", title=x, axis=alt.Axis(format=",.4~g")),
@@ -476,9 +500,10 @@ def sweep_heatmap(grid: pd.DataFrame, x: str, y: str, metric: str, unit: str = "
         )
         .properties(title=f"{metric}: mean over replications", height=360)
     )
+    return _spec(chart, {"grid": data})
 
 
-def sensitivity_chart(indices: pd.DataFrame, metric: str) -> Any:
+def sensitivity_chart(indices: pd.DataFrame, metric: str) -> dict[str, Any]:
     """Sensitivity of one metric to each factor: Sobol S1/ST or Morris μ* with confidence bars."""
     mine = indices[indices["metric"] == metric]
     if "ST" in mine.columns and mine["ST"].notna().any():
@@ -496,7 +521,7 @@ def sensitivity_chart(indices: pd.DataFrame, metric: str) -> Any:
         low=long["value"] - long["conf"].fillna(0), high=long["value"] + long["conf"].fillna(0)
     )
     long, _ = vega_safe(long)
-    base = alt.Chart(long)
+    base = alt.Chart(alt.NamedData(name="indices"))
     y = alt.Y("factor:N", title=None, sort="-x")
     bars = base.mark_bar().encode(
         x=alt.X("value:Q", title=x_title),
@@ -512,7 +537,7 @@ def sensitivity_chart(indices: pd.DataFrame, metric: str) -> Any:
     errors = base.mark_errorbar(color="black").encode(
         x=alt.X("low:Q", title=x_title), x2="high:Q", y=y, yOffset="index:N"
     )
-    return alt.layer(bars, errors).properties(title=title)
+    return _spec(alt.layer(bars, errors).properties(title=title), {"indices": long})
 
 
 def network_spec(
