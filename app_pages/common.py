@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -73,7 +74,16 @@ def add_to_library(name: str, scenario: Scenario) -> str:
 
 def scenario_named(name: str, overrides: dict[str, Any] | None = None) -> Scenario:
     """The library scenario ``name``, with dotted-path overrides (raises ScenarioError)."""
-    return scenario_from_text(library()[name], overrides or None, source=name)
+    return _parsed(library()[name], json.dumps(overrides or {}, sort_keys=True), name)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _parsed(text: str, overrides: str, source: str) -> Scenario:
+    """A scenario text parsed and validated with overrides (JSON), cached: pages rerun on every click.
+
+    It only computes (a cached function never touches the page); errors are raised, not cached.
+    """
+    return scenario_from_text(text, json.loads(overrides) or None, source=source)
 
 
 def show_problems(exc: ScenarioError, heading: str) -> None:
