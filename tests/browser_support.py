@@ -153,8 +153,9 @@ def new_page(browser: Any) -> Any:
 
 
 def settle(page: Any, timeout: float = 300_000) -> None:
-    """Wait until the app's script run has finished (and Vega had a moment to draw)."""
+    """Wait until the app has drawn a page and its script run has finished (and Vega had a moment)."""
     page.wait_for_timeout(300)
+    page.locator("[data-testid='stMain'] h1").first.wait_for(timeout=timeout)  # a page was drawn
     page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=timeout)
     page.wait_for_timeout(700)
 

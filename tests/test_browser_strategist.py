@@ -71,8 +71,10 @@ def test_run_again_second_tab_and_come_back(browser_page: Any, chromium_browser:
     other = new_page(chromium_browser)  # a second browser context: another session
     other.goto(page.url)
     settle(other)
+    other.get_by_role("heading", name="Compare strategies").wait_for()
     if other.get_by_role("heading", name="The answer").count() == 0:
         _run(other)
+    other.get_by_test_id("stMetric").first.wait_for()
     no_exception(other)
     assert _cards(other) == first
     _charts_drawn(other)
