@@ -208,15 +208,15 @@ if shown is None:
 
 view: ComparisonView = shown.result
 stale = shown.key != inputs
+if stale:
+    st.warning(
+        "The results below are for earlier inputs "
+        f"({', '.join(view.inputs.names)}; {view.inputs.replications} replications, seed "
+        f"{view.inputs.seed}, {view.people:,} people, {view.days} days). Press **Run comparison** "
+        "to update them."
+    )
 box = st.container(key="cmp_results_stale" if stale else "cmp_results")
 with box:
-    if stale:
-        st.warning(
-            "The results below are for earlier inputs "
-            f"({', '.join(view.inputs.names)}; {view.inputs.replications} replications, seed "
-            f"{view.inputs.seed}, {view.people:,} people, {view.days} days). Press **Run comparison** "
-            "to update them."
-        )
     st.caption(
         f"{len(view.inputs.names)} strategies × {view.inputs.replications} replications, "
         f"{view.people:,} people, {view.days} days, seed {view.inputs.seed}; simulated in "

@@ -422,6 +422,8 @@ def field_label(field: FormField, currency: str = "") -> str:
     else:
         text = _words(parts)
     unit = field_unit(field, currency)
+    if unit.lower() == text.lower():  # "Days", not "Days (days)"
+        unit = ""
     return _sentence(text) + (f" ({unit})" if unit else "")
 
 
