@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,19 @@ def small_hybrid() -> Scenario:
     from sim import load_scenario
 
     return load_scenario(SCENARIOS / "hybrid.yaml", {"network.n": 2000, "days": 60})
+
+
+@pytest.fixture(autouse=True)
+def _main_module_restored() -> Iterator[None]:
+    """Put back ``__main__`` after each test.
+
+    Streamlit's AppTest installs the app script as ``__main__`` and leaves it there; a later test in
+    the same process that spawns workers (a Dask cluster) would have each worker re-import the app.
+    """
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None:
+        sys.modules["__main__"] = main
 
 
 # Browser suites (tests/test_browser_*.py): one Streamlit server and one Chromium per module.
