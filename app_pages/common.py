@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import streamlit as st
 
-from sim.analysis.compare import Comparison, compare, start_workers
+from app_pages.state import kept
+from sim.analysis.compare import start_workers
 from sim.scenario import (
     MAX_PEOPLE,
     MAX_SCENARIO_BYTES,
@@ -109,9 +111,8 @@ def people_input(
         "People in the market",
         min_value=MIN_PEOPLE,
         max_value=MAX_PEOPLE,
-        value=min(max(value, MIN_PEOPLE), MAX_PEOPLE),
         step=step,
-        key=key,
+        key=kept(key, min(max(value, MIN_PEOPLE), MAX_PEOPLE)),
         help=help_text,
     )
     return int(people), None
@@ -126,7 +127,7 @@ def strategy_and_people(
     people_help: str | None = None,
     people_min: int | None = None,
 ) -> tuple[str, Scenario, int]:
-    """A strategy picker and a market-size input in the first two ``columns``.
+    """A strategy picker and a market-size input in the first two ``columns``, kept for the session.
 
     The strategy defaults to the first of ``preferred`` in the library; the size to the scenario's
     ``network.n``, capped at ``people_default`` (pages that simulate on demand keep it small). Any
@@ -137,7 +138,9 @@ def strategy_and_people(
     del people_min  # the schema's bounds apply everywhere
     names = list(library())
     default = next((n for n in preferred if n in names), names[0])
-    name = columns[0].selectbox("Strategy", names, index=names.index(default), key=f"{key}_strategy")
+    if st.session_state.get(f"{key}_strategy") not in names:
+        st.session_state.pop(f"{key}_strategy", None)
+    name = columns[0].selectbox("Strategy", names, key=kept(f"{key}_strategy", default))
     base = scenario_named(name)
     size = base.network.n if base.network.n is not None else people_default
     people, info = people_input(
@@ -166,9 +169,17 @@ def scenario_named(name: str, overrides: dict[str, Any] | None = None) -> Scenar
 
     The scenario is sandboxed to its library files: a graph file must be one of them.
     """
-    return scenario_from_text(
-        library()[name], overrides or None, source=name, attachments=library_files(name)
-    )
+    return _parsed(library()[name], json.dumps(overrides or {}, sort_keys=True), name, files_of(name))
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _parsed(text: str, overrides: str, source: str, files: Files = ()) -> Scenario:
+    """A scenario text parsed and validated with overrides (JSON), cached: pages rerun on every click.
+
+    ``files`` are its sandbox (:func:`files_of`). It only computes (a cached function never touches
+    the page); errors are raised, not cached.
+    """
+    return scenario_from_text(text, json.loads(overrides) or None, source=source, attachments=dict(files))
 
 
 def show_problems(exc: ScenarioError, heading: str) -> None:
@@ -235,7 +246,9 @@ def upload_scenario(key: str) -> None:
         if isinstance(exc, EdgeListError):
             show_graph_problem(exc, f"{filename} was not added: its graph file cannot be used")
         elif isinstance(exc, ScenarioError):
-            show_problems(exc, f"{filename} was not added: it is not a valid scenario")
+            text_file = not any("must be a text file" in problem.allowed for problem in exc.problems)
+            what = "a valid scenario" if text_file else "a text scenario file"
+            show_problems(exc, f"{filename} was not added: it is not {what}")
     messages = []
     for filename, scenario in scenarios.items():
         name = add_to_library(scenario.name, scenario)
@@ -254,26 +267,19 @@ def compare_workers(replications: int) -> int:
 
 @st.cache_resource(show_spinner=False)
 def warm_compare_workers() -> bool:
-    """Start the comparison's worker processes once per app process, in the background."""
+    """Start the comparison's worker processes once per app process, in the background.
+
+    Like every cached function of the app it only computes: it never creates or updates an element
+    (a cached call replays the elements it made, which fails when they lie outside it).
+    """
     start_workers(compare_workers(5))
     return True
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def cached_compare(
-    texts: tuple[tuple[str, str], ...],
-    replications: int,
-    seed: int,
-    _on_run: Any = None,
-    files: tuple[tuple[str, Files], ...] = (),
-) -> Comparison:
-    """Compare the strategies given as ``(name, YAML text)`` pairs (cached by texts, R, seed, files).
-
-    ``files`` holds each strategy's library files (``(name, files)`` pairs), its sandbox.
-    """
-    by_name = dict(files)
-    named = {
-        name: scenario_from_library_text(text, by_name.get(name, ()), source=name) for name, text in texts
-    }
-    # Replications run side by side on every core; the results are those of a serial run.
-    return compare(named, replications, seed, on_run=_on_run, workers=compare_workers(replications))
+def style_once() -> None:
+    """The app's few style rules: results greyed out while they are for other inputs."""
+    st.html(
+        "<style>"
+        ".st-key-cmp_results_stale { opacity: 0.45; filter: grayscale(0.7); transition: opacity .2s; }"
+        "</style>"
+    )

@@ -1,7 +1,8 @@
 """Scenario editor: every field of the scenario schema, validated as you type.
 
-The form is generated from the schema by :mod:`sim.ui.form`, so a section added to the scenario later
-appears here without page code.
+The form is generated from the schema by :mod:`sim.ui.form` (labels in words with units, sections,
+which mechanisms are switched off), so a section added to the scenario later appears here without
+page code. Edits are kept for the session, also while other pages are open, until they are saved.
 """
 
 from __future__ import annotations
@@ -11,45 +12,52 @@ from typing import Any
 import streamlit as st
 
 from app_pages.common import add_to_library, library, library_files
+from app_pages.state import kept
 from sim.scenario import ScenarioError, scenario_from_dict, scenario_from_text, scenario_to_yaml
 from sim.ui.form import (
     FormField,
     changed_overrides,
+    field_label,
     form_sections,
+    get_path,
     initial_value,
+    off_sections,
     parse_text,
     removed_paths,
+    section_title,
     set_paths,
     switch_variant,
     widget_text,
 )
+from sim.ui.library import unique_name
 
 st.title("Scenario editor")
 st.markdown(
-    "Every setting of a scenario, grouped by section, with its unit and allowed range (hover **?** "
-    "for help). Values are checked as you type; the same change can be made from the command line "
-    "with the `--set` lines shown below."
+    "Every setting of a scenario, by section, with its unit (hover **?** for what it means and its "
+    "allowed range). Values are checked as you type; the same change can be made from the command "
+    "line with the `--set` lines shown below. Unsaved edits stay here while you visit other pages."
 )
 
 names = list(library())
-base_name = st.selectbox(
+if st.session_state.get("ed_base") not in names:
+    st.session_state.pop("ed_base", None)
+top = st.columns([2, 2, 1])
+base_name = top[0].selectbox(
     "Scenario to start from",
     names,
-    index=names.index("funnel_heavy") if "funnel_heavy" in names else 0,
-    key="ed_base",
+    key=kept("ed_base", "funnel_heavy" if "funnel_heavy" in names else names[0]),
 )
-base = scenario_from_text(library()[base_name], source=base_name)
+search = str(
+    top[1].text_input(
+        "Find a setting", key=kept("ed_search", ""), placeholder="e.g. budget, churn, reward, days"
+    )
+).strip()
+changed_only = bool(top[2].toggle("Show changed only", key=kept("ed_changed_only", False)))
+
+base = scenario_from_text(library()[base_name], source=base_name, attachments=library_files(base_name))
 base_data: dict[str, Any] = base.model_dump(mode="json", exclude={"base_dir"})
 prefix = f"ed:{base_name}:"
-
-
-def raw_value(field: FormField, data: dict[str, Any]) -> Any:
-    """The widget's current value (its session state), else the scenario's value."""
-    key = prefix + field.path
-    if key in st.session_state:
-        return st.session_state[key]
-    value = initial_value(field, data)
-    return value if _native(field) else widget_text(field, value)
+currency = base.economics.currency
 
 
 def _native(field: FormField) -> bool:
@@ -57,18 +65,34 @@ def _native(field: FormField) -> bool:
     return field.kind in ("bool", "choice") or (field.kind in ("int", "float") and not field.optional)
 
 
+def _start(field: FormField, data: dict[str, Any]) -> Any:
+    """The value a widget starts from: the scenario's, as the widget holds it."""
+    value = initial_value(field, data)
+    if not _native(field):
+        return widget_text(field, value)
+    if field.kind == "int":
+        return int(value)
+    if field.kind == "float":
+        return float(value)
+    if field.kind == "bool":
+        return bool(value)
+    return value
+
+
 # Pass 1: read every widget's state, choose variants, and validate, so messages go under fields.
 data = dict(base_data)
 for section in form_sections(data):
     if section.variant_path is not None:
-        kind = st.session_state.get(prefix + section.variant_path, data[section.path]["kind"])
-        data = switch_variant(data, section.path, str(kind))
+        key = kept(prefix + section.variant_path, str(data[section.path]["kind"]))
+        data = switch_variant(data, section.path, str(st.session_state[key]))
 sections = form_sections(data)
 values: dict[str, Any] = {}
 local_errors: dict[str, str] = {}
 for section in sections:
     for field in section.fields:
-        raw = raw_value(field, data)
+        raw = st.session_state[kept(prefix + field.path, _start(field, data))]
+        if field.kind == "choice" and raw not in field.options:
+            raw = st.session_state[prefix + field.path] = _start(field, data)
         if _native(field):
             values[field.path] = raw
             continue
@@ -91,17 +115,29 @@ for path, message in local_errors.items():
 if local_errors:
     scenario = None  # a box that could not be read was replaced by its old value: nothing to save
 field_paths = {field.path for section in sections for field in section.fields}
+labels = {field.path: field_label(field, currency) for section in sections for field in section.fields}
 
-# Summary: validity, overrides, save and download.
+# Summary: validity, unsaved edits, overrides, save and download.
 overrides = changed_overrides(base_data, edited)
 dropped = removed_paths(base_data, edited)
 if problems:
-    lines = "\n".join(f"- `{path or '(scenario)'}`: {'; '.join(texts)}" for path, texts in problems.items())
+    lines = "\n".join(
+        f"- {labels.get(path, path or 'the scenario')} (`{path or 'scenario'}`): {'; '.join(texts)}"
+        for path, texts in problems.items()
+    )
+    count = sum(len(t) for t in problems.values())
+    many = count != 1
     st.error(
-        f"**{sum(len(t) for t in problems.values())} problem(s)** — fix them to use this scenario:\n\n{lines}"
+        f"**{count} problem{'s' if many else ''}**: fix {'them' if many else 'it'} to use this scenario:"
+        f"\n\n{lines}"
     )
 else:
     st.success("Valid scenario." + (" No changes yet." if not overrides and not dropped else ""))
+if overrides or dropped:
+    st.warning(
+        f"**Unsaved edits** to {base_name}: {len(overrides) + len(dropped)} setting(s) changed. They stay "
+        "here while you use other pages; **Add to scenarios** to compare them."
+    )
 if overrides:
     st.markdown("**The same change from the command line:**")
     st.code(
@@ -114,58 +150,115 @@ if dropped:
         "`--set` cannot remove settings (" + ", ".join(f"`{p}`" for p in dropped) + "): download the "
         "edited file instead."
     )
-save_cols = st.columns([2, 1, 1])
-new_name = save_cols[0].text_input("Save as", value=f"{base_name} (edited)", key="ed_save_name")
-if save_cols[1].button("Add to scenarios", disabled=scenario is None, key="ed_save", type="primary"):
+
+name_field = next(f for f in sections[0].fields if f.path == "name")
+save_cols = st.columns([3, 1, 1], vertical_alignment="bottom")
+save_cols[0].text_input(
+    "Name (saved under this name; also the file name)",
+    key=prefix + "name",
+    help=name_field.description,
+)
+new_name = str(values.get("name") or base_name).strip() or base_name
+invalid_reason = "Fix the problems listed above first." if scenario is None else None
+
+
+def _save(name: str) -> None:
+    """Add the edited scenario to the library as ``name`` (replacing one of that name)."""
     assert scenario is not None
-    saved = add_to_library(new_name.strip() or base_name, scenario)
-    st.toast(f"Added {saved}: pick it on the Compare page.")
-    st.session_state["ed_saved"] = saved
+    library()[name] = scenario_to_yaml(scenario.model_copy(update={"name": name[:80]}))
+    st.session_state["ed_saved"] = name
+    st.session_state.pop("_ed_confirm", None)
+    st.toast(f"Saved {name}: pick it on the Compare page.")
+
+
+if save_cols[1].button(
+    "Add to scenarios", disabled=scenario is None, key="ed_save", type="primary", help=invalid_reason
+):
+    if new_name in library():
+        st.session_state["_ed_confirm"] = new_name
+    else:
+        add_to_library(new_name, scenario)  # type: ignore[arg-type]
+        st.session_state["ed_saved"] = new_name
+        st.toast(f"Added {new_name}: pick it on the Compare page.")
+if scenario is not None and st.session_state.get("_ed_confirm") == new_name:
+    other = unique_name(new_name, library())
+    st.warning(f"A scenario named **{new_name}** already exists in this session. Replace it?")
+    confirm = st.columns([1, 1, 1, 3])
+    if confirm[0].button(f"Replace {new_name}", key="ed_replace"):
+        _save(new_name)
+        st.rerun()
+    if confirm[1].button(f"Save as {other}", key="ed_save_other"):
+        _save(other)
+        st.rerun()
+    if confirm[2].button("Cancel", key="ed_save_cancel"):
+        st.session_state.pop("_ed_confirm", None)
+        st.rerun()
+save_cols[2].download_button(
+    "Download YAML",
+    scenario_to_yaml(scenario) if scenario is not None else "",
+    file_name=f"{new_name}.yaml",
+    mime="application/x-yaml",
+    key="ed_download",
+    disabled=scenario is None,
+    help=invalid_reason or "The edited scenario as a file for `ripple run`.",
+)
+if scenario is None:
+    save_cols[2].caption("Download is off until the scenario is valid.")
 if st.session_state.get("ed_saved"):
     save_cols[0].caption(f"Saved as **{st.session_state['ed_saved']}**.")
-if scenario is not None:
-    save_cols[2].download_button(
-        "Download YAML",
-        scenario_to_yaml(scenario),
-        file_name=f"{new_name.strip() or base_name}.yaml",
-        mime="application/x-yaml",
-        key="ed_download",
-    )
 
 
 def draw(field: FormField) -> None:
-    """One widget for ``field``, with its problems right below it."""
+    """One widget for ``field`` (its value comes from the session), with its problems right below it."""
     key = prefix + field.path
     help_text = field.description + (f" Allowed: {field.allowed}." if field.allowed else "")
-    label = field.label + (f"  ·  {field.allowed}" if field.allowed and field.kind != "choice" else "")
-    value = initial_value(field, data)
-    kwargs: dict[str, Any] = {"help": help_text, "key": key}
+    label = labels.get(field.path) or field_label(field, currency)
+    kwargs: dict[str, Any] = {"help": help_text + f" (`{field.path}`)", "key": key}
     if field.kind == "choice":
-        options = list(field.options)
-        st.selectbox(label, options, index=options.index(value) if value in options else 0, **kwargs)
+        st.selectbox(label, list(field.options), **kwargs)
     elif field.kind == "bool":
-        st.checkbox(label, value=bool(value), **kwargs)
+        st.checkbox(label, **kwargs)
     elif _native(field) and field.kind == "int":
-        st.number_input(label, value=int(value), step=1, format="%d", **kwargs)
+        st.number_input(label, step=1, format="%d", **kwargs)
     elif _native(field):
-        st.number_input(label, value=float(value), format="%g", **kwargs)
+        st.number_input(label, format="%g", **kwargs)
     elif field.kind == "text" and field.multiline:
-        st.text_area(label, value=widget_text(field, value), height=100, **kwargs)
+        st.text_area(label, height=100, **kwargs)
     elif field.kind == "yaml":
-        st.text_area(label + "  (YAML)", value=widget_text(field, value), **kwargs)
+        st.text_area(label + "  (YAML)", **kwargs)
     else:
-        placeholder = "none" if field.optional else None
-        st.text_input(label, value=widget_text(field, value), placeholder=placeholder, **kwargs)
+        st.text_input(label, placeholder="none" if field.optional else None, **kwargs)
     for text in problems.get(field.path, []):
         st.error(text, icon="⚠️")
 
 
+def _matches(field: FormField) -> bool:
+    """Whether ``field`` passes the search box and the "changed only" switch."""
+    if changed_only and get_path(edited, field.path) == get_path(base_data, field.path):
+        return False
+    if not search:
+        return True
+    haystack = f"{labels[field.path]} {field.path} {field.description}".lower()
+    return all(word in haystack for word in search.lower().split())
+
+
+switched_off = off_sections(edited)
+shown_any = False
 for section in sections:
-    with st.container(border=True):
-        st.subheader(section.title if section.path else "General")
+    fields = [f for f in section.fields if f.path != "name" and _matches(f)]
+    section_problems = [t for t in problems.get(section.path, []) if section.path not in field_paths]
+    has_problem = bool(section_problems) or any(f.path in problems for f in section.fields)
+    filtering = bool(search) or changed_only
+    if not fields and (filtering or not (has_problem or section.variant_path)):
+        continue
+    shown_any = True
+    off = section.path in switched_off
+    title = section_title(section) + ("  ·  off" if off else "")
+    expanded = has_problem or bool(search) or changed_only or (not section.path)
+    with st.expander(title, expanded=expanded, icon=":material/toggle_off:" if off else None):
         if section.description:
-            st.caption(section.description)
-        for text in problems.get(section.path, []) if section.path not in field_paths else []:
+            st.caption(section.description + (" Switched off in this scenario." if off else ""))
+        for text in section_problems:
             st.error(text, icon="⚠️")
         if section.variant_path is not None:
             draw(
@@ -180,6 +273,8 @@ for section in sections:
                 )
             )
         columns = st.columns(3)
-        for index, field in enumerate(section.fields):
+        for index, field in enumerate(fields):
             with columns[index % 3]:
                 draw(field)
+if not shown_any:
+    st.info("No setting matches." + (" (Only changed settings are shown.)" if changed_only else ""))

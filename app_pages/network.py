@@ -1,16 +1,22 @@
-"""Network page: the ripple spreading over a drawable sample of the social graph, day by day."""
+"""Network page: the ripple spreading over a drawable sample of the social graph, day by day.
+
+Play, Pause, Step and a speed control, as NetLogo's go, go-once and speed slider: playing reruns only
+the player (a Streamlit fragment) on a timer, and a day is advanced only once the previous one was
+drawn in full, so no frame is skipped. The charts' specifications do not change from day to day
+(:func:`sim.ui.viz.network_spec`): a new day only swaps the people's data in the browser.
+"""
 
 from __future__ import annotations
 
-import time
-from typing import Any
+import json
 
-import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from app_pages.common import Files, files_of, scenario_from_library_text, scenario_named, strategy_and_people
+from app_pages.state import kept
+from sim.analysis.compare import SHARED_WORLD_SECTIONS
 from sim.scenario import scenario_to_yaml
 from sim.ui import viz
 from sim.ui.spread import (
@@ -23,11 +29,23 @@ from sim.ui.spread import (
     record_spread,
 )
 
+#: Speeds offered (days per second) → (frames per second, days per frame): at most 4 frames a second,
+#: which a busy machine still draws in full.
+SPEEDS: dict[str, tuple[float, int]] = {
+    "1 day/s": (1.0, 1),
+    "2 days/s": (2.0, 1),
+    "4 days/s": (4.0, 1),
+    "8 days/s": (4.0, 2),
+    "16 days/s": (4.0, 4),
+    "32 days/s": (4.0, 8),
+}
+
 st.title("The ripple on the network")
 st.markdown(
     "A sample of the market's social graph, coloured by where each person stands or by the channel that "
     "made them a customer. Special people are marked: ◆ KOLs, ■ employees, ▲ seeded users, ✚ fake "
-    "accounts. Small markets are drawn whole; larger ones as a connected sample."
+    "accounts. Small markets are drawn whole; larger ones as a connected sample. **Play** runs the days, "
+    "**Step** moves one frame, the speed sets days per second."
 )
 
 cols = st.columns(4)
@@ -40,28 +58,27 @@ name, base, people = strategy_and_people(
     people_help="Sets network.n; the whole market is simulated, a sample is drawn.",
 )
 days = cols[2].number_input(
-    "Days", min_value=1, max_value=3650, value=min(int(base.days), 365), step=30, key="net_days"
+    "Days", min_value=1, max_value=3650, step=30, key=kept("net_days", min(int(base.days), 365))
 )
 shown = cols[3].number_input(
     "People drawn",
     min_value=50,
     max_value=MAX_SHOWN_NODES,
-    value=min(600, MAX_SHOWN_NODES),
     step=100,
-    key="net_shown",
+    key=kept("net_shown", min(600, MAX_SHOWN_NODES)),
     help=f"At most {MAX_SHOWN_NODES:,}: the layout is computed once for this sample and cached.",
 )
 scenario = scenario_named(name, {"network.n": int(people), "days": int(days)})
 text = scenario_to_yaml(scenario)
+world_key = json.dumps({s: scenario.market()[s] for s in SHARED_WORLD_SECTIONS}, sort_keys=True)
 
 
 @st.cache_data(show_spinner="Laying out the sample…", max_entries=8)
 def cached_layout(
-    network_yaml: str, seed: int, max_nodes: int, files: Files = ()
+    world: str, seed: int, max_nodes: int, files: Files, _scenario_text: str
 ) -> tuple[NetworkSample, np.ndarray]:
-    """Sample and spring layout, keyed by the graph's definition (network section + seed) only."""
-    world_scenario = scenario_from_library_text(network_yaml, files)
-    sample = network_sample(world_scenario, seed, max_nodes=max_nodes)
+    """Sample and layout of one world (keyed by its definition, graph file and seed); never draws."""
+    sample = network_sample(scenario_from_library_text(_scenario_text, files), seed, max_nodes=max_nodes)
     return sample, layout(sample, seed=seed % 2**32)
 
 
@@ -72,14 +89,8 @@ def cached_history(scenario_yaml: str, seed: int, nodes: bytes, files: Files = (
     return record_spread(scenario, np.frombuffer(nodes, dtype=np.int64), seed)
 
 
-sample, positions = cached_layout(text, int(scenario.seed), int(shown), files_of(name))
+sample, positions = cached_layout(world_key, int(scenario.seed), int(shown), files_of(name), text)
 history = cached_history(text, int(scenario.seed), sample.nodes.astype(np.int64).tobytes(), files_of(name))
-
-controls = st.columns([3, 1, 1])
-colour_by = controls[1].radio("Colour by", ["stage", "channel"], key="net_colour", horizontal=True)
-play = controls[2].button("▶ Play", key="net_play", help="Animate from day 0 to the chosen day.")
-day = controls[0].slider("Day", 0, history.days, value=history.days, key="net_day")
-
 edges = sample.edges
 edge_frame = pd.DataFrame(
     {
@@ -89,81 +100,81 @@ edge_frame = pd.DataFrame(
         "y2": positions[edges[:, 1], 1] if len(edges) else [],
     }
 )
-blank = alt.Axis(title=None, labels=False, ticks=False, grid=False, domain=False)
+
+last = history.days
+# The frame shown lives in a session key of its own: while playing, a timed rerun may arrive with the
+# slider's older value from the browser, which must not move the frame back.
+st.session_state["_net_frame"] = min(int(st.session_state.get("_net_frame", last)), last)
+st.session_state.setdefault("_net_playing", False)
 
 
-def picture(on_day: int) -> Any:
-    """The sample on ``on_day``: friendships as lines, people as marks coloured by stage or channel."""
-    nodes = frame_at(history, on_day, positions)
-    nodes["marker size"] = np.where(nodes["role"] == "ordinary", 28, 130)
-    if colour_by == "stage":
-        scale = alt.Scale(domain=list(viz.STAGE_COLOURS), range=list(viz.STAGE_COLOURS.values()))
-        colour = alt.Color("stage:N", scale=scale, title="stage", legend=alt.Legend(orient="right"))
-    else:
-        present = sorted(set(nodes["channel"]) | {"none"})
-        colour = alt.Color("channel:N", scale=viz.channel_scale(present), title="channel (active customers)")
-    roles = [r for r in viz.ROLE_SHAPES if r in set(nodes["role"])]
-    shape = alt.Shape(
-        "role:N",
-        scale=alt.Scale(domain=roles, range=[viz.ROLE_SHAPES[r] for r in roles]),
-        title="role",
+def _play() -> None:
+    """Start (from day 0 when at the end) or pause."""
+    playing = not st.session_state["_net_playing"]
+    if playing and st.session_state["_net_frame"] >= last:
+        st.session_state["_net_frame"] = 0
+    st.session_state["_net_playing"] = playing
+    st.session_state["_net_drawn"] = None
+
+
+def _step() -> None:
+    """One frame forward (pauses first)."""
+    st.session_state["_net_playing"] = False
+    step = SPEEDS[st.session_state.get("net_speed", "2 days/s")][1]
+    st.session_state["_net_frame"] = min(last, int(st.session_state["_net_frame"]) + step)
+
+
+def _scrub() -> None:
+    """The day slider moved by hand: show that day (and pause)."""
+    st.session_state["_net_playing"] = False
+    st.session_state["_net_frame"] = int(st.session_state["net_day"])
+
+
+playing = bool(st.session_state["_net_playing"])
+fps, per_frame = SPEEDS[st.session_state.get("net_speed", "2 days/s")]
+
+
+@st.fragment(run_every=1.0 / fps if playing else None)
+def player() -> None:
+    """Controls and the two charts; while playing, each timed run draws the next frame."""
+    if st.session_state["_net_playing"] != playing:
+        st.rerun()  # Play or Pause was pressed here: rerun the page to start or stop the timer
+    frame = int(st.session_state["_net_frame"])
+    if st.session_state["_net_playing"] and st.session_state.get("_net_drawn") == frame:
+        # The previous frame was drawn in full: move on (a run cut short draws its frame again).
+        if frame >= last:
+            st.session_state["_net_playing"] = False
+            st.rerun()  # stop the timer
+        frame = st.session_state["_net_frame"] = min(last, frame + per_frame)
+    st.session_state["net_day"] = frame
+    controls = st.columns([1, 1, 2, 2, 6])
+    controls[0].button(
+        "⏸ Pause" if st.session_state["_net_playing"] else "▶ Play",
+        key="net_play",
+        on_click=_play,
+        help="Run the days one frame after another (go).",
     )
-    links = (
-        alt.Chart(edge_frame)
-        .mark_rule(color="#cccccc", opacity=0.35, strokeWidth=0.6)
-        .encode(x=alt.X("x:Q", axis=blank), y=alt.Y("y:Q", axis=blank), x2="x2:Q", y2="y2:Q")
+    controls[1].button("⏭ Step", key="net_step", on_click=_step, help="One frame forward (go once).")
+    controls[2].select_slider("Speed", list(SPEEDS), key=kept("net_speed", "2 days/s"))
+    colour_by = controls[3].radio(
+        "Colour by", ["stage", "channel"], key=kept("net_colour", "stage"), horizontal=True
     )
-    marks = (
-        alt.Chart(nodes)
-        .mark_point(filled=True, opacity=0.9)
-        .encode(
-            x=alt.X("x:Q", axis=blank),
-            y=alt.Y("y:Q", axis=blank),
-            color=colour,
-            shape=shape,
-            size=alt.Size("marker size:Q", legend=None, scale=None),
-            tooltip=["person:Q", "stage:N", "channel:N", "role:N"],
-        )
+    controls[4].slider("Day", 0, max(last, 1), key="net_day", on_change=_scrub, disabled=last == 0 or playing)
+    nodes = frame_at(history, frame, positions)
+    customers = int((nodes["stage"] == "customer").sum())
+    st.caption(
+        f"Day {frame} of {last}: {len(nodes):,} of {sample.n_people:,} people drawn, {len(edges):,} "
+        f"friendships; {customers:,} of them active customers.",
     )
-    title = f"Day {on_day}: {len(nodes):,} of {sample.n_people:,} people, {len(edges):,} friendships drawn"
-    return alt.layer(links, marks).properties(title=title, height=560)
+    left, right = st.columns([3, 2])
+    left.vega_lite_chart(viz.network_spec(nodes, edge_frame, colour_by), width="stretch", key="net_chart")
+    right.vega_lite_chart(viz.stage_counts_spec(history.counts, frame), width="stretch", key="net_counts")
+    st.session_state["_net_drawn"] = frame
 
 
-def counts_chart(on_day: int) -> Any:
-    """Whole-market stage counts over time, with a marker at ``on_day``."""
-    counts = history.counts
-    stage_columns = [f"n_{s}" for s in viz.STAGE_COLOURS]
-    long = counts.melt(id_vars="day", value_vars=stage_columns, var_name="stage", value_name="people")
-    long["stage"] = long["stage"].str.removeprefix("n_")
-    scale = alt.Scale(domain=list(viz.STAGE_COLOURS), range=list(viz.STAGE_COLOURS.values()))
-    lines = (
-        alt.Chart(long)
-        .mark_line(strokeWidth=2)
-        .encode(
-            x=alt.X("day:Q", title="day", scale=alt.Scale(nice=False)),
-            y=alt.Y("people:Q", title="people (whole market)", axis=alt.Axis(format=",.0f")),
-            color=alt.Color("stage:N", scale=scale, title="stage", legend=alt.Legend(orient="top-right")),
-        )
-    )
-    rule = (
-        alt.Chart(pd.DataFrame({"day": [on_day]}))
-        .mark_rule(color="black", strokeDash=[4, 3])
-        .encode(x="day:Q")
-    )
-    return alt.layer(lines, rule).properties(title="People in each stage, whole market", height=560)
-
-
-left, right = st.columns([3, 2])
-network_slot = left.empty()
-counts_slot = right.empty()
-if play:
-    for frame_day in np.unique(np.linspace(0, day, num=min(day + 1, 24)).astype(int)):
-        network_slot.altair_chart(picture(int(frame_day)), width="stretch")
-        counts_slot.altair_chart(counts_chart(int(frame_day)), width="stretch")
-        time.sleep(0.05)
-network_slot.altair_chart(picture(day), width="stretch")
-counts_slot.altair_chart(counts_chart(day), width="stretch")
-role_counts = pd.Series(frame_at(history, day, positions)["role"]).value_counts()
+player()
+shown_day = int(st.session_state["_net_frame"])
+role_counts = pd.Series(frame_at(history, shown_day, positions)["role"]).value_counts()
 st.caption(
     "Roles in the drawn sample: "
     + ", ".join(f"{role}: {int(role_counts.get(role, 0)):,}" for role in viz.ROLE_SHAPES)

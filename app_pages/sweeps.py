@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import streamlit as st
 
+from app_pages.state import kept
 from sim.analysis import report
 from sim.analysis.metrics import METRICS
 from sim.sweep import open_store
@@ -20,8 +22,7 @@ st.markdown(
 
 folder = st.text_input(
     "Result store (a folder)",
-    value="sweeps/",
-    key="sw_folder",
+    key=kept("sw_folder", "sweeps/"),
     help="A store made by `ripple sweep`, or a folder holding several (e.g. sweeps/).",
 )
 path = Path(folder).expanduser()
@@ -31,6 +32,12 @@ if not path.is_dir():
         "or type the folder of one."
     )
     st.stop()
+
+
+def _valid(key: str, options: Sequence[object]) -> None:
+    """Forget a kept choice that this store does not offer (another store was opened)."""
+    if key in st.session_state and st.session_state[key] not in options:
+        del st.session_state[key]
 
 
 def _opens(candidate: Path) -> bool:
@@ -46,7 +53,12 @@ if not _opens(path):
     if not inside:
         st.warning(f"`{folder}` is not a sweep result store and holds none. Run a sweep into it first.")
         st.stop()
-    path = Path(st.selectbox("Stores in this folder", inside, format_func=lambda p: p.name, key="sw_store"))
+    _valid("sw_store", inside)
+    path = Path(
+        st.selectbox(
+            "Stores in this folder", inside, format_func=lambda p: p.name, key=kept("sw_store", inside[0])
+        )
+    )
 try:
     store = open_store(path)
     runs = store.runs()
@@ -65,19 +77,23 @@ if ok.empty or not store.factors or not store.metrics:
     st.stop()
 
 cols = st.columns(3)
-metric = str(cols[0].selectbox("Metric", store.metrics, key="sw_metric"))
-x_factor = str(cols[1].selectbox("Factor", store.factors, key="sw_x"))
-others = ["(none)"] + [f for f in store.factors if f != x_factor]
-y_factor = str(cols[2].selectbox("Second factor (heatmap)", others, key="sw_y"))
+metrics, factors = list(store.metrics), list(store.factors)
+_valid("sw_metric", metrics)
+_valid("sw_x", factors)
+metric = str(cols[0].selectbox("Metric", metrics, key=kept("sw_metric", metrics[0])))
+x_factor = str(cols[1].selectbox("Factor", factors, key=kept("sw_x", factors[0])))
+others = ["(none)"] + [f for f in factors if f != x_factor]
+_valid("sw_y", others)
+y_factor = str(cols[2].selectbox("Second factor (heatmap)", others, key=kept("sw_y", "(none)")))
 unit = METRICS[metric].unit if metric in METRICS else ""
 
 if y_factor == "(none)":
-    st.altair_chart(
+    st.vega_lite_chart(
         viz.sweep_line_chart(report.sweep_curve(ok, metric, x_factor), x_factor, metric, unit),
         width="stretch",
     )
 else:
-    st.altair_chart(
+    st.vega_lite_chart(
         viz.sweep_heatmap(
             report.sweep_grid(ok, metric, x_factor, y_factor), x_factor, y_factor, metric, unit
         ),
@@ -89,7 +105,7 @@ if indices is None or indices.empty:
     st.caption("This design has no sensitivity analysis (use a Sobol or Morris design to get one).")
 elif metric in set(indices["metric"]):
     st.subheader("Sensitivity")
-    st.altair_chart(viz.sensitivity_chart(indices, metric), width="stretch")
+    st.vega_lite_chart(viz.sensitivity_chart(indices, metric), width="stretch")
     st.dataframe(indices[indices["metric"] == metric], hide_index=True)
 if failed:
     with st.expander(f"{failed} failed run(s)"):

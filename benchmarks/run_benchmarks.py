@@ -7,7 +7,12 @@ and written to ``bench-results/latest.json`` (git-ignored). Targets (this 2-core
 runs the core rules (hybrid preset); ``ripple-all`` runs every rule (``benchmarks/all_rules.yaml``),
 which must stay within the same targets.
 
-A second table (``benchmarks/bench_sweep.py``) measures sweep throughput: 200 runs of 10k customers ×
+An app table (``benchmarks/bench_app.py``) times the Compare page from click to results (3
+strategies × 5 replications × 10,000 people × 365 days; target ≤ 5 s) and a cached re-run (≤ 0.5 s),
+both through the page's run function and in Chromium, and the Network page's layout of 3,000 people
+(≤ 5 s). ``BENCH_ONLY=app`` runs only that table.
+
+A further table (``benchmarks/bench_sweep.py``) measures sweep throughput: 200 runs of 10k customers ×
 365 days, runs per minute serial vs 2 workers, and the runner's overhead per run over a bare
 ``sim.run`` (CPU time of the serial sweep outside ``run_one``; target ≤ 10%). ``BENCH_ONLY=sweep``
 runs only that table, ``BENCH_ONLY=runs`` only the first.
@@ -142,10 +147,48 @@ def graph_file_table(console: Console) -> list[dict]:
     return rows
 
 
+def app_table(console: Console) -> dict:
+    """Run benchmarks/bench_app.py in its own process and print its table."""
+    console.print("measuring the app (Compare click → results, cached re-run, network layout) …")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_app.py")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        cwd=ROOT,
+    )
+    if completed.returncode != 0:
+        raise SystemExit(f"app benchmark failed:\n{completed.stderr}")
+    row = json.loads(completed.stdout.strip().splitlines()[-1])
+    table = Table(
+        title=f"App: 3 strategies × 5 replications × 10,000 people × 365 days ({row['cpus']:.0f} CPUs)"
+    )
+    for column in ("measure", "seconds", "target"):
+        table.add_column(column, justify="right")
+    for key, label, target in (
+        ("function_click_to_results_s", "click → results (page's run function)", "≤ 5"),
+        ("function_cached_rerun_s", "cached re-run (page's run function)", "≤ 0.5"),
+        ("browser_click_to_results_s", "click → every chart drawn (Chromium)", "≤ 5"),
+        ("browser_cached_rerun_s", "cached re-run, drawn again (Chromium)", "≤ 0.5"),
+        ("layout_3000_people_s", "network: sample + layout of 3,000 people", "≤ 5"),
+    ):
+        if key in row:
+            table.add_row(label, f"{row[key]:.2f}", target)
+    console.print(table)
+    return row
+
+
 def main() -> None:
     console = Console(width=140)
     out = ROOT / "bench-results"
     out.mkdir(exist_ok=True)
+    if ONLY in ("", "app"):
+        app_row = app_table(console)
+        (out / "app.json").write_text(json.dumps(app_row, indent=2))
+    if ONLY == "app":
+        return
     if ONLY in ("", "sweep"):
         sweep_row = sweep_table(console)
         (out / "sweep.json").write_text(json.dumps(sweep_row, indent=2))

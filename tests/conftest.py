@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,3 +46,47 @@ def small_hybrid() -> Scenario:
     from sim import load_scenario
 
     return load_scenario(SCENARIOS / "hybrid.yaml", {"network.n": 2000, "days": 60})
+
+
+@pytest.fixture(autouse=True)
+def _main_module_restored() -> Iterator[None]:
+    """Put back ``__main__`` after each test.
+
+    Streamlit's AppTest installs the app script as ``__main__`` and leaves it there; a later test in
+    the same process that spawns workers (a Dask cluster) would have each worker re-import the app.
+    """
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None:
+        sys.modules["__main__"] = main
+
+
+# Browser suites (tests/test_browser_*.py): one Streamlit server and one Chromium per module.
+
+
+@pytest.fixture(scope="module")
+def app_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """URL of the app served for this test module."""
+    from tests.browser_support import streamlit_server
+
+    with streamlit_server(request.module.__name__.rsplit(".", 1)[-1]) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def chromium_browser(app_url: str) -> Iterator[Any]:
+    """Debian's Chromium (skips, with the reason, where it is missing)."""
+    from tests.browser_support import chromium
+
+    with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture(scope="module")
+def browser_page(chromium_browser: Any) -> Iterator[Any]:
+    """One page (one session) for the module's flow."""
+    from tests.browser_support import new_page
+
+    page = new_page(chromium_browser)
+    yield page
+    page.context.close()

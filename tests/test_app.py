@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 from pathlib import Path
 
@@ -11,9 +12,11 @@ from streamlit.testing.v1 import AppTest
 from sim import sweep
 from sim.analysis.metrics import METRICS
 from sim.sweep.spec import experiment_from_dict
+from tests.chart_checks import element_problems
 from tests.conftest import SCENARIOS
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
 TIMEOUT = 120
 
 
@@ -34,15 +37,25 @@ def _texts(elements: object) -> str:
     return "\n".join(str(e.value) for e in elements)  # type: ignore[attr-defined]
 
 
-def _small_comparison() -> AppTest:
-    app = _open()
-    app.number_input(key="cmp_people").set_value(3000)
-    app.number_input(key="cmp_days").set_value(120)
-    app.number_input(key="cmp_reps").set_value(3)
+SMALL = {"cmp_people": 1500, "cmp_days": 90, "cmp_reps": 2}
+
+
+def _small_comparison(app: AppTest | None = None, **inputs: int) -> AppTest:
+    app = app or _open()
+    for key, value in {**SMALL, **inputs}.items():
+        app.number_input(key=key).set_value(value)
     app.run()
     app.button(key="cmp_run").click().run()
     _no_traceback(app)
     return app
+
+
+def _charts_ok(app: AppTest) -> int:
+    """Every chart on the page draws non-empty data through plain fields; returns how many."""
+    charts = app.get("vega_lite_chart")
+    for chart in charts:
+        assert element_problems(chart) == []
+    return len(charts)
 
 
 def test_compare_page_defaults() -> None:
@@ -51,40 +64,92 @@ def test_compare_page_defaults() -> None:
     assert app.multiselect(key="cmp_strategies").value == ["funnel_heavy", "ripple_heavy", "hybrid"]
     assert app.number_input(key="cmp_reps").value == 5
     assert app.number_input(key="cmp_people").value == 10_000
-    assert not app.dataframe  # nothing runs before the button
+    assert not app.dataframe and not app.metric  # nothing runs before the button
 
 
-def test_compare_runs_and_shows_verdict_table_and_charts() -> None:
+def test_compare_answers_first_then_cards_charts_and_tables() -> None:
     app = _small_comparison()
-    verdict = _texts(app.markdown)
-    assert "ripple_heavy acquires" in verdict and "hybrid acquires" in verdict
-    means, paired = app.dataframe[0].value, app.dataframe[1].value
-    # Metrics of levers no preset uses are hidden until asked for.
-    assert {"new_customers", "profit", "cac_blended"} <= set(means["metric"])
-    assert "loyalty_breakage" not in set(means["metric"])
-    assert set(means["metric"]) < set(METRICS)
-    assert list(means.columns) == ["metric", "unit", "funnel_heavy", "ripple_heavy", "hybrid"]
-    assert list(paired.columns) == [
-        "metric",
-        "unit",
-        "Δ ripple_heavy − funnel_heavy",
-        "Δ hybrid − funnel_heavy",
-    ]
-    assert len(app.get("vega_lite_chart")) == 4
-    assert "3 strategies × 3 replications, 3,000 people, 120 days" in _texts(app.caption)
-    # Results are kept across reruns (and cached by scenario + seed + replications).
+    headings = [h.value for h in app.subheader]
+    assert headings[:3] == ["The answer", "Headline numbers", "Charts"]
+    verdict = next(m.value for m in app.markdown if m.value.startswith("- "))
+    assert " is the most profitable: " in verdict.splitlines()[0]
+    # Cards: 4-6 numbers per strategy, the baseline without a difference, the others with one.
+    cards = app.metric
+    assert 3 * 4 <= len(cards) <= 3 * 6
+    assert cards[0].label == "Profit" and not cards[0].delta
+    assert any(card.delta and card.delta.endswith("vs funnel_heavy") for card in cards)
+    assert not any("_" in card.label for card in cards)
+    assert _charts_ok(app) >= 3
+    # The table is in words, under an expander, with every metric on request.
+    (table,) = app.dataframe
+    assert list(table.value.columns[:4]) == ["Metric", "funnel_heavy", "ripple_heavy", "hybrid"]
+    assert "Blended CAC (USD per customer)" in set(table.value["Metric"])
+    assert "3 strategies × 2 replications, 1,500 people, 90 days" in _texts(app.caption)
     app.radio(key="cmp_retention_by").set_value("cohort").run()
     _no_traceback(app)
-    assert len(app.dataframe) == 2
+    _charts_ok(app)
     app.toggle(key="cmp_all_metrics").set_value(True).run()
-    assert app.dataframe[0].value["metric"].tolist() == list(METRICS)
+    assert len(app.dataframe[0].value) == len(METRICS)
+    # The command line and the YAML files that reproduce the run.
+    command = next(c.value for c in app.code if c.value.startswith("ripple compare"))
+    assert command.startswith(
+        "ripple compare funnel_heavy.yaml ripple_heavy.yaml hybrid.yaml --replications 2"
+    )
+    labels = [b.proto.label for b in app.get("download_button")]
+    assert {"runs.csv", "funnel_heavy.yaml", "scenarios + command (zip)"} <= set(labels)
 
 
-def test_compare_needs_two_strategies() -> None:
+def test_every_compare_flow_works_the_second_time_in_a_second_session_and_after_leaving() -> None:
+    app = _small_comparison(cmp_seed=77)
+    first = [m.value for m in app.metric]
+    app.button(key="cmp_run").click().run()  # the same inputs again: the stored result, no replay error
+    _no_traceback(app)
+    assert [m.value for m in app.metric] == first
+    # A second session with the same settings draws the same result.
+    other = _small_comparison(AppTest.from_file(APP, default_timeout=TIMEOUT), cmp_seed=77)
+    assert [m.value for m in other.metric] == first
+    # Leave the page and come back: inputs and results are still there.
+    app.switch_page("app_pages/sweeps.py").run()
+    app.switch_page("app_pages/compare.py").run()
+    _no_traceback(app)
+    assert app.number_input(key="cmp_people").value == 1500
+    assert app.number_input(key="cmp_seed").value == 77
+    assert [m.value for m in app.metric] == first
+    # The inputs are in the URL, and a new session opened from it starts from them.
+    params = {key: value if isinstance(value, list) else [value] for key, value in app.query_params.items()}
+    assert params["people"] == ["1500"] and params["seed"] == ["77"] and params["days"] == ["90"]
+    assert params["s"] == ["funnel_heavy", "ripple_heavy", "hybrid"]
+    linked = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    linked.query_params.update(
+        {"s": ["hybrid", "funnel_heavy"], "people": "1500", "seed": "77", "days": "90"}
+    )
+    linked.run()
+    assert linked.multiselect(key="cmp_strategies").value == ["hybrid", "funnel_heavy"]
+    assert linked.number_input(key="cmp_people").value == 1500
+
+
+def test_changed_inputs_keep_the_last_results_greyed_out() -> None:
+    app = _small_comparison()
+    app.number_input(key="cmp_days").set_value(60).run()
+    _no_traceback(app)
+    assert any("results below are for earlier inputs" in w.value for w in app.warning)
+    assert app.metric  # still shown, greyed out by the page's style
+    stale = [b for b in app.main if getattr(b, "key", None) == "cmp_results_stale"]
+    assert stale or "cmp_results_stale" in str(app.main)
+
+
+def test_the_fraud_question_can_be_asked() -> None:
     app = _open()
-    app.multiselect(key="cmp_strategies").set_value(["hybrid"]).run()
-    assert "Choose at least two strategies" in _texts(app.info)
-    assert all(button.key != "cmp_run" for button in app.button)
+    app.multiselect(key="cmp_strategies").set_value(["two_sided_credit", "coupon_farming_attack"]).run()
+    _no_traceback(app)
+    assert not app.error
+    (attack,) = [i.value for i in app.info if i.value.startswith("The attack differs")]
+    assert (
+        "coupon_farming_attack faces 30 attackers" in attack and "two_sided_credit faces no attack" in attack
+    )
+    app = _small_comparison(app, cmp_days=120)
+    verdict = next(m.value for m in app.markdown if m.value.startswith("- ")).splitlines()
+    assert verdict[1].startswith("- Fraud paid (rewards for fake referrals): 0 USD with two_sided_credit;")
 
 
 def test_compare_explains_the_world_sharing_rule() -> None:
@@ -101,7 +166,31 @@ def test_compare_explains_the_world_sharing_rule() -> None:
     _no_traceback(app)
     message = _texts(app.error)
     assert "cannot be compared side by side" in message
-    assert "hybrid (2) differs from funnel_heavy in: network.m=3" in message
+    assert "hybrid (2) has network.m=3; funnel_heavy has network.m=5" in message
+
+
+def test_compare_needs_two_strategies() -> None:
+    app = _open()
+    app.multiselect(key="cmp_strategies").set_value(["hybrid"]).run()
+    assert "Choose at least two strategies" in _texts(app.info)
+    assert all(button.key != "cmp_run" for button in app.button)
+
+
+def test_a_one_day_horizon_draws_sensible_charts() -> None:
+    app = _small_comparison(cmp_days=1)
+    assert _charts_ok(app) >= 1  # profit at least; curves without data say so instead of drawing nothing
+    assert " over 1 day, " in next(m.value for m in app.markdown if m.value.startswith("- "))
+
+
+def test_a_binary_upload_says_it_is_not_a_text_file() -> None:
+    app = _open()
+    app.file_uploader(key="cmp_upload").set_value(
+        ("photo.png", b"\x89PNG\r\n\x1a\n\x00\x00\x98\xff", "image/png")
+    ).run()
+    _no_traceback(app)
+    message = _texts(app.error)
+    assert "photo.png was not added: it is not a text scenario file" in message
+    assert "#x" not in message
 
 
 @pytest.mark.parametrize(
@@ -123,21 +212,52 @@ def test_bad_upload_is_explained_and_changes_nothing(content: bytes, expected: s
     assert app.session_state["library"] == before
 
 
-def test_editor_shows_fields_ranges_and_overrides() -> None:
+def test_editor_labels_sections_search_and_changed_only() -> None:
     app = _open("editor")
     assert app.title[0].value == "Scenario editor"
     assert app.selectbox(key="ed_base").value == "funnel_heavy"
     budget = app.number_input(key="ed:funnel_heavy:ads.daily_budget")
-    assert budget.label == "daily_budget  ·  ≥ 0.0"
-    assert "currency per day" in budget.help
+    assert budget.label == "Daily budget (USD/day)"  # words and unit, from the schema
+    assert "currency per day" in budget.help and "ads.daily_budget" in budget.help
     assert "Valid scenario. No changes yet." in _texts(app.success)
+    titles = [e.label for e in app.expander]
+    assert titles[:2] == ["General", "Network"] and "Ads" in titles
+    assert "Loyalty  ·  off" in titles and "Fraud  ·  off" in titles  # switched-off features say so
+    assert len([i for i in app.text_input if i.key.endswith(":name")]) == 1  # one name field
     budget.set_value(250.0).run()
     _no_traceback(app)
     assert "--set 'ads.daily_budget=250.0'" in app.code[0].value
-    app.text_input(key="ed_save_name").set_value("bigger ads").run()
+    assert "Unsaved edits" in _texts(app.warning)
+    app.text_input(key="ed_search").set_value("churn").run()
+    shown = {e.label for e in app.expander}
+    assert "Customers" in shown and "Ads" not in shown
+    app.text_input(key="ed_search").set_value("").run()
+    app.toggle(key="ed_changed_only").set_value(True).run()
+    assert [e.label for e in app.expander] == ["Ads"]
+    assert [n.label for n in app.number_input] == ["Daily budget (USD/day)"]
+
+
+def test_editor_keeps_unsaved_edits_and_asks_before_replacing() -> None:
+    app = _open("editor")
+    app.number_input(key="ed:funnel_heavy:ads.daily_budget").set_value(250.0).run()
+    app.switch_page("app_pages/network.py").run()
+    app.switch_page("app_pages/editor.py").run()
+    _no_traceback(app)
+    assert app.number_input(key="ed:funnel_heavy:ads.daily_budget").value == 250.0
+    assert "Unsaved edits" in _texts(app.warning)
+    # The name is the scenario's own: saving under a name that exists asks first.
     app.button(key="ed_save").click().run()
-    assert "bigger ads" in app.session_state["library"]
-    assert "daily_budget: 250.0" in app.session_state["library"]["bigger ads"]
+    assert "already exists" in _texts(app.warning)
+    assert "daily_budget: 250.0" not in app.session_state["library"]["funnel_heavy"]
+    app.button(key="ed_save_other").click().run()
+    assert "daily_budget: 250.0" in app.session_state["library"]["funnel_heavy (2)"]
+    app.text_input(key="ed:funnel_heavy:name").set_value("bigger ads").run()
+    app.button(key="ed_save").click().run()
+    assert "name: bigger ads" in app.session_state["library"]["bigger ads"]
+    app.number_input(key="ed:funnel_heavy:ads.daily_budget").set_value(300.0).run()
+    app.button(key="ed_save").click().run()
+    app.button(key="ed_replace").click().run()
+    assert "daily_budget: 300.0" in app.session_state["library"]["bigger ads"]
 
 
 def test_editor_shows_invalid_values_inline_and_refuses_to_save() -> None:
@@ -148,9 +268,11 @@ def test_editor_shows_invalid_values_inline_and_refuses_to_save() -> None:
     errors = [e.value for e in app.error]
     assert "must be ≤ 1.0 (given: 1.5)" in errors  # under the field
     assert any("m must be less than n = 4; got 5" in e for e in errors)  # under the network section
-    assert "2 problem(s)" in errors[0]  # and in the summary
+    assert errors[0].startswith("**2 problems**")  # and in the summary, in words
+    assert "Aware probability (0–1) (`ads.p_aware`)" in errors[0]
     assert app.button(key="ed_save").disabled  # a person cannot save it
-    assert not [b for b in app.get("download_button") if b.proto.label == "Download YAML"]
+    (download,) = [b for b in app.get("download_button") if b.proto.label == "Download YAML"]
+    assert download.proto.disabled and "Fix the problems" in download.proto.help  # visible, with the reason
 
 
 def test_editor_switches_network_kind_and_yaml_fields() -> None:
@@ -166,16 +288,14 @@ def test_editor_switches_network_kind_and_yaml_fields() -> None:
     assert any("must be valid YAML" in e.value for e in app.error)
 
 
-def test_network_page_draws_the_sample_and_moves_through_days() -> None:
-    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    app.run()
-    app.switch_page("app_pages/network.py").run()
+def test_network_page_draws_the_sample_and_steps_through_days() -> None:
+    app = _open("network")
     app.number_input(key="net_people").set_value(400)
     app.number_input(key="net_days").set_value(40)
     app.number_input(key="net_shown").set_value(150).run()
     _no_traceback(app)
     assert app.slider(key="net_day").value == 40
-    assert len(app.get("vega_lite_chart")) == 2
+    assert _charts_ok(app) == 2
     roles = next(c.value for c in app.caption if c.value.startswith("Roles in the drawn sample"))
     counts = dict(
         part.split(": ")
@@ -183,11 +303,32 @@ def test_network_page_draws_the_sample_and_moves_through_days() -> None:
     )
     assert sum(int(v.replace(",", "")) for v in counts.values()) == 150
     assert set(counts) == {"ordinary", "employee", "kol", "seed", "fake"}
-    app.slider(key="net_day").set_value(10)
-    app.radio(key="net_colour").set_value("channel").run()
+    app.slider(key="net_day").set_value(10).run()
+    app.select_slider(key="net_speed").set_value("8 days/s").run()
+    app.button(key="net_step").click().run()  # go once: one frame of 2 days at 8 days/s
     _no_traceback(app)
+    assert app.slider(key="net_day").value == 12
+    assert any(c.value.startswith("Day 12 of 40:") for c in app.caption)
+    app.radio(key="net_colour").set_value("channel").run()
+    _charts_ok(app)
     app.button(key="net_play").click().run()
     _no_traceback(app)
+    assert app.button(key="net_play").label == "⏸ Pause"
+    app.button(key="net_play").click().run()
+    assert app.button(key="net_play").label == "▶ Play"
+    # Leave and come back: the same market and day.
+    app.switch_page("app_pages/compare.py").run()
+    app.switch_page("app_pages/network.py").run()
+    assert app.number_input(key="net_people").value == 400
+    assert app.slider(key="net_day").value == app.slider(key="net_day").value >= 12
+
+
+def test_a_one_day_network_draws() -> None:
+    app = _open("network")
+    app.number_input(key="net_people").set_value(300)
+    app.number_input(key="net_days").set_value(1).run()
+    _no_traceback(app)
+    assert _charts_ok(app) == 2
 
 
 def test_lesson_page_explains_eight_to_one() -> None:
@@ -245,13 +386,16 @@ def test_sweep_page_plots_a_real_store(tmp_path: Path) -> None:
     app = _open("sweeps")
     app.text_input(key="sw_folder").set_value(str(tmp_path)).run()  # a folder holding one store
     _no_traceback(app)
-    assert app.selectbox(key="sw_store").value == tmp_path / "tiny"
+    assert Path(app.selectbox(key="sw_store").value) == tmp_path / "tiny"
     assert "Experiment **tiny**" in _texts(app.caption)
-    assert len(app.get("vega_lite_chart")) == 2  # the metric against a factor, and Sobol indices
+    assert _charts_ok(app) == 2  # the metric against a dotted factor, and Sobol indices
     assert [s.value for s in app.subheader] == ["Sensitivity"]
     app.selectbox(key="sw_y").set_value("sharing.p_convert").run()  # heatmap of two factors
     _no_traceback(app)
-    assert len(app.get("vega_lite_chart")) == 2
+    assert _charts_ok(app) == 2
+    app.switch_page("app_pages/compare.py").run()
+    app.switch_page("app_pages/sweeps.py").run()
+    assert app.selectbox(key="sw_y").value == "sharing.p_convert"  # kept while away
 
 
 def test_editor_edits_sections_added_later_as_yaml() -> None:
@@ -268,6 +412,58 @@ def test_editor_edits_sections_added_later_as_yaml() -> None:
     app.text_area(key="ed:loyalty_tiers:loyalty.tiers").set_value("- [broken").run()
     assert any("must be valid YAML" in e.value for e in app.error)
     assert app.button(key="ed_save").disabled
+
+
+def _cached_functions() -> list[tuple[str, ast.FunctionDef]]:
+    found = []
+    for path in sorted((ROOT / "app_pages").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef) and any(
+                "cache_data" in ast.unparse(d) or "cache_resource" in ast.unparse(d)
+                for d in node.decorator_list
+            ):
+                found.append((path.name, node))
+    return found
+
+
+def test_no_cached_function_touches_the_page() -> None:
+    """A cached call replays the elements it created; outside its block that fails on a cache hit.
+
+    The kind: no function under st.cache_data/st.cache_resource may call ``st.*`` or receive a
+    callback (which could draw): they compute, the page draws.
+    """
+    cached = _cached_functions()
+    assert cached, "the pages cache nothing: this test would pass vacuously"
+    for filename, function in cached:
+        body = ast.Module(body=function.body, type_ignores=[])
+        calls = [ast.unparse(n.func) for n in ast.walk(body) if isinstance(n, ast.Call)]
+        assert not [c for c in calls if c.startswith("st.")], (filename, function.name, calls)
+        for arg in function.args.args:
+            annotation = ast.unparse(arg.annotation) if arg.annotation else ""
+            assert "Callable" not in annotation and "Any" not in annotation, (
+                filename,
+                function.name,
+                arg.arg,
+            )
+
+
+def test_every_cached_action_runs_twice_and_in_two_sessions() -> None:
+    """Each page whose work is cached: the same inputs twice in a session, then in a second session."""
+    for _session in range(2):
+        app = _open("network")
+        for _ in range(2):
+            app.number_input(key="net_people").set_value(300)
+            app.number_input(key="net_days").set_value(20).run()
+            _no_traceback(app)
+            assert _charts_ok(app) == 2
+        lesson = _open("lesson")
+        for _ in range(2):
+            lesson.number_input(key="l_people").set_value(300)
+            lesson.number_input(key="l_reps").set_value(1).run()
+            _no_traceback(lesson)
+        compare = _small_comparison(cmp_people=600, cmp_days=30, cmp_reps=1)
+        compare.button(key="cmp_run").click().run()
+        _no_traceback(compare)
 
 
 # ------------------------------------------------------------- real graphs: uploads, small markets
@@ -299,8 +495,11 @@ def test_a_scenario_uploaded_with_its_edge_list_runs_on_compare() -> None:
     _no_traceback(app)
     assert not app.error
     assert "2 strategies × 2 replications, 34 people, 60 days" in _texts(app.caption)
-    means = app.dataframe[0].value
-    assert list(means.columns) == ["metric", "unit", "karate_club", "club-more-sharing"]
+    (table,) = app.dataframe
+    assert list(table.value.columns[:3]) == ["Metric", "karate_club", "club-more-sharing"]
+    # The files that reproduce the run carry the graph file beside the scenarios.
+    labels = [b.proto.label for b in app.get("download_button")]
+    assert "scenarios + command (zip)" in labels
     # Leaving for the Network page and coming back keeps the upload and its file.
     app.switch_page("app_pages/network.py").run()
     app.switch_page("app_pages/compare.py").run()

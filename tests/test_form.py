@@ -21,7 +21,7 @@ from sim.ui.form import (
     switch_variant,
     widget_text,
 )
-from tests.conftest import SCENARIOS
+from tests.conftest import SCENARIOS, make_scenario
 
 
 def _leaves(data: object, prefix: str = "") -> set[str]:
@@ -162,3 +162,33 @@ def test_switching_the_network_kind_keeps_shared_values() -> None:
     assert removed_paths(base, switched) == ["network.m"]
     lines = changed_overrides(base, scenario_from_dict(switched).model_dump(mode="json"))
     assert lines[0] == "network.kind=watts_strogatz"  # the kind first, so the CLI applies it first
+
+
+def test_labels_are_words_with_units_from_the_schema() -> None:
+    from sim.ui.form import field_label, section_title
+
+    fields = {f.path: f for s in form_sections(make_scenario().model_dump(mode="json")) for f in s.fields}
+    assert field_label(fields["ads.daily_budget"], "USD") == "Daily budget (USD/day)"
+    assert field_label(fields["ads.cpm"], "EUR") == "CPM (EUR)"
+    assert field_label(fields["ads.p_aware"]) == "Aware probability (0–1)"
+    assert field_label(fields["customers.rel_churn"]) == "Churn multiplier (×)"
+    assert field_label(fields["ads.days_frequency_window"]) == "Frequency window (days)"
+    assert field_label(fields["fraud.n_attackers"]) == "Number of attackers"
+    assert field_label(fields["population.share_initial_customers"]) == "Share of initial customers (0–1)"
+    for field in fields.values():
+        label = field_label(field, "USD")
+        assert ("_" not in label.split(" (")[0] and label[:1].isupper()) or len(
+            field.path.rsplit(".")[-1]
+        ) == 1
+    sections = form_sections(make_scenario().model_dump(mode="json"))
+    assert [section_title(s) for s in sections][:2] == ["General", "Network"]
+
+
+def test_switched_off_sections_come_from_the_rules() -> None:
+    from sim.ui.form import off_sections
+
+    quiet = make_scenario({"ads.daily_budget": 0.0}).model_dump(mode="json")
+    assert {"ads", "loyalty", "fraud", "incentives"} <= off_sections(quiet)
+    busy = make_scenario({"ads.daily_budget": 5.0, "loyalty.membership": "open"}).model_dump(mode="json")
+    assert "ads" not in off_sections(busy) and "loyalty" not in off_sections(busy)
+    assert "customers" not in off_sections(quiet)  # purchases always run

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
 import math
+import re
 import zipfile
 
 import numpy as np
@@ -13,7 +15,9 @@ import pytest
 from sim import compare, load_scenario
 from sim.analysis import report
 from sim.analysis.compare import Comparison, mean_interval
+from sim.analysis.metrics import METRICS
 from sim.ui import viz
+from tests.chart_checks import altair_problems
 from tests.conftest import SCENARIOS
 
 SMALL = {"network.n": 3000, "days": 120}
@@ -90,86 +94,187 @@ def test_retention_curves_are_shares_over_complete_ages(comparison: Comparison) 
     assert (day0[day0["age_days"] == 0]["mean"] > 0.9).all()
 
 
-def test_metric_table_has_every_metric_and_marks_significant_differences(comparison: Comparison) -> None:
+def test_metric_table_has_every_metric_in_words_and_marks_significant_differences(
+    comparison: Comparison,
+) -> None:
     table = report.metric_table(comparison, "USD")
-    assert len(table) == len(comparison.summary["metric"].unique())
-    assert list(table.columns[:2]) == ["metric", "unit"]
-    assert "Δ ripple_heavy − funnel_heavy" in table.columns
+    assert list(table.index) == list(METRICS)
+    assert list(table.columns) == [
+        "Metric",
+        *comparison.strategies,
+        "ripple_heavy − funnel_heavy",
+        "hybrid − funnel_heavy",
+    ]
     paired = comparison.paired.set_index(["strategy", "metric"])
-    column = table.set_index("metric")["Δ ripple_heavy − funnel_heavy"]
-    for metric, cell in column.items():
+    for metric, cell in table["ripple_heavy − funnel_heavy"].items():
         assert cell.endswith(" *") == bool(paired.loc[("ripple_heavy", metric), "excludes_zero"])
-    assert table.set_index("metric").loc["profit", "unit"] == "USD"
-    assert "USD" in table.set_index("metric").loc["profit", "funnel_heavy"]
-    bare = report.metric_table(comparison, "USD", in_cells=False)
-    assert "USD" not in bare.set_index("metric").loc["profit", "funnel_heavy"]
+    # Words and units in the row, never identifiers; no unit column to cut off.
+    assert table.loc["cac_blended", "Metric"] == "Blended CAC (USD per customer)"
+    assert table.loc["profit", "Metric"] == "Profit (USD)"
+    assert table.loc["retention_90d", "Metric"] == "90-day retention (%)"
+    assert not any("_" in label for label in table["Metric"])
+    cells = table.drop(columns="Metric").to_numpy().ravel()
+    assert not any("USD" in cell for cell in cells)
+    assert not any(re.search(r"(^|[\s\[])[-−]0(\.0+)?([\s,\]]|$)", cell) for cell in cells)  # never -0
+    # Counts are whole numbers, money above 1,000 has no cents.
+    summary = comparison.summary.set_index(["strategy", "metric"])
+    people = table.loc["new_customers", "funnel_heavy"].split(" [")[0]
+    assert people == f"{summary.loc[('funnel_heavy', 'new_customers'), 'mean']:,.0f}"
+    revenue = table.loc["revenue", "funnel_heavy"].split(" [")[0]
+    assert summary.loc[("funnel_heavy", "revenue"), "mean"] >= 1000 and "." not in revenue
 
 
-def test_verdict_reads_the_paired_differences(comparison: Comparison) -> None:
+def test_verdict_leads_with_the_most_profitable_strategy(comparison: Comparison) -> None:
     sentences = report.verdict(comparison, "USD")
-    assert len(sentences) == 2
-    paired = comparison.paired.set_index(["strategy", "metric"])
-    for strategy, sentence in zip(comparison.strategies[1:], sentences, strict=True):
-        assert sentence.startswith(f"{strategy} acquires ")
-        diff = paired.loc[(strategy, "new_customers"), "mean_diff"]
-        assert ("more new customers" in sentence) == (diff > 0)
-        assert ("fewer new customers" in sentence) == (diff < 0)
-        profit = paired.loc[(strategy, "profit"), "mean_diff"]
-        assert ("profit is" in sentence) and (("higher" in sentence) == (profit > 0))
-        assert "USD" in sentence
+    profit = comparison.summary[comparison.summary["metric"] == "profit"].set_index("strategy")["mean"]
+    best = str(profit.idxmax())
+    assert sentences[0].startswith(f"{best} is the most profitable: {report.money(profit.max(), 'USD')}")
+    assert " over 120 days, " in sentences[0] and "95% interval" in sentences[0]
+    runner_up = str(profit.drop(best).idxmax())
+    assert f"than {runner_up}" in sentences[0] or f"as {runner_up}" in sentences[0]
+    # Without scenarios: the core outcomes follow, one sentence each, naming every strategy.
+    assert [s.split(":")[0] for s in sentences[1:]] == ["New customers", "Blended CAC", "90-day retention"]
+    for sentence in sentences:
+        assert " 0% " not in sentence and "1×" not in sentence
+        assert all(name in sentence for name in comparison.strategies) or sentence is sentences[0]
 
 
-def _synthetic(new: tuple[list[float], list[float]], profit: tuple[list[float], list[float]]) -> Comparison:
+def _synthetic(
+    new: tuple[list[float], list[float]], profit: tuple[list[float], list[float]], **other: tuple[list, list]
+) -> Comparison:
     """A two-strategy comparison from given per-replication values (other metrics zero)."""
     from sim.analysis.compare import _paired, _summary
-    from sim.analysis.metrics import METRICS
 
     rows = []
     for strategy, index in (("funnel", 0), ("ripple", 1)):
         for replication, (n, p) in enumerate(zip(new[index], profit[index], strict=True)):
             row = dict.fromkeys(METRICS, 0.0)
             row.update(new_customers=n, profit=p, cac_blended=10.0 if index == 0 else 6.0)
+            row.update({name: values[index][replication] for name, values in other.items()})
             rows.append({"strategy": strategy, "replication": replication, "seed": replication, **row})
     runs = pd.DataFrame(rows)
     strategies = ["funnel", "ripple"]
-    empty = pd.DataFrame()
+    empty = pd.DataFrame(columns=["strategy", "replication", "day"])
     return Comparison(strategies, list(range(len(new[0]))), runs, _summary(runs, strategies),
                       _paired(runs, strategies), empty, empty)  # fmt: skip
 
 
-def test_verdict_states_size_direction_cac_and_significance() -> None:
-    clear = _synthetic(([100, 100, 100, 100], [138, 139, 137, 138]), ([0, 0, 0, 0], [500, 510, 490, 500]))
-    (sentence,) = report.verdict(clear, "EUR")
-    assert sentence == (
-        "ripple acquires 38% more new customers than funnel (the 95% interval excludes zero), at 0.6× "
-        "funnel's blended CAC; profit is 500.00 EUR higher (the 95% interval excludes zero)."
+def test_verdict_states_size_direction_and_interval_in_plain_words() -> None:
+    clear = _synthetic(
+        ([100, 100, 100, 100], [138, 139, 137, 138]), ([0, 0, 0, 0], [50500, 50510, 50490, 50500])
     )
+    first, customers, cac = report.verdict(clear, "EUR")[:3]
+    assert first.startswith("ripple is the most profitable: 50,500 EUR, 50,500 EUR more than funnel (95% ")
+    assert (
+        customers == "New customers: 100 with funnel; 138 with ripple, 38 more (95% interval 37 to 39 more)."
+    )
+    assert cac.startswith(
+        "Blended CAC: 10.0 EUR per customer with funnel; 6.00 EUR per customer with ripple, "
+    )
+    assert "4.00 EUR per customer lower" in cac
     noisy = _synthetic(([100, 100, 100], [90, 120, 95]), ([0, 0, 0], [-50, 40, 5]))
-    (sentence,) = report.verdict(noisy)
-    assert "2% more new customers" in sentence
-    assert "includes zero, so this may be noise" in sentence
-    assert "profit is 1.67 lower" in sentence
+    first, customers = report.verdict(noisy)[:2]
+    assert first == (
+        "funnel is the most profitable: 0, 1.67 more than ripple "
+        "(95% interval from 111 less to 114 more: this may be noise)."
+    )
+    assert customers.startswith(
+        "New customers: 100 with funnel; 102 with ripple, 1.7 more (95% interval from"
+    )
 
 
-def test_verdict_with_one_replication_or_one_strategy() -> None:
-    single = _synthetic(([100], [80]), ([10], [10]))
-    (sentence,) = report.verdict(single)
-    assert "20% fewer new customers" in sentence
-    assert "no interval with one replication" in sentence
-    assert "profit is the same" in sentence
+def test_verdict_says_about_the_same_and_one_replication() -> None:
+    same = _synthetic(([100, 100], [100, 100]), ([10, 20], [10, 20]))
+    first = report.verdict(same)[0]
+    assert "about the same as" in first and "0%" not in first
+    single = _synthetic(([100], [80]), ([10], [12]))
+    first, customers = report.verdict(single)[:2]
+    assert first.endswith("2.00 more than funnel (one replication: no interval).")
+    assert customers.endswith("80 with ripple, 20 fewer (one replication: no interval).")
     alone = Comparison(
         ["a"], [1], pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame()
     )
     assert report.verdict(alone) == ["Only a was run: add a second strategy to compare."]
 
 
-def test_format_value_by_unit() -> None:
+def test_the_verdict_answers_the_question_the_differing_sections_ask() -> None:
+    honest = load_scenario(SCENARIOS / "two_sided_credit.yaml")
+    attack = load_scenario(SCENARIOS / "coupon_farming_attack.yaml")
+    defended = load_scenario(SCENARIOS / "coupon_farming_defended.yaml")
+    hybrid = load_scenario(SCENARIOS / "hybrid.yaml")
+    tiers = load_scenario(SCENARIOS / "loyalty_tiers.yaml")
+    assert report.differing_sections({"a": attack, "d": defended})[0] == "defences"
+    assert report.differing_sections({"h": honest, "a": attack})[0] == "fraud"
+    assert report.differing_sections({"h": hybrid, "t": tiers})[0] == "loyalty"
+    assert report.focus_metrics(["fraud"])[:3] == [
+        "rewards_paid_fraud",
+        "rewards_denied_honest",
+        "referral_cac",
+    ]
+    assert report.focus_metrics(["loyalty"])[:3] == ["retention_90d", "clv", "loyalty_spend"]
+    # A section without its own entry falls back to the metrics of its rules.
+    assert report.focus_metrics(["roles"])[0].startswith("referred_by_")
+    fraud = _synthetic(
+        ([100, 100, 100], [100, 100, 100]),
+        ([0, 0, 0], [34000, 35000, 34500]),
+        rewards_paid_fraud=([34518, 34000, 35000], [0, 0, 0]),
+        referral_cac=([80, 82, 81], [12, 12.5, 12.2]),
+    )
+    sentences = report.verdict(fraud, "USD", {"funnel": attack, "ripple": defended})
+    assert sentences[1].startswith(
+        "Fraud paid (rewards for fake referrals): 34,500 USD with funnel; 0 USD with ripple, 34,500 USD less"
+    )
+    assert sentences[2].startswith("Referral CAC: 81.0 USD per customer with funnel;")
+    assert len(sentences) == 3  # metrics that are idle everywhere are left out
+    same = _synthetic(
+        ([100, 100], [100, 100]),
+        ([0, 0], [10, 10]),
+        retention_90d=([0.8, 0.7], [0.8, 0.7]),
+        clv=([5, 6], [7, 8]),
+    )
+    loyalty = report.verdict(same, "USD", {"funnel": hybrid, "ripple": tiers})
+    assert loyalty[1] == "90-day retention: the same with every strategy (75.0%)."
+    assert loyalty[2].startswith(
+        "CLV: 5.50 USD per customer with funnel; 7.50 USD per customer with ripple, "
+    )
+    cards = report.headline_cards(fraud, "USD", {"funnel": attack, "ripple": defended})
+    assert [card.metric for card in cards["ripple"]][:3] == ["profit", "rewards_paid_fraud", "referral_cac"]
+    fraud_card = cards["ripple"][1]
+    assert fraud_card.value == "0 USD" and fraud_card.delta == "-34,506 USD vs funnel"
+    assert fraud_card.delta_colour == "inverse" and "95% interval" in fraud_card.help
+    assert cards["funnel"][1].delta is None
+
+
+def test_numbers_read_as_people_write_them() -> None:
     assert report.format_value("new_customers", 1234.4) == "1,234"
     assert report.format_value("retention_90d", 0.8456) == "84.6%"
-    assert report.format_value("profit", 1234.5, "USD") == "1,234.50 USD"
+    assert report.format_value("profit", 1234.5, "USD") == "1,234 USD"  # no cents above 1,000
+    assert report.format_value("profit", 234.5, "USD") == "234.50 USD"
+    assert report.format_value("profit", 0.0, "USD") == "0 USD"
+    assert report.format_value("profit", -0.001, "USD") == "0.00 USD"
+    assert report.format_value("profit", -1234.5, "USD") == "−1,234 USD"
+    assert report.format_value("new_customers", -0.3) == "0"  # never "-0"
     assert report.format_value("roi", 0.12345) == "0.123"
     assert report.format_value("cac_ads", math.inf) == "∞"
     assert report.format_value("cac_ads", math.nan) == "—"
+    assert report.money(34518.2, "USD") == "34,500 USD"
+    assert report.money(9.998, "USD") == "10.0 USD"
+    assert report.money(-0.0004, "USD") == "0 USD"
+    assert report.metric_label("cac_blended") == "Blended CAC"
+    assert report.metric_label("new_customers_sharing") == "New customers via sharing"
+    assert report.metric_label("referred_by_kol") == "Referred by KOLs"
+    assert all("_" not in report.metric_label(metric) for metric in METRICS)
+
+
+def test_cohort_retention_has_few_cohorts_in_order() -> None:
+    scenarios = [
+        load_scenario(SCENARIOS / f"{n}.yaml", {"network.n": 3000}) for n in ("funnel_heavy", "hybrid")
+    ]
+    curves = report.retention_curves(compare(scenarios, replications=2, seed=5), "cohort")
+    groups = curves.drop_duplicates("group").sort_values("order")
+    assert 1 < len(groups) <= report.MAX_COHORTS
+    starts = [int(g.removeprefix("days ").split("-")[0]) for g in groups["group"]]
+    assert starts == sorted(starts) == groups["order"].tolist()
 
 
 def test_downloads_round_trip(comparison: Comparison) -> None:
@@ -184,36 +289,61 @@ def test_downloads_round_trip(comparison: Comparison) -> None:
     pd.testing.assert_frame_equal(steps, comparison.steps.reset_index(drop=True))
 
 
-def test_charts_render_to_vega_lite_with_fixed_colours(comparison: Comparison) -> None:
+def _json(spec: dict) -> str:
+    return json.dumps({key: value for key, value in spec.items() if key != "datasets"})
+
+
+def test_charts_draw_their_data_with_one_colour_per_strategy(comparison: Comparison) -> None:
     strategies = comparison.strategies
-    charts = [
-        viz.cumulative_chart(report.cumulative_by_channel(comparison), strategies),
-        viz.cac_chart(report.cac_by_channel(comparison), strategies, "USD"),
-        viz.profit_chart(report.profit_over_time(comparison), strategies, "USD"),
-        viz.retention_chart(report.retention_curves(comparison, "channel"), strategies, "channel"),
-        viz.retention_chart(report.retention_curves(comparison, "cohort"), strategies, "cohort"),
-    ]
-    for chart in charts:
-        spec = chart.to_dict()  # validates against the Vega-Lite schema
-        assert spec.get("title")
-    text = str(charts[1].to_dict())
+    charts = {
+        "cumulative": viz.cumulative_chart(report.cumulative_by_channel(comparison), strategies),
+        "cac": viz.cac_chart(report.cac_by_channel(comparison), strategies, "USD"),
+        "profit": viz.profit_chart(report.profit_over_time(comparison), strategies, "USD"),
+        "channel": viz.retention_chart(report.retention_curves(comparison, "channel"), strategies, "channel"),
+        "cohort": viz.retention_chart(report.retention_curves(comparison, "cohort"), strategies, "cohort"),
+    }
+    for name, spec in charts.items():
+        assert spec.get("title"), name  # a Vega-Lite spec Altair validated, over named datasets
+        assert altair_problems(spec) == [], name
+    text = _json(charts["cac"])
     assert "CAC (USD per customer)" in text
-    assert "cumulative profit (USD)" in str(charts[2].to_dict())
-    # A channel keeps its colour whatever else is on the chart.
-    one = viz.channel_scale(["sharing", "ads"]).to_dict()
-    two = viz.channel_scale(["ads", "organic", "sharing"]).to_dict()
-    assert dict(zip(one["domain"], one["range"], strict=True))["ads"] == viz.CHANNEL_COLOURS["ads"]
-    assert dict(zip(two["domain"], two["range"], strict=True))["sharing"] == viz.CHANNEL_COLOURS["sharing"]
-    # A strategy keeps its colour whatever order it is chosen in; new strategies get unused colours.
+    assert "cumulative profit (USD)" in _json(charts["profit"])
+    # Colour means strategy; channels are dashes.
+    for name in ("cumulative", "channel"):
+        spec = _json(charts[name])
+        assert '"strokeDash": {"field": "' in spec and '"color": {"field": "strategy"' in spec
+    palette = viz.strategy_scale(strategies).to_dict()
+    assert palette["range"] == [viz.strategy_colour(s) for s in strategies]
+    assert not set(viz.CHANNEL_COLOURS.values()) & set(viz.STRATEGY_COLOURS)
+    assert not set(viz.STAGE_COLOURS.values()) & set(viz.STRATEGY_COLOURS)
+
+
+def test_a_strategy_keeps_its_colour_whatever_it_is_shown_with() -> None:
     assert (
         viz.strategy_colours(["hybrid", "ripple_heavy"])
         == viz.strategy_colours(["ripple_heavy", "hybrid"])[::-1]
     )
-    mixed = viz.strategy_colours(["mine", "funnel_heavy", "yours"])
-    assert mixed[1] == viz.PRESET_STRATEGY_COLOURS["funnel_heavy"]
-    assert len(set(mixed)) == 3 and not set(mixed[::2]) & set(viz.PRESET_STRATEGY_COLOURS.values())
-    strategy = viz.strategy_scale(strategies).to_dict()
-    assert strategy["range"] == viz.strategy_colours(strategies)
+    for name in ("funnel_heavy", "mine", "coupon_farming_attack"):
+        alone = viz.strategy_colour(name)
+        assert viz.strategy_colours([name])[0] == alone
+        assert viz.strategy_colours(["funnel_heavy", name])[-1] == alone or name == "funnel_heavy"
+    # Presets usually compared together have different colours.
+    for group in (
+        ["funnel_heavy", "ripple_heavy", "hybrid"],
+        ["two_sided_credit", "coupon_farming_attack", "coupon_farming_defended"],
+        ["hybrid", "loyalty_tiers"],
+        ["seeding_random", "seeding_hubs"],
+    ):
+        assert len({viz.strategy_colour(name) for name in group}) == len(group)
+    # Four strategies shown together always get four colours.
+    assert len(set(viz.strategy_colours(["seeding_hubs", "loyalty_tiers", "a", "b"]))) == 4
+
+
+def test_dotted_and_bracketed_column_names_are_drawn() -> None:
+    frame = pd.DataFrame({"ads.daily_budget": [0.0, 10.0], "tiers[0]:x": [1, 2], "mean": [1.0, 2.0]})
+    safe, names = viz.vega_safe(frame, "ads.daily_budget", "tiers[0]:x", "mean")
+    assert names == ["ads_daily_budget", "tiers_0__x", "mean"]
+    assert list(safe.columns) == names
 
 
 def test_sweep_summaries() -> None:
@@ -230,8 +360,10 @@ def test_sweep_summaries() -> None:
     assert curve["mean"].tolist() == [2.0, 6.0]  # the failed run is left out
     grid = report.sweep_grid(runs, "profit", "ads.daily_budget", "sharing.p_convert")
     assert len(grid) == 4 and grid["n"].tolist() == [1, 1, 1, 1]
-    viz.sweep_line_chart(curve, "ads.daily_budget", "profit", "currency").to_dict()
-    viz.sweep_heatmap(grid, "ads.daily_budget", "sharing.p_convert", "profit").to_dict()
+    line = viz.sweep_line_chart(curve, "ads.daily_budget", "profit", "currency")
+    heat = viz.sweep_heatmap(grid, "ads.daily_budget", "sharing.p_convert", "profit")
+    assert altair_problems(line) == [] and altair_problems(heat) == []
+    assert "ads.daily_budget" in _json(line)  # the title keeps the factor's name
     sobol = pd.DataFrame(
         {"metric": ["profit"] * 2, "factor": ["a", "b"], "method": "sobol", "S1": [0.6, 0.2],
          "S1_conf": [0.05, 0.05], "ST": [0.7, 0.3], "ST_conf": [0.05, 0.04]}
@@ -240,8 +372,10 @@ def test_sweep_summaries() -> None:
         {"metric": ["profit"] * 2, "factor": ["a", "b"], "method": "morris", "mu_star": [3.0, 1.0],
          "mu_star_conf": [0.5, 0.2], "sigma": [1.0, 0.5]}
     )  # fmt: skip
-    assert "Sobol" in str(viz.sensitivity_chart(sobol, "profit").to_dict())
-    assert "Morris" in str(viz.sensitivity_chart(morris, "profit").to_dict())
+    assert "Sobol" in _json(viz.sensitivity_chart(sobol, "profit"))
+    assert "Morris" in _json(viz.sensitivity_chart(morris, "profit"))
+    for chart in (viz.sensitivity_chart(sobol, "profit"), viz.sensitivity_chart(morris, "profit")):
+        assert altair_problems(chart) == []
 
 
 def test_eight_to_one_verdict() -> None:
@@ -262,8 +396,8 @@ def test_eight_to_one_verdict() -> None:
 
 
 def test_the_active_metric_table_hides_only_metrics_no_strategy_moves(comparison: Comparison) -> None:
-    full = report.metric_table(comparison, "USD").set_index("metric")
-    active = report.metric_table(comparison, "USD", only_active=True).set_index("metric")
+    full = report.metric_table(comparison, "USD")
+    active = report.metric_table(comparison, "USD", only_active=True)
     summary = comparison.summary
     idle = summary.groupby("metric")["mean"].apply(lambda means: bool(((means == 0) | means.isna()).all()))
     assert set(full.index) - set(active.index) == set(idle[idle].index)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sim import load_scenario, run
-from sim.ui.spread import frame_at, layout, network_sample, record_spread, sample_network
+from sim.ui.spread import NetworkSample, frame_at, layout, network_sample, record_spread, sample_network
 from sim.world.build import build_world
 from sim.world.population import Role, Stage
 from tests.conftest import SCENARIOS, make_scenario
@@ -54,6 +54,26 @@ def test_layout_is_seeded_and_finite() -> None:
     first, second = layout(sample, seed=5), layout(sample, seed=5)
     assert first.shape == (200, 2) and np.isfinite(first).all()
     np.testing.assert_array_equal(first, second)
+    assert np.abs(first).max() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("kind", ["barabasi_albert", "watts_strogatz", "communities"])
+def test_layout_puts_friends_close_together(kind: str) -> None:
+    sample = network_sample(make_scenario({"network.kind": kind, "network.n": 3000}), seed=2)
+    positions = layout(sample, seed=1)
+    friends = np.linalg.norm(positions[sample.edges[:, 0]] - positions[sample.edges[:, 1]], axis=1)
+    pairs = np.random.default_rng(0).integers(0, 3000, size=(20_000, 2))
+    strangers = np.linalg.norm(positions[pairs[:, 0]] - positions[pairs[:, 1]], axis=1)
+    assert friends.mean() < 0.7 * strangers.mean()
+    # People are spread out, not piled on a few points.
+    assert np.unique(np.round(positions, 2), axis=0).shape[0] > 1000
+
+
+def test_layout_of_tiny_samples() -> None:
+    one = NetworkSample(nodes=np.array([0]), edges=np.empty((0, 2), dtype=np.int64), n_people=1)
+    assert layout(one).shape == (1, 2)
+    apart = NetworkSample(nodes=np.arange(4), edges=np.empty((0, 2), dtype=np.int64), n_people=4)
+    assert np.isfinite(layout(apart)).all()
 
 
 def test_recorded_states_are_the_run_itself() -> None:

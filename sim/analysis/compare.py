@@ -4,6 +4,14 @@ Replication ``r`` builds one world from its seed and runs every strategy on it w
 each rule draws the same numbers in every strategy. Differences between strategies are therefore
 *paired*: the interval of the mean paired difference is far narrower than the two separate intervals
 suggest.
+
+Strategies may differ in the attack (the ``fraud`` section): the real people and the ties among them
+come from the ``network`` and ``population`` streams only, and fake accounts are appended after them
+from streams of their own (:mod:`sim.world.fake_accounts`). Each replication therefore builds its real
+world once and adds each strategy's attackers to a copy, so the comparison is paired on the same real
+people. What the attack changes for those people: its attackers are real accounts that operate fake
+ones, and every fake account has ties to real people (its operator, and ``fraud.ring_links_to_real``
+random real people), so real people gain friends who are fake accounts.
 """
 
 from __future__ import annotations
@@ -29,12 +37,23 @@ from tqdm.auto import tqdm
 from sim.analysis.metrics import METRICS
 from sim.analysis.results import RunResult, run
 from sim.scenario import Problem, Scenario, ScenarioError
-from sim.world.build import World, build_world, graph_source
+from sim.world.build import World, build_real_world, build_world, graph_source, with_attack
 
-__all__ = ["Comparison", "compare", "replication_seeds", "start_workers"]
+__all__ = [
+    "SHARED_WORLD_SECTIONS",
+    "WORLD_SECTIONS",
+    "Comparison",
+    "check_same_world",
+    "compare",
+    "replication_seeds",
+    "start_workers",
+]
 
-#: Sections that define the world strategies are compared on.
+#: Sections that define the world a run happens in (graph, people, and the attackers' fake accounts).
 WORLD_SECTIONS: tuple[str, ...] = ("network", "population", "fraud")
+#: World sections every strategy of a comparison must share: the real people and their ties. The
+#: attack (``fraud``) may differ; it adds fake accounts after the real people.
+SHARED_WORLD_SECTIONS: tuple[str, ...] = ("network", "population")
 #: Confidence level of every interval reported.
 CONFIDENCE = 0.95
 
@@ -107,12 +126,13 @@ def _named(scenarios: Mapping[str, Scenario] | Sequence[Scenario]) -> dict[str, 
 
 
 def check_same_world(named: Mapping[str, Scenario]) -> None:
-    """Raise :class:`ScenarioError` unless every strategy shares the world and the horizon.
+    """Raise :class:`ScenarioError` unless every strategy shares the real world and the horizon.
 
-    The world (``network``, ``population`` and the attackers of ``fraud``) is built once per
-    replication and shared, so it must be identical. Other market sections (churn behaviour,
-    economics, organic discovery) may differ: a what-if such as "churn twice as fast" is still
-    paired on the same people and random numbers.
+    The real people and their ties (``network``, ``population``) are built once per replication and
+    shared, so they must be identical. The attack (``fraud``) may differ: it appends fake accounts
+    after the real people. Other market sections (churn behaviour, economics, organic discovery) may
+    differ too: a what-if such as "churn twice as fast" is still paired on the same people and random
+    numbers. Each problem names which strategy has which value.
     """
     items = list(named.items())
     base_name, base = items[0]
@@ -120,23 +140,43 @@ def check_same_world(named: Mapping[str, Scenario]) -> None:
     problems = []
     for name, scenario in items[1:]:
         market = scenario.market()
-        for section in WORLD_SECTIONS:
+        for section in SHARED_WORLD_SECTIONS:
             if market[section] != base_market[section]:
                 problems.append(
                     Problem(
                         section,
-                        f"strategies compared must share one world; {name!r} differs from {base_name!r}",
+                        f"strategies compared must share one market; {name!r} has "
+                        f"{_differences(market[section], base_market[section])}, {base_name!r} has "
+                        f"{_differences(base_market[section], market[section])}",
                         "",
                     )
                 )
         if scenario.days != base.days:
             problems.append(
                 Problem(
-                    "days", f"strategies compared must share one horizon ({base.days})", str(scenario.days)
+                    "days",
+                    f"strategies compared must share one horizon; {base_name!r} has {base.days}",
+                    f"{name!r} has {scenario.days}",
                 )
             )
     if problems:
         raise ScenarioError(problems, "compare")
+
+
+def _differences(mine: Mapping[str, object], other: Mapping[str, object]) -> str:
+    """``key=value`` for each setting of ``mine`` that ``other`` does not share (one section's dump)."""
+    keys = [key for key in {**mine, **other} if mine.get(key) != other.get(key)]
+    return ", ".join(f"{key}={mine.get(key)}" for key in keys) or "the same values"
+
+
+def world_of(scenario: Scenario, seed: int, real: World | None = None) -> World:
+    """The world ``scenario`` runs in for ``seed``; ``real`` (a world without attackers) is reused.
+
+    ``real`` must come from a scenario with the same ``network`` and ``population`` and the same seed
+    (:func:`~sim.world.build.build_real_world`): the attackers are then appended to it, as
+    :func:`~sim.world.build.build_world` would.
+    """
+    return build_world(scenario, seed) if real is None else with_attack(real, scenario.fraud)
 
 
 def compare(
@@ -158,7 +198,8 @@ def compare(
         seed: root seed of the replication seeds; defaults to the baseline scenario's seed.
         progress: show a progress bar over runs.
         keep_results: keep every :class:`RunResult` on the comparison.
-        on_run: called as ``on_run(done, total)`` as runs finish (the app's progress bar).
+        on_run: called as ``on_run(done, total)`` as runs finish (the app's progress bar). An exception
+            it raises stops the comparison (queued runs are dropped) and propagates: the app's Cancel.
         workers: processes to spread replications over (1 = in this process). Results are identical
             either way: each replication's world and streams come from its own seed.
     """
@@ -187,8 +228,9 @@ def compare(
 
     if workers == 1 or total == 1:
         for replication, run_seed in enumerate(seeds):
-            world = build_world(baseline, run_seed)
+            real = build_real_world(baseline, run_seed)
             for k, name in enumerate(names):
+                world = world_of(named[name], run_seed, real)
                 outcome = _run_strategy(name, named[name], replication, run_seed, keep_results, world)
                 finished((replication, k), outcome)
     else:
@@ -198,13 +240,19 @@ def compare(
         with _plain_main():
             futures: dict[Future[_Outcome], tuple[int, int]] = {
                 pool.submit(
-                    _run_strategy_in_worker, name, named[name], replication, run_seed, keep_results, baseline
+                    _run_strategy_in_worker, name, named[name], replication, run_seed, keep_results
                 ): (replication, k)
                 for replication, run_seed in enumerate(seeds)
                 for k, name in enumerate(names)
             }
-        for future in _as_completed(futures):
-            finished(futures[future], future.result())
+        try:
+            for future in _as_completed(futures):
+                finished(futures[future], future.result())
+        except BaseException:
+            # Stopped early (``on_run`` raised to cancel, or a run failed): drop the queued runs.
+            for future in futures:
+                future.cancel()
+            raise
     bar.close()
     ordered = [outcomes[key] for key in sorted(outcomes)]
     rows = [outcome.row for outcome in ordered]
@@ -248,25 +296,26 @@ def _run_strategy(
     )
 
 
-#: Worlds a pool worker built, by (world definition, seed); a few, since tasks come replication by
-#: replication.
+#: Real worlds a pool worker built, by (world definition, seed); a few, since tasks come replication
+#: by replication.
 _WORKER_WORLDS: dict[tuple[str, int], World] = {}
 _WORKER_WORLDS_KEPT = 2
 
 
 def _run_strategy_in_worker(
-    name: str, scenario: Scenario, replication: int, run_seed: int, keep_result: bool, world_of: Scenario
+    name: str, scenario: Scenario, replication: int, run_seed: int, keep_result: bool
 ) -> _Outcome:
-    """:func:`_run_strategy` in a pool worker, building the replication's world from ``world_of``."""
-    market = world_of.market()
-    world_text = json.dumps({section: market[section] for section in WORLD_SECTIONS}, sort_keys=True)
-    key = (world_text + graph_source(world_of), run_seed)  # a graph file's content, not just its name
-    world = _WORKER_WORLDS.get(key)
-    if world is None:
-        world = build_world(world_of, run_seed)
-        _WORKER_WORLDS[key] = world
+    """:func:`_run_strategy` in a pool worker, on the replication's real world plus the strategy's attack."""
+    market = scenario.market()
+    world_text = json.dumps({s: market[s] for s in SHARED_WORLD_SECTIONS}, sort_keys=True)
+    key = (world_text + graph_source(scenario), run_seed)  # a graph file's content, not just its name
+    real = _WORKER_WORLDS.get(key)
+    if real is None:
+        real = build_real_world(scenario, run_seed)
+        _WORKER_WORLDS[key] = real
         while len(_WORKER_WORLDS) > _WORKER_WORLDS_KEPT:
             del _WORKER_WORLDS[next(iter(_WORKER_WORLDS))]
+    world = world_of(scenario, run_seed, real)
     return _run_strategy(name, scenario, replication, run_seed, keep_result, world)
 
 

@@ -10,24 +10,39 @@ from __future__ import annotations
 import io
 import math
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.analysis.compare import CONFIDENCE, Comparison
-from sim.analysis.metrics import ACQUISITION_CHANNELS, METRICS, is_idle
+from sim.analysis.compare import CONFIDENCE, SHARED_WORLD_SECTIONS, Comparison, mean_interval
+from sim.analysis.metrics import ACQUISITION_CHANNELS, COHORT_DAYS, METRICS, is_idle
+from sim.scenario import Scenario
 
 __all__ = [
+    "MAX_COHORTS",
+    "SECTION_FOCUS",
+    "Card",
     "band",
     "cac_by_channel",
     "comparison_downloads",
     "cumulative_by_channel",
+    "days_to_half_market",
+    "differing_sections",
     "eight_to_one_verdict",
+    "focus_metrics",
+    "format_number",
     "format_value",
+    "headline_cards",
+    "headline_metrics",
+    "metric_heading",
+    "metric_label",
     "metric_table",
+    "metric_unit",
+    "money",
     "profit_over_time",
     "retention_curves",
     "sweep_curve",
@@ -79,7 +94,9 @@ def cumulative_by_channel(comparison: Comparison) -> pd.DataFrame:
     long["channel"] = long["channel"].str.removeprefix("first_orders_")
     totals = long.groupby("channel")["value"].max()
     long = long[long["channel"].isin(totals[totals > 0].index)]
-    return band(long, ["strategy", "channel", "day"])
+    curves = band(long, ["strategy", "channel", "day"])
+    curves["low"] = curves["low"].clip(lower=0.0)  # a count is never negative, whatever t says
+    return curves
 
 
 def profit_over_time(comparison: Comparison) -> pd.DataFrame:
@@ -111,83 +128,254 @@ def cac_by_channel(comparison: Comparison) -> pd.DataFrame:
     return band(long[long["channel"].isin(keep)], ["strategy", "channel"])
 
 
+#: The cohort retention chart shows at most this many cohorts (30-day cohorts are merged to fit).
+MAX_COHORTS = 6
+
+
 def retention_curves(comparison: Comparison, group_by: str = "channel") -> pd.DataFrame:
     """First-spell retention (share) by age in days, per strategy and group (channel or cohort).
 
-    Columns: strategy, group, age_days, mean, low, high, n. Ages where fewer than 20 people were
-    at risk in a run are dropped from that run, and ages not seen in every replication of a group are
-    dropped: a share of a handful of people is noise.
+    Columns: strategy, group, age_days, mean, low, high, n, and ``order`` (the groups' display order:
+    channels in channel order, cohorts by when they joined). Cohorts are the 30-day cohorts of the
+    retention table merged into at most :data:`MAX_COHORTS` consecutive groups ("days 0-89", …),
+    pooling their people. Ages where fewer than 20 people were at risk in a run are dropped from that
+    run, and ages not seen in every replication of a group are dropped: a share of a handful of people
+    is noise.
     """
     table = comparison.retention
-    mine = table[(table["group_by"] == group_by) & (table["at_risk"] >= 20)]
-    mine = mine.rename(columns={"retention": "value"})
+    mine = table[table["group_by"] == group_by]
+    if group_by == "cohort" and not mine.empty:
+        mine = _merged_cohorts(mine)
+    mine = mine[mine["at_risk"] >= 20].rename(columns={"retention": "value"})
     curves = band(mine, ["strategy", "group", "age_days"])
     # Keep ages seen in every replication of a group: a band over fewer runs is mostly noise.
     complete = curves["n"] == curves.groupby(["strategy", "group"])["n"].transform("max")
     curves = curves[complete].reset_index(drop=True)
     # A share lies in [0, 1]; a t interval on a few replications can stray outside it.
     curves[["low", "high"]] = curves[["low", "high"]].clip(0.0, 1.0)
+    curves["order"] = [_group_order(group_by, str(g)) for g in curves["group"]]
     return curves
 
 
-def format_value(metric: str, value: float, currency: str = "") -> str:
-    """A metric value as a person reads it: people as whole numbers, shares as %, money to cents."""
+def _cohort_start(name: str) -> int:
+    """First day of a cohort named "days 30-59"."""
+    return int(name.removeprefix("days ").split("-")[0])
+
+
+def _group_order(group_by: str, group: str) -> int:
+    if group_by == "cohort":
+        return _cohort_start(group)
+    return ACQUISITION_CHANNELS.index(group) if group in ACQUISITION_CHANNELS else len(ACQUISITION_CHANNELS)
+
+
+def _merged_cohorts(cohorts: pd.DataFrame) -> pd.DataFrame:
+    """Cohort rows merged into at most :data:`MAX_COHORTS` consecutive groups of equal length."""
+    starts = cohorts["group"].map(_cohort_start)
+    width = int(np.diff(np.unique(starts)).min()) if starts.nunique() > 1 else COHORT_DAYS
+    span = int(starts.max()) + width
+    per_group = math.ceil(span / width / MAX_COHORTS) * width
+    first = starts // per_group * per_group
+    merged = cohorts.assign(group=[f"days {a}-{a + per_group - 1}" for a in first])
+    sums = merged.groupby(["strategy", "replication", "group", "age_days"], sort=False, observed=True)[
+        ["at_risk", "retained"]
+    ].sum()
+    sums = sums.reset_index()
+    sums["retention"] = sums["retained"] / sums["at_risk"]
+    return sums
+
+
+#: Metric names in words, where spacing the identifier out is not plain enough (docs/metrics.md
+#: defines each one). Others read as their identifier in words: ``won_back`` → "Won back".
+_LABELS: dict[str, str] = {
+    "new_customers": "New customers",
+    "active_customers": "Active customers at the end",
+    "cac_blended": "Blended CAC",
+    "retention_90d": "90-day retention",
+    "roi": "ROI",
+    "clv": "CLV",
+    "viral_k": "Viral K",
+    "top20_revenue_share": "Revenue from the top 20% of customers",
+    "rewards_paid": "Referral rewards paid",
+    "rewards_paid_honest": "Rewards paid for honest referrals",
+    "rewards_paid_fraud": "Fraud paid (rewards for fake referrals)",
+    "rewards_denied_honest": "Honest rewards denied",
+    "referral_cac": "Referral CAC",
+    "referral_cac_without_fraud": "Referral CAC without fraud",
+    "programme_roi": "Referral programme ROI",
+    "budget_used": "Programme budget used",
+    "loyalty_spend": "Loyalty cost",
+    "loyalty_breakage": "Loyalty points breakage",
+    "loyalty_top_tier_share": "Members in the top tier",
+    "offers_to_persuadables_share": "Offers that reached persuadables",
+    "field_pushed_share": "Pushed field sign-ups",
+    "days_to_half_market": "Days to half the market",
+}
+_ROLE_WORDS = {
+    "ordinary": "ordinary customers",
+    "employee": "employees",
+    "kol": "KOLs",
+    "seed": "seed users",
+    "fake": "fake accounts",
+}
+_ACRONYMS = {"cac": "CAC", "clv": "CLV", "roi": "ROI", "kol": "KOL", "kols": "KOLs"}
+#: Units that count things: shown as whole numbers.
+_COUNT_UNITS = frozenset({"people", "accounts", "referrals", "contacts", "offers", "orders", "days"})
+_MINUS = "−"
+
+
+def metric_label(metric: str) -> str:
+    """A metric's name in words, as docs/metrics.md explains it: ``cac_blended`` → "Blended CAC"."""
+    if metric in _LABELS:
+        return _LABELS[metric]
+    for prefix, words in (("new_customers_", "New customers via {}"), ("cac_", "CAC of {}")):
+        if metric.startswith(prefix):
+            return words.format(metric.removeprefix(prefix))
+    if metric.startswith("referred_by_"):
+        role = metric.removeprefix("referred_by_")
+        return f"Referred by {_ROLE_WORDS.get(role, role)}"
+    text = " ".join(_ACRONYMS.get(word, word) for word in metric.split("_"))
+    return text[:1].upper() + text[1:]
+
+
+def metric_unit(metric: str, currency: str = "") -> str:
+    """The unit a metric is shown in: "USD", "USD per customer", "people", "%", "ratio", …."""
+    unit = _unit(metric)
+    if unit == "share":
+        return "%"
+    return unit.replace("currency", currency or "money")
+
+
+def _unit(metric: str) -> str:
+    if metric == "days_to_half_market":
+        return "days"
+    return METRICS[metric].unit if metric in METRICS else ""
+
+
+def _higher_is_better(metric: str) -> bool:
+    if metric == "days_to_half_market":
+        return False
+    return METRICS[metric].higher_is_better if metric in METRICS else True
+
+
+def metric_heading(metric: str, currency: str = "") -> str:
+    """Label and unit for a table row or a card: "Blended CAC (USD per customer)"."""
+    unit = metric_unit(metric, currency)
+    return f"{metric_label(metric)} ({unit})" if unit else metric_label(metric)
+
+
+def _plain_number(value: float, decimals: int) -> str:
+    """``value`` with thousands separators, a real minus sign, and never "-0"."""
+    text = f"{value:,.{decimals}f}"
+    if text.lstrip("-").strip("0.,") == "":
+        return text.lstrip("-")
+    return text.replace("-", _MINUS)
+
+
+def format_number(metric: str, value: float) -> str:
+    """A metric value as a table shows it, without its unit (the header has it).
+
+    Counts (people, accounts, …) are whole numbers, shares are percentages with one decimal, money has
+    cents below 1,000 and none above, ratios three significant figures; never "-0".
+    """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     if math.isinf(value):
-        return "∞" if value > 0 else "−∞"
-    unit = METRICS[metric].unit if metric in METRICS else ""
-    if unit == "people":
-        return f"{value:,.0f}"
+        return "∞" if value > 0 else f"{_MINUS}∞"
+    unit = _unit(metric)
+    if unit in _COUNT_UNITS:
+        return _plain_number(value, 0)
     if unit == "share":
-        return f"{100 * value:.1f}%"
-    if unit == "ratio" or unit.startswith("customers per"):
-        return f"{value:.3f}"
-    text = f"{value:,.2f}"
-    return f"{text} {currency}".strip() if unit.startswith("currency") else text
+        return _plain_number(100 * value, 1)
+    if unit.startswith("currency"):
+        return _plain_number(value, 0 if abs(value) >= 1000 or value == 0 else 2)
+    return _significant(value, 3)
+
+
+def _significant(value: float, digits: int, max_decimals: int | None = None) -> str:
+    """``value`` to ``digits`` significant figures, without an exponent (1,234.5 → "1,230"); never "-0"."""
+    if not math.isfinite(value):
+        return "∞" if value > 0 else f"{_MINUS}∞" if value < 0 else "—"
+    if max_decimals is not None:
+        value = round(value, max_decimals)
+    if value == 0:
+        return "0"
+    rounded = round(value, digits - 1 - math.floor(math.log10(abs(value))))
+    if rounded == 0:
+        return "0"
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(rounded))))
+    if max_decimals is not None:
+        decimals = min(decimals, max_decimals)
+    return _plain_number(rounded, decimals)
+
+
+def format_value(metric: str, value: float, currency: str = "") -> str:
+    """A metric value with its unit, as a sentence or a card shows it: "1,234 USD", "84.6%", "1,230 people".
+
+    Money above 1,000 has no cents; counts are whole; shares are percentages; never "-0".
+    """
+    text = format_number(metric, value)
+    if text == "—" or "∞" in text:
+        return text
+    unit = _unit(metric)
+    if unit == "share":
+        return f"{text}%"
+    if unit.startswith("currency"):
+        return f"{text} {currency}".strip()
+    return text
+
+
+def money(value: float, currency: str = "") -> str:
+    """Money in a sentence: three significant figures, at most to the cent ("34,500 USD", "12.3 USD")."""
+    if not math.isfinite(value):
+        return format_number("profit", value)
+    return f"{_significant(value, 3, max_decimals=2)} {currency}".strip()
 
 
 def _interval(metric: str, low: float, high: float, currency: str) -> str:
     if any(math.isnan(x) for x in (low, high)):
         return ""
-    return f" [{format_value(metric, low, currency)}, {format_value(metric, high, currency)}]"
+    return f" [{format_number(metric, low)}, {format_number(metric, high)}]"
 
 
-def metric_table(
-    comparison: Comparison, currency: str = "", *, in_cells: bool = True, only_active: bool = False
-) -> pd.DataFrame:
-    """Headline metrics: one row per metric, ``mean [95% interval]`` per strategy, paired differences.
+def _signed(metric: str, value: float) -> str:
+    """A difference with its sign: "+1,234", "−12.5", "0"."""
+    text = format_number(metric, value)
+    if text in ("—", "0", "0.0", "0.00") or text.startswith(_MINUS) or "∞" in text:
+        return text
+    return f"+{text}"
 
-    Columns: metric, unit, one per strategy, and one ``Δ <strategy> − <baseline>`` per other strategy
-    whose cell ends in ``*`` when the paired interval excludes zero. ``in_cells=False`` writes money
-    without the currency in each cell (the unit column names it once). ``only_active=True`` leaves out
-    metrics that are zero or undefined for every strategy (mechanisms none of them switches on).
+
+def metric_table(comparison: Comparison, currency: str = "", *, only_active: bool = False) -> pd.DataFrame:
+    """Headline metrics as people read them: one row per metric, ``mean [95% interval]`` per strategy.
+
+    Columns: ``Metric`` (the metric in words with its unit, e.g. "Blended CAC (USD per customer)"),
+    one per strategy, and one ``<strategy> − <baseline>`` per other strategy holding the mean paired
+    difference and its interval, ending in ``*`` when the interval excludes zero. Cells carry no unit
+    (the row says it): counts are whole, shares in %, money without cents above 1,000, never "-0".
+    ``only_active=True`` leaves out metrics that are zero or undefined for every strategy (mechanisms
+    none of them switches on). The metric identifiers are the frame's index (``metric``).
     """
-    unit_currency = currency
-    currency = currency if in_cells else ""
     summary = _by_strategy_metric(comparison.summary)
     paired = _by_strategy_metric(comparison.paired)
-    rows = []
-    for metric, info in METRICS.items():
+    rows, names = [], []
+    for metric in METRICS:
         if only_active and is_idle(summary[(strategy, metric)]["mean"] for strategy in comparison.strategies):
             continue
-        row: dict[str, str] = {
-            "metric": metric,
-            "unit": info.unit.replace("currency", unit_currency or "currency"),
-        }
+        row: dict[str, str] = {"Metric": metric_heading(metric, currency)}
         for strategy in comparison.strategies:
             cell = summary[(strategy, metric)]
-            row[strategy] = format_value(metric, cell["mean"], currency) + _interval(
+            row[strategy] = format_number(metric, cell["mean"]) + _interval(
                 metric, cell["ci_low"], cell["ci_high"], currency
             )
         for strategy in comparison.strategies[1:]:
             diff = paired[(strategy, metric)]
-            text = format_value(metric, diff["mean_diff"], currency) + _interval(
+            text = _signed(metric, diff["mean_diff"]) + _interval(
                 metric, diff["ci_low"], diff["ci_high"], currency
             )
-            row[f"Δ {strategy} − {comparison.baseline}"] = text + (" *" if diff["excludes_zero"] else "")
+            row[f"{strategy} − {comparison.baseline}"] = text + (" *" if diff["excludes_zero"] else "")
         rows.append(row)
-    return pd.DataFrame(rows)
+        names.append(metric)
+    return pd.DataFrame(rows, index=pd.Index(names, name="metric"))
 
 
 def _by_strategy_metric(frame: pd.DataFrame) -> dict[tuple[str, str], dict[str, Any]]:
@@ -204,60 +392,351 @@ def _mean(comparison: Comparison, strategy: str, metric: str) -> float:
     return float(hit["mean"].iloc[0]) if len(hit) else math.nan
 
 
-def _significance(row: dict[str, Any]) -> str:
-    if row["n"] < 2 or math.isnan(row["ci_low"]):
-        return "no interval with one replication"
-    if row["excludes_zero"]:
-        return "the 95% interval excludes zero"
-    return "the 95% interval includes zero, so this may be noise"
+#: Scenario sections that are not part of a strategy (names, the horizon, the shared market).
+_NOT_STRATEGY = frozenset({"name", "description", "seed", "base_dir", "days", *SHARED_WORLD_SECTIONS})
+
+#: The outcomes each section acts on, most telling first: the verdict leads with those of the
+#: sections in which the strategies differ. A section not listed falls back to its rules' own metrics
+#: (:attr:`sim.rules.Rule.metrics`), so a new rule gets a verdict without editing this table.
+SECTION_FOCUS: dict[str, tuple[str, ...]] = {
+    "fraud": ("rewards_paid_fraud", "rewards_denied_honest", "referral_cac"),
+    "defences": ("rewards_paid_fraud", "rewards_denied_honest", "referral_cac"),
+    "loyalty": ("retention_90d", "clv", "loyalty_spend"),
+    "retention_offers": ("retention_90d", "active_customers", "retention_spend"),
+    "winback": ("won_back", "winback_spend"),
+    "seeding": ("new_customers", "days_to_half_market", "seeding_spend"),
+    "field_team": ("new_customers_field", "cac_field", "field_spend"),
+    "incentives": ("rewards_paid", "referral_cac", "new_customers_sharing"),
+    "sharing": ("new_customers_sharing", "viral_k", "cac_sharing"),
+    "ads": ("new_customers_ads", "cac_ads", "marketing_spend"),
+    "organic": ("new_customers_organic",),
+    "habit": ("retention_90d", "clv", "active_customers"),
+    "customers": ("retention_90d", "clv", "active_customers"),
+    "economics": ("clv", "gross_margin"),
+}
 
 
-def verdict(comparison: Comparison, currency: str = "") -> list[str]:
-    """One plain-language sentence per non-baseline strategy, from the paired differences.
+def differing_sections(scenarios: Mapping[str, Scenario]) -> list[str]:
+    """Strategy sections whose settings are not the same in every scenario, most specific first.
 
-    Example: "ripple_heavy acquires 38% more new customers than funnel_heavy (the 95% interval
-    excludes zero), at 0.6× funnel_heavy's blended CAC; profit is 1,234.00 USD higher (…)."
+    The order is that of :data:`SECTION_FOCUS` (the attack and its defences before the referral
+    programme, a loyalty programme before churn behaviour, …); sections it does not list follow in
+    schema order.
+    """
+    dumps = [scenario.model_dump(mode="json") for scenario in scenarios.values()]
+    if not dumps:
+        return []
+    differ = [
+        section
+        for section in dumps[0]
+        if section not in _NOT_STRATEGY and any(d.get(section) != dumps[0].get(section) for d in dumps[1:])
+    ]
+    order = list(SECTION_FOCUS)
+    return sorted(differ, key=lambda section: order.index(section) if section in order else len(order))
+
+
+def focus_metrics(sections: Sequence[str]) -> list[str]:
+    """The metrics that answer for ``sections``, most telling first, without repeats."""
+    from sim.rules import REGISTRY  # the rules' own metrics are the fallback for unlisted sections
+
+    out: list[str] = []
+    for section in sections:
+        metrics = SECTION_FOCUS.get(section) or tuple(
+            name for rule in REGISTRY if rule.section == section for name in rule.metrics
+        )
+        out += [m for m in metrics if m not in out]
+    return out
+
+
+def days_to_half_market(comparison: Comparison) -> pd.DataFrame:
+    """First day on which half the market had been a customer, per strategy and replication.
+
+    Half the market: people who are or were customers (stages customer and churned) reach half of all
+    people. NaN when that did not happen within the horizon. Columns: strategy, replication, value.
+    """
+    steps = comparison.steps
+    if steps.empty:
+        return pd.DataFrame(columns=["strategy", "replication", "value"])
+    stages = [c for c in steps.columns if c.startswith("n_") and c[2:] in _STAGE_NAMES]
+    reached = steps["n_customer"] + steps["n_churned"] >= steps[stages].sum(axis=1) / 2
+    first = steps[reached].groupby(["strategy", "replication"], sort=False)["day"].min()
+    runs = comparison.runs[["strategy", "replication"]]
+    out = runs.merge(first.rename("value").reset_index(), on=["strategy", "replication"], how="left")
+    return out.astype({"value": float})
+
+
+_STAGE_NAMES = frozenset({"unaware", "aware", "considering", "customer", "churned"})
+
+
+def _values(comparison: Comparison, metric: str) -> pd.DataFrame:
+    """Per-run values of ``metric`` (a headline metric or a derived one): strategy × replication."""
+    if metric == "days_to_half_market":
+        frame = days_to_half_market(comparison)
+    else:
+        frame = comparison.runs[["strategy", "replication", metric]].rename(columns={metric: "value"})
+    return frame.pivot(index="replication", columns="strategy", values="value")
+
+
+def _paired_stats(comparison: Comparison, metric: str, strategy: str, against: str) -> dict[str, float]:
+    """Mean of ``strategy`` − ``against`` over replications, with its 95% interval (paired)."""
+    wide = _values(comparison, metric)
+    mean, low, high, n = mean_interval((wide[strategy] - wide[against]).to_numpy(dtype=float))
+    return {"mean_diff": mean, "ci_low": low, "ci_high": high, "n": n}
+
+
+def _strategy_mean(comparison: Comparison, metric: str, strategy: str) -> float:
+    values = _values(comparison, metric)[strategy].to_numpy(dtype=float)
+    return mean_interval(values)[0]
+
+
+def _directions(metric: str) -> tuple[str, str]:
+    """The words for a positive and a negative difference of ``metric``."""
+    unit = _unit(metric)
+    if unit == "days":
+        return "later", "sooner"
+    if unit in _COUNT_UNITS:
+        return "more", "fewer"
+    if unit == "share" or unit.startswith("currency per") or unit in ("ratio", "customers per customer"):
+        return "higher", "lower"
+    return "more", "less"
+
+
+def _unit_words(metric: str, currency: str) -> str:
+    """The unit after a number in a sentence (" USD", " percentage points"), or "" for counts and ratios."""
+    unit = _unit(metric)
+    if unit == "share":
+        return " percentage points"
+    if unit.startswith("currency"):
+        return f" {unit.replace('currency', currency).strip()}".rstrip()
+    return ""
+
+
+def _magnitude(metric: str, value: float, currency: str, *, with_unit: bool = True) -> str:
+    """The size of a difference in words: money to 3 significant figures, shares in percentage points."""
+    unit = _unit(metric)
+    if unit == "share":
+        text = _significant(100 * value, 3)
+    elif unit in _COUNT_UNITS:
+        text = _plain_number(value, 0) if value >= 10 or value == round(value) else _significant(value, 2)
+    else:
+        text = _significant(value, 3, max_decimals=2 if unit.startswith("currency") else None)
+    return text + (_unit_words(metric, currency) if with_unit else "")
+
+
+def _difference_words(metric: str, row: Mapping[str, float], currency: str) -> str:
+    """A paired difference in words: "23,500 USD less (95% interval 22,800 to 24,200 USD less)".
+
+    "about the same" when it rounds to nothing; the interval is said as a range of amounts in one
+    direction, or "from … less to … more" when it includes zero (then it may be noise).
+    """
+    diff = float(row["mean_diff"])
+    if math.isnan(diff):
+        return "not comparable (undefined)"
+    if math.isinf(diff):
+        return "without a finite difference"
+    more, less = _directions(metric)
+    if _magnitude(metric, abs(diff), currency, with_unit=False).strip("0.,") == "":
+        return "about the same" + _interval_words(metric, row, currency, parenthesis=True)
+    words = f"{_magnitude(metric, abs(diff), currency)} {more if diff > 0 else less}"
+    return words + _interval_words(metric, row, currency, parenthesis=True)
+
+
+def _interval_words(metric: str, row: Mapping[str, float], currency: str, *, parenthesis: bool) -> str:
+    low, high = float(row["ci_low"]), float(row["ci_high"])
+    if row["n"] < 2 or math.isnan(low):
+        text = "one replication: no interval"
+    else:
+        more, less = _directions(metric)
+        unit = _unit_words(metric, currency)
+
+        def size(value: float) -> str:
+            return _magnitude(metric, abs(value), currency, with_unit=False)
+
+        if low >= 0:
+            text = f"95% interval {size(low)} to {size(high)}{unit} {more}"
+        elif high <= 0:
+            text = f"95% interval {size(high)} to {size(low)}{unit} {less}"
+        else:
+            text = f"95% interval from {size(low)}{unit} {less} to {size(high)} {more}: this may be noise"
+    return f" ({text})" if parenthesis else text
+
+
+def verdict(
+    comparison: Comparison, currency: str = "", scenarios: Mapping[str, Scenario] | None = None
+) -> list[str]:
+    """The answer in plain sentences: the most profitable strategy first, then what the strategies change.
+
+    Sentence 1 names the most profitable strategy, its profit (money to 3 significant figures) and how
+    much more it makes than the next best, with the paired 95% interval. The following sentences (at
+    most four) take the metrics of the sections in which ``scenarios`` differ (:data:`SECTION_FOCUS`;
+    fraud and defences → fraud paid, honest rewards denied, referral CAC; loyalty → retention, CLV,
+    loyalty cost; …), each giving the baseline's value and every other strategy's value with its paired
+    difference. Metrics that are zero, undefined or identical for every strategy are left out. Without
+    ``scenarios`` (or when only the market differs) the core outcomes are used: new customers, blended
+    CAC and 90-day retention.
     """
     if len(comparison.strategies) < 2:
         return [f"Only {comparison.baseline} was run: add a second strategy to compare."]
-    paired = _by_strategy_metric(comparison.paired)
-    base = comparison.baseline
-    sentences = []
-    for strategy in comparison.strategies[1:]:
-        sentence = _customers_clause(comparison, paired, strategy, base)
-        cac_other, cac_base = (
-            _mean(comparison, strategy, "cac_blended"),
-            _mean(comparison, base, "cac_blended"),
-        )
-        if math.isfinite(cac_other) and math.isfinite(cac_base) and cac_base > 0:
-            sentence += f", at {cac_other / cac_base:.2g}× {base}'s blended CAC"
-        profit = paired[(strategy, "profit")]
-        diff = float(profit["mean_diff"])
-        if math.isfinite(diff):
-            if diff:
-                amount = format_value("profit", abs(diff), currency)
-                sentence += f"; profit is {amount} {'higher' if diff > 0 else 'lower'}"
-            else:
-                sentence += "; profit is the same"
-            sentence += f" ({_significance(profit)})"
-        sentences.append(sentence + ".")
+    sentences = [_most_profitable(comparison, currency)]
+    sections = differing_sections(scenarios) if scenarios else []
+    focus = [m for m in focus_metrics(sections) if m != "profit"] or [
+        "new_customers",
+        "cac_blended",
+        "retention_90d",
+    ]
+    for metric in [m for m in focus if _moves(comparison, m, same_counts=True)][:4]:
+        if _moves(comparison, metric):
+            sentences.append(_metric_sentence(comparison, metric, currency))
+        else:
+            value = _value_words(comparison, metric, comparison.baseline, currency)
+            sentences.append(f"{metric_label(metric)}: the same with every strategy ({value}).")
     return sentences
 
 
-def _customers_clause(
-    comparison: Comparison, paired: dict[tuple[str, str], dict[str, Any]], strategy: str, base: str
-) -> str:
-    row = paired[(strategy, "new_customers")]
-    diff = float(row["mean_diff"])
-    base_mean = _mean(comparison, base, "new_customers")
-    if diff == 0:
-        amount = "the same number of new customers as"
-    elif base_mean > 0:
-        share = abs(diff) / base_mean
-        amount = f"{share:.0%} {'more' if diff > 0 else 'fewer'} new customers than"
-    else:
-        amount = f"{abs(diff):,.0f} {'more' if diff > 0 else 'fewer'} new customers than"
-    return f"{strategy} acquires {amount} {base} ({_significance(row)})"
+def _moves(comparison: Comparison, metric: str, *, same_counts: bool = False) -> bool:
+    """Whether ``metric`` is worth a sentence or a card: defined, not idle, not the same everywhere.
+
+    ``same_counts=True`` keeps a metric that is the same for every strategy (the verdict says so: it
+    answers the question too).
+    """
+    if metric != "days_to_half_market" and metric not in METRICS:
+        return False
+    wide = _values(comparison, metric)
+    if metric == "days_to_half_market":
+        return bool(wide.notna().to_numpy().any())
+    if is_idle(_strategy_mean(comparison, metric, s) for s in comparison.strategies):
+        return False
+    first = wide[comparison.baseline]
+    return same_counts or any(not wide[s].equals(first) for s in comparison.strategies[1:])
+
+
+def _most_profitable(comparison: Comparison, currency: str) -> str:
+    profits = {s: _strategy_mean(comparison, "profit", s) for s in comparison.strategies}
+
+    def rank(strategy: str) -> float:
+        return -profits[strategy] if math.isfinite(profits[strategy]) else math.inf
+
+    best, runner_up = sorted(comparison.strategies, key=rank)[:2]
+    days = int(comparison.steps["day"].max()) if not comparison.steps.empty else None
+    over = f" over {days} day{'s' if days != 1 else ''}" if days else ""
+    row = _paired_stats(comparison, "profit", best, runner_up)
+    words = _difference_words("profit", row, currency)
+    lead = f"{best} is the most profitable: {money(profits[best], currency)}{over}"
+    if words.startswith("about the same"):
+        interval = _interval_words("profit", row, currency, parenthesis=True)
+        return f"{lead}, about the same as {runner_up}{interval}."
+    amount, _, interval = words.partition(" (")
+    return f"{lead}, {amount} than {runner_up} ({interval}."
+
+
+def _metric_sentence(comparison: Comparison, metric: str, currency: str) -> str:
+    base = comparison.baseline
+    label = metric_label(metric)
+    if metric == "days_to_half_market":
+        label = "Half the market had been customers by"
+    parts = [f"{_value_words(comparison, metric, base, currency)} with {base}"]
+    for strategy in comparison.strategies[1:]:
+        row = _paired_stats(comparison, metric, strategy, base)
+        value = _value_words(comparison, metric, strategy, currency)
+        if metric == "days_to_half_market" and (math.isnan(row["mean_diff"]) or row["n"] == 0):
+            parts.append(f"{value} with {strategy}")
+            continue
+        parts.append(f"{value} with {strategy}, {_difference_words(metric, row, currency)}")
+    return f"{label}: " + "; ".join(parts) + "."
+
+
+def _value_words(comparison: Comparison, metric: str, strategy: str, currency: str) -> str:
+    value = _strategy_mean(comparison, metric, strategy)
+    if metric == "days_to_half_market":
+        reached = _values(comparison, metric)[strategy].notna()
+        if not reached.any():
+            return "not within the horizon"
+        day = f"day {_plain_number(value, 0)}"
+        return day if reached.all() else f"{day} (in {int(reached.sum())} of {reached.size} replications)"
+    if _unit(metric).startswith("currency") and math.isfinite(value):
+        return money(value, currency) + _unit(metric).removeprefix("currency")
+    return format_value(metric, value, currency)
+
+
+def _delta_text(metric: str, value: float, currency: str) -> str:
+    """A card's difference: "+1,230 USD", "-2.1 pp", "0 people" (an ASCII minus: Streamlit reads it)."""
+    text = _signed(metric, value).replace(_MINUS, "-")
+    if text == "—" or "∞" in text:
+        return text
+    unit = _unit(metric)
+    if unit == "share":
+        return f"{text} pp"
+    if unit.startswith("currency"):
+        return f"{text} {currency}".rstrip()
+    return text
+
+
+@dataclass(frozen=True)
+class Card:
+    """One headline number of one strategy: its value and the paired difference against the baseline.
+
+    ``delta`` is None for the baseline; ``delta_colour`` is "normal" when higher is better, "inverse"
+    when lower is better (Streamlit's ``st.metric`` convention); ``help`` gives the 95% intervals.
+    """
+
+    metric: str
+    label: str
+    value: str
+    delta: str | None
+    delta_colour: str
+    help: str
+
+
+def headline_metrics(comparison: Comparison, scenarios: Mapping[str, Scenario] | None = None) -> list[str]:
+    """Up to five metrics for the headline cards, profit first.
+
+    Then what the differing sections change (:func:`focus_metrics`), then the core outcomes (new
+    customers, blended CAC, 90-day retention, active customers, CLV); metrics that are idle or the
+    same for every strategy are skipped.
+    """
+    sections = differing_sections(scenarios) if scenarios else []
+    wanted = ["profit", *focus_metrics(sections), "new_customers", "cac_blended", "retention_90d"]
+    wanted += ["active_customers", "clv"]
+    out: list[str] = []
+    for metric in wanted:
+        if metric in out or metric == "days_to_half_market":
+            continue
+        if metric in METRICS and _moves(comparison, metric):
+            out.append(metric)
+        if len(out) == 5:
+            break
+    return out
+
+
+def headline_cards(
+    comparison: Comparison, currency: str = "", scenarios: Mapping[str, Scenario] | None = None
+) -> dict[str, list[Card]]:
+    """The headline cards of each strategy (:func:`headline_metrics`), with paired differences."""
+    summary = _by_strategy_metric(comparison.summary)
+    paired = _by_strategy_metric(comparison.paired)
+    cards: dict[str, list[Card]] = {}
+    for strategy in comparison.strategies:
+        mine = []
+        for metric in headline_metrics(comparison, scenarios):
+            cell = summary[(strategy, metric)]
+            value = format_value(metric, cell["mean"], currency)
+            help_text = f"{METRICS[metric].description} Mean over replications" + (
+                f", 95% interval {format_value(metric, cell['ci_low'], currency)} to "
+                f"{format_value(metric, cell['ci_high'], currency)}."
+                if not math.isnan(cell["ci_low"])
+                else "."
+            )
+            delta = None
+            if strategy != comparison.baseline:
+                row = paired[(strategy, metric)]
+                delta = f"{_delta_text(metric, row['mean_diff'], currency)} vs {comparison.baseline}"
+                help_text += f" Paired difference against {comparison.baseline}: " + _difference_words(
+                    metric, row, currency
+                )
+            colour = "normal" if METRICS[metric].higher_is_better else "inverse"
+            mine.append(Card(metric, metric_label(metric), value, delta, colour, help_text))
+        cards[strategy] = mine
+    return cards
 
 
 def comparison_downloads(comparison: Comparison) -> dict[str, bytes]:

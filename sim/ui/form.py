@@ -10,6 +10,7 @@ their own field kinds, and anything else (lists of tiers, mappings) is edited as
 from __future__ import annotations
 
 import math
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -29,11 +30,15 @@ __all__ = [
     "FormField",
     "FormSection",
     "changed_overrides",
+    "field_label",
+    "field_unit",
     "form_sections",
     "get_path",
     "initial_value",
+    "off_sections",
     "parse_text",
     "removed_paths",
+    "section_title",
     "set_paths",
     "switch_variant",
     "union_members",
@@ -341,3 +346,108 @@ def switch_variant(data: Mapping[str, Any], section: str, kind: str) -> dict[str
 def set_paths(data: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of ``data`` with each dotted path set (see :func:`sim.scenario.apply_overrides`)."""
     return apply_overrides(dict(data), values)
+
+
+_ACRONYMS = {
+    "cpm": "CPM",
+    "kol": "KOL",
+    "kols": "KOLs",
+    "ids": "IDs",
+    "cac": "CAC",
+    "clv": "CLV",
+    "roi": "ROI",
+}
+_PARENTHESES = re.compile(r"\(([^()]*)\)")
+_UNIT = re.compile(r"(currency|days|people|accounts|points|referrals|contacts|offers)( per [a-zA-Z ]+)?")
+
+
+def _words(parts: list[str]) -> str:
+    return " ".join(_ACRONYMS.get(part, part) for part in parts)
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def field_unit(field: FormField, currency: str = "") -> str:
+    """The unit of a field in short words ("USD/day", "days", "0–1", "×"), from the schema.
+
+    Read from the unit the description gives in parentheses ("Ad spend per day (currency per day).")
+    and, where it has none, from the naming conventions: ``p_``/``share_`` are 0–1, ``rel_`` a multiplier,
+    ``days_`` days, ``..._per_day`` per day.
+    """
+    name = field.path.rsplit(".", 1)[-1]
+    for inside in _PARENTHESES.findall(field.description):
+        for part in inside.split(";"):
+            if _UNIT.fullmatch(part.strip()):
+                return part.strip().replace("currency", currency or "currency").replace(" per ", "/")
+    if name.startswith("rel_"):
+        return "×"
+    if name.startswith("days_") or name == "days":
+        return "days"
+    if name.endswith("_per_day") or name.startswith("rate_"):
+        return "per day"
+    if name.startswith(("p_", "share_")) or (field.allowed == "[0.0, 1.0]" and field.kind == "float"):
+        return "0–1"
+    return ""
+
+
+def field_label(field: FormField, currency: str = "") -> str:
+    """A field's name in words with its unit: ``ads.daily_budget`` → "Daily budget (USD/day)".
+
+    Prefixes follow the project's naming: ``p_x`` → "X probability", ``share_x`` → "Share of x",
+    ``rel_x`` → "X multiplier", ``days_x`` → "X", ``n_x`` → "Number of x", ``rate_x`` → "X rate".
+    """
+    name = field.path.rsplit(".", 1)[-1]
+    if len(name) == 1:  # a symbol (network.n, network.m): say what it is
+        return f"{name}: {field.description.split('(')[0].strip().rstrip('.').lower()}"
+    parts = name.split("_")
+    if parts[-2:] == ["per", "day"] and len(parts) > 2:
+        parts = parts[:-2]
+    head, rest = parts[0], parts[1:]
+    if head == "p" and rest:
+        text = f"{_words(rest)} probability"
+    elif head == "share" and rest:
+        text = f"share of {_words(rest[1:] if rest[0] == 'of' else rest)}"
+    elif head == "rel" and rest:
+        text = f"{_words(rest)} multiplier"
+    elif head == "days" and rest:
+        text = _words(rest)
+    elif head == "n" and rest:
+        text = f"number of {_words(rest)}"
+    elif head == "rate" and rest:
+        text = f"{_words(rest)} rate"
+    elif head == "rate":
+        text = "rate"
+    else:
+        text = _words(parts)
+    unit = field_unit(field, currency)
+    if unit.lower() == text.lower():  # "Days", not "Days (days)"
+        unit = ""
+    return _sentence(text) + (f" ({unit})" if unit else "")
+
+
+def section_title(section: FormSection) -> str:
+    """A section's title in words: ``retention_offers`` → "Retention offers", ``""`` → "General"."""
+    if not section.path:
+        return "General"
+    return " › ".join(_sentence(_words(part.split("_"))) for part in section.path.split("."))
+
+
+def off_sections(data: Mapping[str, Any]) -> set[str]:
+    """Scenario sections whose mechanisms are all switched off in ``data`` (plain scenario data).
+
+    Read from the rules themselves: a rule is off when the settings of its own section that switch it
+    off (:attr:`sim.rules.Rule.zero_intensity`) all hold; a section is off when every rule reading
+    it is. Sections no rule reads are never "off".
+    """
+    from sim.rules import REGISTRY  # the rules say what switches them off
+
+    state: dict[str, list[bool]] = {}
+    for rule in REGISTRY:
+        own = {
+            path: value for path, value in rule.zero_intensity.items() if path.startswith(f"{rule.section}.")
+        }
+        off = bool(own) and all(_same(get_path(data, path), value) for path, value in own.items())
+        state.setdefault(rule.section, []).append(off)
+    return {section for section, offs in state.items() if all(offs)}

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import yaml
 
-from sim.analysis.compare import WORLD_SECTIONS
+from sim.analysis.compare import SHARED_WORLD_SECTIONS
 from sim.scenario import (
     MAX_SCENARIO_BYTES,
     EdgeListSpec,
+    FraudSpec,
     Problem,
     Scenario,
     ScenarioError,
@@ -33,6 +34,7 @@ __all__ = [
     "MAX_GRAPH_UPLOAD_BYTES",
     "PRESETS_DIR",
     "GraphInfo",
+    "attack_line",
     "graph_info",
     "preset_files",
     "preset_texts",
@@ -90,7 +92,8 @@ def read_upload(filename: str, data: bytes, files: Mapping[str, bytes] | None = 
             its ``network.path`` must be one of their names (never a path on the server), and the
             graph file is read now, so a bad one is refused before anything changes.
 
-    Refused before parsing: an empty file and one over :data:`~sim.scenario.MAX_SCENARIO_BYTES`; a graph
+    Refused before parsing: an empty file, one over :data:`~sim.scenario.MAX_SCENARIO_BYTES`, and one
+    that is not UTF-8 text (an image or a spreadsheet picked by mistake), in plain words; a graph
     file over :data:`MAX_GRAPH_UPLOAD_BYTES`.
 
     Raises:
@@ -110,6 +113,10 @@ def read_upload(filename: str, data: bytes, files: Mapping[str, bytes] | None = 
         )
     if not data.strip():
         raise ScenarioError([Problem("", "a scenario file must not be empty", "an empty file")], filename)
+    binary = _binary_reason(data)
+    if binary:
+        allowed = "a scenario file must be a text file (YAML, UTF-8) like those in scenarios/"
+        raise ScenarioError([Problem("", allowed, binary)], filename)
     attachments = dict(files or {})
     too_big = [name for name, content in attachments.items() if len(content) > MAX_GRAPH_UPLOAD_BYTES]
     if too_big:
@@ -185,6 +192,18 @@ def graph_info(scenario: Scenario) -> GraphInfo | None:
     return GraphInfo(file=Path(network.path).name, n_people=parsed.graph.n, notes=parsed.graph.notes)
 
 
+def _binary_reason(data: bytes) -> str | None:
+    """Why ``data`` is not a text file, in words (None when it reads as UTF-8 text)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "binary data, not text (an image, a spreadsheet or an archive?)"
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r")
+    if "\x00" in text or controls:
+        return "binary data, not text (it holds control characters)"
+    return None
+
+
 def unique_name(name: str, existing: Mapping[str, object] | set[str]) -> str:
     """``name``, or ``name (2)``, ``name (3)``… if it is taken."""
     candidate, k = name, 2
@@ -194,29 +213,66 @@ def unique_name(name: str, existing: Mapping[str, object] | set[str]) -> str:
 
 
 def world_differences(base: Scenario, other: Scenario) -> list[str]:
-    """The settings of the shared world (and horizon) in which ``other`` differs from ``base``.
+    """The settings of the shared market (and horizon) in which ``other`` differs from ``base``.
 
-    As ``path=value`` overrides of ``other``: the same text a user would pass with ``--set``.
+    As ``path=value`` overrides of ``other``: the same text a user would pass with ``--set``. The
+    attack (``fraud``) is not among them: strategies may differ in it (see :func:`attack_differences`).
     """
-    keep = (*WORLD_SECTIONS, "days")
-    before = {key: value for key, value in base.model_dump(mode="json").items() if key in keep}
-    after = {key: value for key, value in other.model_dump(mode="json").items() if key in keep}
-    return changed_overrides(before, after)
+    return changed_overrides(_shared(base), _shared(other))
+
+
+def _shared(scenario: Scenario) -> dict[str, object]:
+    keep = (*SHARED_WORLD_SECTIONS, "days")
+    return {key: value for key, value in scenario.model_dump(mode="json").items() if key in keep}
 
 
 def world_problems(named: Mapping[str, Scenario]) -> list[str]:
     """Why these strategies cannot be compared side by side (``[]`` when they can).
 
-    Strategies in a comparison share one world per replication (the sections in
-    :data:`sim.analysis.compare.WORLD_SECTIONS`) and one horizon, so the differences between them are paired:
-    the settings :func:`sim.analysis.compare.check_same_world` requires to match. Each message names the
-    strategy and the settings that differ from the baseline (the first strategy).
+    Strategies in a comparison share the real people and their ties (the sections in
+    :data:`sim.analysis.compare.SHARED_WORLD_SECTIONS`) and one horizon, so the differences between them
+    are paired: the settings :func:`sim.analysis.compare.check_same_world` requires to match. Each
+    message names which strategy has which value, e.g. ``"hybrid (2) has network.m=3; funnel_heavy has
+    network.m=5"``.
     """
     items = list(named.items())
     base_name, base = items[0]
     messages = []
     for name, scenario in items[1:]:
-        differences = world_differences(base, scenario)
-        if differences:
-            messages.append(f"{name} differs from {base_name} in: " + ", ".join(differences))
+        theirs = world_differences(base, scenario)
+        if theirs:
+            ours = changed_overrides(_shared(scenario), _shared(base))
+            messages.append(f"{name} has {', '.join(theirs)}; {base_name} has {', '.join(ours)}")
     return messages
+
+
+def attack_line(named: Mapping[str, Scenario]) -> str | None:
+    """One sentence saying how the strategies' attacks (``fraud`` sections) differ, or None if they agree.
+
+    Example: "The attack differs: coupon_farming_attack faces 30 attackers with 600 fake accounts and
+    1.5 coupon farmers a day; two_sided_credit faces none. Both run on the same real people; the fake
+    accounts add ties to real people."
+    """
+    sections = {name: scenario.fraud for name, scenario in named.items()}
+    if len({spec.model_dump_json() for spec in sections.values()}) <= 1:
+        return None
+    parts = [f"{name} faces {_attack_words(spec)}" for name, spec in sections.items()]
+    return (
+        "The attack differs: "
+        + "; ".join(parts)
+        + ". Every strategy runs on the same real people; fake accounts are added after them, with ties "
+        "to their operators and to random real people."
+    )
+
+
+def _attack_words(spec: FraudSpec) -> str:
+    pieces = []
+    if spec.n_attackers:
+        pieces.append(
+            f"{spec.n_attackers:,} attacker{'s' if spec.n_attackers != 1 else ''} with "
+            f"{spec.n_fake_accounts:,} fake accounts"
+            + ("" if spec.rate_accounts_per_day else " (never activated)")
+        )
+    if spec.rate_coupon_farmers_per_day:
+        pieces.append(f"{spec.rate_coupon_farmers_per_day:g} coupon farmers a day")
+    return " and ".join(pieces) if pieces else "no attack"

@@ -1,13 +1,21 @@
 """Charts (Altair) and the one palette every page uses.
 
-Colours are fixed per channel, stage and strategy so a channel is the same colour on every chart and
-page: the palette is keyed by name, not by the order things happen to appear in. Every chart has a
-title and units on its axes.
+Colour means *strategy* wherever strategies appear: each strategy has one colour, fixed by its name,
+on every chart and page (:func:`strategy_colours`). Channels are drawn with a clearly different
+encoding: line dash and a label at the end of each line on the Compare page, and, on the Network page
+(where one strategy is shown and people are points), colours from a separate family of blues, reds
+and greys that the strategy palette does not use. Every chart has a title and units on its axes.
+
+Vega-Lite reads ``.``, ``[`` and ``]`` in a field name as a path into nested data and ``:`` as a type
+suffix, so a column named ``ads.daily_budget`` draws nothing. Every chart here goes through
+:func:`vega_safe`, which gives such columns plain names and keeps the original as the axis title.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+import zlib
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import altair as alt
@@ -17,44 +25,95 @@ from sim.world.population import CHANNELS
 
 __all__ = [
     "CHANNEL_COLOURS",
+    "CHANNEL_DASHES",
     "PRESET_STRATEGY_COLOURS",
     "ROLE_SHAPES",
     "STAGE_COLOURS",
     "STRATEGY_COLOURS",
     "cac_chart",
+    "channel_dash_scale",
     "channel_scale",
     "cumulative_chart",
     "line_band_chart",
+    "network_spec",
     "profit_chart",
     "retention_chart",
     "sensitivity_chart",
+    "stage_counts_spec",
+    "strategy_colour",
     "strategy_colours",
     "strategy_scale",
     "sweep_heatmap",
     "sweep_line_chart",
+    "vega_safe",
 ]
 
-#: Colour of each acquisition channel (Tableau 10, colour-blind friendly enough for 8 hues).
+#: Strategy colours (ColorBrewer Dark2 and two more): bold hues with no blue, red or cyan, which
+#: belong to channels and stages.
+STRATEGY_COLOURS: tuple[str, ...] = (
+    "#1b9e77",  # teal
+    "#7570b3",  # purple
+    "#d95f02",  # orange
+    "#e7298a",  # magenta
+    "#66a61e",  # green
+    "#e6ab02",  # mustard
+    "#a6761d",  # brown
+    "#666666",  # dark grey
+    "#8c2d04",  # rust
+    "#4a1486",  # violet
+)
+
+#: The presets' colours. Presets usually compared together have different ones.
+PRESET_STRATEGY_COLOURS: dict[str, str] = {
+    "funnel_heavy": "#1b9e77",
+    "ripple_heavy": "#d95f02",
+    "hybrid": "#7570b3",
+    "loyalty_tiers": "#e6ab02",
+    "two_sided_credit": "#66a61e",
+    "coupon_farming_attack": "#e7298a",
+    "coupon_farming_defended": "#a6761d",
+    "seeding_hubs": "#e6ab02",
+    "seeding_random": "#666666",
+    "retention_uplift": "#a6761d",
+    "personalised_coupons": "#666666",
+    "field_launch": "#8c2d04",
+    "employee_referrals_bank": "#4a1486",
+}
+
+#: Colour of each acquisition channel on the Network page: blues, reds and greys, a family the
+#: strategy palette leaves alone.
 CHANNEL_COLOURS: dict[str, str] = {
-    "none": "#bab0ac",
-    "initial": "#9c755f",
-    "ads": "#4e79a7",
-    "sharing": "#f28e2b",
-    "organic": "#59a14f",
-    "seed": "#b07aa1",
-    "field": "#76b7b2",
-    "winback": "#e15759",
+    "none": "#d9d9d9",
+    "initial": "#252525",
+    "ads": "#2166ac",
+    "sharing": "#d6604d",
+    "organic": "#4eb3d3",
+    "seed": "#67001f",
+    "field": "#053061",
+    "winback": "#f4a582",
 }
 #: Channels added later that are not listed above get these, in order.
-_SPARE = ("#edc948", "#ff9da7", "#17becf", "#8c564b")
+_SPARE = ("#92c5de", "#b2182b", "#878787", "#08589e")
 
-#: Colour of each funnel stage (network page).
+#: Line dash of each channel on the Compare page's charts (colour is the strategy's there).
+CHANNEL_DASHES: dict[str, list[int]] = {
+    "ads": [1, 0],
+    "sharing": [8, 4],
+    "organic": [2, 3],
+    "seed": [8, 3, 2, 3],
+    "field": [4, 2],
+    "winback": [12, 3, 3, 3, 3, 3],
+    "initial": [1, 5],
+}
+_SPARE_DASHES = ([6, 6], [2, 6], [10, 2, 2, 2])
+
+#: Colour of each funnel stage (Network page): greys and blues, never a strategy's hue.
 STAGE_COLOURS: dict[str, str] = {
-    "unaware": "#d9d9d9",
+    "unaware": "#e0e0e0",
     "aware": "#9ecae1",
     "considering": "#4292c6",
-    "customer": "#f28e2b",
-    "churned": "#7f7f7f",
+    "customer": "#08306b",
+    "churned": "#d6604d",
 }
 
 #: Marker of each role on the network page (Vega-Lite shape names).
@@ -66,8 +125,43 @@ ROLE_SHAPES: dict[str, str] = {
     "fake": "cross",
 }
 
-#: Strategy colours (Dark2): presets have fixed ones, other strategies take the rest in order.
-STRATEGY_COLOURS: tuple[str, ...] = ("#1b9e77", "#7570b3", "#d95f02", "#e7298a", "#66a61e", "#a6761d")
+#: Cohorts, oldest first, from light to dark grey (the order is the legend's order).
+_COHORT_GREYS = ("#bdbdbd", "#969696", "#737373", "#525252", "#252525", "#000000")
+
+_UNSAFE = re.compile(r"[.\[\]:\\\"']")
+
+
+def vega_safe(data: pd.DataFrame, *columns: str) -> tuple[pd.DataFrame, list[str]]:
+    """``data`` with plain column names for Vega-Lite, and the new names of ``columns``.
+
+    Vega-Lite reads ``a.b`` as field ``b`` of object ``a``, ``a[0]`` as an index and ``a:Q`` as a
+    type, so such names (sweep factors such as ``ads.daily_budget``) draw empty charts. They become
+    ``ads_daily_budget`` (made unique); other names are kept.
+    """
+    renames: dict[str, str] = {}
+    taken = {str(c) for c in data.columns}
+    for column in data.columns:
+        name = str(column)
+        if _UNSAFE.search(name):
+            safe, k = _UNSAFE.sub("_", name), 2
+            while safe in taken:
+                safe, k = f"{_UNSAFE.sub('_', name)}_{k}", k + 1
+            taken.add(safe)
+            renames[name] = safe
+    out = data.rename(columns=renames) if renames else data
+    return out, [renames.get(c, c) for c in columns]
+
+
+def _spec(chart: Any, data: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    """A chart over named datasets as a Vega-Lite specification, with those datasets as DataFrames.
+
+    Charts here are built on :class:`altair.NamedData` rather than on DataFrames, so converting them
+    needs none of Altair's process-wide data transformers (safe in a background thread) and a page
+    draws the finished specification with ``st.vega_lite_chart`` without converting it again.
+    """
+    spec: dict[str, Any] = chart.to_dict()
+    spec["datasets"] = data
+    return spec
 
 
 def channel_colour(channel: str) -> str:
@@ -79,31 +173,44 @@ def channel_colour(channel: str) -> str:
     return _SPARE[index % len(_SPARE)]
 
 
+def _ordered_channels(channels: Sequence[str]) -> list[str]:
+    return [c for c in CHANNELS if c in channels] + [c for c in channels if c not in CHANNELS]
+
+
 def channel_scale(channels: Sequence[str]) -> alt.Scale:
-    """An Altair colour scale mapping each channel to its fixed colour."""
-    domain = [c for c in CHANNELS if c in channels] + [c for c in channels if c not in CHANNELS]
+    """An Altair colour scale mapping each channel to its fixed colour (Network page)."""
+    domain = _ordered_channels(channels)
     return alt.Scale(domain=domain, range=[channel_colour(c) for c in domain])
 
 
-#: The presets keep their colour whatever order they are chosen in.
-PRESET_STRATEGY_COLOURS: dict[str, str] = {
-    "funnel_heavy": STRATEGY_COLOURS[0],
-    "ripple_heavy": STRATEGY_COLOURS[2],
-    "hybrid": STRATEGY_COLOURS[1],
-}
+def channel_dash_scale(channels: Sequence[str]) -> alt.Scale:
+    """An Altair stroke-dash scale mapping each channel to its fixed dash (Compare page)."""
+    domain = _ordered_channels(channels)
+    extra = iter(_SPARE_DASHES * 4)
+    return alt.Scale(domain=domain, range=[CHANNEL_DASHES.get(c) or next(extra) for c in domain])
+
+
+def strategy_colour(name: str) -> str:
+    """The colour of strategy ``name`` on every page: a preset's own, else one fixed by the name."""
+    if name in PRESET_STRATEGY_COLOURS:
+        return PRESET_STRATEGY_COLOURS[name]
+    return STRATEGY_COLOURS[zlib.crc32(name.encode()) % len(STRATEGY_COLOURS)]
 
 
 def strategy_colours(strategies: Sequence[str]) -> list[str]:
-    """A colour per strategy: presets keep theirs; others take the unused colours in order."""
-    spare = [c for c in STRATEGY_COLOURS if c not in PRESET_STRATEGY_COLOURS.values()]
-    spare += [c for c in STRATEGY_COLOURS if c not in spare]  # then reuse, should many be compared
-    colours, k = [], 0
-    for name in strategies:
-        if name in PRESET_STRATEGY_COLOURS:
-            colours.append(PRESET_STRATEGY_COLOURS[name])
-        else:
-            colours.append(spare[k % len(spare)])
-            k += 1
+    """A colour per strategy: each its own (:func:`strategy_colour`).
+
+    When two strategies shown together share a colour, the later one takes the first colour no
+    strategy of the set wants.
+    """
+    wanted = [strategy_colour(name) for name in strategies]
+    colours: list[str] = []
+    for colour in wanted:
+        if colour in colours:
+            free = [c for c in STRATEGY_COLOURS if c not in colours and c not in wanted]
+            free = free or [c for c in STRATEGY_COLOURS if c not in colours] or list(STRATEGY_COLOURS)
+            colour = free[0]
+        colours.append(colour)
     return colours
 
 
@@ -111,6 +218,12 @@ def strategy_scale(strategies: Sequence[str]) -> alt.Scale:
     """An Altair colour scale giving each strategy its colour (:func:`strategy_colours`)."""
     strategies = list(strategies)
     return alt.Scale(domain=strategies, range=strategy_colours(strategies))
+
+
+def _x_axis(field: str, title: str, whole: bool) -> alt.X:
+    """A quantitative x axis; whole-number fields (days) get whole ticks, never "0.000000"."""
+    axis = alt.Axis(format="d", tickMinStep=1) if whole else alt.Axis()
+    return alt.X(f"{field}:Q", title=title, scale=alt.Scale(nice=False, zero=False), axis=axis)
 
 
 def line_band_chart(
@@ -128,40 +241,91 @@ def line_band_chart(
     width: int | None = None,
     facet_order: Sequence[str] | None = None,
     y_domain: tuple[float, float] | None = None,
-) -> Any:
-    """Mean lines with shaded 95% bands (columns ``mean``, ``low``, ``high``), optionally faceted."""
-    base = alt.Chart(data)
+    dash: str | None = None,
+    dash_scale: alt.Scale | None = None,
+    dash_title: str = "",
+    colour_order: Sequence[str] | None = None,
+    whole_x: bool = True,
+) -> dict[str, Any]:
+    """Mean lines with shaded 95% bands (columns ``mean``, ``low``, ``high``), optionally faceted.
+
+    Returns a Vega-Lite specification (a dict) over the dataset ``curves``.
+
+    ``colour`` is the field coloured by ``scale``; ``dash`` an optional field drawn as line dashes
+    (channels), each line then labelled at its right end. With one x value (a one-day horizon) the
+    lines become points so something is drawn.
+    """
+    optional = [name for name in (facet, dash) if name]
+    data, (x, colour, *rest) = vega_safe(data, x, colour, *optional)
+    facet = rest.pop(0) if facet else None
+    dash = rest.pop(0) if dash else None
+    if dash:  # each dashed line is labelled at its last point
+        keys = [c for c in (facet, colour, dash) if c]
+        data = data.assign(line_end=data[x] == data.groupby(keys, observed=True)[x].transform("max"))
+    for column in data.columns:  # categories travel as plain text
+        if isinstance(data[column].dtype, pd.CategoricalDtype):
+            data = data.assign(**{column: data[column].astype(str)})
+    curves = alt.NamedData(name="curves")
+    base = alt.Chart(curves)
     colour_enc = alt.Color(
         f"{colour}:N",
         scale=scale,
         title=colour_title,
+        sort=list(colour_order) if colour_order else None,
         legend=alt.Legend(orient="bottom", symbolOpacity=1, symbolStrokeWidth=3, labelFontSize=12),
     )
-    x_scale = alt.Scale(nice=False, zero=False)
+    if dash:
+        colour_enc = alt.Color(f"{colour}:N", scale=scale, title=colour_title, legend=None)
+    detail = [alt.Detail(f"{dash}:N")] if dash else []
     y_scale = alt.Scale(domain=list(y_domain), clamp=True) if y_domain else alt.Scale()
+    x_enc = _x_axis(x, x_title, whole_x)
     tooltip = [
         alt.Tooltip(f"{colour}:N", title=colour_title),
+        *([alt.Tooltip(f"{dash}:N", title=dash_title)] if dash else []),
         alt.Tooltip(f"{x}:Q", title=x_title),
         alt.Tooltip("mean:Q", title="mean", format=y_format),
         alt.Tooltip("low:Q", title="95% low", format=y_format),
         alt.Tooltip("high:Q", title="95% high", format=y_format),
     ]
-    area = base.mark_area(opacity=0.2).encode(
-        x=alt.X(f"{x}:Q", title=x_title, scale=x_scale),
+    area = base.mark_area(opacity=0.15).encode(
+        x=x_enc,
         y=alt.Y("low:Q", title=y_title, axis=alt.Axis(format=y_format), scale=y_scale),
         y2="high:Q",
         color=colour_enc,
+        detail=detail or alt.Undefined,
     )
-    line = base.mark_line(strokeWidth=2).encode(
-        x=alt.X(f"{x}:Q", title=x_title, scale=x_scale),
+    single = data[x].nunique() <= 1
+    line_mark = base.mark_point(filled=True, size=60) if single else base.mark_line(strokeWidth=2)
+    line = line_mark.encode(
+        x=x_enc,
         y=alt.Y("mean:Q", title=y_title, axis=alt.Axis(format=y_format), scale=y_scale),
         color=colour_enc,
         tooltip=tooltip,
+        **(
+            {
+                "strokeDash": alt.StrokeDash(
+                    f"{dash}:N",
+                    scale=dash_scale,
+                    title=dash_title,
+                    legend=alt.Legend(orient="bottom", symbolStrokeWidth=2, symbolSize=400, labelFontSize=12),
+                )
+            }
+            if dash
+            else {}
+        ),
     )
-    layered = alt.layer(area, line)
+    layers = [area, line]
+    if dash:
+        labels = (
+            base.transform_filter(alt.datum.line_end)
+            .mark_text(align="left", dx=4, fontSize=11)
+            .encode(x=x_enc, y=alt.Y("mean:Q", scale=y_scale), text=f"{dash}:N", color=colour_enc)
+        )
+        layers.append(labels)
     if facet is not None:
         size = {"width": width or 260, "height": 220}
-        return (
+        layered = alt.layer(*layers)
+        faceted = (
             layered.properties(**size)
             .facet(
                 column=alt.Column(
@@ -169,32 +333,40 @@ def line_band_chart(
                     title=None,
                     sort=list(facet_order) if facet_order else "ascending",
                     header=alt.Header(labelFontSize=14, labelFontWeight="bold"),
-                )
+                ),
             )
             .properties(title=title)
             .resolve_scale(y="shared")
         )
-    return layered.properties(title=title, height=320, **({"width": width} if width else {}))
+        return _spec(faceted, {"curves": data})
+    layered = alt.layer(*layers).properties(title=title, height=320, **({"width": width} if width else {}))
+    return _spec(layered, {"curves": data})
 
 
-def cumulative_chart(data: pd.DataFrame, strategies: Sequence[str]) -> Any:
-    """Cumulative new customers by channel over time, one panel per strategy (from report)."""
+def cumulative_chart(data: pd.DataFrame, strategies: Sequence[str]) -> dict[str, Any]:
+    """Cumulative new customers by channel over time, one panel per strategy (from report).
+
+    Lines take the strategy's colour; channels are told apart by dash and a label at the line's end.
+    """
     data = data.assign(strategy=pd.Categorical(data["strategy"], categories=list(strategies)))
     return line_band_chart(
         data,
         x="day",
         x_title="day",
         y_title="new customers (people, cumulative)",
-        colour="channel",
-        scale=channel_scale(sorted(data["channel"].unique())),
-        colour_title="channel",
+        colour="strategy",
+        scale=strategy_scale(strategies),
+        colour_title="strategy",
         title="Cumulative new customers by channel (mean, 95% band over replications)",
         facet="strategy",
         facet_order=strategies,
+        dash="channel",
+        dash_scale=channel_dash_scale(sorted(data["channel"].unique())),
+        dash_title="channel",
     )
 
 
-def profit_chart(data: pd.DataFrame, strategies: Sequence[str], currency: str) -> Any:
+def profit_chart(data: pd.DataFrame, strategies: Sequence[str], currency: str) -> dict[str, Any]:
     """Cumulative profit over time per strategy."""
     return line_band_chart(
         data,
@@ -204,44 +376,64 @@ def profit_chart(data: pd.DataFrame, strategies: Sequence[str], currency: str) -
         colour="strategy",
         scale=strategy_scale(strategies),
         colour_title="strategy",
+        colour_order=strategies,
         title="Profit over time: gross margin − marketing spend (mean, 95% band)",
     )
 
 
-def retention_chart(data: pd.DataFrame, strategies: Sequence[str], group_by: str) -> Any:
-    """First-spell retention curves per strategy, coloured by channel (or cohort)."""
+def retention_chart(data: pd.DataFrame, strategies: Sequence[str], group_by: str) -> dict[str, Any]:
+    """First-spell retention curves, one panel per strategy, by first channel (dash) or cohort.
+
+    By channel the lines keep the strategy's colour and channels are dashed and labelled; by cohort
+    (at most six, see :func:`sim.analysis.report.retention_curves`) they go from light grey (the
+    first cohort) to black, in the order the cohorts joined.
+    """
     data = data.assign(strategy=pd.Categorical(data["strategy"], categories=list(strategies)))
+    common: dict[str, Any] = {
+        "x": "age_days",
+        "x_title": "days since joining",
+        "y_title": "still a customer (share)",
+        "title": f"Retention by {group_by} (first spell; mean, 95% band)",
+        "facet": "strategy",
+        "facet_order": strategies,
+        "y_format": ".0%",
+        "y_domain": (0.0, 1.0),
+    }
     if group_by == "channel":
-        scale = channel_scale(sorted(data["group"].unique()))
-        colour_title = "first channel"
-    else:
-        scale = alt.Scale(scheme="viridis")
-        colour_title = "cohort (days joined)"
+        return line_band_chart(
+            data,
+            colour="strategy",
+            scale=strategy_scale(strategies),
+            colour_title="strategy",
+            dash="group",
+            dash_scale=channel_dash_scale(sorted(data["group"].unique())),
+            dash_title="first channel",
+            **common,
+        )
+    order = data.sort_values("order")["group"].drop_duplicates().tolist() if "order" in data else None
+    groups = order or sorted(data["group"].unique())
+    greys = list(_COHORT_GREYS[-len(groups) :]) if len(groups) <= len(_COHORT_GREYS) else None
+    scale = alt.Scale(domain=groups, range=greys) if greys else alt.Scale(domain=groups, scheme="greys")
     return line_band_chart(
         data,
-        x="age_days",
-        x_title="days since joining",
-        y_title="still a customer (share)",
         colour="group",
         scale=scale,
-        colour_title=colour_title,
-        title=f"Retention by {group_by} (first spell; mean, 95% band)",
-        facet="strategy",
-        facet_order=strategies,
-        y_format=".0%",
-        y_domain=(0.0, 1.0),
+        colour_title="cohort (days joined)",
+        colour_order=groups,
+        **common,
     )
 
 
-def cac_chart(data: pd.DataFrame, strategies: Sequence[str], currency: str) -> Any:
-    """CAC by paid channel, one bar per strategy, with 95% error bars."""
-    base = alt.Chart(data)
+def cac_chart(data: pd.DataFrame, strategies: Sequence[str], currency: str) -> dict[str, Any]:
+    """CAC by paid channel, one bar per strategy (in the strategy's colour), with 95% error bars."""
+    base = alt.Chart(alt.NamedData(name="cac"))
     x = alt.X("channel:N", title="channel", axis=alt.Axis(labelAngle=0))
     offset = alt.XOffset("strategy:N", sort=list(strategies))
     colour = alt.Color(
         "strategy:N",
         scale=strategy_scale(strategies),
         title="strategy",
+        sort=list(strategies),
         legend=alt.Legend(orient="bottom", labelFontSize=12),
     )
     y_title = f"CAC ({currency} per customer)"
@@ -261,19 +453,21 @@ def cac_chart(data: pd.DataFrame, strategies: Sequence[str], currency: str) -> A
     errors = base.mark_errorbar(color="black").encode(
         x=x, xOffset=offset, y=alt.Y("low:Q", title=y_title), y2="high:Q"
     )
-    return alt.layer(bars, errors).properties(
+    chart = alt.layer(bars, errors).properties(
         title="Customer acquisition cost by channel (mean, 95% interval)", height=320
     )
+    return _spec(chart, {"cac": data})
 
 
 def _axis_title(name: str, unit: str) -> str:
     return f"{name} ({unit})" if unit else name
 
 
-def sweep_line_chart(curve: pd.DataFrame, factor: str, metric: str, unit: str = "") -> Any:
+def sweep_line_chart(curve: pd.DataFrame, factor: str, metric: str, unit: str = "") -> dict[str, Any]:
     """A metric against one factor of a sweep: mean line, points and a 95% band."""
-    base = alt.Chart(curve)
-    x = alt.X(f"{factor}:Q", title=factor, scale=alt.Scale(zero=False))
+    data, (field,) = vega_safe(curve, factor)
+    base = alt.Chart(alt.NamedData(name="curve"))
+    x = alt.X(f"{field}:Q", title=factor, scale=alt.Scale(zero=False))
     y_title = _axis_title(metric, unit)
     band = base.mark_area(opacity=0.2, color=STRATEGY_COLOURS[0]).encode(
         x=x, y=alt.Y("low:Q", title=y_title), y2="high:Q"
@@ -281,27 +475,35 @@ def sweep_line_chart(curve: pd.DataFrame, factor: str, metric: str, unit: str = 
     line = base.mark_line(point=True, color=STRATEGY_COLOURS[0]).encode(
         x=x,
         y=alt.Y("mean:Q", title=y_title),
-        tooltip=[f"{factor}:Q", alt.Tooltip("mean:Q", format=",.3g"), "n:Q"],
+        tooltip=[alt.Tooltip(f"{field}:Q", title=factor), alt.Tooltip("mean:Q", format=",.3g"), "n:Q"],
     )
-    return alt.layer(band, line).properties(title=f"{metric} against {factor} (mean, 95% band)", height=360)
+    chart = alt.layer(band, line).properties(title=f"{metric} against {factor} (mean, 95% band)", height=360)
+    return _spec(chart, {"curve": data})
 
 
-def sweep_heatmap(grid: pd.DataFrame, x: str, y: str, metric: str, unit: str = "") -> Any:
+def sweep_heatmap(grid: pd.DataFrame, x: str, y: str, metric: str, unit: str = "") -> dict[str, Any]:
     """Mean of a metric over a grid of two factors."""
-    return (
-        alt.Chart(grid)
+    data, (x_field, y_field) = vega_safe(grid, x, y)
+    chart = (
+        alt.Chart(alt.NamedData(name="grid"))
         .mark_rect()
         .encode(
-            x=alt.X(f"{x}:O", title=x, axis=alt.Axis(format=",.4~g")),
-            y=alt.Y(f"{y}:O", title=y, axis=alt.Axis(format=",.4~g"), sort="descending"),
+            x=alt.X(f"{x_field}:O", title=x, axis=alt.Axis(format=",.4~g")),
+            y=alt.Y(f"{y_field}:O", title=y, axis=alt.Axis(format=",.4~g"), sort="descending"),
             color=alt.Color("mean:Q", title=_axis_title(metric, unit), scale=alt.Scale(scheme="viridis")),
-            tooltip=[f"{x}:Q", f"{y}:Q", alt.Tooltip("mean:Q", format=",.3g"), "n:Q"],
+            tooltip=[
+                alt.Tooltip(f"{x_field}:Q", title=x),
+                alt.Tooltip(f"{y_field}:Q", title=y),
+                alt.Tooltip("mean:Q", format=",.3g"),
+                "n:Q",
+            ],
         )
         .properties(title=f"{metric}: mean over replications", height=360)
     )
+    return _spec(chart, {"grid": data})
 
 
-def sensitivity_chart(indices: pd.DataFrame, metric: str) -> Any:
+def sensitivity_chart(indices: pd.DataFrame, metric: str) -> dict[str, Any]:
     """Sensitivity of one metric to each factor: Sobol S1/ST or Morris μ* with confidence bars."""
     mine = indices[indices["metric"] == metric]
     if "ST" in mine.columns and mine["ST"].notna().any():
@@ -318,15 +520,101 @@ def sensitivity_chart(indices: pd.DataFrame, metric: str) -> Any:
     long = long.assign(
         low=long["value"] - long["conf"].fillna(0), high=long["value"] + long["conf"].fillna(0)
     )
-    base = alt.Chart(long)
+    long, _ = vega_safe(long)
+    base = alt.Chart(alt.NamedData(name="indices"))
     y = alt.Y("factor:N", title=None, sort="-x")
     bars = base.mark_bar().encode(
         x=alt.X("value:Q", title=x_title),
         y=y,
         yOffset="index:N",
-        color=alt.Color("index:N", title="index", legend=alt.Legend(orient="bottom")),
+        color=alt.Color(
+            "index:N",
+            title="index",
+            scale=alt.Scale(range=["#9ecae1", "#2166ac"]),
+            legend=alt.Legend(orient="bottom"),
+        ),
     )
     errors = base.mark_errorbar(color="black").encode(
         x=alt.X("low:Q", title=x_title), x2="high:Q", y=y, yOffset="index:N"
     )
-    return alt.layer(bars, errors).properties(title=title)
+    return _spec(alt.layer(bars, errors).properties(title=title), {"indices": long})
+
+
+def network_spec(
+    nodes: pd.DataFrame, edges: pd.DataFrame, colour_by: str, height: int = 560
+) -> dict[str, Any]:
+    """People as points (coloured by stage or channel, shaped by role) over their friendships.
+
+    ``nodes`` has columns person, x, y, stage, channel, role; ``edges`` x, y, x2, y2. Returns a
+    Vega-Lite specification whose data are the named datasets ``people`` and ``friendships``: the
+    specification itself never changes from day to day, so the browser swaps the people's data and
+    redraws without rebuilding the chart (what lets the Network page play every frame).
+    """
+    blank = alt.Axis(title=None, labels=False, ticks=False, grid=False, domain=False)
+    nodes = nodes.assign(marker_size=(nodes["role"] != "ordinary") * 102 + 28)
+    if colour_by == "stage":
+        scale = alt.Scale(domain=list(STAGE_COLOURS), range=list(STAGE_COLOURS.values()))
+        colour = alt.Color("stage:N", scale=scale, title="stage", legend=alt.Legend(orient="right"))
+    else:
+        colour = alt.Color(
+            "channel:N", scale=channel_scale(list(CHANNELS)), title="channel (active customers)"
+        )
+    shape = alt.Shape(
+        "role:N",
+        scale=alt.Scale(domain=list(ROLE_SHAPES), range=list(ROLE_SHAPES.values())),
+        title="role",
+    )
+    x = alt.X("x:Q", axis=blank, scale=alt.Scale(domain=[-1.05, 1.05]))
+    y = alt.Y("y:Q", axis=blank, scale=alt.Scale(domain=[-1.05, 1.05]))
+    links = (
+        alt.Chart(alt.NamedData(name="friendships"))
+        .mark_rule(color="#bbbbbb", opacity=0.35, strokeWidth=0.6)
+        .encode(x=x, y=y, x2="x2:Q", y2="y2:Q")
+    )
+    marks = (
+        alt.Chart(alt.NamedData(name="people"))
+        .mark_point(filled=True, opacity=0.9)
+        .encode(
+            x=x,
+            y=y,
+            color=colour,
+            shape=shape,
+            size=alt.Size("marker_size:Q", legend=None, scale=None),
+            tooltip=["person:Q", "stage:N", "channel:N", "role:N"],
+        )
+    )
+    spec: dict[str, Any] = alt.layer(links, marks).properties(height=height).to_dict()
+    spec["datasets"] = {"people": nodes, "friendships": edges}
+    return spec
+
+
+def stage_counts_spec(counts: pd.DataFrame, day: int, height: int = 560) -> dict[str, Any]:
+    """Whole-market stage counts over time (a step table's ``n_<stage>`` columns), a rule at ``day``.
+
+    Like :func:`network_spec`, a specification over named datasets (``counts``, ``today``) that does
+    not change with the day.
+    """
+    stage_columns = [f"n_{s}" for s in STAGE_COLOURS]
+    long = counts.melt(id_vars="day", value_vars=stage_columns, var_name="stage", value_name="people")
+    long["stage"] = long["stage"].str.removeprefix("n_")
+    scale = alt.Scale(domain=list(STAGE_COLOURS), range=list(STAGE_COLOURS.values()))
+    base = alt.Chart(alt.NamedData(name="counts"))
+    single = long["day"].nunique() <= 1
+    mark = base.mark_point(filled=True, size=80) if single else base.mark_line(strokeWidth=2)
+    x = _x_axis("day", "day", whole=True)
+    lines = mark.encode(
+        x=x,
+        y=alt.Y("people:Q", title="people (whole market)", axis=alt.Axis(format=",.0f", tickMinStep=1)),
+        color=alt.Color("stage:N", scale=scale, title="stage", legend=alt.Legend(orient="top-right")),
+    )
+    rule = alt.Chart(alt.NamedData(name="today")).mark_rule(color="black", strokeDash=[4, 3]).encode(x=x)
+    spec: dict[str, Any] = (
+        alt.layer(lines, rule).properties(title="People in each stage, whole market", height=height).to_dict()
+    )
+    spec["datasets"] = {"counts": long, "today": pd.DataFrame({"day": [day]})}
+    return spec
+
+
+def strategy_colours_by_name(names: Sequence[str]) -> Mapping[str, str]:
+    """``{strategy: colour}`` for a set of strategies shown together."""
+    return dict(zip(names, strategy_colours(names), strict=True))

@@ -21,6 +21,7 @@ from sim.scenario import (
     CompleteGraphSpec,
     EdgeListSpec,
     ErdosRenyiSpec,
+    FraudSpec,
     Scenario,
     WattsStrogatzSpec,
 )
@@ -44,7 +45,15 @@ from sim.world.population import Population, build_population
 if TYPE_CHECKING:
     from sim.scenario import NetworkSpec
 
-__all__ = ["World", "build_graph", "build_world", "graph_source", "read_graph_file"]
+__all__ = [
+    "World",
+    "build_graph",
+    "build_real_world",
+    "build_world",
+    "graph_source",
+    "read_graph_file",
+    "with_attack",
+]
 
 
 #: Graph files read lately, by content (path, size and modification time, or an upload's digest):
@@ -206,9 +215,21 @@ class World:
 def build_world(scenario: Scenario, seed: int | None = None) -> World:
     """Build the graph and draw the population from the ``network`` and ``population`` streams.
 
+    The real people come first (:func:`build_real_world`); the attack's dormant fake accounts, if
+    any, are appended after them (:func:`with_attack`).
+
     For a graph file without ``network.n``, the settings that depend on the number of people
     (attackers, KOLs, employees) are checked against the file's people here (a
     :class:`~sim.scenario.ScenarioError` if they do not fit).
+    """
+    return with_attack(build_real_world(scenario, seed), scenario.fraud)
+
+
+def build_real_world(scenario: Scenario, seed: int | None = None) -> World:
+    """The world of ``scenario`` without the attack's fake accounts: the real people and their ties.
+
+    The fake accounts come from streams of their own, so strategies that differ only in ``fraud``
+    share this world exactly; :func:`with_attack` then adds each strategy's attackers.
     """
     seed = scenario.seed if seed is None else seed
     graph = build_graph(
@@ -222,15 +243,25 @@ def build_world(scenario: Scenario, seed: int | None = None) -> World:
     population = build_population(
         scenario.population, graph.n, stream(seed, "population"), community=graph.community
     )
-    real = graph
-    if scenario.fraud.n_fake_accounts:
-        # Dormant fake accounts (and their ring edges) go after the real people, from their own stream.
-        graph, population = add_fake_accounts(graph, population, scenario.fraud, seed)
+    return World(graph=graph, population=population, seed=seed, node_ids=graph.node_ids, notes=graph.notes)
+
+
+def with_attack(real: World, fraud: FraudSpec) -> World:
+    """``real`` (a world without fake accounts) with ``fraud``'s dormant fake accounts appended.
+
+    The accounts and their ties are drawn from their own streams (``fraud_world``, ``fraud_links``)
+    of the world's seed, so the real people and their ties are unchanged.
+    """
+    if real.n_fake:
+        raise ValueError("with_attack needs a world without fake accounts (from build_real_world)")
+    if not fraud.n_fake_accounts:
+        return real
+    graph, population = add_fake_accounts(real.graph, real.population, fraud, real.seed)
     return World(
         graph=graph,
         population=population,
-        seed=seed,
-        n_fake=graph.n - real.n,
+        seed=real.seed,
+        n_fake=graph.n - real.graph.n,
         node_ids=real.node_ids,
         notes=real.notes,
     )
