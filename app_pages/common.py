@@ -157,11 +157,15 @@ def strategy_and_people(
 
 def add_to_library(name: str, scenario: Scenario) -> str:
     """Store ``scenario`` (and the files it carries) under ``name`` (made unique); return the name used."""
-    scenarios = library()
-    name = unique_name(name, scenarios)
-    scenarios[name] = scenario_to_yaml(scenario.model_copy(update={"name": name[:80]}))
-    st.session_state[LIBRARY_FILES][name] = dict(scenario.attachments or {})
+    name = unique_name(name, library())
+    put_in_library(name, scenario)
     return name
+
+
+def put_in_library(name: str, scenario: Scenario) -> None:
+    """Store ``scenario`` and the files it carries under ``name``, replacing any scenario of that name."""
+    library()[name] = scenario_to_yaml(scenario.model_copy(update={"name": name[:80]}))
+    st.session_state[LIBRARY_FILES][name] = dict(scenario.attachments or {})
 
 
 def scenario_named(name: str, overrides: dict[str, Any] | None = None) -> Scenario:

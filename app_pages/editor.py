@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages.common import add_to_library, library, library_files
+from app_pages.common import add_to_library, library, library_files, put_in_library
 from app_pages.state import kept
 from sim.scenario import ScenarioError, scenario_from_dict, scenario_from_text, scenario_to_yaml
 from sim.ui.form import (
@@ -165,7 +165,7 @@ invalid_reason = "Fix the problems listed above first." if scenario is None else
 def _save(name: str) -> None:
     """Add the edited scenario to the library as ``name`` (replacing one of that name)."""
     assert scenario is not None
-    library()[name] = scenario_to_yaml(scenario.model_copy(update={"name": name[:80]}))
+    put_in_library(name, scenario)
     st.session_state["ed_saved"] = name
     st.session_state.pop("_ed_confirm", None)
     st.toast(f"Saved {name}: pick it on the Compare page.")

@@ -184,12 +184,14 @@ def test_a_one_day_horizon_draws_sensible_charts() -> None:
 
 def test_a_binary_upload_says_it_is_not_a_text_file() -> None:
     app = _open()
+    # The uploader takes scenario and graph file types only; a binary file under such a name (a
+    # picture renamed, a spreadsheet saved with the wrong extension) is explained in plain words.
     app.file_uploader(key="cmp_upload").set_value(
-        ("photo.png", b"\x89PNG\r\n\x1a\n\x00\x00\x98\xff", "image/png")
+        ("photo.yaml", b"\x89PNG\r\n\x1a\n\x00\x00\x98\xff", "application/x-yaml")
     ).run()
     _no_traceback(app)
     message = _texts(app.error)
-    assert "photo.png was not added: it is not a text scenario file" in message
+    assert "photo.yaml was not added: it is not a text scenario file" in message
     assert "#x" not in message
 
 
@@ -570,7 +572,7 @@ def test_editing_a_scenario_with_a_graph_file_keeps_the_file() -> None:
     _no_traceback(app)
     assert "Valid scenario. No changes yet." in _texts(app.success)
     app.number_input(key="ed:karate_club:sharing.rate_share_per_day").set_value(0.3).run()
-    app.text_input(key="ed_save_name").set_value("club, more sharing").run()
+    app.text_input(key="ed:karate_club:name").set_value("club, more sharing").run()
     app.button(key="ed_save").click().run()
     _no_traceback(app)
     assert app.session_state["library_files"]["club, more sharing"] == {"karate_club.txt": KARATE_TXT}
