@@ -12,6 +12,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from sim.analysis.metrics import METRICS, retention_table, summarise
+from sim.analysis.orders import customer_summary
 from sim.engine.model import MarketModel
 from sim.scenario import Scenario, scenario_to_yaml
 from sim.world.build import World
@@ -32,6 +33,10 @@ class RunResult:
         summary: headline metrics (see :data:`sim.analysis.metrics.METRICS`).
         retention: first-spell retention by age, overall, by cohort and by channel.
         population: the final state arrays (kept only when asked for).
+        orders: every order (customer id, day, amount, first channel, referrer), kept only when
+            asked for (``keep_orders``); docs/metrics.md, "Order log".
+        customers: the per-customer summary CLV libraries take (frequency, recency, T,
+            monetary_value; days), with ``orders``.
     """
 
     scenario: Scenario
@@ -41,9 +46,15 @@ class RunResult:
     summary: dict[str, float]
     retention: pd.DataFrame
     population: Population | None = field(default=None, repr=False)
+    orders: pd.DataFrame | None = field(default=None, repr=False)
+    customers: pd.DataFrame | None = field(default=None, repr=False)
 
     def save(self, folder: str | Path) -> list[Path]:
-        """Write steps, ledger and retention (Parquet and CSV), summary (JSON) and the scenario."""
+        """Write steps, ledger and retention (Parquet and CSV), summary (JSON) and the scenario.
+
+        With the order log kept, also ``orders.parquet`` and ``customers.parquet`` (Parquet only:
+        the log has a row per order).
+        """
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)
         written = []
@@ -60,7 +71,13 @@ class RunResult:
         )
         scenario_path = out / "scenario.yaml"
         scenario_path.write_text(scenario_to_yaml(self.scenario))
-        return [*written, summary_path, scenario_path]
+        written += [summary_path, scenario_path]
+        for name, table in (("orders", self.orders), ("customers", self.customers)):
+            if table is not None:
+                path = out / f"{name}.parquet"
+                table.to_parquet(path, index=False)
+                written.append(path)
+        return written
 
 
 def _jsonable(summary: dict[str, float]) -> dict[str, Any]:
@@ -83,6 +100,7 @@ def run(
     world: World | None = None,
     progress: bool = False,
     keep_population: bool = False,
+    keep_orders: bool = False,
 ) -> RunResult:
     """Simulate ``scenario`` for its horizon and summarise it.
 
@@ -92,8 +110,10 @@ def run(
         world: a prebuilt world to run on (strategies compared side by side share one).
         progress: show a progress bar over days.
         keep_population: keep the final state arrays on the result.
+        keep_orders: keep every order and the per-customer summary on the result (``orders``,
+            ``customers``); :func:`sim.analysis.orders.order_log_estimate` bounds its size.
     """
-    model = MarketModel(scenario, seed=seed, world=world)
+    model = MarketModel(scenario, seed=seed, world=world, keep_orders=keep_orders)
     days = range(scenario.days)
     for _ in tqdm(days, desc=scenario.name, unit="day", disable=not progress, leave=False):
         model.step()
@@ -107,6 +127,7 @@ def run(
     for rule in model.rules:
         summary.update(rule.summarise(model, steps))
     summary = {name: summary.get(name, math.nan) for name in METRICS}
+    orders = model.orders_frame() if keep_orders else None
     return RunResult(
         scenario=scenario,
         seed=model.run_seed,
@@ -115,4 +136,6 @@ def run(
         summary=summary,
         retention=retention,
         population=model.population if keep_population else None,
+        orders=orders,
+        customers=customer_summary(orders, scenario.days) if orders is not None else None,
     )
