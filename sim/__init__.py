@@ -1,15 +1,18 @@
 """Ripple: an agent-based simulator of funnel vs ripple marketing.
 
 The public API is small: load a scenario, run it, compare strategies on one market, sweep an
-experiment (``sim.sweep``; the store API is in :mod:`sim.sweep`).
+experiment (``sim.sweep``; the store API is in :mod:`sim.sweep`), and calibrate a scenario from
+your own data (:mod:`sim.fit`, a module of fits).
 
 >>> import sim
 >>> scenario = sim.load_scenario("scenarios/hybrid.yaml")      # doctest: +SKIP
 >>> result = sim.run(scenario)                                  # doctest: +SKIP
 >>> result.summary["cac_blended"]                               # doctest: +SKIP
 >>> store = sim.sweep("experiments/budget_split.yaml")            # doctest: +SKIP
+>>> bass = sim.fit.fit_series_file("my_sales.csv")              # doctest: +SKIP
 """
 
+from sim import fit
 from sim.analysis.compare import Comparison, compare
 from sim.analysis.results import RunResult, run
 from sim.engine.model import MarketModel
@@ -23,6 +26,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "compare",
+    "fit",
     "load_scenario",
     "run",
     "sweep",

@@ -165,7 +165,9 @@ def _announce_order_log(scenario: Scenario, out: Path | None) -> None:
 
     if out is None:
         err_console.print(
-            "[bold red]error:[/] --orders writes files: give a folder with --out", highlight=False, soft_wrap=True
+            "[bold red]error:[/] --orders writes files: give a folder with --out",
+            highlight=False,
+            soft_wrap=True,
         )
         raise typer.Exit(EXIT_BAD_INPUT)
     n_orders, n_bytes = order_log_estimate(scenario)
@@ -303,25 +305,33 @@ def validate_command(
 @app.command("fit")
 def fit_command(
     series: Annotated[
-        Path | None, typer.Option("--series", help="Adoption or sales per period (CSV: period, value) → Bass.")
+        Path | None,
+        typer.Option("--series", help="Adoption or sales per period (CSV: period, value) → Bass."),
     ] = None,
     cohorts: Annotated[
         Path | None, typer.Option("--cohorts", help="Cohort retention table (CSV) → shifted-beta-geometric.")
     ] = None,
     transactions: Annotated[
         Path | None,
-        typer.Option("--transactions", help="Transaction log (CSV/Parquet: customer, date, amount) → CLV models."),
+        typer.Option(
+            "--transactions", help="Transaction log (CSV/Parquet: customer, date, amount) → CLV models."
+        ),
     ] = None,
     cumulative: Annotated[
         bool | None,
-        typer.Option("--cumulative/--per-period", help="The series is a running total (default: from its header)."),
+        typer.Option(
+            "--cumulative/--per-period", help="The series is a running total (default: from its header)."
+        ),
     ] = None,
     period_days: Annotated[
         float | None,
-        typer.Option("--period-days", min=0.001, help="Days per period of the series and cohort table (default 365)."),
+        typer.Option(
+            "--period-days", min=0.001, help="Days per period of the series and cohort table (default 365)."
+        ),
     ] = None,
     cohort_size: Annotated[
-        int | None, typer.Option("--cohort-size", min=1, help="Customers per cohort when the table holds shares.")
+        int | None,
+        typer.Option("--cohort-size", min=1, help="Customers per cohort when the table holds shares."),
     ] = None,
     model: Annotated[
         str, typer.Option("--model", help="Purchase model for the log: pareto_nbd or bg_nbd.")
@@ -332,11 +342,14 @@ def fit_command(
     observation_end: Annotated[
         str | None, typer.Option("--observation-end", help="Last day of the log to fit (YYYY-MM-DD).")
     ] = None,
-    customer_col: Annotated[str | None, typer.Option("--customer-col", help="The log's customer column.")] = None,
+    customer_col: Annotated[
+        str | None, typer.Option("--customer-col", help="The log's customer column.")
+    ] = None,
     date_col: Annotated[str | None, typer.Option("--date-col", help="The log's date column.")] = None,
     amount_col: Annotated[str | None, typer.Option("--amount-col", help="The log's amount column.")] = None,
     people: Annotated[
-        int | None, typer.Option("--people", min=2, help="People in the written scenario (default: from Bass m).")
+        int | None,
+        typer.Option("--people", min=2, help="People in the written scenario (default: from Bass m)."),
     ] = None,
     base: Annotated[
         Path | None, typer.Option("--base", help="Scenario whose other settings the written scenario keeps.")
@@ -349,11 +362,18 @@ def fit_command(
     """Fit Bass, sBG or buy-till-you-die models to your data; optionally write a scenario from them."""
 
     def action() -> None:
-        from sim.fit import FitDataError, fit_cohort_file, fit_series_file, fit_transaction_file, scenario_yaml
+        from sim.fit import (
+            FitDataError,
+            fit_cohort_file,
+            fit_series_file,
+            fit_transaction_file,
+            scenario_yaml,
+        )
 
         if series is None and cohorts is None and transactions is None:
             err_console.print(
-                "[bold red]error:[/] give at least one of --series, --cohorts, --transactions", highlight=False
+                "[bold red]error:[/] give at least one of --series, --cohorts, --transactions",
+                highlight=False,
             )
             raise typer.Exit(EXIT_BAD_INPUT)
         fits: list[Any] = []
@@ -363,7 +383,9 @@ def fit_command(
                 fits.append(fit_series_file(series, cumulative=cumulative, period_days=period_days))
                 sources.append(f"Bass: {series.name}")
             if cohorts is not None:
-                fits.append(fit_cohort_file(cohorts, period_days=period_days or 365.0, cohort_size=cohort_size))
+                fits.append(
+                    fit_cohort_file(cohorts, period_days=period_days or 365.0, cohort_size=cohort_size)
+                )
                 sources.append(f"sBG: {cohorts.name}")
             if transactions is not None:
                 with err_console.status("fitting the transaction log (pymc-marketing; a first fit compiles)"):
@@ -385,10 +407,14 @@ def fit_command(
             _print_fit(fitted)
         if write_scenario is not None:
             base_scenario = load_scenario(base) if base is not None else None
-            text = scenario_yaml(fits, base=base_scenario, name=write_scenario.stem, sources=sources, people=people)
+            text = scenario_yaml(
+                fits, base=base_scenario, name=write_scenario.stem, sources=sources, people=people
+            )
             write_scenario.parent.mkdir(parents=True, exist_ok=True)
             write_scenario.write_text(text, encoding="utf-8")
-            out_console.print(f"wrote {write_scenario}: run it with  ripple run {write_scenario}", highlight=False)
+            out_console.print(
+                f"wrote {write_scenario}: run it with  ripple run {write_scenario}", highlight=False
+            )
 
     _guarded(action, debug)
 

@@ -37,9 +37,7 @@ def customer_summary(orders: pd.DataFrame, observation_day: int) -> pd.DataFrame
         Columns ``customer_id``, ``frequency``, ``recency``, ``T``, ``monetary_value`` (floats, as
         pymc-marketing writes them), sorted by customer id.
     """
-    days = (
-        orders.groupby(["customer_id", "day"], sort=True, observed=True)["amount"].sum().reset_index()
-    )
+    days = orders.groupby(["customer_id", "day"], sort=True, observed=True)["amount"].sum().reset_index()
     grouped = days.groupby("customer_id", sort=True)
     first = grouped["day"].transform("min")
     repeat = days[days["day"] > first]
@@ -50,7 +48,9 @@ def customer_summary(orders: pd.DataFrame, observation_day: int) -> pd.DataFrame
             "T": observation_day - grouped["day"].min(),
         }
     )
-    summary["monetary_value"] = repeat.groupby("customer_id")["amount"].mean().reindex(summary.index).fillna(0.0)
+    summary["monetary_value"] = (
+        repeat.groupby("customer_id")["amount"].mean().reindex(summary.index).fillna(0.0)
+    )
     summary = summary.astype(np.float64).reset_index()
     summary["customer_id"] = summary["customer_id"].astype(np.int64)
     return summary

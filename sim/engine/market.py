@@ -48,8 +48,10 @@ class Market(Protocol):
         """Make ``people`` (non-customers) customers today via ``channel``, with optional referrers."""
 
     def record_orders(self, people: np.ndarray, orders: np.ndarray, spend: np.ndarray) -> None:
-        """Log today's orders for the order log: ``orders[i]`` orders worth ``spend[i]`` in all by
-        ``people[i]``. A no-op unless the run keeps orders (``sim.run(…, keep_orders=True)``)."""
+        """Log today's orders: ``orders[i]`` orders worth ``spend[i]`` in all by ``people[i]``.
+
+        A no-op unless the run keeps orders (``sim.run(…, keep_orders=True)``).
+        """
 
     def real_only(self, people: np.ndarray) -> np.ndarray:
         """The real people among sorted ids ``people`` (fake accounts dropped)."""

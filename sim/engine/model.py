@@ -130,7 +130,12 @@ class MarketModel(mesa.Model):
     """
 
     def __init__(
-        self, scenario: Scenario, seed: int | None = None, world: World | None = None, *, keep_orders: bool = False
+        self,
+        scenario: Scenario,
+        seed: int | None = None,
+        world: World | None = None,
+        *,
+        keep_orders: bool = False,
     ) -> None:
         run_seed = scenario.seed if seed is None else int(seed)
         super().__init__(rng=run_seed)
@@ -244,9 +249,8 @@ class MarketModel(mesa.Model):
             days = people = counts = referrers = np.empty(0, dtype=np.int32)
             spend = np.empty(0, dtype=np.float64)
         ids = np.repeat(people, counts)
-        channels = pd.Categorical.from_codes(
-            self.population.first_channel[ids].astype(np.int64), categories=list(CHANNELS)
-        )
+        codes = self.population.first_channel[ids].astype(np.int64)
+        channels = pd.Categorical.from_codes(codes, categories=pd.Index(list(CHANNELS)))
         referrer = pd.array(np.repeat(referrers, counts), dtype="Int32")
         referrer[np.asarray(referrer == NEVER, dtype=bool)] = pd.NA
         return pd.DataFrame(

@@ -16,7 +16,7 @@ Every reader raises :class:`FitDataError`, one line naming the problem, for data
 
 from sim.fit._stats import Estimate
 from sim.fit.bass import BassFit, bass_share, fit_bass
-from sim.fit.btyd import BTYD_MODELS, BtydFit, MissingFitLibrary, fit_btyd, rfm_from_transactions
+from sim.fit.btyd import BTYD_MODELS, BtydFit, MissingFitLibraryError, fit_btyd, rfm_from_transactions
 from sim.fit.files import fit_cohort_file, fit_series_file, fit_transaction_file
 from sim.fit.io import (
     CohortTable,
@@ -38,7 +38,7 @@ __all__ = [
     "Fit",
     "FitDataError",
     "MappedValue",
-    "MissingFitLibrary",
+    "MissingFitLibraryError",
     "SalesSeries",
     "SbgFit",
     "bass_share",

@@ -64,7 +64,9 @@ def log_scale_estimates(log_values: np.ndarray, covariance: np.ndarray | None, z
             estimates.append(Estimate(float(value), np.nan, np.nan))
             continue
         se = float(np.sqrt(variance))
-        estimates.append(Estimate(float(value), float(np.exp(log_value - z * se)), float(np.exp(log_value + z * se))))
+        with np.errstate(over="ignore"):  # a huge interval is infinite at its top: that is its meaning
+            low, high = np.exp(log_value - z * se), np.exp(log_value + z * se)
+        estimates.append(Estimate(float(value), float(low), float(high)))
     return estimates
 
 

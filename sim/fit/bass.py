@@ -133,14 +133,14 @@ def fit_bass(
     dof = y.size - 3
     residual = best.fun * scale
     s2 = float(residual @ residual) / dof if dof > 0 else np.nan
-    jac = best.jac * scale  # d(sales)/d(log θ)
+    jac = np.asarray(best.jac, dtype=np.float64) * scale  # d(sales)/d(log θ)
     covariance = inverse_or_none(jac.T @ jac)
     covariance = covariance * s2 if covariance is not None and np.isfinite(s2) and s2 > 0 else None
     quantile = float(student_t.ppf(0.975, dof)) if dof > 0 else np.nan
     m, p, q = log_scale_estimates(log_theta, covariance, quantile)
     fitted = _per_period(log_theta, t)
     if covariance is not None:
-        sd = np.sqrt(np.einsum("ij,jk,ik->i", jac, covariance, jac))
+        sd = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", jac, covariance, jac), 0.0))
         low, high = np.maximum(fitted - quantile * sd, 0.0), fitted + quantile * sd
     else:
         low = high = np.full_like(fitted, np.nan)
@@ -164,4 +164,6 @@ def fit_bass(
         }
     )
     rmse = float(np.sqrt(np.mean(residual**2)))
-    return BassFit(p=p, q=q, m=m, period_days=float(period_days), table=table, rmse=rmse, unit=unit, notes=notes)
+    return BassFit(
+        p=p, q=q, m=m, period_days=float(period_days), table=table, rmse=rmse, unit=unit, notes=notes
+    )

@@ -32,7 +32,7 @@ from sim.fit.io import FitDataError
 __all__ = [
     "BTYD_MODELS",
     "BtydFit",
-    "MissingFitLibrary",
+    "MissingFitLibraryError",
     "fit_btyd",
     "require_clv_library",
     "rfm_from_transactions",
@@ -40,24 +40,27 @@ __all__ = [
 
 BtydModel = Literal["pareto_nbd", "bg_nbd"]
 #: The purchase-and-dropout models offered, and their parameters in pymc-marketing's names.
-BTYD_MODELS: dict[str, tuple[str, ...]] = {"pareto_nbd": ("r", "alpha", "s", "beta"), "bg_nbd": ("r", "alpha", "a", "b")}
+BTYD_MODELS: dict[str, tuple[str, ...]] = {
+    "pareto_nbd": ("r", "alpha", "s", "beta"),
+    "bg_nbd": ("r", "alpha", "a", "b"),
+}
 _GAMMA_GAMMA = ("p", "q", "v")
 _Z95 = 1.959963984540054
 _INSTALL = "pip install 'ripple-sim[fit]'"
 
 
-class MissingFitLibrary(FitDataError):
+class MissingFitLibraryError(FitDataError):
     """pymc-marketing is not installed: the message says how to install it."""
 
 
 def require_clv_library() -> Any:
-    """Import and return ``pymc_marketing.clv``, or raise :class:`MissingFitLibrary` with the fix."""
+    """Import and return ``pymc_marketing.clv``, or raise :class:`MissingFitLibraryError` with the fix."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             from pymc_marketing import clv
     except ImportError:
-        raise MissingFitLibrary(
+        raise MissingFitLibraryError(
             f"fitting a transaction log needs pymc-marketing, which is not installed: {_INSTALL}"
         ) from None
     return clv
@@ -228,7 +231,10 @@ def _tracking_table(
     observed = np.searchsorted(repeat_days / unit_days, grid, side="right").astype(float)
     starts, how_many = np.unique(first.to_numpy() / unit_days, return_counts=True)
     fitted = np.array(
-        [float(np.sum(how_many * _expected_repeats(fit_params, model, np.maximum(g - starts, 0.0)))) for g in grid]
+        [
+            float(np.sum(how_many * _expected_repeats(fit_params, model, np.maximum(g - starts, 0.0))))
+            for g in grid
+        ]
     )
     return pd.DataFrame({"time": grid, "observed": observed, "fitted": fitted})
 
@@ -254,7 +260,7 @@ def fit_btyd(
         spend: also fit Gamma-Gamma to the repeat customers' mean spend.
 
     Raises:
-        MissingFitLibrary: pymc-marketing is not installed.
+        MissingFitLibraryError: pymc-marketing is not installed.
         FitDataError: no data, an unknown model, or no repeat purchases at all.
     """
     if model not in BTYD_MODELS:
@@ -263,7 +269,9 @@ def fit_btyd(
     if summary is None:
         if transactions is None:
             raise FitDataError("give a transaction log or a per-customer summary")
-        summary = rfm_from_transactions(transactions, observation_end=observation_end, time_unit_days=time_unit_days)
+        summary = rfm_from_transactions(
+            transactions, observation_end=observation_end, time_unit_days=time_unit_days
+        )
     summary = summary.reset_index(drop=True)
     if "customer_id" not in summary.columns:
         summary = summary.assign(customer_id=np.arange(len(summary)))
@@ -279,7 +287,9 @@ def fit_btyd(
     if spend and "monetary_value" in summary.columns:
         buyers = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
         if len(buyers) >= 10:
-            spend_params = _fit_map(clv.GammaGammaModel, _GAMMA_GAMMA, buyers[["customer_id", "frequency", "monetary_value"]])
+            spend_params = _fit_map(
+                clv.GammaGammaModel, _GAMMA_GAMMA, buyers[["customer_id", "frequency", "monetary_value"]]
+            )
         else:
             notes.append("fewer than 10 repeat customers with spend: no Gamma-Gamma fit")
     if repeaters < 100:

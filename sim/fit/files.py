@@ -32,13 +32,17 @@ def fit_series_file(
     days = period_days if period_days is not None else series.period_days
     if days is None:
         days = 365.0
-        notes.append("periods are numbered, so each is taken as 365 days (set the period length to change it)")
+        notes.append(
+            "periods are numbered, so each is taken as 365 days (set the period length to change it)"
+        )
     if not days > 0:
         raise FitDataError(f"the period length must be above 0 days; got {days}", name)
     try:
         fit = fit_bass(series.sales, period_days=days, labels=series.periods, unit=series.unit)
     except FitDataError as exc:
-        raise FitDataError(exc.message, name or (None if isinstance(source, bytes) else str(source))) from None
+        raise FitDataError(
+            exc.message, name or (None if isinstance(source, bytes) else str(source))
+        ) from None
     fit.notes[:0] = notes
     return fit
 
@@ -46,7 +50,7 @@ def fit_series_file(
 def fit_cohort_file(
     source: Source, name: str | None = None, *, period_days: float = 365.0, cohort_size: int | None = None
 ) -> SbgFit:
-    """sBG α and β from a cohort table file (see :func:`sim.fit.io.read_cohorts`).
+    """SBG α and β from a cohort table file (see :func:`sim.fit.io.read_cohorts`).
 
     Raises:
         FitDataError: the file cannot be used (one line says why).
@@ -57,10 +61,14 @@ def fit_cohort_file(
     try:
         fit = fit_sbg(table.survivors, period_days=period_days)
     except FitDataError as exc:
-        raise FitDataError(exc.message, name or (None if isinstance(source, bytes) else str(source))) from None
+        raise FitDataError(
+            exc.message, name or (None if isinstance(source, bytes) else str(source))
+        ) from None
     if table.from_shares and cohort_size is None:
         fit.notes.insert(
-            0, f"the file holds shares: intervals assume cohorts of {table.cohort_size:,} customers (set the cohort size)"
+            0,
+            f"the file holds shares: intervals assume cohorts of {table.cohort_size:,} customers "
+            "(set the cohort size)",
         )
     return fit
 
@@ -80,7 +88,7 @@ def fit_transaction_file(
 
     Raises:
         FitDataError: the file cannot be used (one line says why).
-        MissingFitLibrary: pymc-marketing is not installed.
+        MissingFitLibraryError: pymc-marketing is not installed.
     """
     log = read_transactions(source, name, customer_col=customer_col, date_col=date_col, amount_col=amount_col)
     end = None
@@ -88,7 +96,9 @@ def fit_transaction_file(
         try:
             end = pd.Timestamp(observation_end)
         except ValueError:
-            raise FitDataError(f"the observation end must be a date (YYYY-MM-DD); got {observation_end!r}", name) from None
+            raise FitDataError(
+                f"the observation end must be a date (YYYY-MM-DD); got {observation_end!r}", name
+            ) from None
     if not time_unit_days > 0:
         raise FitDataError(f"the time unit must be above 0 days; got {time_unit_days}", name)
     try:
@@ -96,4 +106,6 @@ def fit_transaction_file(
     except FitDataError as exc:
         if type(exc) is not FitDataError:
             raise
-        raise FitDataError(exc.message, name or (None if isinstance(source, bytes) else str(source))) from None
+        raise FitDataError(
+            exc.message, name or (None if isinstance(source, bytes) else str(source))
+        ) from None

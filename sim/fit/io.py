@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -214,8 +213,7 @@ def _parse_dates(raw: pd.Series, column: str, where: str) -> pd.Series:
     if bad.size:
         row = int(bad[0])
         raise FitDataError(
-            f"column {column!r}, row {row + 2}: {str(raw.iloc[row])[:40]!r} is not a date "
-            "(use YYYY-MM-DD)",
+            f"column {column!r}, row {row + 2}: {str(raw.iloc[row])[:40]!r} is not a date (use YYYY-MM-DD)",
             where,
         )
     return parsed
@@ -288,9 +286,7 @@ def read_series(
 # -------------------------------------------------------------------------------------- cohorts
 
 
-def read_cohorts(
-    source: Source, name: str | None = None, *, cohort_size: int | None = None
-) -> CohortTable:
+def read_cohorts(source: Source, name: str | None = None, *, cohort_size: int | None = None) -> CohortTable:
     """Read a cohort retention table, in one of two layouts.
 
     - **One cohort, long**: a period column (0, 1, 2 …) and a column of customers still active (a
@@ -317,7 +313,6 @@ def read_cohorts(
     if frame.shape[1] > 2 and all(numeric_header):
         labels = frame.iloc[:, 0].astype(str).tolist()
         table = np.column_stack([_numbers(frame, c, where) for c in frame.columns[1:]])
-        columns = list(frame.columns[1:])
     elif frame.shape[1] == 2:
         labels = ["cohort"]
         table = _numbers(frame, frame.columns[1], where)[None, :]
@@ -328,7 +323,6 @@ def read_cohorts(
                 "(period 0 is the cohort's start)",
                 where,
             )
-        columns = [frame.columns[1]]
     else:
         raise FitDataError(
             "has more than two columns, so it must be a wide table: a cohort column, then columns "
@@ -336,10 +330,14 @@ def read_cohorts(
             where,
         )
     if table.shape[1] < 3:
+        raise FitDataError(f"needs at least 3 periods (0, 1, 2) to fit α and β; got {table.shape[1]}", where)
+    negative = np.argwhere(np.nan_to_num(table) < 0)
+    if negative.size:
+        row, col = (int(i) for i in negative[0])
         raise FitDataError(
-            f"needs at least 3 periods (0, 1, 2) to fit α and β; got {table.shape[1]}", where
+            f"cohort {labels[row]!r}, period {col}: survivors must not be negative; got {table[row, col]:g}",
+            where,
         )
-    _no_negatives(np.nan_to_num(table), columns[0] if len(columns) == 1 else "survivors", where)
     if np.isnan(table[:, 0]).any() or (table[:, 0] <= 0).any():
         raise FitDataError("every cohort needs a size above 0 in period 0", where)
     observed = ~np.isnan(table)
@@ -374,7 +372,9 @@ def _pick(frame: pd.DataFrame, given: str | None, names: tuple[str, ...], what: 
     columns = {c.lower(): c for c in frame.columns}
     if given is not None:
         if given not in frame.columns:
-            raise FitDataError(f"has no column {given!r} for the {what}; columns: {list(frame.columns)}", where)
+            raise FitDataError(
+                f"has no column {given!r} for the {what}; columns: {list(frame.columns)}", where
+            )
         return given
     for candidate in names:
         if candidate in columns:
@@ -414,14 +414,14 @@ def read_transactions(
     amount = _pick(frame, amount_col, AMOUNT_NAMES, "amount", where)
     raw_dates = frame[date]
     if pd.api.types.is_datetime64_any_dtype(raw_dates):
-        dates = pd.to_datetime(raw_dates)
+        dates = pd.DatetimeIndex(pd.to_datetime(raw_dates))
     elif pd.api.types.is_integer_dtype(raw_dates) or (
         not _looks_like_dates(raw_dates) and raw_dates.astype(str).str.fullmatch(r"\s*\d{1,6}\s*").all()
     ):
         days = _numbers(frame, date, where)
-        dates = pd.Timestamp("2000-01-01") + pd.to_timedelta(days, unit="D")
+        dates = pd.DatetimeIndex(pd.Timestamp("2000-01-01") + pd.to_timedelta(days, unit="D"))
     else:
-        dates = _parse_dates(raw_dates, date, where)
+        dates = pd.DatetimeIndex(_parse_dates(raw_dates, date, where))
     values = _numbers(frame, amount, where)
     if np.isnan(values).any():
         row = int(np.flatnonzero(np.isnan(values))[0])
@@ -431,10 +431,3 @@ def read_transactions(
     if ids.nunique() < 2:
         raise FitDataError("needs orders from at least two customers", where)
     return pd.DataFrame({"customer_id": ids.to_numpy(), "date": pd.DatetimeIndex(dates), "amount": values})
-
-
-def check_positive(value: float, what: str, where: str | None = None) -> float:
-    """``value`` if it is a finite number above 0, else a :class:`FitDataError` naming ``what``."""
-    if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
-        raise FitDataError(f"{what} must be a number above 0; got {value!r}", where)
-    return float(value)

@@ -65,7 +65,11 @@ def _bass_values(fit: BassFit, people: int | None, churn_from_cohorts: bool) -> 
     days = fit.period_days
     p, q, m = fit.p.value, fit.q.value, fit.m.value
     n = int(people) if people is not None else int(min(max(round(m), PEOPLE_MIN), PEOPLE_MAX))
-    scale = "one simulated person per unit" if abs(n - m) < 0.5 else f"each simulated person stands for {m / n:.3g} units"
+    scale = (
+        "one simulated person per unit"
+        if abs(n - m) < 0.5
+        else f"each simulated person stands for {m / n:.3g} units"
+    )
     p_convert = 0.08
     rate_share = q / days / p_convert
     if rate_share > 50.0:  # the schema's bound: raise the conversion instead
@@ -73,19 +77,27 @@ def _bass_values(fit: BassFit, people: int | None, churn_from_cohorts: bool) -> 
         rate_share = q / days / p_convert
     period = f"{_g(days)}-day period"
     values = {
-        "network.kind": MappedValue("complete", "Bass assumes everyone can hear from everyone: the complete graph"),
-        "network.n": MappedValue(n, f"Bass m = {_g(m)} {fit.unit}; {scale} (p and q do not depend on the scale)"),
+        "network.kind": MappedValue(
+            "complete", "Bass assumes everyone can hear from everyone: the complete graph"
+        ),
+        "network.n": MappedValue(
+            n, f"Bass m = {_g(m)} {fit.unit}; {scale} (p and q do not depend on the scale)"
+        ),
         "days": MappedValue(
-            int(round(len(fit.table) * days)), f"the span of the series: {len(fit.table)} periods of {_g(days)} days"
+            round(len(fit.table) * days),
+            f"the span of the series: {len(fit.table)} periods of {_g(days)} days",
         ),
         "organic.rate_per_day": MappedValue(
-            p / days, f"Bass p = {fit.p} per {period} (95% interval), divided by {_g(days)}: the external force"
+            p / days,
+            f"Bass p = {fit.p} per {period} (95% interval), divided by {_g(days)}: the external force",
         ),
         "sharing.rate_share_per_day": MappedValue(
             rate_share, f"Bass q = {fit.q} per {period}: rate_share_per_day × p_convert = q / {_g(days)}"
         ),
         "sharing.p_convert": MappedValue(p_convert, "with rate_share_per_day, makes Bass q (word of mouth)"),
-        "sharing.normalisation": MappedValue("fraction", "Bass's q·F: the share of a person's friends who adopted"),
+        "sharing.normalisation": MappedValue(
+            "fraction", "Bass's q·F: the share of a person's friends who adopted"
+        ),
         "ads.daily_budget": MappedValue(
             0.0, "Bass p already holds all external influence in the data; set a budget to test more ads"
         ),
@@ -98,7 +110,7 @@ def _bass_values(fit: BassFit, people: int | None, churn_from_cohorts: bool) -> 
 
 
 def _sbg_values(fit: SbgFit) -> dict[str, MappedValue]:
-    period = int(round(fit.period_days))
+    period = round(fit.period_days)
     return {
         "population.churn_alpha": MappedValue(
             fit.alpha.value, f"sBG α = {fit.alpha} (95% interval) from {fit.n_customers:,} customers' cohorts"
@@ -111,8 +123,11 @@ def _sbg_values(fit: SbgFit) -> dict[str, MappedValue]:
 
 
 def _survival_match(s: float, beta_days: float, period: int) -> tuple[float, float]:
-    """Beta(a, b) per ``period`` days whose survival ``B(a, b + t/period)/B(a, b)`` best matches
-    Pareto/NBD's ``(β/(β + t))^s`` over three years (t in days). Exact for s = 1: (1, β/period)."""
+    """Beta(a, b) per ``period`` days with Pareto/NBD's survival curve.
+
+    The Beta's survival ``B(a, b + t/period)/B(a, b)`` is matched to ``(β/(β + t))^s`` by least
+    squares over three years (t in days). Exact for s = 1: (1, β/period).
+    """
     t = np.linspace(0.0, 3 * 365.0, 200)
     target = (beta_days / (beta_days + t)) ** s
 
@@ -122,7 +137,9 @@ def _survival_match(s: float, beta_days: float, period: int) -> tuple[float, flo
         return float(np.sum((curve - target) ** 2))
 
     start = np.log([s, beta_days / period])
-    best = minimize(loss, start, method="Nelder-Mead", options={"xatol": 1e-9, "fatol": 1e-14, "maxiter": 4000})
+    best = minimize(
+        loss, start, method="Nelder-Mead", options={"xatol": 1e-9, "fatol": 1e-14, "maxiter": 4000}
+    )
     a, b = np.exp(best.x)
     return float(a), float(b)
 
@@ -148,13 +165,17 @@ def _btyd_values(fit: BtydFit, churn_from_cohorts: bool) -> dict[str, MappedValu
             a, b = _survival_match(s.value, beta.value * unit, period)
             how = "exact, since s = 1" if abs(s.value - 1) < 1e-3 else "same survival curve over 3 years"
             values["population.churn_alpha"] = MappedValue(
-                a, f"Pareto/NBD dropout μ ~ Gamma(s = {s}, β = {_g(beta.value)}) per {_g(unit)} days as Beta per period ({how})"
+                a,
+                f"Pareto/NBD dropout μ ~ Gamma(s = {s}, β = {_g(beta.value)}) per {_g(unit)} days, "
+                f"as Beta churn per period ({how})",
             )
             values["population.churn_beta"] = MappedValue(b, "with churn_alpha, the dropout of Pareto/NBD")
-            values["population.days_churn_period"] = MappedValue(period, "a month: the period the Beta churn refers to")
+            values["population.days_churn_period"] = MappedValue(
+                period, "a month: the period the Beta churn refers to"
+            )
         else:
             a_est, b_est = fit.params["a"], fit.params["b"]
-            period = max(1, int(round(1.0 / fit.mean_rate_per_day)))
+            period = max(1, round(1.0 / fit.mean_rate_per_day))
             values["population.churn_alpha"] = MappedValue(
                 a_est.value, f"BG/NBD a = {a_est}: drop after a purchase ~ Beta(a, b) (approximate mapping)"
             )
@@ -167,12 +188,16 @@ def _btyd_values(fit: BtydFit, churn_from_cohorts: bool) -> dict[str, MappedValu
         mean = fit.mean_order_value
         if q.value > 2:
             sigma = min(math.sqrt(math.log1p(1.0 / (q.value - 2.0))), _SIGMA_MAX)
-            how = f"log-normal shape with the same spread of customers' mean spend (CV = 1/sqrt(q − 2) = {1 / math.sqrt(q.value - 2):.3g})"
+            cv = 1 / math.sqrt(q.value - 2)
+            how = (
+                f"log-normal shape with the same spread of customers' mean spend (CV = 1/√(q − 2) = {cv:.3g})"
+            )
         else:
             sigma = _SIGMA_MAX
             how = "q ≤ 2 means an unbounded spread of mean spend: capped at the schema's maximum"
         values["population.order_value_mean"] = MappedValue(
-            mean, f"Gamma-Gamma mean spend p·v/(q − 1) with p = {_g(p.value)}, q = {_g(q.value)}, v = {_g(v.value)}"
+            mean,
+            f"Gamma-Gamma mean spend p·v/(q − 1), p = {_g(p.value)}, q = {_g(q.value)}, v = {_g(v.value)}",
         )
         values["population.order_value_sigma"] = MappedValue(sigma, how)
     return values
@@ -207,7 +232,9 @@ def _scenario_data(values: dict[str, MappedValue], base: Scenario | None, name: 
         data = base.model_dump(mode="json", exclude={"base_dir"})
     else:
         data = {"name": name, "description": "Calibrated with ripple fit from the data named below."}
-    overrides = {path: _tidy(mapped.value) for path, mapped in values.items() if not path.startswith("network.")}
+    overrides = {
+        path: _tidy(mapped.value) for path, mapped in values.items() if not path.startswith("network.")
+    }
     if base is not None:
         overrides["name"] = name
     data = apply_overrides(data, overrides)
@@ -245,7 +272,9 @@ def scenario_yaml(
     scenario_from_dict(data)  # validate: a written file must load
     if base is None:
         network = data.pop("network", None)
-        ordered = {key: data.pop(key) for key in ("name", "description", "days") if key in data}
+        ordered: dict[str, Any] = {
+            key: data.pop(key) for key in ("name", "description", "days") if key in data
+        }
         data = {**ordered, **({"network": network} if network else {}), **data}
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=1000)
     lines = []

@@ -122,7 +122,12 @@ def fit_sbg(survivors: np.ndarray, *, period_days: float = 365.0) -> SbgFit:
 
     best = None
     for start in ([0.0, 0.0], [-1.0, 1.0], [1.0, 2.0], [-2.0, -1.0]):
-        result = minimize(negative, np.array(start), method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-10, "maxiter": 4000})
+        result = minimize(
+            negative,
+            np.array(start),
+            method="Nelder-Mead",
+            options={"xatol": 1e-10, "fatol": 1e-10, "maxiter": 4000},
+        )
         if best is None or result.fun < best.fun:
             best = result
     assert best is not None
@@ -132,12 +137,16 @@ def fit_sbg(survivors: np.ndarray, *, period_days: float = 365.0) -> SbgFit:
     periods = np.arange(table.shape[1], dtype=np.float64)
     fitted = sbg_survival(alpha.value, beta.value, periods)
     if covariance is not None:
+
         def log_curve(x: np.ndarray) -> np.ndarray:
             return np.log(sbg_survival(np.exp(x[0]), np.exp(x[1]), periods))
 
         step = 1e-6
         grad = np.column_stack(
-            [(log_curve(log_theta + step * e) - log_curve(log_theta - step * e)) / (2 * step) for e in np.eye(2)]
+            [
+                (log_curve(log_theta + step * e) - log_curve(log_theta - step * e)) / (2 * step)
+                for e in np.eye(2)
+            ]
         )
         sd = np.sqrt(np.einsum("ij,jk,ik->i", grad, covariance, grad))
         low, high = fitted * np.exp(-_Z95 * sd), np.minimum(fitted * np.exp(_Z95 * sd), 1.0)
@@ -152,7 +161,14 @@ def fit_sbg(survivors: np.ndarray, *, period_days: float = 365.0) -> SbgFit:
     observed = np.cumprod(ratio)
     retention = np.concatenate([[np.nan], fitted[1:] / fitted[:-1]])
     frame = pd.DataFrame(
-        {"period": periods.astype(int), "observed": observed, "fitted": fitted, "low": low, "high": high, "retention": retention}
+        {
+            "period": periods.astype(int),
+            "observed": observed,
+            "fitted": fitted,
+            "low": low,
+            "high": high,
+            "retention": retention,
+        }
     )
     notes = []
     if covariance is None:
