@@ -65,7 +65,7 @@ def _shown(value: Any) -> str:
 st.title("Calibrate from your data")
 st.markdown(
     "Fit the model's parameters to your own numbers and start a scenario from them. Each fitted value "
-    "comes with a 95% interval; *docs/calibration.md* explains the fits and what each value sets."
+    "comes with a 95% interval; docs/calibration.md explains the fits and what each value sets."
 )
 kind = st.radio("What do you have?", list(KINDS), format_func=KINDS.__getitem__, key="fit_kind")
 st.caption(FORMATS[kind])

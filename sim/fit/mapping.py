@@ -2,13 +2,13 @@
 
 The mapping (docs/calibration.md explains each line):
 
-- **Bass** (science.md §1): the complete graph (Bass's everyone-meets-everyone), ``organic.rate_per_day
+- **Bass** (docs/science.md §1): the complete graph (Bass's everyone-meets-everyone), ``organic.rate_per_day
   = p / days per period`` (the external force), ``sharing.rate_share_per_day × sharing.p_convert =
   q / days per period`` (word of mouth), ads off (p already holds all external influence in the
   data), churn off unless a cohort fit gives it (Bass counts adopters), the series' span as the
   horizon and the market potential m as the number of people (clipped to [1,000, 100,000]; p and
   q are shares, so the curve does not depend on the scale).
-- **sBG** (science.md §4): ``population.churn_alpha = α``, ``churn_beta = β``, ``days_churn_period``
+- **sBG** (docs/science.md §4): ``population.churn_alpha = α``, ``churn_beta = β``, ``days_churn_period``
   = the table's period. Exact: Ripple draws each person's θ ~ Beta(α, β) per period.
 - **Pareto/NBD or BG/NBD** (docs/metrics.md, "Order log"): ``population.rate_purchase_per_day = r/α``
   (per day) and ``purchase_rate_shape = r`` (Ripple's purchase rates are Gamma with that mean and
