@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,13 +13,15 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from sim.analysis.metrics import METRICS, retention_table, summarise
-from sim.analysis.orders import customer_summary
+from sim.analysis.orders import customer_summary, order_log_estimate
 from sim.engine.model import MarketModel
 from sim.scenario import Scenario, scenario_to_yaml
 from sim.world.build import World
 from sim.world.population import Population
 
 __all__ = ["RunResult", "run"]
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -111,8 +114,12 @@ def run(
         progress: show a progress bar over days.
         keep_population: keep the final state arrays on the result.
         keep_orders: keep every order and the per-customer summary on the result (``orders``,
-            ``customers``); :func:`sim.analysis.orders.order_log_estimate` bounds its size.
+            ``customers``); :func:`sim.analysis.orders.order_log_estimate` bounds its size, and
+            the run logs that bound (logger ``sim.analysis.results``, level INFO) before it starts.
     """
+    if keep_orders:
+        n_orders, n_bytes = order_log_estimate(scenario)
+        _log.info("order log: at most about %s orders, %.1f MB in memory", f"{n_orders:,}", n_bytes / 1e6)
     model = MarketModel(scenario, seed=seed, world=world, keep_orders=keep_orders)
     days = range(scenario.days)
     for _ in tqdm(days, desc=scenario.name, unit="day", disable=not progress, leave=False):

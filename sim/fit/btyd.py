@@ -148,7 +148,7 @@ class BtydFit:
 
     def parameters(self) -> pd.DataFrame:
         """Parameters with intervals and units, one row each."""
-        unit = f"per {self.time_unit_days:g} days"
+        unit = "per day" if self.time_unit_days == 1 else f"per {self.time_unit_days:g} days"
         meaning = {
             "r": "Gamma shape of purchase rates",
             "alpha": f"Gamma rate of purchase rates ({unit})",

@@ -61,6 +61,10 @@ def _g(x: float) -> str:
     return number(x)
 
 
+def _days(unit: float) -> str:
+    return "day" if unit == 1 else f"{_g(unit)} days"
+
+
 def _bass_values(fit: BassFit, people: int | None, churn_from_cohorts: bool) -> dict[str, MappedValue]:
     days = fit.period_days
     p, q, m = fit.p.value, fit.q.value, fit.m.value
@@ -151,7 +155,7 @@ def _btyd_values(fit: BtydFit, churn_from_cohorts: bool) -> dict[str, MappedValu
     values = {
         "population.rate_purchase_per_day": MappedValue(
             fit.mean_rate_per_day,
-            f"{name} r/α = {_g(r.value)}/{_g(alpha.value)} per {_g(unit)} days, divided by {_g(unit)}: "
+            f"{name} r/α = {_g(r.value)}/{_g(alpha.value)} per {_days(unit)}, divided by {_g(unit)}: "
             f"the mean purchase rate while active (α 95% interval [{_g(alpha.low)}, {_g(alpha.high)}])",
         ),
         "population.purchase_rate_shape": MappedValue(
@@ -166,7 +170,7 @@ def _btyd_values(fit: BtydFit, churn_from_cohorts: bool) -> dict[str, MappedValu
             how = "exact, since s = 1" if abs(s.value - 1) < 1e-3 else "same survival curve over 3 years"
             values["population.churn_alpha"] = MappedValue(
                 a,
-                f"Pareto/NBD dropout μ ~ Gamma(s = {s}, β = {_g(beta.value)}) per {_g(unit)} days, "
+                f"Pareto/NBD dropout μ ~ Gamma(s = {s}, β = {_g(beta.value)}) per {_days(unit)}, "
                 f"as Beta churn per period ({how})",
             )
             values["population.churn_beta"] = MappedValue(b, "with churn_alpha, the dropout of Pareto/NBD")
