@@ -154,7 +154,7 @@ def run_command(
         if out is not None:
             written = result.save(out)
             logged = f" ({len(result.orders):,} orders)" if result.orders is not None else ""
-            out_console.print(f"wrote {len(written)} files to {out}{logged}")
+            out_console.print(f"wrote {len(written)} files to {out}{logged}", soft_wrap=True)
 
     _guarded(action, debug)
 
@@ -175,6 +175,7 @@ def _announce_order_log(scenario: Scenario, out: Path | None) -> None:
         f"order log: at most about {n_orders:,} orders, {n_bytes / 1e6:,.1f} MB in memory "
         "(everyone a customer every day; real runs log less)",
         highlight=False,
+        soft_wrap=True,
     )
 
 

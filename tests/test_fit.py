@@ -242,7 +242,7 @@ def test_any_bytes_either_read_or_fail_with_a_fit_data_error(data: bytes) -> Non
             assert "\n" not in str(exc) and str(exc).startswith("fuzz.csv: ")
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(st.lists(st.floats(min_value=0, max_value=1e7, allow_nan=False), min_size=4, max_size=30))
 def test_any_non_negative_series_fits_or_says_why(values: list[float]) -> None:
     try:

@@ -116,7 +116,9 @@ def fit_bass(
     scale = max(float(y.max()), 1e-12)
 
     def residuals(log_theta: np.ndarray) -> np.ndarray:
-        return (_per_period(log_theta, t) - y) / scale
+        # A search may try extreme p or q; overflow there just makes a poor fit, not an error.
+        with np.errstate(all="ignore"):
+            return (_per_period(log_theta, t) - y) / scale
 
     best = None
     for m0, p0, q0 in itertools.product((1.1, 2.0, 5.0), (0.001, 0.01, 0.05), (0.05, 0.4, 1.0)):
