@@ -132,6 +132,9 @@ st.dataframe(
     ),
     hide_index=True,
     key="fit_table",
+    column_config={
+        name: st.column_config.NumberColumn(format="%.4g") for name in ("value", "95% low", "95% high")
+    },
 )
 for note in fitted.notes:
     st.warning(note)

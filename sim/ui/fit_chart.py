@@ -55,7 +55,13 @@ def fit_chart(fitted: Fit) -> Any:
         title=None,
         legend=alt.Legend(orient="bottom"),
     )
-    x = alt.X("x:Q", title=x_title, scale=alt.Scale(nice=False, zero=False))
+    whole = not isinstance(fitted, BtydFit)  # periods are whole numbers
+    x = alt.X(
+        "x:Q",
+        title=x_title,
+        scale=alt.Scale(nice=False, zero=False),
+        axis=alt.Axis(tickMinStep=1, format="d") if whole else alt.Axis(),
+    )
     tooltip = [
         alt.Tooltip("x:Q", title=x_title),
         alt.Tooltip("series:N"),
