@@ -12,7 +12,8 @@ your own data (:mod:`sim.fit`, a module of fits).
 >>> bass = sim.fit.fit_series_file("my_sales.csv")              # doctest: +SKIP
 """
 
-from sim import fit
+from typing import Any
+
 from sim.analysis.compare import Comparison, compare
 from sim.analysis.results import RunResult, run
 from sim.engine.model import MarketModel
@@ -32,3 +33,12 @@ __all__ = [
     "sweep",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    """``sim.fit`` is imported on first use: it loads scipy's optimisers, which most runs never need."""
+    if name == "fit":
+        import importlib
+
+        return importlib.import_module("sim.fit")
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy.optimize import least_squares
-from scipy.stats import t as student_t
+from scipy.special import stdtrit
 
 from sim.fit._stats import Estimate, inverse_or_none, log_scale_estimates
 from sim.fit.io import FitDataError
@@ -138,7 +138,7 @@ def fit_bass(
     jac = np.asarray(best.jac, dtype=np.float64) * scale  # d(sales)/d(log θ)
     covariance = inverse_or_none(jac.T @ jac)
     covariance = covariance * s2 if covariance is not None and np.isfinite(s2) and s2 > 0 else None
-    quantile = float(student_t.ppf(0.975, dof)) if dof > 0 else np.nan
+    quantile = float(stdtrit(dof, 0.975)) if dof > 0 else np.nan
     m, p, q = log_scale_estimates(log_theta, covariance, quantile)
     fitted = _per_period(log_theta, t)
     if covariance is not None:
