@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,20 @@ def quiet_scenario(overrides: dict[str, Any] | None = None) -> Scenario:
     """Everything off, small graph; ``overrides`` switch mechanisms back on."""
     base = {"network.kind": "erdos_renyi", "network.n": 400, "network.mean_degree": 6, "days": 30, **QUIET}
     return make_scenario({**base, **(overrides or {})})
+
+
+@pytest.fixture(autouse=True)
+def _keep_main_module() -> Iterator[None]:
+    """Put ``sys.modules["__main__"]`` back after each test.
+
+    Streamlit's AppTest runs ``app.py`` as ``__main__`` and leaves it there; a process spawned later
+    in the same pytest worker (a Dask cluster, the comparison's pool) would then re-run ``app.py``
+    while starting, and ``app.py`` starts worker processes itself, which multiprocessing forbids.
+    """
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None:
+        sys.modules["__main__"] = main
 
 
 @pytest.fixture
