@@ -31,7 +31,7 @@ $(STAMP): pyproject.toml
 	@echo "Using $(PYTHON) ($$($(PYTHON) --version))"
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,fit]'
 	@touch $(STAMP)
 
 run: $(STAMP)

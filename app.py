@@ -27,6 +27,7 @@ PAGES = [
     st.Page("app_pages/network.py", title="Network", icon=":material/hub:"),
     st.Page("app_pages/lesson.py", title="The 8:1 lesson", icon=":material/school:"),
     st.Page("app_pages/sweeps.py", title="Sweep results", icon=":material/insights:"),
+    st.Page("app_pages/fit.py", title="Calibrate from data", icon=":material/query_stats:"),
 ]
 
 page = st.navigation(PAGES)

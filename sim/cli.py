@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from sim.analysis.compare import Comparison, compare
@@ -130,6 +131,12 @@ def run_command(
         Path | None, typer.Option("--out", help="Folder for steps, ledger, retention and summary.")
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar over days.")] = True,
+    orders: Annotated[
+        bool,
+        typer.Option(
+            "--orders", help="Also write every order and the per-customer CLV summary (Parquet; needs --out)."
+        ),
+    ] = False,
     all_metrics: AllMetricsOption = False,
     debug: DebugOption = False,
 ) -> None:
@@ -137,7 +144,9 @@ def run_command(
 
     def action() -> None:
         scenario = load_scenario(scenario_file, set_ or [])
-        result = run(scenario, seed, progress=progress and sys.stderr.isatty())
+        if orders:
+            _announce_order_log(scenario, out)
+        result = run(scenario, seed, progress=progress and sys.stderr.isatty(), keep_orders=orders)
         _print_notes(result.notes)
         currency = scenario.economics.currency
         table = Table(
@@ -153,9 +162,30 @@ def run_command(
         _hidden_note(len(result.summary) - len(shown))
         if out is not None:
             written = result.save(out)
-            out_console.print(f"wrote {len(written)} files to {out}")
+            logged = f" ({len(result.orders):,} orders)" if result.orders is not None else ""
+            out_console.print(f"wrote {len(written)} files to {out}{logged}", soft_wrap=True)
 
     _guarded(action, debug)
+
+
+def _announce_order_log(scenario: Scenario, out: Path | None) -> None:
+    """Before an order-keeping run: refuse it without --out, else say how large the log may grow."""
+    from sim.analysis.orders import order_log_estimate
+
+    if out is None:
+        err_console.print(
+            "[bold red]error:[/] --orders writes files: give a folder with --out",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(EXIT_BAD_INPUT)
+    n_orders, n_bytes = order_log_estimate(scenario)
+    err_console.print(
+        f"order log: at most about {n_orders:,} orders, {n_bytes / 1e6:,.1f} MB in memory "
+        "(everyone a customer every day; real runs log less)",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @app.command("compare")
@@ -282,6 +312,140 @@ def validate_command(
         _print_notes(notes)
     if failed:
         raise typer.Exit(EXIT_BAD_INPUT)
+
+
+# ------------------------------------------------------------------------------------ calibration
+
+
+@app.command("fit")
+def fit_command(
+    series: Annotated[
+        Path | None,
+        typer.Option("--series", help="Adoption or sales per period (CSV: period, value) → Bass."),
+    ] = None,
+    cohorts: Annotated[
+        Path | None, typer.Option("--cohorts", help="Cohort retention table (CSV) → shifted-beta-geometric.")
+    ] = None,
+    transactions: Annotated[
+        Path | None,
+        typer.Option(
+            "--transactions", help="Transaction log (CSV/Parquet: customer, date, amount) → CLV models."
+        ),
+    ] = None,
+    cumulative: Annotated[
+        bool | None,
+        typer.Option(
+            "--cumulative/--per-period", help="The series is a running total (default: from its header)."
+        ),
+    ] = None,
+    period_days: Annotated[
+        float | None,
+        typer.Option(
+            "--period-days", min=0.001, help="Days per period of the series and cohort table (default 365)."
+        ),
+    ] = None,
+    cohort_size: Annotated[
+        int | None,
+        typer.Option("--cohort-size", min=1, help="Customers per cohort when the table holds shares."),
+    ] = None,
+    model: Annotated[
+        str, typer.Option("--model", help="Purchase model for the log: pareto_nbd or bg_nbd.")
+    ] = "pareto_nbd",
+    time_unit_days: Annotated[
+        float, typer.Option("--time-unit-days", min=0.001, help="Days per time unit of the CLV parameters.")
+    ] = 7.0,
+    observation_end: Annotated[
+        str | None, typer.Option("--observation-end", help="Last day of the log to fit (YYYY-MM-DD).")
+    ] = None,
+    customer_col: Annotated[
+        str | None, typer.Option("--customer-col", help="The log's customer column.")
+    ] = None,
+    date_col: Annotated[str | None, typer.Option("--date-col", help="The log's date column.")] = None,
+    amount_col: Annotated[str | None, typer.Option("--amount-col", help="The log's amount column.")] = None,
+    people: Annotated[
+        int | None,
+        typer.Option("--people", min=2, help="People in the written scenario (default: from Bass m)."),
+    ] = None,
+    base: Annotated[
+        Path | None, typer.Option("--base", help="Scenario whose other settings the written scenario keeps.")
+    ] = None,
+    write_scenario: Annotated[
+        Path | None, typer.Option("--write-scenario", help="Write a scenario with the fitted values (YAML).")
+    ] = None,
+    debug: DebugOption = False,
+) -> None:
+    """Fit Bass, sBG or buy-till-you-die models to your data; optionally write a scenario from them."""
+
+    def action() -> None:
+        from sim.fit import (
+            FitDataError,
+            fit_cohort_file,
+            fit_series_file,
+            fit_transaction_file,
+            scenario_yaml,
+        )
+
+        if series is None and cohorts is None and transactions is None:
+            err_console.print(
+                "[bold red]error:[/] give at least one of --series, --cohorts, --transactions",
+                highlight=False,
+            )
+            raise typer.Exit(EXIT_BAD_INPUT)
+        fits: list[Any] = []
+        sources = []
+        try:
+            if series is not None:
+                fits.append(fit_series_file(series, cumulative=cumulative, period_days=period_days))
+                sources.append(f"Bass: {series.name}")
+            if cohorts is not None:
+                fits.append(
+                    fit_cohort_file(cohorts, period_days=period_days or 365.0, cohort_size=cohort_size)
+                )
+                sources.append(f"sBG: {cohorts.name}")
+            if transactions is not None:
+                with err_console.status("fitting the transaction log (pymc-marketing; a first fit compiles)"):
+                    fitted = fit_transaction_file(
+                        transactions,
+                        model=model,
+                        time_unit_days=time_unit_days,
+                        observation_end=observation_end,
+                        customer_col=customer_col,
+                        date_col=date_col,
+                        amount_col=amount_col,
+                    )
+                fits.append(fitted)
+                sources.append(f"{model}: {transactions.name}")
+        except FitDataError as exc:
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        for fitted in fits:
+            _print_fit(fitted)
+        if write_scenario is not None:
+            base_scenario = load_scenario(base) if base is not None else None
+            text = scenario_yaml(
+                fits, base=base_scenario, name=write_scenario.stem, sources=sources, people=people
+            )
+            write_scenario.parent.mkdir(parents=True, exist_ok=True)
+            write_scenario.write_text(text, encoding="utf-8")
+            out_console.print(
+                f"wrote {write_scenario}: run it with  ripple run {write_scenario}", highlight=False
+            )
+
+    _guarded(action, debug)
+
+
+def _print_fit(fitted: Any) -> None:
+    titles = {"bass": "Bass diffusion", "sbg": "Shifted-beta-geometric retention", "btyd": "Buy till you die"}
+    title = titles[fitted.kind] + (f" ({fitted.model})" if fitted.kind == "btyd" else "")
+    table = Table(title=f"{title}: estimates [95% interval]")
+    table.add_column("parameter")
+    table.add_column("estimate", justify="right")
+    table.add_column("meaning")
+    for row in fitted.parameters().itertuples(index=False):
+        table.add_row(str(row.parameter), str(row.estimate), str(row.meaning))
+    out_console.print(table)
+    for note in fitted.notes:
+        out_console.print(f"note: {note}", highlight=False, soft_wrap=True)
 
 
 #: The Streamlit app's entry point (in a source checkout, beside the ``sim`` package).

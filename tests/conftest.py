@@ -40,6 +40,20 @@ def quiet_scenario(overrides: dict[str, Any] | None = None) -> Scenario:
     return make_scenario({**base, **(overrides or {})})
 
 
+@pytest.fixture(autouse=True)
+def _keep_main_module() -> Iterator[None]:
+    """Put ``sys.modules["__main__"]`` back after each test.
+
+    Streamlit's AppTest runs ``app.py`` as ``__main__`` and leaves it there; a process spawned later
+    in the same pytest worker (a Dask cluster, the comparison's pool) would then re-run ``app.py``
+    while starting, and ``app.py`` starts worker processes itself, which multiprocessing forbids.
+    """
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None:
+        sys.modules["__main__"] = main
+
+
 @pytest.fixture
 def small_hybrid() -> Scenario:
     """The hybrid preset on 2,000 people for 60 days."""

@@ -21,7 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("sim.world",),
     ("sim.rules",),
     ("sim.engine.model", "sim.engine"),
-    ("sim.analysis",),
+    ("sim.analysis", "sim.fit"),
     ("sim.sweep",),
     ("sim.ui",),
     ("sim.cli", "sim"),

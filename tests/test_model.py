@@ -70,6 +70,7 @@ def test_the_public_namespace_is_small_and_pinned():
         "Scenario",
         "ScenarioError",
         "compare",
+        "fit",
         "load_scenario",
         "run",
         "sweep",

@@ -14,12 +14,13 @@ PUBLIC_API = [
     "Scenario",
     "ScenarioError",
     "compare",
+    "fit",
     "load_scenario",
     "run",
     "sweep",
 ]
 
-COMMANDS = ["app", "compare", "optimise", "query", "report", "run", "sweep", "validate"]
+COMMANDS = ["app", "compare", "fit", "optimise", "query", "report", "run", "sweep", "validate"]
 
 
 def test_sim_all_is_pinned() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,12 +13,15 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from sim.analysis.metrics import METRICS, retention_table, summarise
+from sim.analysis.orders import customer_summary, order_log_estimate
 from sim.engine.model import MarketModel
 from sim.scenario import Scenario, scenario_to_yaml
 from sim.world.build import World
 from sim.world.population import Population
 
 __all__ = ["RunResult", "run"]
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -37,6 +41,10 @@ class RunResult:
             ``person`` (the row every per-person output uses, 0..n−1) named ``node_id``; None for a
             generated graph (person ``i`` is node ``i``). ``save`` writes it as ``node_ids.csv``.
         notes: what reading the graph file changed or assumed (self-loops dropped, ids renumbered…).
+        orders: every order (customer id, day, amount, first channel, referrer), kept only when
+            asked for (``keep_orders``); docs/metrics.md, "Order log".
+        customers: the per-customer summary CLV libraries take (frequency, recency, T,
+            monetary_value; days), with ``orders``.
     """
 
     scenario: Scenario
@@ -49,12 +57,16 @@ class RunResult:
     n_people: int = 0
     node_ids: pd.Series | None = field(default=None, repr=False)
     notes: tuple[str, ...] = ()
+    orders: pd.DataFrame | None = field(default=None, repr=False)
+    customers: pd.DataFrame | None = field(default=None, repr=False)
 
     def save(self, folder: str | Path) -> list[Path]:
         """Write steps, ledger and retention (Parquet and CSV), summary (JSON) and the scenario.
 
         For a graph read from a file, also ``node_ids.csv`` (columns ``person``, ``node_id``): joins any
         per-person result back to the file's own ids.
+        With the order log kept, also ``orders.parquet`` and ``customers.parquet`` (Parquet only:
+        the log has a row per order).
         """
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)
@@ -77,6 +89,11 @@ class RunResult:
             ids_path = out / "node_ids.csv"
             self.node_ids.reset_index().to_csv(ids_path, index=False)
             written.append(ids_path)
+        for name, table in (("orders", self.orders), ("customers", self.customers)):
+            if table is not None:
+                path = out / f"{name}.parquet"
+                table.to_parquet(path, index=False)
+                written.append(path)
         return written
 
 
@@ -100,6 +117,7 @@ def run(
     world: World | None = None,
     progress: bool = False,
     keep_population: bool = False,
+    keep_orders: bool = False,
 ) -> RunResult:
     """Simulate ``scenario`` for its horizon and summarise it.
 
@@ -109,8 +127,14 @@ def run(
         world: a prebuilt world to run on (strategies compared side by side share one).
         progress: show a progress bar over days.
         keep_population: keep the final state arrays on the result.
+        keep_orders: keep every order and the per-customer summary on the result (``orders``,
+            ``customers``); :func:`sim.analysis.orders.order_log_estimate` bounds its size, and
+            the run logs that bound (logger ``sim.analysis.results``, level INFO) before it starts.
     """
-    model = MarketModel(scenario, seed=seed, world=world)
+    if keep_orders:
+        n_orders, n_bytes = order_log_estimate(scenario)
+        _log.info("order log: at most about %s orders, %.1f MB in memory", f"{n_orders:,}", n_bytes / 1e6)
+    model = MarketModel(scenario, seed=seed, world=world, keep_orders=keep_orders)
     days = range(scenario.days)
     for _ in tqdm(days, desc=scenario.name, unit="day", disable=not progress, leave=False):
         model.step()
@@ -126,6 +150,7 @@ def run(
     for rule in model.rules:
         summary.update(rule.summarise(model, steps))
     summary = {name: summary.get(name, math.nan) for name in METRICS}
+    orders = model.orders_frame() if keep_orders else None
     return RunResult(
         scenario=scenario,
         seed=model.run_seed,
@@ -137,6 +162,8 @@ def run(
         n_people=model.n_real,
         node_ids=_node_id_series(model.world.node_ids),
         notes=model.world.notes,
+        orders=orders,
+        customers=customer_summary(orders, scenario.days) if orders is not None else None,
     )
 
 

@@ -47,6 +47,12 @@ class Market(Protocol):
     def acquire(self, people: np.ndarray, channel: Channel, referrers: np.ndarray | None = None) -> None:
         """Make ``people`` (non-customers) customers today via ``channel``, with optional referrers."""
 
+    def record_orders(self, people: np.ndarray, orders: np.ndarray, spend: np.ndarray) -> None:
+        """Log today's orders: ``orders[i]`` orders worth ``spend[i]`` in all by ``people[i]``.
+
+        A no-op unless the run keeps orders (``sim.run(…, keep_orders=True)``).
+        """
+
     def real_only(self, people: np.ndarray) -> np.ndarray:
         """The real people among sorted ids ``people`` (fake accounts dropped)."""
         ...

@@ -116,6 +116,8 @@ class MarketModel(mesa.Model):
         scenario: the validated scenario (stored as ``scenario_config``; Mesa reserves ``scenario``).
         seed: run seed; defaults to ``scenario.seed``. Every rule's stream derives from it.
         world: a prebuilt world to run on (shared between strategies); built from the seed if None.
+        keep_orders: keep every order for :meth:`orders_frame` (the order log); off by default, and
+            then logging an order costs one method call a day.
 
     Attributes:
         day: the day being simulated (0 before the first step).
@@ -127,7 +129,14 @@ class MarketModel(mesa.Model):
             agent reporters, so collection costs nothing per person).
     """
 
-    def __init__(self, scenario: Scenario, seed: int | None = None, world: World | None = None) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int | None = None,
+        world: World | None = None,
+        *,
+        keep_orders: bool = False,
+    ) -> None:
         run_seed = scenario.seed if seed is None else int(seed)
         super().__init__(rng=run_seed)
         self.scenario_config = scenario
@@ -150,6 +159,10 @@ class MarketModel(mesa.Model):
         # Today's counts and amounts (people, orders, impressions, rule columns).
         self._tallies: defaultdict[str, float] = defaultdict(int)
         self._views: dict[int, Customer] = {}
+        # The order log: one (day, buyers, orders, spend, referrers) chunk a day, or None when off.
+        self._order_chunks: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] | None = (
+            [] if keep_orders else None
+        )
         self.rules: list[Rule] = [
             rule_class(scenario, stream(run_seed, rule_class.name)) for rule_class in ordered_rules()
         ]
@@ -193,6 +206,64 @@ class MarketModel(mesa.Model):
         pop.referrer[people] = referrers
         known = referrers[referrers != NEVER]
         np.add.at(pop.n_referrals, known, 1)
+
+    def record_orders(self, people: np.ndarray, orders: np.ndarray, spend: np.ndarray) -> None:
+        """Log today's orders (``orders[i]`` orders worth ``spend[i]`` in all by ``people[i]``).
+
+        A no-op unless the model keeps orders. Kept per buyer and day (about 20 bytes each); the
+        referrer is the one of the acquisition the order belongs to, so it is read now.
+        """
+        if self._order_chunks is None or people.size == 0:
+            return
+        self._order_chunks.append(
+            (
+                self.day,
+                people.astype(np.int32),
+                orders.astype(np.int32),
+                spend.astype(np.float64),
+                self.population.referrer[people].copy(),
+            )
+        )
+
+    @property
+    def keeps_orders(self) -> bool:
+        """Whether this model keeps the order log."""
+        return self._order_chunks is not None
+
+    def orders_frame(self) -> pd.DataFrame:
+        """Every order so far, one row per order, in the order placed (docs/metrics.md, "Order log").
+
+        Columns: ``customer_id`` (int32, the person's row; ids ≥ ``network.n`` are fake accounts),
+        ``day`` (int32), ``amount`` (float64, currency), ``first_channel`` (category: the channel of
+        the person's first acquisition), ``referrer`` (Int32, who referred the acquisition the order
+        belongs to; missing when nobody did).
+
+        Raises:
+            RuntimeError: the model was built without ``keep_orders``.
+        """
+        if self._order_chunks is None:
+            raise RuntimeError("this model does not keep orders: build it with keep_orders=True")
+        chunks = self._order_chunks
+        if chunks:
+            days = np.concatenate([np.full(c[1].size, c[0], dtype=np.int32) for c in chunks])
+            people, counts, spend, referrers = (np.concatenate([c[i] for c in chunks]) for i in range(1, 5))
+        else:
+            days = people = counts = referrers = np.empty(0, dtype=np.int32)
+            spend = np.empty(0, dtype=np.float64)
+        ids = np.repeat(people, counts)
+        codes = self.population.first_channel[ids].astype(np.int64)
+        channels = pd.Categorical.from_codes(codes, categories=pd.Index(list(CHANNELS)))
+        referrer = pd.array(np.repeat(referrers, counts), dtype="Int32")
+        referrer[np.asarray(referrer == NEVER, dtype=bool)] = pd.NA
+        return pd.DataFrame(
+            {
+                "customer_id": ids.astype(np.int32),
+                "day": np.repeat(days, counts),
+                "amount": np.repeat(spend / np.maximum(counts, 1), counts),
+                "first_channel": channels,
+                "referrer": referrer,
+            }
+        )
 
     def real_only(self, people: np.ndarray) -> np.ndarray:
         """The real people among sorted ids ``people``: fake accounts (rows ≥ ``n_real``) dropped.

@@ -171,6 +171,7 @@ class Purchases(Rule):
         pop.revenue[buyers] += spend
         pop.n_bad_experiences[buyers] += bad.astype(np.int16)
         pop.n_good_experiences[buyers] += (orders - bad).astype(np.int16)
+        model.record_orders(buyers, orders, spend)  # the order log (a no-op unless kept)
         revenue = float(spend.sum())
         margin = model.scenario_config.economics.gross_margin
         model.ledger.earn("sales", "revenue", revenue)

@@ -22,7 +22,7 @@ from sim.analysis import report
 from sim.analysis.compare import Comparison, compare
 from sim.scenario import Scenario, scenario_from_text, scenario_to_yaml
 from sim.ui import viz
-from sim.ui.library import graph_info
+from sim.world.build import people_in
 
 __all__ = [
     "ComparisonView",
@@ -105,7 +105,7 @@ def run_comparison(
         inputs=inputs,
         comparison=comparison,
         currency=currency,
-        people=_people(baseline),
+        people=people_in(baseline),
         days=int(baseline.days),
         verdict=report.verdict(comparison, currency, named),
         cards=report.headline_cards(comparison, currency, named),
@@ -122,15 +122,6 @@ def run_comparison(
     )
     view.charts = charts(view)
     return view
-
-
-def _people(scenario: Scenario) -> int:
-    """The people in ``scenario``'s market: ``network.n``, or its graph file's count."""
-    if scenario.network.n is not None:
-        return int(scenario.network.n)
-    info = graph_info(scenario)
-    assert info is not None  # only a graph file leaves network.n out
-    return info.n_people
 
 
 def charts(view: ComparisonView) -> dict[str, dict[str, Any] | None]:

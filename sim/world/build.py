@@ -51,6 +51,7 @@ __all__ = [
     "build_real_world",
     "build_world",
     "graph_source",
+    "people_in",
     "read_graph_file",
     "with_attack",
 ]
@@ -116,6 +117,21 @@ def read_graph_file(
     if key and stat.S_ISREG(info.st_mode):
         return _cached(key, lambda: parse_graph_file(read_graph_bytes(path), str(path), spec.format))
     return parse_graph_file(read_graph_bytes(path), str(path), spec.format)
+
+
+def people_in(scenario: Scenario) -> int:
+    """The real people in ``scenario``'s market: ``network.n``, or the count its graph file holds.
+
+    A graph file is read once (cached by content), so asking again costs nothing.
+
+    Raises:
+        EdgeListError: For a graph file that cannot be used.
+    """
+    network = scenario.network
+    if network.n is not None:
+        return int(network.n)
+    assert isinstance(network, EdgeListSpec)  # only a graph file may leave network.n out
+    return read_graph_file(network, scenario.base_dir, scenario.attachments).graph.n
 
 
 def graph_source(scenario: Scenario) -> str:

@@ -305,8 +305,9 @@ def _between_pairs(
     share_same = float(((sizes / n) ** 2).sum())
 
     def draw(groups: Int64Array, counts: Int64Array) -> Int64Array:
-        a = rng.integers(0, n, size=int(counts.sum()))
-        b = rng.integers(0, n, size=a.shape[0])
+        # asarray: numpy < 2.5's stubs type integers(size=int) as a scalar
+        a = np.asarray(rng.integers(0, n, size=int(counts.sum())), dtype=np.int64)
+        b = np.asarray(rng.integers(0, n, size=a.shape[0]), dtype=np.int64)
         ok = block_of_node[a] != block_of_node[b]
         lo, hi = np.minimum(a[ok], b[ok]), np.maximum(a[ok], b[ok])
         return lo * n + hi
