@@ -7,6 +7,7 @@ editor's own selector key (:data:`EDITOR_BASE`), then opens the editor.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import streamlit as st
@@ -37,9 +38,9 @@ FORMATS = {
 
 
 @st.cache_data(show_spinner=False, max_entries=12)
-def cached_fit(kind: str, data: bytes, name: str, options: tuple[tuple[str, Any], ...]) -> Fit:
-    """Fit ``data`` (an upload's bytes) as ``kind`` with ``options`` (cached; draws nothing)."""
-    settings = dict(options)
+def cached_fit(kind: str, data: bytes, name: str, options: str) -> Fit:
+    """Fit ``data`` (an upload's bytes) as ``kind`` with ``options`` (JSON; cached; draws nothing)."""
+    settings: dict[str, Any] = json.loads(options)
     if kind == "series":
         return fit_series_file(
             data, name, cumulative=settings["cumulative"], period_days=settings["period_days"]
@@ -119,7 +120,7 @@ if uploaded is None:
 
 try:
     with st.spinner("Fitting… (a first transaction-log fit compiles the model: up to half a minute)"):
-        fitted = cached_fit(kind, uploaded.getvalue(), uploaded.name, tuple(sorted(options.items())))
+        fitted = cached_fit(kind, uploaded.getvalue(), uploaded.name, json.dumps(options, sort_keys=True))
 except FitDataError as exc:
     st.error(f"**{uploaded.name} cannot be fitted:** {exc.message}")
     st.stop()

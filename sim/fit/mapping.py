@@ -102,6 +102,11 @@ def _bass_values(fit: BassFit, people: int | None, churn_from_cohorts: bool) -> 
         "sharing.normalisation": MappedValue(
             "fraction", "Bass's q·F: the share of a person's friends who adopted"
         ),
+        "sharing.days_share_half_life": MappedValue(
+            None, "Bass's adopters talk as much in year ten as on day one: word of mouth does not fade"
+        ),
+        "customers.p_first_order": MappedValue(1.0, "Bass counts adoptions: every adopter buys"),
+        "customers.days_to_first_order": MappedValue(0.0, "an adoption is a purchase, on the day"),
         "ads.daily_budget": MappedValue(
             0.0, "Bass p already holds all external influence in the data; set a budget to test more ads"
         ),
