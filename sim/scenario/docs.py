@@ -14,6 +14,7 @@ from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from sim.scenario.errors import format_number as _number
 from sim.scenario.root import MARKET_SECTIONS, STRATEGY_SECTIONS, Scenario
 
 __all__ = ["field_default", "field_range", "render", "section_table"]
@@ -40,11 +41,11 @@ def field_range(info: FieldInfo) -> str:
     if literals:
         return "one of " + ", ".join(f"`{a}`" for a in literals)
     if low is not None and high is not None:
-        return f"{'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+        return f"{'(' if low_open else '['}{_number(low)}, {_number(high)}{')' if high_open else ']'}"
     if low is not None:
-        return f"{'>' if low_open else '≥'} {low}"
+        return f"{'>' if low_open else '≥'} {_number(low)}"
     if high is not None:
-        return f"{'<' if high_open else '≤'} {high}"
+        return f"{'<' if high_open else '≤'} {_number(high)}"
     return ""
 
 

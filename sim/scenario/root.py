@@ -78,6 +78,24 @@ class Scenario(Section):
     #: Folder that relative paths inside the scenario (edge lists) are resolved against.
     base_dir: str | None = Field(None, exclude=True, description="Set by the loader; not in files.")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _default_network_kind(cls, data: Any) -> Any:
+        """A ``network`` section without a ``kind`` whose keys the default kind has is of that kind.
+
+        So ``--set network.n=2000`` works on a file that leaves the section out (the default
+        graph with 2,000 people); a section with other kinds' keys still has to say its kind.
+        """
+        if not isinstance(data, Mapping):
+            return data
+        network = data.get("network")
+        if not isinstance(network, Mapping) or "kind" in network:
+            return data
+        default = BarabasiAlbertSpec()
+        if all(isinstance(key, str) and key in type(default).model_fields for key in network):
+            return {**data, "network": {"kind": default.kind, **network}}
+        return data
+
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
         target = self.ads.target_community
@@ -143,7 +161,9 @@ def _check_communities_and_ids(scenario: Scenario) -> None:
     roles = scenario.roles
     too_big = [i for i in roles.kol_ids if i >= network.n]
     if too_big:
-        raise ValueError(f"roles.kol_ids must be in [0, {network.n - 1}] (network.n); got {too_big}")
+        raise ValueError(
+            f"roles.kol_ids must be in [0, {network.n - 1}] (network.n); got {given_text(too_big)}"
+        )
     if roles.n_employees + max(roles.n_kols, len(roles.kol_ids)) > network.n:
         raise ValueError(
             f"roles.n_employees + roles.n_kols must be at most network.n = {network.n}; "
