@@ -26,6 +26,7 @@ import pandas as pd
 from scipy import stats
 from tqdm.auto import tqdm
 
+from sim.analysis.memory import check_memory
 from sim.analysis.metrics import METRICS
 from sim.analysis.results import RunResult, run
 from sim.scenario import Problem, Scenario, ScenarioError
@@ -148,6 +149,7 @@ def compare(
     keep_results: bool = False,
     on_run: Callable[[int, int], None] | None = None,
     workers: int = 1,
+    memory_check: bool = True,
 ) -> Comparison:
     """Run each strategy ``replications`` times on shared worlds and random streams.
 
@@ -161,6 +163,9 @@ def compare(
         on_run: called as ``on_run(done, total)`` as runs finish (the app's progress bar).
         workers: processes to spread replications over (1 = in this process). Results are identical
             either way: each replication's world and streams come from its own seed.
+        memory_check: first refuse, with a :class:`~sim.scenario.ScenarioError`, a comparison whose
+            runs (``workers`` at once, each with its world) will not fit in the memory available
+            (:func:`sim.analysis.memory.check_memory`).
     """
     named = _named(scenarios)
     if not named:
@@ -170,6 +175,9 @@ def compare(
     if workers < 1:
         raise ValueError(f"workers must be ≥ 1; got {workers}")
     check_same_world(named)
+    if memory_check:
+        processes = 1 if workers == 1 else min(workers, replications * len(named))
+        check_memory(list(named.values()), processes=processes, worlds_per_process=_WORKER_WORLDS_KEPT)
     baseline = next(iter(named.values()))
     seeds = replication_seeds(baseline.seed if seed is None else seed, replications)
     total = len(seeds) * len(named)

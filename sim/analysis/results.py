@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
+from sim.analysis.memory import check_memory
 from sim.analysis.metrics import METRICS, retention_table, summarise
 from sim.engine.model import MarketModel
 from sim.scenario import Scenario, scenario_to_yaml
@@ -83,6 +84,7 @@ def run(
     world: World | None = None,
     progress: bool = False,
     keep_population: bool = False,
+    memory_check: bool = True,
 ) -> RunResult:
     """Simulate ``scenario`` for its horizon and summarise it.
 
@@ -92,7 +94,12 @@ def run(
         world: a prebuilt world to run on (strategies compared side by side share one).
         progress: show a progress bar over days.
         keep_population: keep the final state arrays on the result.
+        memory_check: when the world is still to be built, first refuse with a
+            :class:`~sim.scenario.ScenarioError` a run that will not fit in the memory available
+            (:func:`sim.analysis.memory.check_memory`).
     """
+    if memory_check and world is None:
+        check_memory(scenario)
     model = MarketModel(scenario, seed=seed, world=world)
     days = range(scenario.days)
     for _ in tqdm(days, desc=scenario.name, unit="day", disable=not progress, leave=False):
