@@ -35,6 +35,7 @@ import pyarrow as pa
 from tqdm.auto import tqdm
 
 from sim.analysis.compare import WORLD_SECTIONS, replication_seeds
+from sim.analysis.memory import check_memory, estimate_memory
 from sim.analysis.results import run
 from sim.scenario import Problem, Scenario, ScenarioError, scenario_from_dict
 from sim.sweep.design import make_design
@@ -155,6 +156,8 @@ class Plan:
     schema: pa.Schema
     meta: dict[str, Any]
     sample: Any
+    #: The design point whose run needs the most memory (what the memory check looks at).
+    largest: Scenario
 
 
 def plan(experiment: Experiment) -> Plan:
@@ -179,6 +182,7 @@ def plan(experiment: Experiment) -> Plan:
     keyed: list[tuple[int, int, int, RunTask]] = []
     base_data = base.model_dump(mode="json", exclude={"base_dir"})
     scenarios = [scenario_at(base, point) for point in design.points]
+    largest = max(scenarios, key=lambda s: estimate_memory(s).bytes, default=base)
     for replicate, seed in enumerate(seeds):
         for index, (point, scenario) in enumerate(zip(design.points, scenarios, strict=True)):
             identifier = run_id(scenario, seed)
@@ -235,7 +239,7 @@ def plan(experiment: Experiment) -> Plan:
         "experiment": experiment.model_dump(mode="json"),
         "base_scenario": base.model_dump(mode="json", exclude={"base_dir"}),
     }
-    return Plan(experiment, frame, tasks, schema, meta, design.sample)
+    return Plan(experiment, frame, tasks, schema, meta, design.sample, largest)
 
 
 def prepare_store(the_plan: Plan, path: Path, resume: bool) -> SweepStore:
@@ -258,12 +262,13 @@ def prepare_store(the_plan: Plan, path: Path, resume: bool) -> SweepStore:
             )
         store.quarantine()
         if not resume and store.parts():
+            ok, failed = store.run_ids_by_status()
             raise StoreError(
                 [
                     Problem(
                         "--out",
-                        f"the store already holds {len(store.finished_ids())} finished runs; pass --resume "
-                        "to continue it, or choose another --out",
+                        f"the store already holds {len(ok)} finished and {len(failed)} failed runs; pass "
+                        "--resume to continue it (failed runs run again), or choose another --out",
                         str(path),
                     )
                 ],
@@ -286,6 +291,7 @@ def sweep(
     resume: bool = False,
     progress: bool = True,
     part_seconds: float = 2.0,
+    memory_check: bool = True,
 ) -> SweepStore:
     """Run every design point × replication of an experiment into a store, and return the store.
 
@@ -299,9 +305,26 @@ def sweep(
             corrupt parts).
         progress: show a progress bar (runs done, failures, ETA) on stderr.
         part_seconds: write a part at least this often while runs finish (seconds).
+        memory_check: first refuse, once for the whole experiment, a sweep whose largest design point
+            will not fit in memory on every local worker at once (each keeping
+            :data:`WORLD_CACHE_SIZE` worlds); skipped on an existing cluster (``scheduler``).
+
+    A run that fails is stored as an ``error`` row (its message in ``error``); ``resume`` runs it
+    again.
     """
     experiment = _as_experiment(experiment)
     the_plan = plan(experiment)
+    scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
+    if memory_check and the_plan.tasks and scheduler is None:
+        tasks = the_plan.tasks
+        local = workers == 1 or (workers is None and _in_process_by_default(tasks))
+        processes = 1 if local else min(workers or os.cpu_count() or 1, len(tasks))
+        check_memory(
+            the_plan.largest,
+            processes=processes,
+            worlds_per_process=WORLD_CACHE_SIZE,
+            source=experiment.source,
+        )
     store = prepare_store(the_plan, experiment.store_path(out), resume)
     finished = store.finished_ids()
     pending = [task for task in the_plan.tasks if task.run_id not in finished]
@@ -326,7 +349,6 @@ def sweep(
             bar.set_postfix(failed=failures, refresh=False)
         bar.update()
 
-    scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
     try:
         if not pending:
             pass
