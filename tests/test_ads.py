@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 
 import numpy as np
@@ -103,7 +104,7 @@ def test_ad_customers_never_fall_as_the_budget_rises_over_six_orders_of_magnitud
     results = [run(base.with_overrides({"ads.daily_budget": b}), world=world) for b in budgets]
     ad_customers = [int(r.steps["new_ads"].sum() + r.steps["won_back_ads"].sum()) for r in results]
     assert ad_customers[-1] > ad_customers[0] > 0
-    assert all(b >= a for a, b in zip(ad_customers, ad_customers[1:], strict=False)), ad_customers
+    assert all(b >= a for a, b in itertools.pairwise(ad_customers)), ad_customers
     saturated = results[2:]  # 1,000 a day already fills every window to the cap
     for result in saturated[1:]:
         assert result.steps["new_ads"].tolist() == saturated[0].steps["new_ads"].tolist()
