@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -11,11 +12,15 @@ import streamlit as st
 from sim.analysis.compare import Comparison, compare, start_workers
 from sim.scenario import MAX_SCENARIO_BYTES, Scenario, ScenarioError, scenario_from_text, scenario_to_yaml
 from sim.ui.library import preset_texts, read_upload, unique_name
+from sim.ui.text import markdown_literal
 
 #: Session key of the scenario library: {name: YAML text}, presets first, then edits and uploads.
 LIBRARY = "library"
 #: Default people in the market on pages that simulate on demand (env var for quick demos and tests).
 DEFAULT_PEOPLE = int(os.environ.get("RIPPLE_APP_PEOPLE", "0")) or None
+#: What the scenario uploader accepts, in whole MB (Streamlit's unit); the server's own cap,
+#: ``server.maxUploadSize`` in .streamlit/config.toml, covers it.
+SCENARIO_UPLOAD_MB = math.ceil(MAX_SCENARIO_BYTES / 2**20)
 
 
 def init_library() -> None:
@@ -75,8 +80,12 @@ def scenario_named(name: str, overrides: dict[str, Any] | None = None) -> Scenar
 
 
 def show_problems(exc: ScenarioError, heading: str) -> None:
-    """One error box: a heading and one line per problem (path, what is allowed, what was given)."""
-    lines = "\n".join(f"- {problem}" for problem in exc.problems)
+    """One error box: a heading and one line per problem (path, what is allowed, what was given).
+
+    Problem lines quote the user's input (keys, values, file names): they are shown as text, never
+    as Markdown (no links, images or ``:emoji:`` codes from an uploaded file).
+    """
+    lines = "\n".join(f"- {markdown_literal(str(problem))}" for problem in exc.problems)
     st.error(
         f"**{heading}** ({len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''}):\n\n{lines}"
     )
@@ -90,7 +99,7 @@ def guarded(action: Callable[[], None]) -> None:
         show_problems(exc, "This scenario cannot be used")
     except Exception as exc:
         st.error(
-            f"**Something went wrong:** {type(exc).__name__}: {exc}\n\n"
+            f"**Something went wrong:** {markdown_literal(f'{type(exc).__name__}: {exc}')[:300]}\n\n"
             "Nothing was changed. If this keeps happening, run the same scenario with "
             "`ripple run --debug` to see the details."
         )
@@ -102,6 +111,7 @@ def upload_scenario(key: str) -> None:
         f"Upload a scenario file (YAML, at most {MAX_SCENARIO_BYTES // 1000:,} kB)",
         key=key,
         help="A file like those in scenarios/. It is checked fully before anything changes.",
+        max_upload_size=SCENARIO_UPLOAD_MB,
     )
     if uploaded is None:
         return
@@ -113,10 +123,12 @@ def upload_scenario(key: str) -> None:
     try:
         scenario = read_upload(uploaded.name, uploaded.getvalue())
     except ScenarioError as exc:
-        show_problems(exc, f"{uploaded.name} was not added: it is not a valid scenario")
+        show_problems(exc, f"{markdown_literal(uploaded.name)} was not added: it is not a valid scenario")
         return
     name = add_to_library(scenario.name, scenario)
-    done[marker] = f"Added {uploaded.name} to the scenarios as **{name}**."
+    done[marker] = (
+        f"Added {markdown_literal(uploaded.name)} to the scenarios as **{markdown_literal(name)}**."
+    )
     st.success(done[marker])
 
 

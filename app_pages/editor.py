@@ -23,6 +23,7 @@ from sim.ui.form import (
     switch_variant,
     widget_text,
 )
+from sim.ui.text import markdown_literal
 
 st.title("Scenario editor")
 st.markdown(
@@ -96,7 +97,10 @@ field_paths = {field.path for section in sections for field in section.fields}
 overrides = changed_overrides(base_data, edited)
 dropped = removed_paths(base_data, edited)
 if problems:
-    lines = "\n".join(f"- `{path or '(scenario)'}`: {'; '.join(texts)}" for path, texts in problems.items())
+    lines = "\n".join(
+        f"- {markdown_literal(path or '(scenario)')}: {markdown_literal('; '.join(texts))}"
+        for path, texts in problems.items()
+    )
     st.error(
         f"**{sum(len(t) for t in problems.values())} problem(s)** — fix them to use this scenario:\n\n{lines}"
     )
@@ -157,7 +161,7 @@ def draw(field: FormField) -> None:
         placeholder = "none" if field.optional else None
         st.text_input(label, value=widget_text(field, value), placeholder=placeholder, **kwargs)
     for text in problems.get(field.path, []):
-        st.error(text, icon="⚠️")
+        st.error(markdown_literal(text), icon="⚠️")
 
 
 for section in sections:
@@ -166,7 +170,7 @@ for section in sections:
         if section.description:
             st.caption(section.description)
         for text in problems.get(section.path, []) if section.path not in field_paths else []:
-            st.error(text, icon="⚠️")
+            st.error(markdown_literal(text), icon="⚠️")
         if section.variant_path is not None:
             draw(
                 FormField(
