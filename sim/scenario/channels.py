@@ -66,6 +66,7 @@ class AdsSpec(Section):
     wearout_half_life_exposures: float | None = Field(
         2.0,
         gt=0.0,
+        le=MAX_COUNT,  # past ~1e16 exposures 0.5^(1/h) is 1 in float64: no wear-out, say none
         description=(
             "Exposures within the rolling window after which an impression's effect halves (the k-th "
             "counts 0.5^((k-1)/h)); attention halves by about the 3rd exposure; none = no wear-out."

@@ -6,6 +6,7 @@ scikit-learn style); :class:`ScenarioError` carries them all, so a user fixes a 
 
 from __future__ import annotations
 
+import math
 import reprlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -117,7 +118,10 @@ class _ShortRepr(reprlib.Repr):
     def repr_int(self, x: int, level: int) -> str:
         # Python refuses to turn an int of more than 4,300 digits into text (and doing so is slow).
         if x.bit_length() > 128:
-            return f"<a whole number of about {int(x.bit_length() * 0.30103) + 1} digits>"
+            digits = int(math.log10(abs(x))) + 1
+            if digits < 100_000 and abs(x) < 10 ** (digits - 1):  # log10 rounded up past a power of 10
+                digits -= 1
+            return f"<a whole number of about {digits} digits>"
         return super().repr_int(x, level)
 
 

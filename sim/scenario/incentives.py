@@ -124,7 +124,7 @@ class IncentivesSpec(Section):
     )
     reward_scale: float = Field(
         10.0,
-        gt=0.0,
+        ge=1e-6,  # a reward divided by it stays finite (rewards are at most 1e12)
         le=MAX_MONEY,
         description="Behaviour: reward (currency) at which 63% of the uplift is reached.",
     )
@@ -206,7 +206,7 @@ class FraudSpec(Section):
     )
     cost_per_account: float = Field(
         2.0,
-        gt=0.0,
+        ge=1e-6,  # the payoff divided by it stays finite (rewards are at most 1e12)
         le=MAX_MONEY,
         description="Attacker's cost of one fake account (SIM, device, first order; currency).",
     )

@@ -186,11 +186,12 @@ class PopulationSpec(Section):
             "nearly every draw underflows to 0 and the mean rate is lost; above 1e6 everyone is alike)."
         ),
     )
+    # Above 1e6 the Beta law gives everyone the churn α/(α+β) to six digits: nothing more to represent.
     churn_alpha: float = Field(
-        0.704, gt=0.0, description="Beta(α, β) α of per-period churn probability (Fader & Hardie)."
+        0.704, gt=0.0, le=1e6, description="Beta(α, β) α of per-period churn probability (Fader & Hardie)."
     )
     churn_beta: float = Field(
-        1.182, gt=0.0, description="Beta(α, β) β of per-period churn probability (Fader & Hardie)."
+        1.182, gt=0.0, le=1e6, description="Beta(α, β) β of per-period churn probability (Fader & Hardie)."
     )
     days_churn_period: int = Field(
         365, ge=1, le=MAX_DAYS, description="Length of the period the churn probability refers to (days)."
