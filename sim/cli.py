@@ -64,7 +64,7 @@ MemoryCheckOption = Annotated[
 
 def _say_error(mark: str, text: str) -> None:
     """Print ``mark`` (Rich markup of ours) and then ``text`` (the user's: never markup) to stderr."""
-    err_console.print(f"{mark} {escape(text)}", highlight=False)
+    err_console.print(f"{mark} {escape(text)}", highlight=False, soft_wrap=True)
 
 
 def _report(exc: ScenarioError | EdgeListError, mark: str, where: str) -> None:
@@ -75,7 +75,7 @@ def _report(exc: ScenarioError | EdgeListError, mark: str, where: str) -> None:
         heading, lines = "the edge list is malformed", str(exc).splitlines()
     _say_error(mark, f"{where}{heading}")
     for line in lines:
-        err_console.print(f"  {line}", highlight=False, markup=False)
+        err_console.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
 
 
 def _failure_line(exc: BaseException) -> str:
@@ -427,6 +427,7 @@ def sweep_command(
         out_console.print(
             escape(f"{store.experiment_name}: {len(runs):,} of {store.n_planned:,} runs in {store.path}"),
             highlight=False,
+            soft_wrap=True,
         )
         if failed:
             first = str(runs.loc[runs["status"] != "ok", "error"].iloc[0])
@@ -439,6 +440,7 @@ def sweep_command(
                     + "select * from runs where status = 'error'"
                 ),
                 highlight=False,
+                soft_wrap=True,
             )
 
     _guarded(action, debug)
