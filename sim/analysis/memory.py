@@ -52,8 +52,8 @@ BYTES_PER_PERSON = 500
 #: Peak bytes per (undirected) edge: the CSR (both directions, int32), the generator's temporaries
 #: while building it and the float64 adjacency matrix the rules multiply by (measured 52-80 B).
 BYTES_PER_EDGE = 80
-#: Bytes per simulated day: a row of the step table and the day's ledger lines (measured ~6 kB).
-BYTES_PER_DAY = 8_192
+#: Bytes per simulated day: a row of the step table and the day's ledger lines (measured 6-10 kB).
+BYTES_PER_DAY = 12_288
 #: Memory of one more Python process with Ripple loaded (a comparison's or a sweep's worker; ~220 MB).
 BYTES_PER_PROCESS = 256 * 2**20
 #: Bytes of an edge-list file per edge (``"12345 67890\n"`` is 12; short ids make it shorter).
