@@ -20,11 +20,11 @@ Every refusal is a :class:`~sim.scenario.errors.ScenarioError` naming the line.
 
 from __future__ import annotations
 
+import importlib
 import re
 from typing import Any
 
 import yaml
-import yaml.cyaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from sim.scenario.errors import Problem, ScenarioError
@@ -65,7 +65,7 @@ _Resolver.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$
 class _Constructor(yaml.constructor.SafeConstructor):
     """Safe construction with YAML 1.2 numbers: ``010`` is ten, not eight."""
 
-    def construct_yaml_int(self, node: ScalarNode) -> int:  # type: ignore[override]
+    def construct_yaml_int(self, node: ScalarNode) -> int:
         value = str(self.construct_scalar(node)).replace("_", "")
         if len(value) > MAX_INT_DIGITS:  # explicit !!int tags reach here without the tree check
             raise yaml.constructor.ConstructorError(
@@ -79,7 +79,7 @@ class _Constructor(yaml.constructor.SafeConstructor):
             return sign * int(digits[2:], 16)
         return sign * int(digits, 10)
 
-    def construct_yaml_float(self, node: ScalarNode) -> float:  # type: ignore[override]
+    def construct_yaml_float(self, node: ScalarNode) -> float:
         value = str(self.construct_scalar(node)).replace("_", "").lower()
         if value.lstrip("+-") == ".inf":
             return float("-inf") if value.startswith("-") else float("inf")
@@ -88,14 +88,19 @@ class _Constructor(yaml.constructor.SafeConstructor):
         return float(value)
 
 
-_Constructor.add_constructor("tag:yaml.org,2002:int", _Constructor.construct_yaml_int)
-_Constructor.add_constructor("tag:yaml.org,2002:float", _Constructor.construct_yaml_float)
+_Constructor.add_constructor("tag:yaml.org,2002:int", _Constructor.construct_yaml_int)  # type: ignore[type-var]
+_Constructor.add_constructor("tag:yaml.org,2002:float", _Constructor.construct_yaml_float)  # type: ignore[type-var]
 
-if getattr(yaml, "__with_libyaml__", False):  # libyaml parses about 8x faster than pure Python
+#: libyaml's parser (about 8x faster than pure Python, and it caps nesting itself), when PyYAML has it.
+_CParser: Any = (
+    getattr(importlib.import_module("yaml._yaml"), "CParser", None) if yaml.__with_libyaml__ else None
+)
 
-    class _Loader(yaml.cyaml.CParser, _Constructor, _Resolver):  # type: ignore[misc]
+if _CParser is not None:
+
+    class _Loader(_CParser, _Constructor, _Resolver):
         def __init__(self, stream: str | bytes) -> None:
-            yaml.cyaml.CParser.__init__(self, stream)
+            _CParser.__init__(self, stream)
             _Constructor.__init__(self)
             _Resolver.__init__(self)
 
