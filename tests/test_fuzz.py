@@ -40,13 +40,13 @@ def fuzz(examples: int) -> settings:
     )
 
 
-@fuzz(150)
+@fuzz(400)
 @given(text=scenario_texts)
 def test_no_scenario_text_crashes_or_hangs(text):
     assert judge_text(text) in ("valid", "rejected"), repr(text[:300])
 
 
-@fuzz(40)
+@fuzz(80)
 @given(overrides=override_lists)
 def test_no_set_override_crashes_or_hangs(overrides):
     assert judge_overrides(overrides) in ("valid", "rejected"), overrides
@@ -90,7 +90,7 @@ def _as_bytes(text: str | bytes) -> bytes:
 
 
 def test_no_upload_crashes_the_app_or_changes_the_library_when_refused(upload_judge):
-    @fuzz(8)
+    @fuzz(12)
     @given(text=scenario_texts)
     def one(text: str | bytes) -> None:
         assert upload_judge(_as_bytes(text)) in ("valid", "rejected"), repr(text[:300])
