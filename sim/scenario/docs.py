@@ -105,6 +105,13 @@ def render() -> str:
         "Strategies compared with `ripple compare` must share the world (`network` and `population`, built",
         "once per replication) and the horizon; the presets share the whole market.",
         "",
+        'Files are read as YAML 1.2 (see docs/model.md, "Safety and limits"): only `true` and `false` are',
+        "booleans, so `off`, `on`, `yes` and `no` are words (`loyalty.membership: off`); a switch also takes",
+        "yes/no/on/off. Write `none` to unset a field whose default or range says none. Numbers are strict:",
+        '`true` or `"0.5"` is not a number. The same words work on the command line (`--set',
+        "ads.frequency_cap=none`). Upper bounds are what the engine can represent (money ≤ 1e12, points ≤",
+        "1e15); a key given twice is an error.",
+        "",
         "## Top level",
         "",
     ]
