@@ -268,3 +268,17 @@ def test_editor_edits_sections_added_later_as_yaml() -> None:
     app.text_area(key="ed:loyalty_tiers:loyalty.tiers").set_value("- [broken").run()
     assert any("must be valid YAML" in e.value for e in app.error)
     assert app.button(key="ed_save").disabled
+
+
+def test_the_server_upload_cap_is_what_the_app_accepts() -> None:
+    """Streamlit holds an upload in memory before the app sees it: the server's cap (one number, in
+    .streamlit/config.toml) must cover the uploaders and stay far below Streamlit's 200 MB default."""
+    import tomllib
+
+    from app_pages.common import SCENARIO_UPLOAD_MB
+    from sim.scenario import MAX_SCENARIO_BYTES
+
+    config = tomllib.loads((Path(APP).parent / ".streamlit" / "config.toml").read_text())
+    cap = config["server"]["maxUploadSize"]
+    assert MAX_SCENARIO_BYTES <= SCENARIO_UPLOAD_MB * 2**20 <= cap * 2**20
+    assert cap < 200
