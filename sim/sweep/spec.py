@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
-from pydantic import Field, PrivateAttr, ValidationError, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from sim.analysis.metrics import METRICS
 from sim.scenario import (
@@ -215,21 +215,22 @@ class Experiment(Section):
         """The file the experiment came from, if any."""
         return self._source
 
-    @model_validator(mode="after")
-    def _store_inside(self) -> Experiment:
-        if self.store is not None:
-            parts = PurePosixPath(self.store.replace("\\", "/")).parts
+    @field_validator("store")
+    @classmethod
+    def _store_inside(cls, store: str | None) -> str | None:
+        if store is not None:
+            parts = PurePosixPath(store.replace("\\", "/")).parts
             if (
-                self.store.startswith(("/", "\\", "~"))
-                or ":" in self.store
+                store.startswith(("/", "\\", "~"))
+                or ":" in store
                 or any(part in ("..", ".") for part in parts)
-                or "\x00" in self.store
+                or "\x00" in store
             ):
                 raise ValueError(
-                    "store must be a relative folder under sweeps/ without '.' or '..' parts (use --out on "
-                    f"the command line for another place); got {given_text(self.store)}"
+                    "must be a relative folder under sweeps/ without '..' (use --out on the command line "
+                    f"for another place); got {given_text(store)}"
                 )
-        return self
+        return store
 
     def store_path(self, out: str | Path | None = None) -> Path:
         """Where the store goes.
