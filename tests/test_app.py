@@ -14,6 +14,7 @@ from sim.sweep.spec import experiment_from_dict
 from tests.conftest import SCENARIOS
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
+DATA = Path(__file__).parent / "data"
 TIMEOUT = 120
 
 
@@ -111,6 +112,11 @@ def test_compare_explains_the_world_sharing_rule() -> None:
         (b"ads:\n  cpm: 0\n", "ads.cpm: must be > 0"),
         (b"", "must not be empty"),
         (b"hello", "a scenario must be a mapping"),
+        # Real files users tried (tests/data): an alias bomb took the app past 60 s and 4 GiB.
+        ((DATA / "22-yaml-alias-bomb.yaml").read_bytes(), "may repeat at most 10,000 nodes in total"),
+        ((DATA / "09-yaml-duplicate-keys.yaml").read_bytes(), "ads: is given twice (lines 5 and 10)"),
+        ((DATA / "24-yaml-yes-as-number.yaml").read_bytes(), "ads.p_purchase: must be a number; got 'yes'"),
+        (b"ads: {cpm: '![x](http://example.com/x.png) :x:'}\n", "ads.cpm: must be a number; got '!"),
     ],
 )
 def test_bad_upload_is_explained_and_changes_nothing(content: bytes, expected: str) -> None:
@@ -121,6 +127,7 @@ def test_bad_upload_is_explained_and_changes_nothing(content: bytes, expected: s
     message = _texts(app.error)
     assert "bad.yaml was not added" in message and expected in message
     assert app.session_state["library"] == before
+    assert "![x](" not in message and ":x:" not in message  # quoted input is never Markdown
 
 
 def test_editor_shows_fields_ranges_and_overrides() -> None:

@@ -162,3 +162,16 @@ def test_switching_the_network_kind_keeps_shared_values() -> None:
     assert removed_paths(base, switched) == ["network.m"]
     lines = changed_overrides(base, scenario_from_dict(switched).model_dump(mode="json"))
     assert lines[0] == "network.kind=watts_strogatz"  # the kind first, so the CLI applies it first
+
+
+def test_text_boxes_and_set_lines_read_values_as_scenario_files_do() -> None:
+    """The editor's boxes and its `--set` lines go through the same YAML reader as files."""
+    data = load_scenario(SCENARIOS / "hybrid.yaml").model_dump(mode="json")
+    fields = {f.path: f for s in form_sections(data) for f in s.fields}
+    tiers = fields["loyalty.tiers"]
+    assert parse_text(tiers, "[{name: off, threshold: 1e3}]") == [{"name": "off", "threshold": 1000.0}]
+    with pytest.raises(ValueError, match="must be valid YAML"):
+        parse_text(tiers, "a: &x [*x]")
+    for value in ("1e5", "off", "010", "yes", 1e300, None):
+        line = changed_overrides({"name": "x"}, {"name": value})[0]
+        assert parse_override(line) == ("name", value)
