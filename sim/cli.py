@@ -400,7 +400,7 @@ def sweep_command(
 
         experiment = load_experiment(experiment_file)
         if dry_run:
-            info = estimate(experiment, out, resume)
+            info = estimate(experiment, out, resume, memory_check=memory_check)
             cores = workers or (1 if scheduler else os.cpu_count() or 1)
             seconds = info["seconds_per_run"] * info["to_run"] / cores
             timing = (
@@ -511,6 +511,7 @@ def optimise_command(
     out: Annotated[
         Path | None, typer.Option("--out", help="Folder of the study (default: sweeps/<name>).")
     ] = None,
+    memory_check: MemoryCheckOption = True,
     debug: DebugOption = False,
 ) -> None:
     """Search the factors with Optuna for the best mean metric; a second call resumes the study."""
@@ -520,7 +521,7 @@ def optimise_command(
         from sim.sweep.optimise import optimise
 
         experiment = load_experiment(experiment_file)
-        study = optimise(experiment, out=out, progress=sys.stderr.isatty())
+        study = optimise(experiment, out=out, progress=sys.stderr.isatty(), memory_check=memory_check)
         objective = experiment.optimise
         assert objective is not None
         completed = [t for t in study.trials if t.value is not None]

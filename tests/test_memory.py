@@ -104,3 +104,29 @@ def test_compare_checks_its_workers_together(monkeypatch):
 def test_available_memory_is_what_this_machine_can_give():
     available = available_memory()
     assert 0 < available <= psutil.virtual_memory().total
+
+
+def test_sweep_dry_run_and_optimise_refuse_a_base_that_cannot_fit(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+    from tests.sweep_helpers import write_experiment
+
+    monkeypatch.chdir(tmp_path)
+    huge = str(DATA / "25-huge-graph-accepted.yaml")
+    sweep_file = write_experiment(tmp_path, base=huge, scenario={"days": 5}, replications=1)
+    result = CliRunner().invoke(app, ["sweep", str(sweep_file), "--dry-run"])
+    assert result.exit_code == 2 and "must fit in memory" in result.output, result.output
+    assert not (tmp_path / "sweeps").exists()  # refused before a store or a world was made
+    best = write_experiment(
+        tmp_path,
+        name="best",
+        base=huge,
+        scenario={"days": 5},
+        factors={"ads.daily_budget": {"low": 0.0, "high": 20.0}},
+        replications=1,
+        design={"kind": "optuna"},
+        optimise={"metric": "profit", "trials": 2},
+    )
+    result = CliRunner().invoke(app, ["optimise", str(best)])
+    assert result.exit_code == 0 and "no trial finished with a value" in result.output, result.output

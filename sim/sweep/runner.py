@@ -433,13 +433,18 @@ def execute_failed(task: RunTask, exc: BaseException) -> dict[str, Any]:
     }
 
 
-def estimate(experiment: Experiment, out: str | Path | None = None, resume: bool = False) -> dict[str, Any]:
+def estimate(
+    experiment: Experiment, out: str | Path | None = None, resume: bool = False, memory_check: bool = True
+) -> dict[str, Any]:
     """What ``ripple sweep --dry-run`` prints: runs planned, runs to do and one run's time (seconds).
 
     The timing runs the first task in this process (world build included), so it is an upper
-    bound per run when workers reuse worlds.
+    bound per run when workers reuse worlds; with ``memory_check``, only after the largest design
+    point is known to fit (:func:`sim.analysis.memory.check_memory`).
     """
     the_plan = plan(experiment)
+    if memory_check and the_plan.tasks:
+        check_memory(the_plan.largest, source=experiment.source)
     pending = the_plan.tasks
     path = experiment.store_path(out)
     from sim.sweep.store import META_FILE
