@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -81,8 +83,10 @@ class UploadJudge:
 
 
 @pytest.fixture(scope="module")
-def upload_judge() -> UploadJudge:
-    return UploadJudge()
+def upload_judge() -> Iterator[UploadJudge]:
+    main = sys.modules["__main__"]
+    yield UploadJudge()
+    sys.modules["__main__"] = main  # AppTest leaves the app script installed as __main__
 
 
 def _as_bytes(text: str | bytes) -> bytes:

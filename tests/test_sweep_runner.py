@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import pandas as pd
@@ -70,7 +71,12 @@ def test_the_world_is_built_once_per_replication_not_per_run(experiment_file, tm
     assert sweep_runner.world_builds() - before == 2  # 2 replications × 6 points: 2 worlds
 
 
-def test_local_cluster_store_equals_serial(serial_runs, experiment_file, tmp_path):
+def test_local_cluster_store_equals_serial(serial_runs, experiment_file, tmp_path, monkeypatch):
+    # As under Streamlit (or after an AppTest in this process): __main__ is the app script, which
+    # worker processes must not run while they start.
+    app_main = types.ModuleType("__main__")
+    app_main.__file__ = str(ROOT / "app.py")
+    monkeypatch.setitem(sys.modules, "__main__", app_main)
     store = sweep(experiment_file, out=tmp_path / "store", workers=2, progress=False)
     pd.testing.assert_frame_equal(store.runs(), serial_runs)
 

@@ -34,7 +34,7 @@ import pandas as pd
 import pyarrow as pa
 from tqdm.auto import tqdm
 
-from sim.analysis.compare import WORLD_SECTIONS, replication_seeds
+from sim.analysis.compare import WORLD_SECTIONS, plain_main, replication_seeds
 from sim.analysis.memory import check_memory, estimate_memory
 from sim.analysis.results import run
 from sim.scenario import Problem, Scenario, ScenarioError, scenario_from_dict
@@ -377,13 +377,16 @@ def _dask_rows(tasks: list[RunTask], workers: int | None, scheduler: str | None)
 
     cluster = None
     if scheduler is None:
-        cluster = LocalCluster(
-            n_workers=workers or os.cpu_count() or 1,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
+        # Worker processes re-import the parent's __main__, which under Streamlit (or after an
+        # AppTest) is the app script: start them with a plain one (see plain_main).
+        with plain_main():
+            cluster = LocalCluster(
+                n_workers=workers or os.cpu_count() or 1,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
         client = Client(cluster)
     else:
         client = Client(scheduler, timeout="30s")
