@@ -18,7 +18,7 @@ PYTHON ?= $(shell \
 APP_URL := http://127.0.0.1:8501
 HEADLESS := $(if $(or $(DISPLAY),$(WAYLAND_DISPLAY),$(filter Darwin,$(shell uname -s))),false,true)
 
-.PHONY: run test test-fast bench lint golden clean venv browser
+.PHONY: run test test-fast fuzz bench lint golden clean venv browser
 
 venv: $(STAMP)
 
@@ -57,7 +57,12 @@ browser:
 	fi
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -n 2 -q -m "not slow"
+	$(PY) -m pytest -n 2 -q -m "not slow and not fuzz_long"
+
+# The long fuzz run (>= 10,000 hostile scenario texts, overrides and uploads); counts of valid inputs,
+# clean refusals, crashes and hangs go to fuzz-results/latest.json. `make test` runs a short version.
+fuzz: $(STAMP)
+	$(PY) -m pytest -q -s -m fuzz_long tests/test_fuzz.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_benchmarks.py
@@ -71,4 +76,4 @@ golden: $(STAMP)
 	$(PY) tests/update_golden.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis tests/screenshots
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis tests/screenshots fuzz-results

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -30,6 +31,7 @@ from sim.ui.library import (
     read_uploads,
     unique_name,
 )
+from sim.ui.text import markdown_literal
 from sim.world.edge_list import EdgeListError
 
 #: Session key of the scenario library: {name: YAML text}, presets first, then edits and uploads.
@@ -38,6 +40,10 @@ LIBRARY = "library"
 LIBRARY_FILES = "library_files"
 #: Default people in the market on pages that simulate on demand (env var for quick demos and tests).
 DEFAULT_PEOPLE = int(os.environ.get("RIPPLE_APP_PEOPLE", "0")) or None
+#: What the uploader (a scenario with its graph file) accepts per file, in whole MB (Streamlit's unit):
+#: the graph file's limit; a scenario file is held to MAX_SCENARIO_BYTES when it is read. The
+#: server's own cap, ``server.maxUploadSize`` in .streamlit/config.toml, covers it.
+UPLOAD_MB = math.ceil(MAX_GRAPH_UPLOAD_BYTES / 2**20)
 
 #: A library scenario's files, as hashable arguments of cached functions: ((file name, bytes), ...).
 Files = tuple[tuple[str, bytes], ...]
@@ -187,8 +193,12 @@ def _parsed(text: str, overrides: str, source: str, files: Files = ()) -> Scenar
 
 
 def show_problems(exc: ScenarioError, heading: str) -> None:
-    """One error box: a heading and one line per problem (path, what is allowed, what was given)."""
-    lines = "\n".join(f"- {problem}" for problem in exc.problems)
+    """One error box: a heading and one line per problem (path, what is allowed, what was given).
+
+    Problem lines quote the user's input (keys, values, file names): they are shown as text, never
+    as Markdown (no links, images or ``:emoji:`` codes from an uploaded file).
+    """
+    lines = "\n".join(f"- {markdown_literal(str(problem))}" for problem in exc.problems)
     st.error(
         f"**{heading}** ({len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''}):\n\n{lines}"
     )
@@ -204,7 +214,7 @@ def guarded(action: Callable[[], None]) -> None:
         show_graph_problem(exc)
     except Exception as exc:
         st.error(
-            f"**Something went wrong:** {type(exc).__name__}: {exc}\n\n"
+            f"**Something went wrong:** {markdown_literal(f'{type(exc).__name__}: {exc}')[:300]}\n\n"
             "Nothing was changed. If this keeps happening, run the same scenario with "
             "`ripple run --debug` to see the details."
         )
@@ -236,6 +246,7 @@ def upload_scenario(key: str) -> None:
             "name (network.path: karate.txt) and is uploaded with it; it cannot read files on the "
             "server. Everything is checked before anything changes."
         ),
+        max_upload_size=UPLOAD_MB,
     )
     if not uploaded_files:
         return
@@ -248,19 +259,23 @@ def upload_scenario(key: str) -> None:
     scenarios, problems = read_uploads({f.name: f.getvalue() for f in uploaded_files})
     for filename, exc in problems.items():
         if isinstance(exc, EdgeListError):
-            show_graph_problem(exc, f"{filename} was not added: its graph file cannot be used")
+            show_graph_problem(
+                exc, f"{markdown_literal(filename)} was not added: its graph file cannot be used"
+            )
         elif isinstance(exc, ScenarioError):
             text_file = not any("must be a text file" in problem.allowed for problem in exc.problems)
             what = "a valid scenario" if text_file else "a text scenario file"
-            show_problems(exc, f"{filename} was not added: it is not {what}")
+            show_problems(exc, f"{markdown_literal(filename)} was not added: it is not {what}")
     messages = []
     for filename, scenario in scenarios.items():
         name = add_to_library(scenario.name, scenario)
-        messages.append(f"Added {filename} to the scenarios as **{name}**.")
+        messages.append(
+            f"Added {markdown_literal(filename)} to the scenarios as **{markdown_literal(name)}**."
+        )
         st.success(messages[-1])
     if messages:  # never add the same upload twice; refused files are listed once more
         done[marker] = messages + [
-            f"{filename} was not added (see the problems above)." for filename in problems
+            f"{markdown_literal(filename)} was not added (see the problems above)." for filename in problems
         ]
 
 

@@ -30,6 +30,7 @@ from sim.ui.form import (
     widget_text,
 )
 from sim.ui.library import unique_name
+from sim.ui.text import markdown_literal
 
 st.title("Scenario editor")
 st.markdown(
@@ -122,7 +123,8 @@ overrides = changed_overrides(base_data, edited)
 dropped = removed_paths(base_data, edited)
 if problems:
     lines = "\n".join(
-        f"- {labels.get(path, path or 'the scenario')} (`{path or 'scenario'}`): {'; '.join(texts)}"
+        f"- {markdown_literal(labels.get(path, path or 'the scenario'))} (`{path or 'scenario'}`): "
+        f"{markdown_literal('; '.join(texts))}"
         for path, texts in problems.items()
     )
     count = sum(len(t) for t in problems.values())
@@ -229,7 +231,7 @@ def draw(field: FormField) -> None:
     else:
         st.text_input(label, placeholder="none" if field.optional else None, **kwargs)
     for text in problems.get(field.path, []):
-        st.error(text, icon="⚠️")
+        st.error(markdown_literal(text), icon="⚠️")
 
 
 def _matches(field: FormField) -> bool:
@@ -259,7 +261,7 @@ for section in sections:
         if section.description:
             st.caption(section.description + (" Switched off in this scenario." if off else ""))
         for text in section_problems:
-            st.error(text, icon="⚠️")
+            st.error(markdown_literal(text), icon="⚠️")
         if section.variant_path is not None:
             draw(
                 FormField(

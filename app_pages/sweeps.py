@@ -12,6 +12,7 @@ from sim.analysis import report
 from sim.analysis.metrics import METRICS
 from sim.sweep import open_store
 from sim.ui import viz
+from sim.ui.text import markdown_literal
 
 st.title("Sweep results")
 st.markdown(
@@ -63,7 +64,10 @@ try:
     store = open_store(path)
     runs = store.runs()
 except Exception as exc:  # a damaged store: say so, never a traceback
-    st.error(f"`{path}` could not be read as a sweep result store: {exc}")
+    st.error(
+        f"{markdown_literal(str(path))} could not be read as a sweep result store: "
+        f"{markdown_literal(str(exc))}"
+    )
     st.stop()
 
 ok = runs[runs["status"] == "ok"] if "status" in runs.columns else runs

@@ -1,7 +1,9 @@
 """The ``ripple`` command line: run, compare and validate scenarios, and open the browser app.
 
-Every user error (bad scenario value, missing file, malformed edge list) prints one line per problem
-and exits with status 2; nothing prints a traceback unless ``--debug`` is given.
+Every user error (bad scenario value, missing file, malformed edge list, a run that will not fit in
+memory) prints one line per problem and exits with status 2; any other failure prints one line and
+exits with status 1. Nothing prints a traceback unless ``--debug`` is given. Text that came from the
+user (file names, values, keys) is printed as it is: never read as Rich markup or ``:emoji:`` codes.
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from sim.analysis.compare import Comparison, compare
+from sim.analysis.memory import check_memory
 from sim.analysis.metrics import METRICS, is_idle
 from sim.analysis.results import run
 from sim.engine.random import stream
 from sim.scenario import EdgeListSpec, Scenario, ScenarioError, load_scenario
+from sim.scenario.errors import clip_text
 from sim.world.build import build_graph
 from sim.world.edge_list import EdgeListError
 
@@ -34,8 +38,9 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Ripple: simulate funnel (ads) vs ripple (sharing) marketing on a social graph.",
 )
-out_console = Console()
-err_console = Console(stderr=True)
+# No emoji codes: ":x:" in a quoted value must print as ":x:".
+out_console = Console(emoji=False)
+err_console = Console(stderr=True, emoji=False)
 
 #: Exit status for bad user input (scenario problems, missing files).
 EXIT_BAD_INPUT = 2
@@ -50,6 +55,18 @@ SetOption = Annotated[
 ]
 SeedOption = Annotated[int | None, typer.Option("--seed", help="Run seed (default: the scenario's).")]
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show full tracebacks.")]
+MemoryCheckOption = Annotated[
+    bool,
+    typer.Option(
+        "--memory-check/--no-memory-check",
+        help="Refuse, before building anything, a run whose estimated memory exceeds what is available.",
+    ),
+]
+
+
+def _say_error(mark: str, text: str) -> None:
+    """Print ``mark`` (Rich markup of ours) and then ``text`` (the user's: never markup) to stderr."""
+    err_console.print(f"{mark} {escape(text)}", highlight=False, soft_wrap=True)
 
 
 def _report(exc: ScenarioError | EdgeListError, mark: str, where: str) -> None:
@@ -58,9 +75,15 @@ def _report(exc: ScenarioError | EdgeListError, mark: str, where: str) -> None:
         heading, lines = f"{len(exc.problems)} problem(s)", [str(problem) for problem in exc.problems]
     else:
         heading, lines = "the graph file cannot be used", [line.strip() for line in exc.lines()]
-    err_console.print(f"{mark} {where}{heading}", highlight=False)
+    _say_error(mark, f"{where}{heading}")
     for line in lines:
-        err_console.print(f"  {line}", highlight=False, markup=False)
+        err_console.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
+
+
+def _failure_line(exc: BaseException) -> str:
+    """One line for an unexpected failure: its type and its message's first line, cut short."""
+    first = (str(exc).splitlines() or [""])[0]
+    return clip_text(f"{type(exc).__name__}: {first}", 200)
 
 
 def _guarded(action: Callable[[], None], debug: bool) -> None:
@@ -68,6 +91,8 @@ def _guarded(action: Callable[[], None], debug: bool) -> None:
     try:
         action()
     except (ScenarioError, EdgeListError) as exc:
+        if debug:
+            raise
         source = getattr(exc, "source", None)
         _report(exc, "[bold red]error:[/]", f"{source}: " if source else "")
         raise typer.Exit(EXIT_BAD_INPUT) from None
@@ -76,11 +101,7 @@ def _guarded(action: Callable[[], None], debug: bool) -> None:
     except Exception as exc:
         if debug:
             raise
-        err_console.print(
-            f"[bold red]error:[/] {type(exc).__name__}: {exc} (run with --debug for details)",
-            highlight=False,
-            markup=False,
-        )
+        _say_error("[bold red]error:[/]", f"{_failure_line(exc)} (run with --debug for details)")
         raise typer.Exit(1) from None
 
 
@@ -138,19 +159,25 @@ def run_command(
         ),
     ] = False,
     all_metrics: AllMetricsOption = False,
+    memory_check: MemoryCheckOption = True,
     debug: DebugOption = False,
 ) -> None:
     """Run one scenario and print its headline metrics."""
 
     def action() -> None:
         scenario = load_scenario(scenario_file, set_ or [])
+        if memory_check:
+            check_memory(scenario, source=str(scenario_file))
         if orders:
             _announce_order_log(scenario, out)
-        result = run(scenario, seed, progress=progress and sys.stderr.isatty(), keep_orders=orders)
+        result = run(
+            scenario, seed, progress=progress and sys.stderr.isatty(), keep_orders=orders, memory_check=False
+        )
         _print_notes(result.notes)
         currency = scenario.economics.currency
         table = Table(
-            title=f"{scenario.name}: {scenario.days} days, {result.n_people:,} people, seed {result.seed}"
+            title=f"{escape(scenario.name)}: {scenario.days} days, {result.n_people:,} people, "
+            f"seed {result.seed}"
         )
         table.add_column("metric")
         table.add_column("value", justify="right")
@@ -163,7 +190,7 @@ def run_command(
         if out is not None:
             written = result.save(out)
             logged = f" ({len(result.orders):,} orders)" if result.orders is not None else ""
-            out_console.print(f"wrote {len(written)} files to {out}{logged}", soft_wrap=True)
+            out_console.print(f"wrote {len(written)} files to {escape(str(out))}{logged}", highlight=False)
 
     _guarded(action, debug)
 
@@ -208,13 +235,21 @@ def compare_command(
         ),
     ] = 1,
     all_metrics: AllMetricsOption = False,
+    memory_check: MemoryCheckOption = True,
     debug: DebugOption = False,
 ) -> None:
     """Compare strategies on one market with common random numbers."""
 
     def action() -> None:
         scenarios = [load_scenario(path, set_ or []) for path in scenario_files]
-        result = compare(scenarios, replications, seed, progress=sys.stderr.isatty(), workers=workers)
+        result = compare(
+            scenarios,
+            replications,
+            seed,
+            progress=sys.stderr.isatty(),
+            workers=workers,
+            memory_check=memory_check,
+        )
         _print_comparison(result, scenarios[0], all_metrics)
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
@@ -222,7 +257,7 @@ def compare_command(
                 frame = getattr(result, name)
                 frame.to_parquet(out / f"{name}.parquet", index=False)
                 frame.to_csv(out / f"{name}.csv", index=False)
-            out_console.print(f"wrote comparison tables to {out}")
+            out_console.print(f"wrote comparison tables to {escape(str(out))}", highlight=False)
 
     _guarded(action, debug)
 
@@ -245,7 +280,7 @@ def _print_comparison(result: Comparison, baseline: Scenario, all_metrics: bool 
     table.add_column("metric")
     table.add_column("unit")
     for name in result.strategies:
-        table.add_column(name, justify="right")
+        table.add_column(escape(name), justify="right")
     summary = _rows_by(result.summary)
     shown = [
         metric
@@ -265,10 +300,12 @@ def _print_comparison(result: Comparison, baseline: Scenario, all_metrics: bool 
     _hidden_note(len(METRICS) - len(shown))
     if len(result.strategies) < 2:
         return
-    paired = Table(title=f"Paired difference vs {result.baseline} (mean [95% interval]; * = excludes zero)")
+    paired = Table(
+        title=f"Paired difference vs {escape(result.baseline)} (mean [95% interval]; * = excludes zero)"
+    )
     paired.add_column("metric")
     for name in result.strategies[1:]:
-        paired.add_column(f"{name} − {result.baseline}", justify="right")
+        paired.add_column(escape(f"{name} − {result.baseline}"), justify="right")
     diffs = _rows_by(result.paired)
     for metric in shown:
         cells = []
@@ -286,13 +323,17 @@ def _print_comparison(result: Comparison, baseline: Scenario, all_metrics: bool 
 def validate_command(
     scenario_files: Annotated[list[Path], typer.Argument(help="Scenario files to check.")],
     set_: SetOption = None,
+    memory_check: MemoryCheckOption = True,
+    debug: DebugOption = False,
 ) -> None:
-    """Check scenario files; list every problem and exit 2 if any."""
+    """Check scenario files (values, edge lists, memory); list every problem and exit 2 if any."""
     failed = False
     for path in scenario_files:
         notes: tuple[str, ...] = ()
         try:
             scenario = load_scenario(path, set_ or [])
+            if memory_check:
+                check_memory(scenario)
             people = scenario.network.n
             if isinstance(scenario.network, EdgeListSpec):
                 # The file is part of the scenario: check it now rather than at run time.
@@ -301,12 +342,20 @@ def validate_command(
                     scenario.check_people(graph.n, Path(scenario.network.path).name)
                 people, notes = graph.n, graph.notes
         except (ScenarioError, EdgeListError) as exc:
+            if debug:
+                raise
             failed = True
             _report(exc, "[bold red]✗[/]", f"{path}: ")
             continue
+        except Exception as exc:  # anything else about this file is still one line, not a traceback
+            if debug:
+                raise
+            failed = True
+            _say_error("[bold red]✗[/]", f"{path}: {_failure_line(exc)} (run with --debug for details)")
+            continue
         out_console.print(
-            f"[green]✓[/] {path}: {scenario.name} ({scenario.network.kind}, {people:,} people, "
-            f"{scenario.days} days)",
+            f"[green]✓[/] {escape(str(path))}: {escape(scenario.name)} ({scenario.network.kind}, "
+            f"{people:,} people, {scenario.days} days)",
             highlight=False,
         )
         _print_notes(notes)
@@ -471,9 +520,8 @@ def app_command(
 ) -> None:
     """Open the browser app: compare strategies, edit scenarios, watch the ripple, the 8:1 lesson."""
     if not APP_SCRIPT.is_file():
-        err_console.print(
-            f"[bold red]error:[/] the app needs a source checkout of Ripple ({APP_SCRIPT} is missing)",
-            highlight=False,
+        _say_error(
+            "[bold red]error:[/]", f"the app needs a source checkout of Ripple ({APP_SCRIPT} is missing)"
         )
         raise typer.Exit(EXIT_BAD_INPUT)
     out_console.print(f"Ripple app: http://{address}:{port}  (Ctrl-C stops it)", highlight=False)
@@ -520,6 +568,7 @@ def sweep_command(
     part_seconds: Annotated[
         float, typer.Option("--part-seconds", min=0.0, help="Write a part file at least this often (s).")
     ] = 2.0,
+    memory_check: MemoryCheckOption = True,
     debug: DebugOption = False,
 ) -> None:
     """Run an experiment's design points × replications into a resumable store."""
@@ -530,7 +579,7 @@ def sweep_command(
 
         experiment = load_experiment(experiment_file)
         if dry_run:
-            info = estimate(experiment, out, resume)
+            info = estimate(experiment, out, resume, memory_check=memory_check)
             cores = workers or (1 if scheduler else os.cpu_count() or 1)
             seconds = info["seconds_per_run"] * info["to_run"] / cores
             timing = (
@@ -539,7 +588,7 @@ def sweep_command(
             out_console.print(
                 f"{experiment.name}: {info['points']:,} points × {info['replications']} replications = "
                 f"{info['runs']:,} runs ({info['to_run']:,} to run); one run took "
-                f"{info['seconds_per_run']:.2f} s → {timing}; store {info['store']}",
+                f"{info['seconds_per_run']:.2f} s → {timing}; store {escape(str(info['store']))}",
                 highlight=False,
             )
             return
@@ -550,14 +599,28 @@ def sweep_command(
             scheduler=scheduler,
             resume=resume,
             part_seconds=part_seconds,
+            memory_check=memory_check,
         )
         runs = store.runs()
         failed = int((runs["status"] != "ok").sum())
         out_console.print(
-            f"{store.experiment_name}: {len(runs):,} of {store.n_planned:,} runs in {store.path}"
-            + (f" ({failed} failed: see the error column)" if failed else ""),
+            escape(f"{store.experiment_name}: {len(runs):,} of {store.n_planned:,} runs in {store.path}"),
             highlight=False,
+            soft_wrap=True,
         )
+        if failed:
+            first = str(runs.loc[runs["status"] != "ok", "error"].iloc[0])
+            out_console.print(
+                escape(
+                    f"{failed:,} run(s) failed (the error column holds each message; the first: "
+                    f"{clip_text(first, 160)}). `ripple sweep {experiment_file} --resume"
+                    + (f" --out {out}" if out is not None else "")
+                    + "` runs them again; list them with `ripple query`: "
+                    + "select * from runs where status = 'error'"
+                ),
+                highlight=False,
+                soft_wrap=True,
+            )
 
     _guarded(action, debug)
 
@@ -609,12 +672,13 @@ def report_command(
 
 
 def _print_frame(frame: pd.DataFrame, title: str, limit: int | None = None) -> None:
-    table = Table(title=title)
+    """A table of ``frame``; every cell and header is printed as text (never markup)."""
+    table = Table(title=escape(title))
     for column in frame.columns:
-        table.add_column(str(column), justify="right")
+        table.add_column(escape(str(column)), justify="right")
     shown = frame if limit is None else frame.head(limit)
     for row in shown.itertuples(index=False):
-        table.add_row(*(f"{v:.4g}" if isinstance(v, float) else str(v) for v in row))
+        table.add_row(*(escape(f"{v:.4g}" if isinstance(v, float) else str(v)) for v in row))
     out_console.print(table)
     if limit is not None and len(frame) > limit:
         out_console.print(f"… {len(frame) - limit} more rows (see the report folder)", highlight=False)
@@ -626,6 +690,7 @@ def optimise_command(
     out: Annotated[
         Path | None, typer.Option("--out", help="Folder of the study (default: sweeps/<name>).")
     ] = None,
+    memory_check: MemoryCheckOption = True,
     debug: DebugOption = False,
 ) -> None:
     """Search the factors with Optuna for the best mean metric; a second call resumes the study."""
@@ -635,7 +700,7 @@ def optimise_command(
         from sim.sweep.optimise import confirm, optimise
 
         experiment = load_experiment(experiment_file)
-        study = optimise(experiment, out=out, progress=sys.stderr.isatty())
+        study = optimise(experiment, out=out, progress=sys.stderr.isatty(), memory_check=memory_check)
         confirmation = confirm(experiment, study, out=out)
         objective = experiment.optimise
         assert objective is not None
@@ -651,7 +716,7 @@ def optimise_command(
         table.add_column("factor")
         table.add_column("value", justify="right")
         for name, value in best.params.items():
-            table.add_row(name, f"{value:.4g}" if isinstance(value, float) else str(value))
+            table.add_row(escape(name), escape(f"{value:.4g}" if isinstance(value, float) else str(value)))
         table.add_row(objective.metric, _fmt(objective.metric, float(best.value or math.nan)))
         out_console.print(table)
         if confirmation is not None:  # the winner re-checked on fresh replications
@@ -669,9 +734,16 @@ def query_command(
         str, typer.Argument(help='SQL over the views runs and design, e.g. "select count(*) from runs".')
     ],
     csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
+    allow_external: Annotated[
+        bool,
+        typer.Option(
+            "--allow-external",
+            help="Let the SQL read and write files, the network and extensions (off: only the store).",
+        ),
+    ] = False,
     debug: DebugOption = False,
 ) -> None:
-    """Query a sweep store with DuckDB (views: runs, design)."""
+    """Query a sweep store with DuckDB (tables: runs, design); the SQL can reach nothing else."""
 
     def action() -> None:
         import duckdb
@@ -680,9 +752,21 @@ def query_command(
 
         store = open_store(store_folder)
         try:
-            frame = store.query(sql)
+            frame = store.query(sql, allow_external=allow_external)
+        except duckdb.PermissionException as exc:
+            if debug:
+                raise
+            detail = (str(exc).splitlines() or [""])[0]
+            _say_error(
+                "[bold red]error:[/]",
+                f"the query reaches outside the store, which is off by default ({clip_text(detail, 160)}); "
+                "pass --allow-external to allow files, the network and extensions",
+            )
+            raise typer.Exit(EXIT_BAD_INPUT) from None
         except duckdb.Error as exc:
-            err_console.print(f"[bold red]error:[/] {exc}".splitlines()[0], highlight=False)
+            if debug:
+                raise
+            _say_error("[bold red]error:[/]", clip_text((str(exc).splitlines() or [""])[0], 300))
             raise typer.Exit(EXIT_BAD_INPUT) from None
         if csv:
             out_console.print(frame.to_csv(index=False), end="", highlight=False, markup=False)

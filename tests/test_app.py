@@ -17,6 +17,7 @@ from tests.conftest import SCENARIOS
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
+DATA = Path(__file__).parent / "data"
 TIMEOUT = 120
 
 
@@ -202,6 +203,11 @@ def test_a_binary_upload_says_it_is_not_a_text_file() -> None:
         (b"ads:\n  cpm: 0\n", "ads.cpm: must be > 0"),
         (b"", "must not be empty"),
         (b"hello", "a scenario must be a mapping"),
+        # Real files users tried (tests/data): an alias bomb took the app past 60 s and 4 GiB.
+        ((DATA / "22-yaml-alias-bomb.yaml").read_bytes(), "may repeat at most 10,000 nodes in total"),
+        ((DATA / "09-yaml-duplicate-keys.yaml").read_bytes(), "ads: is given twice (lines 5 and 10)"),
+        ((DATA / "24-yaml-yes-as-number.yaml").read_bytes(), "ads.p_purchase: must be a number; got 'yes'"),
+        (b"ads: {cpm: '![x](http://example.com/x.png) :x:'}\n", "ads.cpm: must be a number; got '!"),
     ],
 )
 def test_bad_upload_is_explained_and_changes_nothing(content: bytes, expected: str) -> None:
@@ -212,6 +218,7 @@ def test_bad_upload_is_explained_and_changes_nothing(content: bytes, expected: s
     message = _texts(app.error)
     assert "bad.yaml was not added" in message and expected in message
     assert app.session_state["library"] == before
+    assert "![x](" not in message and ":x:" not in message  # quoted input is never Markdown
 
 
 def test_editor_labels_sections_search_and_changed_only() -> None:
@@ -581,3 +588,18 @@ def test_editing_a_scenario_with_a_graph_file_keeps_the_file() -> None:
     _no_traceback(app)
     assert any("only use files uploaded with it" in e.value for e in app.error)
     assert app.button(key="ed_save").disabled
+
+
+def test_the_server_upload_cap_is_what_the_app_accepts() -> None:
+    """Streamlit holds an upload in memory before the app sees it: the server's cap (one number, in
+    .streamlit/config.toml) must cover the uploaders and stay far below Streamlit's 200 MB default."""
+    import tomllib
+
+    from app_pages.common import UPLOAD_MB
+    from sim.scenario import MAX_SCENARIO_BYTES
+    from sim.ui.library import MAX_GRAPH_UPLOAD_BYTES
+
+    config = tomllib.loads((Path(APP).parent / ".streamlit" / "config.toml").read_text())
+    cap = config["server"]["maxUploadSize"]
+    assert max(MAX_SCENARIO_BYTES, MAX_GRAPH_UPLOAD_BYTES) <= UPLOAD_MB * 2**20 <= cap * 2**20
+    assert cap < 200

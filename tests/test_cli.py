@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
@@ -130,3 +131,130 @@ def test_compare_on_two_workers_prints_what_one_worker_prints():
     one, two = invoke(*args), invoke(*args, "--workers", "2")
     assert one.exit_code == 0 and two.exit_code == 0, one.output + two.output
     assert one.output == two.output
+
+
+# ------------------------------------------------------------------------------ hostile input
+
+DATA = SCENARIOS.parent / "tests" / "data"
+
+
+def _one_line_refusal(result, *needles: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    for needle in needles:
+        assert needle in result.output, result.output
+
+
+def test_hostile_yaml_ends_in_one_clean_line_from_run_and_validate(tmp_path):
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("network: " + "[" * 600 + "]" * 600 + "\n")
+    huge = tmp_path / "huge.yaml"
+    huge.write_text("days: " + "9" * 5000 + "\n")
+    for command in ("run", "validate"):
+        _one_line_refusal(
+            invoke(command, str(DATA / "22-yaml-alias-bomb.yaml")), "aliases (*name) may repeat"
+        )
+        _one_line_refusal(invoke(command, str(DATA / "09-yaml-duplicate-keys.yaml")), "ads: is given twice")
+        _one_line_refusal(
+            invoke(command, str(DATA / "24-yaml-yes-as-number.yaml")), "must be a number; got 'yes'"
+        )
+        _one_line_refusal(invoke(command, str(deep)), "must nest at most")
+        _one_line_refusal(invoke(command, str(huge)), "at most 100 digits")
+
+
+def test_a_graph_that_cannot_fit_is_refused_before_it_is_built():
+    """Case 25: 100,000 people with a mean degree of 99,999 validated, then needed ~37 GiB."""
+    for command in ("validate", "run"):
+        result = invoke(command, str(DATA / "25-huge-graph-accepted.yaml"))
+        _one_line_refusal(result, "network: must fit in memory", "4,999,950,000 edges", "available")
+    # The check can be skipped; validate then only checks the values (it builds nothing).
+    result = invoke("validate", str(DATA / "25-huge-graph-accepted.yaml"), "--no-memory-check")
+    assert result.exit_code == 0 and "100,000 people" in result.output
+
+
+def test_error_lines_show_user_text_as_typed_and_never_as_markup(monkeypatch):
+    name = ":x: [bold red]loud[/] :thumbs_up:"
+    result = invoke("validate", HYBRID, "--set", f"name={name}")
+    assert result.exit_code == 0 and name in result.output and "❌" not in result.output
+    result = invoke("run", HYBRID, "--set", "ads.p_aware=':x: [red]no[/]'", *SMALL)
+    assert result.exit_code == 2
+    assert "error: " in result.output and "[bold red]" not in result.output
+    assert "got ':x: [red]no[/]'" in result.output and "❌" not in result.output
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom [bold]x[/] :x:\nsecond line")
+
+    monkeypatch.setattr("sim.cli.run", broken)
+    result = invoke("run", HYBRID, *SMALL)
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert lines == ["error: RuntimeError: boom [bold]x[/] :x: (run with --debug for details)"]
+
+
+def test_validate_turns_any_failure_into_one_line_and_debug_shows_it(monkeypatch, tmp_path):
+    def broken(*args, **kwargs):
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr("sim.cli.load_scenario", broken)
+    result = invoke("validate", HYBRID)
+    assert result.exit_code == 2 and "RuntimeError: unexpected" in result.output
+    assert "Traceback" not in result.output
+    debug = invoke("validate", HYBRID, "--debug")
+    assert isinstance(debug.exception, RuntimeError)
+
+
+def test_set_on_a_default_network_section_works_from_the_command_line(tmp_path):
+    bare = tmp_path / "bare.yaml"
+    bare.write_text("days: 5\n")
+    result = invoke("validate", str(bare), "--set", "network.n=2000", "--set", "loyalty.membership=off")
+    assert result.exit_code == 0, result.output
+    assert "barabasi_albert, 2,000 people" in result.output
+
+
+@pytest.fixture(scope="module")
+def store_folder(tmp_path_factory):
+    from sim.sweep import sweep
+    from tests.sweep_helpers import write_experiment
+
+    folder = tmp_path_factory.mktemp("query")
+    path = write_experiment(folder, factors={"ads.daily_budget": {"values": [0.0, 5.0]}}, replications=1)
+    return sweep(path, out=folder / "store", workers=1, progress=False).path
+
+
+def test_query_reaches_nothing_outside_the_store_unless_allowed(store_folder, tmp_path):
+    ok = invoke("query", str(store_folder), "select count(*) as n from runs", "--csv")
+    assert ok.exit_code == 0 and ok.output.splitlines() == ["n", "2"]
+    secret = tmp_path / "secret.csv"
+    secret.write_text("password\nhunter2\n")
+    copied = tmp_path / "copy.csv"
+    for sql in (
+        f"select * from read_csv('{secret}')",
+        f"copy runs to '{copied}'",
+        "set enable_external_access = true",
+        f"attach '{tmp_path / 'x.db'}'",
+    ):
+        result = invoke("query", str(store_folder), sql)
+        assert result.exit_code == 2, (sql, result.output)
+        assert "Traceback" not in result.output and "hunter2" not in result.output
+        assert len(result.output.strip().splitlines()) == 1, result.output
+    assert not copied.exists()
+    refused = invoke("query", str(store_folder), f"select * from read_csv('{secret}')")
+    assert "pass --allow-external" in refused.output
+    allowed = invoke(
+        "query", str(store_folder), f"select * from read_csv('{secret}')", "--csv", "--allow-external"
+    )
+    assert allowed.exit_code == 0 and "hunter2" in allowed.output
+
+
+def test_the_store_query_function_is_safe_by_default(store_folder, tmp_path):
+    import duckdb
+
+    from sim.sweep import open_store
+
+    store = open_store(store_folder)
+    assert len(store.query("select * from runs")) == 2
+    with pytest.raises(duckdb.PermissionException):
+        store.query(f"copy runs to '{tmp_path / 'x.csv'}'")
+    assert not (tmp_path / "x.csv").exists()
+    store.query(f"copy runs to '{tmp_path / 'x.csv'}'", allow_external=True)
+    assert (tmp_path / "x.csv").exists()

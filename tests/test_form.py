@@ -57,7 +57,7 @@ def test_fields_carry_description_range_and_widget_kind() -> None:
     data = load_scenario(SCENARIOS / "hybrid.yaml").model_dump(mode="json")
     fields = {f.path: f for s in form_sections(data) for f in s.fields}
     budget = fields["ads.daily_budget"]
-    assert budget.kind == "float" and budget.low == 0.0 and budget.allowed == "≥ 0.0"
+    assert budget.kind == "float" and budget.low == 0.0 and budget.allowed == "[0.0, 1e+12]"
     assert "currency per day" in budget.description
     assert fields["ads.p_aware"].allowed == "[0.0, 1.0]" and fields["ads.p_aware"].high == 1.0
     assert fields["ads.cpm"].low_open
@@ -192,3 +192,16 @@ def test_switched_off_sections_come_from_the_rules() -> None:
     busy = make_scenario({"ads.daily_budget": 5.0, "loyalty.membership": "open"}).model_dump(mode="json")
     assert "ads" not in off_sections(busy) and "loyalty" not in off_sections(busy)
     assert "customers" not in off_sections(quiet)  # purchases always run
+
+
+def test_text_boxes_and_set_lines_read_values_as_scenario_files_do() -> None:
+    """The editor's boxes and its `--set` lines go through the same YAML reader as files."""
+    data = load_scenario(SCENARIOS / "hybrid.yaml").model_dump(mode="json")
+    fields = {f.path: f for s in form_sections(data) for f in s.fields}
+    tiers = fields["loyalty.tiers"]
+    assert parse_text(tiers, "[{name: off, threshold: 1e3}]") == [{"name": "off", "threshold": 1000.0}]
+    with pytest.raises(ValueError, match="must be valid YAML"):
+        parse_text(tiers, "a: &x [*x]")
+    for value in ("1e5", "off", "010", "yes", 1e300, None):
+        line = changed_overrides({"name": "x"}, {"name": value})[0]
+        assert parse_override(line) == ("name", value)

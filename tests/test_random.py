@@ -47,3 +47,41 @@ def test_residuals_are_uniform_and_independent_of_the_count():
     for k in (0, 1, 2):
         sample = residual[counts == k]
         assert stats.kstest(sample, "uniform").pvalue > 1e-4, k
+
+
+def test_poisson_is_exact_at_any_rate():
+    """Rates far past where e^-rate underflows (745) or a summed table stops: the law, the mean and
+    the variance hold, and every count is the exact inverse CDF at its uniform."""
+    u = np.random.default_rng(5).random(N)
+    for lam in (29.0, 31.0, 255.0, 1_000.0, 1e6, 1e12, 5e14):
+        counts, residual = poisson_with_residual(u, lam)
+        sample = slice(0, 3_000)
+        below = stats.poisson.cdf(counts[sample] - 1, lam)
+        upto = stats.poisson.cdf(counts[sample], lam)
+        # F(k-1) ≤ u < F(k), to the precision scipy's own CDF has at these rates.
+        assert (below <= u[sample] + 1e-9).all() and (u[sample] < upto + 1e-9).all(), lam
+        se = np.sqrt(lam / N)
+        assert abs(counts.mean() - lam) < 5 * se, lam
+        assert abs(counts.var() / lam - 1.0) < 5 * np.sqrt(2.0 / N), lam
+        assert ((residual >= 0) & (residual < 1)).all()
+        assert stats.kstest(residual, "uniform").pvalue > 1e-4, lam
+
+
+def test_more_rate_never_means_fewer_events_across_fourteen_orders_of_magnitude():
+    u = np.random.default_rng(6).random(20_000)
+    previous = np.zeros(u.size, dtype=np.int64)
+    for lam in np.geomspace(1e-3, 1e14, 120):
+        counts = poisson_from_uniform(u, lam)
+        assert (counts >= previous).all(), lam
+        previous = counts
+
+
+def test_per_person_rates_mixing_small_and_huge_are_each_exact():
+    u = np.random.default_rng(7).random(N)
+    rates = np.where(np.arange(N) % 2 == 0, 0.05, 5_000.0)
+    counts = poisson_from_uniform(u, rates)
+    small, large = counts[0::2], counts[1::2]
+    assert chi_square_p(small, stats.poisson.pmf(np.arange(10), 0.05)) > 1e-4
+    assert abs(large.mean() - 5_000.0) < 5 * np.sqrt(5_000.0 / large.size)
+    # The same uniform gives the same count whether its rate is alone or mixed with others.
+    assert (large == poisson_from_uniform(u[1::2], 5_000.0)).all()

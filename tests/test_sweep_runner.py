@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import pandas as pd
@@ -70,7 +71,12 @@ def test_the_world_is_built_once_per_replication_not_per_run(experiment_file, tm
     assert sweep_runner.world_builds() - before == 2  # 2 replications × 6 points: 2 worlds
 
 
-def test_local_cluster_store_equals_serial(serial_runs, experiment_file, tmp_path):
+def test_local_cluster_store_equals_serial(serial_runs, experiment_file, tmp_path, monkeypatch):
+    # As under Streamlit (or after an AppTest in this process): __main__ is the app script, which
+    # worker processes must not run while they start.
+    app_main = types.ModuleType("__main__")
+    app_main.__file__ = str(ROOT / "app.py")
+    monkeypatch.setitem(sys.modules, "__main__", app_main)
     store = sweep(experiment_file, out=tmp_path / "store", workers=2, progress=False)
     pd.testing.assert_frame_equal(store.runs(), serial_runs)
 
@@ -277,3 +283,49 @@ def test_report_and_query_commands(experiment_file, tmp_path):
     assert result.exit_code == 2 and "Traceback" not in " ".join(result.output.split())
     result = CliRunner().invoke(app, ["query", str(tmp_path), "select 1"])
     assert result.exit_code == 2 and "must be a sweep store folder" in " ".join(result.output.split())
+
+
+def test_failed_runs_run_again_on_resume_and_the_cli_says_how(tmp_path, monkeypatch):
+    """A failing run is an error row; ``--resume`` runs it again (a run whose worker died, or whose
+    input was missing, may pass the second time), and the successful row then wins."""
+    ring = tmp_path / "ring.txt"
+    ring.write_text("".join(f"{i} {(i + 1) % 300}\n" for i in range(300)))
+    later = tmp_path / "later.txt"
+    path = write_experiment(
+        tmp_path,
+        scenario={"network": {"kind": "edge_list", "n": 300, "path": str(ring)}, "days": 10},
+        factors={"network.path": {"values": [str(ring), str(later)]}},
+        replications=1,
+    )
+    monkeypatch.chdir(tmp_path)
+    first = CliRunner().invoke(app, ["sweep", str(path), "--workers", "1"])
+    assert first.exit_code == 0, first.output
+    assert "1 run(s) failed" in first.output and f"ripple sweep {path} --resume" in first.output
+    store = open_store(tmp_path / "sweeps" / "tiny")
+    assert len(store.finished_ids()) == 1 and len(store.failed_ids()) == 1
+    later.write_text(ring.read_text())  # the missing input arrives
+    second = CliRunner().invoke(app, ["sweep", str(path), "--workers", "1", "--resume"])
+    assert second.exit_code == 0, second.output
+    assert "failed" not in second.output
+    runs = store.runs()
+    assert len(runs) == 2 and (runs["status"] == "ok").all()  # the ok row wins over the old error row
+    assert len(store.finished_ids()) == 2 and not store.failed_ids()
+
+
+def test_a_sweep_checks_memory_once_before_it_creates_its_store(tmp_path, monkeypatch):
+    calls = []
+
+    def refuse(scenario, **kwargs):
+        calls.append((scenario, kwargs))
+        raise sweep_runner.ScenarioError([sweep_runner.Problem("network", "must fit in memory", "")])
+
+    monkeypatch.setattr(sweep_runner, "check_memory", refuse)
+    path = write_experiment(
+        tmp_path, factors={"network.n": {"values": [300, 900, 600]}}, replications=3, metrics=["profit"]
+    )
+    with pytest.raises(sweep_runner.ScenarioError, match="must fit in memory"):
+        sweep(path, out=tmp_path / "store", workers=2, progress=False)
+    ((largest, kwargs),) = calls  # once for the whole experiment …
+    assert largest.network.n == 900  # … on its largest design point
+    assert kwargs["processes"] == 2 and kwargs["worlds_per_process"] == sweep_runner.WORLD_CACHE_SIZE
+    assert not (tmp_path / "store").exists()

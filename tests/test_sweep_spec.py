@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from typer.testing import CliRunner
 from sim.analysis.compare import replication_seeds
 from sim.cli import app
 from sim.scenario import ScenarioError
-from sim.sweep import load_experiment, make_design, plan, run_id
+from sim.sweep import experiment_from_dict, load_experiment, make_design, plan, run_id
 from tests.sweep_helpers import write_experiment
 
 
@@ -254,3 +255,26 @@ def test_retention_vs_acquisition_points_are_the_lessons_budget_splits():
         assert scenario_at(base, point) == split
         seen.add(share)
     assert seen == {0.0, 0.25, 0.5, 0.75, 1.0}
+
+
+@pytest.mark.parametrize("name", ["..", ".", ".hidden", "-rf", "a/b", "a\\b", "../up", "x y", ""])
+def test_an_experiment_name_is_a_plain_name(tmp_path, name):
+    with pytest.raises(ScenarioError) as exc:
+        experiment_from_dict({"name": name}, base_dir=tmp_path)
+    assert exc.value.problems[0].path == "name"
+
+
+@pytest.mark.parametrize("store", ["../elsewhere", "/tmp/x", "~/x", "a/../../b", "C:/x", "\\\\server\\x"])
+def test_a_store_from_the_file_stays_under_sweeps(tmp_path, store):
+    with pytest.raises(ScenarioError) as exc:
+        experiment_from_dict({"name": "x", "store": store}, base_dir=tmp_path)
+    (problem,) = exc.value.problems
+    assert problem.path == "store" and problem.allowed.startswith("must be a relative folder under sweeps/")
+
+
+def test_where_a_store_goes(tmp_path):
+    named = experiment_from_dict({"name": "x"}, base_dir=tmp_path)
+    assert named.store_path() == Path("sweeps") / "x"
+    placed = experiment_from_dict({"name": "x", "store": "team/run-1"}, base_dir=tmp_path)
+    assert placed.store_path() == Path("sweeps") / "team" / "run-1"
+    assert placed.store_path(tmp_path / "anywhere") == tmp_path / "anywhere"  # only --out leaves sweeps/

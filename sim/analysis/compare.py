@@ -34,6 +34,7 @@ import pandas as pd
 from scipy import stats
 from tqdm.auto import tqdm
 
+from sim.analysis.memory import check_memory
 from sim.analysis.metrics import METRICS
 from sim.analysis.results import RunResult, run
 from sim.scenario import Problem, Scenario, ScenarioError
@@ -45,6 +46,7 @@ __all__ = [
     "Comparison",
     "check_same_world",
     "compare",
+    "plain_main",
     "replication_seeds",
     "start_workers",
 ]
@@ -188,6 +190,7 @@ def compare(
     keep_results: bool = False,
     on_run: Callable[[int, int], None] | None = None,
     workers: int = 1,
+    memory_check: bool = True,
 ) -> Comparison:
     """Run each strategy ``replications`` times on shared worlds and random streams.
 
@@ -202,6 +205,9 @@ def compare(
             it raises stops the comparison (queued runs are dropped) and propagates: the app's Cancel.
         workers: processes to spread replications over (1 = in this process). Results are identical
             either way: each replication's world and streams come from its own seed.
+        memory_check: first refuse, with a :class:`~sim.scenario.ScenarioError`, a comparison whose
+            runs (``workers`` at once, each with its world) will not fit in the memory available
+            (:func:`sim.analysis.memory.check_memory`).
     """
     named = _named(scenarios)
     if not named:
@@ -211,6 +217,9 @@ def compare(
     if workers < 1:
         raise ValueError(f"workers must be ≥ 1; got {workers}")
     check_same_world(named)
+    if memory_check:
+        processes = 1 if workers == 1 else min(workers, replications * len(named))
+        check_memory(list(named.values()), processes=processes, worlds_per_process=_WORKER_WORLDS_KEPT)
     baseline = next(iter(named.values()))
     seeds = replication_seeds(baseline.seed if seed is None else seed, replications)
     total = len(seeds) * len(named)
@@ -237,7 +246,7 @@ def compare(
         # One task per run (finer than per replication, so the workers stay busy to the end); each
         # worker builds a replication's world once and reuses it for the other strategies.
         pool = _pool(workers)
-        with _plain_main():
+        with plain_main():
             futures: dict[Future[_Outcome], tuple[int, int]] = {
                 pool.submit(
                     _run_strategy_in_worker, name, named[name], replication, run_seed, keep_results
@@ -344,7 +353,7 @@ def start_workers(workers: int) -> None:
     comparison does not pay for it.
     """
     if workers > 1:
-        with _plain_main():
+        with plain_main():
             _pool(workers).submit(int)
 
 
@@ -352,7 +361,7 @@ _MAIN_LOCK = threading.Lock()
 
 
 @contextmanager
-def _plain_main() -> Iterator[None]:
+def plain_main() -> Iterator[None]:
     """Hide the ``__main__`` module while pool workers may start.
 
     A new worker re-imports the parent's ``__main__`` from its file. Under Streamlit that module is

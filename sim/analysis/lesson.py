@@ -17,6 +17,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from sim.analysis.compare import replication_seeds
+from sim.analysis.memory import check_memory
 from sim.analysis.metrics import clv, ratio
 from sim.analysis.results import RunResult, run
 from sim.scenario import Scenario
@@ -146,6 +147,7 @@ def measure_eight_to_one(
     """
     if replications < 1:
         raise ValueError(f"replications must be at least 1; got {replications}")
+    check_memory(scenario)  # a ScenarioError before any world is built, if it will not fit
     without = scenario.with_overrides({"retention_offers.daily_budget": 0.0})
     seeds = replication_seeds(scenario.seed if seed is None else seed, replications)
     rows = [

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
+from sim.analysis.memory import check_memory
 from sim.analysis.metrics import METRICS, retention_table, summarise
 from sim.analysis.orders import customer_summary, order_log_estimate
 from sim.engine.model import MarketModel
@@ -118,6 +119,7 @@ def run(
     progress: bool = False,
     keep_population: bool = False,
     keep_orders: bool = False,
+    memory_check: bool = True,
 ) -> RunResult:
     """Simulate ``scenario`` for its horizon and summarise it.
 
@@ -130,7 +132,12 @@ def run(
         keep_orders: keep every order and the per-customer summary on the result (``orders``,
             ``customers``); :func:`sim.analysis.orders.order_log_estimate` bounds its size, and
             the run logs that bound (logger ``sim.analysis.results``, level INFO) before it starts.
+        memory_check: when the world is still to be built, first refuse with a
+            :class:`~sim.scenario.ScenarioError` a run that will not fit in the memory available
+            (:func:`sim.analysis.memory.check_memory`).
     """
+    if memory_check and world is None:
+        check_memory(scenario)
     if keep_orders:
         n_orders, n_bytes = order_log_estimate(scenario)
         _log.info("order log: at most about %s orders, %.1f MB in memory", f"{n_orders:,}", n_bytes / 1e6)

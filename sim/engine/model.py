@@ -24,7 +24,7 @@ from sim.engine.random import stream
 from sim.rules import REGISTRY, Rule, ordered_rules
 from sim.scenario import Scenario
 from sim.world.build import World, build_world
-from sim.world.population import CHANNELS, NEVER, Channel, Population, Stage
+from sim.world.population import CHANNELS, NEVER, Channel, Population, Stage, add_counts
 
 __all__ = ["STEP_COLUMNS", "Customer", "MarketModel"]
 
@@ -186,7 +186,7 @@ class MarketModel(mesa.Model):
         pop.stage[people] = Stage.CUSTOMER
         pop.acquired_via[people] = channel
         pop.day_acquired[people] = self.day
-        pop.n_acquisitions[people] += 1
+        add_counts(pop.n_acquisitions, people, 1)
         newcomers = people[first_time]
         pop.first_channel[newcomers] = channel
         pop.day_first_acquired[newcomers] = self.day

@@ -14,10 +14,13 @@ from __future__ import annotations
 import zlib
 
 import numpy as np
+from scipy import special
 
 __all__ = [
+    "SUMMING_MAX_RATE",
     "binomial_from_uniform",
     "geometric_with_residual",
+    "poisson_cdf",
     "poisson_from_uniform",
     "poisson_with_residual",
     "stream",
@@ -27,6 +30,8 @@ __all__ = [
 
 _TINY = 1e-300
 _BELOW_ONE = float(np.nextafter(1.0, 0.0))
+#: Probability below which a Poisson term cannot move a CDF near 1 (float64's resolution there).
+_RESOLUTION = 1e-16
 
 
 def stream_seed(seed: int, name: str) -> np.random.SeedSequence:
@@ -40,12 +45,25 @@ def stream(seed: int, name: str) -> np.random.Generator:
 
 
 def poisson_from_uniform(uniforms: np.ndarray, lam: np.ndarray | float) -> np.ndarray:
-    """Poisson(``lam``) counts, each the inverse CDF at the matching uniform.
+    """Poisson(``lam``) counts, each the inverse CDF at the matching uniform (exact at any rate).
 
-    Exact. Each pass handles only the entries whose count is still rising, so the cost is
-    O(len) plus O(entries with count ≥ k) for each k: a few cheap passes at small daily rates.
+    See :func:`poisson_with_residual` for the method and its cost.
     """
     return poisson_with_residual(uniforms, lam)[0]
+
+
+#: Rates above this are inverted through the regularised incomplete gamma function instead of
+#: summing the probabilities term by term: the sum takes about rate + 10·√rate passes, and e^(−rate)
+#: underflows to 0 above ~745, after which summing finds nothing.
+SUMMING_MAX_RATE = 30.0
+
+
+def poisson_cdf(k: np.ndarray | float, lam: np.ndarray | float) -> np.ndarray:
+    """P(X ≤ k) for X ~ Poisson(``lam``), elementwise; 0 for k < 0 (``scipy.special.pdtr``)."""
+    k_arr = np.asarray(k, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        cdf = special.pdtr(np.maximum(k_arr, 0.0), lam)
+    return np.where(k_arr < 0, 0.0, cdf)
 
 
 def poisson_with_residual(uniforms: np.ndarray, lam: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
@@ -54,17 +72,38 @@ def poisson_with_residual(uniforms: np.ndarray, lam: np.ndarray | float) -> tupl
     The position ``(u − F(k−1)) / P(k)`` is again uniform on [0, 1) and independent of the count
     ``k``: a rule can use it for a second decision about the same person instead of drawing a second
     full-length array, and the decision stays tied to the person (common random numbers).
+
+    Exact at any rate (the count is the k with F(k−1) ≤ u < F(k)). Rates up to
+    :data:`SUMMING_MAX_RATE` sum the probabilities, each pass handling only the entries whose count
+    is still rising: O(len) plus a few cheap passes at small daily rates. Larger rates start from the
+    Cornish–Fisher approximation of the quantile and step to the exact count with the incomplete
+    gamma function (a step or two), so a rate of a billion costs what a rate of a hundred does.
     """
     u = np.asarray(uniforms, dtype=np.float64)
     rate = np.broadcast_to(np.asarray(lam, dtype=np.float64), u.shape)
+    large = rate > SUMMING_MAX_RATE
+    if not large.any():
+        return _by_summing(u, rate)
+    counts = np.zeros(u.shape, dtype=np.int64)
+    residual = np.zeros(u.shape, dtype=np.float64)
+    small = ~large
+    if small.any():
+        counts[small], residual[small] = _by_summing(u[small], rate[small])
+    counts[large], residual[large] = _by_incomplete_gamma(u[large], rate[large])
+    return counts, residual
+
+
+def _by_summing(u: np.ndarray, rate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse CDF by summing Poisson probabilities (rates up to :data:`SUMMING_MAX_RATE`)."""
     counts = np.zeros(u.shape, dtype=np.int64)
     pmf = np.exp(-rate)
-    # Floors keep the divisions finite where a probability underflows to 0 (rates above ~700).
+    # Floors keep the divisions finite where a probability underflows to 0.
     residual = u / np.maximum(pmf, _TINY)
     live = np.flatnonzero(u >= pmf)  # entries with at least one event
     pmf, cdf, rate_live, u_live = pmf[live], pmf[live], rate[live], u[live]
     k = 0
-    # Stop when every uniform is below its CDF, or the remaining mass is below float resolution.
+    # Stop when every uniform is below its CDF, or the next terms are below float resolution (a
+    # uniform within 1e-16 of 1 would otherwise walk on until the terms underflow).
     while live.size and k < 10_000:
         counts[live] += 1
         k += 1
@@ -72,7 +111,7 @@ def poisson_with_residual(uniforms: np.ndarray, lam: np.ndarray | float) -> tupl
         pmf = pmf * rate_live / k
         cdf = cdf + pmf
         residual[live] = (u_live - below) / np.maximum(pmf, _TINY)
-        keep = (u_live >= cdf) & (pmf > 0)
+        keep = (u_live >= cdf) & ((pmf > _RESOLUTION) | (k < rate_live))
         live, pmf, cdf, rate_live, u_live = live[keep], pmf[keep], cdf[keep], rate_live[keep], u_live[keep]
     np.clip(residual, 0.0, _BELOW_ONE, out=residual)
     return counts, residual
@@ -99,6 +138,45 @@ def geometric_with_residual(uniforms: np.ndarray, p: float) -> tuple[np.ndarray,
     residual = (u - 1.0 + q_k) / np.maximum(p * q_k, _TINY)
     np.clip(residual, 0.0, _BELOW_ONE, out=residual)
     return counts, residual
+
+
+def _by_incomplete_gamma(u: np.ndarray, rate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse CDF at large rates: a Cornish–Fisher start, checked with F(k) = Q(k + 1, rate).
+
+    The start λ + √λ·z + (z² − 1)/6 (z the normal quantile of u) is almost always the exact count;
+    the few it misses (far tails, where the incomplete gamma function itself is least precise) are
+    found by bisection for the smallest k with u < F(k), at most ~50 halvings.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = special.ndtri(u)
+        start = np.floor(rate + np.sqrt(rate) * z + (z * z - 1.0) / 6.0 + 0.5)
+    k = np.where(np.isfinite(start), np.maximum(start, 0.0), 0.0)
+    lower = poisson_cdf(k - 1.0, rate)
+    upper = poisson_cdf(k, rate)
+    # u = 0 exactly (probability 2^-53) has count 0 (F(0) > 0 ≥ u) even where F(0) underflows.
+    off = np.flatnonzero(((u >= upper) & (u > 0.0)) | ((u < lower) & (k > 0)))
+    if off.size:
+        u_off, rate_off = u[off], rate[off]
+        lo = np.zeros(off.size)
+        hi = k[off] + 40.0 * np.sqrt(rate_off) + 40.0
+        for _ in range(64):  # widen until F(hi) > u (it almost always is at once)
+            short = poisson_cdf(hi, rate_off) <= u_off
+            if not short.any():
+                break
+            hi[short] = 2.0 * hi[short] + 1.0
+        active = np.flatnonzero(lo < hi)
+        while active.size:
+            mid = np.floor((lo[active] + hi[active]) / 2.0)
+            passed = u_off[active] >= poisson_cdf(mid, rate_off[active])
+            lo[active] = np.where(passed, mid + 1.0, lo[active])
+            hi[active] = np.where(passed, hi[active], mid)
+            active = active[lo[active] < hi[active]]
+        k[off] = lo
+        lower[off] = poisson_cdf(lo - 1.0, rate_off)
+        upper[off] = poisson_cdf(lo, rate_off)
+    residual = (u - lower) / np.maximum(upper - lower, _TINY)
+    np.clip(residual, 0.0, _BELOW_ONE, out=residual)
+    return k.astype(np.int64), residual
 
 
 def binomial_from_uniform(uniforms: np.ndarray, trials: np.ndarray, p: float) -> np.ndarray:

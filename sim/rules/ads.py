@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from sim.engine.random import poisson_cdf, poisson_with_residual
 from sim.rules.base import ACQUISITION_COLUMNS, Budget, Phase, Rule
 from sim.scenario import AdsSpec
 from sim.world.population import Channel, Stage
@@ -16,17 +16,18 @@ if TYPE_CHECKING:
 
 __all__ = ["Ads"]
 
-# Impressions one person can be counted for in one day; the window ring stores uint8.
-_MAX_IMPRESSIONS_PER_DAY = 255
+#: The lifetime exposure count is an int32 column: it stops at its largest value instead of wrapping.
+_MAX_EXPOSURES = np.iinfo(np.int32).max
 
 
 class Ads(Rule):
     """A daily budget buys impressions at a CPM; each impression can move a person one stage on.
 
     Each day ``floor(daily_budget / cpm × 1000)`` impressions are spread over the targeted people
-    (Poisson per person, inverse CDF at one uniform per person, so before the cap and the budget
-    trim more budget never means fewer impressions for anyone). A frequency cap limits impressions
-    per person per rolling window; the budget it leaves unserved is not spent. Spend = impressions
+    (Poisson per person, inverse CDF at one uniform per person, exact at any number of impressions
+    per person, so before the cap and the budget trim more budget never means fewer impressions for
+    anyone). A frequency cap limits impressions per person per rolling window; the budget it leaves
+    unserved is not spent, and is reported as ``ads_unspent`` in the step table. Spend = impressions
     served × CPM / 1000, never above the daily budget.
 
     The k-th impression a person sees within the rolling window counts as ``0.5^((k-1)/h)``
@@ -36,6 +37,12 @@ class Ads(Rule):
     (``p_consider``), considering → customer (``p_purchase``). A churned person already knows the
     brand and converts with ``p_purchase × customers.rel_winback``. In ``one_stage`` mode every
     non-customer converts directly with ``p_purchase`` (the Bass limit).
+
+    Whether a person moves on is decided by the position of their uniform inside their count's CDF
+    step (uniform, independent of the count). When the cap trims the count to the ``room`` left in
+    the window, it is the position inside the tail P(X ≥ room) instead: that does not depend on how
+    far past the cap the person's draw went, so budget beyond what the cap lets through changes
+    nothing at all (it is only reported unspent).
     """
 
     name = "ads"
@@ -45,6 +52,7 @@ class Ads(Rule):
     writes: ClassVar[frozenset[str]] = ACQUISITION_COLUMNS | {"n_ad_exposures"}
     zero_intensity: ClassVar[dict[str, object]] = {"ads.daily_budget": 0.0}
     budgets: ClassVar[dict[str, Budget]] = {"ads.daily_budget": Budget("ads", ("impressions",), "day")}
+    step_columns: ClassVar[tuple[str, ...]] = ("ads_unspent",)
 
     params: AdsSpec
 
@@ -58,7 +66,7 @@ class Ads(Rule):
         # The window is kept sparse: for each day in it, who was shown ads and how many. Only a
         # minority sees an ad on a given day, so this is far cheaper than a dense days × people grid.
         self._window: list[tuple[np.ndarray, np.ndarray]] = []
-        self._window_count = np.zeros(n, dtype=np.int32)
+        self._window_count = np.zeros(n, dtype=np.int64)
         half_life = self.params.wearout_half_life_exposures
         self._decay = 0.5 ** (1.0 / half_life) if half_life is not None else 1.0
         self._impressions_per_day = int(self.params.daily_budget / self.params.cpm * 1000.0)
@@ -83,9 +91,12 @@ class Ads(Rule):
         shown, count, u_advance = self._serve(model, u_impressions)
         self._remember(shown, count)
         total = int(count.sum())
+        spent = total * self.params.cpm / 1000.0
+        if self.params.daily_budget > spent:
+            model.tally("ads_unspent", self.params.daily_budget - spent)
         if total == 0:
             return
-        model.ledger.spend("ads", "impressions", total * self.params.cpm / 1000.0)
+        model.ledger.spend("ads", "impressions", spent)
         model.tally("impressions", total)
         if self._decay < 1.0:
             # Sum of decay^(k-1) for k = w+1 .. w+count, w = impressions already in the window
@@ -94,7 +105,7 @@ class Ads(Rule):
             effective = self._decay**in_window * (1.0 - self._decay**count) / (1.0 - self._decay)
         else:
             effective = count.astype(np.float64)
-        pop.n_ad_exposures[shown] += count.astype(np.int32)
+        pop.n_ad_exposures[shown] = np.minimum(pop.n_ad_exposures[shown] + count, _MAX_EXPOSURES)
 
         stage = pop.stage[shown]
         p_step = self._p_by_stage[stage]
@@ -122,18 +133,22 @@ class Ads(Rule):
         if n_targeted == 0:
             return nobody
         lam = budget / n_targeted
-        # Poisson CDF table for the one rate everyone targeted shares; a person's count is the
-        # number of table entries their uniform passes.
-        cdf = _poisson_cdf(lam)
-        shown = np.flatnonzero(targeted & (u_impressions >= cdf[0]))
-        u_shown = u_impressions[shown]
-        drawn = np.minimum(np.searchsorted(cdf, u_shown, side="right"), cdf.size - 1)
-        residual = (u_shown - cdf[drawn - 1]) / np.maximum(cdf[drawn] - cdf[drawn - 1], 1e-300)
-        np.clip(residual, 0.0, np.nextafter(1.0, 0.0), out=residual)
-        count = np.minimum(drawn, _MAX_IMPRESSIONS_PER_DAY).astype(np.int64)
+        targets = np.flatnonzero(targeted)
+        drawn, residual = poisson_with_residual(u_impressions[targets], lam)
+        seen = drawn > 0
+        shown, count, residual = targets[seen], drawn[seen], residual[seen]
         if self.params.frequency_cap is not None:
             room = np.maximum(self.params.frequency_cap - self._window_count[shown], 0)
-            np.minimum(count, room, out=count)
+            # Everyone whose draw reaches the room left is served exactly the room: decide on the
+            # uniform's position in the tail P(X ≥ room) (uniform there, and the same however far
+            # past the cap the draw went).
+            capped = np.flatnonzero(count >= room)
+            if capped.size:
+                below = poisson_cdf(room[capped] - 1.0, lam)
+                u_capped = u_impressions[shown[capped]]
+                tail = (u_capped - below) / np.maximum(1.0 - below, 1e-300)
+                residual[capped] = np.clip(tail, 0.0, np.nextafter(1.0, 0.0))
+                count[capped] = room[capped]
         if int(count.sum()) > budget:
             # Drop impressions past the budget, starting from a random person, so spend ≤ budget.
             start = int(u_impressions[0] * shown.size)
@@ -147,14 +162,14 @@ class Ads(Rule):
         """Keep the previous ``days_frequency_window − 1`` days, so with today the window is full."""
         while len(self._window) >= self._window_days:
             old_shown, old_count = self._window.pop(0)
-            self._window_count[old_shown] -= old_count.astype(np.int32)
+            self._window_count[old_shown] -= old_count
 
     def _remember(self, shown: np.ndarray, count: np.ndarray) -> None:
         """Add today's impressions to the window."""
         if not self._uses_window:
             return
         self._window.append((shown, count))
-        self._window_count[shown] += count.astype(np.int32)
+        self._window_count[shown] += count
 
     def _stage_probabilities(self, model: Market) -> np.ndarray:
         """Per-impression probability of moving on, indexed by :class:`Stage`."""
@@ -163,15 +178,3 @@ class Ads(Rule):
         if ads.funnel == "one_stage":
             return np.array([ads.p_purchase, ads.p_purchase, ads.p_purchase, 0.0, winback])
         return np.array([ads.p_aware, ads.p_consider, ads.p_purchase, 0.0, winback])
-
-
-def _poisson_cdf(lam: float) -> np.ndarray:
-    """Cumulative Poisson(lam) probabilities P(X ≤ k) for k = 0, 1, … until they reach 1."""
-    terms = [math.exp(-lam)]
-    cdf = [terms[0]]
-    k = 0
-    while cdf[-1] < 1.0 - 1e-15 and k < _MAX_IMPRESSIONS_PER_DAY:
-        k += 1
-        terms.append(terms[-1] * lam / k)
-        cdf.append(cdf[-1] + terms[-1])
-    return np.array(cdf)

@@ -9,7 +9,7 @@ import numpy as np
 from sim.engine.random import binomial_from_uniform, geometric_with_residual, poisson_with_residual
 from sim.rules.base import MetricInfo, Phase, Rule
 from sim.scenario import CustomersSpec
-from sim.world.population import CHANNELS, NEVER, NOT_DUE, Stage
+from sim.world.population import CHANNELS, NEVER, NOT_DUE, Stage, add_counts
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -167,10 +167,10 @@ class Purchases(Rule):
         pop = model.population
         bad = binomial_from_uniform(u_bad, orders, 1.0 - self.params.p_good_experience)
         spend = orders * pop.order_value[buyers].astype(np.float64)
-        pop.n_orders[buyers] += orders.astype(np.int32)
+        add_counts(pop.n_orders, buyers, orders)
         pop.revenue[buyers] += spend
-        pop.n_bad_experiences[buyers] += bad.astype(np.int16)
-        pop.n_good_experiences[buyers] += (orders - bad).astype(np.int16)
+        add_counts(pop.n_bad_experiences, buyers, bad)
+        add_counts(pop.n_good_experiences, buyers, orders - bad)
         model.record_orders(buyers, orders, spend)  # the order log (a no-op unless kept)
         revenue = float(spend.sum())
         margin = model.scenario_config.economics.gross_margin

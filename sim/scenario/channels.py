@@ -6,11 +6,19 @@ field's description; naming follows :mod:`sim.scenario`.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from sim.scenario.section import Probability, Section
+from sim.scenario.section import (
+    MAX_COUNT,
+    MAX_DAYS,
+    MAX_MONEY,
+    MAX_PEOPLE,
+    Probability,
+    Section,
+    units_per_day_problem,
+)
 
 __all__ = ["AdsSpec", "FieldTeamSpec", "RolesSpec", "SeedingSpec", "SharingSpec"]
 
@@ -18,16 +26,24 @@ __all__ = ["AdsSpec", "FieldTeamSpec", "RolesSpec", "SeedingSpec", "SharingSpec"
 class AdsSpec(Section):
     """The funnel: a daily budget buys impressions at a CPM; impressions move people down stages."""
 
-    daily_budget: float = Field(100.0, ge=0.0, description="Ad spend per day (currency per day).")
+    daily_budget: float = Field(
+        100.0, ge=0.0, le=MAX_MONEY, description="Ad spend per day (currency per day)."
+    )
     cpm: float = Field(
-        8.0, gt=0.0, description="Cost per thousand impressions (currency); Meta ≈ 6-15, display ≈ 0.5-5."
+        8.0,
+        gt=0.0,
+        le=MAX_MONEY,
+        description=(
+            "Cost per thousand impressions (currency); Meta ≈ 6-15, display ≈ 0.5-5. daily_budget / cpm × "
+            "1000 (impressions a day) must be at most 1e15."
+        ),
     )
     target: Literal["everyone", "prospects"] = Field(
         "prospects",
         description="Who is shown ads: everyone, or only people who are not active customers.",
     )
     target_community: int | None = Field(
-        None, ge=0, description="Show ads only inside this community (communities graph only)."
+        None, ge=0, le=MAX_PEOPLE, description="Show ads only inside this community (communities graph only)."
     )
     funnel: Literal["three_stage", "one_stage"] = Field(
         "three_stage",
@@ -42,7 +58,7 @@ class AdsSpec(Section):
         0.025, description="Considering → customer (or any → customer in one_stage), per impression."
     )
     frequency_cap: int | None = Field(
-        3, ge=1, description="Most impressions one person is shown per window; none = no cap."
+        3, ge=1, le=MAX_COUNT, description="Most impressions one person is shown per window; none = no cap."
     )
     days_frequency_window: int = Field(
         7, ge=1, le=366, description="Rolling window of the cap and wear-out (days)."
@@ -50,11 +66,21 @@ class AdsSpec(Section):
     wearout_half_life_exposures: float | None = Field(
         2.0,
         gt=0.0,
+        le=MAX_COUNT,  # past ~1e16 exposures 0.5^(1/h) is 1 in float64: no wear-out, say none
         description=(
             "Exposures within the rolling window after which an impression's effect halves (the k-th "
             "counts 0.5^((k-1)/h)); attention halves by about the 3rd exposure; none = no wear-out."
         ),
     )
+
+    @model_validator(mode="after")
+    def _representable(self) -> AdsSpec:
+        problem = units_per_day_problem(
+            self.daily_budget, self.cpm, "ads.daily_budget / ads.cpm × 1000", "impressions", scale=1000.0
+        )
+        if problem:
+            raise ValueError(problem)
+        return self
 
 
 class SharingSpec(Section):
@@ -116,7 +142,9 @@ class RolesSpec(Section):
     p_convert: Probability = Field(
         0.05, description="Probability a share from an employee or KOL converts the friend who hears it."
     )
-    n_employees: int = Field(0, ge=0, description="Employees, chosen at random among the people (people).")
+    n_employees: int = Field(
+        0, ge=0, le=MAX_PEOPLE, description="Employees, chosen at random among the people (people)."
+    )
     employee_rate_share_per_day: float = Field(
         0.2,
         ge=0.0,
@@ -126,21 +154,26 @@ class RolesSpec(Section):
             "(incentives.amount_employee)."
         ),
     )
-    n_kols: int = Field(0, ge=0, description="Key opinion leaders (people); ignored when kol_ids is set.")
+    n_kols: int = Field(
+        0, ge=0, le=MAX_PEOPLE, description="Key opinion leaders (people); ignored when kol_ids is set."
+    )
     kol_selection: Literal["degree", "random", "assigned"] = Field(
         "degree", description="How KOLs are chosen: the most friends first, at random, or kol_ids."
     )
-    kol_ids: list[int] = Field(
+    kol_ids: list[Annotated[int, Field(ge=0, le=MAX_PEOPLE)]] = Field(
         default_factory=list, description="Node ids of the KOLs when kol_selection = assigned."
     )
     kol_rate_share_per_day: float = Field(
         0.05, ge=0.0, le=50.0, description="Posts each KOL makes per day, customer or not."
     )
     kol_friends_per_share: float = Field(
-        20.0, ge=1.0, description="Friends one KOL post reaches (an ordinary share reaches one)."
+        20.0,
+        ge=1.0,
+        le=MAX_PEOPLE,
+        description="Friends one KOL post reaches (an ordinary share reaches one).",
     )
     kol_fee_per_day: float = Field(
-        0.0, ge=0.0, description="Fee paid to each KOL (currency per KOL per day)."
+        0.0, ge=0.0, le=MAX_MONEY, description="Fee paid to each KOL (currency per KOL per day)."
     )
 
     @model_validator(mode="after")
@@ -152,22 +185,34 @@ class RolesSpec(Section):
                 "kol_ids is only used with kol_selection = assigned; "
                 f"got kol_selection = {self.kol_selection}"
             )
-        if any(i < 0 for i in self.kol_ids):
-            raise ValueError(f"kol_ids must be node ids ≥ 0; got {self.kol_ids}")
         return self
 
 
 class SeedingSpec(Section):
     """Seed users made customers on the first day (free product, a launch list)."""
 
-    budget: float = Field(0.0, ge=0.0, description="Seeding budget, spent on day 1 (currency).")
-    cost_per_seed: float = Field(20.0, gt=0.0, description="Cost of one seed user (currency per person).")
+    budget: float = Field(0.0, ge=0.0, le=MAX_MONEY, description="Seeding budget, spent on day 1 (currency).")
+    cost_per_seed: float = Field(
+        20.0, gt=0.0, le=MAX_MONEY, description="Cost of one seed user (currency per person)."
+    )
     selection: Literal["random", "hubs", "community"] = Field(
         "random", description="Who is seeded: at random, the most connected first, or inside one community."
     )
     community: int | None = Field(
-        None, ge=0, description="The community seeded when selection = community (communities graph only)."
+        None,
+        ge=0,
+        le=MAX_PEOPLE,
+        description="The community seeded when selection = community (communities graph only).",
     )
+
+    @model_validator(mode="after")
+    def _representable(self) -> SeedingSpec:
+        problem = units_per_day_problem(
+            self.budget, self.cost_per_seed, "seeding.budget / seeding.cost_per_seed", "seeds"
+        )
+        if problem:
+            raise ValueError(problem)
+        return self
 
 
 class FieldTeamSpec(Section):
@@ -178,25 +223,35 @@ class FieldTeamSpec(Section):
     per customer still active after ``days_retained`` days do not push.
     """
 
-    n_reps: int = Field(0, ge=0, description="Field reps (people on the team).")
+    n_reps: int = Field(0, ge=0, le=MAX_PEOPLE, description="Field reps (people on the team).")
     contacts_per_rep_per_day: float = Field(
         20.0, ge=0.0, le=10_000.0, description="Contacts each rep makes per day (people per rep per day)."
     )
     community: int | None = Field(
-        None, ge=0, description="Community the reps work in (communities graph only); none = anywhere."
+        None,
+        ge=0,
+        le=MAX_PEOPLE,
+        description="Community the reps work in (communities graph only); none = anywhere.",
     )
     p_convert: Probability = Field(0.05, description="Probability a contact signs up (without pushing).")
-    salary_per_rep_per_day: float = Field(0.0, ge=0.0, description="Salary (currency per rep per day).")
+    salary_per_rep_per_day: float = Field(
+        0.0, ge=0.0, le=MAX_MONEY, description="Salary (currency per rep per day)."
+    )
     commission: Literal["per_signup", "per_retained"] = Field(
         "per_signup",
         description="Commission paid per sign-up, or per sign-up still active after days_retained.",
     )
-    commission_amount: float = Field(0.0, ge=0.0, description="Commission (currency per paid customer).")
+    commission_amount: float = Field(
+        0.0, ge=0.0, le=MAX_MONEY, description="Commission (currency per paid customer)."
+    )
     days_retained: int = Field(
         30, ge=1, le=3650, description="Days a sign-up must stay active to earn a per_retained commission."
     )
     days_active: int | None = Field(
-        None, ge=1, description="The team works the first days_active days (launch); none = whole horizon."
+        None,
+        ge=1,
+        le=MAX_DAYS,
+        description="The team works the first days_active days (launch); none = whole horizon.",
     )
     rel_convert_signup_push: float = Field(
         1.0,

@@ -14,6 +14,7 @@ from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from sim.scenario.errors import format_number as _number
 from sim.scenario.root import MARKET_SECTIONS, STRATEGY_SECTIONS, Scenario
 
 __all__ = ["field_default", "field_range", "render", "section_table"]
@@ -40,11 +41,11 @@ def field_range(info: FieldInfo) -> str:
     if literals:
         return "one of " + ", ".join(f"`{a}`" for a in literals)
     if low is not None and high is not None:
-        return f"{'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+        return f"{'(' if low_open else '['}{_number(low)}, {_number(high)}{')' if high_open else ']'}"
     if low is not None:
-        return f"{'>' if low_open else '≥'} {low}"
+        return f"{'>' if low_open else '≥'} {_number(low)}"
     if high is not None:
-        return f"{'<' if high_open else '≤'} {high}"
+        return f"{'<' if high_open else '≤'} {_number(high)}"
     return ""
 
 
@@ -103,6 +104,13 @@ def render() -> str:
         f"The *market* is {_names(MARKET_SECTIONS)}; the *strategy* is {_names(STRATEGY_SECTIONS)}.",
         "Strategies compared with `ripple compare` must share the world (`network` and `population`, built",
         "once per replication) and the horizon; the presets share the whole market.",
+        "",
+        'Files are read as YAML 1.2 (see docs/model.md, "Safety and limits"): only `true` and `false` are',
+        "booleans, so `off`, `on`, `yes` and `no` are words (`loyalty.membership: off`); a switch also takes",
+        "yes/no/on/off. Write `none` to unset a field whose default or range says none. Numbers are strict:",
+        '`true` or `"0.5"` is not a number. The same words work on the command line (`--set',
+        "ads.frequency_cap=none`). Upper bounds are what the engine can represent (money ≤ 1e12, points ≤",
+        "1e15); a key given twice is an error.",
         "",
         "## Top level",
         "",

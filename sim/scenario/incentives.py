@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from sim.scenario.section import Probability, Section, Share
+from sim.scenario.section import MAX_COUNT, MAX_MONEY, MAX_PEOPLE, Probability, Section, Share, Switch
 
 __all__ = ["DefencesSpec", "FraudSpec", "IncentivesSpec"]
 
@@ -33,7 +33,7 @@ class IncentivesSpec(Section):
     reward is cancelled, a paid reversible one (store credit, points; cash is not) is reversed.
     """
 
-    enabled: bool = Field(False, description="Run the referral programme (off: nothing is paid).")
+    enabled: Switch = Field(False, description="Run the referral programme (off: nothing is paid).")
     who: Literal["referrer", "friend", "both"] = Field(
         "referrer", description="Who is rewarded: the referrer, the referred friend, or both (two-sided)."
     )
@@ -48,8 +48,12 @@ class IncentivesSpec(Section):
     points_cost_share: Share = Field(
         0.3, description="Cost to the firm of one currency unit of points (breakage and margin), share."
     )
-    amount_referrer: float = Field(0.0, ge=0.0, description="Referrer's reward (currency per referral).")
-    amount_friend: float = Field(0.0, ge=0.0, description="Friend's reward (currency per referral).")
+    amount_referrer: float = Field(
+        0.0, ge=0.0, le=MAX_MONEY, description="Referrer's reward (currency per referral)."
+    )
+    amount_friend: float = Field(
+        0.0, ge=0.0, le=MAX_MONEY, description="Friend's reward (currency per referral)."
+    )
     share_of_first_order: Share = Field(
         0.0,
         description=(
@@ -98,15 +102,22 @@ class IncentivesSpec(Section):
         ),
     )
     cap_per_referrer: float | None = Field(
-        None, ge=0.0, description="Most one referrer is paid over the whole run (currency); none = no cap."
+        None,
+        ge=0.0,
+        le=MAX_MONEY,
+        description="Most one referrer is paid over the whole run (currency); none = no cap.",
     )
     cap_per_referrer_period: float | None = Field(
-        None, ge=0.0, description="Most one referrer is paid within any rolling period (currency)."
+        None,
+        ge=0.0,
+        le=MAX_MONEY,
+        description="Most one referrer is paid within any rolling period (currency).",
     )
     days_cap_period: int = Field(30, ge=1, le=3650, description="Length of the rolling cap period (days).")
     budget: float | None = Field(
         None,
         ge=0.0,
+        le=MAX_MONEY,
         description=(
             "Programme budget over the horizon (currency): every reward paid, referrer, friend and "
             "employee, counts against it (at its cost to the firm); none = unlimited."
@@ -121,7 +132,7 @@ class IncentivesSpec(Section):
             "budget × day / days (0.1 = 10% ahead); held rewards wait for the pace. None = no pacing."
         ),
     )
-    personalised: bool = Field(
+    personalised: Switch = Field(
         False,
         description=(
             "Scale the referrer's reward by their spend so far relative to the mean customer's, "
@@ -141,7 +152,10 @@ class IncentivesSpec(Section):
         ),
     )
     reward_scale: float = Field(
-        10.0, gt=0.0, description="Behaviour: reward (currency) at which 63% of the uplift is reached."
+        10.0,
+        ge=1e-6,  # a reward divided by it stays finite (rewards are at most 1e12)
+        le=MAX_MONEY,
+        description="Behaviour: reward (currency) at which 63% of the uplift is reached.",
     )
     weak_tie_emphasis: Share = Field(
         0.5,
@@ -222,17 +236,24 @@ class FraudSpec(Section):
         ),
     )
     cost_per_account: float = Field(
-        2.0, gt=0.0, description="Attacker's cost of one fake account (SIM, device, first order; currency)."
+        2.0,
+        ge=1e-6,  # the payoff divided by it stays finite (rewards are at most 1e12)
+        le=MAX_MONEY,
+        description="Attacker's cost of one fake account (SIM, device, first order; currency).",
     )
     days_fake_life: int = Field(
         7, ge=1, le=3650, description="Days a fake account stays active before it is abandoned (days)."
     )
     fake_order_value: float = Field(
-        5.0, ge=0.0, description="Value of a fake account's one order (currency; the minimum purchase)."
+        5.0,
+        ge=0.0,
+        le=MAX_MONEY,
+        description="Value of a fake account's one order (currency; the minimum purchase).",
     )
     rate_coupon_farmers_per_day: float = Field(
         0.0,
         ge=0.0,
+        le=MAX_PEOPLE,
         description=(
             "Coupon farmers joining per day when the friend reward is large (people per day); × "
             "(1 − e^(−friend reward / cost_per_account))."
@@ -263,10 +284,13 @@ class DefencesSpec(Section):
     """
 
     max_referrals_per_day: int | None = Field(
-        None, ge=0, description="Velocity limit: rewarded referrals per referrer per day; none = no limit."
+        None,
+        ge=0,
+        le=MAX_COUNT,
+        description="Velocity limit: rewarded referrals per referrer per day; none = no limit.",
     )
     max_rewarded_referrals: int | None = Field(
-        None, ge=0, description="Rewarded referrals per referrer over the run; none = no limit."
+        None, ge=0, le=MAX_COUNT, description="Rewarded referrals per referrer over the run; none = no limit."
     )
     p_identity_detect: Probability = Field(
         0.0, description="Identity-match check: probability a fake account is caught at sign-up."
@@ -277,7 +301,7 @@ class DefencesSpec(Section):
             "Identity-match check: probability an honest friend is wrongly matched (shared office/dorm)."
         ),
     )
-    ring_detection: bool = Field(
+    ring_detection: Switch = Field(
         False,
         description=(
             "Look for dense clusters in the referral graph (connected components of recent referrals "
@@ -301,7 +325,7 @@ class DefencesSpec(Section):
         description="block: detected accounts lose their rewards at once; flag: they wait for review.",
     )
     review_capacity_per_day: int = Field(
-        50, ge=0, description="Flagged accounts reviewed per day (a review finds the truth)."
+        50, ge=0, le=MAX_COUNT, description="Flagged accounts reviewed per day (a review finds the truth)."
     )
     rel_share_after_denial: float = Field(
         0.7,

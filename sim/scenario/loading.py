@@ -1,7 +1,8 @@
 """Reading and writing scenario files: YAML in (files, uploads, text), YAML out.
 
 Errors: every function here raises :class:`~sim.scenario.errors.ScenarioError`, listing every
-problem with its field path (or the YAML line), what is allowed and what was given.
+problem with its field path (or the YAML line), what is allowed and what was given. The YAML reader
+itself (aliases, nesting, duplicate keys, YAML 1.2 scalars) is :mod:`sim.scenario.yaml_io`.
 """
 
 from __future__ import annotations
@@ -10,13 +11,19 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.overrides import apply_overrides, override_pairs
 from sim.scenario.root import Scenario, scenario_from_dict
+from sim.scenario.yaml_io import dump_yaml, parse_yaml
 
-__all__ = ["MAX_SCENARIO_BYTES", "load_scenario", "parse_yaml", "scenario_from_text", "scenario_to_yaml"]
+__all__ = [
+    "MAX_SCENARIO_BYTES",
+    "load_scenario",
+    "parse_yaml",
+    "read_text_file",
+    "scenario_from_text",
+    "scenario_to_yaml",
+]
 
 #: Largest scenario file accepted, in bytes: a scenario is a few kilobytes; anything far larger is
 #: not a scenario and is refused before parsing.
@@ -31,27 +38,44 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | Iterable[str]
     """
     file = Path(path)
     source = str(path)
+    return scenario_from_text(
+        read_text_file(file, MAX_SCENARIO_BYTES, "scenario"), overrides, base_dir=file.parent, source=source
+    )
+
+
+def read_text_file(file: Path, limit: int, what: str) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes (a scenario, an experiment).
+
+    Never blocks or reads without end: FIFOs, devices and folders are refused, and at most
+    ``limit + 1`` bytes are read even from a file that grows while it is read.
+
+    Raises:
+        ScenarioError: naming the file and why it cannot be used.
+    """
+    source = str(file)
     if not file.is_file():
-        raise ScenarioError([Problem("", "the scenario file must exist", source)], source)
-    if file.stat().st_size > MAX_SCENARIO_BYTES:
+        given = "a folder, device or pipe" if file.exists() else ""
         raise ScenarioError(
-            [Problem("", f"a scenario file must be at most {MAX_SCENARIO_BYTES} bytes", source)],
+            [
+                Problem(
+                    "", f"the {what} file must exist as a regular file (not a folder, device or pipe)", given
+                )
+            ],
             source,
         )
-    return scenario_from_text(file.read_bytes(), overrides, base_dir=file.parent, source=source)
-
-
-def parse_yaml(text: str | bytes, source: str | None = None) -> Any:
-    """Parse YAML text, turning a syntax or encoding error into a :class:`ScenarioError` with its line."""
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "file"
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ScenarioError([Problem(where, "must be valid YAML", str(reason))], source) from None
-    except UnicodeDecodeError:
-        raise ScenarioError([Problem("", "must be UTF-8 text", "binary data")], source) from None
+        with open(file, "rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise ScenarioError(
+            [Problem("", f"the {what} file must be readable", exc.strerror or type(exc).__name__)], source
+        ) from None
+    if len(data) > limit:
+        raise ScenarioError(
+            [Problem("", f"a {what} file must be at most {limit:,} bytes", f"more than {limit:,} bytes")],
+            source,
+        )
+    return data
 
 
 def scenario_from_text(
@@ -78,7 +102,7 @@ def scenario_from_text(
     if overrides:
         pairs = override_pairs(overrides)
         if isinstance(data, Mapping):
-            data = apply_overrides(dict(data), pairs)
+            data = apply_overrides(data, pairs)
     return scenario_from_dict(data, base_dir=base_dir, source=source, attachments=attachments)
 
 
@@ -89,4 +113,4 @@ def scenario_to_yaml(scenario: Scenario) -> str:
     if network.get("n", 0) is None:
         del network["n"]  # a graph file's people count comes from the file
     data["network"] = {"kind": network.pop("kind"), **network}  # the kind reads best first
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    return dump_yaml(data, sort_keys=False, allow_unicode=True)

@@ -10,7 +10,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import Field, model_validator
 
-from sim.scenario.section import Probability, Section
+from sim.scenario.section import MAX_DAYS, MAX_MONEY, MAX_PEOPLE, Probability, Section
 
 __all__ = [
     "GRAPH_FORMATS",
@@ -34,9 +34,9 @@ __all__ = [
 # --------------------------------------------------------------------------------------- network
 
 
-#: Fewest and most people a market may have (``network.n``; a graph file's people count too).
+#: Fewest people a market may have (``network.n``; a graph file's people count too); the most is
+#: :data:`~sim.scenario.section.MAX_PEOPLE`.
 MIN_PEOPLE = 2
-MAX_PEOPLE = 20_000_000
 
 
 class _GraphBase(Section):
@@ -74,7 +74,7 @@ class BarabasiAlbertSpec(_GraphBase):
     """Preferential attachment: a scale-free graph with hubs (mean degree ≈ 2m)."""
 
     kind: Literal["barabasi_albert"] = "barabasi_albert"
-    m: int = Field(5, ge=1, description="Edges each newcomer attaches to existing people.")
+    m: int = Field(5, ge=1, le=MAX_PEOPLE, description="Edges each newcomer attaches to existing people.")
 
     @model_validator(mode="after")
     def _fits(self) -> BarabasiAlbertSpec:
@@ -87,7 +87,9 @@ class WattsStrogatzSpec(_GraphBase):
     """Small world: a ring lattice whose edges are rewired at random with probability p_rewire."""
 
     kind: Literal["watts_strogatz"] = "watts_strogatz"
-    k: int = Field(10, ge=2, description="Each person's neighbours on the ring before rewiring (even).")
+    k: int = Field(
+        10, ge=2, le=MAX_PEOPLE, description="Each person's neighbours on the ring before rewiring (even)."
+    )
     p_rewire: Probability = Field(0.1, description="Probability that each lattice edge is rewired.")
 
     @model_validator(mode="after")
@@ -103,7 +105,7 @@ class CommunitySpec(_GraphBase):
     """Stochastic block model: equal communities, dense inside and thin between (cities, schools)."""
 
     kind: Literal["communities"] = "communities"
-    n_communities: int = Field(10, ge=1, description="Number of equal-sized communities.")
+    n_communities: int = Field(10, ge=1, le=MAX_PEOPLE, description="Number of equal-sized communities.")
     mean_degree_within: float = Field(
         8.0, ge=0.0, description="Mean friends per person inside their own community."
     )
@@ -200,7 +202,7 @@ class PopulationSpec(Section):
     """Who the people are: drawn once per world, shared by every strategy run on it."""
 
     order_value_mean: float = Field(
-        40.0, gt=0.0, description="Mean order value across people (currency per order)."
+        40.0, gt=0.0, le=MAX_MONEY, description="Mean order value across people (currency per order)."
     )
     order_value_sigma: float = Field(
         1.0,
@@ -216,17 +218,22 @@ class PopulationSpec(Section):
     )
     purchase_rate_shape: float = Field(
         2.0,
-        gt=0.0,
-        description="Gamma shape of purchase frequency across people; smaller means more unequal.",
+        ge=1e-3,
+        le=1e6,
+        description=(
+            "Gamma shape of purchase frequency across people; smaller means more unequal (below 1e-3 "
+            "nearly every draw underflows to 0 and the mean rate is lost; above 1e6 everyone is alike)."
+        ),
     )
+    # Above 1e6 the Beta law gives everyone the churn α/(α+β) to six digits: nothing more to represent.
     churn_alpha: float = Field(
-        0.704, gt=0.0, description="Beta(α, β) α of per-period churn probability (Fader & Hardie)."
+        0.704, gt=0.0, le=1e6, description="Beta(α, β) α of per-period churn probability (Fader & Hardie)."
     )
     churn_beta: float = Field(
-        1.182, gt=0.0, description="Beta(α, β) β of per-period churn probability (Fader & Hardie)."
+        1.182, gt=0.0, le=1e6, description="Beta(α, β) β of per-period churn probability (Fader & Hardie)."
     )
     days_churn_period: int = Field(
-        365, ge=1, description="Length of the period the churn probability refers to (days)."
+        365, ge=1, le=MAX_DAYS, description="Length of the period the churn probability refers to (days)."
     )
     share_initial_customers: Probability = Field(
         0.0, description="Share of the population who are customers on day 0 (chosen at random)."

@@ -11,7 +11,16 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from sim.scenario.section import Probability, Section, Share
+from sim.scenario.errors import given_text
+from sim.scenario.section import (
+    MAX_DAYS,
+    MAX_MONEY,
+    MAX_POINTS,
+    Probability,
+    Section,
+    Share,
+    units_per_day_problem,
+)
 
 __all__ = ["HabitSpec", "LoyaltySpec", "RetentionOffersSpec", "TierSpec", "WinbackSpec"]
 
@@ -41,8 +50,12 @@ class RetentionOffersSpec(Section):
     anyway, and *lost causes*, who leave anyway) do not respond; an offer to them is wasted.
     """
 
-    daily_budget: float = Field(0.0, ge=0.0, description="Spend on retention offers (currency per day).")
-    cost_per_offer: float = Field(5.0, gt=0.0, description="Cost of one offer (currency per offer).")
+    daily_budget: float = Field(
+        0.0, ge=0.0, le=MAX_MONEY, description="Spend on retention offers (currency per day)."
+    )
+    cost_per_offer: float = Field(
+        5.0, gt=0.0, le=MAX_MONEY, description="Cost of one offer (currency per offer)."
+    )
     days_effect: int = Field(
         30,
         ge=1,
@@ -78,6 +91,14 @@ class RetentionOffersSpec(Section):
 
     @model_validator(mode="after")
     def _shares(self) -> RetentionOffersSpec:
+        problem = units_per_day_problem(
+            self.daily_budget,
+            self.cost_per_offer,
+            "retention_offers.daily_budget / retention_offers.cost_per_offer",
+            "offers",
+        )
+        if problem:
+            raise ValueError(problem)
         total = self.share_persuadable + self.share_sleeping_dog
         if total > 1.0:
             raise ValueError(
@@ -90,9 +111,25 @@ class RetentionOffersSpec(Section):
 class WinbackSpec(Section):
     """Contacting churned customers to bring them back."""
 
-    daily_budget: float = Field(0.0, ge=0.0, description="Spend on win-back contacts (currency per day).")
-    cost_per_contact: float = Field(2.0, gt=0.0, description="Cost of one contact (currency per contact).")
+    daily_budget: float = Field(
+        0.0, ge=0.0, le=MAX_MONEY, description="Spend on win-back contacts (currency per day)."
+    )
+    cost_per_contact: float = Field(
+        2.0, gt=0.0, le=MAX_MONEY, description="Cost of one contact (currency per contact)."
+    )
     p_convert: Probability = Field(0.05, description="Probability a contact brings the person back.")
+
+    @model_validator(mode="after")
+    def _representable(self) -> WinbackSpec:
+        problem = units_per_day_problem(
+            self.daily_budget,
+            self.cost_per_contact,
+            "winback.daily_budget / winback.cost_per_contact",
+            "contacts",
+        )
+        if problem:
+            raise ValueError(problem)
+        return self
 
 
 class TierSpec(Section):
@@ -100,7 +137,10 @@ class TierSpec(Section):
 
     name: str = Field(..., min_length=1, max_length=40, description="Tier name (base, silver, gold…).")
     threshold: float = Field(
-        0.0, ge=0.0, description="Qualifying spend (currency) or points in the window to reach the tier."
+        0.0,
+        ge=0.0,
+        le=MAX_POINTS,
+        description="Qualifying spend (currency) or points in the window to reach the tier.",
     )
     rel_points: float = Field(
         1.0, ge=0.0, le=20.0, description="Multiplier on points earned per currency unit."
@@ -114,7 +154,10 @@ class TierSpec(Section):
         description="Multiplier on a member's shares per day (sharing.rate_share_per_day).",
     )
     service_cost_per_order: float = Field(
-        0.0, ge=0.0, description="Extra service cost per order (currency per order), e.g. free shipping."
+        0.0,
+        ge=0.0,
+        le=MAX_MONEY,
+        description="Extra service cost per order (currency per order), e.g. free shipping.",
     )
 
 
@@ -125,17 +168,31 @@ class LoyaltySpec(Section):
         "off", description="off: no programme; open: every buyer joins; closed: spend join_spend to join."
     )
     join_spend: float = Field(
-        0.0, ge=0.0, description="Lifetime spend needed to join a closed programme (currency)."
+        0.0, ge=0.0, le=MAX_MONEY, description="Lifetime spend needed to join a closed programme (currency)."
     )
-    points_per_currency: float = Field(1.0, ge=0.0, description="Points earned per currency unit spent.")
+    points_per_currency: float = Field(
+        1.0,
+        ge=0.0,
+        le=1e6,  # points = spend × this × a tier's rel_points: bounded so balances stay finite
+        description="Points earned per currency unit spent.",
+    )
     redemption_points: float = Field(
-        500.0, gt=0.0, description="Points redeemed at once when a balance reaches this (points)."
+        500.0,
+        ge=1e-6,  # balance / redemption_points whole blocks are redeemed: bounded so that stays finite
+        le=MAX_POINTS,
+        description="Points redeemed at once when a balance reaches this (points).",
     )
     value_per_point: float = Field(
-        0.01, ge=0.0, description="What a redeemed point is worth to the member (currency per point)."
+        0.01,
+        ge=0.0,
+        le=MAX_MONEY,
+        description="What a redeemed point is worth to the member (currency per point).",
     )
     days_points_expiry: int | None = Field(
-        365, ge=1, description="Points expire after this many days without an order; none = never."
+        365,
+        ge=1,
+        le=MAX_DAYS,
+        description="Points expire after this many days without an order; none = never.",
     )
     tier_basis: Literal["spend", "points"] = Field(
         "spend", description="Tiers qualify on spend (currency) or points earned in the window."
@@ -193,17 +250,20 @@ class LoyaltySpec(Section):
     )
     days_after_reward: int = Field(14, ge=0, le=365, description="Length of the post-reward slowdown (days).")
     endowed_points: float = Field(
-        0.0, ge=0.0, description="Points given at enrolment (endowed progress toward the first reward)."
+        0.0,
+        ge=0.0,
+        le=MAX_POINTS,
+        description="Points given at enrolment (endowed progress toward the first reward).",
     )
 
     @model_validator(mode="after")
     def _tiers(self) -> LoyaltySpec:
         thresholds = [tier.threshold for tier in self.tiers]
         if any(b <= a for a, b in itertools.pairwise(thresholds)):
-            raise ValueError(f"tiers[].threshold must be strictly ascending; got {thresholds}")
+            raise ValueError(f"tiers[].threshold must be strictly ascending; got {given_text(thresholds)}")
         if thresholds and thresholds[0] != 0.0:
             raise ValueError(f"tiers[0].threshold (the base tier) must be 0; got {thresholds[0]}")
         names = [tier.name for tier in self.tiers]
         if len(set(names)) != len(names):
-            raise ValueError(f"tiers[].name must be unique; got {names}")
+            raise ValueError(f"tiers[].name must be unique; got {given_text(names)}")
         return self

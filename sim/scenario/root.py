@@ -80,6 +80,24 @@ class Scenario(Section):
     #: Files uploaded with the scenario (the sandbox of an upload); None for a scenario on disk.
     _attachments: Mapping[str, bytes] | None = PrivateAttr(None)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _default_network_kind(cls, data: Any) -> Any:
+        """A ``network`` section without a ``kind`` whose keys the default kind has is of that kind.
+
+        So ``--set network.n=2000`` works on a file that leaves the section out (the default
+        graph with 2,000 people); a section with other kinds' keys still has to say its kind.
+        """
+        if not isinstance(data, Mapping):
+            return data
+        network = data.get("network")
+        if not isinstance(network, Mapping) or "kind" in network:
+            return data
+        default = BarabasiAlbertSpec()
+        if all(isinstance(key, str) and key in type(default).model_fields for key in network):
+            return {**data, "network": {"kind": default.kind, **network}}
+        return data
+
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
         target = self.ads.target_community
@@ -177,7 +195,9 @@ def _people_problems(scenario: Scenario, n: int, what: str) -> list[tuple[str, s
     roles = scenario.roles
     too_big = [i for i in roles.kol_ids if i >= n]
     if too_big:
-        problems.append(("roles.kol_ids", f"roles.kol_ids must be in [0, {n - 1}] ({what}); got {too_big}"))
+        problems.append(
+            ("roles.kol_ids", f"roles.kol_ids must be in [0, {n - 1}] ({what}); got {given_text(too_big)}")
+        )
     if roles.n_employees + max(roles.n_kols, len(roles.kol_ids)) > n:
         problems.append(
             (

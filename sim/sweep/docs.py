@@ -38,7 +38,7 @@ In Python: `sim.sweep("experiments/budget_split.yaml", workers=1)` returns the s
 ## An experiment file
 
 ```yaml
-name: budget_split                       # the store goes to sweeps/<name> unless --out or store:
+name: budget_split                       # the store goes to sweeps/<name> (store: or --out change it)
 question: Funnel or ripple? ...          # one line: what the experiment answers
 base: ../scenarios/hybrid.yaml           # relative to this file; omit for the defaults
 scenario: {network.n: 5000, days: 180}   # overrides of the base, by dotted path
@@ -90,7 +90,18 @@ id and run once. Each worker process builds a world (graph + people) once per wo
 ordered so that runs sharing a world are neighbours.
 
 A run that raises is recorded with `status = "error"`, the message in `error`, its parameters and
-NaN metrics; the sweep goes on. The progress bar shows runs done, failures and the ETA.
+NaN metrics; the sweep goes on, and `ripple sweep` ends by saying how many failed, the first message
+and the command that runs them again: `--resume` runs every failed run again (a run whose worker was
+killed may well pass the second time). The progress bar shows runs done, failures and the ETA.
+
+Before anything runs, the largest design point's memory is estimated once for the experiment (every
+local worker at once, each keeping its cache of worlds) and the sweep is refused if it will not fit
+(`--no-memory-check` skips this; see docs/model.md, "Safety and limits").
+
+Names and places: `name` is a plain name (letters, digits, `_`, `-`, `.`; not starting with `.` or
+`-`), so the default store `sweeps/<name>` is always a folder under `sweeps/`. `store:` in the file
+is a relative folder under `sweeps/` (absolute paths and `..` are refused): an experiment file never
+writes outside `sweeps/`. Only `--out` on the command line puts a store anywhere else.
 
 ## Store
 
@@ -112,12 +123,14 @@ Rows reach disk in Parquet parts at least every `--part-seconds` (2 s), so memor
 the sweep. Each part is written under a temporary name, `fsync`ed and renamed: a part under its
 final name is always complete, even after SIGKILL. Parts carry Parquet page checksums; on
 `--resume`, a part that pyarrow cannot read in full (truncated, damaged) is moved to `corrupt/` and
-its runs run again, finished runs are skipped, and the result equals an uninterrupted sweep's. A
-store made by a different experiment (other points, seeds, factors or metrics) is refused.
+its runs run again, finished runs are skipped, failed runs run again, and the result equals an
+uninterrupted sweep's. A store made by a different experiment (other points, seeds, factors or
+metrics) is refused.
 
-Reading (`SweepStore.runs()`, `ripple query`) goes through DuckDB views over the readable parts:
+Reading (`SweepStore.runs()`, `ripple query`) goes through DuckDB over the readable parts:
 
-* `runs`: one row per finished run (deduplicated by `run_id`): `run_id`, `seed`, `replicate`, one
+* `runs`: one row per run (deduplicated by `run_id`; a successful row wins over an error row of the
+  same run): `run_id`, `seed`, `replicate`, one
   column per factor named by its dotted path (quote it in SQL: `"ads.daily_budget"`), one column per
   metric, `status` (`ok`/`error`) and `error`;
 * `design`: the planned runs (join on `run_id` to find missing ones).
@@ -131,6 +144,13 @@ store.sensitivity()   # metric, factor, method, S1, S1_conf, ST, ST_conf (sobol)
                       # mu_star_conf, sigma (morris); None for other designs or while runs are missing
 store.query("select count(*) from runs where status = 'error'")
 ```
+
+Queries are safe by default: `ripple query` and `SweepStore.query(sql)` load `runs` and `design`
+into an in-memory database and then switch off DuckDB's access to anything else
+(`enable_external_access = false`, configuration locked), so `read_csv('/etc/passwd')`,
+`COPY … TO 'file'`, `ATTACH` or `INSTALL` are refused with a one-line message. `ripple query
+--allow-external` (`store.query(sql, allow_external=True)`) queries the files directly with all of
+DuckDB available: for a person at their own terminal.
 
 ## Clusters
 

@@ -30,10 +30,11 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from sim.analysis.compare import mean_interval, replication_seeds
+from sim.analysis.memory import check_memory
 from sim.scenario import Problem, ScenarioError
 from sim.sweep.design import integer_paths
 from sim.sweep.paths import leaf_paths, scenario_at
-from sim.sweep.runner import run_one
+from sim.sweep.runner import WORLD_CACHE_SIZE, run_one
 from sim.sweep.spec import Experiment
 
 __all__ = ["CONFIRMATION_FILE", "STUDY_FILE", "Confirmation", "confirm", "optimise"]
@@ -90,8 +91,17 @@ def _objective(experiment: Experiment) -> Any:
     return objective
 
 
-def optimise(experiment: Experiment, *, out: str | Path | None = None, progress: bool = True) -> optuna.Study:
+def optimise(
+    experiment: Experiment,
+    *,
+    out: str | Path | None = None,
+    progress: bool = True,
+    memory_check: bool = True,
+) -> optuna.Study:
     """Run the trials still missing from ``experiment.optimise.trials`` and return the study.
+
+    With ``memory_check``, a trial whose scenario will not fit in memory fails (Optuna records it
+    and goes on) before anything of it is built.
 
     Raises:
         ScenarioError: if the experiment has no ``optimise:`` section or no factors.
@@ -121,6 +131,8 @@ def optimise(experiment: Experiment, *, out: str | Path | None = None, progress:
     def evaluate(trial: optuna.Trial) -> float:
         params = _suggest(trial, experiment, integers)
         scenario = scenario_at(base, params)
+        if memory_check:  # a trial that will not fit fails cleanly (Optuna records it) instead of swapping
+            check_memory(scenario, worlds_per_process=WORLD_CACHE_SIZE, source=experiment.source)
         values = [run_one(scenario, seed)[objective.metric] for seed in seeds]
         trial.set_user_attr("replications", values)
         finite = [v for v in values if np.isfinite(v)]

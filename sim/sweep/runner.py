@@ -34,7 +34,8 @@ import pandas as pd
 import pyarrow as pa
 from tqdm.auto import tqdm
 
-from sim.analysis.compare import WORLD_SECTIONS, replication_seeds
+from sim.analysis.compare import WORLD_SECTIONS, plain_main, replication_seeds
+from sim.analysis.memory import check_memory, estimate_memory
 from sim.analysis.results import run
 from sim.scenario import Problem, Scenario, ScenarioError, scenario_from_dict
 from sim.sweep.design import make_design
@@ -157,6 +158,8 @@ class Plan:
     schema: pa.Schema
     meta: dict[str, Any]
     sample: Any
+    #: The design point whose run needs the most memory (what the memory check looks at).
+    largest: Scenario
 
 
 def plan(experiment: Experiment) -> Plan:
@@ -181,6 +184,7 @@ def plan(experiment: Experiment) -> Plan:
     keyed: list[tuple[int, int, int, RunTask]] = []
     base_data = base.model_dump(mode="json", exclude={"base_dir"})
     scenarios = [scenario_at(base, point) for point in design.points]
+    largest = max(scenarios, key=lambda s: estimate_memory(s).bytes, default=base)
     for replicate, seed in enumerate(seeds):
         for index, (point, scenario) in enumerate(zip(design.points, scenarios, strict=True)):
             identifier = run_id(scenario, seed)
@@ -237,7 +241,7 @@ def plan(experiment: Experiment) -> Plan:
         "experiment": experiment.model_dump(mode="json"),
         "base_scenario": base.model_dump(mode="json", exclude={"base_dir"}),
     }
-    return Plan(experiment, frame, tasks, schema, meta, design.sample)
+    return Plan(experiment, frame, tasks, schema, meta, design.sample, largest)
 
 
 def prepare_store(the_plan: Plan, path: Path, resume: bool) -> SweepStore:
@@ -260,12 +264,13 @@ def prepare_store(the_plan: Plan, path: Path, resume: bool) -> SweepStore:
             )
         store.quarantine()
         if not resume and store.parts():
+            ok, failed = store.run_ids_by_status()
             raise StoreError(
                 [
                     Problem(
                         "--out",
-                        f"the store already holds {len(store.finished_ids())} finished runs; pass --resume "
-                        "to continue it, or choose another --out",
+                        f"the store already holds {len(ok)} finished and {len(failed)} failed runs; pass "
+                        "--resume to continue it (failed runs run again), or choose another --out",
                         str(path),
                     )
                 ],
@@ -288,6 +293,7 @@ def sweep(
     resume: bool = False,
     progress: bool = True,
     part_seconds: float = 2.0,
+    memory_check: bool = True,
 ) -> SweepStore:
     """Run every design point × replication of an experiment into a store, and return the store.
 
@@ -301,9 +307,26 @@ def sweep(
             corrupt parts).
         progress: show a progress bar (runs done, failures, ETA) on stderr.
         part_seconds: write a part at least this often while runs finish (seconds).
+        memory_check: first refuse, once for the whole experiment, a sweep whose largest design point
+            will not fit in memory on every local worker at once (each keeping
+            :data:`WORLD_CACHE_SIZE` worlds); skipped on an existing cluster (``scheduler``).
+
+    A run that fails is stored as an ``error`` row (its message in ``error``); ``resume`` runs it
+    again.
     """
     experiment = _as_experiment(experiment)
     the_plan = plan(experiment)
+    scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
+    if memory_check and the_plan.tasks and scheduler is None:
+        tasks = the_plan.tasks
+        local = workers == 1 or (workers is None and _in_process_by_default(tasks))
+        processes = 1 if local else min(workers or os.cpu_count() or 1, len(tasks))
+        check_memory(
+            the_plan.largest,
+            processes=processes,
+            worlds_per_process=WORLD_CACHE_SIZE,
+            source=experiment.source,
+        )
     store = prepare_store(the_plan, experiment.store_path(out), resume)
     finished = store.finished_ids()
     pending = [task for task in the_plan.tasks if task.run_id not in finished]
@@ -328,7 +351,6 @@ def sweep(
             bar.set_postfix(failed=failures, refresh=False)
         bar.update()
 
-    scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
     try:
         if not pending:
             pass
@@ -358,9 +380,11 @@ def _dask_rows(tasks: list[RunTask], workers: int | None, scheduler: str | None)
 
     cluster = None
     if scheduler is None:
-        # On a busy machine a worker process can take longer than Dask's default 30 s to import
-        # the simulator and register; give it time rather than failing the whole sweep.
-        with dask.config.set({"distributed.comm.timeouts.connect": WORKER_START_TIMEOUT}):
+        # Worker processes re-import the parent's __main__, which under Streamlit (or after an
+        # AppTest) is the app script: start them with a plain one (see plain_main). On a busy
+        # machine a worker can take longer than Dask's default 30 s to import the simulator and
+        # register; give it time rather than failing the whole sweep.
+        with plain_main(), dask.config.set({"distributed.comm.timeouts.connect": WORKER_START_TIMEOUT}):
             cluster = LocalCluster(
                 n_workers=workers or os.cpu_count() or 1,
                 threads_per_worker=1,
@@ -417,13 +441,18 @@ def execute_failed(task: RunTask, exc: BaseException) -> dict[str, Any]:
     }
 
 
-def estimate(experiment: Experiment, out: str | Path | None = None, resume: bool = False) -> dict[str, Any]:
+def estimate(
+    experiment: Experiment, out: str | Path | None = None, resume: bool = False, memory_check: bool = True
+) -> dict[str, Any]:
     """What ``ripple sweep --dry-run`` prints: runs planned, runs to do and one run's time (seconds).
 
     The timing runs the first task in this process (world build included), so it is an upper
-    bound per run when workers reuse worlds.
+    bound per run when workers reuse worlds; with ``memory_check``, only after the largest design
+    point is known to fit (:func:`sim.analysis.memory.check_memory`).
     """
     the_plan = plan(experiment)
+    if memory_check and the_plan.tasks:
+        check_memory(the_plan.largest, source=experiment.source)
     pending = the_plan.tasks
     path = experiment.store_path(out)
     from sim.sweep.store import META_FILE

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
-from pydantic import Field, PrivateAttr, ValidationError, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from sim.analysis.metrics import METRICS
 from sim.scenario import (
@@ -28,8 +28,9 @@ from sim.scenario import (
     parse_yaml,
     scenario_from_dict,
 )
-from sim.scenario.errors import RETIRED_KEYS, allowed_from, given_text
-from sim.scenario.section import Section
+from sim.scenario.errors import RETIRED_KEYS, allowed_from, clip_text, given_text
+from sim.scenario.loading import read_text_file
+from sim.scenario.section import Section, Switch
 from sim.sweep.paths import leaf_paths, scenario_at
 
 __all__ = [
@@ -51,6 +52,11 @@ DESIGN_KINDS: tuple[str, ...] = ("grid", "random", "latin", "morris", "sobol", "
 SENSITIVITY_DESIGNS: tuple[str, ...] = ("morris", "sobol")
 #: Most runs one experiment may plan (points × replications): beyond this it is surely a typo.
 MAX_RUNS = 2_000_000
+#: Folder (in the current folder) that every store goes under unless --out names another.
+STORES_DIR = Path("sweeps")
+#: A plain name: letters, digits, ``_``, ``-`` and ``.``, not starting with ``.`` or ``-`` (so never
+#: ``.`` or ``..``, never a path, never taken for a command-line option).
+NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"
 
 Scalar = bool | int | float | str
 
@@ -78,7 +84,9 @@ class FactorSpec(Section):
             if self.low is None or self.high is None:
                 raise ValueError("a range needs both low and high")
             if not self.low < self.high:
-                raise ValueError(f"low must be < high; got low = {self.low}, high = {self.high}")
+                raise ValueError(
+                    f"low must be < high; got low = {given_text(self.low)}, high = {given_text(self.high)}"
+                )
         elif self.levels is not None:
             raise ValueError("levels applies to a low/high range, not to values")
         return self
@@ -111,7 +119,7 @@ class DesignSpec(Section):
     )
     seed: int = Field(0, ge=0, le=2**32 - 1, description="Seed of the design's own draws (not the runs').")
     levels: int = Field(4, ge=2, le=100, description="morris: number of grid levels of each factor.")
-    second_order: bool = Field(False, description="sobol: also estimate second-order indices.")
+    second_order: Switch = Field(False, description="sobol: also estimate second-order indices.")
     together: list[list[str]] = Field(
         default_factory=list,
         description=(
@@ -171,7 +179,11 @@ class Experiment(Section):
     """An experiment: one base scenario varied over factors, each point run ``replications`` times."""
 
     name: str = Field(
-        ..., min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.-]+$", description="Name (letters, _-.)."
+        ...,
+        min_length=1,
+        max_length=80,
+        pattern=NAME_PATTERN,
+        description="A plain name: letters, digits, _ - . (not first: . or -); the store is sweeps/<name>.",
     )
     question: str = Field("", max_length=2000, description="The question the experiment answers.")
     base: str | None = Field(
@@ -193,7 +205,13 @@ class Experiment(Section):
         description="Metrics kept per run (names from docs/metrics.md; default: all).",
     )
     store: str | None = Field(
-        None, description="Store folder, relative to the current folder (default: sweeps/<name>)."
+        None,
+        min_length=1,
+        max_length=200,
+        description=(
+            "Store folder under sweeps/ (a relative path without '..'; default: <name>). Only --out on "
+            "the command line puts a store elsewhere."
+        ),
     )
     optimise: ObjectiveSpec | None = Field(None, description="Objective of ripple optimise.")
     plot: PlotSpec = Field(default_factory=PlotSpec)
@@ -218,11 +236,32 @@ class Experiment(Section):
         """The file the experiment came from, if any."""
         return self._source
 
+    @field_validator("store")
+    @classmethod
+    def _store_inside(cls, store: str | None) -> str | None:
+        if store is not None:
+            parts = PurePosixPath(store.replace("\\", "/")).parts
+            if (
+                store.startswith(("/", "\\", "~"))
+                or ":" in store
+                or any(part in ("..", ".") for part in parts)
+                or "\x00" in store
+            ):
+                raise ValueError(
+                    "must be a relative folder under sweeps/ without '..' (use --out on the command line "
+                    f"for another place); got {given_text(store)}"
+                )
+        return store
+
     def store_path(self, out: str | Path | None = None) -> Path:
-        """Where the store goes: ``out`` if given, else ``store`` from the file, else ``sweeps/<name>``."""
+        """Where the store goes.
+
+        ``out`` if given (the command line may choose any folder), else ``sweeps/<store>`` from the
+        file, else ``sweeps/<name>``: a file never places a store outside ``sweeps/``.
+        """
         if out is not None:
             return Path(out)
-        return Path(self.store) if self.store else Path("sweeps") / self.name
+        return STORES_DIR / (self.store if self.store else self.name)
 
 
 def _experiment_problems(exc: ValidationError) -> list[Problem]:
@@ -366,7 +405,9 @@ def _check_against_base(experiment: Experiment, base: Scenario) -> list[Problem]
         grouped.update(group)
         sizes = {name: _grid_size(experiment.factors[name]) for name in group}
         if len(set(sizes.values())) > 1:
-            problems.append(Problem(where, "factors that move together need as many values each", str(sizes)))
+            problems.append(
+                Problem(where, "factors that move together need as many values each", given_text(sizes))
+            )
     if kind == "optuna" and experiment.optimise is None:
         problems.append(
             Problem("optimise", "is required by an optuna design (metric:, direction:, trials:)", "")
@@ -413,7 +454,9 @@ def _check_against_base(experiment: Experiment, base: Scenario) -> list[Problem]
         ("y", plot.y, experiment.metrics),
     ):
         if value is not None and value not in allowed:
-            problems.append(Problem(f"plot.{field}", f"must be one of {allowed}", given_text(value)))
+            problems.append(
+                Problem(f"plot.{field}", f"must be one of {given_text(allowed)}", given_text(value))
+            )
     return problems
 
 
@@ -434,7 +477,7 @@ def _check_points(base: Scenario, points: list[dict[str, Any]]) -> list[Problem]
         except ScenarioError as exc:
             bad += 1
             if bad <= MAX_POINT_PROBLEMS:
-                where = ", ".join(f"{path}={value!r}" for path, value in point.items())
+                where = clip_text(", ".join(f"{path}={given_text(value)}" for path, value in point.items()))
                 for problem in exc.problems:
                     problems.append(
                         Problem(
@@ -450,11 +493,5 @@ def load_experiment(path: str | Path) -> Experiment:
     """Load and validate an experiment file (YAML); raises :class:`ScenarioError` listing every problem."""
     file = Path(path)
     source = str(path)
-    if not file.is_file():
-        raise ScenarioError([Problem("", "the experiment file must exist", source)], source)
-    if file.stat().st_size > MAX_EXPERIMENT_BYTES:
-        raise ScenarioError(
-            [Problem("", f"an experiment file must be at most {MAX_EXPERIMENT_BYTES} bytes", source)], source
-        )
-    data = parse_yaml(file.read_bytes(), source)
+    data = parse_yaml(read_text_file(file, MAX_EXPERIMENT_BYTES, "experiment"), source)
     return experiment_from_dict(data or {}, base_dir=file.parent, source=source)

@@ -14,8 +14,16 @@ Layout of a store folder::
 A part is written under a temporary name, flushed to disk (``fsync``) and then renamed, so a part
 under its final name is always complete, even after SIGKILL or a power cut. Parts carry Parquet
 page checksums; one that pyarrow cannot read in full (truncated, damaged) is moved to ``corrupt/``
-on resume and its runs run again. Reading deduplicates by run id and sorts by it, so a store's
-contents do not depend on how runs were grouped into parts, or on which worker ran them.
+on resume and its runs run again. Reading deduplicates by run id (a successful row wins over an
+error row of the same run) and sorts by it, so a store's contents do not depend on how runs were
+grouped into parts, or on which worker ran them. Runs whose row is an error are not *finished*:
+``--resume`` runs them again.
+
+Queries are safe by default: :meth:`SweepStore.query` loads the store's tables into an in-memory
+DuckDB database and then switches off DuckDB's access to files, the network and extensions
+(``enable_external_access = false``, with the configuration locked), so SQL such as
+``read_csv('/etc/passwd')`` or ``COPY … TO`` is refused. ``allow_external=True`` (``ripple query
+--allow-external``) queries the files directly with everything allowed.
 """
 
 from __future__ import annotations
@@ -160,22 +168,43 @@ class SweepStore:
 
     # ------------------------------------------------------------------ reading
 
-    def connect(self) -> duckdb.DuckDBPyConnection:
-        """A DuckDB connection with views ``runs`` (finished runs, one per run id) and ``design``."""
+    def connect(self, allow_external: bool = False) -> duckdb.DuckDBPyConnection:
+        """A DuckDB connection with ``runs`` (one row per run id) and ``design``.
+
+        By default the two are tables loaded into memory, after which the connection can reach no
+        file, network or extension (``enable_external_access = false``, configuration locked): safe
+        for SQL from anyone. With ``allow_external`` they are views over the store's files and
+        DuckDB is left as it comes (a person's own queries at their own terminal).
+        """
         con = duckdb.connect()
         files = [self.path / SCHEMA_FILE, *self.parts()]
+        kind = "view" if allow_external else "table"
         con.execute(
-            f"create view runs as select * exclude (filename) from read_parquet({_sql_list(files)}, "
-            "filename = true) qualify row_number() over (partition by run_id order by filename) = 1"
+            f"create {kind} runs as select * exclude (filename) from read_parquet({_sql_list(files)}, "
+            "filename = true) qualify row_number() over "
+            "(partition by run_id order by (status = 'ok') desc, filename) = 1"
         )
         con.execute(
-            f"create view design as select * from read_parquet({_sql_list([self.path / DESIGN_FILE])})"
+            f"create {kind} design as select * from read_parquet({_sql_list([self.path / DESIGN_FILE])})"
         )
+        if not allow_external:
+            con.execute("set enable_external_access = false")
+            con.execute("set lock_configuration = true")
         return con
 
-    def query(self, sql: str) -> pd.DataFrame:
-        """Run SQL over the views ``runs`` and ``design``; returns a DataFrame."""
-        con = self.connect()
+    def query(self, sql: str, allow_external: bool = False) -> pd.DataFrame:
+        """Run SQL over ``runs`` and ``design``; returns a DataFrame.
+
+        Args:
+            sql: the query (DuckDB's SQL).
+            allow_external: let the SQL read and write files, the network and extensions (off by
+                default: see :meth:`connect`).
+
+        Raises:
+            duckdb.Error: for SQL that fails, including ``duckdb.PermissionException`` for SQL that
+                reaches outside the store while that is not allowed.
+        """
+        con = self.connect(allow_external)
         try:
             return con.execute(sql).df()
         finally:
@@ -193,12 +222,25 @@ class SweepStore:
         """Every planned run in design order: ``point``, ``replicate``, ``seed``, ``run_id``, factors."""
         return pq.read_table(self.path / DESIGN_FILE).to_pandas()
 
-    def finished_ids(self) -> set[str]:
-        """Run ids with a row in a readable part."""
-        ids: set[str] = set()
+    def run_ids_by_status(self) -> tuple[set[str], set[str]]:
+        """Run ids with a successful row, and run ids whose only rows are errors."""
+        ok: set[str] = set()
+        failed: set[str] = set()
         for part in self.parts():
-            ids.update(pq.read_table(part, columns=["run_id"]).column("run_id").to_pylist())
-        return ids
+            table = pq.read_table(part, columns=["run_id", "status"])
+            for run_id, status in zip(
+                table.column("run_id").to_pylist(), table.column("status").to_pylist(), strict=True
+            ):
+                (ok if status == "ok" else failed).add(run_id)
+        return ok, failed - ok
+
+    def finished_ids(self) -> set[str]:
+        """Run ids with a successful row in a readable part (``--resume`` skips exactly these)."""
+        return self.run_ids_by_status()[0]
+
+    def failed_ids(self) -> set[str]:
+        """Run ids whose only rows are errors (``--resume`` runs them again)."""
+        return self.run_ids_by_status()[1]
 
     @property
     def n_planned(self) -> int:

@@ -17,13 +17,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, get_args, get_origin
 
-import yaml
 from annotated_types import Ge, Gt, Le, Lt, MaxLen
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from sim.scenario import Scenario, apply_overrides
+from sim.scenario import Scenario, ScenarioError, apply_overrides, parse_yaml
 from sim.scenario.docs import field_range
+from sim.scenario.yaml_io import dump_yaml
 
 __all__ = [
     "FieldKind",
@@ -256,7 +256,7 @@ def widget_text(field: FormField, value: Any) -> str:
     if value is None:
         return "none"
     if field.kind == "yaml":
-        return yaml.safe_dump(value, sort_keys=False, allow_unicode=True)
+        return dump_yaml(value, sort_keys=False, allow_unicode=True)
     return str(value)
 
 
@@ -272,11 +272,14 @@ def parse_text(field: FormField, text: str) -> Any:
     if field.kind == "text":
         return text
     try:
-        return yaml.safe_load(stripped)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise ValueError(f"must be valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+        return parse_yaml(stripped)
+    except ScenarioError as exc:  # the reader of scenario files: the same words, the same refusals
+        problem = exc.problems[0]
+        where = f" ({problem.path})" if problem.path else ""
+        detail = problem.given or problem.allowed
+        if problem.allowed != "must be valid YAML":
+            detail = f"{problem.allowed}" + (f"; got {problem.given}" if problem.given else "")
+        raise ValueError(f"must be valid YAML{where}: {detail}") from None
 
 
 def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
@@ -300,7 +303,7 @@ def _same(a: Any, b: Any) -> bool:
 
 def format_override_value(value: Any) -> str:
     """A value as ``--set`` reads it back (YAML flow style; ``null`` for none)."""
-    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=10_000).strip()
+    text = dump_yaml(value, default_flow_style=True, allow_unicode=True, width=10_000).strip()
     return text.removesuffix("\n...").removesuffix("...").strip()
 
 

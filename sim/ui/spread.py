@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.fft import irfft2, rfft2
 
+from sim.analysis.memory import check_memory
 from sim.engine.model import MarketModel
 from sim.scenario import Scenario
 from sim.world.build import build_world
@@ -117,7 +118,12 @@ def sample_network(
 def network_sample(
     scenario: Scenario, seed: int | None = None, max_nodes: int = MAX_SHOWN_NODES
 ) -> NetworkSample:
-    """Build the scenario's world for ``seed`` and sample it (depends on ``network`` and the seed only)."""
+    """Build the scenario's world for ``seed`` and sample it (depends on ``network`` and the seed only).
+
+    Raises:
+        ScenarioError: before building anything, when the world will not fit in memory.
+    """
+    check_memory(scenario)
     world = build_world(scenario, seed)
     return sample_network(world.graph, max_nodes=max_nodes, seed=world.seed)
 
@@ -196,8 +202,10 @@ class SpreadHistory:
 def record_spread(scenario: Scenario, nodes: np.ndarray, seed: int | None = None) -> SpreadHistory:
     """Run ``scenario`` day by day and copy the stage, channel and role of ``nodes`` after each day.
 
-    Memory: 3 bytes per shown person per day (3,000 people × 365 days ≈ 3.3 MB).
+    Memory: 3 bytes per shown person per day (3,000 people × 365 days ≈ 3.3 MB), plus the run's own
+    (checked first: a ScenarioError when it will not fit).
     """
+    check_memory(scenario)
     model = MarketModel(scenario, seed=seed)
     days = scenario.days
     shape = (days + 1, nodes.size)

@@ -24,6 +24,7 @@ __all__ = [
     "Population",
     "Role",
     "Stage",
+    "add_counts",
     "build_population",
 ]
 
@@ -142,6 +143,18 @@ _COLUMNS: dict[str, tuple[type, Any]] = {
     "rel_purchase": (np.float32, 1.0),  # purchase-rate multiplier (loyalty goal gradient)
     "rate_share_extra": (np.float32, 0.0),  # extra shares per day of loyalty members (tier benefit)
 }
+
+
+def add_counts(column: np.ndarray, index: np.ndarray, amounts: np.ndarray | int) -> None:
+    """``column[index] += amounts`` for a count column, stopping at the dtype's largest value.
+
+    Counts kept in small integer columns (orders in int32, experiences in int16) would wrap around
+    to negative numbers on a long horizon with heavy buyers; a count that stops at its maximum is
+    still far past every threshold a rule compares it with (a habit needs at most 1,000).
+    """
+    top = np.iinfo(column.dtype).max
+    total = column[index].astype(np.int64) + np.asarray(amounts, dtype=np.int64)
+    column[index] = np.minimum(total, top)
 
 
 class Population:
