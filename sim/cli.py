@@ -190,7 +190,9 @@ def run_command(
         if out is not None:
             written = result.save(out)
             logged = f" ({len(result.orders):,} orders)" if result.orders is not None else ""
-            out_console.print(f"wrote {len(written)} files to {escape(str(out))}{logged}", highlight=False)
+            out_console.print(
+                f"wrote {len(written)} files to {escape(str(out))}{logged}", highlight=False, soft_wrap=True
+            )
 
     _guarded(action, debug)
 

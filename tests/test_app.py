@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import re
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,11 @@ def _no_traceback(app: AppTest) -> None:
 
 def _texts(elements: object) -> str:
     return "\n".join(str(e.value) for e in elements)  # type: ignore[attr-defined]
+
+
+def _read(elements: object) -> str:
+    """The elements' text as a reader sees it: Markdown's backslash escapes of quoted input removed."""
+    return re.sub(r"\\(.)", r"\1", _texts(elements))
 
 
 SMALL = {"cmp_people": 1500, "cmp_days": 90, "cmp_reps": 2}
@@ -491,7 +497,7 @@ def test_a_scenario_uploaded_with_its_edge_list_runs_on_compare() -> None:
         [("club.yaml", more_sharing, "application/x-yaml"), ("karate_club.txt", KARATE_TXT, "text/plain")]
     ).run()
     _no_traceback(app)
-    assert "Added club.yaml to the scenarios as **club-more-sharing**" in _texts(app.success)
+    assert "Added club.yaml to the scenarios as **club-more-sharing**" in _read(app.success)
     assert app.session_state["library_files"]["club-more-sharing"] == {"karate_club.txt": KARATE_TXT}
     app.multiselect(key="cmp_strategies").set_value(["karate_club", "club-more-sharing"]).run()
     _no_traceback(app)
@@ -523,7 +529,7 @@ def test_an_uploaded_scenario_naming_a_server_file_is_refused_in_one_line() -> N
         ("20-upload-path-etc.yaml", (CASES / "20-upload-path-etc.yaml").read_bytes(), "application/x-yaml")
     ).run()
     _no_traceback(app)
-    message = _texts(app.error)
+    message = _read(app.error)
     assert "20-upload-path-etc.yaml was not added" in message
     assert "network.path: an uploaded scenario can only use files uploaded with it" in message
     assert message.count("\n- ") == 1  # one problem line
@@ -536,7 +542,7 @@ def test_an_uploaded_scenario_with_a_bad_graph_file_is_explained() -> None:
         [("club.yaml", KARATE_YAML, "application/x-yaml"), ("karate_club.txt", b"1\n2\n3\n", "text/plain")]
     ).run()
     _no_traceback(app)
-    message = _texts(app.error)
+    message = _read(app.error)
     assert "its graph file cannot be used" in message and "does not look like an edge list" in message
 
 
@@ -577,7 +583,7 @@ def test_editing_a_scenario_with_a_graph_file_keeps_the_file() -> None:
     app = _open("editor")
     app.selectbox(key="ed_base").set_value("karate_club").run()
     _no_traceback(app)
-    assert "Valid scenario. No changes yet." in _texts(app.success)
+    assert "Valid scenario. No changes yet." in _read(app.success)
     app.number_input(key="ed:karate_club:sharing.rate_share_per_day").set_value(0.3).run()
     app.text_input(key="ed:karate_club:name").set_value("club, more sharing").run()
     app.button(key="ed_save").click().run()

@@ -143,7 +143,7 @@ def test_the_field_list_covers_every_money_count_and_rate():
         "ads.daily_budget",
         "ads.frequency_cap",
         "population.order_value_mean",
-        "sharing.reward_per_referral",
+        "incentives.amount_referrer",
         "loyalty.endowed_points",
         "loyalty.tiers.2.threshold",
     ):
@@ -166,7 +166,7 @@ def test_every_field_at_its_bound_together_runs_with_finite_books(which):
     [
         {"ads.daily_budget": 1e308},
         {"population.order_value_mean": 1e306},
-        {"sharing.reward_per_referral": 1e308},
+        {"incentives.amount_referrer": 1e308},
         {"loyalty.endowed_points": 1e308},
     ],
 )

@@ -105,13 +105,13 @@ def _reward_search(folder, name: str, response: float):
             "confirm_top": 3,
             "confirm_replications": 6,
         },
-        store=str(folder / name),
     )
     experiment = load_experiment(path)
-    study = optimise(experiment, progress=False)
+    out = folder / name  # a store outside sweeps/ is given on the command line (--out), as here
+    study = optimise(experiment, out=out, progress=False)
     # The status quo (the base scenario's reward, 0) is always the first trial of a new study.
     assert study.trials[0].params["incentives.amount_referrer"] == 0.0
-    return experiment, study, confirm(experiment, study)
+    return experiment, study, confirm(experiment, study, out=out)
 
 
 def test_the_optimiser_finds_a_reward_that_pays_for_itself_above_zero(tmp_path):
@@ -128,7 +128,7 @@ def test_the_optimiser_finds_a_reward_that_pays_for_itself_above_zero(tmp_path):
     stored = pd.read_csv(tmp_path / "pays" / CONFIRMATION_FILE)
     assert len(stored) == len(confirmation.trials) * 6
     assert set(stored["seed"]).isdisjoint(replication_seeds(experiment.seed, experiment.replications))
-    again = confirm(experiment, study)
+    again = confirm(experiment, study, out=tmp_path / "pays")
     assert again is not None and again.best == confirmation.best
 
 

@@ -64,6 +64,7 @@ class IncentivesSpec(Section):
     amount_employee: float = Field(
         0.0,
         ge=0.0,
+        le=MAX_MONEY,
         description=(
             "Employee programme: reward (currency value) an employee (Role.EMPLOYEE, roles section) "
             "earns per referral, instead of amount_referrer. It raises employees' sharing with the same "
