@@ -29,6 +29,20 @@ RUNS_DONE = "l_runs_done"
 KEEP = 8
 #: People in each cell of the map (fewer than the curve's: the map runs 60 markets).
 MAP_PEOPLE = 1500
+#: Session key of this page's widget values, kept while another page is open (Streamlit forgets a
+#: widget's value when a run does not draw it).
+WIDGETS = "l_widgets"
+
+for _key, _value in st.session_state.get(WIDGETS, {}).items():
+    if _key not in st.session_state:
+        st.session_state[_key] = _value
+
+
+def _keep(*keys: str) -> None:
+    """Remember these widgets' values now (a later run may be interrupted before the page ends)."""
+    kept = st.session_state.setdefault(WIDGETS, {})
+    kept.update({key: st.session_state[key] for key in keys if key in st.session_state})
+
 
 st.title("The 8:1 lesson")
 st.markdown(
@@ -55,12 +69,12 @@ name, base, people = strategy_and_people(
     cols,
     "l",
     ("eight_to_one_holds", "eight_to_one_fails", "retention_uplift", "hybrid"),
-    people_default=3000,
+    people_default=2000,
     people_min=100,
     people_step=1000,
 )
 replications = cols[2].number_input(
-    "Replications", min_value=1, max_value=50, value=3, step=1, key="l_reps", help="Paired markets per split."
+    "Replications", min_value=1, max_value=50, value=5, step=1, key="l_reps", help="Paired markets per split."
 )
 own_total = base.ads.daily_budget + base.retention_offers.daily_budget
 total = cols[3].number_input(
@@ -71,6 +85,7 @@ total = cols[3].number_input(
     key=f"l_total:{name}",
     help="Split between ads (acquisition) and retention offers by the slider below.",
 )
+_keep("l_strategy", "l_people", "l_reps", f"l_total:{name}")
 if base.description:
     st.caption(f"**{name}.** {base.description}")
 scenario = scenario_named(name, {"network.n": int(people)})
@@ -128,6 +143,7 @@ share = st.slider(
     key="l_share",
     help="0 = everything on ads; 1 = everything on retention offers. Every split is already measured.",
 )
+_keep("l_share")
 result = curve.at(float(share))
 
 
@@ -182,12 +198,11 @@ for line in unspent_words(result, currency):
     st.warning(line)
 st.info(report.eight_to_one_verdict(result, currency, curve.move(float(share))))
 st.altair_chart(curve_chart(curve, float(share), currency), width="stretch")
-st.caption(
+summary = (
     f"Means of {curve.replications} paired replications at each of {len(curve.points)} splits of "
-    f"{money(curve.total_daily_budget, currency, 2)} a day, {people:,} people, {scenario.days} days. "
-    f"Simulation runs on this page so far: {st.session_state[RUNS_DONE]:,} "
-    "(moving the slider runs none)."
+    f"{money(curve.total_daily_budget, currency, 2)} a day, {people:,} people, {scenario.days} days."
 )
+counter = st.empty()  # filled at the end of the page, once the map (if asked for) has run too
 with st.expander("Per-replication measurements at this split"):
     st.dataframe(runs_in_words(result, currency), hide_index=True, width="stretch")
 
@@ -198,6 +213,7 @@ show_map = st.toggle(
     help=f"Measures the ratio in 20 markets of {MAP_PEOPLE:,} people (one replication each) through the "
     "sweep machinery; the first draw takes a while, later ones are instant.",
 )
+_keep("l_map")
 if show_map:
     map_scenario = scenario.with_overrides({"network.n": min(int(people), MAP_PEOPLE)})
     map_key = ("map", scenario_to_yaml(map_scenario), float(total))
@@ -214,3 +230,8 @@ if show_map:
         f"one replication. 8:1 holds in {holds} of {len(the_map.cells)} markets. Higher churn makes "
         "retention relatively cheaper; so does a market already reached."
     )
+
+counter.caption(
+    f"{summary} Simulation runs on this page so far: {st.session_state[RUNS_DONE]:,} "
+    "(moving the slider runs none)."
+)

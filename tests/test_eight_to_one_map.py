@@ -93,10 +93,12 @@ def test_each_cell_is_the_lesson_measured_in_that_market(tmp_path: Path) -> None
         on_run=lambda done, total: calls.append((done, total)),
     )
     assert calls == [] and again.cells.equals(the_map.cells)
-    # Every cell's edges tile the plane around its centre.
-    cells = the_map.cells
-    assert ((cells["x0"] < cells["maturity"]) & (cells["maturity"] < cells["x1"])).all()
-    assert ((cells["y0"] < cells["annual_churn"]) & (cells["annual_churn"] < cells["y1"])).all()
+    # Equal tiles, one per grid value, in grid order; the scenario's cross sits at its own market.
+    cells = the_map.cells.sort_values(["maturity", "annual_churn"])
+    assert cells["x"].tolist() == [0, 0, 1, 1] and cells["y"].tolist() == [0, 1, 0, 1]
+    assert ((cells["x1"] - cells["x0"]) == 1).all() and ((cells["y1"] - cells["y0"]) == 1).all()
+    assert the_map.scenario_x == pytest.approx((0.01 - 0.05) / (0.5 - 0.05))  # just left of the first column
+    assert the_map.scenario_y == pytest.approx((0.25 - 0.3) / (0.8 - 0.3))  # just below the first row
 
 
 def _crossing_maturity(the_map: EightToOneMap, level: float) -> list[float]:

@@ -102,28 +102,27 @@ def test_the_map_draws_cells_contours_and_the_scenario_marker() -> None:
     cells = pd.DataFrame(
         [
             {"maturity": m, "annual_churn": c, "rel_churn": c, "cost_ratio": r, "cost_ratio_low": math.nan,
-             "cost_ratio_high": math.nan, "status": "measured", "log10_ratio": math.log10(r),
+             "cost_ratio_high": math.nan, "status": "measured", "log10_ratio": math.log10(r) if r > 0 else -3,
              "cheaper": "retention" if r > 1 else "acquisition", "holds": r >= 8,
-             "x0": m - 0.1, "x1": m + 0.1, "y0": c - 0.1, "y1": c + 0.1}
-            for m, c, r in [(0.1, 0.2, 0.5), (0.5, 0.2, 2.0), (0.1, 0.6, 3.0), (0.5, 0.6, 20.0)]
+             "x": x, "y": y, "x0": x - 0.5, "x1": x + 0.5, "y0": y - 0.5, "y1": y + 0.5}
+            for x, y, m, c, r in [
+                (0, 0, 0.01, 0.2, 0.5), (1, 0, 0.5, 0.2, 2.0), (0, 1, 0.01, 0.6, 0.0), (1, 1, 0.5, 0.6, 20.0)
+            ]
         ]
     )  # fmt: skip
-    contours = pd.DataFrame(
-        {
-            "level": [1.0, 1.0],
-            "line": [0, 0],
-            "order": [0, 1],
-            "maturity": [0.2, 0.1],
-            "annual_churn": [0.2, 0.3],
-        }
-    )
-    the_map = EightToOneMap(cells, contours, 0.2, 10.0, 0.01, 0.25, runs=pd.DataFrame())
+    line = {"level": [1.0, 1.0], "line": [0, 0], "order": [0, 1], "x": [0.5, 0.2], "y": [0.0, 1.0]}
+    contours = pd.DataFrame({**line, "maturity": [0.25, 0.1], "annual_churn": [0.2, 0.6]})
+    the_map = EightToOneMap(cells, contours, 0.2, 10.0, 0.01, 0.25, 0.0, 0.125, runs=pd.DataFrame())
     spec = map_chart(the_map).to_dict()
     marks = [_mark(layer) for layer in _layers(spec)]
     assert marks == ["rect", "text", "line", "point"]
     data = spec["datasets"]
     marker = [rows for rows in data.values() if rows and "what" in rows[0]]
-    assert marker == [[{"maturity": 0.01, "annual_churn": 0.25, "what": "this scenario"}]]
+    assert marker == [
+        [{"x": 0.0, "y": 0.125, "maturity": 0.01, "annual_churn": 0.25, "what": "this scenario"}]
+    ]
     labels = {row["ratio_label"] for rows in data.values() for row in rows if "ratio_label" in row}
-    assert labels == {"1 : 2.0", "2.0 : 1", "3.0 : 1", "20.0 : 1"}
-    assert '"scheme": "redblue"' in json.dumps(spec) and '"domainMid": 1' in json.dumps(spec)
+    assert labels == {"1 : 2.0", "2.0 : 1", "1 : ∞", "20.0 : 1"}
+    text = json.dumps(spec)
+    assert '"scheme": "redblue"' in text and '"domainMid": 1' in text
+    assert "datum.value == 0 ? '1%' : datum.value == 1 ? '50%'" in text  # tiles labelled by their values

@@ -156,14 +156,17 @@ class EightToOneMap:
             lost a year, :func:`annual_churn`), ``rel_churn`` (the multiplier that gives it),
             ``cost_ratio`` with ``cost_ratio_low`` / ``cost_ratio_high`` (95%; NaN with one
             replication), ``status``, ``log10_ratio`` (clipped to ±:data:`LOG_CLIP`), ``cheaper``
-            (``retention``, ``acquisition`` or ``unknown``), ``holds`` (ratio ≥ 8) and the cell's edges
-            ``x0``, ``x1``, ``y0``, ``y1`` for drawing.
-        contours: the 1:1 and 8:1 lines: ``level``, ``line`` (one id per piece), ``order``,
-            ``maturity``, ``annual_churn``.
+            (``retention``, ``acquisition`` or ``unknown``), ``holds`` (ratio ≥ 8) and the cell's
+            grid position ``x``, ``y`` (column and row numbers) with its edges ``x0``, ``x1``,
+            ``y0``, ``y1`` for drawing as equal tiles.
+        contours: the 1:1 and 8:1 lines: ``level``, ``line`` (one id per piece), ``order``, grid
+            coordinates ``x``, ``y`` and the ``maturity`` and ``annual_churn`` they stand for.
         share_to_retention: the split measured in every cell.
         total_daily_budget: currency per day split between the levers.
         scenario_maturity: the scenario's own maturity (its marker on the map).
         scenario_annual_churn: the scenario's own annual churn.
+        scenario_x: the marker's position in grid coordinates (between cell numbers).
+        scenario_y: the same, vertically.
         runs: every run (the sweep store's table).
     """
 
@@ -173,6 +176,8 @@ class EightToOneMap:
     total_daily_budget: float
     scenario_maturity: float
     scenario_annual_churn: float
+    scenario_x: float
+    scenario_y: float
     runs: pd.DataFrame = field(repr=False)
 
     def crossings(self, level: float) -> pd.DataFrame:
@@ -211,24 +216,18 @@ def _log10_ratio(ratio: float) -> float:
     return math.nan
 
 
-def _edges(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Cell edges halfway between neighbouring grid values (the outer cells as wide as their neighbour)."""
-    if values.size == 1:
-        half = max(abs(values[0]) * 0.1, 0.01)
-        return values - half, values + half
-    mids = (values[1:] + values[:-1]) / 2
-    low = np.concatenate([[values[0] - (mids[0] - values[0])], mids])
-    high = np.concatenate([mids, [values[-1] + (values[-1] - mids[-1])]])
-    return np.maximum(low, 0.0), high
-
-
 def _contours(cells: pd.DataFrame) -> pd.DataFrame:
-    """The 1:1 and 8:1 lines of the log ratio over (maturity, annual churn), by marching squares."""
-    columns = ["level", "line", "order", "maturity", "annual_churn"]
-    table = cells.pivot(index="annual_churn", columns="maturity", values="log10_ratio").sort_index()
-    table = table.sort_index(axis=1)
+    """The 1:1 and 8:1 lines of the log ratio, by marching squares on the grid of cells.
+
+    Lines are traced in grid coordinates (``x``, ``y``: the cells' column and row numbers, as drawn)
+    and carried back to maturity and annual churn by linear interpolation between grid values.
+    """
+    columns = ["level", "line", "order", "x", "y", "maturity", "annual_churn"]
+    table = cells.pivot(index="y", columns="x", values="log10_ratio").sort_index().sort_index(axis=1)
     if table.shape[0] < 2 or table.shape[1] < 2:
         return pd.DataFrame(columns=columns)
+    maturities = cells.groupby("x")["maturity"].first().sort_index().to_numpy(dtype=float)
+    churns = cells.groupby("y")["annual_churn"].first().sort_index().to_numpy(dtype=float)
     z = np.ma.masked_invalid(table.to_numpy(dtype=float))
     x = table.columns.to_numpy(dtype=float)
     y = table.index.to_numpy(dtype=float)
@@ -237,12 +236,36 @@ def _contours(cells: pd.DataFrame) -> pd.DataFrame:
     line = 0
     for level in LEVELS:
         for piece in generator.lines(math.log10(level)):
-            for order, (mx, my) in enumerate(np.asarray(piece)):
+            for order, (px, py) in enumerate(np.asarray(piece)):
                 rows.append(
-                    {"level": level, "line": line, "order": order, "maturity": mx, "annual_churn": my}
+                    {
+                        "level": level,
+                        "line": line,
+                        "order": order,
+                        "x": px,
+                        "y": py,
+                        "maturity": float(np.interp(px, x, maturities)),
+                        "annual_churn": float(np.interp(py, y, churns)),
+                    }
                 )
             line += 1
     return pd.DataFrame(rows, columns=columns)
+
+
+def _grid_position(value: float, grid: np.ndarray) -> float:
+    """Where ``value`` sits among the sorted ``grid`` values, in cell numbers (linear in between).
+
+    Beyond the ends the first or last step is extended, up to half a cell (the edge of the map).
+    """
+    if grid.size == 1:
+        return 0.0
+    if value < grid[0]:
+        position = (value - grid[0]) / (grid[1] - grid[0])
+    elif value > grid[-1]:
+        position = grid.size - 1 + (value - grid[-1]) / (grid[-1] - grid[-2])
+    else:
+        position = float(np.interp(value, grid, np.arange(grid.size)))
+    return float(np.clip(position, -0.5, grid.size - 0.5))
 
 
 def eight_to_one_map(
@@ -319,17 +342,23 @@ def eight_to_one_map(
             }
         )
     cells = pd.DataFrame(rows)
-    for axis, (low, high) in (("maturity", ("x0", "x1")), ("annual_churn", ("y0", "y1"))):
+    # Cells are drawn as equal tiles, one per grid value, whatever the spacing of the values.
+    grids = {}
+    for axis, name in (("maturity", "x"), ("annual_churn", "y")):
         values = np.sort(cells[axis].unique())
-        lows, highs = _edges(values)
-        cells[low] = cells[axis].map(dict(zip(values, lows, strict=True)))
-        cells[high] = cells[axis].map(dict(zip(values, highs, strict=True)))
+        grids[name] = values
+        cells[name] = cells[axis].map({value: float(i) for i, value in enumerate(values)})
+        cells[f"{name}0"], cells[f"{name}1"] = cells[name] - 0.5, cells[name] + 0.5
+    own_maturity = scenario.population.share_initial_customers
+    own_churn = annual_churn(scenario.population, scenario.customers.rel_churn)
     return EightToOneMap(
         cells=cells,
         contours=_contours(cells),
         share_to_retention=share,
         total_daily_budget=total,
-        scenario_maturity=scenario.population.share_initial_customers,
-        scenario_annual_churn=annual_churn(scenario.population, scenario.customers.rel_churn),
+        scenario_maturity=own_maturity,
+        scenario_annual_churn=own_churn,
+        scenario_x=_grid_position(own_maturity, grids["x"]),
+        scenario_y=_grid_position(own_churn, grids["y"]),
         runs=runs,
     )

@@ -17,7 +17,7 @@ import pandas as pd
 
 from sim.analysis.lesson import EIGHT, EightToOne, EightToOneCurve
 from sim.analysis.report import eight_to_one_headline
-from sim.sweep.eight_to_one_map import LOG_CLIP, EightToOneMap
+from sim.sweep.eight_to_one_map import EightToOneMap
 
 __all__ = [
     "curve_chart",
@@ -29,6 +29,8 @@ __all__ = [
     "unspent_words",
 ]
 
+#: The map's colours stop at this ratio each way (a lever 64 times cheaper is as blue as it gets).
+COLOUR_LIMIT = 64.0
 #: Ratios drawn as reference lines: break-even and the folklore.
 _LEVELS = pd.DataFrame({"ratio": [1.0, EIGHT], "label": ["1:1 (break-even)", "8:1 (the folklore)"]})
 
@@ -59,16 +61,16 @@ def ratio_text(cost_ratio: float) -> str:
 def unspent_words(result: EightToOne, currency: str) -> list[str]:
     """A sentence for each lever that left part of its budget unspent at this split (none when all spent).
 
-    A lever counts as having left money when it spent less than 99.5% of its budget over the horizon.
+    A lever counts as having left money when it spent less than 98% of its budget over the horizon.
     """
     lines = []
-    if result.ads_budget > 0 and result.ads_spend < 0.995 * result.ads_budget:
+    if result.ads_budget > 0 and result.ads_spend < 0.98 * result.ads_budget:
         lines.append(
             f"The ads could spend only {money(result.ads_spend, currency)} of "
             f"{money(result.ads_budget, currency)}: the frequency cap leaves no one else to show them to "
             "(the audience is the people who are not customers)."
         )
-    if result.offers_budget > 0 and result.offers_spend < 0.995 * result.offers_budget:
+    if result.offers_budget > 0 and result.offers_spend < 0.98 * result.offers_budget:
         lines.append(
             f"The offers could spend only {money(result.offers_spend, currency)} of "
             f"{money(result.offers_budget, currency)}: too few customers were worth an offer and not "
@@ -173,16 +175,16 @@ def curve_chart(curve: EightToOneCurve, share: float, currency: str) -> Any:
     )
 
     ratios = data.dropna(subset=["ratio"])
-    y_ratio = alt.Y(
-        "ratio:Q",
-        title="acquisition ÷ retention cost",
-        scale=alt.Scale(type="log"),
-        axis=alt.Axis(format="~g"),
-    )
+    # The axis spans the measured ratios, 1 and 8 (a decade of room each way); wider intervals are cut.
+    low = min([1.0, *ratios["ratio"]]) / 4
+    high = max([EIGHT, *ratios["ratio"]]) * 4
+    ratio_scale = alt.Scale(type="log", domain=[max(low, 1e-3), min(high, 1e3)], clamp=True)
+    ratio_title = "acquisition ÷ retention cost"
+    y_ratio = alt.Y("ratio:Q", title=ratio_title, scale=ratio_scale, axis=alt.Axis(format="~g"))
     bars = (
         alt.Chart(ratios.dropna(subset=["ratio_low", "ratio_high"]))
-        .mark_errorbar(color="#555")
-        .encode(x=x, y=alt.Y("ratio_low:Q", scale=alt.Scale(type="log")), y2="ratio_high:Q")
+        .mark_errorbar(color="#555", clip=True)
+        .encode(x=x, y=alt.Y("ratio_low:Q", title=ratio_title, scale=ratio_scale), y2="ratio_high:Q")
     )
     points = (
         alt.Chart(ratios)
@@ -200,7 +202,7 @@ def curve_chart(curve: EightToOneCurve, share: float, currency: str) -> Any:
         alt.Chart(_LEVELS)
         .mark_rule(strokeDash=[6, 3])
         .encode(
-            y="ratio:Q",
+            y=y_ratio,
             color=alt.Color(
                 "label:N",
                 title="reference",
@@ -212,7 +214,7 @@ def curve_chart(curve: EightToOneCurve, share: float, currency: str) -> Any:
     layers = [levels, bars, points, rule]
     if len(marked):
         layers.append(
-            alt.Chart(marked).mark_point(size=180, filled=True, color="black").encode(x=x, y="ratio:Q")
+            alt.Chart(marked).mark_point(size=180, filled=True, color="black").encode(x=x, y=y_ratio)
         )
     cost = alt.layer(*layers).properties(
         title="Measured ratio at each split (above 1: retention is cheaper; above 8: the folklore holds)",
@@ -221,22 +223,47 @@ def curve_chart(curve: EightToOneCurve, share: float, currency: str) -> Any:
     return alt.vconcat(profit, cost).resolve_scale(color="independent")
 
 
+def _map_label(ratio: float) -> str:
+    """A cell's ratio in a few characters: "15 : 1", "1 : 2.5", "∞ : 1" when ads bought nothing."""
+    if math.isnan(ratio):
+        return "?"
+    if math.isinf(ratio):
+        return "∞ : 1"
+    if ratio <= 0:
+        return "1 : ∞"
+    return ratio_text(ratio)
+
+
+def _axis_labels(values: pd.Series) -> str:
+    """A Vega expression that labels grid positions 0, 1, … with the values they stand for, as %."""
+    labels = {round(float(i)): f"{float(v):.0%}" for i, v in zip(values.index, values, strict=True)}
+    cases = " : ".join(f"datum.value == {i} ? '{label}'" for i, label in sorted(labels.items()))
+    return f"{cases} : ''"
+
+
 def map_chart(the_map: EightToOneMap) -> Any:
     """Where 8:1 holds: cells coloured by the ratio, its 1:1 and 8:1 lines and the scenario's own market.
 
-    Blue cells: retention is cheaper; red: acquisition is. Each cell shows its ratio in words, and a
-    cross marks the scenario's maturity and churn.
+    Each grid value is one equal tile (the values need not be evenly spaced); blue tiles: retention is
+    cheaper, red: acquisition is. Each tile shows its ratio, and a cross marks the scenario's own
+    maturity and churn.
     """
     cells = the_map.cells.copy()
-    cells["ratio_label"] = [ratio_text(r) for r in cells["cost_ratio"]]
+    cells["ratio_label"] = [_map_label(r) for r in cells["cost_ratio"]]
     cells["ratio_shown"] = 10.0 ** cells["log10_ratio"]
-    bound = 10.0**LOG_CLIP
+    x_labels = cells.groupby("x")["maturity"].first()
+    y_labels = cells.groupby("y")["annual_churn"].first()
+    x_axis = alt.Axis(values=list(x_labels.index), labelExpr=_axis_labels(x_labels), grid=False)
+    y_axis = alt.Axis(values=list(y_labels.index), labelExpr=_axis_labels(y_labels), grid=False)
+    x_scale = alt.Scale(domain=[-0.5, len(x_labels) - 0.5], nice=False, zero=False)
+    y_scale = alt.Scale(domain=[-0.5, len(y_labels) - 0.5], nice=False, zero=False)
     x = alt.X(
         "x0:Q",
         title="market maturity: share of people already customers at the start",
-        axis=alt.Axis(format="%"),
+        axis=x_axis,
+        scale=x_scale,
     )
-    y = alt.Y("y0:Q", title="churn: share of customers lost in a year", axis=alt.Axis(format="%"))
+    y = alt.Y("y0:Q", title="churn: share of customers lost in a year", axis=y_axis, scale=y_scale)
     tiles = (
         alt.Chart(cells)
         .mark_rect(stroke="white")
@@ -248,7 +275,13 @@ def map_chart(the_map: EightToOneMap) -> Any:
             color=alt.Color(
                 "ratio_shown:Q",
                 title="acquisition ÷ retention",
-                scale=alt.Scale(type="log", scheme="redblue", domain=[1 / 64, 64], domainMid=1, clamp=True),
+                scale=alt.Scale(
+                    type="log",
+                    scheme="redblue",
+                    domain=[1 / COLOUR_LIMIT, COLOUR_LIMIT],
+                    domainMid=1,
+                    clamp=True,
+                ),
                 legend=alt.Legend(format="~g", values=[1 / 16, 1 / 4, 1, 4, 8, 16, 64]),
             ),
             tooltip=[
@@ -259,11 +292,10 @@ def map_chart(the_map: EightToOneMap) -> Any:
             ],
         )
     )
-    centres = cells.assign(cx=(cells["x0"] + cells["x1"]) / 2, cy=(cells["y0"] + cells["y1"]) / 2)
     labels = (
-        alt.Chart(centres)
-        .mark_text(fontSize=12, fontWeight="bold", color="black")
-        .encode(x="cx:Q", y="cy:Q", text="ratio_label:N")
+        alt.Chart(cells)
+        .mark_text(fontSize=13, fontWeight="bold", color="black")
+        .encode(x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale), text="ratio_label:N")
     )
     layers = [tiles, labels]
     contours = the_map.contours
@@ -273,8 +305,8 @@ def map_chart(the_map: EightToOneMap) -> Any:
             alt.Chart(lines)
             .mark_line(strokeWidth=3)
             .encode(
-                x="maturity:Q",
-                y="annual_churn:Q",
+                x=alt.X("x:Q", scale=x_scale),
+                y=alt.Y("y:Q", scale=y_scale),
                 detail="line:N",
                 order="order:Q",
                 strokeDash=alt.StrokeDash("label:N", title="contour"),
@@ -283,6 +315,8 @@ def map_chart(the_map: EightToOneMap) -> Any:
         )
     marker = pd.DataFrame(
         {
+            "x": [the_map.scenario_x],
+            "y": [the_map.scenario_y],
             "maturity": [the_map.scenario_maturity],
             "annual_churn": [the_map.scenario_annual_churn],
             "what": ["this scenario"],
@@ -290,14 +324,22 @@ def map_chart(the_map: EightToOneMap) -> Any:
     )
     layers.append(
         alt.Chart(marker)
-        .mark_point(shape="cross", size=400, filled=True, color="#222", strokeWidth=2)
-        .encode(x="maturity:Q", y="annual_churn:Q", tooltip=["what:N"])
+        .mark_point(shape="cross", size=500, filled=True, color="#222", strokeWidth=2)
+        .encode(
+            x=alt.X("x:Q", scale=x_scale),
+            y=alt.Y("y:Q", scale=y_scale),
+            tooltip=[
+                "what:N",
+                alt.Tooltip("maturity:Q", format=".0%", title="customers at the start"),
+                alt.Tooltip("annual_churn:Q", format=".0%", title="lost a year"),
+            ],
+        )
     )
     return alt.layer(*layers).properties(
         title=alt.TitleParams(
             "Where 8:1 holds: acquisition ÷ retention cost per customer-year",
-            subtitle=f"Blue: retention is cheaper; red: acquisition is cheaper (colours stop at "
-            f"{bound:,.0f}×). The cross is this scenario.",
+            subtitle="Blue: retention is cheaper; red: acquisition is cheaper (colours stop at "
+            f"{COLOUR_LIMIT:g}×). The cross is this scenario.",
         ),
         height=420,
     )
