@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sim import ScenarioError, load_scenario
 from sim.analysis.lesson import (
@@ -292,3 +294,18 @@ def test_the_presets_land_on_their_side_of_eight_to_one(preset: str, holds: bool
     assert (
         scenario.description and len(scenario.description.split(". ")) == 1
     )  # one sentence, shown on the page
+
+
+@given(
+    total=st.floats(allow_nan=True, allow_infinity=True), share=st.floats(allow_nan=True, allow_infinity=True)
+)
+def test_any_total_and_share_either_split_cleanly_or_name_the_bad_value(total: float, share: float) -> None:
+    try:
+        budgets = split_budgets(total, share)
+    except ScenarioError as exc:
+        assert exc.problems[0].path in ("total_daily_budget", "share_to_retention")
+        return
+    ads, offers = budgets["split"]
+    assert ads >= 0 and offers >= 0
+    assert ads + offers == pytest.approx(total, rel=1e-9, abs=1e-8)
+    assert budgets["no_ads"] == (0.0, offers) and budgets["no_offers"] == (ads, 0.0)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sim.analysis.lesson import EightToOneCurve, eight_to_one_curve
+from sim.analysis.report import eight_to_one_headline
 from sim.sweep.eight_to_one_map import EightToOneMap
 from sim.ui.lesson import curve_chart, map_chart, ratio_text, runs_in_words, unspent_words
 from tests.conftest import quiet_scenario
@@ -88,6 +92,13 @@ def test_the_per_replication_table_is_words_without_missing_values(curve: EightT
         assert all(isinstance(cell, str) and cell for cell in cells)
         assert not any(bad in cell.lower() for cell in cells for bad in ("none", "nan", "<na>"))
     assert "no ratio: a lever spent nothing" in runs_in_words(curve.at(0.0), "USD")["ratio"].tolist()
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True))
+def test_no_ratio_reads_as_a_number_below_one(ratio: float) -> None:
+    for text in (ratio_text(ratio), eight_to_one_headline(ratio)):
+        numbers = [float(n.replace(",", "")) for n in re.findall(r"\d[\d,]*(?:\.\d+)?", text)]
+        assert all(n >= 1 for n in numbers), (ratio, text)
 
 
 def test_ratio_labels_never_read_as_zero() -> None:

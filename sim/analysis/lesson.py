@@ -40,8 +40,10 @@ __all__ = [
     "EightToOneCurve",
     "budget_split",
     "eight_to_one_curve",
+    "grid_shares",
     "measure_eight_to_one",
     "measure_runs",
+    "ratio_interval",
     "split_budgets",
 ]
 

@@ -308,7 +308,7 @@ def eight_to_one_headline(cost_ratio: float) -> str:
         return "no ratio: a lever spent nothing or neither added anything"
     if math.isinf(cost_ratio):
         return "acquisition added nothing: retention is the only lever that paid"
-    if cost_ratio <= 0:
+    if cost_ratio <= 0 or math.isinf(1 / cost_ratio):
         return "retention added nothing: acquisition is the only lever that paid"
     if round(cost_ratio, 1) == 1.0 and round(1 / cost_ratio, 1) == 1.0:
         return "acquisition and retention cost the same"

@@ -50,7 +50,7 @@ def ratio_text(cost_ratio: float) -> str:
         return "no ratio"
     if math.isinf(cost_ratio):
         return "ads bought nothing"
-    if cost_ratio <= 0:
+    if cost_ratio <= 0 or math.isinf(1 / cost_ratio):
         return "offers bought nothing"
     if cost_ratio >= 1:
         return f"{cost_ratio:.1f} : 1" if cost_ratio < 100 else f"{cost_ratio:,.0f} : 1"
