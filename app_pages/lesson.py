@@ -74,7 +74,7 @@ name, base, people = strategy_and_people(
     people_step=1000,
 )
 replications = cols[2].number_input(
-    "Replications", min_value=1, max_value=50, value=5, step=1, key="l_reps", help="Paired markets per split."
+    "Replications", min_value=1, max_value=50, value=4, step=1, key="l_reps", help="Paired markets per split."
 )
 own_total = base.ads.daily_budget + base.retention_offers.daily_budget
 total = cols[3].number_input(

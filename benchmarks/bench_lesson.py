@@ -3,7 +3,7 @@
 Usage: ``python benchmarks/bench_lesson.py`` (``BENCH_QUICK=1``: 2 replications). Prints one JSON line.
 
 - curve: :func:`sim.analysis.lesson.eight_to_one_curve` on ``eight_to_one_holds`` at the page's
-  defaults (2,000 people, 5 replications, 330 runs less the shared ones), in this process and on the
+  defaults (2,000 people, 4 replications: 120 runs), in this process and on the
   2-process pool the page uses;
 - map: :func:`sim.sweep.eight_to_one_map.eight_to_one_map` at the page's 1,500 people (60 runs, in
   this process), the first draw's computation;
@@ -31,7 +31,7 @@ from sim.analysis.lesson import eight_to_one_curve  # noqa: E402
 from sim.sweep.eight_to_one_map import eight_to_one_map  # noqa: E402
 
 QUICK = os.environ.get("BENCH_QUICK") == "1"
-REPLICATIONS = 2 if QUICK else 5
+REPLICATIONS = 2 if QUICK else 4
 HOLDS = ROOT / "scenarios" / "eight_to_one_holds.yaml"
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,3 +42,17 @@ def small_hybrid() -> Scenario:
     from sim import load_scenario
 
     return load_scenario(SCENARIOS / "hybrid.yaml", {"network.n": 2000, "days": 60})
+
+
+@pytest.fixture(autouse=True)
+def _restore_main_module() -> Iterator[None]:
+    """Put ``__main__`` back after each test.
+
+    Streamlit's AppTest runs ``app.py`` as ``__main__`` and leaves it there; a process spawned later in
+    the same test worker (a Dask cluster's workers) would then re-run the app while starting up and
+    fail ("an attempt has been made to start a new process before … bootstrapping").
+    """
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None:
+        sys.modules["__main__"] = main
