@@ -45,7 +45,7 @@ def money(value: float, currency: str, decimals: int = 0) -> str:
 
 
 def ratio_text(cost_ratio: float) -> str:
-    """The ratio as a short label that cannot read as zero: "15×" (acquisition dearer) or "1 : 1.5"."""
+    """The ratio as a short label that cannot read as zero: "15.2 : 1" (acquisition dearer) or "1 : 1.5"."""
     if math.isnan(cost_ratio):
         return "no ratio"
     if math.isinf(cost_ratio):
@@ -67,8 +67,8 @@ def unspent_words(result: EightToOne, currency: str) -> list[str]:
     if result.ads_budget > 0 and result.ads_spend < 0.98 * result.ads_budget:
         lines.append(
             f"The ads could spend only {money(result.ads_spend, currency)} of "
-            f"{money(result.ads_budget, currency)}: the frequency cap leaves no one else to show them to "
-            "(the audience is the people who are not customers)."
+            f"{money(result.ads_budget, currency)}: there were not enough people to show them to within "
+            "the frequency cap (the audience is the people who are not customers)."
         )
     if result.offers_budget > 0 and result.offers_spend < 0.98 * result.offers_budget:
         lines.append(
