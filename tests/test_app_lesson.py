@@ -59,6 +59,10 @@ def test_the_page_explains_and_opens_on_the_market_where_eight_to_one_holds() ->
     assert _runs_so_far(app) == 30 * 2
     verdict = _texts(app.info)
     assert verdict.startswith("Here ") and "per customer-year" in verdict and "Moving the next" in verdict
+    # The browser suite finds the verdict by the text "Here " (any case, inside words too): no other
+    # text on the page may contain it.
+    others = [e.value for kind in (app.markdown, app.caption, app.warning) for e in kind]
+    assert not [text for text in others if "here " in str(text).lower()]
 
 
 def test_moving_the_slider_moves_a_marker_and_runs_nothing() -> None:

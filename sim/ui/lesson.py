@@ -67,8 +67,8 @@ def unspent_words(result: EightToOne, currency: str) -> list[str]:
     if result.ads_budget > 0 and result.ads_spend < 0.98 * result.ads_budget:
         lines.append(
             f"The ads could spend only {money(result.ads_spend, currency)} of "
-            f"{money(result.ads_budget, currency)}: there were not enough people to show them to within "
-            "the frequency cap (the audience is the people who are not customers)."
+            f"{money(result.ads_budget, currency)}: too few people were left to show them to within the "
+            "frequency cap (the audience is the people who are not customers)."
         )
     if result.offers_budget > 0 and result.offers_spend < 0.98 * result.offers_budget:
         lines.append(
