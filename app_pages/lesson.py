@@ -19,7 +19,7 @@ from sim.analysis import report
 from sim.analysis.lesson import STEP, eight_to_one_curve
 from sim.scenario import Scenario, scenario_to_yaml
 from sim.sweep.eight_to_one_map import eight_to_one_map
-from sim.ui.lesson import curve_chart, map_chart, money, ratio_text, runs_in_words, unspent_words
+from sim.ui.lesson import curve_charts, map_chart, money, ratio_text, runs_in_words, unspent_words
 
 #: Session key of the finished computations: {(kind, inputs…): result}.
 RESULTS = "l_results"
@@ -197,7 +197,10 @@ row2[2].metric(
 for line in unspent_words(result, currency):
     st.warning(line)
 st.info(report.eight_to_one_verdict(result, currency, curve.move(float(share))))
-st.altair_chart(curve_chart(curve, float(share), currency), width="stretch")
+profit_chart, ratio_chart = curve_charts(curve, float(share), currency)
+left, right = st.columns(2)
+left.altair_chart(profit_chart, width="stretch")
+right.altair_chart(ratio_chart, width="stretch")
 summary = (
     f"Means of {curve.replications} paired replications at each of {len(curve.points)} splits of "
     f"{money(curve.total_daily_budget, currency, 2)} a day, {people:,} people, {scenario.days} days."

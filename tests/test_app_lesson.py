@@ -54,7 +54,7 @@ def test_the_page_explains_and_opens_on_the_market_where_eight_to_one_holds() ->
     ratio = app.metric[2].value
     assert re.fullmatch(r"[\d,]+\.\d : 1|1 : [\d,]+\.\d|.*bought nothing|no ratio", ratio), ratio
     assert not ratio.startswith("0")  # never "0.1 : 1"
-    assert len(app.get("vega_lite_chart")) == 1
+    assert len(app.get("vega_lite_chart")) == 2  # profit and the ratio across the slider
     # 11 splits: each with and without each lever, 30 distinct runs per replication.
     assert _runs_so_far(app) == 30 * 2
     verdict = _texts(app.info)
@@ -73,7 +73,7 @@ def test_moving_the_slider_moves_a_marker_and_runs_nothing() -> None:
         app.slider(key="l_share").set_value(share).run()
         _no_traceback(app)
         assert _runs_so_far(app) == runs
-        assert len(app.get("vega_lite_chart")) == 1
+        assert len(app.get("vega_lite_chart")) == 2
         seen.add((app.metric[0].value, app.metric[1].value, app.metric[5].value))
     assert len(seen) == 5  # every split shows its own measurement
     app.slider(key="l_share").set_value(0.0).run()
@@ -112,15 +112,15 @@ def test_the_map_is_drawn_through_the_sweep_once_and_survives_the_slider() -> No
     runs = _runs_so_far(app)
     app.toggle(key="l_map").set_value(True).run()
     _no_traceback(app)
-    assert len(app.get("vega_lite_chart")) == 2
+    assert len(app.get("vega_lite_chart")) == 3
     assert re.search(r"8:1 holds in \d+ of 20 markets", _texts(app.caption))
     assert _runs_so_far(app) == runs + 20 * 3  # 5 maturities × 4 churns, three runs each
     for share in (0.4, 0.6):
         app.slider(key="l_share").set_value(share).run()
         _no_traceback(app)
-        assert len(app.get("vega_lite_chart")) == 2 and _runs_so_far(app) == runs + 60
+        assert len(app.get("vega_lite_chart")) == 3 and _runs_so_far(app) == runs + 60
     # Away to another page and back: nothing runs again.
     app.switch_page("app_pages/editor.py").run()
     app.switch_page("app_pages/lesson.py").run()
     _no_traceback(app)
-    assert _runs_so_far(app) == runs + 60 and len(app.get("vega_lite_chart")) == 2
+    assert _runs_so_far(app) == runs + 60 and len(app.get("vega_lite_chart")) == 3

@@ -138,7 +138,7 @@ def _open_lesson(page: Any, app_url: str) -> int:
     replications.press("Enter")
     expect(page.get_by_text("Means of 2 paired replications")).to_be_visible(timeout=COMPUTE_MS)
     expect(page.get_by_test_id("stProgress")).to_have_count(0, timeout=COMPUTE_MS)
-    expect(page.locator(".vega-embed")).to_have_count(1, timeout=60_000)
+    expect(page.locator(".vega-embed")).to_have_count(2, timeout=60_000)
     _no_exception(page)
     return _runs_so_far(page)
 
@@ -177,7 +177,7 @@ def test_teacher_moves_the_slider_opens_the_map_and_comes_back(browser: Any, app
     # The map: measured once through the sweep machinery (20 markets × 3 runs), then kept.
     page.get_by_text("Show the map of market maturity and churn").click()
     expect(page.get_by_text(re.compile(r"8:1 holds in \d+ of 20 markets"))).to_be_visible(timeout=COMPUTE_MS)
-    expect(page.locator(".vega-embed")).to_have_count(2)
+    expect(page.locator(".vega-embed")).to_have_count(3)
     assert _runs_so_far(page) == runs + 60
     _no_exception(page)
     _shot(page, "teacher_3_map")
@@ -187,7 +187,7 @@ def test_teacher_moves_the_slider_opens_the_map_and_comes_back(browser: Any, app
     page.keyboard.press("ArrowLeft")
     expect(slider).to_have_value("0.6")
     expect(_metric(page, "Profit at this split")).not_to_have_text(before_profit)
-    expect(page.locator(".vega-embed")).to_have_count(2)
+    expect(page.locator(".vega-embed")).to_have_count(3)
     assert _runs_so_far(page) == runs + 60
 
     # Leave the page and come back: the same split, the map still drawn, nothing run again.
@@ -195,7 +195,7 @@ def test_teacher_moves_the_slider_opens_the_map_and_comes_back(browser: Any, app
     expect(page.get_by_role("heading", name="Scenario editor")).to_be_visible()
     page.get_by_role("link", name="The 8:1 lesson").click()
     expect(page.get_by_role("heading", name="The 8:1 lesson")).to_be_visible()
-    expect(page.locator(".vega-embed")).to_have_count(2, timeout=60_000)
+    expect(page.locator(".vega-embed")).to_have_count(3, timeout=60_000)
     expect(page.get_by_role("slider")).to_have_value("0.6")
     assert _runs_so_far(page) == runs + 60
     _no_exception(page)

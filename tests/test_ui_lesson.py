@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sim.analysis.lesson import EightToOneCurve, eight_to_one_curve
 from sim.analysis.report import eight_to_one_headline
 from sim.sweep.eight_to_one_map import EightToOneMap
-from sim.ui.lesson import curve_chart, map_chart, ratio_text, runs_in_words, unspent_words
+from sim.ui.lesson import curve_charts, map_chart, ratio_text, runs_in_words, unspent_words
 from tests.conftest import quiet_scenario
 
 SMALL = {
@@ -58,18 +58,20 @@ def _mark(layer: dict[str, Any]) -> str:
 
 
 def test_the_slider_moves_only_the_marker(curve: EightToOneCurve) -> None:
-    left = curve_chart(curve, 0.2, "USD").to_dict()
-    right = curve_chart(curve, 0.7, "USD").to_dict()
-    marks = [_mark(layer) for layer in _layers(left)]
-    assert {"area", "line", "rule", "point", "errorbar"} <= set(marks)
-    datasets_left, datasets_right = left["datasets"], right["datasets"]
-    # The curve's data are the same; the only dataset that differs is the marker's one row.
-    differing = {k for k in datasets_left if k not in datasets_right}
-    assert len(differing) == 1 and len(datasets_left[differing.pop()]) == 1
-    shared = [v for k, v in datasets_left.items() if k in datasets_right and len(v) == len(curve.points)]
-    assert shared and {row["share_to_retention"] for row in shared[0]} == set(curve.shares)
-    # The ratio panel is on a log scale with the 1:1 and 8:1 reference lines.
-    text = json.dumps(left)
+    for left, right in zip(curve_charts(curve, 0.2, "USD"), curve_charts(curve, 0.7, "USD"), strict=True):
+        left_spec, right_spec = left.to_dict(), right.to_dict()
+        datasets_left, datasets_right = left_spec["datasets"], right_spec["datasets"]
+        # The curve's data are the same; the only dataset that differs is the marker's one row.
+        differing = {k for k in datasets_left if k not in datasets_right}
+        assert len(differing) == 1 and len(datasets_left[differing.pop()]) == 1
+        shares = [{row.get("share_to_retention") for row in rows} for rows in datasets_left.values()]
+        drawn = {p.share_to_retention for p in curve.points if 0 < p.cost_ratio < math.inf}  # log scale
+        assert set(curve.shares) in shares or drawn in shares
+    profit, ratio = (chart.to_dict() for chart in curve_charts(curve, 0.3, "USD"))  # a drawn ratio
+    assert {"area", "line", "rule", "point"} <= {_mark(layer) for layer in _layers(profit)}
+    assert {"errorbar", "line", "rule", "point"} <= {_mark(layer) for layer in _layers(ratio)}
+    # The ratio chart is on a log scale with the 1:1 and 8:1 reference lines.
+    text = json.dumps(ratio)
     assert '"type": "log"' in text and "8:1 (the folklore)" in text and "1:1 (break-even)" in text
 
 

@@ -20,7 +20,7 @@ from sim.analysis.report import eight_to_one_headline
 from sim.sweep.eight_to_one_map import EightToOneMap
 
 __all__ = [
-    "curve_chart",
+    "curve_charts",
     "curve_frame",
     "map_chart",
     "money",
@@ -143,11 +143,11 @@ def curve_frame(curve: EightToOneCurve) -> pd.DataFrame:
     return frame
 
 
-def curve_chart(curve: EightToOneCurve, share: float, currency: str) -> Any:
-    """Profit (mean, 95% band) and the measured ratio (log scale, 95% bars) across the slider.
+def curve_charts(curve: EightToOneCurve, share: float, currency: str) -> tuple[Any, Any]:
+    """Two charts across the slider: profit (mean, 95% band) and the measured ratio (log scale, 95% bars).
 
-    The data are the curve's alone; ``share`` only places the marker (a rule and two points), so
-    moving the slider redraws the same data with the marker moved.
+    The data are the curve's alone; ``share`` only places the marker (a rule and a point on each), so
+    moving the slider redraws the same data with the marker moved. Each chart fills its container.
     """
     data = curve_frame(curve)
     marker = data.iloc[[int(np.argmin((data["share_to_retention"] - share).abs().to_numpy()))]]
@@ -171,7 +171,7 @@ def curve_chart(curve: EightToOneCurve, share: float, currency: str) -> Any:
     rule = alt.Chart(marker).mark_rule(color="black", strokeDash=[4, 3]).encode(x="share_to_retention:Q")
     here = alt.Chart(marker).mark_point(size=180, filled=True, color="black").encode(x=x, y="profit:Q")
     profit = alt.layer(band, line, rule, here).properties(
-        title="Profit at each split (mean, 95% band; the paired budget experiment)", height=220
+        title="Profit at each split (mean, 95% band; the paired budget experiment)", height=260
     )
 
     ratios = data.dropna(subset=["ratio"])
@@ -217,10 +217,9 @@ def curve_chart(curve: EightToOneCurve, share: float, currency: str) -> Any:
             alt.Chart(marked).mark_point(size=180, filled=True, color="black").encode(x=x, y=y_ratio)
         )
     cost = alt.layer(*layers).properties(
-        title="Measured ratio at each split (above 1: retention is cheaper; above 8: the folklore holds)",
-        height=220,
+        title="Acquisition ÷ retention cost at each split (above 1: retention is cheaper)", height=260
     )
-    return alt.vconcat(profit, cost).resolve_scale(color="independent")
+    return profit, cost
 
 
 def _map_label(ratio: float) -> str:
