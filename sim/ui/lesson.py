@@ -217,7 +217,7 @@ def curve_charts(curve: EightToOneCurve, share: float, currency: str) -> tuple[A
             alt.Chart(marked).mark_point(size=180, filled=True, color="black").encode(x=x, y=y_ratio)
         )
     cost = alt.layer(*layers).properties(
-        title="Acquisition ÷ retention cost at each split (above 1: retention is cheaper)", height=260
+        title="Acquisition ÷ retention cost (above 1: retention is cheaper)", height=260
     )
     return profit, cost
 
