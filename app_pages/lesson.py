@@ -1,132 +1,220 @@
-"""The 8:1 lesson: move a daily budget between acquisition (ads) and retention offers, measure both."""
+"""The 8:1 lesson: both levers measured on one footing, across the whole slider, and a map of markets.
+
+Everything heavy is computed once per input and kept in the session (``st.session_state``): the
+curve over every split (the slider only moves a marker) and the map over market maturity and churn.
+The computations run outside any cached function and report progress through a callback, so no
+cached function ever creates or updates a Streamlit element.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
 
-from app_pages.common import Files, files_of, scenario_from_library_text, scenario_named, strategy_and_people
+from app_pages.common import compare_workers, files_of, scenario_named, strategy_and_people
+from app_pages.state import kept
 from sim.analysis import report
-from sim.analysis.lesson import budget_split, measure_eight_to_one
-from sim.scenario import scenario_to_yaml
+from sim.analysis.lesson import STEP, eight_to_one_curve
+from sim.scenario import Scenario, scenario_to_yaml
+from sim.sweep.eight_to_one_map import eight_to_one_map
+from sim.ui.lesson import curve_charts, map_chart, money, ratio_text, runs_in_words, unspent_words
 
+#: Session key of the finished computations: {(kind, inputs…): result}.
+RESULTS = "l_results"
+#: Session key of the number of simulation runs this page has made (the slider makes none).
+RUNS_DONE = "l_runs_done"
+#: Finished computations kept per session (oldest dropped first).
+KEEP = 8
+#: People in each cell of the map (fewer than the curve's: the map runs 60 markets).
+MAP_PEOPLE = 1500
 st.title("The 8:1 lesson")
 st.markdown(
     """
 Marketing folklore says that winning a new customer costs **five to eight times** more than keeping
-one (the "8:1 rule"; Reichheld & Sasser 1990, TARP, Gartner, Gallo 2014). Ripple does not assume the
-ratio: it **measures** it. Each replication runs the strategy twice on the same market and random
-numbers, once with retention offers and once without, and compares:
+one (the "8:1 rule"; Reichheld & Sasser 1990, TARP, Gallo 2014). Ripple does not assume the ratio: it
+**measures** both levers the same way. A daily budget is split between ads (acquisition) and
+retention offers. At each split, every replication runs the strategy three times on the same market
+and random numbers: as it is, without the ads and without the offers. What each lever added is the
+difference in gross margin (net of any other cost it caused), and its cost per **customer-year** is
+its spend divided by that margin, counted in customer-years of margin.
 
-- **acquisition cost per new customer**: ad spend / customers the ads brought in;
-- **retention cost per saved customer**: offer spend / customers still active *because of* the offers
-  (with offers − without);
-- their ratio: the measured "8:1".
-
-**When 8:1 holds, and when it does not.** An offer pays only if it saves more than one in *ratio* of
-the customers it reaches (the *break-even uplift*). Offers sent to customers who would have stayed
-anyway, or who leave regardless, save nobody: their cost per saved customer explodes and acquisition
-wins. Offers targeted at customers who respond to them (Ascarza 2018), in a market with high churn
-and valuable customers (a large CLV multiple r/(1+d−r)), make retention the cheaper lever. When the
-market is fresh and few people have heard of the brand, acquisition is cheap and the ratio falls below
-8:1. Move the slider and watch which side of the budget earns more profit.
+**When 8:1 holds, and when it does not.** Offers pay in markets with many customers who would leave
+and whom an offer keeps (Ascarza 2018): a mature market with high churn and valuable customers,
+offers targeted by uplift. Ads pay when many people have never heard of the brand: a fresh market.
+An offer pays for itself only if it keeps more than the *break-even uplift* of the customers it
+reaches. Move the slider to see the cost of each lever and the profit at every split, and open the
+map to see which markets make the folklore true.
 """
 )
 
 cols = st.columns(4)
 name, base, people = strategy_and_people(
-    cols, "l", ("retention_uplift", "hybrid"), people_default=5000, people_min=100, people_step=1000
+    cols,
+    "l",
+    ("eight_to_one_holds", "eight_to_one_fails", "retention_uplift", "hybrid"),
+    people_default=2000,
+    people_step=1000,
 )
-replications = cols[2].number_input("Replications", min_value=1, max_value=50, value=3, step=1, key="l_reps")
+replications = cols[2].number_input(
+    "Replications", min_value=1, max_value=50, step=1, key=kept("l_reps", 4), help="Paired markets per split."
+)
+own_total = base.ads.daily_budget + base.retention_offers.daily_budget
 total = cols[3].number_input(
     f"Total daily budget ({base.economics.currency} per day)",
     min_value=0.0,
-    value=100.0,
-    step=10.0,
-    key="l_total",
+    step=1.0,
+    key=kept(f"l_total:{name}", float(own_total) if own_total > 0 else 10.0),
     help="Split between ads (acquisition) and retention offers by the slider below.",
 )
+if base.description:
+    st.caption(f"**{name}.** {base.description}")
+scenario = scenario_named(name, {"network.n": int(people)})
+currency = scenario.economics.currency
+st.session_state.setdefault(RUNS_DONE, 0)
+
+
+def _results() -> dict[tuple[Any, ...], Any]:
+    results: dict[tuple[Any, ...], Any] = st.session_state.setdefault(RESULTS, {})
+    return results
+
+
+def _computed(key: tuple[Any, ...], label: str, compute: Callable[[Callable[[int, int], None]], Any]) -> Any:
+    """The result stored under ``key``, computed now (with a progress bar) when missing.
+
+    Not a cached function: the progress bar lives here, and only the finished, pure result is kept.
+    """
+    results = _results()
+    if key in results:
+        return results[key]
+    bar = st.progress(0.0, text=f"{label}…")
+
+    def on_run(done: int, total_runs: int) -> None:
+        bar.progress(done / total_runs, text=f"{label}: run {done:,} of {total_runs:,}")
+
+    result = compute(on_run)
+    bar.empty()
+    results[key] = result
+    while len(results) > KEEP:
+        results.pop(next(iter(results)))
+    st.session_state[RUNS_DONE] += len(result.runs)
+    return result
+
+
+def _curve(scenario: Scenario, total: float, replications: int) -> Any:
+    key = ("curve", scenario_to_yaml(scenario), files_of(name), total, replications)
+    return _computed(
+        key,
+        "Running the paired runs at every split",
+        lambda on_run: eight_to_one_curve(
+            scenario, total, replications, on_run=on_run, workers=compare_workers(replications)
+        ),
+    )
+
+
+curve = _curve(scenario, float(total), int(replications))
+
 share = st.slider(
     "Share of the budget spent on retention offers",
     min_value=0.0,
     max_value=1.0,
-    value=0.2,
-    step=0.1,
+    step=STEP,
     format="%.1f",
-    key="l_share",
-    help="0 = everything on ads; 1 = everything on retention offers.",
+    key=kept("l_share", 0.2),
+    help="0 = everything on ads; 1 = everything on retention offers. Every split is already measured.",
 )
-scenario = budget_split(scenario_named(name, {"network.n": int(people)}), float(total), float(share))
+result = curve.at(float(share))
 
 
-@st.cache_data(show_spinner="Running the paired runs (with and without offers)…", max_entries=32)
-def measured(scenario_yaml: str, replications: int, seed: int, files: Files = ()) -> Any:
-    """The 8:1 measurement, cached by scenario text, replications, seed and the scenario's files."""
-    scenario = scenario_from_library_text(scenario_yaml, files)
-    return measure_eight_to_one(scenario, replications=replications, seed=seed)
-
-
-result = measured(scenario_to_yaml(scenario), int(replications), int(scenario.seed), files_of(name))
-currency = scenario.economics.currency
-
-
-def money(value: float) -> str:
-    """Currency amount; ∞ when money bought nobody, a dash when undefined (nothing spent)."""
-    if value is None or math.isnan(value):
-        return "—"
+def _cost(value: float) -> str:
+    if math.isnan(value):
+        return "not measured"
     if math.isinf(value):
-        return "∞"
-    return f"{value:,.2f} {currency}"
+        return "bought nothing"
+    return money(value, currency, 2)
 
 
-saved_some = not result.customers_saved <= 0  # NaN (no offers) is not "none saved"
 row1 = st.columns(3)
 row1[0].metric(
-    "Acquisition cost per new customer",
-    money(result.acquisition_cost_per_new_customer),
-    help="Ad spend / customers acquired by ads.",
+    "Acquisition cost per new customer-year",
+    _cost(result.acquisition_cost_per_customer_year),
+    help="Ad spend ÷ the margin the ads added, counted in customer-years of margin "
+    f"({money(result.margin_per_customer_year, currency)} each in the run without offers).",
 )
 row1[1].metric(
-    "Retention cost per saved customer",
-    money(result.retention_cost_per_saved_customer) if saved_some else "none saved",
-    help="Offer spend / customers still active because of the offers (paired).",
+    "Retention cost per kept customer-year",
+    _cost(result.retention_cost_per_customer_year),
+    help="Offer spend ÷ the margin the offers added, counted in customer-years of margin.",
 )
-ratio = result.cost_ratio
 row1[2].metric(
     "Measured ratio (acquisition : retention)",
-    f"{ratio:.1f} : 1" if math.isfinite(ratio) and saved_some else "—",
+    ratio_text(result.cost_ratio),
+    help="Acquisition cost ÷ retention cost per customer-year. 8 : 1 is the folklore; above 1 retention "
+    "is the cheaper lever, below 1 acquisition is.",
 )
+if result.status == "measured":
+    st.markdown(f"**In words: {report.eight_to_one_headline(result.cost_ratio)}.**")
 row2 = st.columns(3)
 row2[0].metric(
     "Break-even uplift",
-    f"{result.break_even_uplift:.1%}" if math.isfinite(result.break_even_uplift) else "—",
-    help="Share of contacted customers an offer must save to pay for itself.",
+    f"{result.break_even_uplift:.2%}" if math.isfinite(result.break_even_uplift) else "not measured",
+    help="Share of the customers offered that an offer must keep to pay for itself: cost per offer ÷ the "
+    "lifetime value of a customer in the run without offers.",
 )
 row2[1].metric(
     "CLV multiple r/(1+d−r)",
-    f"{result.clv_multiple:.2f}" if math.isfinite(result.clv_multiple) else "—",
-    help="From the measured annual retention r and the discount rate d.",
+    f"{result.clv_multiple:.2f}" if math.isfinite(result.clv_multiple) else "not measured",
+    help="Lifetime value per unit of annual margin, from the measured annual retention r and the "
+    "discount rate d, in the run without offers.",
 )
 row2[2].metric(
-    "Profit with offers",
-    money(result.profit),
-    delta=money(result.profit - result.profit_without_offers) + " vs no offers",
-    help="Gross margin − all marketing spend over the horizon, against the paired run without offers.",
+    "Profit at this split",
+    money(result.profit, currency),
+    delta=f"{result.profit - result.profit_without_offers:+,.0f} {currency} against no offers",
+    help="Gross margin − all marketing and retention spend over the horizon (mean of the replications).",
 )
-st.caption(
-    f"Spend over the horizon: ads {money(result.acquisition_spend)}, retention offers "
-    f"{money(result.retention_spend)}; customers saved by offers: {result.customers_saved:,.1f}. "
-    f"Means of {int(replications)} paired replications."
+for line in unspent_words(result, currency):
+    st.warning(line)
+st.info(report.eight_to_one_verdict(result, currency, curve.move(float(share))))
+profit_chart, ratio_chart = curve_charts(curve, float(share), currency)
+left, right = st.columns(2)
+left.altair_chart(profit_chart, width="stretch")
+right.altair_chart(ratio_chart, width="stretch")
+summary = (
+    f"Means of {curve.replications} paired replications at each of {len(curve.points)} splits of "
+    f"{money(curve.total_daily_budget, currency, 2)} a day, {people:,} people, {scenario.days} days."
 )
-if result.retention_spend > 0:
-    st.info(
-        report.eight_to_one_verdict(
-            ratio, result.customers_saved, result.profit, result.profit_without_offers, currency
-        )
+counter = st.empty()  # filled at the end of the page, once the map (if asked for) has run too
+with st.expander("Per-replication measurements at this split"):
+    st.dataframe(runs_in_words(result, currency), hide_index=True, width="stretch")
+
+st.subheader("Which markets make 8:1 true?")
+show_map = st.toggle(
+    "Show the map of market maturity and churn",
+    key=kept("l_map", False),
+    help=f"Measures the ratio in 20 markets of {MAP_PEOPLE:,} people (one replication each) through the "
+    "sweep machinery; the first draw takes a while, later ones are instant.",
+)
+if show_map:
+    map_scenario = scenario.with_overrides({"network.n": min(int(people), MAP_PEOPLE)})
+    map_key = ("map", scenario_to_yaml(map_scenario), files_of(name), float(total))
+    the_map = _computed(
+        map_key,
+        "Measuring 20 markets for the map",
+        lambda on_run: eight_to_one_map(map_scenario, float(total), on_run=on_run),
     )
-else:
-    st.info("No money goes to retention offers yet: move the slider right to measure what they save.")
-with st.expander("Per-replication measurements"):
-    st.dataframe(result.runs, hide_index=True)
+    st.altair_chart(map_chart(the_map), width="stretch")
+    holds = int(the_map.cells["holds"].sum())
+    st.caption(
+        f"Each cell is this strategy ({the_map.share_to_retention:.0%} of the budget on offers) in a market "
+        f"with that share of customers at the start and that churn, {min(int(people), MAP_PEOPLE):,} people, "
+        f"one replication. 8:1 holds in {holds} of {len(the_map.cells)} markets. Higher churn makes "
+        "retention relatively cheaper; so does a market already reached."
+    )
+
+counter.caption(
+    f"{summary} Simulation runs on this page so far: {st.session_state[RUNS_DONE]:,} "
+    "(moving the slider runs none)."
+)

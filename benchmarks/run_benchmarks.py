@@ -20,6 +20,9 @@ runs only that table, ``BENCH_ONLY=runs`` only the first.
 A third table (``benchmarks/bench_graph_file.py``) times reading a 5M-tie edge list generated in a
 temporary folder (KONECT style: ``%`` header, 1-based ids; unweighted and with a weight column);
 target ≤ 5 s per read. ``BENCH_ONLY=graph`` runs only that table.
+
+A fourth (``benchmarks/bench_lesson.py``, ``BENCH_ONLY=lesson``) times the 8:1 page: its curve at the
+page's defaults, the first draw of its map (target ≤ 30 s) and a slider step (target ≤ 1 s).
 """
 
 from __future__ import annotations
@@ -180,6 +183,39 @@ def app_table(console: Console) -> dict:
     return row
 
 
+def lesson_table(console: Console) -> dict:
+    """Run benchmarks/bench_lesson.py in its own process and print its table."""
+    console.print("measuring the 8:1 page (curve, first map, slider step) …", highlight=False)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_lesson.py")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise SystemExit(f"lesson benchmark failed:\n{completed.stderr}")
+    row = json.loads(completed.stdout.strip().splitlines()[-1])
+    table = Table(title=f"The 8:1 page ({row['cpus']} CPUs, load {row['load_average_1min']:.1f})")
+    for column in ("what", "wall s", "target"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        f"curve, 2,000 people × {row['replications']} replications, serial",
+        f"{row['curve_serial_s']:.1f}",
+        "",
+    )
+    table.add_row("curve, 2 workers (the page)", f"{row['curve_2_workers_s']:.1f}", "")
+    table.add_row("map, first draw (60 runs of 1,500 people)", f"{row['map_first_draw_s']:.1f}", "≤ 30")
+    table.add_row(
+        "slider step, median of 5 (max)",
+        f"{row['slider_step_median_s']:.2f} ({row['slider_step_max_s']:.2f})",
+        "≤ 1",
+    )
+    console.print(table)
+    return row
+
+
 def main() -> None:
     console = Console(width=140)
     out = ROOT / "bench-results"
@@ -187,7 +223,10 @@ def main() -> None:
     if ONLY in ("", "app"):
         app_row = app_table(console)
         (out / "app.json").write_text(json.dumps(app_row, indent=2))
-    if ONLY == "app":
+    if ONLY in ("", "lesson"):
+        lesson_row = lesson_table(console)
+        (out / "lesson.json").write_text(json.dumps(lesson_row, indent=2))
+    if ONLY in ("app", "lesson"):
         return
     if ONLY in ("", "sweep"):
         sweep_row = sweep_table(console)

@@ -346,27 +346,6 @@ def test_a_one_day_network_draws() -> None:
     assert _charts_ok(app) == 2
 
 
-def test_lesson_page_explains_eight_to_one() -> None:
-    app = _open("lesson")
-    assert app.title[0].value == "The 8:1 lesson"
-    text = _texts(app.markdown)
-    assert "break-even uplift" in text and "When 8:1 holds, and when it does not" in text
-
-
-def test_lesson_page_measures_from_real_runs() -> None:
-    app = _open()
-    app.switch_page("app_pages/lesson.py").run()
-    app.number_input(key="l_people").set_value(800)
-    app.number_input(key="l_reps").set_value(2).run()
-    _no_traceback(app)
-    labels = [m.label for m in app.metric]
-    assert "Acquisition cost per new customer" in labels and "Break-even uplift" in labels
-    before = [m.value for m in app.metric]
-    app.slider(key="l_share").set_value(0.5).run()
-    _no_traceback(app)
-    assert [m.value for m in app.metric] != before
-
-
 def test_sweep_page_without_a_store(tmp_path: Path) -> None:
     app = _open("sweeps")
     assert app.title[0].value == "Sweep results"

@@ -15,6 +15,7 @@ import pytest
 from sim import compare, load_scenario
 from sim.analysis import report
 from sim.analysis.compare import Comparison, mean_interval
+from sim.analysis.lesson import EightToOne
 from sim.analysis.metrics import METRICS
 from sim.ui import viz
 from tests.chart_checks import altair_problems
@@ -378,21 +379,65 @@ def test_sweep_summaries() -> None:
         assert altair_problems(chart) == []
 
 
+def _lesson(**changes: object) -> EightToOne:
+    """A measured 8:1 at a 20% split of 10 a day (values as :func:`measure_runs` would give them)."""
+    values: dict[str, object] = {
+        "share_to_retention": 0.2, "total_daily_budget": 10.0, "days": 365, "replications": 5,
+        "ads_budget": 2920.0, "ads_spend": 2920.0, "offers_budget": 730.0, "offers_spend": 730.0,
+        "ads_value": 3000.0, "offers_value": 6000.0, "margin_per_customer_year": 500.0,
+        "acquisition_cost_per_customer_year": 486.7, "retention_cost_per_customer_year": 60.8,
+        "cost_ratio": 8.2, "cost_ratio_low": 6.0, "cost_ratio_high": 11.0, "status": "measured",
+        "profit": 1000.0, "profit_low": 900.0, "profit_high": 1100.0, "profit_without_ads": 950.0,
+        "profit_without_offers": 800.0, "active_customers": 100.0, "break_even_uplift": 0.01,
+        "clv_multiple": 0.5, "runs": pd.DataFrame(),
+    }  # fmt: skip
+    values.update(changes)
+    return EightToOne(**values)  # type: ignore[arg-type]
+
+
+def test_eight_to_one_headline_never_reads_as_zero() -> None:
+    assert report.eight_to_one_headline(9.2) == "acquisition costs 9.2× retention"
+    assert report.eight_to_one_headline(1 / 9.2) == "retention costs 9.2× acquisition"
+    assert report.eight_to_one_headline(0.004) == "retention costs 250× acquisition"
+    assert report.eight_to_one_headline(1.02) == "acquisition and retention cost the same"
+    assert "acquisition added nothing" in report.eight_to_one_headline(math.inf)
+    assert "retention added nothing" in report.eight_to_one_headline(0.0)
+    assert report.eight_to_one_headline(math.nan).startswith("no ratio")
+    for ratio in (0.001, 0.03, 0.11, 0.5, 2.0, 40.0):  # the multiple shown is never below 1
+        (multiple,) = re.findall(r"([\d,.]+)×", report.eight_to_one_headline(ratio))
+        assert float(multiple.replace(",", "")) >= 1
+
+
 def test_eight_to_one_verdict() -> None:
-    folklore = report.eight_to_one_verdict(8.2, 12.0, 1200.0, 1000.0, "USD")
+    folklore = report.eight_to_one_verdict(_lesson(cost_ratio_low=8.1), "USD", (0.3, 200.0, 120.0, 280.0))
     assert folklore == (
-        "Here winning a new customer costs 8.2× as much as saving one, close to the folklore's 8×. "
-        "The offers raise profit by 200.00 USD against the same market without them."
+        "Here acquisition costs 8.2× retention per customer-year (95% interval 8.1–11.0×). "
+        "The folklore's 8:1 holds in this market. "
+        "Moving the next 1.00 USD a day from ads to offers raises profit by 200.00 USD "
+        "(95%: 120.00 USD to 280.00 USD)."
     )
-    cheap_ads = report.eight_to_one_verdict(0.25, 3.0, 900.0, 1000.0)
-    assert "saving a customer costs 4.0× as much as winning a new one" in cheap_ads
-    assert "The offers cost profit by 100.00 against" in cheap_ads
-    assert "far from the folklore" in report.eight_to_one_verdict(30.0, 1.0, 1.0, 1.0)
-    assert "undefined" in report.eight_to_one_verdict(math.nan, 2.0, 1.0, 1.0)
-    assert "∞×" in report.eight_to_one_verdict(math.inf, 2.0, 1.0, 1.0)
-    nobody = report.eight_to_one_verdict(0.0, -6.3, 1.0, 1.0)
-    assert nobody.startswith("The offers saved nobody here (-6.3 active customers")
-    assert report.eight_to_one_verdict(2.0, 1.0, 5.0, 5.0).endswith("The offers leave profit unchanged.")
+    straddles = report.eight_to_one_verdict(_lesson(), "USD")
+    assert "With 5 replications the interval reaches both sides of 8:1" in straddles
+    cheap_ads = report.eight_to_one_verdict(
+        _lesson(cost_ratio=0.25, cost_ratio_low=0.2, cost_ratio_high=0.5), "USD", (0.3, -100.0, -150.0, -50.0)
+    )
+    assert cheap_ads.startswith(
+        "Here retention costs 4.0× acquisition per customer-year (95% interval 2.0–5.0×)."
+    )
+    assert "8:1 fails in this market: acquisition is the cheaper lever." in cheap_ads
+    assert "lowers profit by 100.00 USD" in cheap_ads and "disagree" not in cheap_ads
+    # The averages say offers, the next step says ads: the verdict explains falling returns.
+    falling = report.eight_to_one_verdict(_lesson(cost_ratio_low=8.1), "USD", (0.3, -300.0, -400.0, -200.0))
+    assert "The averages and the next step disagree" in falling
+    unclear = report.eight_to_one_verdict(_lesson(), "USD", (0.3, 10.0, -50.0, 70.0))
+    assert unclear.endswith("changes profit by less than these replications can tell apart from nothing.")
+    top = report.eight_to_one_verdict(
+        _lesson(share_to_retention=1.0, status="no_ads"), "USD", (0.9, 5.0, 1.0, 9.0)
+    )
+    assert top.startswith("No money goes to ads at this split") and "from offers to ads raises profit" in top
+    for status in ("no_offers", "ads_unspent", "offers_unspent", "no_value"):
+        text = report.eight_to_one_verdict(_lesson(status=status, cost_ratio=math.nan), "USD")
+        assert ("Here" not in text and "ratio" in text) or "cost to compare" in text
 
 
 def test_the_active_metric_table_hides_only_metrics_no_strategy_moves(comparison: Comparison) -> None:

@@ -46,6 +46,10 @@ def _metric_catalogue() -> dict[str, MetricInfo]:
         "active_customers": MetricInfo(
             "people", "Active customers on the last day who have placed a first order."
         ),
+        "customer_years": MetricInfo(
+            "customer-years",
+            "Customers (sign-ups included) summed over the days of the horizon, ÷ 365.",
+        ),
         "cac_blended": MetricInfo(
             "currency per customer",
             "Marketing spend / customers acquired (new + won back), all channels.",
@@ -59,6 +63,7 @@ def _metric_catalogue() -> dict[str, MetricInfo]:
         "marketing_spend": MetricInfo(
             "currency", "Money spent acquiring customers (ads, referral rewards).", False
         ),
+        "ads_spend": MetricInfo("currency", "Spend on ad impressions (part of marketing spend).", False),
         "profit": MetricInfo(
             "currency", "Gross margin − marketing spend − retention spend (offers, win-back, loyalty)."
         ),
@@ -167,6 +172,7 @@ def summarise(
     summary["revenue"] = revenue
     summary["gross_margin"] = gross_margin
     summary["marketing_spend"] = marketing
+    summary["ads_spend"] = float(spend_by_channel.get("ads", 0.0))
     retention_spend = sum(v for c, v in spend_by_channel.items() if c in RETENTION_CHANNELS)
     summary["profit"] = gross_margin - marketing - retention_spend
     summary["roi"] = summary["profit"] / marketing if marketing > 0 else math.nan
@@ -178,6 +184,7 @@ def summarise(
 
     # CLV from measured rates: customer-years of activity, churn events and margin per customer-year.
     customer_years = float(run_steps["n_customer"].sum()) / 365.0
+    summary["customer_years"] = customer_years
     churn_events = float(run_steps["churned"].sum())
     if customer_years > 0:
         annual_margin = gross_margin / customer_years

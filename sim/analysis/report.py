@@ -32,6 +32,7 @@ __all__ = [
     "cumulative_by_channel",
     "days_to_half_market",
     "differing_sections",
+    "eight_to_one_headline",
     "eight_to_one_verdict",
     "focus_metrics",
     "format_number",
@@ -770,39 +771,107 @@ def sweep_grid(runs: pd.DataFrame, metric: str, x: str, y: str) -> pd.DataFrame:
     return out[[x, y, "mean", "low", "high", "n"]]
 
 
-def eight_to_one_verdict(
-    cost_ratio: float, customers_saved: float, profit_with: float, profit_without: float, currency: str = ""
-) -> str:
-    """The 8:1 lesson's measurement in one or two sentences.
+def _times(value: float) -> str:
+    """A multiple as a person reads it: one decimal below 100, whole numbers above."""
+    return f"{value:.1f}" if value < 100 else f"{value:,.0f}"
 
-    ``cost_ratio`` is acquisition cost per new customer / retention cost per saved customer;
-    ``customers_saved`` the active customers at the horizon with offers minus without (people); the
-    profits are with the retention offers and in the paired run without them (currency).
+
+def eight_to_one_headline(cost_ratio: float) -> str:
+    """The measured ratio in words that cannot read as zero: which lever costs how many times the other.
+
+    ``cost_ratio`` is acquisition cost ÷ retention cost per customer-year (:mod:`sim.analysis.lesson`):
+    8.2 reads "acquisition costs 8.2× retention", 0.11 reads "retention costs 9.1× acquisition".
     """
-    if math.isfinite(customers_saved) and customers_saved <= 0:
-        ratio_text = (
-            f"The offers saved nobody here ({customers_saved:+,.1f} active customers at the horizon against "
-            "the same market without them), so there is no retention cost per saved customer to compare: "
-            "in this market the money works harder on acquisition."
-        )
-    elif math.isnan(cost_ratio):
-        ratio_text = "The ratio is undefined here: nothing was spent on ads, or they brought nobody in."
-    elif math.isinf(cost_ratio) or cost_ratio >= 1:
-        folklore = "close to" if 5 <= cost_ratio <= 11 else "far from"
-        times = "∞" if math.isinf(cost_ratio) else f"{cost_ratio:.1f}"
-        ratio_text = (
-            f"Here winning a new customer costs {times}× as much as saving one, {folklore} the folklore's 8×."
-        )
+    if math.isnan(cost_ratio):
+        return "no ratio: a lever spent nothing or neither added anything"
+    if math.isinf(cost_ratio):
+        return "acquisition added nothing: retention is the only lever that paid"
+    if cost_ratio <= 0 or math.isinf(1 / cost_ratio):
+        return "retention added nothing: acquisition is the only lever that paid"
+    if round(cost_ratio, 1) == 1.0 and round(1 / cost_ratio, 1) == 1.0:
+        return "acquisition and retention cost the same"
+    if cost_ratio > 1:
+        return f"acquisition costs {_times(cost_ratio)}× retention"
+    return f"retention costs {_times(1 / cost_ratio)}× acquisition"
+
+
+_NO_RATIO = {
+    "no_ads": "No money goes to ads at this split, so there is no acquisition cost to compare: move the "
+    "slider left.",
+    "no_offers": "No money goes to retention offers at this split, so there is no retention cost to compare: "
+    "move the slider right to measure what they keep.",
+    "ads_unspent": "The ads could not spend any of their budget (no one left to show them to), so there is "
+    "no acquisition cost to compare.",
+    "offers_unspent": "The offers could not spend any of their budget (no customer worth an offer), so there "
+    "is no retention cost to compare.",
+    "no_value": "Neither the ads nor the offers added anything measurable, so there is no ratio to compare.",
+}
+
+
+def eight_to_one_verdict(
+    result: Any, currency: str = "", move: tuple[float, float, float, float] | None = None
+) -> str:
+    """The 8:1 lesson's measurement at one split in two or three sentences.
+
+    Args:
+        result: a :class:`sim.analysis.lesson.EightToOne` (costs per customer-year of both levers,
+            their ratio with its 95% interval, and the status).
+        currency: the scenario's currency.
+        move: from :meth:`sim.analysis.lesson.EightToOneCurve.move`: (the neighbouring split, the
+            mean paired profit change of moving there, its 95% interval). The budget experiment's
+            own answer to "does moving money between the levers pay here?".
+    """
+    sentences = []
+    ratio, low, high = result.cost_ratio, result.cost_ratio_low, result.cost_ratio_high
+    if result.status != "measured":
+        sentences.append(_NO_RATIO.get(result.status, "There is no ratio at this split."))
     else:
-        ratio_text = (
-            f"Here saving a customer costs {1 / cost_ratio:.1f}× as much as winning a new one: the opposite "
-            "of the 8:1 folklore, and acquisition is the cheaper lever."
+        interval = (
+            f" (95% interval {_times(low)}–{_times(high)}×)"
+            if math.isfinite(low) and math.isfinite(high) and ratio >= 1
+            else f" (95% interval {_times(1 / high)}–{_times(1 / low)}×)"
+            if math.isfinite(low) and math.isfinite(high) and low > 0
+            else ""
         )
-    diff = profit_with - profit_without
-    if not math.isfinite(diff):
-        return ratio_text
-    if diff == 0:
-        return f"{ratio_text} The offers leave profit unchanged."
-    amount = format_value("profit", abs(diff), currency)
-    verb = "raise" if diff > 0 else "cost"
-    return f"{ratio_text} The offers {verb} profit by {amount} against the same market without them."
+        sentences.append(f"Here {eight_to_one_headline(ratio)} per customer-year{interval}.")
+        holds = result.holds
+        if holds is True:
+            sentences.append("The folklore's 8:1 holds in this market.")
+        elif holds is False:
+            cheaper = (
+                "retention is still the cheaper lever" if ratio > 1 else "acquisition is the cheaper lever"
+            )
+            sentences.append(f"8:1 fails in this market: {cheaper}.")
+        else:
+            sentences.append(
+                f"With {result.replications} replications the interval reaches both sides of 8:1; "
+                "more replications can tell."
+            )
+    if move is not None and math.isfinite(move[1]):
+        target, change, low_change, high_change = move
+        daily = abs(target - result.share_to_retention) * result.total_daily_budget
+        towards = "offers" if target > result.share_to_retention else "ads"
+        source = "ads" if towards == "offers" else "offers"
+        amount = format_value("profit", daily, currency)
+        if math.isfinite(low_change) and math.isfinite(high_change) and (low_change > 0 or high_change < 0):
+            verb = "raises" if change > 0 else "lowers"
+            low_text = format_value("profit", low_change, currency)
+            span = f"{low_text} to {format_value('profit', high_change, currency)}"
+            sentences.append(
+                f"Moving the next {amount} a day from {source} to {towards} {verb} profit by "
+                f"{format_value('profit', abs(change), currency)} (95%: {span})."
+            )
+            pays = change > 0
+            cheaper_there = (ratio > 1) == (towards == "offers")
+            if result.status == "measured" and math.isfinite(ratio) and ratio != 1 and pays != cheaper_there:
+                sentences.append(
+                    "The averages and the next step disagree: the next unit buys less than the average "
+                    "one, because returns fall as a lever grows (fewer customers worth an offer, or the "
+                    "same people seeing the ads again)."
+                )
+        else:
+            sentences.append(
+                f"Moving the next {amount} a day from {source} to {towards} changes profit by less than "
+                "these replications can tell apart from nothing."
+            )
+    return " ".join(sentences)

@@ -33,7 +33,10 @@ ripple optimise experiments/best_split.yaml                 # Optuna; a second c
 ```
 
 In Python: `sim.sweep("experiments/budget_split.yaml", workers=1)` returns the store;
-`sim.sweep.open_store(path)` opens one (see *Store* below).
+`sim.sweep.open_store(path)` opens one (see *Store* below). An experiment can also be built in code
+with `experiment_from_dict`, and `sweep(..., on_run=callback)` reports `(done, total)` as runs finish
+(the app's progress bars): the 8:1 page's map of markets (`sim.sweep.eight_to_one_map`) is such a
+sweep.
 
 ## An experiment file
 

@@ -25,7 +25,7 @@ import os
 import sys
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -294,6 +294,7 @@ def sweep(
     progress: bool = True,
     part_seconds: float = 2.0,
     memory_check: bool = True,
+    on_run: Callable[[int, int], None] | None = None,
 ) -> SweepStore:
     """Run every design point × replication of an experiment into a store, and return the store.
 
@@ -307,6 +308,8 @@ def sweep(
             corrupt parts).
         progress: show a progress bar (runs done, failures, ETA) on stderr.
         part_seconds: write a part at least this often while runs finish (seconds).
+        on_run: called as ``on_run(done, total)`` as runs finish (an app's progress bar); ``done``
+            counts runs finished before a resume too.
         memory_check: first refuse, once for the whole experiment, a sweep whose largest design point
             will not fit in memory on every local worker at once (each keeping
             :data:`WORLD_CACHE_SIZE` worlds); skipped on an existing cluster (``scheduler``).
@@ -342,14 +345,18 @@ def sweep(
         mininterval=0.5,
     )
     failures = 0
+    done = len(the_plan.tasks) - len(pending)
 
     def record(row: dict[str, Any]) -> None:
-        nonlocal failures
+        nonlocal failures, done
         writer.add(row)
+        done += 1
         if row["status"] != "ok":
             failures += 1
             bar.set_postfix(failed=failures, refresh=False)
         bar.update()
+        if on_run is not None:
+            on_run(done, len(the_plan.tasks))
 
     try:
         if not pending:
