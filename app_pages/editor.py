@@ -19,6 +19,8 @@ from sim.ui.form import (
     initial_value,
     parse_text,
     removed_paths,
+    schedule_preview,
+    schedule_table,
     set_paths,
     switch_variant,
     widget_text,
@@ -153,11 +155,28 @@ def draw(field: FormField) -> None:
         st.text_area(label, value=widget_text(field, value), height=100, **kwargs)
     elif field.kind == "yaml":
         st.text_area(label + "  (YAML)", value=widget_text(field, value), **kwargs)
+    elif field.kind == "schedule":
+        text = st.text_area(label + "  (a number, or a schedule)", value=widget_text(field, value), **kwargs)
+        draw_schedule(field, text)
     else:
         placeholder = "none" if field.optional else None
         st.text_input(label, value=widget_text(field, value), placeholder=placeholder, **kwargs)
     for text in problems.get(field.path, []):
         st.error(text, icon="⚠️")
+
+
+def draw_schedule(field: FormField, text: str) -> None:
+    """A schedule's pieces as a small table and its values over the horizon as a chart (numbers: none)."""
+    try:
+        parsed = parse_text(field, text)
+    except ValueError:
+        return
+    table = schedule_table(parsed)
+    if table.empty:
+        return
+    st.dataframe(table, hide_index=True, use_container_width=True)
+    horizon = values.get("days") if isinstance(values.get("days"), int) else base.days
+    st.line_chart(schedule_preview(parsed, int(horizon)), x="day", y="value", height=160)
 
 
 for section in sections:

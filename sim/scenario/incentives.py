@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from sim.scenario.schedule import schedulable
 from sim.scenario.section import Probability, Section, Share
 
 __all__ = ["DefencesSpec", "FraudSpec", "IncentivesSpec"]
@@ -104,12 +105,13 @@ class IncentivesSpec(Section):
         None, ge=0.0, description="Most one referrer is paid within any rolling period (currency)."
     )
     days_cap_period: int = Field(30, ge=1, le=3650, description="Length of the rolling cap period (days).")
-    budget: float | None = Field(
+    budget: schedulable(ge=0.0) | None = Field(  # type: ignore[valid-type]
         None,
-        ge=0.0,
         description=(
-            "Programme budget over the horizon (currency): every reward paid, referrer, friend and "
-            "employee, counts against it (at its cost to the firm); none = unlimited."
+            "Programme budget (currency): every reward paid, referrer, friend and employee, counts "
+            "against it (at its cost to the firm). A number is the budget over the horizon; a schedule "
+            "releases money day by day (currency per day): spend to date stays within what has been "
+            "released (its sum over the horizon is the budget). None = unlimited."
         ),
     )
     pacing_tolerance: float | None = Field(
@@ -117,8 +119,9 @@ class IncentivesSpec(Section):
         ge=0.0,
         le=10.0,
         description=(
-            "Daily pacing: cumulative spend may run at most this share ahead of the linear plan "
-            "budget × day / days (0.1 = 10% ahead); held rewards wait for the pace. None = no pacing."
+            "Daily pacing: cumulative spend may run at most this share ahead of the plan (0.1 = 10% "
+            "ahead): budget × day / days for a number, the money released so far for a schedule; held "
+            "rewards wait for the pace. None = no pacing (a schedule's release still binds)."
         ),
     )
     personalised: bool = Field(

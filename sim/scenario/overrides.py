@@ -36,19 +36,38 @@ def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any]) -> dict[
     """Return a copy of ``data`` with each dotted path set (``network.n`` → ``data["network"]["n"]``).
 
     A missing intermediate section is created, so validation reports an unknown key by its full path.
+    A number reaches into a list (``ads.channels.1.cpm``: the second further ad channel's CPM).
+
+    Raises:
+        ScenarioError: when a number names an item a list does not have.
     """
     result = _deep_copy(data)
     for dotted, value in overrides.items():
         parts = dotted.split(".")
-        node = result
-        for part in parts[:-1]:
+        node: Any = result
+        for depth, part in enumerate(parts[:-1]):
+            if isinstance(node, list):
+                node = node[_index(node, part, parts[: depth + 1])]
+                continue
             child = node.get(part)
-            if not isinstance(child, dict):
+            if not isinstance(child, (dict, list)):
                 child = {}
                 node[part] = child
             node = child
-        node[parts[-1]] = value
+        if isinstance(node, list):
+            node[_index(node, parts[-1], parts)] = value
+        else:
+            node[parts[-1]] = value
     return result
+
+
+def _index(items: list[Any], part: str, path: list[str]) -> int:
+    """The list index ``part`` names (raises :class:`ScenarioError` naming the path if there is none)."""
+    if part.isdigit() and int(part) < len(items):
+        return int(part)
+    where = ".".join(path)
+    allowed = f"must be an item of the list (0 to {len(items) - 1})" if items else "names an item of an empty list"
+    raise ScenarioError([Problem(where, allowed, given_text(part))])
 
 
 def _deep_copy(data: Any) -> Any:

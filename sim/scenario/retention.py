@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from sim.scenario.schedule import schedulable
 from sim.scenario.section import Probability, Section, Share
 
 __all__ = ["HabitSpec", "LoyaltySpec", "RetentionOffersSpec", "TierSpec", "WinbackSpec"]
@@ -41,7 +42,9 @@ class RetentionOffersSpec(Section):
     anyway, and *lost causes*, who leave anyway) do not respond; an offer to them is wasted.
     """
 
-    daily_budget: float = Field(0.0, ge=0.0, description="Spend on retention offers (currency per day).")
+    daily_budget: schedulable(ge=0.0) = Field(  # type: ignore[valid-type]
+        0.0, description="Spend on retention offers (currency per day): a number or a schedule."
+    )
     cost_per_offer: float = Field(5.0, gt=0.0, description="Cost of one offer (currency per offer).")
     days_effect: int = Field(
         30,
@@ -90,7 +93,9 @@ class RetentionOffersSpec(Section):
 class WinbackSpec(Section):
     """Contacting churned customers to bring them back."""
 
-    daily_budget: float = Field(0.0, ge=0.0, description="Spend on win-back contacts (currency per day).")
+    daily_budget: schedulable(ge=0.0) = Field(  # type: ignore[valid-type]
+        0.0, description="Spend on win-back contacts (currency per day): a number or a schedule."
+    )
     cost_per_contact: float = Field(2.0, gt=0.0, description="Cost of one contact (currency per contact).")
     p_convert: Probability = Field(0.05, description="Probability a contact brings the person back.")
 
