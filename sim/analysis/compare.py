@@ -72,6 +72,8 @@ class Comparison:
             baseline, its interval, and whether the interval excludes zero.
         steps: the step tables of every run, with strategy and replication columns.
         retention: retention tables of every run, with strategy and replication columns.
+        channels: every run's paid-channel table (spend, customers, CAC by channel), with strategy
+            and replication columns.
     """
 
     strategies: list[str]
@@ -82,6 +84,7 @@ class Comparison:
     steps: pd.DataFrame
     retention: pd.DataFrame
     results: list[RunResult] = field(default_factory=list, repr=False)
+    channels: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def baseline(self) -> str:
@@ -210,6 +213,7 @@ def compare(
     rows = [outcome.row for outcome in ordered]
     steps = [outcome.steps for outcome in ordered]
     retention = [outcome.retention for outcome in ordered]
+    channels = [outcome.channels for outcome in ordered]
     results = [outcome.result for outcome in ordered if outcome.result is not None]
     runs = pd.DataFrame(rows)
     return Comparison(
@@ -221,6 +225,7 @@ def compare(
         steps=pd.concat(steps, ignore_index=True),
         retention=pd.concat(retention, ignore_index=True),
         results=results,
+        channels=pd.concat(channels, ignore_index=True),
     )
 
 
@@ -232,6 +237,7 @@ class _Outcome:
     steps: pd.DataFrame
     retention: pd.DataFrame
     result: RunResult | None
+    channels: pd.DataFrame
 
 
 def _run_strategy(
@@ -245,6 +251,7 @@ def _run_strategy(
         steps=result.steps.assign(strategy=name, replication=replication),
         retention=result.retention.assign(strategy=name, replication=replication),
         result=result if keep_result else None,
+        channels=result.channels.assign(strategy=name, replication=replication),
     )
 
 

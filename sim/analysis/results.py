@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
-from sim.analysis.metrics import METRICS, retention_table, summarise
+from sim.analysis.metrics import AD_CHANNEL_COLUMNS, METRICS, ad_channel_table, retention_table, summarise
 from sim.engine.model import MarketModel
 from sim.scenario import Scenario, scenario_to_yaml
 from sim.world.build import World
@@ -37,6 +37,8 @@ class RunResult:
             ``person`` (the row every per-person output uses, 0..n−1) named ``node_id``; None for a
             generated graph (person ``i`` is node ``i``). ``save`` writes it as ``node_ids.csv``.
         notes: what reading the graph file changed or assumed (self-loops dropped, ids renumbered…).
+        channels: our paid channels over the run, one row each: spend, impressions, reach, sign-ups,
+            customers and CAC (:func:`sim.analysis.metrics.ad_channel_table`; docs/metrics.md).
     """
 
     scenario: Scenario
@@ -49,9 +51,10 @@ class RunResult:
     n_people: int = 0
     node_ids: pd.Series | None = field(default=None, repr=False)
     notes: tuple[str, ...] = ()
+    channels: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(AD_CHANNEL_COLUMNS)))
 
     def save(self, folder: str | Path) -> list[Path]:
-        """Write steps, ledger and retention (Parquet and CSV), summary (JSON) and the scenario.
+        """Write steps, ledger, retention and the paid channels (Parquet and CSV), summary (JSON) and the scenario.
 
         For a graph read from a file, also ``node_ids.csv`` (columns ``person``, ``node_id``): joins any
         per-person result back to the file's own ids.
@@ -59,7 +62,13 @@ class RunResult:
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)
         written = []
-        for name, frame in (("steps", self.steps), ("ledger", self.ledger), ("retention", self.retention)):
+        frames = (
+            ("steps", self.steps),
+            ("ledger", self.ledger),
+            ("retention", self.retention),
+            ("channels", self.channels),
+        )
+        for name, frame in frames:
             for suffix, writer in ((".parquet", frame.to_parquet), (".csv", frame.to_csv)):
                 path = out / f"{name}{suffix}"
                 writer(path, index=False)
@@ -126,6 +135,7 @@ def run(
     for rule in model.rules:
         summary.update(rule.summarise(model, steps))
     summary = {name: summary.get(name, math.nan) for name in METRICS}
+    channels = ad_channel_table(scenario, model.real_population(), steps)
     return RunResult(
         scenario=scenario,
         seed=model.run_seed,
@@ -137,6 +147,7 @@ def run(
         n_people=model.n_real,
         node_ids=_node_id_series(model.world.node_ids),
         notes=model.world.notes,
+        channels=channels,
     )
 
 
