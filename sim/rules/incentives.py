@@ -505,7 +505,7 @@ class Incentives(Rule):
             assert plan is not None
             if spec.pacing_tolerance is not None:
                 allowance = min(allowance, plan * (1.0 + spec.pacing_tolerance) - self._spent)
-            elif self._released is not None:  # a schedule's release binds even without pacing
+            elif self._released is not None:  # a schedule is the pace: spend stays within its release
                 allowance = min(allowance, plan - self._spent)
         within = np.cumsum(cost[order]) <= allowance + 1e-9
         paid = np.zeros(due.size, dtype=bool)

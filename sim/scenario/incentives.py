@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from sim.scenario.schedule import schedulable
+from sim.scenario.schedule import Schedule, schedulable
 from sim.scenario.section import Probability, Section, Share
 
 __all__ = ["DefencesSpec", "FraudSpec", "IncentivesSpec"]
@@ -119,9 +119,9 @@ class IncentivesSpec(Section):
         ge=0.0,
         le=10.0,
         description=(
-            "Daily pacing: cumulative spend may run at most this share ahead of the plan (0.1 = 10% "
-            "ahead): budget × day / days for a number, the money released so far for a schedule; held "
-            "rewards wait for the pace. None = no pacing (a schedule's release still binds)."
+            "Daily pacing: cumulative spend may run at most this share ahead of the linear plan "
+            "budget × day / days (0.1 = 10% ahead); held rewards wait for the pace. None = no pacing. "
+            "Only with a number budget: a schedule is the pace itself."
         ),
     )
     personalised: bool = Field(
@@ -186,6 +186,12 @@ class IncentivesSpec(Section):
             raise ValueError(
                 "incentives.personal_min must be at most incentives.personal_max; got "
                 f"personal_min = {self.personal_min}, personal_max = {self.personal_max}"
+            )
+        if self.pacing_tolerance is not None and isinstance(self.budget, Schedule):
+            raise ValueError(
+                "incentives.pacing_tolerance paces a number budget; a schedule budget is the pace itself "
+                "(spend to date stays within the money it has released); got a schedule and "
+                f"pacing_tolerance = {self.pacing_tolerance}"
             )
         if self.pacing_tolerance is not None and self.budget is None:
             raise ValueError(
