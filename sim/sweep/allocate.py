@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pydantic import BaseModel
+
 from sim.scenario import Scenario
 from sim.scenario.schedule import Schedule, horizon_total, scale_schedule
 
@@ -43,7 +45,7 @@ def budget_value(scenario: Scenario, path: str) -> Any:
             if not part.isdigit() or int(part) >= len(value):
                 raise KeyError(path)
             value = value[int(part)]
-        elif hasattr(value, "model_fields") and part in type(value).model_fields:
+        elif isinstance(value, BaseModel) and part in type(value).model_fields:
             value = getattr(value, part)
         else:
             raise KeyError(path)
