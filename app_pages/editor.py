@@ -175,8 +175,9 @@ def draw_schedule(field: FormField, text: str) -> None:
     if table.empty:
         return
     st.dataframe(table, hide_index=True, use_container_width=True)
-    horizon = values.get("days") if isinstance(values.get("days"), int) else base.days
-    st.line_chart(schedule_preview(parsed, int(horizon)), x="day", y="value", height=160)
+    days = values.get("days")
+    horizon = days if isinstance(days, int) and days > 0 else base.days
+    st.line_chart(schedule_preview(parsed, horizon), x="day", y="value", height=160)
 
 
 for section in sections:

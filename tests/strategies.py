@@ -200,7 +200,11 @@ def schedules(draw: st.DrawFn, top: float = 50.0, days: int = 40) -> dict[str, A
     periods = []
     for index, start in enumerate(starts):
         limit = starts[index + 1] - 1 if index + 1 < len(starts) else days + 5
-        end = draw(st.none() | st.integers(start, limit)) if index + 1 == len(starts) else draw(st.integers(start, limit))
+        end = (
+            draw(st.none() | st.integers(start, limit))
+            if index + 1 == len(starts)
+            else draw(st.integers(start, limit))
+        )
         periods.append({"start": start, "end": end, "value": draw(st.floats(0.0, top))})
     if periods:
         schedule["periods"] = periods
@@ -208,7 +212,9 @@ def schedules(draw: st.DrawFn, top: float = 50.0, days: int = 40) -> dict[str, A
         schedule["weekly"] = draw(st.lists(st.floats(0.0, 3.0), min_size=7, max_size=7))
     if draw(st.booleans()):
         start = draw(st.integers(1, 365))
-        schedule["yearly"] = [{"start": start, "end": draw(st.integers(1, 365)), "rel": draw(st.floats(0.0, 3.0))}]
+        schedule["yearly"] = [
+            {"start": start, "end": draw(st.integers(1, 365)), "rel": draw(st.floats(0.0, 3.0))}
+        ]
     return schedule
 
 

@@ -110,6 +110,8 @@ def test_the_channel_allocation_experiment_validates_and_names_its_budgets():
 
 
 def test_optimise_cli_runs_an_allocation(tmp_path):
-    result = CliRunner().invoke(app, ["optimise", str(_experiment(tmp_path, trials=2)), "--out", str(tmp_path / "o")])
+    result = CliRunner().invoke(
+        app, ["optimise", str(_experiment(tmp_path, trials=2)), "--out", str(tmp_path / "o")]
+    )
     assert result.exit_code == 0, result.output
     assert "share:ads.channels.0.daily_budget" in result.output

@@ -75,7 +75,9 @@ def test_every_budget_field_of_the_schema_is_governed_by_a_rule():
     leaves = leaf_paths(Scenario().model_dump(mode="json"))
     # The rival's budgets are its own money: its spend is in the step table, never in our ledger.
     budget_fields = {
-        path for path in leaves if path.rsplit(".", 1)[-1].endswith("budget") and not path.startswith("rival.")
+        path
+        for path in leaves
+        if path.rsplit(".", 1)[-1].endswith("budget") and not path.startswith("rival.")
     }
     assert budget_fields == set(BUDGETS)
 
@@ -85,7 +87,9 @@ def test_a_rule_with_a_budget_spends_only_in_the_lines_its_budget_governs(rule_c
     scenario = make_scenario({**BUSY, "incentives.days_holding": 0, "incentives.budget": 1e9})
     model_lines = run_rule_days(scenario, rule_class, days=10)[3]
     assert model_lines, f"{rule_class.name} spent nothing in a busy market"
-    governed = {(b.channel, purpose) for b in rule_class.budgets_for(scenario).values() for purpose in b.purposes}
+    governed = {
+        (b.channel, purpose) for b in rule_class.budgets_for(scenario).values() for purpose in b.purposes
+    }
     spent = {(channel, purpose) for (_day, channel, purpose, flow, _amount) in model_lines if flow == "spend"}
     assert spent <= governed, f"{rule_class.name} spends outside its budget: {spent - governed}"
 

@@ -22,7 +22,14 @@ from tests.test_budgets import overspend
 
 THREE = [
     {"name": "search", "daily_budget": 10.0, "cpm": 20.0, "funnel": "one_stage", "p_purchase": 0.004},
-    {"name": "social", "daily_budget": 12.0, "cpm": 8.0, "p_aware": 0.02, "p_consider": 0.01, "p_purchase": 0.01},
+    {
+        "name": "social",
+        "daily_budget": 12.0,
+        "cpm": 8.0,
+        "p_aware": 0.02,
+        "p_consider": 0.01,
+        "p_purchase": 0.01,
+    },
     {
         "name": "tv",
         "daily_budget": 9.0,
@@ -85,9 +92,9 @@ def test_every_channel_keeps_its_own_books_and_they_add_up_to_the_ads_totals():
         cac = table.loc[n, "spend"] / (table.loc[n, "new_customers"] + table.loc[n, "won_back"])
         assert table.loc[n, "cac"] == pytest.approx(cac)
     assert table["new_customers"].sum() == result.summary["new_customers_ads"]
-    assert table["spend"].sum() == pytest.approx(result.summary["cac_ads"] * (
-        result.summary["new_customers_ads"] + steps["won_back_ads"].sum()
-    ))
+    assert table["spend"].sum() == pytest.approx(
+        result.summary["cac_ads"] * (result.summary["new_customers_ads"] + steps["won_back_ads"].sum())
+    )
     assert overspend(scenario, result.ledger) == []
 
 

@@ -40,7 +40,9 @@ def _hybrid(overrides: dict | None = None, n: int = 3000, days: int = 120) -> Sc
 
 def test_a_rival_that_never_acts_changes_nothing():
     base = _hybrid()
-    idle = base.with_overrides({"rival.enabled": True, "rival.ads.daily_budget": 0.0, "rival.rate_share_per_day": 0.0})
+    idle = base.with_overrides(
+        {"rival.enabled": True, "rival.ads.daily_budget": 0.0, "rival.rate_share_per_day": 0.0}
+    )
     off, on = run(base), run(idle)
     pd.testing.assert_frame_equal(off.steps, on.steps[off.steps.columns])
     pd.testing.assert_frame_equal(off.ledger, on.ledger)
@@ -84,7 +86,9 @@ def test_switching_happens_only_at_its_rate_and_both_ways():
     assert pop is not None
     # Customers lost to the rival ended their spell with us, as a churn does.
     lost = (pop.stage == Stage.RIVAL) & (pop.day_first_acquired != NEVER)
-    assert lost.any() and (pop.day_churned[lost] != NEVER).all() and (pop.day_first_churned[lost] != NEVER).all()
+    assert (
+        lost.any() and (pop.day_churned[lost] != NEVER).all() and (pop.day_first_churned[lost] != NEVER).all()
+    )
 
 
 def _paired(metric: str, low: dict, high: dict, replications: int = 6) -> tuple[float, float, float]:
@@ -99,7 +103,9 @@ def _paired(metric: str, low: dict, high: dict, replications: int = 6) -> tuple[
 
 
 def test_a_rival_welcome_offer_takes_more_of_our_customers():
-    mean, low, _high = _paired("lost_to_rival", {"rival.rel_switch_offer": 1.0}, {"rival.rel_switch_offer": 3.0})
+    mean, low, _high = _paired(
+        "lost_to_rival", {"rival.rel_switch_offer": 1.0}, {"rival.rel_switch_offer": 3.0}
+    )
     assert low > 0, mean
 
 
@@ -163,7 +169,9 @@ def test_share_of_voice_and_market_share_follow_their_definitions():
         steps["spend_ads"].sum() / (steps["spend_ads"].sum() + steps["spend_rival_ads"].sum())
     )
     last = result.steps.iloc[-1]
-    assert result.summary["market_share"] == pytest.approx(last["n_customer"] / (last["n_customer"] + last["n_rival"]))
+    assert result.summary["market_share"] == pytest.approx(
+        last["n_customer"] / (last["n_customer"] + last["n_rival"])
+    )
     assert result.summary["rival_customers"] == last["n_rival"]
     # The rival's spend is its own: never in our ledger, never above its budget.
     assert (steps["spend_rival_ads"] <= 20.0 + 1e-9).all() and steps["spend_rival_ads"].sum() > 0
@@ -171,7 +179,9 @@ def test_share_of_voice_and_market_share_follow_their_definitions():
 
 
 def test_seeds_are_never_the_rivals_customers():
-    scenario = _hybrid({**ACTIVE_RIVAL, "rival.share_initial_customers": 0.5, "seeding.budget": 2000.0}, days=2)
+    scenario = _hybrid(
+        {**ACTIVE_RIVAL, "rival.share_initial_customers": 0.5, "seeding.budget": 2000.0}, days=2
+    )
     model = MarketModel(scenario)
     rivals_before = model.population.stage == Stage.RIVAL
     model.step()
@@ -228,12 +238,12 @@ def test_seeding_accelerates_a_monopoly_but_expands_share_under_competition():
     seeds = 40
     monopoly = _seeding_effects(rival=False)
     final, low, high, _ = mean_interval(monopoly[:, 0])
-    assert abs(final) <= 0.005 * 2000 and low <= 0 <= high or final == 0  # everyone adopts either way
-    days, days_low, _, _ = mean_interval(monopoly[:, 1])
+    assert (abs(final) <= 0.005 * 2000 and low <= 0 <= high) or final == 0  # everyone adopts either way
+    _days, days_low, _, _ = mean_interval(monopoly[:, 1])
     assert days_low > 0  # …but sooner: customer-days gained (acceleration)
     competition = _seeding_effects(rival=True)
     gained, gained_low, _, _ = mean_interval(competition[:, 0])
-    share, share_low, _, _ = mean_interval(competition[:, 2])
+    _share, share_low, _, _ = mean_interval(competition[:, 2])
     assert share_low > 0  # a larger final market share (expansion)…
     assert gained_low > seeds  # …by more customers than the seeds themselves
     assert gained > 20 * max(abs(final), 1.0)

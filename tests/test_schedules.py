@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sim import load_scenario, run
-from sim.scenario import Schedule, ScenarioError, daily_values, horizon_total, scenario_from_dict
+from sim.scenario import ScenarioError, Schedule, daily_values, horizon_total, scenario_from_dict
 from sim.ui.form import form_sections, parse_text, schedule_preview, schedule_table, widget_text
 from tests.conftest import SCENARIOS, quiet_scenario
 from tests.strategies import property_checks, schedules
@@ -53,7 +53,11 @@ def test_a_number_is_a_constant_and_horizon_totals_add_the_days():
     ("value", "path", "fragment"),
     [
         ({"value": -1}, "ads.daily_budget.value", "must be ≥ 0.0"),
-        ({"periods": [{"start": 5, "end": 2, "value": 1}]}, "ads.daily_budget.periods.0", "end must be ≥ start"),
+        (
+            {"periods": [{"start": 5, "end": 2, "value": 1}]},
+            "ads.daily_budget.periods.0",
+            "end must be ≥ start",
+        ),
         (
             {"periods": [{"start": 1, "end": 5, "value": 1}, {"start": 5, "value": 2}]},
             "ads.daily_budget",
@@ -62,7 +66,11 @@ def test_a_number_is_a_constant_and_horizon_totals_add_the_days():
         ({"weekly": [1, 1, 1]}, "ads.daily_budget.weekly", "at least 7"),
         ({"weekly": [1, 1, 1, 1, 1, 1, -1]}, "ads.daily_budget.weekly.6", "must be ≥ 0.0"),
         ({"yearly": [{"start": 0, "end": 3, "rel": 2}]}, "ads.daily_budget.yearly.0.start", "must be ≥ 1"),
-        ({"yearly": [{"start": 1, "end": 10, "rel": 2}, {"start": 5, "end": 6, "rel": 2}]}, "ads.daily_budget", "overlap"),
+        (
+            {"yearly": [{"start": 1, "end": 10, "rel": 2}, {"start": 5, "end": 6, "rel": 2}]},
+            "ads.daily_budget",
+            "overlap",
+        ),
         ({"valu": 3}, "ads.daily_budget.valu", "unknown key"),
         ("ten", "ads.daily_budget", "must be a number or a schedule"),
         ([1, 2], "ads.daily_budget", "must be a number or a schedule"),
@@ -78,7 +86,7 @@ def test_bad_schedules_name_the_field_the_rule_and_the_value(value, path, fragme
 def test_a_whole_number_field_takes_a_schedule_of_fractions():
     scenario = scenario_from_dict({"field_team": {"n_reps": {"value": 2, "weekly": [1, 1, 1, 1, 1, 0.5, 0]}}})
     assert isinstance(scenario.field_team.n_reps, Schedule)
-    with pytest.raises(ScenarioError, match="field_team.n_reps: must be a whole number or a schedule"):
+    with pytest.raises(ScenarioError, match=r"field_team\.n_reps: must be a whole number or a schedule"):
         scenario_from_dict({"field_team": {"n_reps": 1.5}})
 
 
@@ -138,11 +146,22 @@ def test_ad_spend_follows_its_schedule_day_by_day_and_never_passes_it():
 def test_scheduled_retention_and_winback_spend_sum_to_their_budget():
     base = load_scenario(
         SCENARIOS / "retention_uplift.yaml",
-        {"network.n": 2000, "days": 60, "population.share_initial_customers": 0.3, "winback.cost_per_contact": 1.0},
+        {
+            "network.n": 2000,
+            "days": 60,
+            "population.share_initial_customers": 0.3,
+            "winback.cost_per_contact": 1.0,
+        },
     )
-    offers = {"value": 12.0, "weekly": [1, 1, 1, 1, 1, 0, 0], "periods": [{"start": 20, "end": 29, "value": 0.0}]}
+    offers = {
+        "value": 12.0,
+        "weekly": [1, 1, 1, 1, 1, 0, 0],
+        "periods": [{"start": 20, "end": 29, "value": 0.0}],
+    }
     contacts = {"value": 3.0, "periods": [{"start": 1, "end": 10, "value": 9.0}]}
-    scenario = base.with_overrides({"retention_offers.daily_budget": offers, "winback.daily_budget": contacts})
+    scenario = base.with_overrides(
+        {"retention_offers.daily_budget": offers, "winback.daily_budget": contacts}
+    )
     result = run(scenario)
     steps = result.steps.set_index("day")
     offer_plan = daily_values(scenario.retention_offers.daily_budget, scenario.days)
@@ -204,7 +223,12 @@ def test_demand_seasonality_raises_orders_on_its_days_only():
 def scheduled_budgets(draw):
     scenario = load_scenario(
         SCENARIOS / "retention_uplift.yaml",
-        {"network.n": 800, "days": 30, "population.share_initial_customers": 0.2, "winback.cost_per_contact": 1.0},
+        {
+            "network.n": 800,
+            "days": 30,
+            "population.share_initial_customers": 0.2,
+            "winback.cost_per_contact": 1.0,
+        },
     )
     return scenario.with_overrides(
         {

@@ -54,7 +54,7 @@ class RunResult:
     channels: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(AD_CHANNEL_COLUMNS)))
 
     def save(self, folder: str | Path) -> list[Path]:
-        """Write steps, ledger, retention and the paid channels (Parquet and CSV), summary (JSON) and the scenario.
+        """Write steps, ledger, retention, paid channels (Parquet, CSV), summary (JSON) and the scenario.
 
         For a graph read from a file, also ``node_ids.csv`` (columns ``person``, ``node_id``): joins any
         per-person result back to the file's own ids.

@@ -52,8 +52,11 @@ STEP_COLUMNS: tuple[str, ...] = (
 
 
 def scenario_step_columns(scenario: Scenario) -> list[str]:
-    """The step table's columns for ``scenario``: :data:`STEP_COLUMNS`, then the rules' columns that
-    depend on it (one per named ad channel, :meth:`sim.rules.Rule.columns_for`), in registry order."""
+    """The step table's columns for ``scenario``.
+
+    :data:`STEP_COLUMNS`, then the rules' columns that depend on it (a named ad channel's, the rival's;
+    :meth:`sim.rules.Rule.columns_for`), in registry order.
+    """
     extra = [column for rule in REGISTRY for column in rule.columns_for(scenario)]
     return [*STEP_COLUMNS, *extra]
 

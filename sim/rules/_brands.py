@@ -32,8 +32,10 @@ def switch_to_us(scenario: Scenario) -> float:
 
 
 def stage_factors(scenario: Scenario) -> np.ndarray:
-    """Multiplier on a hazard of becoming our customer, by :class:`Stage` (customers 0; churned
-    people ``customers.rel_winback``; the rival's customers :func:`switch_to_us`)."""
+    """Multiplier on a hazard of becoming our customer, by :class:`Stage`.
+
+    Customers 0; churned people ``customers.rel_winback``; the rival's customers :func:`switch_to_us`.
+    """
     return np.array([1.0, 1.0, 1.0, 0.0, scenario.customers.rel_winback, switch_to_us(scenario)])
 
 

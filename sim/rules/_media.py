@@ -188,8 +188,11 @@ class PaidChannel:
     def _serve(
         self, day: int, audience: np.ndarray, u_impressions: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-        """Who drew at least one impression today, how many each may be shown (0 once the cap or the
-        budget cut them), their residual uniforms, and the audience's size."""
+        """Who drew at least one impression today, and the audience's size.
+
+        Returns the people whose uniform drew at least one impression, how many each may be shown (0
+        once the cap or the budget cut them), their residual uniforms, and the audience's size.
+        """
         self._p_zero = None
         nobody = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
         budget = self.impressions_on(day)

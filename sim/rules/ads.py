@@ -23,8 +23,11 @@ CHANNEL_COLUMNS: tuple[str, ...] = ("spend_ads", "impressions", "reach", "adstoc
 
 
 def ledger_purpose(channel: AdChannelSpec) -> str:
-    """The ledger purpose of a channel's impressions: ``impressions`` for the channel named ``ads``,
-    ``impressions_<name>`` for the others (all on ledger channel ``ads``)."""
+    """The ledger purpose of a channel's impressions (all on ledger channel ``ads``).
+
+    ``impressions`` for the channel named ``ads`` (the one channel of old), ``impressions_<name>`` for
+    the others.
+    """
     return "impressions" if channel.name == "ads" else f"impressions_{channel.name}"
 
 
@@ -70,7 +73,10 @@ class Ads(Rule):
     @classmethod
     def budgets_for(cls, scenario: Scenario) -> dict[str, Budget]:
         """One daily budget per channel, each governing its own ledger purpose."""
-        paths = ["ads.daily_budget", *(f"ads.channels.{i}.daily_budget" for i in range(len(scenario.ads.channels)))]
+        paths = [
+            "ads.daily_budget",
+            *(f"ads.channels.{i}.daily_budget" for i in range(len(scenario.ads.channels))),
+        ]
         return {
             path: Budget("ads", (ledger_purpose(channel),), "day")
             for path, channel in zip(paths, scenario.ads.all_channels(), strict=True)

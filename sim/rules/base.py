@@ -121,8 +121,11 @@ class Rule(ABC):
 
     @classmethod
     def columns_for(cls, scenario: Scenario) -> tuple[str, ...]:
-        """Step-table columns that depend on the scenario (one per named ad channel), beyond
-        :attr:`step_columns`; filled through ``model.tally`` like them. None by default."""
+        """Step-table columns that depend on the scenario, beyond :attr:`step_columns`.
+
+        One set per named ad channel, the rival's when there is one; filled through ``model.tally``
+        like :attr:`step_columns`. None by default.
+        """
         return ()
 
     @classmethod

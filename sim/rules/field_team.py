@@ -23,10 +23,11 @@ class FieldTeam(Rule):
     """Reps contact ``n_reps × contacts_per_rep_per_day`` non-customers a day, anywhere or in one community.
 
     A contact signs up with ``p_convert`` (× ``customers.rel_winback`` for churned people, ×
-    ``rival.rel_switch × rival.rel_churn`` for the rival's customers), channel ``field``. Reps paid per sign-up push: a contact signs up with ``p_convert × rel_convert_signup_push``
-    and the sign-ups beyond ``p_convert`` (the marginal ones the push added, decided on the same
-    uniform) are poor fits whose churn hazard is multiplied by ``rel_churn_signup_push``
-    (``rel_churn_fit``, read by the churn rule). Reps paid per retained customer do not push; their
+    ``rival.rel_switch × rival.rel_churn`` for the rival's customers), channel ``field``. Reps paid
+    per sign-up push: a contact signs up with ``p_convert × rel_convert_signup_push`` and the sign-ups
+    beyond ``p_convert`` (the marginal ones the push added, decided on the same uniform) are poor fits
+    whose churn hazard is multiplied by ``rel_churn_signup_push`` (``rel_churn_fit``, read by the
+    churn rule). Reps paid per retained customer do not push; their
     commission is paid ``days_retained`` days after a sign-up that is still an active field customer.
     Salaries are paid every working day; the team works the first ``days_active`` days. ``n_reps``
     may be a schedule (reps on duty each day; fractions are part-time): contacts and salaries follow it.
@@ -82,7 +83,7 @@ class FieldTeam(Rule):
             cost += retained * p.commission_amount
             model.ledger.spend("field", "commission", retained * p.commission_amount)
         if working:
-            reps = self._reps if isinstance(self._reps, int) else float(self._reps[model.day])
+            reps = float(self._reps[model.day]) if isinstance(self._reps, np.ndarray) else self._reps
             salaries = reps * p.salary_per_rep_per_day
             model.ledger.spend("field", "salaries", salaries)
             cost += salaries

@@ -74,7 +74,6 @@ def _rank_in_group(groups: np.ndarray) -> np.ndarray:
     return _grouped_cumsum_before(groups, np.ones(groups.size)).astype(np.int64)
 
 
-
 def _weak_tie_factor(graph: SocialGraph, n_real: int, emphasis: float) -> np.ndarray:
     """How much more a reward moves each real person's sharing because their ties are weak.
 
@@ -95,6 +94,7 @@ def _weak_tie_factor(graph: SocialGraph, n_real: int, emphasis: float) -> np.nda
         mean_degree = max(float(degree.mean()), 1e-12)
         weakness = degree / (degree + mean_degree)
     return 1.0 - emphasis + 2.0 * emphasis * weakness
+
 
 class Incentives(Rule):
     """Referral rewards: earned on a trigger, held, paid within caps, budget and pace, and taken back.

@@ -33,9 +33,9 @@ class Purchases(Rule):
     day, or on the first later day the person is an active customer again; it is one order plus,
     as on every day, Poisson(``rate_purchase × rel_purchase × rel_demand(t)``) repeat orders (the
     last factor is ``customers.rel_demand`` on day t: 1, or a schedule for seasonality). From the next
-    day the buyer orders Poisson(``rate_purchase × rel_purchase × rel_demand(t)``) a day; someone who had bought before and
-    comes back (won back) places one order on the day they return. Sign-ups who never order place
-    none (and never share: rule ``sharing``).
+    day the buyer orders Poisson(``rate_purchase × rel_purchase × rel_demand(t)``) a day; someone who
+    had bought before and comes back (won back) places one order on the day they return. Sign-ups who
+    never order place none (and never share: rule ``sharing``).
 
     Orders are at the person's typical ``order_value``; each is good with
     ``customers.p_good_experience`` (drawn from the residual of the same uniform). Revenue is booked

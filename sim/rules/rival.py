@@ -107,7 +107,9 @@ class RivalAds(Rule):
         if spec.funnel == "one_stage":
             converts = np.ones(movers.size, dtype=bool)
         else:
-            converts = mover_ours | (mover_rival_stage == Stage.CONSIDERING) | (mover_rival_stage == Stage.CHURNED)
+            converts = (
+                mover_ours | (mover_rival_stage == Stage.CONSIDERING) | (mover_rival_stage == Stage.CHURNED)
+            )
         advancing = movers[~converts & (mover_rival_stage < Stage.CONSIDERING)]
         pop.rival_stage[advancing] += 1
         join_rival(model, movers[converts])
@@ -171,7 +173,14 @@ class Rival(Rule):
         """The rival's flows and the two shares (with a rival)."""
         if not scenario.rival.enabled:
             return ()
-        return ("new_rival", "rival_churned", "won_from_rival", "lost_to_rival", "share_of_market", "share_of_voice")
+        return (
+            "new_rival",
+            "rival_churned",
+            "won_from_rival",
+            "lost_to_rival",
+            "share_of_market",
+            "share_of_voice",
+        )
 
     def setup(self, model: Market) -> None:
         """The rival's day-0 customers, among the real people who are not ours."""

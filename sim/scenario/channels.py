@@ -14,7 +14,15 @@ from pydantic import Field, model_validator
 from sim.scenario.schedule import schedulable
 from sim.scenario.section import Probability, Section
 
-__all__ = ["CHANNEL_NAME_PATTERN", "AdChannelSpec", "AdsSpec", "FieldTeamSpec", "RolesSpec", "SeedingSpec", "SharingSpec"]
+__all__ = [
+    "CHANNEL_NAME_PATTERN",
+    "AdChannelSpec",
+    "AdsSpec",
+    "FieldTeamSpec",
+    "RolesSpec",
+    "SeedingSpec",
+    "SharingSpec",
+]
 
 
 #: A channel's name: lower-case letters, digits and underscores (it names step-table columns).
@@ -123,7 +131,9 @@ class AdChannelSpec(Section):
     @property
     def is_plain(self) -> bool:
         """Whether this is the one-channel funnel of old: named ``ads``, no carryover, no saturation."""
-        return self.name == "ads" and self.days_adstock_half_life is None and self.saturation_half_reach is None
+        return (
+            self.name == "ads" and self.days_adstock_half_life is None and self.saturation_half_reach is None
+        )
 
 
 class AdsSpec(AdChannelSpec):

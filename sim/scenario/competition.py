@@ -37,8 +37,7 @@ class RivalSpec(Section):
     share_initial_customers: Share = Field(
         0.0,
         description=(
-            "Share of the people who are the rival's customers on day 0, drawn among those who are not "
-            "ours."
+            "Share of the people who are the rival's customers on day 0, drawn among those who are not ours."
         ),
     )
     rate_organic_per_day: float = Field(
@@ -49,7 +48,7 @@ class RivalSpec(Section):
     )
     ads: AdsSpec = Field(
         default_factory=_no_rival_ads,
-        description="The rival's paid channels, with every field of ours (spend is the rival's, not in our books).",
+        description="The rival's paid channels, with the fields of ours (its spend is not in our books).",
     )
     rate_share_per_day: float = Field(
         0.03,
@@ -60,7 +59,9 @@ class RivalSpec(Section):
             "with days_share_half_life)."
         ),
     )
-    p_convert: Probability = Field(0.08, description="Probability a rival customer's share converts a friend.")
+    p_convert: Probability = Field(
+        0.08, description="Probability a rival customer's share converts a friend."
+    )
     days_share_half_life: float | None = Field(
         30.0,
         gt=0.0,

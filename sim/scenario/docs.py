@@ -78,8 +78,10 @@ def section_table(
 
 
 def _item_tables(model: type[BaseModel], name: str, seen: set[type[BaseModel]] | None = None) -> list[str]:
-    """Tables of the items of a section's list fields (``loyalty.tiers[]``) and of its nested sections
-    (``rival.ads``); a model already described points to its first table."""
+    """Tables of the items of a section's list fields (``loyalty.tiers[]``) and of its nested sections.
+
+    A nested section (``rival.ads``) of a type already described points to its first table.
+    """
     seen = set() if seen is None else seen
     lines: list[str] = []
     for field, info in model.model_fields.items():
@@ -145,7 +147,7 @@ def _schedule_reference() -> list[str]:
     lines = [
         "## Schedules",
         "",
-        "A field whose allowed values end in \"or a schedule\" takes a number (a constant) or a small",
+        'A field whose allowed values end in "or a schedule" takes a number (a constant) or a small',
         f"mapping that changes over time. {doc} On day t (day 1 is the first simulated day) its value is",
         "`base(t) × weekly[(t − 1) mod 7] × yearly(t)`: `base(t)` is the value of the period holding t",
         "(else `value`); `yearly(t)` is the `rel` of the yearly range holding day `((t − 1) mod 365) + 1`",

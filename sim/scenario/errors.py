@@ -107,7 +107,9 @@ def problems_from(exc: ValidationError) -> list[Problem]:
         # A discriminated union puts the chosen tag in the location (a graph kind, or whether a
         # schedulable field was read as a number or a schedule); users never typed it.
         parts = [
-            str(p) for p in error["loc"] if not (isinstance(p, str) and (p in GRAPH_KINDS or p in SCHEDULE_TAGS))
+            str(p)
+            for p in error["loc"]
+            if not (isinstance(p, str) and (p in GRAPH_KINDS or p in SCHEDULE_TAGS))
         ]
         path = ".".join(parts)
         allowed = allowed_from(error)

@@ -66,7 +66,9 @@ def _index(items: list[Any], part: str, path: list[str]) -> int:
     if part.isdigit() and int(part) < len(items):
         return int(part)
     where = ".".join(path)
-    allowed = f"must be an item of the list (0 to {len(items) - 1})" if items else "names an item of an empty list"
+    allowed = (
+        f"must be an item of the list (0 to {len(items) - 1})" if items else "names an item of an empty list"
+    )
     raise ScenarioError([Problem(where, allowed, given_text(part))])
 
 

@@ -145,7 +145,9 @@ def _check_target_communities(scenario: Scenario, where: str, ads: AdsSpec) -> N
             continue
         path = f"{where}.target_community" if index == 0 else f"{where}.channels.{index - 1}.target_community"
         if not isinstance(scenario.network, CommunitySpec):
-            raise ValueError(f"{path} needs network.kind = communities; got network.kind = {scenario.network.kind}")
+            raise ValueError(
+                f"{path} needs network.kind = communities; got network.kind = {scenario.network.kind}"
+            )
         if target >= scenario.network.n_communities:
             raise ValueError(f"{path} must be in [0, {scenario.network.n_communities - 1}]; got {target}")
 

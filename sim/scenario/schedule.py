@@ -22,6 +22,7 @@ per day with :func:`daily_values` once, when a run starts.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, get_args, get_origin
@@ -120,14 +121,16 @@ class Schedule(Section):
         spans = sorted(
             (p.start, p.end if p.end is not None else 10**9, index) for index, p in enumerate(self.periods)
         )
-        for (_s0, e0, i0), (s1, _e1, i1) in zip(spans, spans[1:], strict=False):
+        for (_s0, e0, i0), (s1, _e1, i1) in itertools.pairwise(spans):
             if s1 <= e0:
                 raise ValueError(f"periods must not overlap; periods {i0} and {i1} share day {s1}")
         seen = np.zeros(DAYS_PER_YEAR + 1, dtype=bool)
         for index, peak in enumerate(self.yearly):
             days = peak.days()
             if seen[days].any():
-                raise ValueError(f"yearly ranges must not overlap; range {index} repeats day {days[seen[days]][0]}")
+                raise ValueError(
+                    f"yearly ranges must not overlap; range {index} repeats day {days[seen[days]][0]}"
+                )
             seen[days] = True
         return self
 
@@ -181,7 +184,8 @@ def schedulable(*, ge: float | None = 0.0, le: float | None = None, integer: boo
     """The type of a field that is a number (a constant) or a :class:`Schedule`.
 
     Args:
-        ge, le: bounds of the number (a schedule's values are ≥ 0).
+        ge: lower bound of the number (a schedule's values are ≥ 0).
+        le: upper bound of the number.
         integer: the number is a whole number (a schedule may still give fractions).
 
     Validation errors name the field (the union's tags are dropped from their path).
@@ -196,7 +200,7 @@ def schedulable(*, ge: float | None = 0.0, le: float | None = None, integer: boo
 
 
 def schedule_bounds(info: FieldInfo) -> ScheduleBounds | None:
-    """The :class:`ScheduleBounds` of a field declared with :func:`schedulable` (optional or not), else None."""
+    """The :class:`ScheduleBounds` of a field declared with :func:`schedulable` (optional or not), or None."""
     found = next((m for m in info.metadata if isinstance(m, ScheduleBounds)), None)
     if found is not None:
         return found

@@ -34,8 +34,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from sim.analysis.compare import mean_interval, replication_seeds
-from sim.scenario import Problem, ScenarioError
-from sim.scenario import Scenario
+from sim.scenario import Problem, Scenario, ScenarioError
 from sim.sweep.allocate import SHARE_PREFIX, allocation_point, base_weights, shares_of, split_params
 from sim.sweep.design import integer_paths
 from sim.sweep.paths import leaf_paths, scenario_at

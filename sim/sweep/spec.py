@@ -462,21 +462,31 @@ def _check_allocation(experiment: Experiment, base: Scenario) -> list[Problem]:
         return []
     problems = []
     if experiment.design.kind != "optuna":
-        problems.append(Problem("allocate", "is searched by ripple optimise: needs design kind optuna", experiment.design.kind))
+        problems.append(
+            Problem(
+                "allocate", "is searched by ripple optimise: needs design kind optuna", experiment.design.kind
+            )
+        )
     if len(set(allocate.budgets)) != len(allocate.budgets):
         problems.append(Problem("allocate.budgets", "must not repeat a field", given_text(allocate.budgets)))
     for index, path in enumerate(allocate.budgets):
         where = f"allocate.budgets[{index}]"
         if not path.rsplit(".", 1)[-1].endswith("budget"):
-            problems.append(Problem(where, "must be a budget field (…daily_budget or …budget)", given_text(path)))
+            problems.append(
+                Problem(where, "must be a budget field (…daily_budget or …budget)", given_text(path))
+            )
             continue
         try:
             budget_value(base, path)
         except KeyError:
-            problems.append(Problem(where, "must be the dotted path of a budget of the base scenario", given_text(path)))
+            problems.append(
+                Problem(where, "must be the dotted path of a budget of the base scenario", given_text(path))
+            )
             continue
         if path.startswith("rival."):
-            problems.append(Problem(where, "must be our budget (the rival's is part of the market)", given_text(path)))
+            problems.append(
+                Problem(where, "must be our budget (the rival's is part of the market)", given_text(path))
+            )
         if path in experiment.factors:
             problems.append(Problem(where, "is allocated, so it cannot also be a factor", given_text(path)))
     return problems

@@ -26,7 +26,7 @@ from annotated_types import Ge, Gt, Le, Lt, MaxLen
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from sim.scenario import Schedule, Scenario, apply_overrides, daily_values
+from sim.scenario import Scenario, Schedule, apply_overrides, daily_values
 from sim.scenario.docs import field_range
 from sim.scenario.schedule import schedule_bounds
 
@@ -299,10 +299,11 @@ def _as_schedule(value: Any) -> Schedule | None:
 
 
 def schedule_table(value: Any) -> pd.DataFrame:
-    """A schedule as a small table, one row per piece: ``part`` (period, weekly, yearly), ``days``
-    (the day range, day of the week or day-of-year range), ``value`` (an amount) or ``multiplier``.
+    """A schedule as a small table, one row per piece.
 
-    Empty for a number (a constant) or a value that is not a valid schedule.
+    Columns: ``part`` (otherwise, period, weekly, yearly), ``days`` (the day range, day of the week or
+    day-of-year range), ``value`` (an amount) or ``multiplier``. Empty for a number (a constant) or a
+    value that is not a valid schedule.
     """
     schedule = _as_schedule(value)
     columns = ["part", "days", "value", "multiplier"]
@@ -315,7 +316,9 @@ def schedule_table(value: Any) -> pd.DataFrame:
     for index, rel in enumerate(schedule.weekly or []):
         rows.append({"part": "weekly", "days": f"day {index + 1} of each week", "multiplier": rel})
     for peak in schedule.yearly:
-        rows.append({"part": "yearly", "days": f"day {peak.start}–{peak.end} of the year", "multiplier": peak.rel})
+        rows.append(
+            {"part": "yearly", "days": f"day {peak.start}–{peak.end} of the year", "multiplier": peak.rel}
+        )
     return pd.DataFrame(rows, columns=columns)
 
 
