@@ -47,16 +47,34 @@ prefix = f"ed:{base_name}:"
 
 def raw_value(field: FormField, data: dict[str, Any]) -> Any:
     """The widget's current value (its session state), else the scenario's value."""
+    if field.kind == "schedule" and over_time(field, data):
+        return st.session_state.get(prefix + field.path + ":schedule", schedule_text(field, data))
     key = prefix + field.path
     if key in st.session_state:
         return st.session_state[key]
     value = initial_value(field, data)
-    return value if _native(field) else widget_text(field, value)
+    return value if _native(field, data) else widget_text(field, value)
 
 
-def _native(field: FormField) -> bool:
+def _native(field: FormField, data: dict[str, Any]) -> bool:
     """Fields edited by a number box, switch or choice (the rest are text boxes)."""
+    if field.kind == "schedule":  # a number box while it is a number, else a schedule's text
+        return not field.optional and not over_time(field, data)
     return field.kind in ("bool", "choice") or (field.kind in ("int", "float") and not field.optional)
+
+
+def over_time(field: FormField, data: dict[str, Any]) -> bool:
+    """Whether a field that takes a number or a schedule is edited as a schedule (its switch, else
+    whether the scenario's value is one).
+    """
+    switch = st.session_state.get(prefix + field.path + ":over_time")
+    return bool(switch) if switch is not None else isinstance(initial_value(field, data), dict)
+
+
+def schedule_text(field: FormField, data: dict[str, Any]) -> str:
+    """The scenario's value as a schedule's YAML (a number becomes a schedule of that value)."""
+    value = initial_value(field, data)
+    return widget_text(field, value if isinstance(value, dict) else {"value": value or 0})
 
 
 # Pass 1: read every widget's state, choose variants, and validate, so messages go under fields.
@@ -71,7 +89,7 @@ local_errors: dict[str, str] = {}
 for section in sections:
     for field in section.fields:
         raw = raw_value(field, data)
-        if _native(field):
+        if _native(field, data):
             values[field.path] = raw
             continue
         try:
@@ -147,17 +165,18 @@ def draw(field: FormField) -> None:
         st.selectbox(label, options, index=options.index(value) if value in options else 0, **kwargs)
     elif field.kind == "bool":
         st.checkbox(label, value=bool(value), **kwargs)
-    elif _native(field) and field.kind == "int":
+    elif field.kind == "schedule" and draw_schedule(field, label, help_text):
+        pass  # drawn as a schedule
+    elif _native(field, data) and (
+        field.kind == "int" or (field.kind == "schedule" and isinstance(field.default, int))
+    ):
         st.number_input(label, value=int(value), step=1, format="%d", **kwargs)
-    elif _native(field):
+    elif _native(field, data):
         st.number_input(label, value=float(value), format="%g", **kwargs)
     elif field.kind == "text" and field.multiline:
         st.text_area(label, value=widget_text(field, value), height=100, **kwargs)
     elif field.kind == "yaml":
         st.text_area(label + "  (YAML)", value=widget_text(field, value), **kwargs)
-    elif field.kind == "schedule":
-        text = st.text_area(label + "  (a number, or a schedule)", value=widget_text(field, value), **kwargs)
-        draw_schedule(field, text)
     else:
         placeholder = "none" if field.optional else None
         st.text_input(label, value=widget_text(field, value), placeholder=placeholder, **kwargs)
@@ -165,19 +184,34 @@ def draw(field: FormField) -> None:
         st.error(text, icon="⚠️")
 
 
-def draw_schedule(field: FormField, text: str) -> None:
-    """A schedule's pieces as a small table and its values over the horizon as a chart (numbers: none)."""
+def draw_schedule(field: FormField, label: str, help_text: str) -> bool:
+    """A "vary over time" switch; switched on, the schedule's YAML, its pieces as a small table and its
+    values over the horizon as a chart. Returns False while the field is a plain number (the caller
+    draws the number box).
+    """
+    st.checkbox(
+        "vary over time",
+        value=over_time(field, data),
+        key=prefix + field.path + ":over_time",
+        help="A schedule: a value, periods by day range, weekly and yearly multipliers.",
+    )
+    if not over_time(field, data):
+        return False
+    key = prefix + field.path + ":schedule"
+    text = st.text_area(
+        label + "  (schedule, YAML)", value=schedule_text(field, data), key=key, help=help_text
+    )
     try:
         parsed = parse_text(field, text)
     except ValueError:
-        return
+        parsed = None
     table = schedule_table(parsed)
-    if table.empty:
-        return
-    st.dataframe(table, hide_index=True, use_container_width=True)
-    days = values.get("days")
-    horizon = days if isinstance(days, int) and days > 0 else base.days
-    st.line_chart(schedule_preview(parsed, horizon), x="day", y="value", height=160)
+    if not table.empty:
+        st.dataframe(table, hide_index=True, width="stretch")
+        days = values.get("days")
+        horizon = days if isinstance(days, int) and days > 0 else base.days
+        st.line_chart(schedule_preview(parsed, horizon), x="day", y="value", height=160)
+    return True
 
 
 for section in sections:

@@ -169,15 +169,17 @@ class ScheduleBounds:
     le: float | None = None
     integer: bool = False
 
+    def number_text(self) -> str:
+        """The number's allowed range as text (``≥ 0.0``, ``[0.0, 100.0]``)."""
+        if self.ge is not None and self.le is not None:
+            return f"[{self.ge}, {self.le}]"
+        if self.ge is not None:
+            return f"≥ {self.ge}"
+        return "a number"
+
     def text(self) -> str:
         """The allowed values as text: the number's range, or a schedule."""
-        if self.ge is not None and self.le is not None:
-            number = f"[{self.ge}, {self.le}]"
-        elif self.ge is not None:
-            number = f"≥ {self.ge}"
-        else:
-            number = "a number"
-        return f"{number}, or a schedule"
+        return f"{self.number_text()}, or a schedule"
 
 
 def schedulable(*, ge: float | None = 0.0, le: float | None = None, integer: bool = False) -> Any:

@@ -163,7 +163,8 @@ def _field(path: str, name: str, info: FieldInfo) -> FormField:
         "default": _plain_default(info),
     }
     bounds = schedule_bounds(info)
-    if bounds is not None:
+    if bounds is not None:  # the number's range; the editor offers the schedule beside it
+        common["allowed"] = bounds.number_text()
         return FormField(kind="schedule", low=bounds.ge, high=bounds.le, **common)
     if get_origin(annotation) is Literal:
         return FormField(kind="choice", options=get_args(annotation), **common)

@@ -55,6 +55,7 @@ STAGE_COLOURS: dict[str, str] = {
     "considering": "#4292c6",
     "customer": "#f28e2b",
     "churned": "#7f7f7f",
+    "rival": "#8c564b",  # the rival brand's customers (only with a rival)
 }
 
 #: Marker of each role on the network page (Vega-Lite shape names).
