@@ -64,8 +64,9 @@ def _native(field: FormField, data: dict[str, Any]) -> bool:
 
 
 def over_time(field: FormField, data: dict[str, Any]) -> bool:
-    """Whether a field that takes a number or a schedule is edited as a schedule (its switch, else
-    whether the scenario's value is one).
+    """Whether a field that takes a number or a schedule is edited as a schedule.
+
+    Its "vary over time" switch says so; before it is drawn, whether the scenario's value is one.
     """
     switch = st.session_state.get(prefix + field.path + ":over_time")
     return bool(switch) if switch is not None else isinstance(initial_value(field, data), dict)
@@ -185,9 +186,10 @@ def draw(field: FormField) -> None:
 
 
 def draw_schedule(field: FormField, label: str, help_text: str) -> bool:
-    """A "vary over time" switch; switched on, the schedule's YAML, its pieces as a small table and its
-    values over the horizon as a chart. Returns False while the field is a plain number (the caller
-    draws the number box).
+    """A "vary over time" switch and, switched on, the schedule: its YAML, a table and a chart.
+
+    The table lists its pieces; the chart its values over the horizon. Returns False while the field
+    is a plain number (the caller then draws the number box).
     """
     st.checkbox(
         "vary over time",
