@@ -25,9 +25,11 @@ __all__ = [
     "channel_scale",
     "cumulative_chart",
     "line_band_chart",
+    "market_share_chart",
     "profit_chart",
     "retention_chart",
     "sensitivity_chart",
+    "spend_chart",
     "strategy_colours",
     "strategy_scale",
     "sweep_heatmap",
@@ -206,6 +208,42 @@ def profit_chart(data: pd.DataFrame, strategies: Sequence[str], currency: str) -
         scale=strategy_scale(strategies),
         colour_title="strategy",
         title="Profit over time: gross margin − marketing spend (mean, 95% band)",
+    )
+
+
+def spend_chart(data: pd.DataFrame, strategies: Sequence[str], currency: str) -> Any:
+    """Spend per day by budget line, one panel per strategy (``sim.analysis.market.spend_over_time``):
+    a budget that is a schedule shows its launch, weekly rhythm and peaks.
+    """
+    data = data.assign(strategy=pd.Categorical(data["strategy"], categories=list(strategies)))
+    return line_band_chart(
+        data,
+        x="day",
+        x_title="day",
+        y_title=f"spend per day ({currency})",
+        colour="line",
+        scale=alt.Scale(scheme="tableau10"),
+        colour_title="budget",
+        title="Spend by budget over time (mean, 95% band over replications)",
+        facet="strategy",
+        facet_order=strategies,
+        y_format=",.1f",
+    )
+
+
+def market_share_chart(data: pd.DataFrame, strategies: Sequence[str]) -> Any:
+    """Our share of the two brands' active customers over time, per strategy (with a rival)."""
+    return line_band_chart(
+        data,
+        x="day",
+        x_title="day",
+        y_title="market share (ours ÷ ours + the rival's)",
+        colour="strategy",
+        scale=strategy_scale(strategies),
+        colour_title="strategy",
+        title="Market share against the rival (mean, 95% band)",
+        y_format=".0%",
+        y_domain=(0.0, 1.0),
     )
 
 
