@@ -27,8 +27,9 @@ SPEND_LINES: dict[str, str] = {
 
 
 def spend_lines(steps: pd.DataFrame) -> dict[str, str]:
-    """The spend columns of ``steps`` by label: each named ad channel (``ads: <name>``) in place of the
-    ads total when there are several, then the other budgets; columns that are all zero are left out.
+    """The spend columns of ``steps`` by label; columns that are all zero are left out.
+
+    Each named ad channel (``ads: <name>``) stands in for the ads total, then the other budgets.
     """
     named = [c for c in steps.columns if c.startswith("spend_ads_")]
     lines = {column: f"ads: {column.removeprefix('spend_ads_')}" for column in named}

@@ -212,8 +212,9 @@ def profit_chart(data: pd.DataFrame, strategies: Sequence[str], currency: str) -
 
 
 def spend_chart(data: pd.DataFrame, strategies: Sequence[str], currency: str) -> Any:
-    """Spend per day by budget line, one panel per strategy (``sim.analysis.market.spend_over_time``):
-    a budget that is a schedule shows its launch, weekly rhythm and peaks.
+    """Spend per day by budget line, one panel per strategy (``sim.analysis.market.spend_over_time``).
+
+    A budget that is a schedule shows its launch, weekly rhythm and peaks.
     """
     data = data.assign(strategy=pd.Categorical(data["strategy"], categories=list(strategies)))
     return line_band_chart(
