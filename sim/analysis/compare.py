@@ -31,7 +31,7 @@ from sim.analysis.results import RunResult, run
 from sim.scenario import Problem, Scenario, ScenarioError
 from sim.world.build import World, build_world, graph_source
 
-__all__ = ["Comparison", "compare", "replication_seeds", "start_workers"]
+__all__ = ["Comparison", "compare", "plain_main", "replication_seeds", "start_workers"]
 
 #: Sections that define the world strategies are compared on.
 WORLD_SECTIONS: tuple[str, ...] = ("network", "population", "fraud")
@@ -198,7 +198,7 @@ def compare(
         # One task per run (finer than per replication, so the workers stay busy to the end); each
         # worker builds a replication's world once and reuses it for the other strategies.
         pool = _pool(workers)
-        with _plain_main():
+        with plain_main():
             futures: dict[Future[_Outcome], tuple[int, int]] = {
                 pool.submit(
                     _run_strategy_in_worker, name, named[name], replication, run_seed, keep_results, baseline
@@ -302,7 +302,7 @@ def start_workers(workers: int) -> None:
     comparison does not pay for it.
     """
     if workers > 1:
-        with _plain_main():
+        with plain_main():
             _pool(workers).submit(int)
 
 
@@ -310,12 +310,13 @@ _MAIN_LOCK = threading.Lock()
 
 
 @contextmanager
-def _plain_main() -> Iterator[None]:
+def plain_main() -> Iterator[None]:
     """Hide the ``__main__`` module while pool workers may start.
 
     A new worker re-imports the parent's ``__main__`` from its file. Under Streamlit that module is
     the app script itself (Streamlit installs each page run as ``__main__``), so every worker would
-    run the app. Workers only need :mod:`sim`, so they are started with an empty main module.
+    run the app. Workers only need :mod:`sim`, so they are started with an empty main module. The
+    sweep runner's local Dask cluster starts its workers inside it too.
     """
     with _MAIN_LOCK:
         main = sys.modules["__main__"]

@@ -34,7 +34,7 @@ import pandas as pd
 import pyarrow as pa
 from tqdm.auto import tqdm
 
-from sim.analysis.compare import WORLD_SECTIONS, replication_seeds
+from sim.analysis.compare import WORLD_SECTIONS, plain_main, replication_seeds
 from sim.analysis.results import run
 from sim.scenario import Problem, Scenario, ScenarioError, scenario_from_dict
 from sim.sweep.design import make_design
@@ -360,7 +360,9 @@ def _dask_rows(tasks: list[RunTask], workers: int | None, scheduler: str | None)
     if scheduler is None:
         # On a busy machine a worker process can take longer than Dask's default 30 s to import
         # the simulator and register; give it time rather than failing the whole sweep.
-        with dask.config.set({"distributed.comm.timeouts.connect": WORKER_START_TIMEOUT}):
+        # Workers start with an empty __main__: under Streamlit (or after an AppTest) the main module
+        # is the app script, and each worker would run the app on start.
+        with plain_main(), dask.config.set({"distributed.comm.timeouts.connect": WORKER_START_TIMEOUT}):
             cluster = LocalCluster(
                 n_workers=workers or os.cpu_count() or 1,
                 threads_per_worker=1,
