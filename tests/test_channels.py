@@ -212,3 +212,14 @@ def test_doubling_spend_on_a_saturated_channel_less_than_doubles_its_conversions
     assert ratio == pytest.approx(expected, rel=0.15)
     # Without saturation the same doubling nearly doubles them (only finite reach bends it).
     assert linear[:, 1].sum() / linear[:, 0].sum() > 1.85
+
+
+def test_channels_and_the_rival_round_trip_through_yaml_and_dotted_overrides():
+    from sim.scenario import scenario_from_text, scenario_to_yaml
+
+    scenario = load_scenario(SCENARIOS / "rival_ripple.yaml", ["ads.channels.1.cpm=5", "rival.ads.cpm=9"])
+    assert scenario.ads.channels[1].name == "tv" and scenario.ads.channels[1].cpm == 5.0
+    assert scenario.rival.ads.cpm == 9.0
+    assert scenario_from_text(scenario_to_yaml(scenario)).model_dump() == scenario.model_dump()
+    with pytest.raises(ScenarioError, match=r"ads\.channels\.7: must be an item of the list \(0 to 1\)"):
+        load_scenario(SCENARIOS / "rival_ripple.yaml", ["ads.channels.7.cpm=5"])

@@ -22,6 +22,7 @@ __all__ = [
     "RolesSpec",
     "SeedingSpec",
     "SharingSpec",
+    "channels_as_section",
 ]
 
 
@@ -136,6 +137,18 @@ class AdChannelSpec(Section):
         )
 
 
+def channels_as_section(data: Any) -> Any:
+    """A list of channels (plain data) as the ``ads`` section: the first item, the rest as ``channels``.
+
+    Anything else is returned as it is (validation then names what is wrong). Dotted overrides use it
+    too, so ``ads.channels.1.cpm`` reaches the third channel of a file that lists them.
+    """
+    if not isinstance(data, list) or not data or not isinstance(data[0], Mapping) or "channels" in data[0]:
+        return data
+    first, *rest = data
+    return {**first, "channels": list(rest)}
+
+
 class AdsSpec(AdChannelSpec):
     """The funnel: paid channels. This section is the first channel; ``channels`` lists any others.
 
@@ -156,16 +169,11 @@ class AdsSpec(AdChannelSpec):
     @model_validator(mode="before")
     @classmethod
     def _list_form(cls, data: Any) -> Any:
-        if not isinstance(data, list):
-            return data
-        if not data:
+        if isinstance(data, list) and not data:
             raise ValueError("a list of channels must have at least one channel (daily_budget: 0 = no ads)")
-        first, *rest = data
-        if not isinstance(first, Mapping):
-            return data  # validation names the bad item
-        if "channels" in first:
+        if isinstance(data, list) and isinstance(data[0], Mapping) and "channels" in data[0]:
             raise ValueError("in a list of channels, list every channel as an item (no channels: inside one)")
-        return {**first, "channels": list(rest)}
+        return channels_as_section(data)
 
     @model_validator(mode="after")
     def _distinct_names(self) -> AdsSpec:

@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 
+from sim.scenario.channels import channels_as_section
 from sim.scenario.errors import Problem, ScenarioError, given_text
 
 __all__ = ["apply_overrides", "override_pairs", "parse_override"]
@@ -42,6 +43,7 @@ def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any]) -> dict[
         ScenarioError: when a number names an item a list does not have.
     """
     result = _deep_copy(data)
+    _channel_lists_as_sections(result)
     for dotted, value in overrides.items():
         parts = dotted.split(".")
         node: Any = result
@@ -59,6 +61,18 @@ def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any]) -> dict[
         else:
             node[parts[-1]] = value
     return result
+
+
+def _channel_lists_as_sections(data: dict[str, Any]) -> None:
+    """Paid channels written as a list (``ads:``, ``rival.ads:``) become the section form, in place.
+
+    So dotted paths are the same however a file writes the channels (``ads.channels.0.cpm``).
+    """
+    if isinstance(data.get("ads"), list):
+        data["ads"] = channels_as_section(data["ads"])
+    rival = data.get("rival")
+    if isinstance(rival, dict) and isinstance(rival.get("ads"), list):
+        rival["ads"] = channels_as_section(rival["ads"])
 
 
 def _index(items: list[Any], part: str, path: list[str]) -> int:
