@@ -24,6 +24,8 @@ from sim.ui.form import (
     off_sections,
     parse_text,
     removed_paths,
+    schedule_preview,
+    schedule_table,
     section_title,
     set_paths,
     switch_variant,
@@ -61,19 +63,45 @@ prefix = f"ed:{base_name}:"
 currency = base.economics.currency
 
 
-def _native(field: FormField) -> bool:
+def over_time(field: FormField, data: dict[str, Any]) -> bool:
+    """Whether a field that takes a number or a schedule is edited as a schedule.
+
+    Its "vary over time" switch says so (kept for the session); it starts on when the scenario's
+    value is a schedule.
+    """
+    if field.kind != "schedule":
+        return False
+    start = isinstance(initial_value(field, data), dict)
+    return bool(st.session_state[kept(prefix + field.path + ":over_time", start)])
+
+
+def _native(field: FormField, data: dict[str, Any]) -> bool:
     """Fields edited by a number box, switch or choice (the rest are text boxes)."""
+    if field.kind == "schedule":
+        return not field.optional and not over_time(field, data)
     return field.kind in ("bool", "choice") or (field.kind in ("int", "float") and not field.optional)
+
+
+def _whole(field: FormField) -> bool:
+    return field.kind == "int" or (field.kind == "schedule" and isinstance(field.default, int))
+
+
+def schedule_text(field: FormField, data: dict[str, Any]) -> str:
+    """The scenario's value as a schedule's YAML (a number becomes a schedule of that value)."""
+    value = initial_value(field, data)
+    return widget_text(field, value if isinstance(value, dict) else {"value": value or 0})
 
 
 def _start(field: FormField, data: dict[str, Any]) -> Any:
     """The value a widget starts from: the scenario's, as the widget holds it."""
     value = initial_value(field, data)
-    if not _native(field):
+    if field.kind == "schedule" and isinstance(value, dict):
+        value = value.get("value", 0)  # a schedule edited as a plain number starts from its base value
+    if not _native(field, data):
         return widget_text(field, value)
-    if field.kind == "int":
+    if _whole(field):
         return int(value)
-    if field.kind == "float":
+    if field.kind in ("float", "schedule"):
         return float(value)
     if field.kind == "bool":
         return bool(value)
@@ -91,10 +119,13 @@ values: dict[str, Any] = {}
 local_errors: dict[str, str] = {}
 for section in sections:
     for field in section.fields:
-        raw = st.session_state[kept(prefix + field.path, _start(field, data))]
+        if over_time(field, data):
+            raw = st.session_state[kept(prefix + field.path + ":schedule", schedule_text(field, data))]
+        else:
+            raw = st.session_state[kept(prefix + field.path, _start(field, data))]
         if field.kind == "choice" and raw not in field.options:
             raw = st.session_state[prefix + field.path] = _start(field, data)
-        if _native(field):
+        if _native(field, data):
             values[field.path] = raw
             continue
         try:
@@ -220,9 +251,11 @@ def draw(field: FormField) -> None:
         st.selectbox(label, list(field.options), **kwargs)
     elif field.kind == "bool":
         st.checkbox(label, **kwargs)
-    elif _native(field) and field.kind == "int":
+    elif field.kind == "schedule" and draw_schedule(field, label, kwargs["help"]):
+        pass  # drawn as a schedule
+    elif _native(field, data) and _whole(field):
         st.number_input(label, step=1, format="%d", **kwargs)
-    elif _native(field):
+    elif _native(field, data):
         st.number_input(label, format="%g", **kwargs)
     elif field.kind == "text" and field.multiline:
         st.text_area(label, height=100, **kwargs)
@@ -232,6 +265,33 @@ def draw(field: FormField) -> None:
         st.text_input(label, placeholder="none" if field.optional else None, **kwargs)
     for text in problems.get(field.path, []):
         st.error(markdown_literal(text), icon="⚠️")
+
+
+def draw_schedule(field: FormField, label: str, help_text: str) -> bool:
+    """A "vary over time" switch and, switched on, the schedule: its YAML, a table and a chart.
+
+    The table lists its pieces; the chart its values over the horizon. Returns False while the field
+    is a plain number (the caller then draws the number box).
+    """
+    st.checkbox(
+        "vary over time",
+        key=prefix + field.path + ":over_time",
+        help="A schedule: a value, periods by day range, weekly and yearly multipliers.",
+    )
+    if not over_time(field, data):
+        return False
+    text = st.text_area(label + "  (schedule, YAML)", key=prefix + field.path + ":schedule", help=help_text)
+    try:
+        parsed = parse_text(field, text)
+    except ValueError:
+        parsed = None
+    table = schedule_table(parsed)
+    if not table.empty:
+        st.dataframe(table, hide_index=True, width="stretch")
+        days = values.get("days")
+        horizon = days if isinstance(days, int) and days > 0 else base.days
+        st.line_chart(schedule_preview(parsed, horizon), x="day", y="value", height=160)
+    return True
 
 
 def _matches(field: FormField) -> bool:

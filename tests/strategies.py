@@ -190,3 +190,65 @@ def lever_scenarios(draw: st.DrawFn) -> Scenario:
         ],
     }
     return base.with_overrides(overrides)
+
+
+@st.composite
+def schedules(draw: st.DrawFn, top: float = 50.0, days: int = 40) -> dict[str, Any]:
+    """A valid schedule (plain data) of amounts up to ``top``: periods, weekly and yearly multipliers."""
+    schedule: dict[str, Any] = {"value": draw(st.floats(0.0, top))}
+    starts = sorted(draw(st.sets(st.integers(1, days), max_size=3)))
+    periods = []
+    for index, start in enumerate(starts):
+        limit = starts[index + 1] - 1 if index + 1 < len(starts) else days + 5
+        end = (
+            draw(st.none() | st.integers(start, limit))
+            if index + 1 == len(starts)
+            else draw(st.integers(start, limit))
+        )
+        periods.append({"start": start, "end": end, "value": draw(st.floats(0.0, top))})
+    if periods:
+        schedule["periods"] = periods
+    if draw(st.booleans()):
+        schedule["weekly"] = draw(st.lists(st.floats(0.0, 3.0), min_size=7, max_size=7))
+    if draw(st.booleans()):
+        start = draw(st.integers(1, 365))
+        schedule["yearly"] = [
+            {"start": start, "end": draw(st.integers(1, 365)), "rel": draw(st.floats(0.0, 3.0))}
+        ]
+    return schedule
+
+
+@st.composite
+def rival_scenarios(draw: st.DrawFn) -> Scenario:
+    """A valid scenario with a rival brand (ads, word of mouth, discovery, switching) at random settings,
+    and our own levers that change switching (retention offers, a loyalty tier that cuts churn)."""
+    base = draw(scenarios())
+    overrides = {
+        "rival.enabled": True,
+        "rival.share_initial_customers": draw(st.floats(0.0, 0.4)),
+        "rival.rate_organic_per_day": draw(small_rates),
+        "rival.ads.daily_budget": draw(st.floats(0.0, 50.0) | schedules()),
+        "rival.ads.cpm": draw(st.floats(0.5, 20.0)),
+        "rival.ads.target": draw(st.sampled_from(["everyone", "prospects"])),
+        "rival.ads.funnel": draw(st.sampled_from(["three_stage", "one_stage"])),
+        "rival.ads.p_aware": draw(probabilities),
+        "rival.ads.p_consider": draw(probabilities),
+        "rival.ads.p_purchase": draw(probabilities),
+        "rival.ads.days_adstock_half_life": draw(st.none() | st.floats(0.5, 20.0)),
+        "rival.rate_share_per_day": draw(st.floats(0.0, 2.0)),
+        "rival.p_convert": draw(probabilities),
+        "rival.days_share_half_life": draw(st.none() | st.floats(0.5, 60.0)),
+        "rival.normalisation": draw(st.sampled_from(["fraction", "count"])),
+        "rival.rel_switch": draw(probabilities),
+        "rival.rel_switch_offer": draw(st.floats(0.0, 5.0)),
+        "rival.rel_churn": draw(st.floats(0.0, 5.0)),
+        "customers.rel_churn": draw(st.floats(0.0, 3.0)),
+        "ads.days_adstock_half_life": draw(st.none() | st.floats(0.5, 20.0)),
+        "ads.saturation_half_reach": draw(st.none() | st.floats(0.01, 1.0)),
+        "retention_offers.daily_budget": draw(st.floats(0.0, 20.0)),
+        "retention_offers.cost_per_offer": 1.0,
+        "winback.daily_budget": draw(st.floats(0.0, 10.0)),
+        "winback.cost_per_contact": 1.0,
+    }
+    data = apply_overrides(base.model_dump(mode="json", exclude={"base_dir"}), overrides)
+    return scenario_from_dict(data)

@@ -93,6 +93,8 @@ class Comparison:
             baseline, its interval, and whether the interval excludes zero.
         steps: the step tables of every run, with strategy and replication columns.
         retention: retention tables of every run, with strategy and replication columns.
+        channels: every run's paid-channel table (spend, customers, CAC by channel), with strategy
+            and replication columns.
     """
 
     strategies: list[str]
@@ -103,6 +105,7 @@ class Comparison:
     steps: pd.DataFrame
     retention: pd.DataFrame
     results: list[RunResult] = field(default_factory=list, repr=False)
+    channels: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def baseline(self) -> str:
@@ -267,6 +270,7 @@ def compare(
     rows = [outcome.row for outcome in ordered]
     steps = [outcome.steps for outcome in ordered]
     retention = [outcome.retention for outcome in ordered]
+    channels = [outcome.channels for outcome in ordered]
     results = [outcome.result for outcome in ordered if outcome.result is not None]
     runs = pd.DataFrame(rows)
     return Comparison(
@@ -278,6 +282,7 @@ def compare(
         steps=pd.concat(steps, ignore_index=True),
         retention=pd.concat(retention, ignore_index=True),
         results=results,
+        channels=pd.concat(channels, ignore_index=True),
     )
 
 
@@ -289,6 +294,7 @@ class _Outcome:
     steps: pd.DataFrame
     retention: pd.DataFrame
     result: RunResult | None
+    channels: pd.DataFrame
 
 
 def _run_strategy(
@@ -302,6 +308,7 @@ def _run_strategy(
         steps=result.steps.assign(strategy=name, replication=replication),
         retention=result.retention.assign(strategy=name, replication=replication),
         result=result if keep_result else None,
+        channels=result.channels.assign(strategy=name, replication=replication),
     )
 
 
@@ -366,7 +373,8 @@ def plain_main() -> Iterator[None]:
 
     A new worker re-imports the parent's ``__main__`` from its file. Under Streamlit that module is
     the app script itself (Streamlit installs each page run as ``__main__``), so every worker would
-    run the app. Workers only need :mod:`sim`, so they are started with an empty main module.
+    run the app. Workers only need :mod:`sim`, so they are started with an empty main module. The
+    sweep runner's local Dask cluster starts its workers inside it too.
     """
     with _MAIN_LOCK:
         main = sys.modules["__main__"]

@@ -15,9 +15,11 @@ from sim.scenario import Scenario
 from sim.world.population import CHANNELS, NEVER, Channel, Population, Stage
 
 __all__ = [
+    "AD_CHANNEL_COLUMNS",
     "CORE_METRICS",
     "METRICS",
     "MetricInfo",
+    "ad_channel_table",
     "clv",
     "is_idle",
     "ratio",
@@ -198,6 +200,74 @@ def summarise(
     summary["viral_k"] = ratio(referred, ever_customers) if ever_customers else math.nan
     summary["top20_revenue_share"] = top_share(population.revenue[population.n_acquisitions > 0])
     return {name: summary[name] for name in CORE_METRICS}
+
+
+#: Columns of :func:`ad_channel_table` (docs/metrics.md, "Paid channels").
+AD_CHANNEL_COLUMNS: tuple[str, ...] = (
+    "channel",
+    "spend",
+    "impressions",
+    "reach",
+    "new_signups",
+    "new_customers",
+    "won_back",
+    "cac",
+)
+
+
+def ad_channel_table(scenario: Scenario, population: Population, steps: pd.DataFrame) -> pd.DataFrame:
+    """Spend, impressions, customers and CAC of each of our paid channels over the run.
+
+    One row per channel of ``scenario.ads`` in order (columns :data:`AD_CHANNEL_COLUMNS`): ``spend``
+    (currency), ``impressions``, ``reach`` (people shown an ad, summed over days), ``new_signups``
+    (first-time sign-ups), ``new_customers`` (people whose first sign-up came through the channel and
+    whose first order fell in the horizon), ``won_back`` (churned people it signed up again) and
+    ``cac`` = spend ÷ (new customers + won back), the definition of ``cac_ads``. With the one plain
+    channel of old the row is read from the ads totals (``spend_ads``, ``impressions``, ``new_ads``).
+    ``population`` holds the real people.
+    """
+    run = steps[steps["day"] > 0]
+    rows = []
+    if scenario.ads.is_plain:
+        won_back = int(run["won_back_ads"].sum())
+        new_customers = int(run["first_orders_ads"].sum())
+        spend = float(run["spend_ads"].sum())
+        rows.append(
+            {
+                "channel": scenario.ads.name,
+                "spend": spend,
+                "impressions": int(run["impressions"].sum()),
+                "reach": math.nan,
+                "new_signups": int(run["new_ads"].sum()),
+                "new_customers": new_customers,
+                "won_back": won_back,
+                "cac": ratio(spend, new_customers + won_back),
+            }
+        )
+        return pd.DataFrame(rows, columns=list(AD_CHANNEL_COLUMNS))
+    first_order_in_run = (population.first_channel == Channel.ADS) & (population.day_first_order > 0)
+    by_channel = np.bincount(
+        population.first_ad_channel[first_order_in_run & (population.first_ad_channel >= 0)].astype(np.int64),
+        minlength=len(scenario.ads.all_channels()),
+    )
+    for index, channel in enumerate(scenario.ads.all_channels()):
+        name = channel.name
+        spend = float(run[f"spend_ads_{name}"].sum())
+        won_back = int(run[f"won_back_ads_{name}"].sum())
+        new_customers = int(by_channel[index])
+        rows.append(
+            {
+                "channel": name,
+                "spend": spend,
+                "impressions": int(run[f"impressions_{name}"].sum()),
+                "reach": int(run[f"reach_{name}"].sum()),
+                "new_signups": int(run[f"new_ads_{name}"].sum()),
+                "new_customers": new_customers,
+                "won_back": won_back,
+                "cac": ratio(spend, new_customers + won_back),
+            }
+        )
+    return pd.DataFrame(rows, columns=list(AD_CHANNEL_COLUMNS))
 
 
 def retention_table(population: Population, days: int) -> pd.DataFrame:

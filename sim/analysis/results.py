@@ -13,7 +13,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from sim.analysis.memory import check_memory
-from sim.analysis.metrics import METRICS, retention_table, summarise
+from sim.analysis.metrics import AD_CHANNEL_COLUMNS, METRICS, ad_channel_table, retention_table, summarise
 from sim.analysis.orders import customer_summary, order_log_estimate
 from sim.engine.model import MarketModel
 from sim.scenario import Scenario, scenario_to_yaml
@@ -46,6 +46,8 @@ class RunResult:
             asked for (``keep_orders``); docs/metrics.md, "Order log".
         customers: the per-customer summary CLV libraries take (frequency, recency, T,
             monetary_value; days), with ``orders``.
+        channels: our paid channels over the run, one row each: spend, impressions, reach, sign-ups,
+            customers and CAC (:func:`sim.analysis.metrics.ad_channel_table`; docs/metrics.md).
     """
 
     scenario: Scenario
@@ -60,9 +62,10 @@ class RunResult:
     notes: tuple[str, ...] = ()
     orders: pd.DataFrame | None = field(default=None, repr=False)
     customers: pd.DataFrame | None = field(default=None, repr=False)
+    channels: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(AD_CHANNEL_COLUMNS)))
 
     def save(self, folder: str | Path) -> list[Path]:
-        """Write steps, ledger and retention (Parquet and CSV), summary (JSON) and the scenario.
+        """Write steps, ledger, retention, paid channels (Parquet, CSV), summary (JSON) and the scenario.
 
         For a graph read from a file, also ``node_ids.csv`` (columns ``person``, ``node_id``): joins any
         per-person result back to the file's own ids.
@@ -72,7 +75,13 @@ class RunResult:
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)
         written = []
-        for name, frame in (("steps", self.steps), ("ledger", self.ledger), ("retention", self.retention)):
+        frames = (
+            ("steps", self.steps),
+            ("ledger", self.ledger),
+            ("retention", self.retention),
+            ("channels", self.channels),
+        )
+        for name, frame in frames:
             for suffix, writer in ((".parquet", frame.to_parquet), (".csv", frame.to_csv)):
                 path = out / f"{name}{suffix}"
                 writer(path, index=False)
@@ -158,6 +167,7 @@ def run(
         summary.update(rule.summarise(model, steps))
     summary = {name: summary.get(name, math.nan) for name in METRICS}
     orders = model.orders_frame() if keep_orders else None
+    channels = ad_channel_table(scenario, model.real_population(), steps)
     return RunResult(
         scenario=scenario,
         seed=model.run_seed,
@@ -171,6 +181,7 @@ def run(
         notes=model.world.notes,
         orders=orders,
         customers=customer_summary(orders, scenario.days) if orders is not None else None,
+        channels=channels,
     )
 
 

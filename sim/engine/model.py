@@ -12,6 +12,7 @@ step table. Day 0 is the world as built; step ``t`` simulates day ``t``.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from typing import Any
 
@@ -26,7 +27,7 @@ from sim.scenario import Scenario
 from sim.world.build import World, build_world
 from sim.world.population import CHANNELS, NEVER, Channel, Population, Stage, add_counts
 
-__all__ = ["STEP_COLUMNS", "Customer", "MarketModel"]
+__all__ = ["STEP_COLUMNS", "Customer", "MarketModel", "scenario_step_columns"]
 
 
 _ACQUISITION_CHANNELS = [c for c in CHANNELS if c not in ("none", "initial")]
@@ -48,7 +49,16 @@ STEP_COLUMNS: tuple[str, ...] = (
     # Then each registered rule's own columns (Rule.step_columns), in registry order.
     *(column for rule in REGISTRY for column in rule.step_columns),
 )
-_STEP_COLUMN_SET = frozenset(STEP_COLUMNS)
+
+
+def scenario_step_columns(scenario: Scenario) -> list[str]:
+    """The step table's columns for ``scenario``.
+
+    :data:`STEP_COLUMNS`, then the rules' columns that depend on it (a named ad channel's, the rival's;
+    :meth:`sim.rules.Rule.columns_for`), in registry order.
+    """
+    extra = [column for rule in REGISTRY for column in rule.columns_for(scenario)]
+    return [*STEP_COLUMNS, *extra]
 
 
 class _ColumnView:
@@ -163,6 +173,10 @@ class MarketModel(mesa.Model):
         self._order_chunks: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] | None = (
             [] if keep_orders else None
         )
+        self._columns = scenario_step_columns(scenario)
+        self._column_set = frozenset(self._columns)
+        #: With a rival brand, acquisitions of its customers are counted as customers won from it.
+        self._rival = scenario.rival.enabled
         self.rules: list[Rule] = [
             rule_class(scenario, stream(run_seed, rule_class.name)) for rule_class in ordered_rules()
         ]
@@ -183,6 +197,8 @@ class MarketModel(mesa.Model):
             return
         pop = self.population
         first_time = pop.day_first_acquired[people] == NEVER
+        if self._rival:
+            self._win_from_rival(people)
         pop.stage[people] = Stage.CUSTOMER
         pop.acquired_via[people] = channel
         pop.day_acquired[people] = self.day
@@ -265,6 +281,15 @@ class MarketModel(mesa.Model):
             }
         )
 
+    def _win_from_rival(self, people: np.ndarray) -> None:
+        """Rival customers among ``people`` switch to us: they leave the rival (counted as won from it)."""
+        pop = self.population
+        switching = people[pop.stage[people] == Stage.RIVAL]
+        if switching.size == 0:
+            return
+        pop.rival_stage[switching] = Stage.CHURNED
+        self._tallies["won_from_rival"] += int(np.count_nonzero(switching < self.n_real))
+
     def real_only(self, people: np.ndarray) -> np.ndarray:
         """The real people among sorted ids ``people``: fake accounts (rows ≥ ``n_real``) dropped.
 
@@ -281,7 +306,7 @@ class MarketModel(mesa.Model):
 
     def tally(self, name: str, amount: float) -> None:
         """Add ``amount`` to today's counter ``name`` (a column of the step table)."""
-        if name not in _STEP_COLUMN_SET:
+        if name not in self._column_set:
             raise KeyError(f"{name!r} is not a step-table column; declare it in the rule's step_columns")
         self._tallies[name] += amount
 
@@ -311,14 +336,13 @@ class MarketModel(mesa.Model):
         for _ in range(self.scenario_config.days if days is None else days):
             self.step()
 
-    @staticmethod
-    def step_columns() -> list[str]:
-        """Columns of the step table, in order (documented in docs/metrics.md)."""
-        return list(STEP_COLUMNS)
+    def step_columns(self) -> list[str]:
+        """Columns of this run's step table, in order (documented in docs/metrics.md)."""
+        return list(self._columns)
 
     def _close_day(self) -> None:
         counts = self.real_population().stage_counts().tolist()
-        row: dict[str, float] = dict.fromkeys(STEP_COLUMNS, 0)
+        row: dict[str, float] = dict.fromkeys(self._columns, 0)
         row["day"] = self.day
         row.update(zip(_STAGE_COLUMNS, counts, strict=True))
         row.update(self._tallies)
@@ -328,6 +352,12 @@ class MarketModel(mesa.Model):
         row["spend_ads"] = ledger.today("spend", "ads")
         row["spend_sharing"] = ledger.today("spend", "sharing")
         row["marketing_spend"] = ledger.marketing_spend_today()
+        if self._rival:
+            # The two brands side by side: our share of their active customers and of their ad spend.
+            ours, theirs = row["n_customer"], row["n_rival"]
+            row["share_of_market"] = ours / (ours + theirs) if ours + theirs else math.nan
+            spend, rival_spend = row["spend_ads"], row["spend_rival_ads"]
+            row["share_of_voice"] = spend / (spend + rival_spend) if spend + rival_spend else math.nan
         # One table row a day: cheaper than a reporter per column, which Mesa deep-copies.
         self.datacollector.add_table_row("steps", row)
 

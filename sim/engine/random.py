@@ -25,6 +25,7 @@ __all__ = [
     "poisson_with_residual",
     "stream",
     "stream_seed",
+    "substream",
 ]
 
 
@@ -42,6 +43,23 @@ def stream_seed(seed: int, name: str) -> np.random.SeedSequence:
 def stream(seed: int, name: str) -> np.random.Generator:
     """A generator for stream ``name``, independent of every other name under the same seed."""
     return np.random.Generator(np.random.PCG64(stream_seed(seed, name)))
+
+
+def substream(rng: np.random.Generator, name: str) -> np.random.Generator:
+    """A generator for the part ``name`` of a rule (one ad channel), independent of ``rng`` and its siblings.
+
+    Derived from ``rng``'s seed sequence and ``zlib.crc32`` of ``name`` (never from its state), so a
+    rule that adds a part, or draws more for one, shifts no other part's numbers.
+    """
+    seed_seq = rng.bit_generator.seed_seq
+    if not isinstance(seed_seq, np.random.SeedSequence):
+        raise TypeError("substream needs a generator seeded from a SeedSequence (sim.engine.random.stream)")
+    child = np.random.SeedSequence(
+        entropy=seed_seq.entropy,
+        spawn_key=(*seed_seq.spawn_key, zlib.crc32(name.encode("utf-8"))),
+        pool_size=seed_seq.pool_size,
+    )
+    return np.random.Generator(np.random.PCG64(child))
 
 
 def poisson_from_uniform(uniforms: np.ndarray, lam: np.ndarray | float) -> np.ndarray:

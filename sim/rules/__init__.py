@@ -17,6 +17,7 @@ from sim.rules.loyalty import Loyalty
 from sim.rules.organic import Organic
 from sim.rules.purchases import Purchases
 from sim.rules.retention import RetentionOffers, Winback
+from sim.rules.rival import Rival, RivalAds
 from sim.rules.roles import RoleSharing, Seeding
 from sim.rules.sharing import Sharing
 
@@ -38,6 +39,8 @@ REGISTRY: tuple[type[Rule], ...] = (
     Fraud,
     Incentives,
     Defences,
+    RivalAds,
+    Rival,
 )
 
 

@@ -44,15 +44,29 @@ def pick_top(candidates: np.ndarray, score: np.ndarray, uniforms: np.ndarray, k:
 
 
 class BudgetCounter:
-    """Turns a budget per day into whole units per day, carrying the fraction to the next day."""
+    """Turns a budget per day into whole units per day, carrying the fraction to the next day.
 
-    def __init__(self, units_per_day: float) -> None:
+    ``units_per_day`` is one number (every day alike) or an array indexed by day (a schedule, see
+    :func:`sim.scenario.daily_values`); then :meth:`take` needs the day.
+    """
+
+    def __init__(self, units_per_day: float | np.ndarray) -> None:
         self.units_per_day = units_per_day
         self._carry = 0.0
 
-    def take(self) -> int:
+    @property
+    def idle(self) -> bool:
+        """Whether no unit is ever available (a zero budget every day)."""
+        return not np.any(np.asarray(self.units_per_day) > 0)
+
+    def take(self, day: int | None = None) -> int:
         """Whole units available today (the fractional remainder carries over)."""
-        available = self._carry + self.units_per_day
+        units = self.units_per_day
+        if isinstance(units, np.ndarray):
+            if day is None:
+                raise ValueError("a scheduled budget needs the day: take(day)")
+            units = float(units[min(day, units.size - 1)])
+        available = self._carry + units
         whole = int(available + 1e-9)
         self._carry = max(available - whole, 0.0)
         return whole

@@ -1,4 +1,4 @@
-"""The funnel: paid impressions move people from unaware to customer."""
+"""The funnel: paid impressions, on one or several channels, move people from unaware to customer."""
 
 from __future__ import annotations
 
@@ -6,175 +6,165 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from sim.engine.random import poisson_cdf, poisson_with_residual
+from sim.engine.random import substream
+from sim.rules._brands import switch_to_us
+from sim.rules._media import MAX_EXPOSURES, PaidChannel
 from sim.rules.base import ACQUISITION_COLUMNS, Budget, Phase, Rule
-from sim.scenario import AdsSpec
-from sim.world.population import Channel, Stage
+from sim.scenario import AdChannelSpec, AdsSpec, Scenario
+from sim.world.population import NEVER, Channel, Stage
 
 if TYPE_CHECKING:
     from sim.engine.market import Market
 
-__all__ = ["Ads"]
+__all__ = ["CHANNEL_COLUMNS", "Ads", "ledger_purpose"]
 
-#: The lifetime exposure count is an int32 column: it stops at its largest value instead of wrapping.
-_MAX_EXPOSURES = np.iinfo(np.int32).max
+#: Step-table columns of each named channel, ``<what>_<channel name>`` (docs/metrics.md).
+CHANNEL_COLUMNS: tuple[str, ...] = ("spend_ads", "impressions", "reach", "adstock", "new_ads", "won_back_ads")
+
+
+def ledger_purpose(channel: AdChannelSpec) -> str:
+    """The ledger purpose of a channel's impressions (all on ledger channel ``ads``).
+
+    ``impressions`` for the channel named ``ads`` (the one channel of old), ``impressions_<name>`` for
+    the others.
+    """
+    return "impressions" if channel.name == "ads" else f"impressions_{channel.name}"
 
 
 class Ads(Rule):
-    """A daily budget buys impressions at a CPM; each impression can move a person one stage on.
+    """Daily budgets buy impressions at a CPM on each paid channel; impressions move people on.
 
-    Each day ``floor(daily_budget / cpm × 1000)`` impressions are spread over the targeted people
-    (Poisson per person, inverse CDF at one uniform per person, exact at any number of impressions
-    per person, so before the cap and the budget trim more budget never means fewer impressions for
-    anyone). A frequency cap limits impressions per person per rolling window; the budget it leaves
-    unserved is not spent, and is reported as ``ads_unspent`` in the step table. Spend = impressions
-    served × CPM / 1000, never above the daily budget.
+    Each channel (``ads``, then each of ``ads.channels``, in order) buys ``floor(budget(t) / cpm ×
+    1000)`` impressions on day t and spreads them over its audience (everyone, or people who are not
+    active customers; optionally one community), Poisson per person by inverse CDF at one uniform per
+    person (exact at any number of impressions per person), from the channel's own random stream. A
+    frequency cap limits impressions per person per rolling window; the budget it leaves unserved is
+    not spent, and is reported as ``ads_unspent`` in the step table. Spend = impressions served × CPM
+    / 1000, never above the day's budget (see :class:`~sim.rules._media.PaidChannel` for wear-out,
+    saturation and carryover, and for how a capped person's move is decided).
 
-    The k-th impression a person sees within the rolling window counts as ``0.5^((k-1)/h)``
-    effective impressions (wear-out, h = ``wearout_half_life_exposures``); attention recovers as old
-    impressions leave the window. With W effective impressions today, a person advances one stage
-    with probability ``1 − (1 − p_stage)^W``: unaware → aware (``p_aware``), aware → considering
-    (``p_consider``), considering → customer (``p_purchase``). A churned person already knows the
-    brand and converts with ``p_purchase × customers.rel_winback``. In ``one_stage`` mode every
-    non-customer converts directly with ``p_purchase`` (the Bass limit).
-
-    Whether a person moves on is decided by the position of their uniform inside their count's CDF
-    step (uniform, independent of the count). When the cap trims the count to the ``room`` left in
-    the window, it is the position inside the tail P(X ≥ room) instead: that does not depend on how
-    far past the cap the person's draw went, so budget beyond what the cap lets through changes
-    nothing at all (it is only reported unspent).
+    With E effective impressions today (with carryover: the awareness stock), a person advances one
+    stage with probability ``1 − (1 − p_stage)^E``: unaware → aware (``p_aware``), aware → considering
+    (``p_consider``), considering → customer (``p_purchase``). A churned person converts with
+    ``p_purchase × customers.rel_winback``; the rival's customer switches with ``p_purchase ×
+    rival.rel_switch × rival.rel_churn``. In ``one_stage`` mode every non-customer converts directly
+    with ``p_purchase`` (times the same factors). Channels act one after another, so a person can
+    move on once per channel a day.
     """
 
     name = "ads"
     phase = Phase.EXPOSURE
     section = "ads"
     reads: ClassVar[frozenset[str]] = frozenset({"stage", "community"})
-    writes: ClassVar[frozenset[str]] = ACQUISITION_COLUMNS | {"n_ad_exposures"}
+    writes: ClassVar[frozenset[str]] = ACQUISITION_COLUMNS | {"n_ad_exposures", "first_ad_channel"}
     zero_intensity: ClassVar[dict[str, object]] = {"ads.daily_budget": 0.0}
     budgets: ClassVar[dict[str, Budget]] = {"ads.daily_budget": Budget("ads", ("impressions",), "day")}
     step_columns: ClassVar[tuple[str, ...]] = ("ads_unspent",)
 
     params: AdsSpec
 
-    def setup(self, model: Market) -> None:
-        """Prepare the rolling window (cap and wear-out) and the daily impression budget."""
-        n = model.population.n
-        self._window_days = self.params.days_frequency_window
-        self._uses_window = (
-            self.params.frequency_cap is not None or self.params.wearout_half_life_exposures is not None
+    @classmethod
+    def columns_for(cls, scenario: Scenario) -> tuple[str, ...]:
+        """Per-channel columns, unless the scenario has the one plain channel of old."""
+        if scenario.ads.is_plain:
+            return ()
+        return tuple(
+            f"{what}_{channel.name}" for channel in scenario.ads.all_channels() for what in CHANNEL_COLUMNS
         )
-        # The window is kept sparse: for each day in it, who was shown ads and how many. Only a
-        # minority sees an ad on a given day, so this is far cheaper than a dense days × people grid.
-        self._window: list[tuple[np.ndarray, np.ndarray]] = []
-        self._window_count = np.zeros(n, dtype=np.int64)
-        half_life = self.params.wearout_half_life_exposures
-        self._decay = 0.5 ** (1.0 / half_life) if half_life is not None else 1.0
-        self._impressions_per_day = int(self.params.daily_budget / self.params.cpm * 1000.0)
-        self._p_by_stage = self._stage_probabilities(model)
 
-    def _targeted(self, model: Market) -> np.ndarray:
+    @classmethod
+    def budgets_for(cls, scenario: Scenario) -> dict[str, Budget]:
+        """One daily budget per channel, each governing its own ledger purpose."""
+        paths = [
+            "ads.daily_budget",
+            *(f"ads.channels.{i}.daily_budget" for i in range(len(scenario.ads.channels))),
+        ]
+        return {
+            path: Budget("ads", (ledger_purpose(channel),), "day")
+            for path, channel in zip(paths, scenario.ads.all_channels(), strict=True)
+        }
+
+    def setup(self, model: Market) -> None:
+        """Each channel's state (its own random stream but the first's, which is the rule's)."""
+        n = model.population.n
+        days = self.scenario.days
+        specs = self.params.all_channels()
+        self._columns = not self.params.is_plain
+        self._channels = [
+            PaidChannel(spec, self.rng if index == 0 else substream(self.rng, spec.name), n, days)
+            for index, spec in enumerate(specs)
+        ]
+        self._p_by_stage = [self._stage_probabilities(model, spec) for spec in specs]
+
+    def _audience(self, model: Market, spec: AdChannelSpec) -> np.ndarray:
         pop = model.population
-        mask = np.ones(pop.n, dtype=bool) if self.params.target == "everyone" else pop.stage != Stage.CUSTOMER
-        if self.params.target_community is not None:
-            mask &= pop.community == self.params.target_community
+        mask = np.ones(pop.n, dtype=bool) if spec.target == "everyone" else pop.stage != Stage.CUSTOMER
+        if spec.target_community is not None:
+            mask &= pop.community == spec.target_community
         mask[model.n_real :] = False  # fake accounts (fraud) are not an audience
         return mask
 
     def step(self, model: Market) -> None:
-        """Serve today's impressions, charge them, and move exposed people down the funnel."""
-        pop = model.population
-        # One uniform per person every day, whatever the budget or state, so that strategies on the
-        # same world share them. It sets the impression count, and its position inside the count's
-        # CDF step (again uniform, independent of the count) decides whether the person moves on.
-        u_impressions = self.rng.random(pop.n)
-        self._forget_old_days()
-        shown, count, u_advance = self._serve(model, u_impressions)
-        self._remember(shown, count)
-        total = int(count.sum())
-        spent = total * self.params.cpm / 1000.0
-        if self.params.daily_budget > spent:
-            model.tally("ads_unspent", self.params.daily_budget - spent)
-        if total == 0:
-            return
-        model.ledger.spend("ads", "impressions", spent)
-        model.tally("impressions", total)
-        if self._decay < 1.0:
-            # Sum of decay^(k-1) for k = w+1 .. w+count, w = impressions already in the window
-            # before today (a geometric series).
-            in_window = (self._window_count[shown] - count).astype(np.float64)
-            effective = self._decay**in_window * (1.0 - self._decay**count) / (1.0 - self._decay)
-        else:
-            effective = count.astype(np.float64)
-        pop.n_ad_exposures[shown] = np.minimum(pop.n_ad_exposures[shown] + count, _MAX_EXPOSURES)
+        """Serve each channel's impressions, charge them, and move exposed people down the funnel."""
+        for index, channel in enumerate(self._channels):
+            self._run_channel(model, index, channel)
 
-        stage = pop.stage[shown]
-        p_step = self._p_by_stage[stage]
-        p_advance = -np.expm1(effective * np.log1p(-np.minimum(p_step, 1.0 - 1e-12)))
+    def _run_channel(self, model: Market, index: int, channel: PaidChannel) -> None:
+        spec = channel.spec
+        pop = model.population
+        exposure = channel.expose(model, self._audience(model, spec))
+        total = exposure.impressions
+        if exposure.unspent > 0.0:
+            model.tally("ads_unspent", exposure.unspent)
+        if self._columns:
+            model.tally(f"adstock_{spec.name}", exposure.stock)
+        if total == 0 and exposure.people.size == 0:
+            return
+        if total:
+            spend = total * spec.cpm / 1000.0
+            model.ledger.spend("ads", ledger_purpose(spec), spend)
+            model.tally("impressions", total)
+            exposures = pop.n_ad_exposures[exposure.shown] + exposure.count
+            pop.n_ad_exposures[exposure.shown] = np.minimum(exposures, MAX_EXPOSURES)
+            if self._columns:
+                model.tally(f"spend_ads_{spec.name}", spend)
+                model.tally(f"impressions_{spec.name}", total)
+                model.tally(f"reach_{spec.name}", int(exposure.shown.size))
+        people = exposure.people
+        stage = pop.stage[people]
+        p_step = self._p_by_stage[index][stage]
+        p_advance = -np.expm1(exposure.effective * np.log1p(-np.minimum(p_step, 1.0 - 1e-12)))
         p_advance[p_step >= 1.0] = 1.0
-        moves = u_advance < p_advance
-        movers = shown[moves]
+        moves = exposure.uniform < p_advance
+        movers = people[moves]
         mover_stage = stage[moves]
-        if self.params.funnel == "one_stage":
+        if spec.funnel == "one_stage":
             converts = mover_stage != Stage.CUSTOMER
         else:
             converts = (mover_stage == Stage.CONSIDERING) | (mover_stage == Stage.CHURNED)
+            converts |= mover_stage == Stage.RIVAL
         advancing = movers[~converts & (mover_stage < Stage.CONSIDERING)]
         pop.stage[advancing] += 1
-        model.acquire(movers[converts], Channel.ADS)
+        self._acquire(model, index, movers[converts])
 
-    def _serve(self, model: Market, u_impressions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Who is shown ads today, how many impressions each (≥ 1), and their residual uniforms."""
-        nobody = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
-        budget = self._impressions_per_day
-        if budget == 0:
-            return nobody
-        targeted = self._targeted(model)
-        n_targeted = int(np.count_nonzero(targeted))
-        if n_targeted == 0:
-            return nobody
-        lam = budget / n_targeted
-        targets = np.flatnonzero(targeted)
-        drawn, residual = poisson_with_residual(u_impressions[targets], lam)
-        seen = drawn > 0
-        shown, count, residual = targets[seen], drawn[seen], residual[seen]
-        if self.params.frequency_cap is not None:
-            room = np.maximum(self.params.frequency_cap - self._window_count[shown], 0)
-            # Everyone whose draw reaches the room left is served exactly the room: decide on the
-            # uniform's position in the tail P(X ≥ room) (uniform there, and the same however far
-            # past the cap the draw went).
-            capped = np.flatnonzero(count >= room)
-            if capped.size:
-                below = poisson_cdf(room[capped] - 1.0, lam)
-                u_capped = u_impressions[shown[capped]]
-                tail = (u_capped - below) / np.maximum(1.0 - below, 1e-300)
-                residual[capped] = np.clip(tail, 0.0, np.nextafter(1.0, 0.0))
-                count[capped] = room[capped]
-        if int(count.sum()) > budget:
-            # Drop impressions past the budget, starting from a random person, so spend ≤ budget.
-            start = int(u_impressions[0] * shown.size)
-            order = np.roll(np.arange(shown.size), -start)
-            cumulative = np.cumsum(count[order])
-            count[order] = np.clip(budget - (cumulative - count[order]), 0, count[order])
-        served = count > 0
-        return shown[served], count[served], residual[served]
+    def _acquire(self, model: Market, index: int, people: np.ndarray) -> None:
+        """Sign up ``people`` via ads; record which channel brought first-timers (and count by channel)."""
+        if self._columns and people.size:
+            pop = model.population
+            first = people[pop.day_first_acquired[people] == NEVER]
+            pop.first_ad_channel[first] = index
+            name = self._channels[index].spec.name
+            real_first = int(np.count_nonzero(first < model.n_real))
+            model.tally(f"new_ads_{name}", real_first)
+            model.tally(f"won_back_ads_{name}", int(np.count_nonzero(people < model.n_real)) - real_first)
+        model.acquire(people, Channel.ADS)
 
-    def _forget_old_days(self) -> None:
-        """Keep the previous ``days_frequency_window − 1`` days, so with today the window is full."""
-        while len(self._window) >= self._window_days:
-            old_shown, old_count = self._window.pop(0)
-            self._window_count[old_shown] -= old_count
-
-    def _remember(self, shown: np.ndarray, count: np.ndarray) -> None:
-        """Add today's impressions to the window."""
-        if not self._uses_window:
-            return
-        self._window.append((shown, count))
-        self._window_count[shown] += count
-
-    def _stage_probabilities(self, model: Market) -> np.ndarray:
+    @staticmethod
+    def _stage_probabilities(model: Market, spec: AdChannelSpec) -> np.ndarray:
         """Per-impression probability of moving on, indexed by :class:`Stage`."""
-        ads = self.params
-        winback = ads.p_purchase * model.scenario_config.customers.rel_winback
-        if ads.funnel == "one_stage":
-            return np.array([ads.p_purchase, ads.p_purchase, ads.p_purchase, 0.0, winback])
-        return np.array([ads.p_aware, ads.p_consider, ads.p_purchase, 0.0, winback])
+        scenario = model.scenario_config
+        winback = spec.p_purchase * scenario.customers.rel_winback
+        switch = spec.p_purchase * switch_to_us(scenario)
+        if spec.funnel == "one_stage":
+            return np.array([spec.p_purchase, spec.p_purchase, spec.p_purchase, 0.0, winback, switch])
+        return np.array([spec.p_aware, spec.p_consider, spec.p_purchase, 0.0, winback, switch])

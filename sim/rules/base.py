@@ -28,6 +28,7 @@ ACQUISITION_COLUMNS: frozenset[str] = frozenset(
         "n_acquisitions",
         "referrer",
         "n_referrals",
+        "rival_stage",  # a customer won from the rival leaves it (only with a rival)
     }
 )
 
@@ -97,6 +98,8 @@ class Rule(ABC):
             each governs); every unit of money the field limits must be among them.
         step_columns: extra columns of the step table this rule fills each day through
             ``model.tally(name, amount)`` (0 on days it posts nothing). Document them in docs/metrics.md.
+            Columns whose names depend on the scenario (one per ad channel) come from
+            :meth:`columns_for`.
         metrics: headline metrics this rule reports (name → unit and meaning), computed by
             :meth:`summarise` at the end of a run and listed in :data:`sim.analysis.metrics.METRICS`.
     """
@@ -115,6 +118,24 @@ class Rule(ABC):
         self.scenario = scenario
         self.params: BaseModel = getattr(scenario, self.section)
         self.rng = rng
+
+    @classmethod
+    def columns_for(cls, scenario: Scenario) -> tuple[str, ...]:
+        """Step-table columns that depend on the scenario, beyond :attr:`step_columns`.
+
+        One set per named ad channel, the rival's when there is one; filled through ``model.tally``
+        like :attr:`step_columns`. None by default.
+        """
+        return ()
+
+    @classmethod
+    def budgets_for(cls, scenario: Scenario) -> dict[str, Budget]:
+        """The budgets this rule spends against in ``scenario`` (dotted path → the lines it governs).
+
+        :attr:`budgets` by default; a rule whose budgets depend on the scenario (one per ad channel)
+        says so here. ``tests/test_budgets.py`` checks the ledger against these.
+        """
+        return dict(cls.budgets)
 
     def setup(self, model: Market) -> None:  # noqa: B027 - optional hook, empty by design
         """Prepare rule-private state once the world exists (optional)."""

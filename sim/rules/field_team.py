@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 import pandas as pd
 
+from sim.rules._brands import switch_to_us
 from sim.rules._pick import BudgetCounter, pick_lowest
 from sim.rules.base import ACQUISITION_COLUMNS, MetricInfo, Phase, Rule
-from sim.scenario import FieldTeamSpec
+from sim.scenario import FieldTeamSpec, daily_values
 from sim.world.population import Channel, Stage
 
 if TYPE_CHECKING:
@@ -21,13 +22,15 @@ __all__ = ["FieldTeam"]
 class FieldTeam(Rule):
     """Reps contact ``n_reps × contacts_per_rep_per_day`` non-customers a day, anywhere or in one community.
 
-    A contact signs up with ``p_convert`` (× ``customers.rel_winback`` for churned people), channel
-    ``field``. Reps paid per sign-up push: a contact signs up with ``p_convert × rel_convert_signup_push``
-    and the sign-ups beyond ``p_convert`` (the marginal ones the push added, decided on the same
-    uniform) are poor fits whose churn hazard is multiplied by ``rel_churn_signup_push``
-    (``rel_churn_fit``, read by the churn rule). Reps paid per retained customer do not push; their
+    A contact signs up with ``p_convert`` (× ``customers.rel_winback`` for churned people, ×
+    ``rival.rel_switch × rival.rel_churn`` for the rival's customers), channel ``field``. Reps paid
+    per sign-up push: a contact signs up with ``p_convert × rel_convert_signup_push`` and the sign-ups
+    beyond ``p_convert`` (the marginal ones the push added, decided on the same uniform) are poor fits
+    whose churn hazard is multiplied by ``rel_churn_signup_push`` (``rel_churn_fit``, read by the
+    churn rule). Reps paid per retained customer do not push; their
     commission is paid ``days_retained`` days after a sign-up that is still an active field customer.
-    Salaries are paid every working day; the team works the first ``days_active`` days.
+    Salaries are paid every working day; the team works the first ``days_active`` days. ``n_reps``
+    may be a schedule (reps on duty each day; fractions are part-time): contacts and salaries follow it.
     """
 
     name = "field_team"
@@ -48,14 +51,21 @@ class FieldTeam(Rule):
     params: FieldTeamSpec
 
     def setup(self, model: Market) -> None:
-        """Turn reps × contacts into whole contacts per day."""
-        self._contacts = BudgetCounter(self.params.n_reps * self.params.contacts_per_rep_per_day)
+        """Turn reps × contacts into whole contacts per day (reps per day with a schedule)."""
+        reps = self.params.n_reps
+        if isinstance(reps, int):
+            self._reps: float | np.ndarray = reps
+            self._contacts = BudgetCounter(reps * self.params.contacts_per_rep_per_day)
+        else:
+            self._reps = daily_values(reps, self.scenario.days)
+            self._contacts = BudgetCounter(self._reps * self.params.contacts_per_rep_per_day)
+        self._off = not np.any(np.asarray(self._reps) > 0)
 
     def step(self, model: Market) -> None:
         """Contact, sign up, and pay salaries and commissions."""
         pop = model.population
         p = self.params
-        if p.n_reps == 0:
+        if self._off:
             return  # no team for the whole run: no draws (the stream is this rule's own)
         working = p.days_active is None or model.day <= p.days_active
         if working:
@@ -73,7 +83,8 @@ class FieldTeam(Rule):
             cost += retained * p.commission_amount
             model.ledger.spend("field", "commission", retained * p.commission_amount)
         if working:
-            salaries = p.n_reps * p.salary_per_rep_per_day
+            reps = float(self._reps[model.day]) if isinstance(self._reps, np.ndarray) else self._reps
+            salaries = reps * p.salary_per_rep_per_day
             model.ledger.spend("field", "salaries", salaries)
             cost += salaries
             cost += self._contact(model, u_pick, u_convert)
@@ -83,7 +94,7 @@ class FieldTeam(Rule):
     def _contact(self, model: Market, u_pick: np.ndarray, u_convert: np.ndarray) -> float:
         pop = model.population
         p = self.params
-        n_contacts = self._contacts.take()
+        n_contacts = self._contacts.take(model.day)
         open_to = pop.stage != Stage.CUSTOMER
         open_to[model.n_real :] = False  # fake accounts are not prospects
         if p.community is not None:
@@ -95,6 +106,8 @@ class FieldTeam(Rule):
         push = p.rel_convert_signup_push if p.commission == "per_signup" else 1.0
         p_signup = np.full(contacted.size, p.p_convert)
         p_signup[pop.stage[contacted] == Stage.CHURNED] *= model.scenario_config.customers.rel_winback
+        if model.scenario_config.rival.enabled:  # the rival's customers switch at a lower rate
+            p_signup[pop.stage[contacted] == Stage.RIVAL] *= switch_to_us(model.scenario_config)
         u = u_convert[contacted]
         signs = u < np.minimum(p_signup * push, 1.0)
         pushed = signs & (u >= p_signup)

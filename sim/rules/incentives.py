@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from sim.rules.base import Budget, MetricInfo, Phase, Rule
-from sim.scenario import DefencesSpec, IncentivesSpec
+from sim.scenario import DefencesSpec, IncentivesSpec, Schedule, daily_values
 from sim.world.population import NEVER, AccountStatus, Channel, FraudKind, Role, Stage
 
 if TYPE_CHECKING:
@@ -249,6 +249,17 @@ class Incentives(Rule):
         }
         self._spent = 0.0
         self._n_paid = 0
+        # The budget: a number is the horizon's total; a schedule releases money day by day, and the
+        # money released so far is both a cap and the pacing plan.
+        budget = spec.budget
+        self._budget_total: float | None = None
+        self._released: np.ndarray | None = None
+        if isinstance(budget, Schedule):
+            self._released = np.cumsum(daily_values(budget, self.scenario.days))
+            self._released -= self._released[0]  # day 0 releases nothing
+            self._budget_total = float(self._released[-1])
+        elif budget is not None:
+            self._budget_total = float(budget)
         self._n_rewarded = np.zeros(model.population.n, dtype=np.int32)
         self._history_referrer: list[np.ndarray] = []
         self._history_amount: list[np.ndarray] = []
@@ -333,9 +344,16 @@ class Incentives(Rule):
         self._settle_pending(model)
         self._pay(model)
         model.tally("programme_spend_cumulative", self._spent)
-        budget = self.params.budget
-        if budget is not None:
-            model.tally("programme_plan_cumulative", budget * min(1.0, model.day / self.scenario.days))
+        plan = self._plan(model.day)
+        if plan is not None:
+            model.tally("programme_plan_cumulative", plan)
+
+    def _plan(self, day: int) -> float | None:
+        """The budget's plan to date: budget × day / days, or the money a schedule has released."""
+        if self._released is not None:
+            return float(self._released[min(day, self._released.size - 1)])
+        budget = self._budget_total
+        return None if budget is None else budget * min(1.0, day / self.scenario.days)
 
     def _churn_while_referrer_active(self, model: Market) -> None:
         rel = self.params.rel_churn_referrer_active
@@ -481,10 +499,13 @@ class Incentives(Rule):
         # Budget and pace: pay the oldest first while the allowance lasts; the rest wait.
         order = np.argsort(book["earned"][due], kind="stable")
         allowance = math.inf
-        if spec.budget is not None:
-            allowance = spec.budget - self._spent
+        if self._budget_total is not None:
+            allowance = self._budget_total - self._spent
+            plan = self._plan(day)
+            assert plan is not None
             if spec.pacing_tolerance is not None:
-                plan = spec.budget * min(1.0, day / self.scenario.days) * (1.0 + spec.pacing_tolerance)
+                allowance = min(allowance, plan * (1.0 + spec.pacing_tolerance) - self._spent)
+            elif self._released is not None:  # a schedule is the pace: spend stays within its release
                 allowance = min(allowance, plan - self._spent)
         within = np.cumsum(cost[order]) <= allowance + 1e-9
         paid = np.zeros(due.size, dtype=bool)
@@ -618,7 +639,7 @@ class Incentives(Rule):
         margin = self.scenario.economics.gross_margin
         referred_margin = float(pop.revenue[referred].sum()) * margin
         n_honest = int(honest_referred.sum())
-        budget = self.params.budget
+        budget = self._budget_total
         return {
             "rewards_paid": paid,
             "rewards_paid_honest": paid - fraud,

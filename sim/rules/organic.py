@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from sim.rules._brands import stage_factors
 from sim.rules.base import ACQUISITION_COLUMNS, Phase, Rule
 from sim.scenario import OrganicSpec
 from sim.world.population import Channel
@@ -20,7 +21,8 @@ class Organic(Rule):
     """A constant external hazard: each non-customer adopts with ``1 − e^(−rate_per_day)`` a day.
 
     This is the Bass model's p (the external force) when ads are off. Churned people adopt at
-    ``customers.rel_winback`` times the hazard.
+    ``customers.rel_winback`` times the hazard, and the rival's customers switch at
+    ``rival.rel_switch × rival.rel_churn`` times it.
     """
 
     name = "organic"
@@ -34,8 +36,7 @@ class Organic(Rule):
 
     def setup(self, model: Market) -> None:
         """Daily adoption probability by stage (customers 0, churned people at the win-back rate)."""
-        winback = model.scenario_config.customers.rel_winback
-        stage_rate = self.params.rate_per_day * np.array([1.0, 1.0, 1.0, 0.0, winback])
+        stage_rate = self.params.rate_per_day * stage_factors(model.scenario_config)
         self._p_by_stage = -np.expm1(-stage_rate)
 
     def step(self, model: Market) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 
 from sim.engine.random import binomial_from_uniform, geometric_with_residual, poisson_with_residual
 from sim.rules.base import MetricInfo, Phase, Rule
-from sim.scenario import CustomersSpec
+from sim.scenario import CustomersSpec, daily_values
 from sim.world.population import CHANNELS, NEVER, NOT_DUE, Stage, add_counts
 
 if TYPE_CHECKING:
@@ -31,10 +31,11 @@ class Purchases(Rule):
     ``customers.days_to_first_order`` (0 = today). A decision another rule made first is kept (the
     fraud rule decides for coupon farmers and fake accounts). The first order is placed on the due
     day, or on the first later day the person is an active customer again; it is one order plus,
-    as on every day, Poisson(``rate_purchase × rel_purchase``) repeat orders. From the next day the
-    buyer orders Poisson(``rate_purchase × rel_purchase``) a day; someone who had bought before and
-    comes back (won back) places one order on the day they return. Sign-ups who never order place
-    none (and never share: rule ``sharing``).
+    as on every day, Poisson(``rate_purchase × rel_purchase × rel_demand(t)``) repeat orders (the
+    last factor is ``customers.rel_demand`` on day t: 1, or a schedule for seasonality). From the next
+    day the buyer orders Poisson(``rate_purchase × rel_purchase × rel_demand(t)``) a day; someone who
+    had bought before and comes back (won back) places one order on the day they return. Sign-ups who
+    never order place none (and never share: rule ``sharing``).
 
     Orders are at the person's typical ``order_value``; each is good with
     ``customers.p_good_experience`` (drawn from the residual of the same uniform). Revenue is booked
@@ -92,8 +93,11 @@ class Purchases(Rule):
     params: CustomersSpec
 
     def setup(self, model: Market) -> None:
-        """The success probability of the geometric delay to the first order."""
+        """The success probability of the geometric delay to the first order; demand by day."""
         self._p_delay = 1.0 / (1.0 + self.params.days_to_first_order)
+        demand = daily_values(self.params.rel_demand, self.scenario.days)
+        # None when demand never moves from 1, so the default run's arithmetic is unchanged.
+        self._demand: np.ndarray | None = None if np.all(demand == 1.0) else demand
 
     def step(self, model: Market) -> None:
         """Decide today's sign-ups' first orders, then place first and repeat orders."""
@@ -132,6 +136,8 @@ class Purchases(Rule):
         rel_purchase = pop.rel_purchase[people]
         if np.any(rel_purchase != 1.0):  # loyalty's goal gradient; skipped when off (bit-for-bit)
             rate = rate * rel_purchase
+        if self._demand is not None:  # demand seasonality (customers.rel_demand)
+            rate = rate * self._demand[day]
         orders, u_bad = poisson_with_residual(uniforms[ordering], rate)
         # One first order today, or one order on the day a past buyer comes back.
         starts = starting[ordering]

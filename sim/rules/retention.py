@@ -10,13 +10,20 @@ import pandas as pd
 
 from sim.rules._pick import BudgetCounter, pick_lowest, pick_top
 from sim.rules.base import ACQUISITION_COLUMNS, Budget, MetricInfo, Phase, Rule
-from sim.scenario import RetentionOffersSpec, WinbackSpec
+from sim.scenario import RetentionOffersSpec, Schedule, WinbackSpec, daily_values
 from sim.world.population import Channel, Stage
 
 if TYPE_CHECKING:
     from sim.engine.market import Market
 
 __all__ = ["OfferResponse", "RetentionOffers", "Winback"]
+
+
+def _counter(daily_budget: float | Schedule, unit_cost: float, days: int) -> BudgetCounter:
+    """Units (offers, contacts) a day from a daily budget: a number, or a schedule by day."""
+    if isinstance(daily_budget, Schedule):
+        return BudgetCounter(daily_values(daily_budget, days) / unit_cost)
+    return BudgetCounter(daily_budget / unit_cost)
 
 
 class OfferResponse(IntEnum):
@@ -72,9 +79,9 @@ class RetentionOffers(Rule):
     def setup(self, model: Market) -> None:
         """Draw each person's response group and what the uplift model believes it is."""
         pop = model.population
-        self._offers = BudgetCounter(self.params.daily_budget / self.params.cost_per_offer)
+        self._offers = _counter(self.params.daily_budget, self.params.cost_per_offer, self.scenario.days)
         self._believed: np.ndarray | None = None
-        if self.params.daily_budget <= 0:
+        if self._offers.idle:
             return
         p = self.params
         u_group, u_known, u_guess = self.rng.random((3, pop.n))
@@ -100,10 +107,10 @@ class RetentionOffers(Rule):
     def step(self, model: Market) -> None:
         """Make today's offers."""
         pop = model.population
-        if self.params.daily_budget <= 0:
+        if self._offers.idle:
             return  # off for the whole run: no draws (the stream is this rule's own)
         u_pick = self.rng.random(pop.n)
-        n_offers = self._offers.take()
+        n_offers = self._offers.take(model.day)
         eligible = np.flatnonzero((pop.stage == Stage.CUSTOMER) & (pop.day_offer_ends < model.day))
         if n_offers == 0 or eligible.size == 0:
             return
@@ -168,17 +175,17 @@ class Winback(Rule):
     params: WinbackSpec
 
     def setup(self, model: Market) -> None:
-        """Turn the daily budget into contacts per day."""
-        self._contacts = BudgetCounter(self.params.daily_budget / self.params.cost_per_contact)
+        """Turn the daily budget (a number or a schedule) into contacts per day."""
+        self._contacts = _counter(self.params.daily_budget, self.params.cost_per_contact, self.scenario.days)
 
     def step(self, model: Market) -> None:
         """Contact churned people and bring some back."""
         pop = model.population
-        if self.params.daily_budget <= 0:
+        if self._contacts.idle:
             return  # off for the whole run: no draws (the stream is this rule's own)
         u_pick = self.rng.random(pop.n)
         u_convert = self.rng.random(pop.n)
-        n_contacts = self._contacts.take()
+        n_contacts = self._contacts.take(model.day)
         churned = np.flatnonzero(pop.stage[: model.n_real] == Stage.CHURNED)  # abandoned fakes stay gone
         contacted = pick_lowest(churned, u_pick, n_contacts)
         if contacted.size == 0:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 import pandas as pd
 
+from sim.rules._brands import switch_to_us
 from sim.rules._pick import pick_lowest, pick_top
 from sim.rules._referral import convert_referred
 from sim.rules.base import ACQUISITION_COLUMNS, Budget, MetricInfo, Phase, Rule
@@ -53,7 +54,8 @@ class Seeding(Rule):
         if self.params.budget <= 0:
             return
         n_seeds = int(self.params.budget / self.params.cost_per_seed + 1e-9)
-        eligible = (pop.stage != Stage.CUSTOMER) & (pop.role == Role.ORDINARY)
+        # Seeds are nobody's customers: the rival's are not given our product.
+        eligible = (pop.stage != Stage.CUSTOMER) & (pop.stage != Stage.RIVAL) & (pop.role == Role.ORDINARY)
         if self.params.selection == "community":
             eligible &= pop.community == self.params.community
         candidates = np.flatnonzero(eligible)
@@ -195,6 +197,8 @@ class RoleSharing(Rule):
             return
         hazard = self.params.p_convert * heard[exposed]
         hazard[stage[exposed] == Stage.CHURNED] *= model.scenario_config.customers.rel_winback
+        if model.scenario_config.rival.enabled:  # the rival's customers switch at a lower rate
+            hazard[stage[exposed] == Stage.RIVAL] *= switch_to_us(model.scenario_config)
         convert_referred(model, exposed, hazard, u_convert[exposed], weight > 0, weight)
 
     def summarise(self, model: Market, steps: pd.DataFrame) -> dict[str, float]:

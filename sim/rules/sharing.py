@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from sim.rules._brands import switch_to_us
 from sim.rules._referral import convert_referred
 from sim.rules.base import ACQUISITION_COLUMNS, Phase, Rule
 from sim.scenario import SharingSpec
@@ -57,7 +58,8 @@ class Sharing(Rule):
       early.
 
     On the complete graph without fading both give the Bass model with ``q = rate_share_per_day ×
-    p_convert`` per day. A churned person converts at ``customers.rel_winback`` times the hazard. The
+    p_convert`` per day. A churned person converts at ``customers.rel_winback`` times the hazard, the
+    rival's customer at ``rival.rel_switch × rival.rel_churn`` times it. The
     new customer's referrer is one of their sharing friends, chosen with weight w.
 
     Incentives act through two columns other rules write: ``rel_share`` (the referral programme's
@@ -109,6 +111,8 @@ class Sharing(Rule):
             pressure = customer_friends[exposed] / max(graph.mean_degree, 1e-12)
         hazard = p.p_convert * p.rate_share_per_day * pressure
         hazard[stage[exposed] == Stage.CHURNED] *= model.scenario_config.customers.rel_winback
+        if model.scenario_config.rival.enabled:  # the rival's customers switch at a lower rate
+            hazard[stage[exposed] == Stage.RIVAL] *= switch_to_us(model.scenario_config)
         rel_convert = pop.rel_referred_convert[exposed]
         if np.any(rel_convert != 1.0):
             hazard *= rel_convert

@@ -6,10 +6,12 @@ field's description; naming follows :mod:`sim.scenario`.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
+from sim.scenario.schedule import peak_value, schedulable
 from sim.scenario.section import (
     MAX_COUNT,
     MAX_DAYS,
@@ -20,14 +22,44 @@ from sim.scenario.section import (
     units_per_day_problem,
 )
 
-__all__ = ["AdsSpec", "FieldTeamSpec", "RolesSpec", "SeedingSpec", "SharingSpec"]
+__all__ = [
+    "CHANNEL_NAME_PATTERN",
+    "AdChannelSpec",
+    "AdsSpec",
+    "FieldTeamSpec",
+    "RolesSpec",
+    "SeedingSpec",
+    "SharingSpec",
+    "channels_as_section",
+]
 
 
-class AdsSpec(Section):
-    """The funnel: a daily budget buys impressions at a CPM; impressions move people down stages."""
+#: A channel's name: lower-case letters, digits and underscores (it names step-table columns).
+CHANNEL_NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 
-    daily_budget: float = Field(
-        100.0, ge=0.0, le=MAX_MONEY, description="Ad spend per day (currency per day)."
+
+class AdChannelSpec(Section):
+    """One paid channel (search, social, video, TV-like broadcast): a budget buys impressions at a CPM.
+
+    Impressions move people down the funnel stage by stage; a frequency cap and wear-out limit what
+    one person takes in; carryover (geometric adstock) lets an impression keep working on the
+    following days, and saturation (a Hill curve of the day's reach) makes each extra person reached
+    worth less (docs/science.md §9).
+    """
+
+    name: str = Field(
+        "ads",
+        min_length=1,
+        max_length=40,
+        pattern=CHANNEL_NAME_PATTERN,
+        description="Name of the channel (lower-case letters, digits, _): names its step-table columns.",
+    )
+    daily_budget: schedulable(ge=0.0, le=MAX_MONEY) = Field(  # type: ignore[valid-type]
+        100.0,
+        description=(
+            "Ad spend per day (currency per day): a number, or a schedule (a launch burst, weekly and "
+            "yearly multipliers)."
+        ),
     )
     cpm: float = Field(
         8.0,
@@ -72,15 +104,118 @@ class AdsSpec(Section):
             "counts 0.5^((k-1)/h)); attention halves by about the 3rd exposure; none = no wear-out."
         ),
     )
+    days_adstock_half_life: float | None = Field(
+        None,
+        gt=0.0,
+        le=3650.0,
+        description=(
+            "Carryover: days after which what an impression leaves in a person's mind has halved "
+            "(geometric adstock, retention α = 0.5^(1/half-life), normalised so an impression's total "
+            "effect is unchanged, only spread over the following days); none = an impression acts "
+            "on its day only."
+        ),
+    )
+    saturation_half_reach: float | None = Field(
+        None,
+        gt=0.0,
+        le=1.0,
+        description=(
+            "Saturation: the daily reach (share of the channel's audience shown an ad that day) at "
+            "which its effect is half the most it can reach (the Hill curve's κ); each impression "
+            "counts κ·H(r)/r, H(r) = r^s/(κ^s + r^s). None = no saturation."
+        ),
+    )
+    saturation_slope: float = Field(
+        1.0,
+        ge=1.0,
+        le=10.0,
+        description=(
+            "Saturation: the Hill curve's slope s (1 = diminishing returns from the first person "
+            "reached; above 1 = an S-curve, little effect below a threshold reach)."
+        ),
+    )
 
     @model_validator(mode="after")
-    def _representable(self) -> AdsSpec:
+    def _representable(self) -> AdChannelSpec:
         problem = units_per_day_problem(
-            self.daily_budget, self.cpm, "ads.daily_budget / ads.cpm × 1000", "impressions", scale=1000.0
+            peak_value(self.daily_budget), self.cpm, "daily_budget / cpm × 1000", "impressions", scale=1000.0
         )
         if problem:
             raise ValueError(problem)
         return self
+
+    @model_validator(mode="after")
+    def _saturation(self) -> AdChannelSpec:
+        if self.saturation_slope != 1.0 and self.saturation_half_reach is None:
+            raise ValueError(
+                "saturation_slope is only used with saturation_half_reach; "
+                f"got saturation_slope = {self.saturation_slope}, saturation_half_reach = none"
+            )
+        return self
+
+    @property
+    def is_plain(self) -> bool:
+        """Whether this is the one-channel funnel of old: named ``ads``, no carryover, no saturation."""
+        return (
+            self.name == "ads" and self.days_adstock_half_life is None and self.saturation_half_reach is None
+        )
+
+
+def channels_as_section(data: Any) -> Any:
+    """A list of channels (plain data) as the ``ads`` section: the first item, the rest as ``channels``.
+
+    Anything else is returned as it is (validation then names what is wrong). Dotted overrides use it
+    too, so ``ads.channels.1.cpm`` reaches the third channel of a file that lists them.
+    """
+    if not isinstance(data, list) or not data or not isinstance(data[0], Mapping) or "channels" in data[0]:
+        return data
+    first, *rest = data
+    return {**first, "channels": list(rest)}
+
+
+class AdsSpec(AdChannelSpec):
+    """The funnel: paid channels. This section is the first channel; ``channels`` lists any others.
+
+    Written as a mapping (the form of a one-channel scenario) the section is one channel named
+    ``ads``. Several channels are written as a YAML list under ``ads:`` (each with its own ``name``);
+    the first item becomes this section and the rest ``channels``. Channels act one after another in
+    that order, each with its own budget, audience, frequency cap, wear-out, carryover and saturation.
+    """
+
+    channels: list[AdChannelSpec] = Field(
+        default_factory=list,
+        description=(
+            "Further paid channels, each with every field of a channel and a distinct name (a YAML "
+            "list under ads: puts its first item here in ads and the rest in channels)."
+        ),
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _list_form(cls, data: Any) -> Any:
+        if isinstance(data, list) and not data:
+            raise ValueError("a list of channels must have at least one channel (daily_budget: 0 = no ads)")
+        if isinstance(data, list) and isinstance(data[0], Mapping) and "channels" in data[0]:
+            raise ValueError("in a list of channels, list every channel as an item (no channels: inside one)")
+        return channels_as_section(data)
+
+    @model_validator(mode="after")
+    def _distinct_names(self) -> AdsSpec:
+        names = [channel.name for channel in self.all_channels()]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"channel names must be distinct; got {', '.join(repeated)} more than once")
+        return self
+
+    def all_channels(self) -> list[AdChannelSpec]:
+        """Every paid channel in the order they act: this section (as a plain channel), then ``channels``."""
+        own = AdChannelSpec.model_validate(self.model_dump(exclude={"channels"}))
+        return [own, *self.channels]
+
+    @property
+    def is_plain(self) -> bool:
+        """Whether this is the one-channel funnel of old (no further channels, carryover or saturation)."""
+        return not self.channels and super().is_plain
 
 
 class SharingSpec(Section):
@@ -223,7 +358,13 @@ class FieldTeamSpec(Section):
     per customer still active after ``days_retained`` days do not push.
     """
 
-    n_reps: int = Field(0, ge=0, le=MAX_PEOPLE, description="Field reps (people on the team).")
+    n_reps: schedulable(ge=0, le=MAX_PEOPLE, integer=True) = Field(  # type: ignore[valid-type]
+        0,
+        description=(
+            "Field reps on duty (people): a whole number, or a schedule of reps per day (fractions are "
+            "part-time: contacts and salaries scale with them)."
+        ),
+    )
     contacts_per_rep_per_day: float = Field(
         20.0, ge=0.0, le=10_000.0, description="Contacts each rep makes per day (people per rep per day)."
     )

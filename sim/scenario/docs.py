@@ -16,12 +16,16 @@ from pydantic.fields import FieldInfo
 
 from sim.scenario.errors import format_number as _number
 from sim.scenario.root import MARKET_SECTIONS, STRATEGY_SECTIONS, Scenario
+from sim.scenario.schedule import Schedule, schedule_bounds
 
 __all__ = ["field_default", "field_range", "render", "section_table"]
 
 
 def field_range(info: FieldInfo) -> str:
     """The allowed range or options of a field, as text (``[0, 1]``, ``> 0``, ``one of …``)."""
+    bounds = schedule_bounds(info)
+    if bounds is not None:
+        return bounds.text()
     low: Any = None
     high: Any = None
     low_open = high_open = False
@@ -74,15 +78,29 @@ def section_table(
     return [*lines, ""]
 
 
-def _item_tables(model: type[BaseModel], name: str) -> list[str]:
-    """Tables of the items of a section's list fields (``loyalty.tiers[]``)."""
+def _item_tables(model: type[BaseModel], name: str, seen: set[type[BaseModel]] | None = None) -> list[str]:
+    """Tables of the items of a section's list fields (``loyalty.tiers[]``) and of its nested sections.
+
+    A nested section (``rival.ads``) of a type already described points to its first table.
+    """
+    seen = set() if seen is None else seen
     lines: list[str] = []
     for field, info in model.model_fields.items():
-        if typing.get_origin(info.annotation) is list:
-            (item,) = get_args(info.annotation)
-            if isinstance(item, type) and issubclass(item, BaseModel):
-                lines += section_table(item, f"{name}.{field}[]", skip=())
+        annotation = info.annotation
+        if typing.get_origin(annotation) is list:
+            (item,) = get_args(annotation)
+            if isinstance(item, type) and issubclass(item, BaseModel) and item is not Schedule:
+                lines += _model_table(item, f"{name}.{field}[]", seen)
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            lines += _model_table(annotation, f"{name}.{field}", seen)
     return lines
+
+
+def _model_table(model: type[BaseModel], title: str, seen: set[type[BaseModel]]) -> list[str]:
+    if model in seen:
+        return [f"### `{title}`", "", f"The same fields as the section of type `{model.__name__}` above.", ""]
+    seen.add(model)
+    return section_table(model, title, skip=()) + _item_tables(model, title, seen)
 
 
 def _names(sections: tuple[str, ...]) -> str:
@@ -122,12 +140,42 @@ def render() -> str:
         kind = kind_model.model_fields["kind"].default
         lines += section_table(kind_model, f"network.kind: {kind}")
     lines += ["## Sections", ""]
+    seen: set[type[BaseModel]] = set()
     for name, info in Scenario.model_fields.items():
         annotation = info.annotation
         if name != "network" and isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            lines += section_table(annotation, name, skip=())
-            lines += _item_tables(annotation, name)
+            lines += _model_table(annotation, name, seen)
+    lines += _schedule_reference()
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _schedule_reference() -> list[str]:
+    """The schedule format: where it is allowed, its fields and an example."""
+    doc = (Schedule.__doc__ or "").strip().splitlines()[0]
+    lines = [
+        "## Schedules",
+        "",
+        'A field whose allowed values end in "or a schedule" takes a number (a constant) or a small',
+        f"mapping that changes over time. {doc} On day t (day 1 is the first simulated day) its value is",
+        "`base(t) × weekly[(t − 1) mod 7] × yearly(t)`: `base(t)` is the value of the period holding t",
+        "(else `value`); `yearly(t)` is the `rel` of the yearly range holding day `((t − 1) mod 365) + 1`",
+        "of the year (else 1). A launch burst, then maintenance, more on weekends and a holiday peak:",
+        "",
+        "```yaml",
+        "daily_budget:",
+        "  value: 100                            # every day outside a period",
+        "  periods:",
+        "    - {start: 1, end: 14, value: 400}   # days 1-14",
+        "  weekly: [1, 1, 1, 1, 1.2, 1.5, 1.3]   # day 1 of the run is the first entry",
+        "  yearly:",
+        "    - {start: 330, end: 358, rel: 2.0}  # days of the year; start > end runs over the new year",
+        "```",
+        "",
+    ]
+    lines += section_table(Schedule, "schedule", skip=())
+    seen: set[type[BaseModel]] = {Schedule}
+    lines += _item_tables(Schedule, "schedule", seen)
+    return lines
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from sim.scenario.market import GRAPH_KINDS
+from sim.scenario.schedule import SCHEDULE_TAGS
 
 __all__ = [
     "MAX_PROBLEMS",
@@ -190,14 +191,25 @@ def allowed_from(error: Mapping[str, Any]) -> str:
     return messages.get(kind, lambda: str(error["msg"]).lower())()
 
 
+#: Error types that say a value is not a number (a schedulable field also takes a schedule).
+_NOT_A_NUMBER = frozenset({"float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"})
+
+
 def problems_from(exc: ValidationError) -> list[Problem]:
     """One :class:`Problem` per error of a pydantic validation of a scenario."""
     problems = []
     for error in exc.errors(include_url=False):
-        # A discriminated union puts the chosen tag in the location; users never typed it.
-        parts = [str(p) for p in error["loc"] if not (isinstance(p, str) and p in GRAPH_KINDS)]
+        # A discriminated union puts the chosen tag in the location (a graph kind, or whether a
+        # schedulable field was read as a number or a schedule); users never typed it.
+        parts = [
+            str(p)
+            for p in error["loc"]
+            if not (isinstance(p, str) and (p in GRAPH_KINDS or p in SCHEDULE_TAGS))
+        ]
         path = ".".join(parts)
         allowed = allowed_from(error)
+        if "a number" in error["loc"] and error["type"] in _NOT_A_NUMBER:
+            allowed += " or a schedule (a mapping of value, periods, weekly, yearly; docs/scenarios.md)"
         if error["type"] == "extra_forbidden" and path in RETIRED_KEYS:
             allowed = f"was replaced by {RETIRED_KEYS[path]}; see docs/scenarios.md"
         given = "" if error["type"] in ("missing", "extra_forbidden") else given_text(error.get("input"))

@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from sim.scenario.schedule import Schedule, schedulable
 from sim.scenario.section import MAX_COUNT, MAX_MONEY, MAX_PEOPLE, Probability, Section, Share, Switch
 
 __all__ = ["DefencesSpec", "FraudSpec", "IncentivesSpec"]
@@ -115,13 +116,13 @@ class IncentivesSpec(Section):
         description="Most one referrer is paid within any rolling period (currency).",
     )
     days_cap_period: int = Field(30, ge=1, le=3650, description="Length of the rolling cap period (days).")
-    budget: float | None = Field(
+    budget: schedulable(ge=0.0, le=MAX_MONEY) | None = Field(  # type: ignore[valid-type]
         None,
-        ge=0.0,
-        le=MAX_MONEY,
         description=(
-            "Programme budget over the horizon (currency): every reward paid, referrer, friend and "
-            "employee, counts against it (at its cost to the firm); none = unlimited."
+            "Programme budget (currency): every reward paid, referrer, friend and employee, counts "
+            "against it (at its cost to the firm). A number is the budget over the horizon; a schedule "
+            "releases money day by day (currency per day): spend to date stays within what has been "
+            "released (its sum over the horizon is the budget). None = unlimited."
         ),
     )
     pacing_tolerance: float | None = Field(
@@ -130,7 +131,8 @@ class IncentivesSpec(Section):
         le=10.0,
         description=(
             "Daily pacing: cumulative spend may run at most this share ahead of the linear plan "
-            "budget × day / days (0.1 = 10% ahead); held rewards wait for the pace. None = no pacing."
+            "budget × day / days (0.1 = 10% ahead); held rewards wait for the pace. None = no pacing. "
+            "Only with a number budget: a schedule is the pace itself."
         ),
     )
     personalised: Switch = Field(
@@ -198,6 +200,12 @@ class IncentivesSpec(Section):
             raise ValueError(
                 "incentives.personal_min must be at most incentives.personal_max; got "
                 f"personal_min = {self.personal_min}, personal_max = {self.personal_max}"
+            )
+        if self.pacing_tolerance is not None and isinstance(self.budget, Schedule):
+            raise ValueError(
+                "incentives.pacing_tolerance paces a number budget; a schedule budget is the pace itself "
+                "(spend to date stays within the money it has released); got a schedule and "
+                f"pacing_tolerance = {self.pacing_tolerance}"
             )
         if self.pacing_tolerance is not None and self.budget is None:
             raise ValueError(

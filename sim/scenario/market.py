@@ -10,6 +10,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import Field, model_validator
 
+from sim.scenario.schedule import schedulable
 from sim.scenario.section import MAX_DAYS, MAX_MONEY, MAX_PEOPLE, Probability, Section
 
 __all__ = [
@@ -285,6 +286,13 @@ class CustomersSpec(Section):
         ge=0.0,
         le=1.0,
         description="Multiplier on conversion probabilities for people who churned before.",
+    )
+    rel_demand: schedulable(ge=0.0, le=100.0) = Field(  # type: ignore[valid-type]
+        1.0,
+        description=(
+            "Multiplier on every customer's purchase rate (1 = as drawn): a schedule gives demand "
+            "seasonality (weekly and yearly multipliers, a holiday peak)."
+        ),
     )
 
 

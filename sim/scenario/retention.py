@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from sim.scenario.errors import given_text
+from sim.scenario.schedule import peak_value, schedulable
 from sim.scenario.section import (
     MAX_DAYS,
     MAX_MONEY,
@@ -50,8 +51,8 @@ class RetentionOffersSpec(Section):
     anyway, and *lost causes*, who leave anyway) do not respond; an offer to them is wasted.
     """
 
-    daily_budget: float = Field(
-        0.0, ge=0.0, le=MAX_MONEY, description="Spend on retention offers (currency per day)."
+    daily_budget: schedulable(ge=0.0, le=MAX_MONEY) = Field(  # type: ignore[valid-type]
+        0.0, description="Spend on retention offers (currency per day): a number or a schedule."
     )
     cost_per_offer: float = Field(
         5.0, gt=0.0, le=MAX_MONEY, description="Cost of one offer (currency per offer)."
@@ -92,7 +93,7 @@ class RetentionOffersSpec(Section):
     @model_validator(mode="after")
     def _shares(self) -> RetentionOffersSpec:
         problem = units_per_day_problem(
-            self.daily_budget,
+            peak_value(self.daily_budget),
             self.cost_per_offer,
             "retention_offers.daily_budget / retention_offers.cost_per_offer",
             "offers",
@@ -111,8 +112,8 @@ class RetentionOffersSpec(Section):
 class WinbackSpec(Section):
     """Contacting churned customers to bring them back."""
 
-    daily_budget: float = Field(
-        0.0, ge=0.0, le=MAX_MONEY, description="Spend on win-back contacts (currency per day)."
+    daily_budget: schedulable(ge=0.0, le=MAX_MONEY) = Field(  # type: ignore[valid-type]
+        0.0, description="Spend on win-back contacts (currency per day): a number or a schedule."
     )
     cost_per_contact: float = Field(
         2.0, gt=0.0, le=MAX_MONEY, description="Cost of one contact (currency per contact)."
@@ -122,7 +123,7 @@ class WinbackSpec(Section):
     @model_validator(mode="after")
     def _representable(self) -> WinbackSpec:
         problem = units_per_day_problem(
-            self.daily_budget,
+            peak_value(self.daily_budget),
             self.cost_per_contact,
             "winback.daily_budget / winback.cost_per_contact",
             "contacts",

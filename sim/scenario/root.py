@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
 from sim.scenario.channels import AdsSpec, FieldTeamSpec, RolesSpec, SeedingSpec, SharingSpec
+from sim.scenario.competition import RivalSpec
 from sim.scenario.errors import Problem, ScenarioError, given_text, problems_from
 from sim.scenario.incentives import DefencesSpec, FraudSpec, IncentivesSpec
 from sim.scenario.market import (
@@ -31,7 +32,15 @@ from sim.scenario.section import Section
 __all__ = ["MARKET_SECTIONS", "STRATEGY_SECTIONS", "Scenario", "scenario_from_dict"]
 
 #: Sections that describe the simulated market (the presets share all of them).
-MARKET_SECTIONS: tuple[str, ...] = ("network", "population", "customers", "economics", "organic", "fraud")
+MARKET_SECTIONS: tuple[str, ...] = (
+    "network",
+    "population",
+    "customers",
+    "economics",
+    "organic",
+    "fraud",
+    "rival",
+)
 #: Sections a strategy may change.
 STRATEGY_SECTIONS: tuple[str, ...] = (
     "ads",
@@ -74,6 +83,7 @@ class Scenario(Section):
     seeding: SeedingSpec = Field(default_factory=SeedingSpec)
     field_team: FieldTeamSpec = Field(default_factory=FieldTeamSpec)
     loyalty: LoyaltySpec = Field(default_factory=LoyaltySpec)
+    rival: RivalSpec = Field(default_factory=RivalSpec)
 
     #: Folder that relative paths inside the scenario (edge lists) are resolved against.
     base_dir: str | None = Field(None, exclude=True, description="Set by the loader; not in files.")
@@ -100,17 +110,8 @@ class Scenario(Section):
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
-        target = self.ads.target_community
-        if target is not None:
-            if not isinstance(self.network, CommunitySpec):
-                raise ValueError(
-                    "ads.target_community needs network.kind = communities; "
-                    f"got network.kind = {self.network.kind}"
-                )
-            if target >= self.network.n_communities:
-                raise ValueError(
-                    f"ads.target_community must be in [0, {self.network.n_communities - 1}]; got {target}"
-                )
+        for where, ads in (("ads", self.ads), ("rival.ads", self.rival.ads)):
+            _check_target_communities(self, where, ads)
         if self.fraud.n_attackers > 0 and self.network.kind == "complete":
             raise ValueError(
                 "fraud.n_attackers > 0 needs a sparse network (fake accounts are linked into it); "
@@ -152,6 +153,21 @@ class Scenario(Section):
         """A copy with dotted-path overrides applied and validated (``{"ads.cpm": 5}``)."""
         data = apply_overrides(self.model_dump(mode="json"), overrides)
         return scenario_from_dict(data, base_dir=self.base_dir, attachments=self._attachments)
+
+
+def _check_target_communities(scenario: Scenario, where: str, ads: AdsSpec) -> None:
+    """Every channel's ``target_community`` exists in a communities network (``where``: the section)."""
+    for index, channel in enumerate(ads.all_channels()):
+        target = channel.target_community
+        if target is None:
+            continue
+        path = f"{where}.target_community" if index == 0 else f"{where}.channels.{index - 1}.target_community"
+        if not isinstance(scenario.network, CommunitySpec):
+            raise ValueError(
+                f"{path} needs network.kind = communities; got network.kind = {scenario.network.kind}"
+            )
+        if target >= scenario.network.n_communities:
+            raise ValueError(f"{path} must be in [0, {scenario.network.n_communities - 1}]; got {target}")
 
 
 def _check_communities_and_ids(scenario: Scenario) -> None:

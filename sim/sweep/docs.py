@@ -7,7 +7,7 @@ compares the file with a fresh render.
 from __future__ import annotations
 
 from sim.scenario.docs import field_default, field_range, section_table
-from sim.sweep.spec import DesignSpec, Experiment, FactorSpec, ObjectiveSpec, PlotSpec
+from sim.sweep.spec import AllocationSpec, DesignSpec, Experiment, FactorSpec, ObjectiveSpec, PlotSpec
 
 __all__ = ["render"]
 
@@ -30,6 +30,7 @@ ripple sweep experiments/budget_split.yaml --resume         # after a crash, kil
 ripple report experiments/budget_split.yaml                 # tables + key plot into the store
 ripple query sweeps/budget_split "select \\"ads.daily_budget\\", avg(profit) from runs group by 1"
 ripple optimise experiments/best_split.yaml                 # Optuna; a second call resumes
+ripple optimise experiments/channel_allocation.yaml         # share a total budget out (allocate:)
 ```
 
 In Python: `sim.sweep("experiments/budget_split.yaml", workers=1)` returns the store;
@@ -192,6 +193,28 @@ are kept in `STORE/optuna_confirmation.csv`, so a later call only runs what is m
 `report/key_plot.png` (the first two factors as axes, the objective as colour, the best trial
 circled) and `report/report.html` (the confirmed verdict first).
 
+### Sharing a total budget out
+
+With an `allocate:` section `ripple optimise` also searches how a total (currency over the horizon)
+is shared among budget fields: our ad channels' daily budgets and the referral programme's budget.
+
+```yaml
+allocate:
+  total: 14000.0                  # currency over the horizon
+  budgets:
+    - ads.daily_budget            # the first channel (a daily budget: share × total / days a day)
+    - ads.channels.0.daily_budget # a schedule is scaled: its sum is share × total, its shape kept
+    - incentives.budget           # a horizon budget: share × total
+design: {kind: optuna}
+```
+
+Each trial suggests a weight in [0, 1] for each field (Optuna parameter `share:<path>`); the shares
+are the weights over their sum. The status quo is the base scenario's own split of the total. The
+confirmation reports each field's share (`share:<path>` columns) with the winner's interval, and the
+range of shares within noise of it. Factors may be searched alongside, but not the allocated fields.
+`experiments/channel_allocation.yaml` shares 14,000 a year between search, social and TV-like ads
+and the referral programme, against a rival's ripple.
+
 ## Noise in sweep reports
 
 `ripple report` flags factors whose effect is within noise (`report/effects.csv` and a list at the
@@ -213,6 +236,7 @@ def render() -> str:
         (FactorSpec, "factors.<dotted path>"),
         (DesignSpec, "design"),
         (ObjectiveSpec, "optimise"),
+        (AllocationSpec, "allocate"),
         (PlotSpec, "plot"),
     ):
         section = section_table(model, title)

@@ -15,6 +15,10 @@ every re-run). The winner is the best mean of the re-runs; its 95% interval, the
 to the runner-up and to the status quo (t intervals over replications), and the range of each
 factor over the re-run trials not distinguishable from the winner are the :class:`Confirmation`,
 stored in ``STORE/optuna_confirmation.csv`` (one row per trial and replication).
+
+**Allocation.** With ``allocate:`` a trial also suggests a weight in [0, 1] per budget field
+(``share:<path>``), and the fields share the total in proportion (:mod:`sim.sweep.allocate`); the
+confirmation reports each field's share.
 """
 
 from __future__ import annotations
@@ -31,13 +35,22 @@ from tqdm.auto import tqdm
 
 from sim.analysis.compare import mean_interval, replication_seeds
 from sim.analysis.memory import check_memory
-from sim.scenario import Problem, ScenarioError
+from sim.scenario import Problem, Scenario, ScenarioError
+from sim.sweep.allocate import SHARE_PREFIX, allocation_point, base_weights, shares_of, split_params
 from sim.sweep.design import integer_paths
 from sim.sweep.paths import leaf_paths, scenario_at
 from sim.sweep.runner import WORLD_CACHE_SIZE, run_one
 from sim.sweep.spec import Experiment
 
-__all__ = ["CONFIRMATION_FILE", "STUDY_FILE", "Confirmation", "confirm", "optimise"]
+__all__ = [
+    "CONFIRMATION_FILE",
+    "STUDY_FILE",
+    "Confirmation",
+    "confirm",
+    "optimise",
+    "trial_scenario",
+    "trial_shares",
+]
 
 STUDY_FILE = "optuna.db"
 CONFIRMATION_FILE = "optuna_confirmation.csv"
@@ -57,7 +70,31 @@ def _suggest(trial: optuna.Trial, experiment: Experiment, integers: set[str]) ->
         else:
             assert factor.low is not None and factor.high is not None
             params[path] = trial.suggest_float(path, factor.low, factor.high)
+    if experiment.allocate is not None:
+        for path in experiment.allocate.budgets:
+            params[SHARE_PREFIX + path] = trial.suggest_float(SHARE_PREFIX + path, 0.0, 1.0)
     return params
+
+
+def trial_scenario(experiment: Experiment, params: dict[str, Any]) -> Scenario:
+    """The base scenario at a trial's parameters: factor values, and the allocation's budgets."""
+    base = experiment.base_scenario
+    allocate = experiment.allocate
+    if allocate is None:
+        return scenario_at(base, params)
+    factors, weights = split_params(params, allocate.budgets)
+    return scenario_at(base, {**factors, **allocation_point(base, allocate.budgets, allocate.total, weights)})
+
+
+def trial_shares(experiment: Experiment, params: dict[str, Any]) -> dict[str, float]:
+    """The share of the total each allocated budget gets at a trial's parameters (``share:<path>``)."""
+    if experiment.allocate is None:
+        return {}
+    _, weights = split_params(params, experiment.allocate.budgets)
+    return {
+        SHARE_PREFIX + path: share
+        for path, share in zip(experiment.allocate.budgets, shares_of(weights), strict=True)
+    }
 
 
 def _base_point(experiment: Experiment) -> dict[str, Any] | None:
@@ -74,18 +111,23 @@ def _base_point(experiment: Experiment) -> dict[str, Any] | None:
         elif value not in (factor.values or []):
             return None
         point[path] = value
+    if experiment.allocate is not None:
+        weights = base_weights(experiment.base_scenario, experiment.allocate.budgets)
+        if weights is None:
+            return None
+        point.update({SHARE_PREFIX + p: w for p, w in zip(experiment.allocate.budgets, weights, strict=True)})
     return point
 
 
 def _objective(experiment: Experiment) -> Any:
     objective = experiment.optimise
-    if objective is None or not experiment.factors:
+    if objective is None or not experiment.search_paths:
         problems = []
         if objective is None:
             problems.append(
                 Problem("optimise", "is required by ripple optimise (metric:, direction:, trials:)", "")
             )
-        if not experiment.factors:
+        if not experiment.search_paths:
             problems.append(Problem("factors", "ripple optimise needs at least one factor to search", "none"))
         raise ScenarioError(problems, experiment.source)
     return objective
@@ -125,12 +167,11 @@ def optimise(
         study.enqueue_trial(base_point, user_attrs={BASE_ATTR: True})
     remaining = max(0, objective.trials - existing)
     seeds = replication_seeds(experiment.seed, experiment.replications)
-    base = experiment.base_scenario
     integers = integer_paths(experiment)
 
     def evaluate(trial: optuna.Trial) -> float:
         params = _suggest(trial, experiment, integers)
-        scenario = scenario_at(base, params)
+        scenario = trial_scenario(experiment, params)
         if memory_check:  # a trial that will not fit fails cleanly (Optuna records it) instead of swapping
             check_memory(scenario, worlds_per_process=WORLD_CACHE_SIZE, source=experiment.source)
         values = [run_one(scenario, seed)[objective.metric] for seed in seeds]
@@ -170,7 +211,8 @@ class Confirmation:
         metric: the objective's metric; ``direction``: ``maximize`` or ``minimize``.
         replications: fresh replications each re-run trial ran.
         trials: one row per re-run trial, best first: ``trial`` (Optuna's number), ``status_quo``
-            (the base setting), one column per factor, ``search_mean`` (the search's score), ``mean``,
+            (the base setting), one column per factor (and, with an allocation, one ``share:<path>``
+            per budget: its share of the total), ``search_mean`` (the search's score), ``mean``,
             ``ci_low``, ``ci_high`` (95% over the fresh replications), ``diff_to_best``,
             ``diff_low``, ``diff_high`` (paired, trial − winner) and ``tied`` (the paired interval
             contains 0: not distinguishable from the winner).
@@ -254,7 +296,7 @@ def confirm(
     n_search = experiment.replications
     seeds = replication_seeds(experiment.seed, n_search + objective.confirm_replications)[n_search:]
     values = _confirmation_runs(experiment, chosen, seeds, out)
-    factors = experiment.factor_paths
+    factors = [*experiment.factor_paths, *trial_shares(experiment, chosen[0].params)]
     rows = []
     for trial in chosen:
         mean, low, high, _n = mean_interval(values[trial.number])
@@ -262,7 +304,8 @@ def confirm(
             {
                 "trial": trial.number,
                 BASE_ATTR: bool(trial.user_attrs.get(BASE_ATTR, False)),
-                **{f: trial.params[f] for f in factors},
+                **{f: trial.params[f] for f in experiment.factor_paths},
+                **trial_shares(experiment, trial.params),
                 "search_mean": float(trial.value or math.nan),
                 "mean": mean,
                 "ci_low": low,
@@ -320,7 +363,6 @@ def _confirmation_runs(
             stored["trial"].tolist(), stored["seed"].tolist(), stored["value"].tolist(), strict=True
         )
     }
-    base = experiment.base_scenario
     rows = []
     values: dict[int, np.ndarray] = {}
     for trial in trials:
@@ -329,7 +371,7 @@ def _confirmation_runs(
         for seed in seeds:
             key = (trial.number, seed)
             if key not in known:
-                scenario = scenario if scenario is not None else scenario_at(base, trial.params)
+                scenario = scenario if scenario is not None else trial_scenario(experiment, trial.params)
                 known[key] = float(run_one(scenario, seed)[objective.metric])
             got.append(known[key])
             rows.append({"trial": trial.number, "seed": seed, "value": known[key]})

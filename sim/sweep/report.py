@@ -408,7 +408,7 @@ def write_optuna_report(experiment: Experiment, out: str | Path | None = None) -
     report_dir.mkdir(parents=True, exist_ok=True)
     trials_csv = report_dir / "trials.csv"
     trials.to_csv(trials_csv, index=False)
-    factors = experiment.factor_paths
+    factors = experiment.search_paths  # with an allocation, its weights (share:<path>) too
     fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
     best = study.best_trial if len(done) else None
     if len(factors) == 1:

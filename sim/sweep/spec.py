@@ -35,6 +35,7 @@ from sim.sweep.paths import leaf_paths, scenario_at
 
 __all__ = [
     "DESIGN_KINDS",
+    "AllocationSpec",
     "DesignSpec",
     "Experiment",
     "FactorSpec",
@@ -158,6 +159,25 @@ class ObjectiveSpec(Section):
     )
 
 
+class AllocationSpec(Section):
+    """A total budget that ``ripple optimise`` shares out among budget fields, searching the shares.
+
+    Each trial gives every field a weight in [0, 1] (``share:<path>``) and the fields share
+    ``total`` in proportion: a daily budget gets ``share × total / days`` a day (a schedule is scaled,
+    keeping its shape), a horizon budget (``incentives.budget``) ``share × total``.
+    """
+
+    total: float = Field(..., gt=0.0, description="Money to share out over the horizon (currency).")
+    budgets: list[str] = Field(
+        ...,
+        min_length=2,
+        description=(
+            "Budget fields that share it, by dotted path: daily budgets (ads.daily_budget, "
+            "ads.channels.0.daily_budget, …) and horizon budgets (incentives.budget)."
+        ),
+    )
+
+
 class PlotSpec(Section):
     """The key plot ``ripple report`` draws."""
 
@@ -214,6 +234,9 @@ class Experiment(Section):
         ),
     )
     optimise: ObjectiveSpec | None = Field(None, description="Objective of ripple optimise.")
+    allocate: AllocationSpec | None = Field(
+        None, description="A total budget ripple optimise shares out among budget fields (optuna only)."
+    )
     plot: PlotSpec = Field(default_factory=PlotSpec)
 
     _base_scenario: Scenario | None = PrivateAttr(None)
@@ -223,6 +246,12 @@ class Experiment(Section):
     def factor_paths(self) -> list[str]:
         """Factor dotted paths, in file order."""
         return list(self.factors)
+
+    @property
+    def search_paths(self) -> list[str]:
+        """What ``ripple optimise`` searches: the factors, then one ``share:<path>`` per allocated budget."""
+        shares = [f"share:{path}" for path in self.allocate.budgets] if self.allocate else []
+        return [*self.factors, *shares]
 
     @property
     def base_scenario(self) -> Scenario:
@@ -334,6 +363,12 @@ def experiment_from_dict(
             ],
             source,
         )
+    if experiment.allocate is not None:  # an even split must be a valid scenario too
+        from sim.sweep.allocate import allocation_point
+
+        allocate = experiment.allocate
+        even = allocation_point(base, allocate.budgets, allocate.total, [1.0] * len(allocate.budgets))
+        points = [{**point, **even} for point in points] if points else [even]
     problems = _check_points(base, points)
     if problems:
         raise ScenarioError(problems, source)
@@ -412,8 +447,9 @@ def _check_against_base(experiment: Experiment, base: Scenario) -> list[Problem]
         problems.append(
             Problem("optimise", "is required by an optuna design (metric:, direction:, trials:)", "")
         )
-    if kind != "grid" and not experiment.factors:
+    if kind != "grid" and not experiment.factors and not (kind == "optuna" and experiment.allocate):
         problems.append(Problem("factors", f"a {kind} design needs at least one factor", "none"))
+    problems += _check_allocation(experiment, base)
     if kind in ("random", "latin", "morris", "sobol") and experiment.design.samples is None:
         problems.append(Problem("design.samples", f"is required for a {kind} design", ""))
     if kind == "sobol" and experiment.design.samples is not None:
@@ -457,6 +493,45 @@ def _check_against_base(experiment: Experiment, base: Scenario) -> list[Problem]
             problems.append(
                 Problem(f"plot.{field}", f"must be one of {given_text(allowed)}", given_text(value))
             )
+    return problems
+
+
+def _check_allocation(experiment: Experiment, base: Scenario) -> list[Problem]:
+    """The allocated fields are distinct budgets of the base scenario, not factors; optuna only."""
+    from sim.sweep.allocate import budget_value
+
+    allocate = experiment.allocate
+    if allocate is None:
+        return []
+    problems = []
+    if experiment.design.kind != "optuna":
+        problems.append(
+            Problem(
+                "allocate", "is searched by ripple optimise: needs design kind optuna", experiment.design.kind
+            )
+        )
+    if len(set(allocate.budgets)) != len(allocate.budgets):
+        problems.append(Problem("allocate.budgets", "must not repeat a field", given_text(allocate.budgets)))
+    for index, path in enumerate(allocate.budgets):
+        where = f"allocate.budgets[{index}]"
+        if not path.rsplit(".", 1)[-1].endswith("budget"):
+            problems.append(
+                Problem(where, "must be a budget field (…daily_budget or …budget)", given_text(path))
+            )
+            continue
+        try:
+            budget_value(base, path)
+        except KeyError:
+            problems.append(
+                Problem(where, "must be the dotted path of a budget of the base scenario", given_text(path))
+            )
+            continue
+        if path.startswith("rival."):
+            problems.append(
+                Problem(where, "must be our budget (the rival's is part of the market)", given_text(path))
+            )
+        if path in experiment.factors:
+            problems.append(Problem(where, "is allocated, so it cannot also be a factor", given_text(path)))
     return problems
 
 

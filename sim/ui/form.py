@@ -4,7 +4,10 @@ The app's scenario editor draws one widget per :class:`FormField`; nothing about
 written in the page. A section added to :class:`~sim.scenario.Scenario` later (incentives, loyalty
 tiers, …) therefore appears in the editor without page code: plain numbers, whole numbers, switches,
 choices (``Literal``), optional values, nested sections and tagged unions (``network.kind``) have
-their own field kinds, and anything else (lists of tiers, mappings) is edited as YAML text.
+their own field kinds, and anything else (lists of tiers, mappings) is edited as YAML text. A field
+that takes a number or a schedule (``ads.daily_budget``) is of kind ``schedule``: its text is a number
+or a YAML schedule, and :func:`schedule_table` and :func:`schedule_preview` give the small table and
+the chart the editor shows for it.
 """
 
 from __future__ import annotations
@@ -17,12 +20,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, get_args, get_origin
 
+import numpy as np
+import pandas as pd
 from annotated_types import Ge, Gt, Le, Lt, MaxLen
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from sim.scenario import Scenario, ScenarioError, apply_overrides, parse_yaml
+from sim.scenario import Scenario, ScenarioError, Schedule, apply_overrides, daily_values, parse_yaml
 from sim.scenario.docs import field_range
+from sim.scenario.schedule import schedule_bounds
 from sim.scenario.yaml_io import dump_yaml
 
 __all__ = [
@@ -38,6 +44,8 @@ __all__ = [
     "off_sections",
     "parse_text",
     "removed_paths",
+    "schedule_preview",
+    "schedule_table",
     "section_title",
     "set_paths",
     "switch_variant",
@@ -45,7 +53,7 @@ __all__ = [
     "widget_text",
 ]
 
-FieldKind = Literal["float", "int", "bool", "choice", "text", "yaml"]
+FieldKind = Literal["float", "int", "bool", "choice", "text", "yaml", "schedule"]
 #: Top-level fields that are not user settings.
 _HIDDEN = frozenset({"base_dir"})
 
@@ -57,7 +65,8 @@ class FormField:
     Attributes:
         path: dotted path in the scenario (``ads.daily_budget``): the ``--set`` key.
         label: the field's name.
-        kind: which widget edits it (``yaml`` = free YAML text, for lists and mappings).
+        kind: which widget edits it (``yaml`` = free YAML text, for lists and mappings;
+            ``schedule`` = a number or a schedule, as text, shown with a table and a preview chart).
         description: help text with the unit, from the schema.
         allowed: the allowed range or options as text (``[0, 1]``, ``≥ 0``), may be empty.
         optional: ``None`` (written "none") is allowed.
@@ -158,6 +167,10 @@ def _field(path: str, name: str, info: FieldInfo) -> FormField:
         "optional": optional,
         "default": _plain_default(info),
     }
+    bounds = schedule_bounds(info)
+    if bounds is not None:  # the number's range; the editor offers the schedule beside it
+        common["allowed"] = bounds.number_text()
+        return FormField(kind="schedule", low=bounds.ge, high=bounds.le, **common)
     if get_origin(annotation) is Literal:
         return FormField(kind="choice", options=get_args(annotation), **common)
     if annotation is bool:
@@ -255,7 +268,7 @@ def widget_text(field: FormField, value: Any) -> str:
     """A value as text for a text box: ``none`` for None, YAML for lists and mappings."""
     if value is None:
         return "none"
-    if field.kind == "yaml":
+    if field.kind == "yaml" or (field.kind == "schedule" and isinstance(value, Mapping)):
         return dump_yaml(value, sort_keys=False, allow_unicode=True)
     return str(value)
 
@@ -280,6 +293,54 @@ def parse_text(field: FormField, text: str) -> Any:
         if problem.allowed != "must be valid YAML":
             detail = f"{problem.allowed}" + (f"; got {problem.given}" if problem.given else "")
         raise ValueError(f"must be valid YAML{where}: {detail}") from None
+
+
+def _as_schedule(value: Any) -> Schedule | None:
+    """A schedule from a field's value (a mapping or a :class:`Schedule`); None for a number or junk."""
+    if isinstance(value, Schedule):
+        return value
+    if isinstance(value, Mapping):
+        try:
+            return Schedule.model_validate(dict(value))
+        except ValueError:
+            return None
+    return None
+
+
+def schedule_table(value: Any) -> pd.DataFrame:
+    """A schedule as a small table, one row per piece.
+
+    Columns: ``part`` (otherwise, period, weekly, yearly), ``days`` (the day range, day of the week or
+    day-of-year range), ``value`` (an amount) or ``multiplier``. Empty for a number (a constant) or a
+    value that is not a valid schedule.
+    """
+    schedule = _as_schedule(value)
+    columns = ["part", "days", "value", "multiplier"]
+    if schedule is None:
+        return pd.DataFrame(columns=columns)
+    rows: list[dict[str, Any]] = [{"part": "otherwise", "days": "every other day", "value": schedule.value}]
+    for period in schedule.periods:
+        end = "horizon" if period.end is None else str(period.end)
+        rows.append({"part": "period", "days": f"{period.start}–{end}", "value": period.value})
+    for index, rel in enumerate(schedule.weekly or []):
+        rows.append({"part": "weekly", "days": f"day {index + 1} of each week", "multiplier": rel})
+    for peak in schedule.yearly:
+        rows.append(
+            {"part": "yearly", "days": f"day {peak.start}–{peak.end} of the year", "multiplier": peak.rel}
+        )
+    return pd.DataFrame(rows, columns=columns)
+
+
+def schedule_preview(value: Any, days: int) -> pd.DataFrame:
+    """The value of a number or schedule on days 1..``days``: columns ``day``, ``value`` (the chart's data).
+
+    Empty when ``value`` is neither a number nor a valid schedule.
+    """
+    schedule = _as_schedule(value)
+    if schedule is None and not (isinstance(value, int | float) and not isinstance(value, bool)):
+        return pd.DataFrame(columns=["day", "value"])
+    values = daily_values(schedule if schedule is not None else float(value), days)
+    return pd.DataFrame({"day": np.arange(1, days + 1), "value": values[1:]})
 
 
 def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:

@@ -35,10 +35,12 @@ __all__ = [
     "channel_scale",
     "cumulative_chart",
     "line_band_chart",
+    "market_share_chart",
     "network_spec",
     "profit_chart",
     "retention_chart",
     "sensitivity_chart",
+    "spend_chart",
     "stage_counts_spec",
     "strategy_colour",
     "strategy_colours",
@@ -114,6 +116,7 @@ STAGE_COLOURS: dict[str, str] = {
     "considering": "#4292c6",
     "customer": "#08306b",
     "churned": "#d6604d",
+    "rival": "#8c510a",  # the rival brand's customers (only with a rival)
 }
 
 #: Marker of each role on the network page (Vega-Lite shape names).
@@ -378,6 +381,49 @@ def profit_chart(data: pd.DataFrame, strategies: Sequence[str], currency: str) -
         colour_title="strategy",
         colour_order=strategies,
         title="Profit over time: gross margin − marketing spend (mean, 95% band)",
+    )
+
+
+def spend_chart(data: pd.DataFrame, strategies: Sequence[str], currency: str) -> dict[str, Any]:
+    """Spend per day by budget line, one panel per strategy (``sim.analysis.market.spend_over_time``).
+
+    A budget that is a schedule shows its launch, weekly rhythm and peaks. Lines keep the strategy's
+    colour; budget lines are told apart by dashes, labelled at their right end.
+    """
+    lines = list(dict.fromkeys(data["line"]))
+    return line_band_chart(
+        data,
+        x="day",
+        x_title="day",
+        y_title=f"spend per day ({currency})",
+        colour="strategy",
+        scale=strategy_scale(strategies),
+        colour_title="strategy",
+        colour_order=strategies,
+        dash="line",
+        dash_scale=channel_dash_scale(lines),
+        dash_title="budget",
+        title="Spend by budget over time (mean, 95% band over replications)",
+        facet="strategy",
+        facet_order=strategies,
+        y_format=",.1f",
+    )
+
+
+def market_share_chart(data: pd.DataFrame, strategies: Sequence[str]) -> dict[str, Any]:
+    """Our share of the two brands' active customers over time, per strategy (with a rival)."""
+    return line_band_chart(
+        data,
+        x="day",
+        x_title="day",
+        y_title="market share (ours ÷ ours + the rival's)",
+        colour="strategy",
+        scale=strategy_scale(strategies),
+        colour_title="strategy",
+        colour_order=strategies,
+        title="Market share against the rival (mean, 95% band)",
+        y_format=".0%",
+        y_domain=(0.0, 1.0),
     )
 
 

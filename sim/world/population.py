@@ -42,6 +42,7 @@ class Stage(IntEnum):
     CONSIDERING = 2
     CUSTOMER = 3  # an active customer
     CHURNED = 4  # a former customer, back in the market and open to win-back
+    RIVAL = 5  # a customer of the rival brand (section rival): won over by switching only
 
 
 class Channel(IntEnum):
@@ -142,6 +143,11 @@ _COLUMNS: dict[str, tuple[type, Any]] = {
     "day_last_reward": (np.int32, NEVER),  # day of the latest points redemption
     "rel_purchase": (np.float32, 1.0),  # purchase-rate multiplier (loyalty goal gradient)
     "rate_share_extra": (np.float32, 0.0),  # extra shares per day of loyalty members (tier benefit)
+    # paid channels and the rival brand (sim/rules/ads.py, rival.py)
+    "first_ad_channel": (np.int8, NEVER),  # our ad channel (index in ads) of the first ads sign-up
+    "rival_stage": (np.int8, Stage.UNAWARE),  # stage with the rival (CUSTOMER: the rival's customer)
+    "stage_before_rival": (np.int8, NEVER),  # our stage when the person joined the rival
+    "day_rival_acquired": (np.int32, NEVER),  # day of the latest rival acquisition (its sharing fades)
 }
 
 
@@ -160,7 +166,7 @@ def add_counts(column: np.ndarray, index: np.ndarray, amounts: np.ndarray | int)
 class Population:
     """State arrays for ``n`` people. Attribute access returns the live column (a NumPy view).
 
-    Complexity: building is O(n) memory of about 60 bytes per person.
+    Complexity: building is O(n) memory of about 180 bytes per person.
     """
 
     column_names: tuple[str, ...] = tuple(_COLUMNS)
@@ -206,7 +212,7 @@ class Population:
         return {name: column.copy() for name, column in self._columns.items()}
 
     def stage_counts(self) -> np.ndarray:
-        """People per :class:`Stage`, length 5, in stage order."""
+        """People per :class:`Stage`, length ``len(Stage)``, in stage order."""
         return np.bincount(self._columns["stage"], minlength=len(Stage))
 
     def head(self, n: int) -> Population:

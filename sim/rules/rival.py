@@ -1,0 +1,282 @@
+"""A rival brand in the same market: its paid channels, its word of mouth, discovery and churn.
+
+Two rules, both behind the ``rival`` section and off by default: ``rival_ads`` (phase exposure) buys
+the rival's impressions and moves people along the rival's funnel; ``rival`` (phase sharing) lets its
+customers churn, then converts people by its word of mouth and by discovery. How people move between
+the brands is :mod:`sim.rules._brands` (and docs/odd.md, "The rival's customers").
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from sim.engine.random import substream
+from sim.rules._brands import join_rival, leave_rival, switch_to_rival
+from sim.rules._media import PaidChannel
+from sim.rules.base import MetricInfo, Phase, Rule
+from sim.scenario import AdChannelSpec, RivalSpec, Scenario
+from sim.world.population import Stage
+
+if TYPE_CHECKING:
+    from sim.engine.market import Market
+
+__all__ = ["Rival", "RivalAds"]
+
+#: Columns the rival's own moves write (joining and leaving it).
+_RIVAL_WRITES: frozenset[str] = frozenset(
+    {"stage", "rival_stage", "stage_before_rival", "day_rival_acquired", "day_churned", "day_first_churned"}
+)
+_RIVAL_READS: frozenset[str] = frozenset(
+    {"stage", "rival_stage", "stage_before_rival", "day_first_acquired", "day_offer_ends", "rel_churn_offer"}
+    | {"rel_churn_loyalty", "day_first_churned"}
+)
+
+
+class RivalAds(Rule):
+    """The rival's paid channels: impressions move people along the rival's funnel, or make them switch.
+
+    Each of the rival's channels works as ours do (budget by day, CPM, audience, frequency cap,
+    wear-out, saturation, carryover; :class:`~sim.rules._media.PaidChannel`), from its own random
+    stream. Its audience is everyone, or (``prospects``) everyone who is not its customer. With E
+    effective impressions, a person who is nobody's customer moves one stage along the rival's funnel
+    (``rival_stage``: unaware → aware → considering → the rival's customer) with ``1 − (1 −
+    p_stage)^E``; someone who left the rival converts with ``p_purchase × customers.rel_winback``; our
+    customer switches with ``p_purchase`` × their switching multiplier
+    (:func:`~sim.rules._brands.switch_to_rival`). The rival's spend is its own: it is in the step table
+    (``spend_rival_ads``), not in our ledger.
+    """
+
+    name = "rival_ads"
+    phase = Phase.EXPOSURE
+    section = "rival"
+    reads: ClassVar[frozenset[str]] = _RIVAL_READS | {"community"}
+    writes: ClassVar[frozenset[str]] = _RIVAL_WRITES
+    zero_intensity: ClassVar[dict[str, object]] = {"rival.ads.daily_budget": 0.0}
+
+    params: RivalSpec
+
+    @classmethod
+    def columns_for(cls, scenario: Scenario) -> tuple[str, ...]:
+        """The rival's ad spend and impressions (with a rival)."""
+        return ("spend_rival_ads", "impressions_rival") if scenario.rival.enabled else ()
+
+    def setup(self, model: Market) -> None:
+        """Each of the rival's channels, the first on the rule's stream, the others on their own."""
+        self._channels: list[PaidChannel] = []
+        if not self.params.enabled:
+            return
+        n, days = model.population.n, self.scenario.days
+        self._channels = [
+            PaidChannel(spec, self.rng if index == 0 else substream(self.rng, spec.name), n, days)
+            for index, spec in enumerate(self.params.ads.all_channels())
+        ]
+        self._channels = [channel for channel in self._channels if not channel.idle]
+
+    def step(self, model: Market) -> None:
+        """Serve the rival's impressions and move the people they reach."""
+        for channel in self._channels:
+            self._run_channel(model, channel)
+
+    def _run_channel(self, model: Market, channel: PaidChannel) -> None:
+        spec = channel.spec
+        pop = model.population
+        exposure = channel.expose(model, self._audience(model, spec))
+        if exposure.impressions:
+            model.tally("spend_rival_ads", exposure.impressions * spec.cpm / 1000.0)
+            model.tally("impressions_rival", exposure.impressions)
+        people = exposure.people
+        if people.size == 0:
+            return
+        stage = pop.stage[people]
+        rival_stage = pop.rival_stage[people].astype(np.int64)
+        ours = stage == Stage.CUSTOMER
+        p_step = self._p_by_rival_stage(spec)[rival_stage]
+        p_step[stage == Stage.RIVAL] = 0.0
+        if ours.any():
+            p_step[ours] = spec.p_purchase * switch_to_rival(model, people[ours])
+        p_advance = -np.expm1(exposure.effective * np.log1p(-np.minimum(p_step, 1.0 - 1e-12)))
+        p_advance[p_step >= 1.0] = 1.0
+        moves = exposure.uniform < p_advance
+        if not moves.any():
+            return
+        movers, mover_rival_stage, mover_ours = people[moves], rival_stage[moves], ours[moves]
+        if spec.funnel == "one_stage":
+            converts = np.ones(movers.size, dtype=bool)
+        else:
+            converts = (
+                mover_ours | (mover_rival_stage == Stage.CONSIDERING) | (mover_rival_stage == Stage.CHURNED)
+            )
+        advancing = movers[~converts & (mover_rival_stage < Stage.CONSIDERING)]
+        pop.rival_stage[advancing] += 1
+        join_rival(model, movers[converts])
+
+    @staticmethod
+    def _audience(model: Market, spec: AdChannelSpec) -> np.ndarray:
+        pop = model.population
+        mask = np.ones(pop.n, dtype=bool) if spec.target == "everyone" else pop.stage != Stage.RIVAL
+        if spec.target_community is not None:
+            mask &= pop.community == spec.target_community
+        mask[model.n_real :] = False  # fake accounts are nobody's audience
+        return mask
+
+    def _p_by_rival_stage(self, spec: AdChannelSpec) -> np.ndarray:
+        """Per-impression probability of moving on, by stage with the rival (its customers: 0)."""
+        winback = spec.p_purchase * self.scenario.customers.rel_winback
+        if spec.funnel == "one_stage":
+            return np.array([spec.p_purchase, spec.p_purchase, spec.p_purchase, 0.0, winback, 0.0])
+        return np.array([spec.p_aware, spec.p_consider, spec.p_purchase, 0.0, winback, 0.0])
+
+
+class Rival(Rule):
+    """The rival's customers churn; its word of mouth and discovery convert people; market share.
+
+    Set-up: ``share_initial_customers`` of the people who are not our customers are the rival's on
+    day 0. Each day (one uniform per person, from this rule's stream): a rival customer churns with
+    ``1 − (1 − p_churn_base)^(customers.rel_churn × rival.rel_churn)`` and is back in the market
+    (:func:`~sim.rules._brands.leave_rival`); anyone else becomes the rival's customer with ``1 −
+    e^(−h)``, ``h = (rate_organic_per_day + rate_share_per_day × p_convert × pressure) × f``, where
+    pressure is the rival's word of mouth as in our ``sharing`` rule (its customers share from the
+    day after joining, fading with ``days_share_half_life``; ``fraction`` or ``count``), and f is 1,
+    ``customers.rel_winback`` for someone who left the rival, or our customer's switching multiplier.
+    """
+
+    name = "rival"
+    phase = Phase.SHARING
+    section = "rival"
+    reads: ClassVar[frozenset[str]] = _RIVAL_READS | {"p_churn_base", "day_rival_acquired"}
+    writes: ClassVar[frozenset[str]] = _RIVAL_WRITES
+    zero_intensity: ClassVar[dict[str, object]] = {"rival.enabled": False}
+    metrics: ClassVar[dict[str, MetricInfo]] = {
+        "market_share": MetricInfo(
+            "share", "Our active customers ÷ ours + the rival's, on the last day (with a rival)."
+        ),
+        "share_of_voice": MetricInfo(
+            "share", "Our ad spend ÷ ours + the rival's, over the horizon (with a rival)."
+        ),
+        "rival_customers": MetricInfo(
+            "people", "The rival's customers on the last day.", higher_is_better=False
+        ),
+        "won_from_rival": MetricInfo("people", "The rival's customers who switched to us."),
+        "lost_to_rival": MetricInfo(
+            "people", "Our customers who switched to the rival.", higher_is_better=False
+        ),
+    }
+
+    params: RivalSpec
+
+    @classmethod
+    def columns_for(cls, scenario: Scenario) -> tuple[str, ...]:
+        """The rival's flows and the two shares (with a rival)."""
+        if not scenario.rival.enabled:
+            return ()
+        return (
+            "new_rival",
+            "rival_churned",
+            "won_from_rival",
+            "lost_to_rival",
+            "share_of_market",
+            "share_of_voice",
+        )
+
+    def setup(self, model: Market) -> None:
+        """The rival's day-0 customers, among the real people who are not ours."""
+        if not self.params.enabled:
+            return
+        share = self.params.share_initial_customers
+        if share <= 0:
+            return
+        pop = model.population
+        u_initial = self.rng.random(model.n_real)
+        chosen = np.flatnonzero((u_initial < share) & (pop.stage[: model.n_real] != Stage.CUSTOMER))
+        join_rival(model, chosen, count=False)
+
+    def step(self, model: Market) -> None:
+        """Churn the rival's leavers, then convert people by its discovery and word of mouth."""
+        if not self.params.enabled:
+            return
+        pop = model.population
+        n_real = model.n_real
+        u = self.rng.random(n_real)
+        stage = pop.stage[:n_real]
+        rival = stage == Stage.RIVAL
+        hazard = self._hazard(model, rival)
+        self._churn(model, np.flatnonzero(rival), u)
+        if hazard is None:
+            return
+        candidates, h = hazard
+        join_rival(model, candidates[u[candidates] < -np.expm1(-h)])
+
+    def _churn(self, model: Market, customers: np.ndarray, u: np.ndarray) -> None:
+        rel = self.scenario.customers.rel_churn * self.params.rel_churn
+        if customers.size == 0 or rel == 0.0:
+            return
+        p_base = model.population.p_churn_base[customers].astype(np.float64)
+        p_churn = -np.expm1(np.log1p(-np.minimum(p_base, 1 - 1e-15)) * rel)
+        leave_rival(model, customers[u[customers] < p_churn])
+
+    def _hazard(self, model: Market, rival: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """Who can become the rival's customer today (real, not already), and each one's hazard."""
+        p = self.params
+        pop = model.population
+        graph = model.graph
+        n_real = model.n_real
+        q = p.rate_share_per_day * p.p_convert
+        heard = None
+        if q > 0:
+            sharers = np.zeros(pop.n, dtype=bool)
+            sharers[:n_real] = rival & (pop.day_rival_acquired[:n_real] < model.day)
+            if sharers.any():
+                heard = self._heard(model, sharers)
+        organic = p.rate_organic_per_day
+        if heard is None and organic <= 0:
+            return None
+        if heard is not None and organic <= 0:
+            candidates = np.flatnonzero((heard[:n_real] > 0) & ~rival)
+        else:
+            candidates = np.flatnonzero(~rival)
+        h = np.full(candidates.size, organic)
+        if heard is not None:
+            if p.normalisation == "fraction":
+                degree = np.maximum(graph.degree[candidates], 1)
+                pressure = heard[candidates] / degree
+            else:
+                pressure = heard[candidates] / max(graph.mean_degree, 1e-12)
+            h = h + q * pressure
+        stage = pop.stage[candidates]
+        ours = stage == Stage.CUSTOMER
+        if ours.any():
+            h[ours] *= switch_to_rival(model, candidates[ours])
+        returning = (pop.rival_stage[candidates] == Stage.CHURNED) & ~ours
+        h[returning] *= self.scenario.customers.rel_winback
+        return candidates, h
+
+    def _heard(self, model: Market, sharers: np.ndarray) -> np.ndarray:
+        """Each person's rival sharers among their friends, weighted by how much each shares today."""
+        half_life = self.params.days_share_half_life
+        if half_life is None:
+            return model.graph.count_neighbours_in(sharers).astype(np.float64)
+        ids = np.flatnonzero(sharers)
+        age = (model.day - 1 - model.population.day_rival_acquired[ids]).astype(np.float64)
+        weights = np.zeros(model.population.n)
+        weights[ids] = np.exp2(-age / half_life)
+        return model.graph.sum_over_neighbours(weights)
+
+    def summarise(self, model: Market, steps: pd.DataFrame) -> dict[str, float]:
+        """Market share and share of voice, the rival's customers, and the customers that switched."""
+        if not self.params.enabled:
+            return {}
+        run = steps[steps["day"] > 0]
+        ours = float(run["spend_ads"].sum())
+        theirs = float(run["spend_rival_ads"].sum())
+        last = steps.iloc[-1]
+        return {
+            "market_share": float(last["share_of_market"]),
+            "share_of_voice": ours / (ours + theirs) if ours + theirs > 0 else math.nan,
+            "rival_customers": float(last["n_rival"]),
+            "won_from_rival": float(run["won_from_rival"].sum()),
+            "lost_to_rival": float(run["lost_to_rival"].sum()),
+        }
