@@ -259,6 +259,8 @@ with box:
     st.subheader("Charts")
     charts = view.charts
     st.vega_lite_chart(charts["profit"], width="stretch")
+    if charts.get("market_share") is not None:
+        st.vega_lite_chart(charts["market_share"], width="stretch")
     if charts["cumulative"] is None:
         st.caption("No strategy won a new customer in this horizon, so there is no acquisition curve.")
     else:
@@ -267,6 +269,8 @@ with box:
         st.caption("No channel spent money, so there is no acquisition cost to chart.")
     else:
         st.vega_lite_chart(charts["cac"], width="stretch")
+    if charts.get("spend") is not None:
+        st.vega_lite_chart(charts["spend"])  # a budget that is a schedule shows its shape here
     group_by = st.radio(
         "Retention curves by", ["channel", "cohort"], horizontal=True, key=kept("cmp_retention_by", "channel")
     )

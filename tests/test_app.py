@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import json
 import re
 from pathlib import Path
 
@@ -157,6 +158,22 @@ def test_the_fraud_question_can_be_asked() -> None:
     app = _small_comparison(app, cmp_days=120)
     verdict = next(m.value for m in app.markdown if m.value.startswith("- ")).splitlines()
     assert verdict[1].startswith("- Fraud paid (rewards for fake referrals): 0 USD with two_sided_credit;")
+
+
+def test_a_rival_and_scheduled_budgets_are_charted_on_compare() -> None:
+    """Against a rival the page draws market share over time, and spend by budget follows schedules."""
+    app = _open()
+    app.multiselect(key="cmp_strategies").set_value(["rival_funnel", "rival_ripple"]).run()
+    _no_traceback(app)
+    app = _small_comparison(app, cmp_people=1500, cmp_days=60, cmp_reps=2)
+    assert not app.error
+    titles = {}
+    for chart in app.get("vega_lite_chart"):
+        spec = json.loads(chart.proto.spec)
+        titles[str(spec.get("title", ""))] = spec
+    assert any(title.startswith("Market share against the rival") for title in titles)
+    assert any(title.startswith("Spend by budget over time") for title in titles)
+    assert _charts_ok(app) >= 5
 
 
 def test_compare_explains_the_world_sharing_rule() -> None:

@@ -57,7 +57,7 @@ def test_fields_carry_description_range_and_widget_kind() -> None:
     data = load_scenario(SCENARIOS / "hybrid.yaml").model_dump(mode="json")
     fields = {f.path: f for s in form_sections(data) for f in s.fields}
     budget = fields["ads.daily_budget"]  # a number, or a schedule over time
-    assert budget.kind == "schedule" and budget.low == 0.0 and budget.allowed == "[0.0, 1e+12], or a schedule"
+    assert budget.kind == "schedule" and budget.low == 0.0 and budget.allowed == "[0.0, 1e+12]"
     assert "currency per day" in budget.description
     assert fields["ads.p_aware"].allowed == "[0.0, 1.0]" and fields["ads.p_aware"].high == 1.0
     assert fields["ads.cpm"].low_open

@@ -23,6 +23,8 @@ from pydantic import BaseModel
 
 from sim import run
 from sim.scenario import Scenario, ScenarioError, TierSpec, scenario_from_dict
+from sim.scenario.channels import channels_as_section
+from sim.scenario.schedule import schedule_bounds
 from sim.sweep.paths import leaf_paths
 from sim.world.population import Population, Stage, add_counts
 
@@ -32,6 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 @cache
 def _all_rules() -> dict[str, Any]:
     data = yaml.safe_load((ROOT / "benchmarks" / "all_rules.yaml").read_text())
+    # Paid channels written as a list are the section form for dotted paths (ads.daily_budget).
+    data["ads"] = channels_as_section(data["ads"])
     data["network"]["n"] = 150
     data["days"] = 4
     data["fraud"]["n_attackers"] = 3
@@ -56,6 +60,10 @@ def _bounds(info: Any) -> tuple[float | None, float | None, bool]:
 def _numeric_fields(model: type[BaseModel]) -> list[tuple[str, type, float | None, float | None, bool]]:
     fields = []
     for name, info in model.model_fields.items():
+        schedule = schedule_bounds(info)
+        if schedule is not None:  # a number or a schedule: its number's bounds
+            fields.append((name, int if schedule.integer else float, schedule.ge, schedule.le, False))
+            continue
         args = set(typing.get_args(info.annotation)) | {info.annotation}
         if bool in args:
             continue
@@ -126,7 +134,11 @@ def _runs_with_finite_books(data: dict[str, Any]) -> None:
     result = run(scenario, keep_population=True)
     amounts = result.ledger["amount"].to_numpy(dtype=float)
     assert np.isfinite(amounts).all() and (amounts >= 0).all()
-    numbers = result.steps.select_dtypes("number").to_numpy(dtype=float)
+    steps = result.steps.select_dtypes("number")
+    # Shares against the rival are NaN on a day with nothing to share (no customers, no ad spend).
+    shares = steps[[c for c in ("share_of_market", "share_of_voice") if c in steps]].to_numpy(dtype=float)
+    assert (np.isnan(shares) | ((shares >= 0) & (shares <= 1))).all()
+    numbers = steps.drop(columns=["share_of_market", "share_of_voice"], errors="ignore").to_numpy(dtype=float)
     assert np.isfinite(numbers).all()
     population = result.population
     assert population is not None

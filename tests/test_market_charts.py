@@ -34,9 +34,10 @@ def test_spend_follows_its_schedule_in_the_chart_data():
     assert (offers.loc[[8, 9, 10], "mean"] <= 20.0 + 1e-9).all() and offers.loc[1:5, "mean"].max() <= 40.0
     baseline = data[(data["strategy"] == "rival_ripple") & (data["line"] == "retention offers")]
     assert (baseline["mean"] == 0).all()  # a line of the comparison, flat where nothing is spent
-    chart = spend_chart(data, comparison.strategies, "USD").to_dict()
+    chart = spend_chart(data, comparison.strategies, "USD")
     marks = {layer["mark"]["type"] for layer in chart["spec"]["layer"]}
-    assert marks == {"area", "line"} and chart["facet"]["column"]["field"] == "strategy"
+    assert marks == {"area", "line", "text"}  # bands, mean lines, and each budget line labelled
+    assert chart["facet"]["column"]["field"] == "strategy"
 
 
 def test_market_share_over_time_is_ours_over_both_brands():
@@ -47,7 +48,7 @@ def test_market_share_over_time_is_ours_over_both_brands():
     expected = (day["n_customer"] / (day["n_customer"] + day["n_rival"])).mean()
     row = share[(share["day"] == 10) & (share["strategy"] == "rival_ripple")]
     assert np.isclose(row["mean"].iloc[0], expected)
-    chart = market_share_chart(share, comparison.strategies).to_dict()
+    chart = market_share_chart(share, comparison.strategies)
     assert chart["layer"][1]["mark"]["type"] == "line"
     plain = compare([load_scenario(SCENARIOS / "hybrid.yaml", {"network.n": 500, "days": 5})], replications=1)
     assert market_share_over_time(plain).empty and spend_lines(plain.steps)

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from sim.scenario.market import GRAPH_KINDS
 from sim.scenario.schedule import SCHEDULE_TAGS
+from sim.scenario.section import format_number
 
 __all__ = [
     "MAX_PROBLEMS",
@@ -57,15 +58,6 @@ def clip_text(text: str, limit: int = MAX_GIVEN_CHARS) -> str:
     """``text`` cut to ``limit`` characters (the cut marked with ``...``), on one line."""
     text = text.replace("\r", " ").replace("\n", " ")
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def format_number(value: Any) -> str:
-    """A bound as messages and docs write it: a power of ten as ``1e+12``, anything else as it is."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) >= 1e9:
-        short = f"{value:.0e}"
-        if float(short) == value:
-            return short
-    return str(value)
 
 
 @dataclass(frozen=True)

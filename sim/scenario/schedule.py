@@ -31,7 +31,7 @@ import numpy as np
 from pydantic import Discriminator, Field, Tag, model_validator
 from pydantic.fields import FieldInfo
 
-from sim.scenario.section import MAX_MONEY, Section
+from sim.scenario.section import MAX_MONEY, Section, format_number
 
 __all__ = [
     "SCHEDULE_TAGS",
@@ -178,9 +178,9 @@ class ScheduleBounds:
     def number_text(self) -> str:
         """The number's allowed range as text (``≥ 0.0``, ``[0.0, 100.0]``)."""
         if self.ge is not None and self.le is not None:
-            return f"[{self.ge}, {self.le}]"
+            return f"[{format_number(self.ge)}, {format_number(self.le)}]"
         if self.ge is not None:
-            return f"≥ {self.ge}"
+            return f"≥ {format_number(self.ge)}"
         return "a number"
 
     def text(self) -> str:

@@ -34,6 +34,7 @@ __all__ = [
     "Section",
     "Share",
     "Switch",
+    "format_number",
     "units_per_day_problem",
 ]
 
@@ -83,6 +84,15 @@ def _admits_none_not_text(annotation: Any) -> bool:
         return False
     args = typing.get_args(annotation)
     return type(None) in args and str not in args
+
+
+def format_number(value: Any) -> str:
+    """A bound as messages and docs write it: a power of ten as ``1e+12``, anything else as it is."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) >= 1e9:
+        short = f"{value:.0e}"
+        if float(short) == value:
+            return short
+    return str(value)
 
 
 def units_per_day_problem(budget: float, price: float, ratio: str, unit: str, scale: float = 1.0) -> str:

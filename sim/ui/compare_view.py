@@ -20,6 +20,7 @@ import pandas as pd
 
 from sim.analysis import report
 from sim.analysis.compare import Comparison, compare
+from sim.analysis.market import market_share_over_time, spend_over_time
 from sim.scenario import Scenario, scenario_from_text, scenario_to_yaml
 from sim.ui import viz
 from sim.world.build import people_in
@@ -82,6 +83,8 @@ class ComparisonView:
     cumulative: pd.DataFrame
     cac: pd.DataFrame
     profit: pd.DataFrame
+    spend: pd.DataFrame
+    market_share: pd.DataFrame
     retention: dict[str, pd.DataFrame]
     tables: dict[bool, pd.DataFrame]
     downloads: dict[str, bytes]
@@ -112,6 +115,8 @@ def run_comparison(
         cumulative=report.cumulative_by_channel(comparison),
         cac=report.cac_by_channel(comparison),
         profit=report.profit_over_time(comparison),
+        spend=spend_over_time(comparison),
+        market_share=market_share_over_time(comparison),
         retention={by: report.retention_curves(comparison, by) for by in ("channel", "cohort")},
         tables={
             everything: report.metric_table(comparison, currency, only_active=not everything)
@@ -134,6 +139,10 @@ def charts(view: ComparisonView) -> dict[str, dict[str, Any] | None]:
         "profit": viz.profit_chart(view.profit, strategies, view.currency),
         "cumulative": None if view.cumulative.empty else viz.cumulative_chart(view.cumulative, strategies),
         "cac": None if view.cac.empty else viz.cac_chart(view.cac, strategies, view.currency),
+        "spend": None if view.spend.empty else viz.spend_chart(view.spend, strategies, view.currency),
+        "market_share": None
+        if view.market_share.empty
+        else viz.market_share_chart(view.market_share, strategies),
     }
     for group_by, curves in view.retention.items():
         drawable = not curves.empty and curves["age_days"].nunique() > 1
