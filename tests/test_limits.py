@@ -220,3 +220,22 @@ def test_count_columns_stop_at_their_largest_value_instead_of_wrapping():
     add_counts(population.n_orders, people, 2**40)
     assert population.n_orders.tolist() == [2**31 - 1, 0, 2**31 - 1]
     assert population.stage.tolist() == [Stage.UNAWARE] * 3
+
+
+@pytest.mark.parametrize("block", [0.7, 3.3, 500.0])
+def test_redeeming_a_huge_balance_never_leaves_it_negative(block):
+    """Whole blocks of a balance near the points bound are redeemed exactly (found by the mix above).
+
+    ``points − floor(points / block) × block`` goes below zero for about 1 balance in 30 near 1e15
+    when the block is not a power of two times an integer; the balance must stay in [0, block).
+    """
+    data = _all_rules()
+    data = _set(data, "loyalty.membership", "open")
+    data = _set(data, "loyalty.endowed_points", 1e15 - 12_345.678)
+    data = _set(data, "loyalty.points_per_currency", 0.37)
+    data = _set(data, "loyalty.redemption_points", block)
+    result = run(scenario_from_dict(data), keep_population=True)
+    assert result.population is not None
+    points = result.population.column("points")
+    assert (points >= 0).all() and (points < block).all()
+    assert result.population.column("points_redeemed").max() > 0

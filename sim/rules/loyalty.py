@@ -171,8 +171,11 @@ class Loyalty(Rule):
         ready = members[pop.points[members] >= block]
         if ready.size == 0:
             return 0.0
-        used = np.floor(pop.points[ready] / block) * block
-        pop.points[ready] -= used
+        # Whole blocks are redeemed; fmod is exact, so the balance left is in [0, block) even where
+        # floor(points / block) × block would round past the balance of a huge one.
+        left = np.fmod(pop.points[ready], block)
+        used = pop.points[ready] - left
+        pop.points[ready] = left
         pop.points_redeemed[ready] += used
         pop.day_last_reward[ready] = model.day
         return float(used.sum())
