@@ -92,8 +92,8 @@ def free_port() -> int:
 def streamlit_server(log_name: str, env: dict[str, str] | None = None) -> Iterator[str]:
     """``streamlit run app.py`` on 127.0.0.1 and a free port, headless, without usage statistics."""
     port = free_port()
-    environment = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
-    environment.pop("RIPPLE_APP_PEOPLE", None)
+    inherited = {key: value for key, value in os.environ.items() if key != "RIPPLE_APP_PEOPLE"}
+    environment = {**inherited, "PYTHONUNBUFFERED": "1", **(env or {})}
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py",
         "--server.headless", "true", "--browser.gatherUsageStats", "false",

@@ -30,3 +30,26 @@ def write_experiment(folder: Path, name: str = "tiny", **fields: Any) -> Path:
     path = folder / f"{name}.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
+
+
+def sobol_store(folder: Path, name: str = "tiny") -> Path:
+    """A small Sobol sweep of two factors (16 runs) stored in ``folder / name``; returns the store path."""
+    from sim.sweep import experiment_from_dict, sweep
+
+    experiment = experiment_from_dict(
+        {
+            "name": name,
+            "base": str(SCENARIOS / "hybrid.yaml"),
+            "scenario": dict(TINY),
+            "factors": {
+                "ads.daily_budget": {"low": 0.0, "high": 20.0},
+                "sharing.p_convert": {"low": 0.02, "high": 0.08},
+            },
+            "design": {"kind": "sobol", "samples": 8, "seed": 1},
+            "replications": 1,
+            "seed": 1,
+            "metrics": ["profit", "new_customers"],
+        }
+    )
+    sweep(experiment, out=folder / name, workers=1, progress=False)
+    return folder / name

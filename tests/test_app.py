@@ -11,11 +11,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from sim import sweep
 from sim.analysis.metrics import METRICS
-from sim.sweep.spec import experiment_from_dict
 from tests.chart_checks import element_problems
 from tests.conftest import SCENARIOS
+from tests.sweep_helpers import sobol_store
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -378,22 +377,7 @@ def test_sweep_page_without_a_store(tmp_path: Path) -> None:
 
 
 def test_sweep_page_plots_a_real_store(tmp_path: Path) -> None:
-    experiment = experiment_from_dict(
-        {
-            "name": "tiny",
-            "base": str(SCENARIOS / "hybrid.yaml"),
-            "scenario": {"network.n": 300, "days": 30},
-            "factors": {
-                "ads.daily_budget": {"low": 0.0, "high": 20.0},
-                "sharing.p_convert": {"low": 0.02, "high": 0.08},
-            },
-            "design": {"kind": "sobol", "samples": 8, "seed": 1},
-            "replications": 1,
-            "seed": 1,
-            "metrics": ["profit", "new_customers"],
-        }
-    )
-    sweep(experiment, out=tmp_path / "tiny", workers=1, progress=False)
+    sobol_store(tmp_path, "tiny")
     app = _open("sweeps")
     app.text_input(key="sw_folder").set_value(str(tmp_path)).run()  # a folder holding one store
     _no_traceback(app)

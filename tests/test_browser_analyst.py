@@ -9,10 +9,8 @@ from typing import Any
 
 import pytest
 
-from sim import sweep
-from sim.sweep.spec import experiment_from_dict
 from tests.browser_support import marks, no_exception, settle, shot
-from tests.conftest import SCENARIOS
+from tests.sweep_helpers import sobol_store
 
 pytestmark = pytest.mark.browser
 
@@ -20,22 +18,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("sweeps")
-    experiment = experiment_from_dict(
-        {
-            "name": "budget_and_referrals",
-            "base": str(SCENARIOS / "hybrid.yaml"),
-            "scenario": {"network.n": 300, "days": 30},
-            "factors": {
-                "ads.daily_budget": {"low": 0.0, "high": 20.0},
-                "sharing.p_convert": {"low": 0.02, "high": 0.08},
-            },
-            "design": {"kind": "sobol", "samples": 8, "seed": 1},
-            "replications": 1,
-            "seed": 1,
-            "metrics": ["profit", "new_customers"],
-        }
-    )
-    sweep(experiment, out=folder / "budget_and_referrals", workers=1, progress=False)
+    sobol_store(folder, "budget_and_referrals")
     return folder
 
 

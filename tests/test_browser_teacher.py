@@ -13,32 +13,14 @@ with the reason, unless ``RIPPLE_REQUIRE_BROWSER=1``.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SHOTS = ROOT / "tests" / "screenshots"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
+from tests.browser_support import new_page, no_exception, shot, streamlit_server
+
 COUNTER = re.compile(r"Simulation runs on this page so far: ([\d,]+)")
 #: Generous: a busy 2-core machine computes slowly. These bound waiting, they do not time anything.
 COMPUTE_MS = 600_000
@@ -46,78 +28,11 @@ COMPUTE_MS = 600_000
 pytestmark = pytest.mark.browser
 
 
-def _missing(reason: str) -> None:
-    if os.environ.get("RIPPLE_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"{reason} (RIPPLE_REQUIRE_BROWSER=1: the browser test must run here)")
-    pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def app_url() -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "RIPPLE_APP_PEOPLE": "400"}
-    command = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
-        "--server.headless", "true", "--browser.gatherUsageStats", "false",
-        "--server.address", "127.0.0.1", "--server.port", str(port),
-    ]  # fmt: skip
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    log = SHOTS / "teacher_streamlit.log"
-    with log.open("w") as out:
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-                        if reply.status == 200:
-                            break
-                except OSError:
-                    pass
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"streamlit did not start; see {log}:\n{log.read_text()[-2000:]}")
-                time.sleep(0.3)
-            yield url
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-
-
-@pytest.fixture(scope="module")
-def browser(app_url: str) -> Iterator[Any]:
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        _missing("chromium is not installed (make test installs it with apt-get when it can)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("playwright is not installed (pip install -e '.[dev]')")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def _shot(page: Any, name: str) -> None:
-    """Screenshot the whole page: Streamlit scrolls inside the app, so grow the window instead."""
-    page.set_viewport_size({"width": 1500, "height": 4200})
-    page.wait_for_timeout(1500)  # let Vega finish drawing
-    page.screenshot(path=str(SHOTS / f"{name}.png"))
-    page.set_viewport_size({"width": 1500, "height": 1100})
-
-
-def _no_exception(page: Any) -> None:
-    assert page.get_by_test_id("stException").count() == 0, "the page showed a traceback"
+    """The app with small markets (400 people), so each paired run is quick."""
+    with streamlit_server("teacher_streamlit", env={"RIPPLE_APP_PEOPLE": "400"}) as url:
+        yield url
 
 
 def _runs_so_far(page: Any) -> int:
@@ -139,7 +54,7 @@ def _open_lesson(page: Any, app_url: str) -> int:
     expect(page.get_by_text("Means of 2 paired replications")).to_be_visible(timeout=COMPUTE_MS)
     expect(page.get_by_test_id("stProgress")).to_have_count(0, timeout=COMPUTE_MS)
     expect(page.locator(".vega-embed")).to_have_count(2, timeout=60_000)
-    _no_exception(page)
+    no_exception(page)
     return _runs_so_far(page)
 
 
@@ -147,18 +62,17 @@ def _metric(page: Any, label: str) -> Any:
     return page.get_by_test_id("stMetric").filter(has_text=label).get_by_test_id("stMetricValue")
 
 
-def test_teacher_moves_the_slider_opens_the_map_and_comes_back(browser: Any, app_url: str) -> None:
+def test_teacher_moves_the_slider_opens_the_map_and_comes_back(chromium_browser: Any, app_url: str) -> None:
     from playwright.sync_api import expect
 
     expect.set_options(timeout=60_000)
-    context = browser.new_context(viewport={"width": 1500, "height": 1100})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
+    page = new_page(chromium_browser)
+    context = page.context
     runs = _open_lesson(page, app_url)
     assert runs == 30 * 2  # 11 splits, each with and without each lever: 30 distinct runs a replication
     expect(page.get_by_text("A mature, saturated market in which 8:1 holds")).to_be_visible()
     expect(_metric(page, "Measured ratio")).to_have_text(re.compile(r"^([\d,]+\.\d : 1|1 : [\d,]+\.\d)$"))
-    _shot(page, "teacher_1_curve")
+    shot(page, "teacher_1_curve")
 
     # Five steps of the slider: the marker and the numbers move, nothing is simulated again.
     slider = page.get_by_role("slider")
@@ -171,16 +85,16 @@ def test_teacher_moves_the_slider_opens_the_map_and_comes_back(browser: Any, app
         expect(_metric(page, "Profit at this split")).not_to_have_text(before_profit)
         expect(page.get_by_test_id("stProgress")).to_have_count(0)
         assert _runs_so_far(page) == runs
-        _no_exception(page)
-    _shot(page, "teacher_2_slider_moved")
+        no_exception(page)
+    shot(page, "teacher_2_slider_moved")
 
     # The map: measured once through the sweep machinery (20 markets × 3 runs), then kept.
     page.get_by_text("Show the map of market maturity and churn").click()
     expect(page.get_by_text(re.compile(r"8:1 holds in \d+ of 20 markets"))).to_be_visible(timeout=COMPUTE_MS)
     expect(page.locator(".vega-embed")).to_have_count(3)
     assert _runs_so_far(page) == runs + 60
-    _no_exception(page)
-    _shot(page, "teacher_3_map")
+    no_exception(page)
+    shot(page, "teacher_3_map")
     page.keyboard.press("Tab")  # away from the toggle; the slider again moves only the marker
     slider.focus()
     before_profit = _metric(page, "Profit at this split").inner_text()
@@ -198,15 +112,14 @@ def test_teacher_moves_the_slider_opens_the_map_and_comes_back(browser: Any, app
     expect(page.locator(".vega-embed")).to_have_count(3, timeout=60_000)
     expect(page.get_by_role("slider")).to_have_value("0.6")
     assert _runs_so_far(page) == runs + 60
-    _no_exception(page)
+    no_exception(page)
     context.close()
 
     # A second browser context is a new session: it measures again and shows the same page.
-    second = browser.new_context(viewport={"width": 1500, "height": 1100})
-    other = second.new_page()
-    other.set_default_timeout(60_000)
+    other = new_page(chromium_browser)
+    second = other.context
     assert _open_lesson(other, app_url) == 30 * 2
     expect(_metric(other, "Measured ratio")).to_be_visible()
-    _shot(other, "teacher_4_second_context")
-    _no_exception(other)
+    shot(other, "teacher_4_second_context")
+    no_exception(other)
     second.close()

@@ -17,23 +17,10 @@ from sim.analysis.report import eight_to_one_headline
 from sim.sweep.eight_to_one_map import EightToOneMap
 from sim.ui.lesson import curve_charts, map_chart, ratio_text, runs_in_words, unspent_words
 from tests.conftest import quiet_scenario
+from tests.test_lesson import MARKET
 
-SMALL = {
-    "network.n": 400,
-    "days": 60,
-    "population.share_initial_customers": 0.3,
-    "population.rate_purchase_per_day": 0.1,
-    "population.churn_alpha": 1.0,
-    "population.churn_beta": 1.0,
-    "population.days_churn_period": 90,
-    "customers.rel_churn": 1.0,
-    "ads.funnel": "one_stage",
-    "ads.p_purchase": 0.01,
-    "ads.cpm": 5.0,
-    "retention_offers.targeting": "uplift",
-    "retention_offers.share_persuadable": 0.4,
-    "retention_offers.cost_per_offer": 2.0,
-}
+#: The lesson tests' market, smaller: the charts and words need a curve, not precision.
+SMALL = {**MARKET, "network.n": 400, "days": 60}
 
 
 @pytest.fixture(scope="module")
