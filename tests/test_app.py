@@ -12,36 +12,23 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from sim.analysis.metrics import METRICS
+from tests.apptest_support import APP, no_traceback, open_app, texts
 from tests.chart_checks import element_problems
 from tests.conftest import SCENARIOS
 from tests.sweep_helpers import sobol_store
 
 ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
 DATA = Path(__file__).parent / "data"
 TIMEOUT = 120
 
 
 def _open(page: str | None = None) -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    app.run()
-    if page is not None:
-        app.switch_page(f"app_pages/{page}.py").run()
-    _no_traceback(app)
-    return app
-
-
-def _no_traceback(app: AppTest) -> None:
-    assert not app.exception, [e.message for e in app.exception]
-
-
-def _texts(elements: object) -> str:
-    return "\n".join(str(e.value) for e in elements)  # type: ignore[attr-defined]
+    return open_app(page, timeout=TIMEOUT)
 
 
 def _read(elements: object) -> str:
     """The elements' text as a reader sees it: Markdown's backslash escapes of quoted input removed."""
-    return re.sub(r"\\(.)", r"\1", _texts(elements))
+    return re.sub(r"\\(.)", r"\1", texts(elements))
 
 
 SMALL = {"cmp_people": 1500, "cmp_days": 90, "cmp_reps": 2}
@@ -53,7 +40,7 @@ def _small_comparison(app: AppTest | None = None, **inputs: int) -> AppTest:
         app.number_input(key=key).set_value(value)
     app.run()
     app.button(key="cmp_run").click().run()
-    _no_traceback(app)
+    no_traceback(app)
     return app
 
 
@@ -91,9 +78,9 @@ def test_compare_answers_first_then_cards_charts_and_tables() -> None:
     (table,) = app.dataframe
     assert list(table.value.columns[:4]) == ["Metric", "funnel_heavy", "ripple_heavy", "hybrid"]
     assert "Blended CAC (USD per customer)" in set(table.value["Metric"])
-    assert "3 strategies × 2 replications, 1,500 people, 90 days" in _texts(app.caption)
+    assert "3 strategies × 2 replications, 1,500 people, 90 days" in texts(app.caption)
     app.radio(key="cmp_retention_by").set_value("cohort").run()
-    _no_traceback(app)
+    no_traceback(app)
     _charts_ok(app)
     app.toggle(key="cmp_all_metrics").set_value(True).run()
     assert len(app.dataframe[0].value) == len(METRICS)
@@ -110,7 +97,7 @@ def test_every_compare_flow_works_the_second_time_in_a_second_session_and_after_
     app = _small_comparison(cmp_seed=77)
     first = [m.value for m in app.metric]
     app.button(key="cmp_run").click().run()  # the same inputs again: the stored result, no replay error
-    _no_traceback(app)
+    no_traceback(app)
     assert [m.value for m in app.metric] == first
     # A second session with the same settings draws the same result.
     other = _small_comparison(AppTest.from_file(APP, default_timeout=TIMEOUT), cmp_seed=77)
@@ -118,7 +105,7 @@ def test_every_compare_flow_works_the_second_time_in_a_second_session_and_after_
     # Leave the page and come back: inputs and results are still there.
     app.switch_page("app_pages/sweeps.py").run()
     app.switch_page("app_pages/compare.py").run()
-    _no_traceback(app)
+    no_traceback(app)
     assert app.number_input(key="cmp_people").value == 1500
     assert app.number_input(key="cmp_seed").value == 77
     assert [m.value for m in app.metric] == first
@@ -138,7 +125,7 @@ def test_every_compare_flow_works_the_second_time_in_a_second_session_and_after_
 def test_changed_inputs_keep_the_last_results_greyed_out() -> None:
     app = _small_comparison()
     app.number_input(key="cmp_days").set_value(60).run()
-    _no_traceback(app)
+    no_traceback(app)
     assert any("results below are for earlier inputs" in w.value for w in app.warning)
     assert app.metric  # still shown, greyed out by the page's style
     stale = [b for b in app.main if getattr(b, "key", None) == "cmp_results_stale"]
@@ -148,7 +135,7 @@ def test_changed_inputs_keep_the_last_results_greyed_out() -> None:
 def test_the_fraud_question_can_be_asked() -> None:
     app = _open()
     app.multiselect(key="cmp_strategies").set_value(["two_sided_credit", "coupon_farming_attack"]).run()
-    _no_traceback(app)
+    no_traceback(app)
     assert not app.error
     (attack,) = [i.value for i in app.info if i.value.startswith("The attack differs")]
     assert (
@@ -163,7 +150,7 @@ def test_a_rival_and_scheduled_budgets_are_charted_on_compare() -> None:
     """Against a rival the page draws market share over time, and spend by budget follows schedules."""
     app = _open()
     app.multiselect(key="cmp_strategies").set_value(["rival_funnel", "rival_ripple"]).run()
-    _no_traceback(app)
+    no_traceback(app)
     app = _small_comparison(app, cmp_people=1500, cmp_days=60, cmp_reps=2)
     assert not app.error
     titles = {}
@@ -184,10 +171,10 @@ def test_compare_explains_the_world_sharing_rule() -> None:
             "application/x-yaml",
         )
     ).run()
-    assert "Added other.yaml to the scenarios as **hybrid (2)**" in _texts(app.success)
+    assert "Added other.yaml to the scenarios as **hybrid (2)**" in texts(app.success)
     app.multiselect(key="cmp_strategies").set_value(["funnel_heavy", "hybrid (2)"]).run()
-    _no_traceback(app)
-    message = _texts(app.error)
+    no_traceback(app)
+    message = texts(app.error)
     assert "cannot be compared side by side" in message
     assert "hybrid (2) has network.m=3; funnel_heavy has network.m=5" in message
 
@@ -195,7 +182,7 @@ def test_compare_explains_the_world_sharing_rule() -> None:
 def test_compare_needs_two_strategies() -> None:
     app = _open()
     app.multiselect(key="cmp_strategies").set_value(["hybrid"]).run()
-    assert "Choose at least two strategies" in _texts(app.info)
+    assert "Choose at least two strategies" in texts(app.info)
     assert all(button.key != "cmp_run" for button in app.button)
 
 
@@ -212,8 +199,8 @@ def test_a_binary_upload_says_it_is_not_a_text_file() -> None:
     app.file_uploader(key="cmp_upload").set_value(
         ("photo.yaml", b"\x89PNG\r\n\x1a\n\x00\x00\x98\xff", "application/x-yaml")
     ).run()
-    _no_traceback(app)
-    message = _texts(app.error)
+    no_traceback(app)
+    message = texts(app.error)
     assert "photo.yaml was not added: it is not a text scenario file" in message
     assert "#x" not in message
 
@@ -236,8 +223,8 @@ def test_bad_upload_is_explained_and_changes_nothing(content: bytes, expected: s
     app = _open()
     before = dict(app.session_state["library"])
     app.file_uploader(key="cmp_upload").set_value(("bad.yaml", content, "application/x-yaml")).run()
-    _no_traceback(app)
-    message = _texts(app.error)
+    no_traceback(app)
+    message = texts(app.error)
     assert "bad.yaml was not added" in message and expected in message
     assert app.session_state["library"] == before
     assert "![x](" not in message and ":x:" not in message  # quoted input is never Markdown
@@ -250,15 +237,15 @@ def test_editor_labels_sections_search_and_changed_only() -> None:
     budget = app.number_input(key="ed:funnel_heavy:ads.daily_budget")
     assert budget.label == "Daily budget (USD/day)"  # words and unit, from the schema
     assert "currency per day" in budget.help and "ads.daily_budget" in budget.help
-    assert "Valid scenario. No changes yet." in _texts(app.success)
+    assert "Valid scenario. No changes yet." in texts(app.success)
     titles = [e.label for e in app.expander]
     assert titles[:2] == ["General", "Network"] and "Ads" in titles
     assert "Loyalty  ·  off" in titles and "Fraud  ·  off" in titles  # switched-off features say so
     assert len([i for i in app.text_input if i.key.endswith(":name")]) == 1  # one name field
     budget.set_value(250.0).run()
-    _no_traceback(app)
+    no_traceback(app)
     assert "--set 'ads.daily_budget=250.0'" in app.code[0].value
-    assert "Unsaved edits" in _texts(app.warning)
+    assert "Unsaved edits" in texts(app.warning)
     app.text_input(key="ed_search").set_value("churn").run()
     shown = {e.label for e in app.expander}
     assert "Customers" in shown and "Ads" not in shown
@@ -273,12 +260,12 @@ def test_editor_keeps_unsaved_edits_and_asks_before_replacing() -> None:
     app.number_input(key="ed:funnel_heavy:ads.daily_budget").set_value(250.0).run()
     app.switch_page("app_pages/network.py").run()
     app.switch_page("app_pages/editor.py").run()
-    _no_traceback(app)
+    no_traceback(app)
     assert app.number_input(key="ed:funnel_heavy:ads.daily_budget").value == 250.0
-    assert "Unsaved edits" in _texts(app.warning)
+    assert "Unsaved edits" in texts(app.warning)
     # The name is the scenario's own: saving under a name that exists asks first.
     app.button(key="ed_save").click().run()
-    assert "already exists" in _texts(app.warning)
+    assert "already exists" in texts(app.warning)
     assert "daily_budget: 250.0" not in app.session_state["library"]["funnel_heavy"]
     app.button(key="ed_save_other").click().run()
     assert "daily_budget: 250.0" in app.session_state["library"]["funnel_heavy (2)"]
@@ -295,7 +282,7 @@ def test_editor_shows_invalid_values_inline_and_refuses_to_save() -> None:
     app = _open("editor")
     app.number_input(key="ed:funnel_heavy:ads.p_aware").set_value(1.5)
     app.number_input(key="ed:funnel_heavy:network.n").set_value(4).run()  # m = 5 needs n > 5
-    _no_traceback(app)
+    no_traceback(app)
     errors = [e.value for e in app.error]
     assert "must be ≤ 1.0 (given: 1.5)" in errors  # under the field
     assert any("m must be less than n = 4; got 5" in e for e in errors)  # under the network section
@@ -309,10 +296,10 @@ def test_editor_shows_invalid_values_inline_and_refuses_to_save() -> None:
 def test_editor_switches_network_kind_and_yaml_fields() -> None:
     app = _open("editor")
     app.selectbox(key="ed:funnel_heavy:network.kind").set_value("watts_strogatz").run()
-    _no_traceback(app)
+    no_traceback(app)
     assert app.number_input(key="ed:funnel_heavy:network.k").value == 10
     assert "network.kind=watts_strogatz" in app.code[0].value
-    assert "`network.m`" in _texts(app.caption)  # cannot be removed by --set: download instead
+    assert "`network.m`" in texts(app.caption)  # cannot be removed by --set: download instead
     app.text_input(key="ed:funnel_heavy:ads.frequency_cap").set_value("none").run()
     assert "ads.frequency_cap=null" in app.code[0].value
     app.text_input(key="ed:funnel_heavy:ads.frequency_cap").set_value("[oops").run()
@@ -324,7 +311,7 @@ def test_network_page_draws_the_sample_and_steps_through_days() -> None:
     app.number_input(key="net_people").set_value(400)
     app.number_input(key="net_days").set_value(40)
     app.number_input(key="net_shown").set_value(150).run()
-    _no_traceback(app)
+    no_traceback(app)
     assert app.slider(key="net_day").value == 40
     assert _charts_ok(app) == 2
     roles = next(c.value for c in app.caption if c.value.startswith("Roles in the drawn sample"))
@@ -337,13 +324,13 @@ def test_network_page_draws_the_sample_and_steps_through_days() -> None:
     app.slider(key="net_day").set_value(10).run()
     app.select_slider(key="net_speed").set_value("8 days/s").run()
     app.button(key="net_step").click().run()  # go once: one frame of 2 days at 8 days/s
-    _no_traceback(app)
+    no_traceback(app)
     assert app.slider(key="net_day").value == 12
     assert any(c.value.startswith("Day 12 of 40:") for c in app.caption)
     app.radio(key="net_colour").set_value("channel").run()
     _charts_ok(app)
     app.button(key="net_play").click().run()
-    _no_traceback(app)
+    no_traceback(app)
     assert app.button(key="net_play").label == "⏸ Pause"
     app.button(key="net_play").click().run()
     assert app.button(key="net_play").label == "▶ Play"
@@ -358,7 +345,7 @@ def test_a_one_day_network_draws() -> None:
     app = _open("network")
     app.number_input(key="net_people").set_value(300)
     app.number_input(key="net_days").set_value(1).run()
-    _no_traceback(app)
+    no_traceback(app)
     assert _charts_ok(app) == 2
 
 
@@ -366,27 +353,27 @@ def test_sweep_page_without_a_store(tmp_path: Path) -> None:
     app = _open("sweeps")
     assert app.title[0].value == "Sweep results"
     if importlib.util.find_spec("sim.sweep") is None:
-        assert "not part of this build yet" in _texts(app.info)
+        assert "not part of this build yet" in texts(app.info)
         return
     app.text_input(key="sw_folder").set_value(str(tmp_path / "nowhere")).run()
-    _no_traceback(app)
-    assert "There is no result store" in _texts(app.warning)
+    no_traceback(app)
+    assert "There is no result store" in texts(app.warning)
     app.text_input(key="sw_folder").set_value(str(tmp_path)).run()  # a folder that is not a store
-    _no_traceback(app)
-    assert "is not a sweep result store and holds none" in _texts(app.warning)
+    no_traceback(app)
+    assert "is not a sweep result store and holds none" in texts(app.warning)
 
 
 def test_sweep_page_plots_a_real_store(tmp_path: Path) -> None:
     sobol_store(tmp_path, "tiny")
     app = _open("sweeps")
     app.text_input(key="sw_folder").set_value(str(tmp_path)).run()  # a folder holding one store
-    _no_traceback(app)
+    no_traceback(app)
     assert Path(app.selectbox(key="sw_store").value) == tmp_path / "tiny"
-    assert "Experiment **tiny**" in _texts(app.caption)
+    assert "Experiment **tiny**" in texts(app.caption)
     assert _charts_ok(app) == 2  # the metric against a dotted factor, and Sobol indices
     assert [s.value for s in app.subheader] == ["Sensitivity"]
     app.selectbox(key="sw_y").set_value("sharing.p_convert").run()  # heatmap of two factors
-    _no_traceback(app)
+    no_traceback(app)
     assert _charts_ok(app) == 2
     app.switch_page("app_pages/compare.py").run()
     app.switch_page("app_pages/sweeps.py").run()
@@ -397,12 +384,12 @@ def test_editor_edits_sections_added_later_as_yaml() -> None:
     """Loyalty tiers (a list of models, added by another issue) are edited without editor code."""
     app = _open("editor")
     app.selectbox(key="ed_base").set_value("loyalty_tiers").run()
-    _no_traceback(app)
+    no_traceback(app)
     tiers = app.text_area(key="ed:loyalty_tiers:loyalty.tiers")
     assert "name:" in tiers.value
     edited = tiers.value.replace("name:", "name: x", 1)  # rename the first tier
     tiers.set_value(edited).run()
-    _no_traceback(app)
+    no_traceback(app)
     assert "--set 'loyalty.tiers=[" in app.code[0].value
     app.text_area(key="ed:loyalty_tiers:loyalty.tiers").set_value("- [broken").run()
     assert any("must be valid YAML" in e.value for e in app.error)
@@ -449,16 +436,16 @@ def test_every_cached_action_runs_twice_and_in_two_sessions() -> None:
         for _ in range(2):
             app.number_input(key="net_people").set_value(300)
             app.number_input(key="net_days").set_value(20).run()
-            _no_traceback(app)
+            no_traceback(app)
             assert _charts_ok(app) == 2
         lesson = _open("lesson")
         for _ in range(2):
             lesson.number_input(key="l_people").set_value(300)
             lesson.number_input(key="l_reps").set_value(1).run()
-            _no_traceback(lesson)
+            no_traceback(lesson)
         compare = _small_comparison(cmp_people=600, cmp_days=30, cmp_reps=1)
         compare.button(key="cmp_run").click().run()
-        _no_traceback(compare)
+        no_traceback(compare)
 
 
 # ------------------------------------------------------------- real graphs: uploads, small markets
@@ -476,20 +463,20 @@ def test_a_scenario_uploaded_with_its_edge_list_runs_on_compare() -> None:
     app.file_uploader(key="cmp_upload").set_value(
         [("club.yaml", more_sharing, "application/x-yaml"), ("karate_club.txt", KARATE_TXT, "text/plain")]
     ).run()
-    _no_traceback(app)
+    no_traceback(app)
     assert "Added club.yaml to the scenarios as **club-more-sharing**" in _read(app.success)
     assert app.session_state["library_files"]["club-more-sharing"] == {"karate_club.txt": KARATE_TXT}
     app.multiselect(key="cmp_strategies").set_value(["karate_club", "club-more-sharing"]).run()
-    _no_traceback(app)
+    no_traceback(app)
     people = app.number_input(key="cmp_people_from_file_34")
     assert people.value == 34 and people.disabled and "karate_club.txt" in people.help
-    assert "Graph file **karate_club.txt**" in _texts(app.caption)
+    assert "Graph file **karate_club.txt**" in texts(app.caption)
     app.number_input(key="cmp_days").set_value(60)
     app.number_input(key="cmp_reps").set_value(2).run()
     app.button(key="cmp_run").click().run()
-    _no_traceback(app)
+    no_traceback(app)
     assert not app.error
-    assert "2 strategies × 2 replications, 34 people, 60 days" in _texts(app.caption)
+    assert "2 strategies × 2 replications, 34 people, 60 days" in texts(app.caption)
     (table,) = app.dataframe
     assert list(table.value.columns[:3]) == ["Metric", "karate_club", "club-more-sharing"]
     # The files that reproduce the run carry the graph file beside the scenarios.
@@ -498,7 +485,7 @@ def test_a_scenario_uploaded_with_its_edge_list_runs_on_compare() -> None:
     # Leaving for the Network page and coming back keeps the upload and its file.
     app.switch_page("app_pages/network.py").run()
     app.switch_page("app_pages/compare.py").run()
-    _no_traceback(app)
+    no_traceback(app)
     assert app.session_state["library_files"]["club-more-sharing"] == {"karate_club.txt": KARATE_TXT}
 
 
@@ -508,7 +495,7 @@ def test_an_uploaded_scenario_naming_a_server_file_is_refused_in_one_line() -> N
     app.file_uploader(key="cmp_upload").set_value(
         ("20-upload-path-etc.yaml", (CASES / "20-upload-path-etc.yaml").read_bytes(), "application/x-yaml")
     ).run()
-    _no_traceback(app)
+    no_traceback(app)
     message = _read(app.error)
     assert "20-upload-path-etc.yaml was not added" in message
     assert "network.path: an uploaded scenario can only use files uploaded with it" in message
@@ -521,7 +508,7 @@ def test_an_uploaded_scenario_with_a_bad_graph_file_is_explained() -> None:
     app.file_uploader(key="cmp_upload").set_value(
         [("club.yaml", KARATE_YAML, "application/x-yaml"), ("karate_club.txt", b"1\n2\n3\n", "text/plain")]
     ).run()
-    _no_traceback(app)
+    no_traceback(app)
     message = _read(app.error)
     assert "its graph file cannot be used" in message and "does not look like an edge list" in message
 
@@ -531,19 +518,19 @@ def test_compare_accepts_a_small_generated_market() -> None:
     app.number_input(key="cmp_people").set_value(20)
     app.number_input(key="cmp_days").set_value(30)
     app.number_input(key="cmp_reps").set_value(2).run()
-    _no_traceback(app)
+    no_traceback(app)
     app.button(key="cmp_run").click().run()
-    _no_traceback(app)
-    assert "3 strategies × 2 replications, 20 people, 30 days" in _texts(app.caption)
+    no_traceback(app)
+    assert "3 strategies × 2 replications, 20 people, 30 days" in texts(app.caption)
 
 
 def test_network_page_draws_the_karate_club_whole() -> None:
     app = _open("network")
     app.selectbox(key="net_strategy").set_value("karate_club").run()
-    _no_traceback(app)
+    no_traceback(app)
     people = app.number_input(key="net_people_from_file_34")
     assert people.value == 34 and people.disabled
-    assert "Graph file **karate_club.txt**" in _texts(app.caption)
+    assert "Graph file **karate_club.txt**" in texts(app.caption)
     assert len(app.get("vega_lite_chart")) == 2
     roles = next(c.value for c in app.caption if c.value.startswith("Roles in the drawn sample"))
     counts = dict(
@@ -553,25 +540,25 @@ def test_network_page_draws_the_karate_club_whole() -> None:
     assert sum(int(v.replace(",", "")) for v in counts.values()) == 34  # every member drawn
     assert int(counts["seed"]) == 2
     app.slider(key="net_day").set_value(5).run()
-    _no_traceback(app)
+    no_traceback(app)
     app.selectbox(key="net_strategy").set_value("seeding_hubs").run()  # back to a generated market
-    _no_traceback(app)
+    no_traceback(app)
     assert not app.number_input(key="net_people").disabled
 
 
 def test_editing_a_scenario_with_a_graph_file_keeps_the_file() -> None:
     app = _open("editor")
     app.selectbox(key="ed_base").set_value("karate_club").run()
-    _no_traceback(app)
+    no_traceback(app)
     assert "Valid scenario. No changes yet." in _read(app.success)
     app.number_input(key="ed:karate_club:sharing.rate_share_per_day").set_value(0.3).run()
     app.text_input(key="ed:karate_club:name").set_value("club, more sharing").run()
     app.button(key="ed_save").click().run()
-    _no_traceback(app)
+    no_traceback(app)
     assert app.session_state["library_files"]["club, more sharing"] == {"karate_club.txt": KARATE_TXT}
     # A path the scenario was not given is refused under the field.
     app.text_input(key="ed:karate_club:network.path").set_value("/etc/passwd").run()
-    _no_traceback(app)
+    no_traceback(app)
     assert any("only use files uploaded with it" in e.value for e in app.error)
     assert app.button(key="ed_save").disabled
 

@@ -8,29 +8,21 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from sim.fit.samples import sample_csv
+from tests.apptest_support import no_traceback, open_app
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 DATA = Path(__file__).parent / "data"
 TIMEOUT = 180
 
 
 def _open() -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    app.run()
-    app.switch_page("app_pages/fit.py").run()
-    _no_exception(app)
-    return app
-
-
-def _no_exception(app: AppTest) -> None:
-    assert not app.exception, [e.message for e in app.exception]
+    return open_app("fit", timeout=TIMEOUT)
 
 
 def _upload(app: AppTest, kind: str, name: str, content: bytes) -> AppTest:
     if app.radio(key="fit_kind").value != kind:
         app.radio(key="fit_kind").set_value(kind).run()
     app.file_uploader(key=f"fit_upload_{kind}").set_value((name, content, "text/csv")).run()
-    _no_exception(app)
+    no_traceback(app)
     return app
 
 
@@ -48,7 +40,7 @@ def test_page_offers_a_sample_for_each_kind_and_waits_for_a_file() -> None:
     assert app.title[0].value == "Calibrate from your data"
     for kind in ("series", "cohorts", "transactions"):
         app.radio(key="fit_kind").set_value(kind).run()
-        _no_exception(app)
+        no_traceback(app)
         assert app.get("download_button")  # the sample file
         assert "Upload a file to fit" in app.info[0].value
         assert not app.dataframe
@@ -111,7 +103,7 @@ def test_send_to_the_editor_opens_it_on_the_fitted_scenario_and_survives_coming_
     app = _upload(_open(), "cohorts", "highend.csv", (DATA / "sbg-highend-retention.csv").read_bytes())
     app.text_input(key="fit_name").set_value("my cohorts").run()
     app.button(key="fit_send").click().run()
-    _no_exception(app)
+    no_traceback(app)
     assert app.title[0].value == "Scenario editor"
     assert app.selectbox(key="ed_base").value == "my cohorts"
     assert app.number_input(key="ed:my cohorts:population.churn_alpha").value == pytest.approx(
@@ -124,9 +116,9 @@ def test_send_to_the_editor_opens_it_on_the_fitted_scenario_and_survives_coming_
     assert app.number_input(key="ed:my cohorts:ads.daily_budget").value > 0
     # Leave and come back: the fitted scenario stays in the library, the fit page asks for a file again.
     app.switch_page("app_pages/fit.py").run()
-    _no_exception(app)
+    no_traceback(app)
     assert "Upload a file to fit" in app.info[0].value
     assert "my cohorts" in app.session_state["library"]
     app.switch_page("app_pages/compare.py").run()
-    _no_exception(app)
+    no_traceback(app)
     assert "my cohorts" in app.multiselect(key="cmp_strategies").options

@@ -6,45 +6,32 @@ Small markets (300 people, 2 replications) keep each test to seconds; the number
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+from tests.apptest_support import no_traceback, open_app, texts
+
 TIMEOUT = 300
 COUNTER = re.compile(r"Simulation runs on this page so far: ([\d,]+)")
 
 
 def _lesson(people: int = 300, replications: int = 2) -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    app.session_state["l_people"] = people  # set before the page first runs, so it simulates small
-    app.session_state["l_reps"] = replications
-    app.run()
-    app.switch_page("app_pages/lesson.py").run()
-    _no_traceback(app)
-    return app
-
-
-def _no_traceback(app: AppTest) -> None:
-    assert not app.exception, [e.message for e in app.exception]
-
-
-def _texts(elements: object) -> str:
-    return "\n".join(str(e.value) for e in elements)  # type: ignore[attr-defined]
+    # set before the page first runs, so it simulates small
+    return open_app("lesson", timeout=TIMEOUT, state={"l_people": people, "l_reps": replications})
 
 
 def _runs_so_far(app: AppTest) -> int:
-    (count,) = COUNTER.findall(_texts(app.caption))
+    (count,) = COUNTER.findall(texts(app.caption))
     return int(count.replace(",", ""))
 
 
 def test_the_page_explains_and_opens_on_the_market_where_eight_to_one_holds() -> None:
     app = _lesson()
     assert app.title[0].value == "The 8:1 lesson"
-    text = _texts(app.markdown)
+    text = texts(app.markdown)
     assert "break-even uplift" in text and "When 8:1 holds, and when it does not" in text
     assert app.selectbox(key="l_strategy").value == "eight_to_one_holds"
-    assert "A mature, saturated market in which 8:1 holds" in _texts(app.caption)  # why, in one sentence
+    assert "A mature, saturated market in which 8:1 holds" in texts(app.caption)  # why, in one sentence
     labels = [m.label for m in app.metric]
     assert labels[:3] == [
         "Acquisition cost per new customer-year",
@@ -57,7 +44,7 @@ def test_the_page_explains_and_opens_on_the_market_where_eight_to_one_holds() ->
     assert len(app.get("vega_lite_chart")) == 2  # profit and the ratio across the slider
     # 11 splits: each with and without each lever, 30 distinct runs per replication.
     assert _runs_so_far(app) == 30 * 2
-    verdict = _texts(app.info)
+    verdict = texts(app.info)
     assert verdict.startswith("Here ") and "per customer-year" in verdict and "Moving the next" in verdict
     # The browser suite finds the verdict by the text "Here " (any case, inside words too): no other
     # text on the page may contain it.
@@ -71,15 +58,15 @@ def test_moving_the_slider_moves_a_marker_and_runs_nothing() -> None:
     seen = set()
     for share in (0.0, 0.3, 0.5, 0.8, 1.0):
         app.slider(key="l_share").set_value(share).run()
-        _no_traceback(app)
+        no_traceback(app)
         assert _runs_so_far(app) == runs
         assert len(app.get("vega_lite_chart")) == 2
         seen.add((app.metric[0].value, app.metric[1].value, app.metric[5].value))
     assert len(seen) == 5  # every split shows its own measurement
     app.slider(key="l_share").set_value(0.0).run()
-    assert "No money goes to retention offers at this split" in _texts(app.info)
+    assert "No money goes to retention offers at this split" in texts(app.info)
     app.slider(key="l_share").set_value(1.0).run()
-    assert "No money goes to ads at this split" in _texts(app.info)
+    assert "No money goes to ads at this split" in texts(app.info)
     assert app.metric[0].value == "not measured"
 
 
@@ -87,14 +74,14 @@ def test_the_fresh_market_preset_says_why_eight_to_one_fails_and_unspent_money_i
     app = _lesson()
     runs = _runs_so_far(app)
     app.selectbox(key="l_strategy").set_value("eight_to_one_fails").run()
-    _no_traceback(app)
-    assert "A fresh market in which 8:1 fails" in _texts(app.caption)
+    no_traceback(app)
+    assert "A fresh market in which 8:1 fails" in texts(app.caption)
     assert _runs_so_far(app) == runs + 60
     # A budget far beyond what 300 people can absorb: the ads cannot spend it, and the page says so.
     total = next(n for n in app.number_input if n.label.startswith("Total daily budget"))
     total.set_value(500.0).run()
-    _no_traceback(app)
-    warnings = _texts(app.warning)
+    no_traceback(app)
+    warnings = texts(app.warning)
     assert re.search(r"The ads could spend only [\d,]+ USD of 146,000 USD", warnings), warnings
 
 
@@ -111,16 +98,16 @@ def test_the_map_is_drawn_through_the_sweep_once_and_survives_the_slider() -> No
     app = _lesson()
     runs = _runs_so_far(app)
     app.toggle(key="l_map").set_value(True).run()
-    _no_traceback(app)
+    no_traceback(app)
     assert len(app.get("vega_lite_chart")) == 3
-    assert re.search(r"8:1 holds in \d+ of 20 markets", _texts(app.caption))
+    assert re.search(r"8:1 holds in \d+ of 20 markets", texts(app.caption))
     assert _runs_so_far(app) == runs + 20 * 3  # 5 maturities × 4 churns, three runs each
     for share in (0.4, 0.6):
         app.slider(key="l_share").set_value(share).run()
-        _no_traceback(app)
+        no_traceback(app)
         assert len(app.get("vega_lite_chart")) == 3 and _runs_so_far(app) == runs + 60
     # Away to another page and back: nothing runs again.
     app.switch_page("app_pages/editor.py").run()
     app.switch_page("app_pages/lesson.py").run()
-    _no_traceback(app)
+    no_traceback(app)
     assert _runs_so_far(app) == runs + 60 and len(app.get("vega_lite_chart")) == 3

@@ -6,7 +6,8 @@ import json
 
 import pyarrow as pa
 
-from tests.test_app import _no_traceback, _open, _texts
+from tests.apptest_support import no_traceback, texts
+from tests.test_app import _open
 
 KEY = "ed:funnel_heavy:ads.daily_budget"
 LAUNCH = "value: 10\nperiods:\n  - {start: 1, end: 14, value: 40}\nweekly: [1, 1, 1, 1, 1, 0, 0]\n"
@@ -14,7 +15,7 @@ LAUNCH = "value: 10\nperiods:\n  - {start: 1, end: 14, value: 40}\nweekly: [1, 1
 
 def _schedule_on(app):
     app.checkbox(key=KEY + ":over_time").check().run()
-    _no_traceback(app)
+    no_traceback(app)
     return app
 
 
@@ -23,8 +24,8 @@ def test_a_budget_can_vary_over_time_with_a_table_and_a_chart():
     box = app.text_area(key=KEY + ":schedule")
     assert box.value.strip() == "value: 25.0"  # the number it was, as a schedule
     box.set_value(LAUNCH).run()
-    _no_traceback(app)
-    assert "Valid scenario." in _texts(app.success)
+    no_traceback(app)
+    assert "Valid scenario." in texts(app.success)
     table = next(frame.value for frame in app.dataframe if "part" in frame.value.columns)
     assert table["part"].tolist() == ["otherwise", "period", *["weekly"] * 7]
     (chart,) = app.get("vega_lite_chart")  # the schedule's values over the horizon, as a line
@@ -37,14 +38,14 @@ def test_a_budget_can_vary_over_time_with_a_table_and_a_chart():
     assert "ads.daily_budget.periods=" in code and "ads.daily_budget.weekly=" in code
     # Twice in a row: a second edit replaces the first.
     app.text_area(key=KEY + ":schedule").set_value("value: 12\n").run()
-    _no_traceback(app)
+    no_traceback(app)
     assert "--set 'ads.daily_budget.value=12'" in app.code[0].value
 
 
 def test_a_bad_schedule_is_shown_under_the_field_and_cannot_be_saved():
     app = _schedule_on(_open("editor"))
     app.text_area(key=KEY + ":schedule").set_value("periods:\n  - {start: 5, end: 2, value: 1}\n").run()
-    _no_traceback(app)
+    no_traceback(app)
     errors = [e.value for e in app.error]
     assert any("end must be ≥ start" in e for e in errors)
     assert app.button(key="ed_save").disabled
@@ -53,16 +54,16 @@ def test_a_bad_schedule_is_shown_under_the_field_and_cannot_be_saved():
 def test_switching_back_to_a_number_keeps_the_number_box():
     app = _schedule_on(_open("editor"))
     app.checkbox(key=KEY + ":over_time").uncheck().run()
-    _no_traceback(app)
+    no_traceback(app)
     assert app.number_input(key=KEY).value == 25.0
-    assert "Valid scenario. No changes yet." in _texts(app.success)
+    assert "Valid scenario. No changes yet." in texts(app.success)
 
 
 def test_leaving_the_editor_with_a_schedule_and_coming_back_shows_no_error():
     app = _schedule_on(_open("editor"))
     app.text_area(key=KEY + ":schedule").set_value(LAUNCH).run()
     app.switch_page("app_pages/compare.py").run()
-    _no_traceback(app)
+    no_traceback(app)
     app.switch_page("app_pages/editor.py").run()
-    _no_traceback(app)
-    assert "Valid scenario." in _texts(app.success)
+    no_traceback(app)
+    assert "Valid scenario." in texts(app.success)

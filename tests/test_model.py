@@ -58,21 +58,3 @@ def test_heavy_tailed_spend_puts_most_revenue_in_the_top_fifth(small_hybrid):
     model = MarketModel(small_hybrid.with_overrides({"network.n": 20_000}))
     typical_annual_spend = model.population.order_value * model.population.rate_purchase
     assert top_share(typical_annual_spend.astype(float)) > 0.5
-
-
-def test_the_public_namespace_is_small_and_pinned():
-    import sim
-
-    assert sorted(sim.__all__) == [
-        "Comparison",
-        "MarketModel",
-        "RunResult",
-        "Scenario",
-        "ScenarioError",
-        "compare",
-        "fit",
-        "load_scenario",
-        "run",
-        "sweep",
-    ]
-    assert all(hasattr(sim, name) for name in sim.__all__)
