@@ -27,12 +27,11 @@ from sim.world.build import build_graph, build_world, graph_source, read_graph_f
 from sim.world.edge_list import (
     EdgeListError,
     _assemble,
-    _scan,
-    _sniff,
     parse_graph,
     read_edge_list,
     read_graph_bytes,
 )
+from sim.world.edge_list_text import scan, sniff
 from sim.world.graph import SocialGraph, graph_from_edges
 from tests.conftest import SCENARIOS
 
@@ -719,8 +718,8 @@ def _outcome(action: object) -> SocialGraph | EdgeListError:
 
 def _reference(data: bytes) -> SocialGraph:
     """The graph the line-by-line scan alone makes of ``data`` (no pyarrow)."""
-    layout = _sniff(data, "e.txt")
-    labelled = _scan(data, layout, "e.txt")
+    layout = sniff(data, "e.txt")
+    labelled = scan(data, layout, "e.txt")
     labelled.notes[:0] = layout.notes
     return _assemble(labelled, "e.txt").graph
 
