@@ -64,7 +64,9 @@ test-fast: $(STAMP)
 fuzz: $(STAMP)
 	$(PY) -m pytest -q -s -m fuzz_long tests/test_fuzz.py
 
+# NDlib (the `bench` extra) is installed for the benchmark only, never by `make venv`.
 bench: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) benchmarks/run_benchmarks.py
 
 lint: $(STAMP)
