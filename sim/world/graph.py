@@ -7,6 +7,8 @@ sorted within each row). The complete graph is implicit: no arrays at all, so th
 
 Random graphs are made in :mod:`sim.world.generators`, files are read in :mod:`sim.world.edge_list`,
 and :func:`sim.world.build.build_graph` chooses between them from a scenario's ``network`` section.
+:func:`with_new_nodes` appends nodes and their ties (the attack's fake accounts) to a built graph
+without rebuilding it.
 
 A graph read from a file also carries what the file said beyond who knows whom:
 :attr:`SocialGraph.tie_strength` (a weight column, aligned with ``indices``),
@@ -41,6 +43,7 @@ __all__ = [
     "graph_from_edges",
     "simple_graph",
     "unique_sorted",
+    "with_new_nodes",
 ]
 
 #: Largest graph :meth:`SocialGraph.to_networkx` converts by default, and the largest complete
