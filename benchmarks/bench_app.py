@@ -45,6 +45,7 @@ def function_times() -> dict[str, float]:
     for name in STRATEGIES:
         scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml", {"name": name, **QUICK_OVERRIDES})
         texts.append((name, scenario_to_yaml(scenario)))
+    size = {"people": float(scenario.network.n or 0), "days": float(scenario.days)}
     seed = load_scenario(ROOT / "scenarios" / "funnel_heavy.yaml").seed
     inputs = Inputs(texts=tuple(texts), replications=REPLICATIONS, seed=int(seed))
     workers = max(1, min(os.cpu_count() or 1, REPLICATIONS))
@@ -60,7 +61,7 @@ def function_times() -> dict[str, float]:
     again.wait()
     cached = time.perf_counter() - started
     assert again is job and job.state == "done"
-    return {"function_click_to_results_s": first, "function_cached_rerun_s": cached}
+    return {"function_click_to_results_s": first, "function_cached_rerun_s": cached} | size
 
 
 def layout_time() -> dict[str, float]:
@@ -70,7 +71,7 @@ def layout_time() -> dict[str, float]:
     started = time.perf_counter()
     sample = network_sample(scenario, scenario.seed, max_nodes=shown)
     layout(sample, seed=1)
-    return {"layout_3000_people_s": time.perf_counter() - started}
+    return {"layout_3000_people_s": time.perf_counter() - started, "layout_people": float(shown)}
 
 
 def browser_times() -> dict[str, float]:
@@ -116,7 +117,11 @@ def _drawn(page: object, marks: object) -> None:
 
 
 if __name__ == "__main__":
-    row: dict[str, float] = {"cpus": float(os.cpu_count() or 1), "quick": float(QUICK)}
+    row: dict[str, float] = {
+        "cpus": float(os.cpu_count() or 1),
+        "strategies": float(len(STRATEGIES)),
+        "replications": float(REPLICATIONS),
+    }
     row |= layout_time()
     row |= function_times()
     row |= browser_times()
