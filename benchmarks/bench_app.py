@@ -8,8 +8,9 @@ Prints one JSON line. Measured two ways:
 - ``browser_*``: the same in Debian's Chromium against ``streamlit run`` (when Chromium and
   Playwright are there): click *Run comparison* → every chart drawn; click again → drawn again.
 
-Targets on the 2-core machine, idle: click → results ≤ 5 s, cached re-run ≤ 0.5 s; 3,000 people
-laid out ≤ 5 s.
+Targets on the 2-core machine, idle: click → results ≤ 4 s, cached re-run ≤ 0.5 s; 3,000 people
+laid out ≤ 5 s. ``BENCH_QUICK=1`` (a check that the harness works, not a measurement): 1,000 people,
+2 replications, 30 days, 300 people laid out, no browser.
 """
 
 from __future__ import annotations
@@ -32,19 +33,24 @@ from sim.ui.jobs import JobBoard  # noqa: E402
 from sim.ui.spread import layout, network_sample  # noqa: E402
 
 STRATEGIES = ("funnel_heavy", "ripple_heavy", "hybrid")
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+#: The comparison the page runs by default, or a tiny one in quick mode.
+QUICK_OVERRIDES: dict[str, object] = {"network.n": 1000, "days": 30} if QUICK else {}
+REPLICATIONS = 2 if QUICK else 5
 
 
 def function_times() -> dict[str, float]:
     """The page's run function, cold (pool warm) and through the board a second time."""
     texts = []
     for name in STRATEGIES:
-        scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml", {"name": name})
+        scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml", {"name": name, **QUICK_OVERRIDES})
         texts.append((name, scenario_to_yaml(scenario)))
+    size = {"people": float(scenario.network.n or 0), "days": float(scenario.days)}
     seed = load_scenario(ROOT / "scenarios" / "funnel_heavy.yaml").seed
-    inputs = Inputs(texts=tuple(texts), replications=5, seed=int(seed))
-    workers = max(1, min(os.cpu_count() or 1, 5))
+    inputs = Inputs(texts=tuple(texts), replications=REPLICATIONS, seed=int(seed))
+    workers = max(1, min(os.cpu_count() or 1, REPLICATIONS))
     start_workers(workers)
-    time.sleep(3)  # the app starts its workers when it opens
+    time.sleep(0 if QUICK else 3)  # the app starts its workers when it opens
     board = JobBoard()
     started = time.perf_counter()
     job = board.start(inputs, lambda progress: run_comparison(inputs, progress, workers), total=inputs.runs)
@@ -55,21 +61,22 @@ def function_times() -> dict[str, float]:
     again.wait()
     cached = time.perf_counter() - started
     assert again is job and job.state == "done"
-    return {"function_click_to_results_s": first, "function_cached_rerun_s": cached}
+    return {"function_click_to_results_s": first, "function_cached_rerun_s": cached} | size
 
 
 def layout_time() -> dict[str, float]:
     """Sample and lay out 3,000 people of a 10,000-person market (what the Network page caches)."""
-    scenario = load_scenario(ROOT / "scenarios" / "seeding_hubs.yaml", {"network.n": 10_000})
+    n, shown = (1000, 300) if QUICK else (10_000, 3000)
+    scenario = load_scenario(ROOT / "scenarios" / "seeding_hubs.yaml", {"network.n": n})
     started = time.perf_counter()
-    sample = network_sample(scenario, scenario.seed, max_nodes=3000)
+    sample = network_sample(scenario, scenario.seed, max_nodes=shown)
     layout(sample, seed=1)
-    return {"layout_3000_people_s": time.perf_counter() - started}
+    return {"layout_3000_people_s": time.perf_counter() - started, "layout_people": float(shown)}
 
 
 def browser_times() -> dict[str, float]:
     """Click → every chart drawn, and a second click, in Chromium (skipped without it)."""
-    if shutil.which("chromium") is None:
+    if QUICK or shutil.which("chromium") is None:
         return {}
     try:
         from tests.browser_support import chromium as open_chromium
@@ -110,7 +117,11 @@ def _drawn(page: object, marks: object) -> None:
 
 
 if __name__ == "__main__":
-    row: dict[str, float] = {"cpus": float(os.cpu_count() or 1)}
+    row: dict[str, float] = {
+        "cpus": float(os.cpu_count() or 1),
+        "strategies": float(len(STRATEGIES)),
+        "replications": float(REPLICATIONS),
+    }
     row |= layout_time()
     row |= function_times()
     row |= browser_times()

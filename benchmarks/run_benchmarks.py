@@ -1,28 +1,33 @@
-"""``make bench``: time and peak memory of full-rule runs, and Ripple vs one Agent per customer.
+"""``make bench``: speed and memory of Ripple against its targets, in one run.
 
-Each configuration runs in its own process so peak RSS is its own. Results are printed as a table
-and written to ``bench-results/latest.json`` (git-ignored). Targets (this 2-core machine):
-10k customers ≤ 0.3 s per 365-day run; 1M customers (BA m=5) ≤ 60 s with graph generation and
-≤ 4 GiB peak RSS; ≥ 50x faster per day than the Agent-per-customer baseline at 100k. ``ripple``
-runs the core rules (hybrid preset); ``ripple-all`` runs every rule (``benchmarks/all_rules.yaml``),
-which must stay within the same targets.
+Each measurement runs in its own process (so peak RSS is its own) through one helper,
+:func:`measure`, that runs a script of this folder and reads the JSON line it prints. The default
+run prints the targets table and writes everything to ``bench-results/latest.json`` (git-ignored):
 
-An app table (``benchmarks/bench_app.py``) times the Compare page from click to results (3
-strategies × 5 replications × 10,000 people × 365 days; target ≤ 5 s) and a cached re-run (≤ 0.5 s),
-both through the page's run function and in Chromium, and the Network page's layout of 3,000 people
-(≤ 5 s). ``BENCH_ONLY=app`` runs only that table.
+- **Runs** (``bench_one.py``): every rule (``benchmarks/all_rules.yaml``, ``ripple-all``) and the core
+  rules (the hybrid preset, ``ripple``) at 10k, 100k and 1M people (Barabási–Albert m=5) × 365 days:
+  wall, CPU, world-build and ms/day, peak RSS. Targets (CPU, this 2-core machine): 10k ≤ 0.3 s;
+  1M ≤ 20 s including the world and ≤ 750 MiB peak RSS.
+- **Floor** (``bench_floor.py``): one float32 and one float64 CSR mat-vec (scipy) on the same 1M graph;
+  one every-rule day ÷ one float32 mat-vec ≤ 2.5×.
+- **NDlib** (``bench_ndlib.py``): NDlib's Independent Cascade and SI steps on the same 100k graph (a
+  networkx graph made from our CSR) beside one Ripple every-rule day at 100k; IC step ÷ Ripple day
+  ≥ 20×. NDlib comes from the ``bench`` extra, which ``make bench`` installs; it is never a runtime
+  dependency. Without it the row says why and counts as not measured.
+- **Mesa baseline** (``bench_one.py baseline``, ``mesa_baseline.py``): one ``mesa.Agent`` per customer
+  at 100k, ms/day ÷ Ripple's in the same process ≥ 50×.
+- **App** (``bench_app.py``): Compare from click to results (3 strategies × 5 replications × 10,000
+  people × 365 days) ≤ 4 s on an idle machine, a cached re-run ≤ 0.5 s, 3,000 people laid out ≤ 5 s.
 
-A further table (``benchmarks/bench_sweep.py``) measures sweep throughput: 200 runs of 10k customers ×
-365 days, runs per minute serial vs 2 workers, and the runner's overhead per run over a bare
-``sim.run`` (CPU time of the serial sweep outside ``run_one``; target ≤ 10%). ``BENCH_ONLY=sweep``
-runs only that table, ``BENCH_ONLY=runs`` only the first.
+Ratios are the figures that count: absolute times on a shared 2-core machine are noisy (the load
+average is printed with the tables).
 
-A third table (``benchmarks/bench_graph_file.py``) times reading a 5M-tie edge list generated in a
-temporary folder (KONECT style: ``%`` header, 1-based ids; unweighted and with a weight column);
-target ≤ 5 s per read. ``BENCH_ONLY=graph`` runs only that table.
-
-A fourth (``benchmarks/bench_lesson.py``, ``BENCH_ONLY=lesson``) times the 8:1 page: its curve at the
-page's defaults, the first draw of its map (target ≤ 30 s) and a slider step (target ≤ 1 s).
+``BENCH_ONLY`` picks other tables instead: ``runs`` (the runs table only), ``app``, ``sweep`` (sweep
+throughput, ``bench_sweep.py``: runner overhead ≤ 10%), ``graph`` (reading a 5M-tie edge list,
+``bench_graph_file.py``: ≤ 5 s), ``lesson`` (the 8:1 page, ``bench_lesson.py``: first map ≤ 30 s,
+slider step ≤ 1 s); several may be given, comma-separated. ``BENCH_QUICK=1`` runs every default row on
+tiny sizes, to check the harness, not to measure; ``BENCH_OUT`` names another folder for the
+results.
 """
 
 from __future__ import annotations
@@ -31,254 +36,414 @@ import json
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = os.environ.get("BENCH_QUICK") == "1"
-ONLY = os.environ.get("BENCH_ONLY", "")
+ONLY = {part.strip() for part in os.environ.get("BENCH_ONLY", "").split(",") if part.strip()}
+MIB = "MiB"
 
-CONFIGS: list[tuple[str, int, int, int]] = [
-    ("ripple", 10_000, 365, 7),
-    ("ripple", 100_000, 365, 3),
-    ("ripple", 1_000_000, 365, 1),
-    ("ripple-all", 10_000, 365, 5),
-    ("ripple-all", 1_000_000, 365, 1),
-    ("baseline", 100_000, 10, 1),
-]
-if QUICK:
-    CONFIGS = [("ripple", 10_000, 365, 3), ("ripple-all", 10_000, 365, 3), ("baseline", 10_000, 5, 1)]
+#: (size label, people, days, repeats) of the runs table; tiny in quick mode.
+SIZES: list[tuple[str, int, int, int]] = (
+    [("10k", 500, 10, 1), ("100k", 1_000, 10, 1), ("1M", 2_000, 10, 1)]
+    if QUICK
+    else [("10k", 10_000, 365, 5), ("100k", 100_000, 365, 2), ("1M", 1_000_000, 365, 1)]
+)
+#: People of the NDlib comparison, and of the Mesa baseline (with its days).
+NDLIB_PEOPLE, NDLIB_DAYS = (1_000, 10) if QUICK else (100_000, 365)
+BASELINE_PEOPLE, BASELINE_DAYS = (1_000, 2) if QUICK else (100_000, 10)
 
 
-def measure(impl: str, n: int, days: int, repeats: int) -> dict:
-    command = [
-        sys.executable,
-        str(ROOT / "benchmarks" / "bench_one.py"),
-        impl,
-        str(n),
-        str(days),
-        str(repeats),
-    ]
+def measure(console: Console, what: str, script: str, *args: object) -> dict[str, Any]:
+    """Run ``benchmarks/<script>`` with ``args`` in a fresh process; its last stdout line as JSON.
+
+    Raises:
+        SystemExit: When the script fails (its stderr is shown).
+    """
+    console.print(f"measuring {what} …", highlight=False)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    completed = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    command = [sys.executable, str(ROOT / "benchmarks" / script), *map(str, args)]
+    completed = subprocess.run(command, capture_output=True, text=True, env=env, check=False, cwd=ROOT)
     if completed.returncode != 0:
-        raise SystemExit(f"benchmark {impl} n={n} failed:\n{completed.stderr}")
-    return json.loads(completed.stdout.strip().splitlines()[-1])
-
-
-def sweep_table(console: Console) -> dict:
-    """Run benchmarks/bench_sweep.py in its own process and print its table."""
-    console.print("measuring sweep throughput (bare sim.run, serial sweep, 2 workers) …", highlight=False)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    completed = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_sweep.py")],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    if completed.returncode != 0:
-        raise SystemExit(f"sweep benchmark failed:\n{completed.stderr}")
-    row = json.loads(completed.stdout.strip().splitlines()[-1])
-    table = Table(
-        title=f"Sweep throughput: {row['runs']} runs of {row['customers']:,} customers × {row['days']} days "
-        f"({row['cpus']} CPUs)"
-    )
-    for column in ("runner", "wall s", "cpu s", "runs/min", "runner overhead ms/run (cpu)", "overhead"):
-        table.add_column(column, justify="right")
-    table.add_row(
-        "bare sim.run loop",
-        f"{row['bare_s']:.1f}",
-        f"{row['bare_cpu_s']:.1f}",
-        f"{row['bare_runs_per_min']:.0f}",
-        "",
-        "",
-    )
-    table.add_row(
-        "ripple sweep --workers 1",
-        f"{row['serial_s']:.1f}",
-        f"{row['serial_cpu_s']:.1f}",
-        f"{row['serial_runs_per_min']:.0f}",
-        f"{row['overhead_ms_per_run']:.1f}",
-        f"{100 * row['overhead_share']:.1f}% (target ≤ 10%)",
-    )
-    table.add_row(
-        "ripple sweep --workers 2",
-        f"{row['workers2_s']:.1f}",
-        "",
-        f"{row['workers2_runs_per_min']:.0f}",
-        "",
-        "",
-    )
-    console.print(table)
+        raise SystemExit(f"benchmark {script} {' '.join(map(str, args))} failed:\n{completed.stderr}")
+    row: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
     return row
 
 
-def graph_file_table(console: Console) -> list[dict]:
-    """Run benchmarks/bench_graph_file.py (unweighted, then weighted) and print its table."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    rows = []
-    for variant in ("unweighted", "weighted"):
-        console.print(f"measuring the read of a 5M-tie edge list ({variant}) …", highlight=False)
-        completed = subprocess.run(
-            [sys.executable, str(ROOT / "benchmarks" / "bench_graph_file.py"), variant],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
-        )
-        if completed.returncode != 0:
-            raise SystemExit(f"graph file benchmark failed:\n{completed.stderr}")
-        rows.append(json.loads(completed.stdout.strip().splitlines()[-1]))
-    table = Table(title="Reading a graph file (read_edge_list; median of 3 reads; target ≤ 5 s)")
-    for column in ("file", "ties in file", "people", "ties kept", "MB", "read s", "min read s", "RSS MiB"):
-        table.add_column(column, justify="right")
+def show(console: Console, title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """Print one table: the first column left-aligned, the others right-aligned."""
+    table = Table(title=title)
+    for k, column in enumerate(columns):
+        table.add_column(column, justify="left" if k == 0 else "right")
     for row in rows:
-        table.add_row(
-            "u v w" if row["weighted"] else "u v",
-            f"{row['ties']:,}",
-            f"{row['people']:,}",
-            f"{row['edges']:,}",
-            f"{row['file_mb']:.0f}",
-            f"{row['read_s']:.2f}",
-            f"{row['min_read_s']:.2f}",
-            f"{row['peak_rss_mib']:.0f}",
-        )
+        table.add_row(*row)
     console.print(table)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One figure of the targets table: what, the measured value, its bound and the direction."""
+
+    what: str
+    value: float | None  # None: not measured (the note says why)
+    bound: float | None  # None: shown for context, no target
+    at_most: bool
+    unit: str
+    note: str = ""
+
+    @property
+    def verdict(self) -> str:
+        """``pass``, ``FAIL`` or ``n/a`` (not measured)."""
+        if self.bound is None:
+            return ""
+        if self.value is None:
+            return "n/a"
+        ok = self.value <= self.bound if self.at_most else self.value >= self.bound
+        return "pass" if ok else "FAIL"
+
+    def cells(self) -> list[str]:
+        """The row as the targets table prints it."""
+        value = "—" if self.value is None else f"{self.value:,.2f}{self.unit}"
+        bound = "" if self.bound is None else f"{'≤' if self.at_most else '≥'} {self.bound:g}{self.unit}"
+        return [self.what, value, bound, self.verdict, self.note]
+
+    def as_dict(self) -> dict[str, Any]:
+        """For ``latest.json``."""
+        return {
+            "what": self.what,
+            "value": self.value,
+            "bound": self.bound,
+            "at_most": self.at_most,
+            "unit": self.unit,
+            "verdict": self.verdict,
+            "note": self.note,
+        }
+
+
+# ---------------------------------------------------------------------------------- the default run
+
+
+def runs_table(console: Console) -> list[dict[str, Any]]:
+    """Every-rule and core rows at each size, printed as one table."""
+    rows = []
+    for impl in ("ripple-all", "ripple"):
+        for label, n, days, repeats in SIZES:
+            row = measure(
+                console, f"{impl} at {n:,} people × {days} days", "bench_one.py", impl, n, days, repeats
+            )
+            row["size"] = label
+            rows.append(row)
+    show(
+        console,
+        "Runs: every rule (ripple-all) and core rules (ripple), Barabási–Albert m=5 (median of repeats; "
+        "world = graph + people)",
+        ("impl", "people", "edges", "days", "repeats", "wall s", "cpu s", "world s", "ms/day", f"RSS {MIB}"),
+        [
+            (
+                row["impl"],
+                f"{row['customers']:,}",
+                f"{row['edges']:,}",
+                str(row["days"]),
+                str(row["repeats"]),
+                f"{row['wall_s']:.2f}",
+                f"{row['cpu_s']:.2f}",
+                f"{row['build_s']:.2f}",
+                f"{row['ms_per_day']:.2f}",
+                f"{row['peak_rss_mib']:.0f}",
+            )
+            for row in rows
+        ],
+    )
     return rows
 
 
-def app_table(console: Console) -> dict:
-    """Run benchmarks/bench_app.py in its own process and print its table."""
-    console.print("measuring the app (Compare click → results, cached re-run, network layout) …")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    completed = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_app.py")],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        cwd=ROOT,
+def issue_targets(
+    runs: list[dict[str, Any]],
+    floor: dict[str, Any],
+    ndlib: dict[str, Any],
+    baseline: dict[str, Any],
+    app: dict[str, Any],
+) -> list[Target]:
+    """The targets table's rows from the measurements."""
+    by = {(row["impl"], row["size"]): row for row in runs}
+    targets = []
+    for impl, name in (("ripple-all", "every rule"), ("ripple", "core rules")):
+        small, large = by[(impl, "10k")], by[(impl, "1M")]
+        targets += [
+            Target(
+                f"{name}, {small['customers']:,} × {small['days']} days, CPU", small["cpu_s"], 0.3, True, " s"
+            ),
+            Target(
+                f"{name}, {large['customers']:,} × {large['days']} days with the world, CPU",
+                large["cpu_s"],
+                20,
+                True,
+                " s",
+            ),
+            Target(f"{name}, {large['customers']:,}, peak RSS", large["peak_rss_mib"], 750, True, f" {MIB}"),
+        ]
+    day = by[("ripple-all", "1M")]["ms_per_day"]
+    targets.append(
+        Target(
+            f"one every-rule day ÷ one float32 mat-vec, {floor['customers']:,} people",
+            day / floor["matvec_float32_ms"],
+            2.5,
+            True,
+            "×",
+            f"day {day:.1f} ms; mat-vec float32 {floor['matvec_float32_ms']:.1f} ms, "
+            f"float64 {floor['matvec_float64_ms']:.1f} ms ({floor['edges']:,} ties)",
+        )
     )
-    if completed.returncode != 0:
-        raise SystemExit(f"app benchmark failed:\n{completed.stderr}")
-    row = json.loads(completed.stdout.strip().splitlines()[-1])
-    table = Table(
-        title=f"App: 3 strategies × 5 replications × 10,000 people × 365 days ({row['cpus']:.0f} CPUs)"
+    ripple_day = ndlib["ripple_ms_per_day"]
+    if "ndlib_error" in ndlib:
+        targets.append(
+            Target(
+                f"NDlib IC step ÷ one every-rule day, {ndlib['customers']:,} people",
+                None,
+                20,
+                False,
+                "×",
+                f"NDlib not measured: {ndlib['ndlib_error']}",
+            )
+        )
+    else:
+        for key, model, bound in (("ndlib_ic_step_ms", "IC", 20.0), ("ndlib_si_step_ms", "SI", None)):
+            targets.append(
+                Target(
+                    f"NDlib {model} step ÷ one every-rule day, {ndlib['customers']:,} people",
+                    ndlib[key] / ripple_day,
+                    bound,
+                    False,
+                    "×",
+                    f"NDlib {model} {ndlib[key]:.0f} ms; Ripple day {ripple_day:.1f} ms (same graph)",
+                )
+            )
+    targets.append(
+        Target(
+            f"one Mesa Agent per customer ÷ Ripple, ms/day, {baseline['customers']:,} people",
+            baseline["ms_per_day"] / baseline["ripple_ms_per_day_same_run"],
+            50,
+            False,
+            "×",
+            f"Mesa {baseline['ms_per_day']:.0f} ms/day; Ripple {baseline['ripple_ms_per_day_same_run']:.1f} "
+            f"ms/day (core rules, same process, {baseline['days']} days)",
+        )
     )
-    for column in ("measure", "seconds", "target"):
-        table.add_column(column, justify="right")
-    for key, label, target in (
-        ("function_click_to_results_s", "click → results (page's run function)", "≤ 5"),
-        ("function_cached_rerun_s", "cached re-run (page's run function)", "≤ 0.5"),
-        ("browser_click_to_results_s", "click → every chart drawn (Chromium)", "≤ 5"),
-        ("browser_cached_rerun_s", "cached re-run, drawn again (Chromium)", "≤ 0.5"),
-        ("layout_3000_people_s", "network: sample + layout of 3,000 people", "≤ 5"),
+    targets += app_targets(app)
+    return targets
+
+
+def app_targets(app: dict[str, Any]) -> list[Target]:
+    """The app's rows (the browser ones only where Chromium ran)."""
+    out = []
+    size = (
+        f"{app['strategies']:.0f} × {app['replications']:.0f} × {app['people']:,.0f} people × "
+        f"{app['days']:.0f} days"
+    )
+    for key, label, bound in (
+        ("function_click_to_results_s", f"app: Compare click → results ({size})", 4.0),
+        ("function_cached_rerun_s", "app: cached re-run", 0.5),
+        ("browser_click_to_results_s", "app in Chromium: click → every chart drawn", 4.0),
+        ("browser_cached_rerun_s", "app in Chromium: cached re-run, drawn again", 0.5),
+        (
+            "layout_3000_people_s",
+            f"app: network sample + layout of {app.get('layout_people', 3000):,.0f} people",
+            5.0,
+        ),
     ):
-        if key in row:
-            table.add_row(label, f"{row[key]:.2f}", target)
-    console.print(table)
-    return row
+        if key in app:
+            note = "target on an idle machine" if "click" in key else ""
+            out.append(Target(label, app[key], bound, True, " s", note))
+    return out
 
 
-def lesson_table(console: Console) -> dict:
-    """Run benchmarks/bench_lesson.py in its own process and print its table."""
-    console.print("measuring the 8:1 page (curve, first map, slider step) …", highlight=False)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    completed = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_lesson.py")],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
+def default_run(console: Console, out: Path) -> None:
+    """Every row the targets ask for, in one run: runs, floor, NDlib, Mesa baseline, app."""
+    runs = runs_table(console)
+    large = SIZES[-1][1]
+    floor = measure(
+        console, f"the floor: float32 and float64 mat-vec at {large:,} people", "bench_floor.py", large
     )
-    if completed.returncode != 0:
-        raise SystemExit(f"lesson benchmark failed:\n{completed.stderr}")
-    row = json.loads(completed.stdout.strip().splitlines()[-1])
-    table = Table(title=f"The 8:1 page ({row['cpus']} CPUs, load {row['load_average_1min']:.1f})")
-    for column in ("what", "wall s", "target"):
-        table.add_column(column, justify="right")
-    table.add_row(
-        f"curve, 2,000 people × {row['replications']} replications, serial",
-        f"{row['curve_serial_s']:.1f}",
-        "",
+    ndlib = measure(
+        console,
+        f"NDlib IC and SI steps beside a Ripple every-rule day at {NDLIB_PEOPLE:,} people",
+        "bench_ndlib.py",
+        NDLIB_PEOPLE,
+        NDLIB_DAYS,
     )
-    table.add_row("curve, 2 workers (the page)", f"{row['curve_2_workers_s']:.1f}", "")
-    table.add_row("map, first draw (60 runs of 1,500 people)", f"{row['map_first_draw_s']:.1f}", "≤ 30")
-    table.add_row(
-        "slider step, median of 5 (max)",
-        f"{row['slider_step_median_s']:.2f} ({row['slider_step_max_s']:.2f})",
-        "≤ 1",
+    baseline = measure(
+        console,
+        f"the Mesa baseline at {BASELINE_PEOPLE:,} people × {BASELINE_DAYS} days",
+        "bench_one.py",
+        "baseline",
+        BASELINE_PEOPLE,
+        BASELINE_DAYS,
+        1,
     )
-    console.print(table)
-    return row
+    app = measure(console, "the app (Compare click → results, cached re-run, network layout)", "bench_app.py")
+    targets = issue_targets(runs, floor, ndlib, baseline, app)
+    load = os.getloadavg()
+    show(
+        console,
+        f"Targets ({os.cpu_count()} CPUs, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}"
+        + (", BENCH_QUICK: tiny sizes, not a measurement" if QUICK else "")
+        + ")",
+        ("what", "measured", "target", "pass?", "detail"),
+        [target.cells() for target in targets],
+    )
+    report = {
+        "quick": QUICK,
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "cpus": os.cpu_count(),
+        "load_average": load,
+        "runs": runs,
+        "floor": floor,
+        "ndlib": ndlib,
+        "baseline": baseline,
+        "app": app,
+        "targets": [target.as_dict() for target in targets],
+    }
+    (out / "latest.json").write_text(json.dumps(report, indent=2))
+
+
+# --------------------------------------------------------------------------------- other tables
+
+
+def only_runs(console: Console, out: Path) -> None:
+    """``BENCH_ONLY=runs``: the runs table alone."""
+    (out / "runs.json").write_text(json.dumps(runs_table(console), indent=2))
+
+
+def only_app(console: Console, out: Path) -> None:
+    """``BENCH_ONLY=app``: the app's rows."""
+    app = measure(console, "the app (Compare click → results, cached re-run, network layout)", "bench_app.py")
+    show(
+        console,
+        f"App ({app['cpus']:.0f} CPUs)",
+        ("what", "measured", "target", "pass?", "detail"),
+        [target.cells() for target in app_targets(app)],
+    )
+    (out / "app.json").write_text(json.dumps(app, indent=2))
+
+
+def only_sweep(console: Console, out: Path) -> None:
+    """``BENCH_ONLY=sweep``: sweep throughput and the runner's overhead."""
+    row = measure(console, "sweep throughput (bare sim.run, serial sweep, 2 workers)", "bench_sweep.py")
+    show(
+        console,
+        f"Sweep throughput: {row['runs']} runs of {row['customers']:,} customers × {row['days']} days "
+        f"({row['cpus']} CPUs)",
+        ("runner", "wall s", "cpu s", "runs/min", "runner overhead ms/run (cpu)", "overhead"),
+        [
+            (
+                "bare sim.run loop",
+                f"{row['bare_s']:.1f}",
+                f"{row['bare_cpu_s']:.1f}",
+                f"{row['bare_runs_per_min']:.0f}",
+                "",
+                "",
+            ),
+            (
+                "ripple sweep --workers 1",
+                f"{row['serial_s']:.1f}",
+                f"{row['serial_cpu_s']:.1f}",
+                f"{row['serial_runs_per_min']:.0f}",
+                f"{row['overhead_ms_per_run']:.1f}",
+                f"{100 * row['overhead_share']:.1f}% (target ≤ 10%)",
+            ),
+            (
+                "ripple sweep --workers 2",
+                f"{row['workers2_s']:.1f}",
+                "",
+                f"{row['workers2_runs_per_min']:.0f}",
+                "",
+                "",
+            ),
+        ],
+    )
+    (out / "sweep.json").write_text(json.dumps(row, indent=2))
+
+
+def only_graph(console: Console, out: Path) -> None:
+    """``BENCH_ONLY=graph``: reading a 5M-tie edge list, unweighted and weighted."""
+    rows = [
+        measure(console, f"the read of a 5M-tie edge list ({variant})", "bench_graph_file.py", variant)
+        for variant in ("unweighted", "weighted")
+    ]
+    show(
+        console,
+        "Reading a graph file (read_edge_list; median of 3 reads; target ≤ 5 s)",
+        ("file", "ties in file", "people", "ties kept", "MB", "read s", "min read s", f"RSS {MIB}"),
+        [
+            (
+                "u v w" if row["weighted"] else "u v",
+                f"{row['ties']:,}",
+                f"{row['people']:,}",
+                f"{row['edges']:,}",
+                f"{row['file_mb']:.0f}",
+                f"{row['read_s']:.2f}",
+                f"{row['min_read_s']:.2f}",
+                f"{row['peak_rss_mib']:.0f}",
+            )
+            for row in rows
+        ],
+    )
+    (out / "graph_file.json").write_text(json.dumps(rows, indent=2))
+
+
+def only_lesson(console: Console, out: Path) -> None:
+    """``BENCH_ONLY=lesson``: the 8:1 page's curve, first map and slider step."""
+    row = measure(console, "the 8:1 page (curve, first map, slider step)", "bench_lesson.py")
+    show(
+        console,
+        f"The 8:1 page ({row['cpus']} CPUs, load {row['load_average_1min']:.1f})",
+        ("what", "wall s", "target"),
+        [
+            (
+                f"curve, 2,000 people × {row['replications']} replications, serial",
+                f"{row['curve_serial_s']:.1f}",
+                "",
+            ),
+            ("curve, 2 workers (the page)", f"{row['curve_2_workers_s']:.1f}", ""),
+            ("map, first draw (60 runs of 1,500 people)", f"{row['map_first_draw_s']:.1f}", "≤ 30"),
+            (
+                "slider step, median of 5 (max)",
+                f"{row['slider_step_median_s']:.2f} ({row['slider_step_max_s']:.2f})",
+                "≤ 1",
+            ),
+        ],
+    )
+    (out / "lesson.json").write_text(json.dumps(row, indent=2))
+
+
+TABLES: dict[str, Callable[[Console, Path], None]] = {
+    "runs": only_runs,
+    "app": only_app,
+    "sweep": only_sweep,
+    "graph": only_graph,
+    "lesson": only_lesson,
+}
 
 
 def main() -> None:
-    console = Console(width=140)
-    out = ROOT / "bench-results"
-    out.mkdir(exist_ok=True)
-    if ONLY in ("", "app"):
-        app_row = app_table(console)
-        (out / "app.json").write_text(json.dumps(app_row, indent=2))
-    if ONLY in ("", "lesson"):
-        lesson_row = lesson_table(console)
-        (out / "lesson.json").write_text(json.dumps(lesson_row, indent=2))
-    if ONLY in ("app", "lesson"):
-        return
-    if ONLY in ("", "sweep"):
-        sweep_row = sweep_table(console)
-        (out / "sweep.json").write_text(json.dumps(sweep_row, indent=2))
-    if ONLY in ("", "graph"):
-        graph_rows = graph_file_table(console)
-        (out / "graph_file.json").write_text(json.dumps(graph_rows, indent=2))
-    if ONLY in ("sweep", "graph"):
-        return
-    rows = []
-    for impl, n, days, repeats in CONFIGS:
-        console.print(f"measuring {impl} at {n:,} customers × {days} days …", highlight=False)
-        rows.append(measure(impl, n, days, repeats))
-    table = Table(title="Ripple benchmarks (median of repeats; world = graph + people)")
-    columns = (
-        "impl",
-        "customers",
-        "edges",
-        "days",
-        "wall s",
-        "min wall s",
-        "cpu s",
-        "world s",
-        "ms/day",
-        "RSS MiB",
-    )
-    for column in columns:
-        table.add_column(column, justify="right")
-    for row in rows:
-        table.add_row(
-            row["impl"],
-            f"{row['customers']:,}",
-            f"{row['edges']:,}",
-            str(row["days"]),
-            f"{row['wall_s']:.2f}",
-            f"{row['min_wall_s']:.2f}",
-            f"{row['cpu_s']:.2f}",
-            f"{row['build_s']:.2f}",
-            f"{row['ms_per_day']:.2f}",
-            f"{row['peak_rss_mib']:.0f}",
-        )
-    console.print(table)
-    for row in rows:
-        if row["impl"] == "mesa-agents":
-            ratio = row["ms_per_day"] / row["ripple_ms_per_day_same_run"]
-            console.print(
-                f"At {row['customers']:,} customers, one Agent per customer: "
-                f"{row['ms_per_day']:.1f} ms/day; Ripple in the same process: "
-                f"{row['ripple_ms_per_day_same_run']:.2f} ms/day → {ratio:.0f}x faster",
-                highlight=False,
-            )
-    (out / "latest.json").write_text(json.dumps(rows, indent=2))
+    """Run the default tables, or those ``BENCH_ONLY`` names."""
+    console = Console(width=160)
+    out = Path(os.environ.get("BENCH_OUT") or ROOT / "bench-results")
+    out.mkdir(parents=True, exist_ok=True)
+    unknown = ONLY - set(TABLES)
+    if unknown:
+        raise SystemExit(f"BENCH_ONLY: unknown table(s) {sorted(unknown)}; choose from {sorted(TABLES)}")
+    if not ONLY:
+        default_run(console, out)
+    for name in sorted(ONLY):
+        TABLES[name](console, out)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import collections
 import itertools
 import math
 from collections.abc import Callable, Hashable, Mapping
+from pathlib import Path
 from typing import Any
 
 import networkx as nx
@@ -19,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
+from sim import load_scenario
 from sim.scenario import (
     BarabasiAlbertSpec,
     CommunitySpec,
@@ -26,7 +28,7 @@ from sim.scenario import (
     ErdosRenyiSpec,
     WattsStrogatzSpec,
 )
-from sim.world.build import build_graph
+from sim.world.build import build_graph, build_real_world, build_world
 from sim.world.generators import (
     _barabasi_albert,
     barabasi_albert_graph,
@@ -34,7 +36,9 @@ from sim.world.generators import (
     erdos_renyi_graph,
     watts_strogatz_graph,
 )
-from sim.world.graph import SocialGraph, complete_graph, graph_from_edges
+from sim.world.graph import SocialGraph, complete_graph, from_pairs, graph_from_edges, with_new_nodes
+
+ROOT = Path(__file__).resolve().parents[1]
 
 #: Two-sided tolerance for comparing means, in standard errors.
 N_SE = 4.0
@@ -535,6 +539,121 @@ def test_graph_from_edges_rejects_bad_input():
         graph_from_edges(3, np.array([0, 1]), np.array([1]))
     with pytest.raises(ValueError, match="integer"):
         graph_from_edges(3, np.array([0.0]), np.array([1.0]))
+
+
+# ------------------------------------------------------------------- appending new nodes
+
+
+def assert_same_graph(got: SocialGraph, want: SocialGraph) -> None:
+    """The same graph array for array (bit for bit), not merely the same edge set."""
+    assert got.n == want.n
+    assert got.indptr is not None and want.indptr is not None
+    np.testing.assert_array_equal(got.indptr, want.indptr)
+    assert got.indptr.dtype == want.indptr.dtype
+    np.testing.assert_array_equal(got.indices, want.indices)
+    assert got.indices is not None and want.indices is not None
+    assert got.indices.dtype == want.indices.dtype
+    if want.tie_strength is None:
+        assert got.tie_strength is None
+    else:
+        assert got.tie_strength is not None
+        assert got.tie_strength.tobytes() == want.tie_strength.tobytes()
+    if want.community is None:
+        assert got.community is None
+    else:
+        np.testing.assert_array_equal(got.community, want.community)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(1, 30),
+    st.integers(1, 12),
+    st.integers(0, 60),
+    st.booleans(),
+    st.booleans(),
+)
+def test_appending_nodes_equals_building_from_all_ties(seed, n_old, n_new, n_ties, weighted, labelled):
+    """Inserting new nodes' ties (duplicates included) gives from_pairs' graph of every tie, bit for bit."""
+    generator = rng(seed)
+    old_src = generator.integers(0, n_old, 3 * n_old)
+    old_dst = generator.integers(0, n_old, 3 * n_old)
+    keep = old_src != old_dst
+    old_src, old_dst = old_src[keep], old_dst[keep]
+    old_weight = generator.random(old_src.shape[0]) if weighted else None
+    merged = from_pairs(n_old, old_src, old_dst, weight=old_weight)
+    once = edge_array(merged)
+    once_weight = None
+    if weighted:
+        # Duplicates listed both ways may sum in a different order per direction; start symmetric.
+        assert merged.tie_strength is not None and merged.indices is not None
+        rows = np.repeat(np.arange(n_old), np.diff(merged.indptr))
+        once_weight = merged.tie_strength[rows < merged.indices]
+    base = from_pairs(n_old, once[:, 0], once[:, 1], weight=once_weight)
+    n = n_old + n_new
+    # Each new tie touches a new node; the other end is anyone else (a repeat merges, weights add).
+    new_end = generator.integers(n_old, n, n_ties)
+    other = generator.integers(0, n - 1, n_ties)
+    other = np.where(other >= new_end, other + 1, other)
+    # One strength for every new tie, as fake accounts get: merged repeats then add up the same in any
+    # order (scipy's duplicate sum has no fixed order, so unequal repeats may differ in the last bit).
+    new_weight = np.full(n_ties, generator.random()) if weighted else None
+    community = generator.integers(0, 4, n).astype(np.int32) if labelled else None
+    got = with_new_nodes(base, n_new, new_end, other, community, weight=new_weight)
+    # What building every tie at once gives: the old ties each once, then the new ones.
+    want = from_pairs(
+        n,
+        np.concatenate([once[:, 0], new_end]),
+        np.concatenate([once[:, 1], other]),
+        community,
+        weight=None if new_weight is None else np.concatenate([once_weight, new_weight]),
+    )
+    assert_same_graph(got, want)
+    assert_simple(got)
+
+
+def test_appending_nodes_refuses_the_complete_graph_and_a_weight_mismatch():
+    with pytest.raises(ValueError, match="CSR graph"):
+        with_new_nodes(complete_graph(4), 1, np.array([4]), np.array([0]))
+    unweighted = graph_from_edges(3, np.array([0, 1]), np.array([1, 2]))
+    with pytest.raises(ValueError, match="weighted"):
+        with_new_nodes(unweighted, 1, np.array([3]), np.array([0]), weight=np.array([1.0]))
+    weighted = graph_from_edges(3, np.array([0, 1]), np.array([1, 2]), weight=np.array([1.0, 2.0]))
+    with pytest.raises(ValueError, match="weighted"):
+        with_new_nodes(weighted, 1, np.array([3]), np.array([0]))
+
+
+@pytest.mark.parametrize("network", ["barabasi_albert", "communities"])
+def test_fake_accounts_are_appended_to_the_real_graph_unchanged(network):
+    """With an attack the real ties are the same arrays, and the whole graph is from_pairs' of its ties."""
+    overrides: dict[str, Any] = {"network.n": 1500, "fraud.ring_links_to_real": 3}
+    if network == "communities":
+        overrides = {
+            "fraud.ring_links_to_real": 3,
+            "network": {
+                "kind": "communities",
+                "n": 1500,
+                "n_communities": 4,
+                "mean_degree_within": 6.0,
+                "mean_degree_between": 1.0,
+            },
+        }
+    scenario = load_scenario(ROOT / "benchmarks" / "all_rules.yaml", overrides)
+    real = build_real_world(scenario, 5).graph
+    world = build_world(scenario, 5)
+    graph = world.graph
+    assert world.n_fake == scenario.fraud.n_fake_accounts > 0
+    assert graph.indptr is not None and graph.indices is not None
+    assert real.indptr is not None and real.indices is not None
+    rows = np.repeat(np.arange(graph.n), np.diff(graph.indptr))
+    among_real = (rows < real.n) & (graph.indices < real.n)
+    np.testing.assert_array_equal(graph.indices[among_real], real.indices)
+    ties = edge_array(graph)
+    rebuilt = from_pairs(graph.n, ties[:, 0], ties[:, 1], graph.community)
+    assert_same_graph(graph, rebuilt)
+    if real.community is not None:
+        assert graph.community is not None
+        np.testing.assert_array_equal(graph.community[: real.n], real.community)
 
 
 # --------------------------------------------------------------------------------- dispatch

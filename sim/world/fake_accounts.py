@@ -14,7 +14,7 @@ import numpy as np
 
 from sim.engine.random import stream
 from sim.scenario import FraudSpec
-from sim.world.graph import SocialGraph, from_pairs
+from sim.world.graph import SocialGraph, with_new_nodes
 from sim.world.population import FraudKind, Population, Role
 
 __all__ = ["FraudLayout", "add_fake_accounts", "fraud_layout"]
@@ -60,7 +60,8 @@ def add_fake_accounts(
     ``ring_links_to_real`` edges to random real people (thin ties to the real graph). On a weighted
     graph the fakes' ties get the smallest tie strength of the real graph (they are strangers).
 
-    Complexity: O(E + fakes·(k + links)) time; the graph's CSR is rebuilt once.
+    Complexity: O(n + E + fakes·(k + links)) time; the new ties are inserted into the graph's CSR
+    arrays (one copy of each), not rebuilt from all the ties.
     """
     n_real = graph.n
     layout = fraud_layout(spec, n_real, seed)
@@ -72,14 +73,10 @@ def add_fake_accounts(
     slot = np.tile(np.arange(k), spec.n_attackers)
     fakes = layout.fake_ids(attacker_of, slot)
     ring_fake = layout.is_ring[attacker_of]
-    # Existing edges, each once.
+    # Only the new ties: every one touches a fake account, so the real graph is appended to, not rebuilt.
     assert graph.indptr is not None and graph.indices is not None  # checked by Scenario (not complete)
-    src = np.repeat(np.arange(n_real, dtype=np.int64), np.diff(graph.indptr))
-    dst = graph.indices.astype(np.int64)
-    once = src < dst
-    parts_src = [src[once]]
-    parts_dst = [dst[once]]
-    n_existing = parts_src[0].shape[0]
+    parts_src: list[np.ndarray] = []
+    parts_dst: list[np.ndarray] = []
     # Self-referral fakes and each ring's first fake hang off the operator.
     to_operator = ~ring_fake | (slot == 0)
     parts_src.append(fakes[to_operator])
@@ -98,18 +95,17 @@ def add_fake_accounts(
     community = None
     if graph.community is not None:
         community = np.concatenate([graph.community, graph.community[layout.operators[attacker_of]]])
-    all_src, all_dst = np.concatenate(parts_src), np.concatenate(parts_dst)
+    new_src, new_dst = np.concatenate(parts_src), np.concatenate(parts_dst)
     weight = None
     if graph.tie_strength is not None:
         # A fake account is a stranger: its ties get the weakest strength the real graph has.
-        weight = np.full(all_src.shape[0], graph.tie_strength.min() if graph.tie_strength.size else 1.0)
-        weight[:n_existing] = graph.tie_strength[once]
+        weight = np.full(new_src.shape[0], graph.tie_strength.min() if graph.tie_strength.size else 1.0)
     labels = None
     if community is not None:
         labels = community.astype(np.int32)
         labels.setflags(write=False)
     # No loops by construction; duplicate random links merge silently (they are not the user's ties).
-    bigger_graph = from_pairs(n_total, all_src, all_dst, labels, weight=weight, notes=graph.notes)
+    bigger_graph = with_new_nodes(graph, n_fake, new_src, new_dst, labels, weight=weight, notes=graph.notes)
 
     bigger = Population(n_total)
     for name in Population.column_names:

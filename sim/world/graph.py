@@ -7,6 +7,8 @@ sorted within each row). The complete graph is implicit: no arrays at all, so th
 
 Random graphs are made in :mod:`sim.world.generators`, files are read in :mod:`sim.world.edge_list`,
 and :func:`sim.world.build.build_graph` chooses between them from a scenario's ``network`` section.
+:func:`with_new_nodes` appends nodes and their ties (the attack's fake accounts) to a built graph
+without rebuilding it.
 
 A graph read from a file also carries what the file said beyond who knows whom:
 :attr:`SocialGraph.tie_strength` (a weight column, aligned with ``indices``),
@@ -41,6 +43,7 @@ __all__ = [
     "graph_from_edges",
     "simple_graph",
     "unique_sorted",
+    "with_new_nodes",
 ]
 
 #: Largest graph :meth:`SocialGraph.to_networkx` converts by default, and the largest complete
@@ -609,6 +612,75 @@ def from_pairs(
         matrix.data[:] = 1.0
         graph._cache["matrix_float32"] = matrix
     return graph
+
+
+def with_new_nodes(
+    graph: SocialGraph,
+    n_new: int,
+    lo: NDArray[Any],
+    hi: NDArray[Any],
+    community: Int32Array | None = None,
+    *,
+    weight: NDArray[np.float64] | None = None,
+    notes: tuple[str, ...] = (),
+) -> SocialGraph:
+    """``graph`` with ``n_new`` nodes appended (ids ``graph.n …``) and the ties ``lo[k]``–``hi[k]``.
+
+    Every new tie must touch a new node and none may be a loop (so none repeats an existing tie);
+    duplicates among the new ties merge, their ``weight`` added, exactly as :func:`from_pairs` merges
+    them. The result is the graph :func:`from_pairs` would build from all the ties (old and new) at
+    once, array for array, without rebuilding it: a new node's id is larger than every old one, so an
+    old row's new neighbours sort after its old ones and are inserted at its end. (Repeated new ties
+    of unequal weight may sum in another order, as in :func:`from_pairs` itself, where scipy fixes
+    no order: the last bit may differ. Equal weights, as fake accounts have, add up the same.)
+
+    Args:
+        graph: A CSR graph (not the implicit complete one).
+        n_new: Nodes to append.
+        lo: One end of each new tie (ids in ``[0, graph.n + n_new)``).
+        hi: The other end.
+        community: Label of every node of the result (length ``graph.n + n_new``), or None.
+        weight: Strength of each new tie; required when ``graph`` is weighted, refused otherwise.
+        notes: The result's :attr:`~SocialGraph.notes`.
+
+    Complexity: O(n + E + new ties · log) time; besides the result, memory of the size of the new
+    ties and one bool per stored tie (``np.insert``'s mask). The old arrays are not copied twice.
+
+    Raises:
+        ValueError: For the complete graph, or a weight that does not match the graph.
+    """
+    if graph.complete or graph.indptr is None or graph.indices is None:
+        raise ValueError("new nodes can only be appended to a CSR graph")
+    if (weight is None) != (graph.tie_strength is None):
+        raise ValueError("weight must be given exactly when the graph is weighted")
+    n_old = graph.n
+    n = check_n(n_old + n_new)
+    # The new ties alone, both directions, merged and sorted by row as from_pairs does it.
+    rows = np.concatenate([lo, hi]).astype(np.int32, copy=False)
+    cols = np.concatenate([hi, lo]).astype(np.int32, copy=False)
+    data = (
+        np.ones(rows.shape[0], dtype=np.float32)
+        if weight is None
+        else np.concatenate([weight, weight]).astype(np.float64, copy=False)
+    )
+    extra = sp.coo_array((data, (rows, cols)), shape=(n, n)).tocsr()  # sums duplicates
+    extra.sum_duplicates()
+    extra_indptr = extra.indptr.astype(np.int64)
+    stored = graph.indices.shape[0]
+    # Where each new entry goes in the old arrays: at the end of its row (new rows: at the very end).
+    old_end = np.concatenate([graph.indptr[1:], np.full(n_new, stored, dtype=np.int64)])
+    at = np.repeat(old_end, np.diff(extra_indptr))
+    indices = np.insert(graph.indices, at, extra.indices.astype(np.int32, copy=False))
+    indptr = np.concatenate([graph.indptr, np.full(n_new, stored, dtype=np.int64)]) + extra_indptr
+    indices.setflags(write=False)
+    indptr.setflags(write=False)
+    strength = None
+    if graph.tie_strength is not None:
+        strength = np.insert(graph.tie_strength, at, np.asarray(extra.data, dtype=np.float64))
+        strength.setflags(write=False)
+    return SocialGraph(
+        n=n, indptr=indptr, indices=indices, community=community, tie_strength=strength, notes=tuple(notes)
+    )
 
 
 def _plural(count: int, one: str, many: str | None = None) -> str:
