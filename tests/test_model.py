@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from sim import MarketModel
+from sim.world.build import build_world
 from sim.world.population import Population, Stage
 from tests.conftest import quiet_scenario
 
@@ -44,12 +45,32 @@ def test_population_columns_cannot_be_rebound():
 
 def test_runs_do_not_change_the_shared_world():
     scenario = quiet_scenario({"organic.rate_per_day": 0.2})
-    model = MarketModel(scenario)
-    before = model.world.population.snapshot()
+    world = build_world(scenario, scenario.seed)
+    before = world.population.snapshot()
+    model = MarketModel(scenario, world=world)
     model.run(5)
-    after = model.world.population.snapshot()
+    after = world.population.snapshot()
     assert all(np.array_equal(before[name], after[name]) for name in before)
     assert model.population.stage_counts()[Stage.CUSTOMER] > 0
+    # A second strategy on the same world starts from the world as built, and so runs the same.
+    again = MarketModel(scenario, world=world)
+    again.run(5)
+    assert np.array_equal(again.population.stage, model.population.stage)
+
+
+def test_a_world_the_model_builds_is_evolved_in_place_and_runs_as_a_shared_one():
+    scenario = quiet_scenario({"organic.rate_per_day": 0.2})
+    own = MarketModel(scenario)
+    assert own.population is own.world.population  # no second copy of every column
+    shared = MarketModel(scenario, world=build_world(scenario, scenario.seed))
+    own.run(5)
+    shared.run(5)
+    assert all(
+        np.array_equal(a, b)
+        for a, b in zip(
+            own.population.snapshot().values(), shared.population.snapshot().values(), strict=True
+        )
+    )
 
 
 def test_heavy_tailed_spend_puts_most_revenue_in_the_top_fifth(small_hybrid):

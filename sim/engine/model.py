@@ -131,7 +131,8 @@ class MarketModel(mesa.Model):
 
     Attributes:
         day: the day being simulated (0 before the first step).
-        population: the people's state arrays (a private copy of the world's).
+        population: the people's state arrays (the world's own when the model built it; a private
+            copy of a world passed in, which stays as built).
         graph: the social graph (shared, read-only).
         ledger: every money line.
         rules: rule instances in phase order.
@@ -151,6 +152,10 @@ class MarketModel(mesa.Model):
         super().__init__(rng=run_seed)
         self.scenario_config = scenario
         self.run_seed = run_seed
+        # A world built here is the model's own: its population is evolved in place, not copied (at
+        # 1M people the copy is about 175 MiB of the run's peak). A world passed in is shared (strategies
+        # compared on one world), so the model evolves a private copy and leaves the world as built.
+        owns_world = world is None
         world = world if world is not None else build_world(scenario, run_seed)
         # network.n is None for a graph file without it: the file (the world) says how many people.
         people = world.n_real if scenario.network.n is None else scenario.network.n
@@ -163,7 +168,7 @@ class MarketModel(mesa.Model):
         self.n_real: int = people
         self.world = world
         self.graph = world.graph
-        self.population = world.population.copy()
+        self.population = world.population if owns_world else world.population.copy()
         self.ledger = Ledger()
         self.day = 0
         # Today's counts and amounts (people, orders, impressions, rule columns).
