@@ -16,7 +16,7 @@ import pandas as pd
 
 from sim.engine.random import substream
 from sim.rules._brands import join_rival, leave_rival, switch_to_rival
-from sim.rules._media import PaidChannel
+from sim.rules._media import PaidChannel, rate_max
 from sim.rules.base import MetricInfo, Phase, Rule
 from sim.scenario import AdChannelSpec, RivalSpec, Scenario
 from sim.world.population import Stage
@@ -84,7 +84,7 @@ class RivalAds(Rule):
     def _run_channel(self, model: Market, channel: PaidChannel) -> None:
         spec = channel.spec
         pop = model.population
-        exposure = channel.expose(model, self._audience(model, spec))
+        exposure = channel.expose(model, self._audience(model, spec), self._rate_max(model, spec))
         if exposure.impressions:
             model.tally("spend_rival_ads", exposure.impressions * spec.cpm / 1000.0)
             model.tally("impressions_rival", exposure.impressions)
@@ -122,6 +122,19 @@ class RivalAds(Rule):
             mask &= pop.community == spec.target_community
         mask[model.n_real :] = False  # fake accounts are nobody's audience
         return mask
+
+    def _rate_max(self, model: Market, spec: AdChannelSpec) -> float:
+        """A bound on today's ``−ln(1 − p)`` over everyone the channel can move (see ``PaidChannel.expose``).
+
+        Our customers switch with ``p_purchase × switch_to_rival``, whose factor is at most
+        ``rel_switch × rel_switch_offer`` times the largest offer and loyalty multipliers (if above 1).
+        """
+        pop = model.population
+        rival = self.params
+        top = rival.rel_switch * rival.rel_switch_offer
+        top *= max(1.0, float(pop.rel_churn_offer.max(initial=1.0)))
+        top *= max(1.0, float(pop.rel_churn_loyalty.max(initial=1.0)))
+        return rate_max(max(float(self._p_by_rival_stage(spec).max()), spec.p_purchase * top))
 
     def _p_by_rival_stage(self, spec: AdChannelSpec) -> np.ndarray:
         """Per-impression probability of moving on, by stage with the rival (its customers: 0)."""
@@ -203,12 +216,10 @@ class Rival(Rule):
         u = self.rng.random(n_real)
         stage = pop.stage[:n_real]
         rival = stage == Stage.RIVAL
-        hazard = self._hazard(model, rival)
+        joiners = self._joiners(model, rival, u)
         self._churn(model, np.flatnonzero(rival), u)
-        if hazard is None:
-            return
-        candidates, h = hazard
-        join_rival(model, candidates[u[candidates] < -np.expm1(-h)])
+        if joiners is not None:
+            join_rival(model, joiners)
 
     def _churn(self, model: Market, customers: np.ndarray, u: np.ndarray) -> None:
         rel = self.scenario.customers.rel_churn * self.params.rel_churn
@@ -218,8 +229,13 @@ class Rival(Rule):
         p_churn = -np.expm1(np.log1p(-np.minimum(p_base, 1 - 1e-15)) * rel)
         leave_rival(model, customers[u[customers] < p_churn])
 
-    def _hazard(self, model: Market, rival: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-        """Who can become the rival's customer today (real, not already), and each one's hazard."""
+    def _joiners(self, model: Market, rival: np.ndarray, u: np.ndarray) -> np.ndarray | None:
+        """Who becomes the rival's customer today (real, not already): u < 1 − e^(−h); None if nobody can.
+
+        Only people whose uniform falls under a cheap upper bound of their hazard get their exact
+        hazard (1 − e^(−h) ≤ h, and their factor is at most max(1, rel_winback) unless they are our
+        customer): the same people join as if everyone's were computed, at a fraction of the cost.
+        """
         p = self.params
         pop = model.population
         graph = model.graph
@@ -234,25 +250,29 @@ class Rival(Rule):
         organic = p.rate_organic_per_day
         if heard is None and organic <= 0:
             return None
-        if heard is not None and organic <= 0:
-            candidates = np.flatnonzero((heard[:n_real] > 0) & ~rival)
+        winback = self.scenario.customers.rel_winback
+        stage = pop.stage[:n_real]
+        # A margin over the bound keeps it above the exact probability despite rounding.
+        top = max(1.0, winback) * (1.0 + 1e-9)
+        if heard is None:
+            base: np.ndarray | float = organic
+            maybe = u < organic * top
         else:
-            candidates = np.flatnonzero(~rival)
-        h = np.full(candidates.size, organic)
-        if heard is not None:
             if p.normalisation == "fraction":
-                degree = np.maximum(graph.degree[candidates], 1)
-                pressure = heard[candidates] / degree
+                pressure = heard[:n_real] / np.maximum(graph.degree[:n_real], 1)
             else:
-                pressure = heard[candidates] / max(graph.mean_degree, 1e-12)
-            h = h + q * pressure
-        stage = pop.stage[candidates]
-        ours = stage == Stage.CUSTOMER
+                pressure = heard[:n_real] / max(graph.mean_degree, 1e-12)
+            base = organic + q * pressure
+            maybe = u < base * top
+        # Our customers' switching factor can exceed the bound's: they are always checked exactly.
+        candidates = np.flatnonzero((maybe | (stage == Stage.CUSTOMER)) & ~rival)
+        h = np.full(candidates.size, base) if heard is None else np.asarray(base)[candidates]
+        ours = stage[candidates] == Stage.CUSTOMER
         if ours.any():
             h[ours] *= switch_to_rival(model, candidates[ours])
         returning = (pop.rival_stage[candidates] == Stage.CHURNED) & ~ours
-        h[returning] *= self.scenario.customers.rel_winback
-        return candidates, h
+        h[returning] *= winback
+        return candidates[u[candidates] < -np.expm1(-h)]
 
     def _heard(self, model: Market, sharers: np.ndarray) -> np.ndarray:
         """Each person's rival sharers among their friends, weighted by how much each shares today."""
