@@ -196,21 +196,22 @@ class PaidChannel:
         stock *= alpha
         if today.shown.size:
             stock[today.shown] += (1.0 - alpha) * today.effective
-        # Each person's uniform for moving on must not depend on their impression count: for those
-        # whose uniform drew at least one impression, its position inside the count's CDF step; for
-        # the rest of the audience, its position inside the zero step (u / P(0)); for people outside
-        # the audience (or on a day nothing was served), the uniform itself, unused otherwise. Built
-        # for everyone at once (cheaper than finding the stocked people among those drawn).
-        uniform = u_impressions.copy()
-        if self._p_zero is not None:
-            below = np.flatnonzero(audience & (uniform < self._p_zero))
-            uniform[below] /= self._p_zero
-            uniform[drawn] = drawn_residual
-        np.clip(uniform, 0.0, np.nextafter(1.0, 0.0), out=uniform)
         acting = stock >= STOCK_FLOOR
         if bound is not None:
-            acting &= uniform < stock * bound
+            # Only people whose uniform can fall under stock × bound can move. Every uniform below
+            # is at least the person's raw uniform (u / P(0) ≥ u), except the residual of those
+            # drawn: the raw uniform against the bound, and the residuals apart, find a superset of
+            # them at full length without building anyone's uniform; the exact test follows.
+            limit = stock * bound
+            maybe = acting & (u_impressions < limit)
+            if drawn.size:
+                maybe[drawn] |= acting[drawn] & (drawn_residual < limit[drawn])
+            acting = maybe
         people = np.flatnonzero(acting)
+        uniform = self._uniforms(people, audience, u_impressions, drawn, drawn_residual)
+        if bound is not None:
+            keep = uniform < stock[people] * bound
+            people, uniform = people[keep], uniform[keep]
         return Exposure(
             today.shown,
             today.count,
@@ -218,10 +219,36 @@ class PaidChannel:
             today.reach,
             people,
             stock[people],
-            uniform[people],
+            uniform,
             float(stock.sum()),
             today.unspent,
         )
+
+    def _uniforms(
+        self,
+        people: np.ndarray,
+        audience: np.ndarray,
+        u_impressions: np.ndarray,
+        drawn: np.ndarray,
+        drawn_residual: np.ndarray,
+    ) -> np.ndarray:
+        """The uniform that decides whether each of ``people`` (sorted ids) moves on today.
+
+        It must not depend on the person's impression count: for those whose uniform drew at least
+        one impression, its position inside the count's CDF step; for the rest of the audience, its
+        position inside the zero step (u / P(0)); for people outside the audience (or on a day
+        nothing was served), the uniform itself, unused otherwise.
+        """
+        uniform = u_impressions[people]
+        if self._p_zero is not None:
+            below = audience[people] & (uniform < self._p_zero)
+            uniform[below] /= self._p_zero
+            if drawn.size and people.size:
+                where = np.minimum(np.searchsorted(drawn, people), drawn.size - 1)
+                holds = drawn[where] == people
+                uniform[holds] = drawn_residual[where[holds]]
+        np.clip(uniform, 0.0, np.nextafter(1.0, 0.0), out=uniform)
+        return uniform
 
     def _serve(
         self, day: int, audience: np.ndarray, u_impressions: np.ndarray
