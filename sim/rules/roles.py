@@ -150,8 +150,8 @@ class RoleSharing(Rule):
         self._rate[kols] = p.kol_rate_share_per_day
         self._reach[kols] = p.kol_friends_per_share
         self._n_kols = int(kols.size)
-        degree = np.maximum(graph.degree.astype(np.float64), 1.0)
-        self._base_weight = self._rate * np.minimum(1.0, self._reach / degree)
+        self._degree = np.maximum(graph.degree.astype(np.float64), 1.0)
+        self._base_weight = self._rate * np.minimum(1.0, self._reach / self._degree)
         self._any_roles = bool(self._rate.any())
 
     def step(self, model: Market) -> None:
@@ -185,10 +185,12 @@ class RoleSharing(Rule):
                 weight[employees] *= uplift
         extra = pop.rate_share_extra
         if model.scenario_config.loyalty.membership != "off":
-            members_sharing = (extra > 0) & (stage == Stage.CUSTOMER) & (pop.day_acquired < model.day)
-            if members_sharing.any():
-                degree = np.maximum(graph.degree.astype(np.float64), 1.0)
-                weight = weight + np.where(members_sharing, extra / degree, 0.0)
+            members_sharing = np.flatnonzero(
+                (extra > 0) & (stage == Stage.CUSTOMER) & (pop.day_acquired < model.day)
+            )
+            if members_sharing.size:
+                weight = weight.copy() if weight is self._base_weight else weight
+                weight[members_sharing] += extra[members_sharing] / self._degree[members_sharing]
         elif not self._any_roles:
             return
         heard = graph.sum_over_neighbours(weight)
