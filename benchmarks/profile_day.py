@@ -29,12 +29,12 @@ def per_rule(model: MarketModel, days: int) -> dict[str, float]:
         model._tallies.clear()
         model.ledger.start_day(model.day)
         for rule in model.rules:
-            start = time.perf_counter()
+            start = time.process_time()
             rule.step(model)
-            spent[rule.name] += time.perf_counter() - start
-        start = time.perf_counter()
+            spent[rule.name] += time.process_time() - start
+        start = time.process_time()
         model._close_day()
-        spent["(close day)"] += time.perf_counter() - start
+        spent["(close day)"] += time.process_time() - start
     return dict(spent)
 
 

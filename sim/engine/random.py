@@ -144,7 +144,9 @@ def _by_table(u: np.ndarray, rate: float) -> tuple[np.ndarray, np.ndarray]:
     in the same order), so counts and residuals are bit-identical; the cost is one binary search per
     entry instead of a few full passes.
     """
-    pmf = np.exp(-np.full(1, rate))
+    # Python floats do the loop's float64 arithmetic exactly (IEEE products, quotients and sums);
+    # only e^(−rate) comes from NumPy's exp, as in the loop.
+    pmf = float(np.exp(-np.full(1, rate))[0])
     pmfs, cdfs = [pmf], [pmf]
     cdf = pmf
     k = 0
@@ -156,16 +158,15 @@ def _by_table(u: np.ndarray, rate: float) -> tuple[np.ndarray, np.ndarray]:
         cdf = cdf + pmf
         pmfs.append(pmf)
         cdfs.append(cdf)
-        if not (pmf[0] > _RESOLUTION or k < rate):
+        if not (pmf > _RESOLUTION or k < rate):
             break
-    pmf_table = np.concatenate(pmfs)
-    cdf_table = np.concatenate(cdfs)
+    step = np.maximum(np.array(pmfs), _TINY)
+    below = np.array([0.0, *cdfs])  # F(k − 1), with F(−1) = 0
     # The count is the first k with u < F(k) among the loop's k; at its last k it stops regardless.
-    counts = np.minimum(np.searchsorted(cdf_table[:-1], u, side="right"), k)
-    below = np.concatenate([np.zeros(1), cdf_table])[counts]
-    residual = (u - below) / np.maximum(pmf_table[counts], _TINY)
+    counts = np.minimum(np.searchsorted(below[1:-1], u, side="right"), k)
+    residual = (u - below[counts]) / step[counts]
     np.clip(residual, 0.0, _BELOW_ONE, out=residual)
-    return counts.astype(np.int64), residual
+    return counts.astype(np.int64, copy=False), residual
 
 
 def geometric_with_residual(uniforms: np.ndarray, p: float) -> tuple[np.ndarray, np.ndarray]:
