@@ -103,16 +103,28 @@ class Sharing(Rule):
         else:
             customer_friends = graph.sum_over_neighbours(weights)
             sharers = weights > 0.0  # a spent share budget takes a sharer out of the referrer pick
-        # Only non-customers with at least one sharing friend can convert; work on them alone.
-        exposed = model.real_only(np.flatnonzero((customer_friends > 0) & (stage != Stage.CUSTOMER)))
-        if p.normalisation == "fraction":
-            pressure = customer_friends[exposed] / graph.degree[exposed]
-        else:
-            pressure = customer_friends[exposed] / max(graph.mean_degree, 1e-12)
-        hazard = p.p_convert * p.rate_share_per_day * pressure
-        hazard[stage[exposed] == Stage.CHURNED] *= model.scenario_config.customers.rel_winback
-        if model.scenario_config.rival.enabled:  # the rival's customers switch at a lower rate
-            hazard[stage[exposed] == Stage.RIVAL] *= switch_to_us(model.scenario_config)
+        # Only real non-customers with at least one sharing friend can convert, and of them only
+        # those whose uniform is under a bound of their hazard (1 − e^(−h) ≤ h, every factor at its
+        # largest): work on them alone. The same people convert as if everyone were looked at.
+        scenario = model.scenario_config
+        winback = scenario.customers.rel_winback
+        switch = switch_to_us(scenario)
+        friends = customer_friends[:n_real]
+        with np.errstate(divide="ignore", invalid="ignore"):  # no friends: 0/0, never a candidate
+            if p.normalisation == "fraction":
+                pressure = friends / graph.degree[:n_real]
+            else:
+                pressure = friends / max(graph.mean_degree, 1e-12)
+        scale = p.p_convert * p.rate_share_per_day
+        top = scale * max(1.0, winback, switch) * max(1.0, float(pop.rel_referred_convert.max()))
+        maybe = (friends > 0) & (stage[:n_real] != Stage.CUSTOMER)
+        maybe &= u_convert[:n_real] < pressure * (top * (1.0 + 1e-9))
+        exposed = np.flatnonzero(maybe)
+        hazard = scale * pressure[exposed]
+        exposed_stage = stage[exposed]
+        hazard[exposed_stage == Stage.CHURNED] *= winback
+        if scenario.rival.enabled:  # the rival's customers switch at a lower rate
+            hazard[exposed_stage == Stage.RIVAL] *= switch
         rel_convert = pop.rel_referred_convert[exposed]
         if np.any(rel_convert != 1.0):
             hazard *= rel_convert
