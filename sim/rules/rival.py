@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.engine.random import substream
-from sim.rules._brands import join_rival, leave_rival, switch_to_rival
+from sim.rules._brands import join_rival, leave_rival, switch_to_rival, switch_to_rival_max
 from sim.rules._media import PaidChannel, rate_max
 from sim.rules.base import MetricInfo, Phase, Rule
 from sim.scenario import AdChannelSpec, RivalSpec, Scenario
@@ -126,14 +126,10 @@ class RivalAds(Rule):
     def _rate_max(self, model: Market, spec: AdChannelSpec) -> float:
         """A bound on today's ``−ln(1 − p)`` over everyone the channel can move (see ``PaidChannel.expose``).
 
-        Our customers switch with ``p_purchase × switch_to_rival``, whose factor is at most
-        ``rel_switch × rel_switch_offer`` times the largest offer and loyalty multipliers (if above 1).
+        Our customers switch with ``p_purchase × switch_to_rival``, at most its bound
+        (:func:`~sim.rules._brands.switch_to_rival_max`).
         """
-        pop = model.population
-        rival = self.params
-        top = rival.rel_switch * rival.rel_switch_offer
-        top *= max(1.0, float(pop.rel_churn_offer.max(initial=1.0)))
-        top *= max(1.0, float(pop.rel_churn_loyalty.max(initial=1.0)))
+        top = switch_to_rival_max(model)
         return rate_max(max(float(self._p_by_rival_stage(spec).max()), spec.p_purchase * top))
 
     def _p_by_rival_stage(self, spec: AdChannelSpec) -> np.ndarray:
@@ -199,6 +195,8 @@ class Rival(Rule):
         """The rival's day-0 customers, among the real people who are not ours."""
         if not self.params.enabled:
             return
+        # Each real person's friend count for the pressure, as a float (exact), at least 1.
+        self._degree = np.maximum(model.graph.degree[: model.n_real], 1).astype(np.float64)
         share = self.params.share_initial_customers
         if share <= 0:
             return
@@ -233,8 +231,9 @@ class Rival(Rule):
         """Who becomes the rival's customer today (real, not already): u < 1 − e^(−h); None if nobody can.
 
         Only people whose uniform falls under a cheap upper bound of their hazard get their exact
-        hazard (1 − e^(−h) ≤ h, and their factor is at most max(1, rel_winback) unless they are our
-        customer): the same people join as if everyone's were computed, at a fraction of the cost.
+        hazard (1 − e^(−h) ≤ h, and their factor is at most the largest of 1, rel_winback and the
+        switching factor's bound): the same people join as if everyone's were computed, at a
+        fraction of the cost.
         """
         p = self.params
         pop = model.population
@@ -253,19 +252,18 @@ class Rival(Rule):
         winback = self.scenario.customers.rel_winback
         stage = pop.stage[:n_real]
         # A margin over the bound keeps it above the exact probability despite rounding.
-        top = max(1.0, winback) * (1.0 + 1e-9)
+        top = max(1.0, winback, switch_to_rival_max(model)) * (1.0 + 1e-9)
         if heard is None:
             base: np.ndarray | float = organic
             maybe = u < organic * top
         else:
             if p.normalisation == "fraction":
-                pressure = heard[:n_real] / np.maximum(graph.degree[:n_real], 1)
+                pressure = heard[:n_real] / self._degree
             else:
                 pressure = heard[:n_real] / max(graph.mean_degree, 1e-12)
             base = organic + q * pressure
             maybe = u < base * top
-        # Our customers' switching factor can exceed the bound's: they are always checked exactly.
-        candidates = np.flatnonzero((maybe | (stage == Stage.CUSTOMER)) & ~rival)
+        candidates = np.flatnonzero(maybe & ~rival)
         h = np.full(candidates.size, base) if heard is None else np.asarray(base)[candidates]
         ours = stage[candidates] == Stage.CUSTOMER
         if ours.any():

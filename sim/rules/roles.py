@@ -194,13 +194,23 @@ class RoleSharing(Rule):
         elif not self._any_roles:
             return
         heard = graph.sum_over_neighbours(weight)
-        exposed = model.real_only(np.flatnonzero((heard > 0) & (stage != Stage.CUSTOMER)))
+        scenario = model.scenario_config
+        winback = scenario.customers.rel_winback
+        switch = switch_to_us(scenario)
+        # Only those whose uniform is under a bound of their hazard (1 − e^(−h) ≤ h, the largest
+        # factor) can convert: the exact hazard is computed for them alone, with the same outcome.
+        n_real = model.n_real
+        top = self.params.p_convert * max(1.0, winback, switch) * (1.0 + 1e-9)
+        maybe = (heard[:n_real] > 0) & (stage[:n_real] != Stage.CUSTOMER)
+        maybe &= u_convert[:n_real] < heard[:n_real] * top
+        exposed = np.flatnonzero(maybe)
         if exposed.size == 0:
             return
         hazard = self.params.p_convert * heard[exposed]
-        hazard[stage[exposed] == Stage.CHURNED] *= model.scenario_config.customers.rel_winback
-        if model.scenario_config.rival.enabled:  # the rival's customers switch at a lower rate
-            hazard[stage[exposed] == Stage.RIVAL] *= switch_to_us(model.scenario_config)
+        exposed_stage = stage[exposed]
+        hazard[exposed_stage == Stage.CHURNED] *= winback
+        if scenario.rival.enabled:  # the rival's customers switch at a lower rate
+            hazard[exposed_stage == Stage.RIVAL] *= switch
         convert_referred(model, exposed, hazard, u_convert[exposed], weight > 0, weight)
 
     def summarise(self, model: Market, steps: pd.DataFrame) -> dict[str, float]:
