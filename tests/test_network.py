@@ -558,3 +558,14 @@ def test_build_graph_dispatches_on_kind(spec):
     assert (graph.community is not None) == (spec.kind == "communities")
     if not graph.complete:
         assert_simple(graph)
+
+
+def test_pick_neighbour_checks_the_weights_it_reads():
+    """A bad weight at a friend of a picking node is an error; the pick reads no one else's."""
+    graph = graph_from_edges(4, np.array([0, 2]), np.array([1, 3]))
+    eligible = np.ones(4, dtype=bool)
+    for bad in (-1.0, float("nan"), float("inf")):
+        weights = np.array([1.0, bad, 1.0, 1.0])
+        with pytest.raises(ValueError, match="finite and non-negative"):
+            graph.pick_neighbour(np.array([0]), eligible, weights, np.array([0.5]))
+        assert graph.pick_neighbour(np.array([2]), eligible, weights, np.array([0.5])).tolist() == [3]
