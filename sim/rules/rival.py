@@ -232,7 +232,8 @@ class Rival(Rule):
 
         Only people whose uniform falls under a cheap upper bound of their hazard get their exact
         hazard (1 − e^(−h) ≤ h, and their factor is at most the largest of 1, rel_winback and the
-        switching factor's bound): the same people join as if everyone's were computed, at a
+        switching factor's bound; each sharing friend's weight at most the largest): only their
+        friends are summed. The same people join as if everyone's hazard were computed, at a
         fraction of the cost.
         """
         p = self.params
@@ -240,31 +241,39 @@ class Rival(Rule):
         graph = model.graph
         n_real = model.n_real
         q = p.rate_share_per_day * p.p_convert
-        heard = None
+        shares = None
         if q > 0:
             sharers = np.zeros(pop.n, dtype=bool)
             sharers[:n_real] = rival & (pop.day_rival_acquired[:n_real] < model.day)
             if sharers.any():
-                heard = self._heard(model, sharers)
+                shares = self._shares(model, sharers)
         organic = p.rate_organic_per_day
-        if heard is None and organic <= 0:
+        if shares is None and organic <= 0:
             return None
         winback = self.scenario.customers.rel_winback
         stage = pop.stage[:n_real]
         # A margin over the bound keeps it above the exact probability despite rounding.
         top = max(1.0, winback, switch_to_rival_max(model)) * (1.0 + 1e-9)
-        if heard is None:
-            base: np.ndarray | float = organic
+        mean_degree = max(graph.mean_degree, 1e-12)
+        if shares is None:
             maybe = u < organic * top
         else:
+            # Each friend shares at most the largest weight: pressure ≤ that weight (fraction), or
+            # ≤ friends × it / mean degree (count). Only candidates' friends are then summed.
+            w_max = float(shares.max())
             if p.normalisation == "fraction":
-                pressure = heard[:n_real] / self._degree
+                maybe = u < (organic + q * w_max) * top
             else:
-                pressure = heard[:n_real] / max(graph.mean_degree, 1e-12)
-            base = organic + q * pressure
-            maybe = u < base * top
+                maybe = u < (organic + q * w_max * (self._degree / mean_degree)) * top
         candidates = np.flatnonzero(maybe & ~rival)
-        h = np.full(candidates.size, base) if heard is None else np.asarray(base)[candidates]
+        h = np.full(candidates.size, organic)
+        if shares is not None:
+            heard = graph.sum_over_neighbours_at(candidates, shares)
+            if p.normalisation == "fraction":
+                pressure = heard / self._degree[candidates]
+            else:
+                pressure = heard / mean_degree
+            h = h + q * pressure
         ours = stage[candidates] == Stage.CUSTOMER
         if ours.any():
             h[ours] *= switch_to_rival(model, candidates[ours])
@@ -272,16 +281,19 @@ class Rival(Rule):
         h[returning] *= winback
         return candidates[u[candidates] < -np.expm1(-h)]
 
-    def _heard(self, model: Market, sharers: np.ndarray) -> np.ndarray:
-        """Each person's rival sharers among their friends, weighted by how much each shares today."""
+    def _shares(self, model: Market, sharers: np.ndarray) -> np.ndarray:
+        """How much each rival sharer shares today, relative to ``rate_share_per_day`` (0 elsewhere).
+
+        The mask itself (as 0/1) without fading.
+        """
         half_life = self.params.days_share_half_life
         if half_life is None:
-            return model.graph.count_neighbours_in(sharers).astype(np.float64)
+            return sharers.astype(np.float64)
         ids = np.flatnonzero(sharers)
         age = (model.day - 1 - model.population.day_rival_acquired[ids]).astype(np.float64)
         weights = np.zeros(model.population.n)
         weights[ids] = np.exp2(-age / half_life)
-        return model.graph.sum_over_neighbours(weights)
+        return weights
 
     def summarise(self, model: Market, steps: pd.DataFrame) -> dict[str, float]:
         """Market share and share of voice, the rival's customers, and the customers that switched."""

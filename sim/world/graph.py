@@ -251,6 +251,30 @@ class SocialGraph:
             return self._scatter(support, x[support])
         return np.asarray(self._matrix(np.float64) @ x, dtype=np.float64)
 
+    def sum_over_neighbours_at(self, nodes: ArrayLike, values: ArrayLike) -> FloatArray:
+        """``sum_over_neighbours(values)[nodes]``, bit for bit, reading only the rows of ``nodes``.
+
+        Args:
+            nodes: int array of node ids.
+            values: float (or bool) array of length n.
+
+        Returns:
+            float64 array like ``nodes``.
+
+        Each row is summed from 0.0 in ascending neighbour order (rows are sorted), the order in
+        which the mat-vec and the scatter of :meth:`sum_over_neighbours` add a node's terms, so
+        every entry is the same float. Complexity: O(len(nodes) + Σ deg(nodes)); complete graph:
+        the full sum, then indexed.
+        """
+        x = self._as_vector(values, "values").astype(np.float64, copy=False)
+        who = np.asarray(nodes, dtype=np.int64)
+        if self.complete:
+            return np.asarray((x.sum() - x)[who], dtype=np.float64)
+        indptr, indices = self._csr()
+        pos, lens, _ = _slices(indptr, who)
+        rows = np.repeat(np.arange(who.size), lens)
+        return np.bincount(rows, weights=x[indices[pos]], minlength=who.size).astype(np.float64, copy=False)
+
     # ----------------------------------------------------------------------- random choices
 
     def pick_neighbour(
