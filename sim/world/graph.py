@@ -263,14 +263,22 @@ class SocialGraph:
 
         Each row is summed from 0.0 in ascending neighbour order (rows are sorted), the order in
         which the mat-vec and the scatter of :meth:`sum_over_neighbours` add a node's terms, so
-        every entry is the same float. Complexity: O(len(nodes) + Σ deg(nodes)); complete graph:
-        the full sum, then indexed.
+        every entry is the same float. Complexity: O(n) to find the non-zero values, then O(len(nodes)
+        + Σ deg(nodes)), or, when the non-zero values' rows are fewer than the nodes', the full sum
+        (then indexed); complete graph: the full sum, then indexed.
         """
         x = self._as_vector(values, "values").astype(np.float64, copy=False)
         who = np.asarray(nodes, dtype=np.int64)
         if self.complete:
             return np.asarray((x.sum() - x)[who], dtype=np.float64)
         indptr, indices = self._csr()
+        support = np.flatnonzero(x)
+        if int(self.degree[support].sum()) < int(self.degree[who].sum()):
+            # The non-zero values' rows are fewer than the nodes' own: scatter them (or the
+            # mat-vec, when they are many), as sum_over_neighbours does, and index.
+            if self._support_is_sparse(support):
+                return self._scatter(support, x[support])[who]
+            return np.asarray((self._matrix(np.float64) @ x)[who], dtype=np.float64)
         pos, lens, _ = _slices(indptr, who)
         rows = np.repeat(np.arange(who.size), lens)
         return np.bincount(rows, weights=x[indices[pos]], minlength=who.size).astype(np.float64, copy=False)
@@ -494,7 +502,7 @@ class SocialGraph:
         indptr, indices = self._csr()
         pos, lens, _ = _slices(indptr, support)
         weights = None if values is None else np.repeat(values, lens)
-        return np.bincount(indices[pos], weights=weights, minlength=self.n).astype(np.float64)
+        return np.bincount(indices[pos], weights=weights, minlength=self.n).astype(np.float64, copy=False)
 
     def _matrix(self, dtype: type[np.float32] | type[np.float64]) -> sp.csr_array:
         key = f"matrix_{np.dtype(dtype).name}"
