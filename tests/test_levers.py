@@ -461,3 +461,16 @@ def test_pick_lowest_and_pick_top_match_a_full_sort():
         score = rng.integers(0, 20, candidates.size).astype(float)  # many ties
         order = np.lexsort((uniforms[candidates], -score))
         assert set(pick_top(candidates, score, uniforms, k).tolist()) == set(candidates[order[:k]].tolist())
+
+
+def test_picking_from_a_mask_gives_the_same_ids_in_the_same_order():
+    from sim.rules._pick import pick_lowest, pick_lowest_in
+
+    rng = np.random.default_rng(1)
+    uniforms = rng.random(50_000)
+    for share in (0.001, 0.05, 0.7, 1.0):
+        mask = rng.random(50_000) < share
+        candidates = np.flatnonzero(mask)
+        for k in (0, 1, 7, 300, 20_000, candidates.size - 1, candidates.size, candidates.size + 5):
+            expected = pick_lowest(candidates, uniforms, k)
+            assert np.array_equal(pick_lowest_in(mask, uniforms, k), expected), (share, k)

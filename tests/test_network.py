@@ -677,3 +677,32 @@ def test_build_graph_dispatches_on_kind(spec):
     assert (graph.community is not None) == (spec.kind == "communities")
     if not graph.complete:
         assert_simple(graph)
+
+
+def test_pick_neighbour_checks_the_weights_it_reads():
+    """A bad weight at a friend of a picking node is an error; the pick reads no one else's."""
+    graph = graph_from_edges(4, np.array([0, 2]), np.array([1, 3]))
+    eligible = np.ones(4, dtype=bool)
+    for bad in (-1.0, float("nan"), float("inf")):
+        weights = np.array([1.0, bad, 1.0, 1.0])
+        with pytest.raises(ValueError, match="finite and non-negative"):
+            graph.pick_neighbour(np.array([0]), eligible, weights, np.array([0.5]))
+        assert graph.pick_neighbour(np.array([2]), eligible, weights, np.array([0.5])).tolist() == [3]
+
+
+@pytest.mark.parametrize("share", [0.001, 0.05, 0.5])
+def test_summing_at_some_nodes_is_the_full_sum_there_bit_for_bit(share: float) -> None:
+    """Sparse supports (the scatter) and dense ones (the mat-vec) alike, weights and masks alike."""
+    generator = rng(31)
+    graph = barabasi_albert_graph(20_000, 5, generator)
+    nodes = np.flatnonzero(generator.random(graph.n) < 0.1)
+    mask = generator.random(graph.n) < share
+    values = np.where(mask, generator.random(graph.n) * 3.0, 0.0)
+    full_sum, full_count = graph.sum_over_neighbours(values), graph.count_neighbours_in(mask)
+    assert np.array_equal(graph.sum_over_neighbours_at(nodes, values), full_sum[nodes])
+    assert np.array_equal(graph.sum_over_neighbours_at(nodes, mask), full_count[nodes])
+    complete = complete_graph(50)
+    few = np.array([0, 7, 49])
+    assert np.array_equal(
+        complete.sum_over_neighbours_at(few, values[:50]), complete.sum_over_neighbours(values[:50])[few]
+    )

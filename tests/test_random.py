@@ -85,3 +85,15 @@ def test_per_person_rates_mixing_small_and_huge_are_each_exact():
     assert abs(large.mean() - 5_000.0) < 5 * np.sqrt(5_000.0 / large.size)
     # The same uniform gives the same count whether its rate is alone or mixed with others.
     assert (large == poisson_from_uniform(u[1::2], 5_000.0)).all()
+
+
+def test_one_shared_rate_gives_exactly_the_per_person_result():
+    """The shared-rate lookup table and the per-person summing loop give bit-identical draws."""
+    rng = np.random.default_rng(11)
+    for lam in (1e-9, 0.01, 0.15, 1.0, 4.2, 29.99, 30.0):
+        u = rng.random(50_000)
+        u[:3] = [0.0, np.nextafter(1.0, 0.0), 0.5]
+        shared = poisson_with_residual(u, lam)
+        per_person = poisson_with_residual(u, np.full(u.size, lam))
+        assert np.array_equal(shared[0], per_person[0]), lam
+        assert np.array_equal(shared[1], per_person[1]), lam

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-import pandas as pd
+from pathlib import Path
 
-from sim import compare, run
+import pandas as pd
+import pytest
+
+from sim import compare, load_scenario, run
+from sim.engine.model import MarketModel
 from sim.engine.random import stream
+from sim.rules import REGISTRY
+from sim.scenario import STRATEGY_SECTIONS
+
+ALL_RULES = Path(__file__).resolve().parents[1] / "benchmarks" / "all_rules.yaml"
 
 
 def test_same_seed_gives_identical_outputs(small_hybrid):
@@ -37,6 +45,41 @@ def test_switching_sharing_off_does_not_shift_the_other_rules_numbers(small_hybr
     a, b = run(small_hybrid, seed=5), run(quiet, seed=5)
     for column in ("new_ads", "new_organic", "impressions"):
         assert a.steps.loc[1, column] == b.steps.loc[1, column]
+
+
+def _stream_positions(scenario) -> dict[str, list[object]]:
+    """Where each rule's random streams (its own and its channels') stand after the run."""
+    model = MarketModel(scenario, seed=3)
+    model.run()
+    return {
+        rule.name: [
+            generator.bit_generator.state["state"]
+            for generator in (rule.rng, *(channel.rng for channel in getattr(rule, "_channels", [])))
+        ]
+        for rule in model.rules
+    }
+
+
+#: Rules whose switch is a strategy: turning them off leaves the market (the world) as it is.
+STRATEGY_RULES = [
+    rule for rule in REGISTRY if all(path.split(".")[0] in STRATEGY_SECTIONS for path in rule.zero_intensity)
+]
+
+
+@pytest.mark.parametrize("rule", STRATEGY_RULES, ids=lambda rule: rule.name)
+def test_switching_a_rule_off_moves_no_other_rules_random_numbers(rule):
+    """Every rule on, then one switched off: every other rule drew exactly the same numbers.
+
+    Each rule draws its uniforms whatever the day's state, so a strategy that adds or drops a
+    mechanism leaves every other mechanism's numbers for every person where they were (common random
+    numbers across strategies).
+    """
+    scenario = load_scenario(ALL_RULES, {"network.n": 2000, "days": 30})
+    everything = _stream_positions(scenario)
+    without = _stream_positions(scenario.with_overrides(dict(rule.zero_intensity)))
+    for name, positions in everything.items():
+        if name != rule.name:
+            assert without[name] == positions, name
 
 
 def test_compare_is_reproducible_and_pairs_runs_on_one_world(small_hybrid):

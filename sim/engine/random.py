@@ -98,6 +98,8 @@ def poisson_with_residual(uniforms: np.ndarray, lam: np.ndarray | float) -> tupl
     gamma function (a step or two), so a rate of a billion costs what a rate of a hundred does.
     """
     u = np.asarray(uniforms, dtype=np.float64)
+    if np.ndim(lam) == 0 and float(lam) <= SUMMING_MAX_RATE and u.size:
+        return _by_table(u, float(lam))
     rate = np.broadcast_to(np.asarray(lam, dtype=np.float64), u.shape)
     large = rate > SUMMING_MAX_RATE
     if not large.any():
@@ -133,6 +135,38 @@ def _by_summing(u: np.ndarray, rate: np.ndarray) -> tuple[np.ndarray, np.ndarray
         live, pmf, cdf, rate_live, u_live = live[keep], pmf[keep], cdf[keep], rate_live[keep], u_live[keep]
     np.clip(residual, 0.0, _BELOW_ONE, out=residual)
     return counts, residual
+
+
+def _by_table(u: np.ndarray, rate: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_by_summing` for one shared rate: its CDF steps are computed once and looked up.
+
+    The table holds the very numbers the summing loop computes for each entry (the same operations
+    in the same order), so counts and residuals are bit-identical; the cost is one binary search per
+    entry instead of a few full passes.
+    """
+    # Python floats do the loop's float64 arithmetic exactly (IEEE products, quotients and sums);
+    # only e^(−rate) comes from NumPy's exp, as in the loop.
+    pmf = float(np.exp(-np.full(1, rate))[0])
+    pmfs, cdfs = [pmf], [pmf]
+    cdf = pmf
+    k = 0
+    # The loop's stopping rule: after term k, go on only while its probability is above float
+    # resolution or k is below the rate (see _by_summing).
+    while k < 10_000:
+        k += 1
+        pmf = pmf * rate / k
+        cdf = cdf + pmf
+        pmfs.append(pmf)
+        cdfs.append(cdf)
+        if not (pmf > _RESOLUTION or k < rate):
+            break
+    step = np.maximum(np.array(pmfs), _TINY)
+    below = np.array([0.0, *cdfs])  # F(k − 1), with F(−1) = 0
+    # The count is the first k with u < F(k) among the loop's k; at its last k it stops regardless.
+    counts = np.minimum(np.searchsorted(below[1:-1], u, side="right"), k)
+    residual = (u - below[counts]) / step[counts]
+    np.clip(residual, 0.0, _BELOW_ONE, out=residual)
+    return counts.astype(np.int64, copy=False), residual
 
 
 def geometric_with_residual(uniforms: np.ndarray, p: float) -> tuple[np.ndarray, np.ndarray]:

@@ -22,7 +22,14 @@ if TYPE_CHECKING:
     from sim.engine.market import Market
     from sim.scenario import Scenario
 
-__all__ = ["join_rival", "leave_rival", "stage_factors", "switch_to_rival", "switch_to_us"]
+__all__ = [
+    "join_rival",
+    "leave_rival",
+    "stage_factors",
+    "switch_to_rival",
+    "switch_to_rival_max",
+    "switch_to_us",
+]
 
 
 def switch_to_us(scenario: Scenario) -> float:
@@ -56,6 +63,19 @@ def switch_to_rival(model: Market, customers: np.ndarray) -> np.ndarray:
     if np.any(loyalty != 1.0):
         factor *= loyalty
     return factor
+
+
+def switch_to_rival_max(model: Market) -> float:
+    """An upper bound on :func:`switch_to_rival` over every customer today (for thinning by a bound).
+
+    ``rival.rel_switch × rival.rel_switch_offer`` times the largest offer and loyalty multipliers
+    where they exceed 1 (two reductions over the columns).
+    """
+    rival = model.scenario_config.rival
+    pop = model.population
+    top = rival.rel_switch * rival.rel_switch_offer
+    top *= max(1.0, float(pop.rel_churn_offer.max(initial=1.0)))
+    return top * max(1.0, float(pop.rel_churn_loyalty.max(initial=1.0)))
 
 
 def join_rival(model: Market, people: np.ndarray, *, count: bool = True) -> None:

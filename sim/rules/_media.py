@@ -12,6 +12,7 @@ function ``H(x) = x^s / (κ^s + x^s)`` of the day's reach.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,7 +24,7 @@ from sim.scenario import AdChannelSpec, daily_values
 if TYPE_CHECKING:
     from sim.engine.market import Market
 
-__all__ = ["MAX_EXPOSURES", "STOCK_FLOOR", "Exposure", "PaidChannel", "hill"]
+__all__ = ["MAX_EXPOSURES", "STOCK_FLOOR", "Exposure", "PaidChannel", "hill", "rate_max"]
 
 #: The lifetime exposure count is an int32 column: it stops at its largest value instead of wrapping.
 MAX_EXPOSURES = int(np.iinfo(np.int32).max)
@@ -39,6 +40,14 @@ def hill(reach: float, half: float, slope: float) -> float:
     return reach**slope / (half**slope + reach**slope)
 
 
+def rate_max(p_max: float) -> float:
+    """``−ln(1 − p_max)``: the hazard per effective impression of the likeliest move (∞ at p ≥ 1).
+
+    The bound :meth:`PaidChannel.expose` takes: ``1 − (1 − p)^E ≤ E × rate_max(p_max)`` for p ≤ p_max.
+    """
+    return math.inf if p_max >= 1.0 else float(-np.log1p(-min(p_max, 1.0 - 1e-12)))
+
+
 @dataclass
 class Exposure:
     """What a channel did today.
@@ -49,7 +58,8 @@ class Exposure:
         impressions: impressions served in all (bought: spend = impressions × CPM / 1000).
         reach: people shown, ÷ people in the channel's audience today (0 with no audience).
         people: the people whose exposure can act today (sorted ids): those shown, and with
-            carryover everyone whose carried-over awareness is at least :data:`STOCK_FLOOR`.
+            carryover everyone whose carried-over awareness is at least :data:`STOCK_FLOOR`; with a
+            ``rate_max`` only those among them whose uniform is below ``rate_max × effective``.
         effective: the exposure of each of ``people`` today, in effective impressions (after
             wear-out, saturation and carryover): a person moves on with ``1 − (1 − p_stage)^effective``.
         uniform: one uniform per ``people``, independent of their impression count (its residual).
@@ -123,8 +133,14 @@ class PaidChannel:
             return float(self._budget[min(day, self._budget.size - 1)])
         return self._budget
 
-    def expose(self, model: Market, audience: np.ndarray) -> Exposure:
-        """Serve today's impressions to ``audience`` (a mask over people) and return the exposure."""
+    def expose(self, model: Market, audience: np.ndarray, rate_max: float = math.inf) -> Exposure:
+        """Serve today's impressions to ``audience`` (a mask over people) and return the exposure.
+
+        ``rate_max`` is the largest ``−ln(1 − p_stage)`` of anyone today: a person with E effective
+        impressions moves on with ``1 − (1 − p)^E ≤ E × rate_max``, so people whose uniform is at or
+        above that bound cannot move and are left out of ``Exposure.people`` (the rule need not look at
+        them; the outcome is the same). Infinite (the default): nobody is left out.
+        """
         # One uniform per person every day, whatever the budget or state, so that strategies on the
         # same world share them. It sets the impression count, and its position inside the count's
         # CDF step (again uniform, independent of the count) decides whether the person moves on.
@@ -138,10 +154,16 @@ class PaidChannel:
         unspent = max(0.0, self.budget_on(model.day) - impressions * self.spec.cpm / 1000.0)
         reach = shown.size / n_audience if n_audience else 0.0
         effective = self._effective(shown, count, reach) if impressions else np.zeros(0)
-        exposure = Exposure(shown, count, impressions, reach, shown, effective, u_advance, 0.0, unspent)
+        # A margin over the bound keeps it above the exact probability despite rounding.
+        bound = rate_max * (1.0 + 1e-9) if math.isfinite(rate_max) else None
         if self._stock is None:
-            return exposure
-        return self._carry_over(exposure, audience, u_impressions, drawn, drawn_residual)
+            people, act, uniform = shown, effective, u_advance
+            if bound is not None and shown.size:
+                maybe = u_advance < effective * bound
+                people, act, uniform = shown[maybe], effective[maybe], u_advance[maybe]
+            return Exposure(shown, count, impressions, reach, people, act, uniform, 0.0, unspent)
+        exposure = Exposure(shown, count, impressions, reach, shown, effective, u_advance, 0.0, unspent)
+        return self._carry_over(exposure, audience, u_impressions, drawn, drawn_residual, bound)
 
     def _effective(self, shown: np.ndarray, count: np.ndarray, reach: float) -> np.ndarray:
         """Today's effective impressions of each person shown: wear-out, then saturation."""
@@ -165,6 +187,7 @@ class PaidChannel:
         u_impressions: np.ndarray,
         drawn: np.ndarray,
         drawn_residual: np.ndarray,
+        bound: float | None,
     ) -> Exposure:
         """Geometric adstock per person (normalised): today's stock acts, not today's impressions."""
         stock = self._stock
@@ -173,20 +196,22 @@ class PaidChannel:
         stock *= alpha
         if today.shown.size:
             stock[today.shown] += (1.0 - alpha) * today.effective
-        people = np.flatnonzero(stock >= STOCK_FLOOR)
-        # Each person's uniform for moving on must not depend on their impression count: for those
-        # whose uniform drew at least one impression, its position inside the count's CDF step; for
-        # the rest of the audience, its position inside the zero step (u / P(0)); for people outside
-        # the audience (or on a day nothing was served), the uniform itself, unused otherwise.
-        uniform = u_impressions[people]
-        if self._p_zero is not None:
-            below = audience[people] & (uniform < self._p_zero)
-            uniform[below] /= self._p_zero
-            if drawn.size and people.size:
-                where = np.minimum(np.searchsorted(people, drawn), people.size - 1)
-                holds = people[where] == drawn
-                uniform[where[holds]] = drawn_residual[holds]
-        np.clip(uniform, 0.0, np.nextafter(1.0, 0.0), out=uniform)
+        acting = stock >= STOCK_FLOOR
+        if bound is not None:
+            # Only people whose uniform can fall under stock × bound can move. Every uniform below
+            # is at least the person's raw uniform (u / P(0) ≥ u), except the residual of those
+            # drawn: the raw uniform against the bound, and the residuals apart, find a superset of
+            # them at full length without building anyone's uniform; the exact test follows.
+            limit = stock * bound
+            maybe = acting & (u_impressions < limit)
+            if drawn.size:
+                maybe[drawn] |= acting[drawn] & (drawn_residual < limit[drawn])
+            acting = maybe
+        people = np.flatnonzero(acting)
+        uniform = self._uniforms(people, audience, u_impressions, drawn, drawn_residual)
+        if bound is not None:
+            keep = uniform < stock[people] * bound
+            people, uniform = people[keep], uniform[keep]
         return Exposure(
             today.shown,
             today.count,
@@ -198,6 +223,32 @@ class PaidChannel:
             float(stock.sum()),
             today.unspent,
         )
+
+    def _uniforms(
+        self,
+        people: np.ndarray,
+        audience: np.ndarray,
+        u_impressions: np.ndarray,
+        drawn: np.ndarray,
+        drawn_residual: np.ndarray,
+    ) -> np.ndarray:
+        """The uniform that decides whether each of ``people`` (sorted ids) moves on today.
+
+        It must not depend on the person's impression count: for those whose uniform drew at least
+        one impression, its position inside the count's CDF step; for the rest of the audience, its
+        position inside the zero step (u / P(0)); for people outside the audience (or on a day
+        nothing was served), the uniform itself, unused otherwise.
+        """
+        uniform = u_impressions[people]
+        if self._p_zero is not None:
+            below = audience[people] & (uniform < self._p_zero)
+            uniform[below] /= self._p_zero
+            if drawn.size and people.size:
+                where = np.minimum(np.searchsorted(drawn, people), drawn.size - 1)
+                holds = drawn[where] == people
+                uniform[holds] = drawn_residual[where[holds]]
+        np.clip(uniform, 0.0, np.nextafter(1.0, 0.0), out=uniform)
+        return uniform
 
     def _serve(
         self, day: int, audience: np.ndarray, u_impressions: np.ndarray

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["BudgetCounter", "pick_lowest", "pick_top"]
+__all__ = ["BudgetCounter", "pick_lowest", "pick_lowest_in", "pick_top"]
 
 
 def pick_lowest(candidates: np.ndarray, uniforms: np.ndarray, k: int) -> np.ndarray:
@@ -25,6 +25,24 @@ def pick_lowest(candidates: np.ndarray, uniforms: np.ndarray, k: int) -> np.ndar
         if below.size >= k:
             return candidates[below[np.argpartition(u[below], k - 1)[:k]]]
     return candidates[np.argpartition(u, k - 1)[:k]]
+
+
+def pick_lowest_in(mask: np.ndarray, uniforms: np.ndarray, k: int) -> np.ndarray:
+    """:func:`pick_lowest` of ``np.flatnonzero(mask)``, the same ids in the same order, computed cheaper.
+
+    When the candidates are many, the cut-off test runs on the mask and the uniforms at full length,
+    so the crowd's ids are never listed nor their uniforms gathered.
+    """
+    if k <= 0:
+        return np.flatnonzero(mask)[:0]
+    n_candidates = int(np.count_nonzero(mask))
+    if k < n_candidates:
+        cut = (2.0 * k + 32.0) / n_candidates
+        if cut < 0.5:
+            below = np.flatnonzero(mask & (uniforms < cut))
+            if below.size >= k:
+                return below[np.argpartition(uniforms[below], k - 1)[:k]]
+    return pick_lowest(np.flatnonzero(mask), uniforms, k)
 
 
 def pick_top(candidates: np.ndarray, score: np.ndarray, uniforms: np.ndarray, k: int) -> np.ndarray:

@@ -35,12 +35,16 @@ def convert_referred(
     Given u < p, u / p is again uniform on [0, 1): it picks the referrer without another full-length
     draw, and stays tied to the person (common random numbers).
     """
-    p_convert = -np.expm1(-hazard)
-    converts = u_exposed < p_convert
+    # 1 − e^(−h) ≤ h: only those whose uniform is under the hazard (with a margin for rounding) can
+    # convert, so the exact probability is computed for them alone; the same people convert.
+    maybe = np.flatnonzero(u_exposed < hazard * (1.0 + 1e-9))
+    p_convert = -np.expm1(-hazard[maybe])
+    hit = u_exposed[maybe] < p_convert
+    converts = maybe[hit]
     converted = exposed[converts]
     if converted.size == 0:
         return converted
-    u_referrer = u_exposed[converts] / p_convert[converts]
+    u_referrer = u_exposed[converts] / p_convert[hit]
     referrers = model.graph.pick_neighbour(converted, sharers, weights, u_referrer)
     model.acquire(converted, Channel.SHARING, referrers=referrers)
     return referrers

@@ -8,7 +8,7 @@ import numpy as np
 
 from sim.engine.random import substream
 from sim.rules._brands import switch_to_us
-from sim.rules._media import MAX_EXPOSURES, PaidChannel
+from sim.rules._media import MAX_EXPOSURES, PaidChannel, rate_max
 from sim.rules.base import ACQUISITION_COLUMNS, Budget, Phase, Rule
 from sim.scenario import AdChannelSpec, AdsSpec, Scenario
 from sim.world.population import NEVER, Channel, Stage
@@ -95,6 +95,8 @@ class Ads(Rule):
             for index, spec in enumerate(specs)
         ]
         self._p_by_stage = [self._stage_probabilities(model, spec) for spec in specs]
+        # The largest −ln(1 − p) of each channel: a bound that lets the channel skip who cannot move.
+        self._rate_max = [rate_max(float(p.max())) for p in self._p_by_stage]
 
     def _audience(self, model: Market, spec: AdChannelSpec) -> np.ndarray:
         pop = model.population
@@ -112,7 +114,7 @@ class Ads(Rule):
     def _run_channel(self, model: Market, index: int, channel: PaidChannel) -> None:
         spec = channel.spec
         pop = model.population
-        exposure = channel.expose(model, self._audience(model, spec))
+        exposure = channel.expose(model, self._audience(model, spec), self._rate_max[index])
         total = exposure.impressions
         if exposure.unspent > 0.0:
             model.tally("ads_unspent", exposure.unspent)
@@ -130,7 +132,7 @@ class Ads(Rule):
                 model.tally(f"spend_ads_{spec.name}", spend)
                 model.tally(f"impressions_{spec.name}", total)
                 model.tally(f"reach_{spec.name}", int(exposure.shown.size))
-        people = exposure.people
+        people = exposure.people  # only those whose uniform is under a bound of their probability
         stage = pop.stage[people]
         p_step = self._p_by_stage[index][stage]
         p_advance = -np.expm1(exposure.effective * np.log1p(-np.minimum(p_step, 1.0 - 1e-12)))

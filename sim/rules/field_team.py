@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from sim.rules._brands import switch_to_us
-from sim.rules._pick import BudgetCounter, pick_lowest
+from sim.rules._pick import BudgetCounter, pick_lowest_in
 from sim.rules.base import ACQUISITION_COLUMNS, MetricInfo, Phase, Rule
 from sim.scenario import FieldTeamSpec, daily_values
 from sim.world.population import Channel, Stage
@@ -99,7 +99,7 @@ class FieldTeam(Rule):
         open_to[model.n_real :] = False  # fake accounts are not prospects
         if p.community is not None:
             open_to &= pop.community == p.community
-        contacted = pick_lowest(np.flatnonzero(open_to), u_pick, n_contacts)
+        contacted = pick_lowest_in(open_to, u_pick, n_contacts)
         if contacted.size == 0:
             return 0.0
         model.tally("field_contacts", int(contacted.size))

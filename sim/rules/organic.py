@@ -38,6 +38,7 @@ class Organic(Rule):
         """Daily adoption probability by stage (customers 0, churned people at the win-back rate)."""
         stage_rate = self.params.rate_per_day * stage_factors(model.scenario_config)
         self._p_by_stage = -np.expm1(-stage_rate)
+        self._p_max = float(self._p_by_stage.max())
 
     def step(self, model: Market) -> None:
         """Convert non-customers at the organic hazard."""
@@ -46,5 +47,7 @@ class Organic(Rule):
         rate = self.params.rate_per_day
         if rate <= 0.0:
             return
-        adopters = np.flatnonzero(u_adopt < self._p_by_stage[pop.stage])
+        # Only uniforms under the largest probability can adopt: the stage is looked up for them alone.
+        maybe = np.flatnonzero(u_adopt < self._p_max)
+        adopters = maybe[u_adopt[maybe] < self._p_by_stage[pop.stage[maybe]]]
         model.acquire(model.real_only(adopters), Channel.ORGANIC)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 import pandas as pd
 
-from sim.rules._pick import BudgetCounter, pick_lowest, pick_top
+from sim.rules._pick import BudgetCounter, pick_lowest, pick_lowest_in, pick_top
 from sim.rules.base import ACQUISITION_COLUMNS, Budget, MetricInfo, Phase, Rule
 from sim.scenario import RetentionOffersSpec, Schedule, WinbackSpec, daily_values
 from sim.world.population import Channel, Stage
@@ -111,8 +111,10 @@ class RetentionOffers(Rule):
             return  # off for the whole run: no draws (the stream is this rule's own)
         u_pick = self.rng.random(pop.n)
         n_offers = self._offers.take(model.day)
+        if n_offers == 0:
+            return  # a day without budget (a weekend): nobody to look for
         eligible = np.flatnonzero((pop.stage == Stage.CUSTOMER) & (pop.day_offer_ends < model.day))
-        if n_offers == 0 or eligible.size == 0:
+        if eligible.size == 0:
             return
         targeting = self.params.targeting
         if targeting == "random":
@@ -186,8 +188,8 @@ class Winback(Rule):
         u_pick = self.rng.random(pop.n)
         u_convert = self.rng.random(pop.n)
         n_contacts = self._contacts.take(model.day)
-        churned = np.flatnonzero(pop.stage[: model.n_real] == Stage.CHURNED)  # abandoned fakes stay gone
-        contacted = pick_lowest(churned, u_pick, n_contacts)
+        churned = pop.stage[: model.n_real] == Stage.CHURNED  # abandoned fakes stay gone
+        contacted = pick_lowest_in(churned, u_pick[: model.n_real], n_contacts)
         if contacted.size == 0:
             return
         cost = contacted.size * self.params.cost_per_contact

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from sim.engine.random import substream
-from sim.rules._brands import join_rival, leave_rival, switch_to_rival
-from sim.rules._media import PaidChannel
+from sim.rules._brands import join_rival, leave_rival, switch_to_rival, switch_to_rival_max
+from sim.rules._media import PaidChannel, rate_max
 from sim.rules.base import MetricInfo, Phase, Rule
 from sim.scenario import AdChannelSpec, RivalSpec, Scenario
 from sim.world.population import Stage
@@ -84,7 +84,7 @@ class RivalAds(Rule):
     def _run_channel(self, model: Market, channel: PaidChannel) -> None:
         spec = channel.spec
         pop = model.population
-        exposure = channel.expose(model, self._audience(model, spec))
+        exposure = channel.expose(model, self._audience(model, spec), self._rate_max(model, spec))
         if exposure.impressions:
             model.tally("spend_rival_ads", exposure.impressions * spec.cpm / 1000.0)
             model.tally("impressions_rival", exposure.impressions)
@@ -122,6 +122,15 @@ class RivalAds(Rule):
             mask &= pop.community == spec.target_community
         mask[model.n_real :] = False  # fake accounts are nobody's audience
         return mask
+
+    def _rate_max(self, model: Market, spec: AdChannelSpec) -> float:
+        """A bound on today's ``−ln(1 − p)`` over everyone the channel can move (see ``PaidChannel.expose``).
+
+        Our customers switch with ``p_purchase × switch_to_rival``, at most its bound
+        (:func:`~sim.rules._brands.switch_to_rival_max`).
+        """
+        top = switch_to_rival_max(model)
+        return rate_max(max(float(self._p_by_rival_stage(spec).max()), spec.p_purchase * top))
 
     def _p_by_rival_stage(self, spec: AdChannelSpec) -> np.ndarray:
         """Per-impression probability of moving on, by stage with the rival (its customers: 0)."""
@@ -186,6 +195,8 @@ class Rival(Rule):
         """The rival's day-0 customers, among the real people who are not ours."""
         if not self.params.enabled:
             return
+        # Each real person's friend count for the pressure, as a float (exact), at least 1.
+        self._degree = np.maximum(model.graph.degree[: model.n_real], 1).astype(np.float64)
         share = self.params.share_initial_customers
         if share <= 0:
             return
@@ -203,12 +214,10 @@ class Rival(Rule):
         u = self.rng.random(n_real)
         stage = pop.stage[:n_real]
         rival = stage == Stage.RIVAL
-        hazard = self._hazard(model, rival)
+        joiners = self._joiners(model, rival, u)
         self._churn(model, np.flatnonzero(rival), u)
-        if hazard is None:
-            return
-        candidates, h = hazard
-        join_rival(model, candidates[u[candidates] < -np.expm1(-h)])
+        if joiners is not None:
+            join_rival(model, joiners)
 
     def _churn(self, model: Market, customers: np.ndarray, u: np.ndarray) -> None:
         rel = self.scenario.customers.rel_churn * self.params.rel_churn
@@ -218,52 +227,73 @@ class Rival(Rule):
         p_churn = -np.expm1(np.log1p(-np.minimum(p_base, 1 - 1e-15)) * rel)
         leave_rival(model, customers[u[customers] < p_churn])
 
-    def _hazard(self, model: Market, rival: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-        """Who can become the rival's customer today (real, not already), and each one's hazard."""
+    def _joiners(self, model: Market, rival: np.ndarray, u: np.ndarray) -> np.ndarray | None:
+        """Who becomes the rival's customer today (real, not already): u < 1 − e^(−h); None if nobody can.
+
+        Only people whose uniform falls under a cheap upper bound of their hazard get their exact
+        hazard (1 − e^(−h) ≤ h, and their factor is at most the largest of 1, rel_winback and the
+        switching factor's bound; each sharing friend's weight at most the largest): only their
+        friends are summed. The same people join as if everyone's hazard were computed, at a
+        fraction of the cost.
+        """
         p = self.params
         pop = model.population
         graph = model.graph
         n_real = model.n_real
         q = p.rate_share_per_day * p.p_convert
-        heard = None
+        shares = None
         if q > 0:
             sharers = np.zeros(pop.n, dtype=bool)
             sharers[:n_real] = rival & (pop.day_rival_acquired[:n_real] < model.day)
             if sharers.any():
-                heard = self._heard(model, sharers)
+                shares = self._shares(model, sharers)
         organic = p.rate_organic_per_day
-        if heard is None and organic <= 0:
+        if shares is None and organic <= 0:
             return None
-        if heard is not None and organic <= 0:
-            candidates = np.flatnonzero((heard[:n_real] > 0) & ~rival)
+        winback = self.scenario.customers.rel_winback
+        stage = pop.stage[:n_real]
+        # A margin over the bound keeps it above the exact probability despite rounding.
+        top = max(1.0, winback, switch_to_rival_max(model)) * (1.0 + 1e-9)
+        mean_degree = max(graph.mean_degree, 1e-12)
+        if shares is None:
+            maybe = u < organic * top
         else:
-            candidates = np.flatnonzero(~rival)
-        h = np.full(candidates.size, organic)
-        if heard is not None:
+            # Each friend shares at most the largest weight: pressure ≤ that weight (fraction), or
+            # ≤ friends × it / mean degree (count). Only candidates' friends are then summed.
+            w_max = float(shares.max())
             if p.normalisation == "fraction":
-                degree = np.maximum(graph.degree[candidates], 1)
-                pressure = heard[candidates] / degree
+                maybe = u < (organic + q * w_max) * top
             else:
-                pressure = heard[candidates] / max(graph.mean_degree, 1e-12)
+                maybe = u < (organic + q * w_max * (self._degree / mean_degree)) * top
+        candidates = np.flatnonzero(maybe & ~rival)
+        h = np.full(candidates.size, organic)
+        if shares is not None:
+            heard = graph.sum_over_neighbours_at(candidates, shares)
+            if p.normalisation == "fraction":
+                pressure = heard / self._degree[candidates]
+            else:
+                pressure = heard / mean_degree
             h = h + q * pressure
-        stage = pop.stage[candidates]
-        ours = stage == Stage.CUSTOMER
+        ours = stage[candidates] == Stage.CUSTOMER
         if ours.any():
             h[ours] *= switch_to_rival(model, candidates[ours])
         returning = (pop.rival_stage[candidates] == Stage.CHURNED) & ~ours
-        h[returning] *= self.scenario.customers.rel_winback
-        return candidates, h
+        h[returning] *= winback
+        return candidates[u[candidates] < -np.expm1(-h)]
 
-    def _heard(self, model: Market, sharers: np.ndarray) -> np.ndarray:
-        """Each person's rival sharers among their friends, weighted by how much each shares today."""
+    def _shares(self, model: Market, sharers: np.ndarray) -> np.ndarray:
+        """How much each rival sharer shares today, relative to ``rate_share_per_day`` (0 elsewhere).
+
+        The mask itself (as 0/1) without fading.
+        """
         half_life = self.params.days_share_half_life
         if half_life is None:
-            return model.graph.count_neighbours_in(sharers).astype(np.float64)
+            return sharers.astype(np.float64)
         ids = np.flatnonzero(sharers)
         age = (model.day - 1 - model.population.day_rival_acquired[ids]).astype(np.float64)
         weights = np.zeros(model.population.n)
         weights[ids] = np.exp2(-age / half_life)
-        return model.graph.sum_over_neighbours(weights)
+        return weights
 
     def summarise(self, model: Market, steps: pd.DataFrame) -> dict[str, float]:
         """Market share and share of voice, the rival's customers, and the customers that switched."""

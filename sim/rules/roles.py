@@ -150,8 +150,8 @@ class RoleSharing(Rule):
         self._rate[kols] = p.kol_rate_share_per_day
         self._reach[kols] = p.kol_friends_per_share
         self._n_kols = int(kols.size)
-        degree = np.maximum(graph.degree.astype(np.float64), 1.0)
-        self._base_weight = self._rate * np.minimum(1.0, self._reach / degree)
+        self._degree = np.maximum(graph.degree.astype(np.float64), 1.0)
+        self._base_weight = self._rate * np.minimum(1.0, self._reach / self._degree)
         self._any_roles = bool(self._rate.any())
 
     def step(self, model: Market) -> None:
@@ -185,20 +185,32 @@ class RoleSharing(Rule):
                 weight[employees] *= uplift
         extra = pop.rate_share_extra
         if model.scenario_config.loyalty.membership != "off":
-            members_sharing = (extra > 0) & (stage == Stage.CUSTOMER) & (pop.day_acquired < model.day)
-            if members_sharing.any():
-                degree = np.maximum(graph.degree.astype(np.float64), 1.0)
-                weight = weight + np.where(members_sharing, extra / degree, 0.0)
+            members_sharing = np.flatnonzero(
+                (extra > 0) & (stage == Stage.CUSTOMER) & (pop.day_acquired < model.day)
+            )
+            if members_sharing.size:
+                weight = weight.copy() if weight is self._base_weight else weight
+                weight[members_sharing] += extra[members_sharing] / self._degree[members_sharing]
         elif not self._any_roles:
             return
         heard = graph.sum_over_neighbours(weight)
-        exposed = model.real_only(np.flatnonzero((heard > 0) & (stage != Stage.CUSTOMER)))
+        scenario = model.scenario_config
+        winback = scenario.customers.rel_winback
+        switch = switch_to_us(scenario)
+        # Only those whose uniform is under a bound of their hazard (1 − e^(−h) ≤ h, the largest
+        # factor) can convert: the exact hazard is computed for them alone, with the same outcome.
+        n_real = model.n_real
+        top = self.params.p_convert * max(1.0, winback, switch) * (1.0 + 1e-9)
+        maybe = (heard[:n_real] > 0) & (stage[:n_real] != Stage.CUSTOMER)
+        maybe &= u_convert[:n_real] < heard[:n_real] * top
+        exposed = np.flatnonzero(maybe)
         if exposed.size == 0:
             return
         hazard = self.params.p_convert * heard[exposed]
-        hazard[stage[exposed] == Stage.CHURNED] *= model.scenario_config.customers.rel_winback
-        if model.scenario_config.rival.enabled:  # the rival's customers switch at a lower rate
-            hazard[stage[exposed] == Stage.RIVAL] *= switch_to_us(model.scenario_config)
+        exposed_stage = stage[exposed]
+        hazard[exposed_stage == Stage.CHURNED] *= winback
+        if scenario.rival.enabled:  # the rival's customers switch at a lower rate
+            hazard[exposed_stage == Stage.RIVAL] *= switch
         convert_referred(model, exposed, hazard, u_convert[exposed], weight > 0, weight)
 
     def summarise(self, model: Market, steps: pd.DataFrame) -> dict[str, float]:

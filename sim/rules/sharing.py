@@ -98,21 +98,35 @@ class Sharing(Rule):
         if not sharers.any():
             return
         weights = self._weights(model, sharers)
-        if weights is None:
-            customer_friends = graph.count_neighbours_in(sharers)
-        else:
-            customer_friends = graph.sum_over_neighbours(weights)
+        if weights is not None:
             sharers = weights > 0.0  # a spent share budget takes a sharer out of the referrer pick
-        # Only non-customers with at least one sharing friend can convert; work on them alone.
-        exposed = model.real_only(np.flatnonzero((customer_friends > 0) & (stage != Stage.CUSTOMER)))
-        if p.normalisation == "fraction":
-            pressure = customer_friends[exposed] / graph.degree[exposed]
-        else:
-            pressure = customer_friends[exposed] / max(graph.mean_degree, 1e-12)
-        hazard = p.p_convert * p.rate_share_per_day * pressure
-        hazard[stage[exposed] == Stage.CHURNED] *= model.scenario_config.customers.rel_winback
-        if model.scenario_config.rival.enabled:  # the rival's customers switch at a lower rate
-            hazard[stage[exposed] == Stage.RIVAL] *= switch_to_us(model.scenario_config)
+        # Only real non-customers can convert, and of them only those whose uniform is under a
+        # bound of their hazard (1 − e^(−h) ≤ h, every factor at its largest, each friend's weight
+        # at the largest weight): only their friends are summed. The same people convert, with the
+        # same hazards, as if everyone were looked at.
+        scenario = model.scenario_config
+        winback = scenario.customers.rel_winback
+        switch = switch_to_us(scenario)
+        scale = p.p_convert * p.rate_share_per_day
+        top = scale * max(1.0, winback, switch) * max(1.0, float(pop.rel_referred_convert.max()))
+        w_max = 1.0 if weights is None else float(weights.max())
+        bound = top * w_max * (1.0 + 1e-9)  # the margin keeps it above the exact value despite rounding
+        mean_degree = max(graph.mean_degree, 1e-12)
+        if p.normalisation == "fraction":  # Σ w / friends ≤ w_max
+            maybe = u_convert[:n_real] < bound
+        else:  # Σ w / mean degree ≤ friends × w_max / mean degree
+            maybe = u_convert[:n_real] < graph.degree[:n_real] * (bound / mean_degree)
+        maybe &= stage[:n_real] != Stage.CUSTOMER
+        candidates = np.flatnonzero(maybe)
+        friends = graph.sum_over_neighbours_at(candidates, sharers if weights is None else weights)
+        heard = friends > 0
+        exposed, friends = candidates[heard], friends[heard]
+        fraction = p.normalisation == "fraction"
+        hazard = scale * (friends / graph.degree[exposed] if fraction else friends / mean_degree)
+        exposed_stage = stage[exposed]
+        hazard[exposed_stage == Stage.CHURNED] *= winback
+        if scenario.rival.enabled:  # the rival's customers switch at a lower rate
+            hazard[exposed_stage == Stage.RIVAL] *= switch
         rel_convert = pop.rel_referred_convert[exposed]
         if np.any(rel_convert != 1.0):
             hazard *= rel_convert

@@ -254,6 +254,38 @@ class SocialGraph:
             return self._scatter(support, x[support])
         return np.asarray(self._matrix(np.float64) @ x, dtype=np.float64)
 
+    def sum_over_neighbours_at(self, nodes: ArrayLike, values: ArrayLike) -> FloatArray:
+        """``sum_over_neighbours(values)[nodes]``, bit for bit, reading only the rows of ``nodes``.
+
+        Args:
+            nodes: int array of node ids.
+            values: float (or bool) array of length n.
+
+        Returns:
+            float64 array like ``nodes``.
+
+        Each row is summed from 0.0 in ascending neighbour order (rows are sorted), the order in
+        which the mat-vec and the scatter of :meth:`sum_over_neighbours` add a node's terms, so
+        every entry is the same float. Complexity: O(n) to find the non-zero values, then O(len(nodes)
+        + Σ deg(nodes)), or, when the non-zero values' rows are fewer than the nodes', the full sum
+        (then indexed); complete graph: the full sum, then indexed.
+        """
+        x = self._as_vector(values, "values").astype(np.float64, copy=False)
+        who = np.asarray(nodes, dtype=np.int64)
+        if self.complete:
+            return np.asarray((x.sum() - x)[who], dtype=np.float64)
+        indptr, indices = self._csr()
+        support = np.flatnonzero(x)
+        if int(self.degree[support].sum()) < int(self.degree[who].sum()):
+            # The non-zero values' rows are fewer than the nodes' own: scatter them (or the
+            # mat-vec, when they are many), as sum_over_neighbours does, and index.
+            if self._support_is_sparse(support):
+                return self._scatter(support, x[support])[who]
+            return np.asarray((self._matrix(np.float64) @ x)[who], dtype=np.float64)
+        pos, lens, _ = _slices(indptr, who)
+        rows = np.repeat(np.arange(who.size), lens)
+        return np.bincount(rows, weights=x[indices[pos]], minlength=who.size).astype(np.float64, copy=False)
+
     # ----------------------------------------------------------------------- random choices
 
     def pick_neighbour(
@@ -274,7 +306,8 @@ class SocialGraph:
             nodes: int array of node ids (repeats allowed).
             eligible: bool array of length n; only these nodes may be chosen.
             weights: non-negative float array of length n, or None for uniform weights.
-                Zero-weight neighbours are never chosen.
+                Zero-weight neighbours are never chosen. Checked (ValueError) where read: at the
+                neighbours of ``nodes`` (everywhere on the complete graph).
             uniforms: floats in [0, 1), one per entry of ``nodes``.
 
         Returns:
@@ -297,25 +330,31 @@ class SocialGraph:
         if u.size and (u.min() < 0.0 or u.max() >= 1.0):
             raise ValueError("uniforms must lie in [0, 1)")
         ok = self._as_vector(eligible, "eligible").astype(bool, copy=False)
-        if weights is None:
+        w_all = None if weights is None else self._as_vector(weights, "weights")
+        if not self.complete:
+            return self._pick_csr(who, ok, w_all, u)
+        if w_all is None:
             w_node = ok.astype(np.float64)
         else:
-            w = self._as_vector(weights, "weights").astype(np.float64, copy=False)
-            if not np.all(w >= 0.0) or not np.all(np.isfinite(w)):
-                raise ValueError("weights must be finite and non-negative")
-            w_node = np.where(ok, w, 0.0)
-        if self.complete:
-            return _pick_complete(who, w_node, u)
-        return self._pick_csr(who, w_node, u)
+            w_node = _checked_weights(w_all.astype(np.float64, copy=False))
+            w_node = np.where(ok, w_node, 0.0)
+        return _pick_complete(who, w_node, u)
 
-    def _pick_csr(self, who: Int64Array, w_node: FloatArray, u: FloatArray) -> Int64Array:
+    def _pick_csr(
+        self, who: Int64Array, ok: NDArray[Any], w_all: NDArray[Any] | None, u: FloatArray
+    ) -> Int64Array:
+        # Eligibility and weights are read (and weights checked) only at the gathered neighbours:
+        # a pick for a few people never pays for a pass over everyone.
         indptr, indices = self._csr()
         out = np.full(who.shape[0], -1, dtype=np.int64)
         pos, lens, offsets = _slices(indptr, who)
         if pos.size == 0:
             return out
         nbr = indices[pos]
-        w = w_node[nbr]
+        if w_all is None:
+            w = ok[nbr].astype(np.float64)
+        else:
+            w = np.where(ok[nbr], _checked_weights(w_all[nbr].astype(np.float64, copy=False)), 0.0)
         # One cumulative sum over all gathered slices; a group's slice of it is offset by the
         # sum of the groups before, so each search targets base + u * group_total.
         cum = np.cumsum(w)
@@ -466,7 +505,7 @@ class SocialGraph:
         indptr, indices = self._csr()
         pos, lens, _ = _slices(indptr, support)
         weights = None if values is None else np.repeat(values, lens)
-        return np.bincount(indices[pos], weights=weights, minlength=self.n).astype(np.float64)
+        return np.bincount(indices[pos], weights=weights, minlength=self.n).astype(np.float64, copy=False)
 
     def _matrix(self, dtype: type[np.float32] | type[np.float64]) -> sp.csr_array:
         key = f"matrix_{np.dtype(dtype).name}"
@@ -487,6 +526,13 @@ class SocialGraph:
                 matrix.has_canonical_format = True
             self._cache[key] = matrix
         return matrix
+
+
+def _checked_weights(w: FloatArray) -> FloatArray:
+    """``w`` itself, after checking every entry is finite and non-negative (else ValueError)."""
+    if not np.all(w >= 0.0) or not np.all(np.isfinite(w)):
+        raise ValueError("weights must be finite and non-negative")
+    return w
 
 
 def _pick_complete(who: Int64Array, w_node: FloatArray, u: FloatArray) -> Int64Array:
