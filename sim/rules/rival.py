@@ -292,7 +292,8 @@ class Rival(Rule):
         ids = np.flatnonzero(sharers)
         age = (model.day - 1 - model.population.day_rival_acquired[ids]).astype(np.float64)
         weights = np.zeros(model.population.n)
-        weights[ids] = np.exp2(-age / half_life)
+        with np.errstate(over="ignore"):  # a half-life near 0 makes age/half-life inf: weight 0, exactly
+            weights[ids] = np.exp2(-age / half_life)
         return weights
 
     def summarise(self, model: Market, steps: pd.DataFrame) -> dict[str, float]:

@@ -152,7 +152,8 @@ class Sharing(Rule):
             age = (model.day - 1 - pop.day_acquired[ids]).astype(np.float64)
             if half_life is not None:
                 x = 0.5 ** (1.0 / half_life)
-                today = np.exp2(-age / half_life)
+                with np.errstate(over="ignore"):  # a half-life near 0: age/half-life is inf, today 0
+                    today = np.exp2(-age / half_life)
                 shared = (1.0 - today) / (1.0 - x)  # Σ x^k for k < age: shares so far at rate 1
             else:
                 today = np.ones(ids.size)
