@@ -162,7 +162,8 @@ class Sharing(Rule):
                 # Shares already made at the sharer's current rate; today's are cut to what is left.
                 rate_today = p.rate_share_per_day * weight * today
                 left = budget - p.rate_share_per_day * weight * shared
-                room = np.divide(left, rate_today, out=np.zeros(ids.size), where=rate_today > 0.0)
+                with np.errstate(over="ignore"):  # a rate near 0 gives room inf: clipped to 1 below
+                    room = np.divide(left, rate_today, out=np.zeros(ids.size), where=rate_today > 0.0)
                 today = today * np.clip(room, 0.0, 1.0)
             weight *= today
         weights = np.zeros(pop.n)
