@@ -30,6 +30,7 @@ from sim.ui.library import (
     preset_texts,
     read_uploads,
     unique_name,
+    upload_digest,
 )
 from sim.ui.text import markdown_literal
 from sim.world.edge_list import EdgeListError
@@ -38,6 +39,8 @@ from sim.world.edge_list import EdgeListError
 LIBRARY = "library"
 #: Session key of the files that go with library scenarios: {name: {file name: bytes}}.
 LIBRARY_FILES = "library_files"
+#: Session key of the uploads added so far: {fingerprint of the file and its graph: library name}.
+UPLOADED = "uploaded_scenarios"
 #: Default people in the market on pages that simulate on demand (env var for quick demos and tests).
 DEFAULT_PEOPLE = int(os.environ.get("RIPPLE_APP_PEOPLE", "0")) or None
 #: What the uploader (a scenario with its graph file) accepts per file, in whole MB (Streamlit's unit):
@@ -256,7 +259,8 @@ def upload_scenario(key: str) -> None:
         for line in done[marker]:
             st.caption(line)
         return
-    scenarios, problems = read_uploads({f.name: f.getvalue() for f in uploaded_files})
+    uploaded = {f.name: f.getvalue() for f in uploaded_files}
+    scenarios, problems = read_uploads(uploaded)
     for filename, exc in problems.items():
         if isinstance(exc, EdgeListError):
             show_graph_problem(
@@ -266,9 +270,21 @@ def upload_scenario(key: str) -> None:
             text_file = not any("must be a text file" in problem.allowed for problem in exc.problems)
             what = "a valid scenario" if text_file else "a text scenario file"
             show_problems(exc, f"{markdown_literal(filename)} was not added: it is not {what}")
+    # The uploader keeps earlier files in its list, so an upload hands over the earlier files again:
+    # a scenario (with its graph file) added before in this session is not added a second time.
+    added: dict[str, str] = st.session_state.setdefault(UPLOADED, {})
     messages = []
     for filename, scenario in scenarios.items():
+        digest = upload_digest(uploaded[filename], scenario.attachments)
+        if added.get(digest) in library():
+            messages.append(
+                f"{markdown_literal(filename)} is already in the scenarios as "
+                f"**{markdown_literal(added[digest])}**."
+            )
+            st.caption(messages[-1])
+            continue
         name = add_to_library(scenario.name, scenario)
+        added[digest] = name
         messages.append(
             f"Added {markdown_literal(filename)} to the scenarios as **{markdown_literal(name)}**."
         )

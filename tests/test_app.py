@@ -489,6 +489,29 @@ def test_a_scenario_uploaded_with_its_edge_list_runs_on_compare() -> None:
     assert app.session_state["library_files"]["club-more-sharing"] == {"karate_club.txt": KARATE_TXT}
 
 
+def test_each_uploaded_file_is_added_once_however_many_uploads_follow() -> None:
+    """The uploader keeps earlier files in its list: each upload used to add them again, renamed."""
+    app = _open()
+    before = set(app.session_state["library"])
+    a = ("a.yaml", (SCENARIOS / "funnel_heavy.yaml").read_bytes(), "application/x-yaml")
+    b = [("club.yaml", KARATE_YAML, "application/x-yaml"), ("karate_club.txt", KARATE_TXT, "text/plain")]
+    c = ("c.yaml", (SCENARIOS / "hybrid.yaml").read_bytes(), "application/x-yaml")
+    for files in ([a], [a, *b], [a, *b, c]):  # as a browser's uploader lists them, one upload after another
+        app.file_uploader(key="cmp_upload").set_value(files).run()
+        no_traceback(app)
+        assert not app.error
+    added = set(app.session_state["library"]) - before
+    assert added == {"funnel_heavy (2)", "karate-club", "hybrid (2)"}
+    assert "c.yaml is already" not in _read(app.caption) and "a.yaml is already in the scenarios" in _read(
+        app.caption
+    )
+    # The same content again, under another name and in a second upload, adds nothing and says so.
+    app.file_uploader(key="cmp_upload").set_value([("again.yaml", a[1], "application/x-yaml")]).run()
+    no_traceback(app)
+    assert set(app.session_state["library"]) - before == added
+    assert "again.yaml is already in the scenarios as **funnel_heavy (2)**" in _read(app.caption)
+
+
 def test_an_uploaded_scenario_naming_a_server_file_is_refused_in_one_line() -> None:
     app = _open()
     before = dict(app.session_state["library"])
