@@ -21,6 +21,7 @@ from sim.scenario import (
     scenario_from_text,
     scenario_to_yaml,
 )
+from sim.ui.jobs import JobBoard
 from sim.ui.library import (
     GRAPH_UPLOAD_TYPES,
     MAX_GRAPH_UPLOAD_BYTES,
@@ -39,6 +40,8 @@ from sim.world.edge_list import EdgeListError
 LIBRARY = "library"
 #: Session key of the files that go with library scenarios: {name: {file name: bytes}}.
 LIBRARY_FILES = "library_files"
+#: Finished comparisons kept for reuse by their inputs (in any tab or session of this server).
+KEEP_RESULTS = 16
 #: Session key of the uploads added so far: {fingerprint of the file and its graph: library name}.
 UPLOADED = "uploaded_scenarios"
 #: Default people in the market on pages that simulate on demand (env var for quick demos and tests).
@@ -309,6 +312,18 @@ def warm_compare_workers() -> bool:
     """
     start_workers(compare_workers(5))
     return True
+
+
+@st.cache_resource(show_spinner=False)
+def job_board() -> JobBoard:
+    """The app's board of comparisons (one per server process, shared by every session and tab).
+
+    Held by Streamlit's resource cache, not in a module: Streamlit's file watcher drops every watched
+    module from ``sys.modules`` when any source file changes (a checkout, a merge), so a module-level
+    board was built anew and every kept result was lost (a link opened later simulated again). The
+    resource cache outlives that reload; it only computes.
+    """
+    return JobBoard(keep=KEEP_RESULTS)
 
 
 def style_once() -> None:

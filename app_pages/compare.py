@@ -16,6 +16,7 @@ from app_pages.common import (
     DEFAULT_PEOPLE,
     compare_workers,
     files_of,
+    job_board,
     library,
     people_input,
     scenario_named,
@@ -27,7 +28,7 @@ from app_pages.state import kept, reset
 from sim.scenario import MAX_PEOPLE, MIN_PEOPLE, ScenarioError, scenario_to_yaml
 from sim.ui import viz
 from sim.ui.compare_view import ComparisonView, Inputs, reproduction_zip, run_comparison
-from sim.ui.jobs import BOARD, Job, Progress
+from sim.ui.jobs import Job, Progress
 from sim.ui.library import attack_line, world_problems
 
 #: Query-string names of the inputs (a link to the page reproduces the comparison).
@@ -163,7 +164,7 @@ workers = compare_workers(inputs.replications)
 buttons = st.columns([1, 1, 4])
 run_clicked = buttons[0].button("Run comparison", type="primary", key="cmp_run")
 mine: Job | None = st.session_state.get("cmp_job")
-if mine is not None and mine.running and mine.key != inputs:
+if mine is not None and mine.running and mine.key != inputs.key:
     mine.cancel()  # the inputs changed: that run is not wanted any more (its results stay greyed)
 if run_clicked:
 
@@ -171,15 +172,15 @@ if run_clicked:
         """The page's run function, in the job's thread: it computes, never draws."""
         return run_comparison(inputs, progress, workers)
 
-    mine = BOARD.start(inputs, work, total=inputs.runs)
+    mine = job_board().start(inputs.key, work, total=inputs.runs)
     st.session_state["cmp_job"] = mine
-running_here = mine is not None and mine.running and mine.key == inputs
+running_here = mine is not None and mine.running and mine.key == inputs.key
 cancel_slot = buttons[1].empty()
 if running_here and cancel_slot.button("Cancel", key="cmp_cancel", help="Stop; the last results stay."):
     assert mine is not None
     mine.cancel()
     mine.wait(10)
-job = mine if mine is not None and mine.key == inputs else BOARD.get(inputs)
+job = mine if mine is not None and mine.key == inputs.key else job_board().get(inputs.key)
 
 if job is not None and job.running:
     bar = st.progress(job.fraction, text="Simulating…")
@@ -213,7 +214,7 @@ if shown is None:
     st.stop()
 
 view: ComparisonView = shown.result
-stale = shown.key != inputs
+stale = shown.key != inputs.key
 if stale:
     st.warning(
         "The results below are for earlier inputs "

@@ -6,6 +6,7 @@ import ast
 import importlib.util
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -120,6 +121,31 @@ def test_every_compare_flow_works_the_second_time_in_a_second_session_and_after_
     linked.run()
     assert linked.multiselect(key="cmp_strategies").value == ["hybrid", "funnel_heavy"]
     assert linked.number_input(key="cmp_people").value == 1500
+
+
+def test_kept_results_outlive_a_source_reload_and_serve_a_link_in_a_new_session(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Streamlit's file watcher drops the app's modules from sys.modules when any source file changes
+    (a merge on the server's checkout): the kept results went with them, and a link opened later
+    simulated again although the page promises results are kept."""
+    tiny = {"cmp_people": 300, "cmp_days": 20, "cmp_reps": 1}
+    app = _small_comparison(cmp_seed=4242, **tiny)
+    kept_job = app.session_state["cmp_shown"]
+    for seed in (4243, 4244):  # more comparisons in between
+        _small_comparison(app, cmp_seed=seed, **tiny)
+        assert app.session_state["cmp_shown"] is not kept_job
+    for name in [m for m in sys.modules if m.startswith(("sim.ui", "app_pages"))]:
+        monkeypatch.delitem(sys.modules, name)  # what the watcher does on a change
+    linked = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    linked.query_params.update(
+        {"s": ["funnel_heavy", "ripple_heavy", "hybrid"], "reps": "1", "seed": "4242", "people": "300"}
+    )
+    linked.query_params.update({"days": "20"})
+    linked.run()
+    no_traceback(linked)
+    assert linked.session_state["cmp_shown"] is kept_job  # drawn at once, not simulated again
+    assert "3 strategies × 1 replications, 300 people, 20 days, seed 4242" in texts(linked.caption)
 
 
 def test_changed_inputs_keep_the_last_results_greyed_out() -> None:

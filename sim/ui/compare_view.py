@@ -56,6 +56,15 @@ class Inputs:
         return [name for name, _ in self.texts]
 
     @property
+    def key(self) -> tuple[Any, ...]:
+        """The inputs as plain tuples, for keeping results by: equal across module reloads.
+
+        Streamlit's file watcher re-imports this module when a source file changes; an ``Inputs`` of
+        the new class never equals one of the old, so results kept under ``Inputs`` would be lost.
+        """
+        return (self.texts, self.replications, self.seed, self.files)
+
+    @property
     def runs(self) -> int:
         """Runs the comparison makes (strategies × replications)."""
         return len(self.texts) * self.replications
