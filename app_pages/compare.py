@@ -234,6 +234,8 @@ with box:
 
     st.subheader("The answer")
     st.markdown("\n".join(f"- {sentence}" for sentence in view.verdict))
+    for note in getattr(view, "budget_notes", []):  # a result kept from before this field had none
+        st.warning(note, icon=":material/savings:")
 
     st.subheader("Headline numbers")
     st.caption(

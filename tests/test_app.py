@@ -68,6 +68,9 @@ def test_compare_answers_first_then_cards_charts_and_tables() -> None:
     assert headings[:3] == ["The answer", "Headline numbers", "Charts"]
     verdict = next(m.value for m in app.markdown if m.value.startswith("- "))
     assert " is the most profitable: " in verdict.splitlines()[0]
+    # 1,500 people cannot absorb funnel_heavy's ad budget: the answer says how much was left and why.
+    assert "funnel_heavy's ads could spend only " in texts(app.warning)
+    assert "frequency cap" in texts(app.warning)
     # Cards: 4-6 numbers per strategy, the baseline without a difference, the others with one.
     cards = app.metric
     assert 3 * 4 <= len(cards) <= 3 * 6

@@ -448,3 +448,23 @@ def test_the_active_metric_table_hides_only_metrics_no_strategy_moves(comparison
     assert set(full.index) - set(active.index) == set(idle[idle].index)
     assert {"loyalty_breakage", "rewards_paid_fraud"} <= set(idle[idle].index)  # levers the presets leave off
     assert {"new_customers", "profit"} <= set(active.index)
+
+
+def test_unspent_ad_budgets_are_said_with_their_numbers_and_why() -> None:
+    """A strategy that could not spend its ad budget was compared on profit without a word about it."""
+    base = {"network.n": 400, "days": 60}
+    named = [
+        load_scenario(SCENARIOS / "funnel_heavy.yaml", base),
+        load_scenario(SCENARIOS / "ripple_heavy.yaml", {**base, "ads.daily_budget": 0.0}),
+    ]
+    comparison = compare(named, replications=2, seed=3)
+    runs = comparison.steps.groupby(["strategy", "replication"])[["spend_ads", "ads_unspent"]].sum()
+    spent, unspent = runs.loc["funnel_heavy"].mean()
+    assert unspent >= 0.1 * (spent + unspent)  # a small market: the frequency cap leaves money
+    (note,) = report.unspent_budget_notes(comparison, "USD")  # no budget, nothing to say for the other
+    assert note.startswith(
+        f"funnel_heavy's ads could spend only {report.money(spent, 'USD')} of "
+        f"{report.money(spent + unspent, 'USD')} over 60 days ({unspent / (spent + unspent):.0%} left unspent"
+    )
+    assert "frequency cap" in note and "too few people were left" in note
+    assert report.unspent_budget_notes(comparison, "USD", at_least=1.0) == []

@@ -25,6 +25,8 @@ from sim.scenario import Scenario
 __all__ = [
     "MAX_COHORTS",
     "SECTION_FOCUS",
+    "UNSPENT_NOTE_SHARE",
+    "UNSPENT_REASONS",
     "Card",
     "band",
     "cac_by_channel",
@@ -48,6 +50,8 @@ __all__ = [
     "retention_curves",
     "sweep_curve",
     "sweep_grid",
+    "unspent_budget_notes",
+    "unspent_sentence",
     "verdict",
 ]
 
@@ -560,6 +564,65 @@ def _interval_words(metric: str, row: Mapping[str, float], currency: str, *, par
         else:
             text = f"95% interval from {size(low)}{unit} {less} to {size(high)} {more}: this may be noise"
     return f" ({text})" if parenthesis else text
+
+
+#: Why a lever leaves budget unspent, in words (the Compare page and the 8:1 lesson say the same).
+UNSPENT_REASONS = {
+    "ads": "too few people were left to show them to within the frequency cap (the audience is the people "
+    "who are not customers)",
+    "offers": "too few customers were worth an offer and not already under one",
+}
+#: Share of a strategy's ad budget left unspent over the horizon from which the Compare page says so.
+UNSPENT_NOTE_SHARE = 0.10
+
+
+def unspent_sentence(lever: str, spent: str, budget: str, subject: str | None = None, share: str = "") -> str:
+    """The sentence for a lever that could not spend its budget: amounts already in words.
+
+    ``lever`` is ``ads`` or ``offers`` (:data:`UNSPENT_REASONS`); ``subject`` a strategy's name
+    ("hybrid's ads could spend only …"), else "The ads …"; ``share`` an optional aside after the
+    amounts ("75% left unspent").
+    """
+    who = f"{subject}'s {lever}" if subject else f"The {lever}"
+    aside = f" ({share})" if share else ""
+    return f"{who} could spend only {spent} of {budget}{aside}: {UNSPENT_REASONS[lever]}."
+
+
+def unspent_budget_notes(
+    comparison: Comparison, currency: str = "", at_least: float = UNSPENT_NOTE_SHARE
+) -> list[str]:
+    """A sentence for each strategy that left ``at_least`` of its ad budget unspent over the horizon.
+
+    Budget and spend are each replication's sums over days of the step table's ``spend_ads`` and
+    ``ads_unspent`` (the day's ad budgets − ``spend_ads``; see docs/metrics.md), averaged over
+    replications. Profit counts only what was spent, so a strategy whose budget could not be spent is
+    compared on less money than its settings suggest, and a bigger budget would change nothing.
+    """
+    steps = comparison.steps
+    if steps.empty or not {"spend_ads", "ads_unspent"} <= set(steps.columns):
+        return []
+    totals = steps.groupby(["strategy", "replication"], observed=True)[["spend_ads", "ads_unspent"]].sum()
+    means = totals.groupby(level="strategy", observed=True).mean()
+    notes = []
+    for strategy in comparison.strategies:
+        if strategy not in means.index:
+            continue
+        spent, unspent = (float(v) for v in means.loc[strategy, ["spend_ads", "ads_unspent"]].to_numpy())
+        budget = spent + unspent
+        if budget <= 0 or unspent < at_least * budget:
+            continue
+        days = int(steps["day"].max())
+        notes.append(
+            unspent_sentence(
+                "ads",
+                money(spent, currency),
+                f"{money(budget, currency)} over {days} day{'s' if days != 1 else ''}",
+                subject=strategy,
+                share=f"{unspent / budget:.0%} left unspent, mean over replications",
+            )
+            + " Its profit counts only what was spent; a bigger ad budget would buy nothing more."
+        )
+    return notes
 
 
 def verdict(

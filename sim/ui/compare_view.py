@@ -99,6 +99,8 @@ class ComparisonView:
     downloads: dict[str, bytes]
     reproduce: dict[str, str | bytes] = field(default_factory=dict)
     charts: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    #: Budgets a strategy could not spend, in sentences (shown with the answer: profit counts spend).
+    budget_notes: list[str] = field(default_factory=list)
 
 
 def run_comparison(
@@ -133,6 +135,7 @@ def run_comparison(
         },
         downloads=report.comparison_downloads(comparison),
         reproduce=reproduction(inputs, named),
+        budget_notes=report.unspent_budget_notes(comparison, currency),
     )
     view.charts = charts(view)
     return view
