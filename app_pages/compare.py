@@ -25,6 +25,7 @@ from app_pages.common import (
     upload_scenario,
 )
 from app_pages.state import kept, reset
+from sim.analysis import report
 from sim.scenario import MAX_PEOPLE, MIN_PEOPLE, ScenarioError, scenario_to_yaml
 from sim.ui import viz
 from sim.ui.compare_view import ComparisonView, Inputs, reproduction_zip, run_comparison
@@ -272,6 +273,8 @@ with box:
         st.caption("No channel spent money, so there is no acquisition cost to chart.")
     else:
         st.vega_lite_chart(charts["cac"], width="stretch")
+        if "sharing" in set(view.cac["channel"]):
+            st.caption(report.SHARING_CAC_CAPTION)
     if charts.get("spend") is not None:
         st.vega_lite_chart(charts["spend"])  # a budget that is a schedule shows its shape here
     group_by = st.radio(

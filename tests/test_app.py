@@ -173,6 +173,12 @@ def test_the_fraud_question_can_be_asked() -> None:
     app = _small_comparison(app, cmp_days=120)
     verdict = next(m.value for m in app.markdown if m.value.startswith("- ")).splitlines()
     assert verdict[1].startswith("- Fraud paid (rewards for fake referrals): 0 USD with two_sided_credit;")
+    # Two referral costs are shown: each says what it counts, so they do not seem to contradict.
+    (card, *_) = [m for m in app.metric if m.label == "Referral CAC per honest customer"]
+    assert "honest first-time buyers" in card.help and "coupon farmers" in card.help
+    assert "Not the CAC of sharing" in card.help
+    note = next(c.value for c in app.caption if "The **sharing** bar" in c.value)
+    assert "coupon farmers who placed an order count" in note and "honest first-time customers" in note
 
 
 def test_a_rival_and_scheduled_budgets_are_charted_on_compare() -> None:

@@ -225,7 +225,7 @@ def test_the_verdict_answers_the_question_the_differing_sections_ask() -> None:
     assert sentences[1].startswith(
         "Fraud paid (rewards for fake referrals): 34,500 USD with funnel; 0 USD with ripple, 34,500 USD less"
     )
-    assert sentences[2].startswith("Referral CAC: 81.0 USD per customer with funnel;")
+    assert sentences[2].startswith("Referral CAC per honest customer: 81.0 USD per customer with funnel;")
     assert len(sentences) == 3  # metrics that are idle everywhere are left out
     same = _synthetic(
         ([100, 100], [100, 100]),

@@ -25,6 +25,7 @@ from sim.scenario import Scenario
 __all__ = [
     "MAX_COHORTS",
     "SECTION_FOCUS",
+    "SHARING_CAC_CAPTION",
     "UNSPENT_NOTE_SHARE",
     "UNSPENT_REASONS",
     "Card",
@@ -204,8 +205,8 @@ _LABELS: dict[str, str] = {
     "rewards_paid_honest": "Rewards paid for honest referrals",
     "rewards_paid_fraud": "Fraud paid (rewards for fake referrals)",
     "rewards_denied_honest": "Honest rewards denied",
-    "referral_cac": "Referral CAC",
-    "referral_cac_without_fraud": "Referral CAC without fraud",
+    "referral_cac": "Referral CAC per honest customer",
+    "referral_cac_without_fraud": "Referral CAC per honest customer without fraud",
     "programme_roi": "Referral programme ROI",
     "budget_used": "Programme budget used",
     "loyalty_spend": "Loyalty cost",
@@ -565,6 +566,14 @@ def _interval_words(metric: str, row: Mapping[str, float], currency: str, *, par
             text = f"95% interval from {size(low)}{unit} {less} to {size(high)} {more}: this may be noise"
     return f" ({text})" if parenthesis else text
 
+
+#: Said under the CAC-by-channel chart when it has a sharing bar: it is not the Referral CAC card.
+SHARING_CAC_CAPTION = (
+    "The **sharing** bar is gross sharing spend (every reward paid, fraud included) ÷ everyone acquired "
+    "via sharing: won-back customers and coupon farmers who placed an order count, as (short-lived) "
+    "customers. **Referral CAC per honest customer** (cards, tables) divides net referral spend by "
+    "honest first-time customers only, so under a fraud attack it is higher."
+)
 
 #: Why a lever leaves budget unspent, in words (the Compare page and the 8:1 lesson say the same).
 UNSPENT_REASONS = {
