@@ -270,7 +270,7 @@ with box:
     else:
         st.vega_lite_chart(charts["cumulative"])
     if charts["cac"] is None:
-        st.caption("No channel spent money, so there is no acquisition cost to chart.")
+        st.caption(report.no_cac_words(view.comparison, view.currency))
     else:
         st.vega_lite_chart(charts["cac"], width="stretch")
         if "sharing" in set(view.cac["channel"]):

@@ -225,6 +225,12 @@ def test_a_one_day_horizon_draws_sensible_charts() -> None:
     app = _small_comparison(cmp_days=1)
     assert _charts_ok(app) >= 1  # profit at least; curves without data say so instead of drawing nothing
     assert " over 1 day, " in next(m.value for m in app.markdown if m.value.startswith("- "))
+    # The page never says nothing was spent beside cards of money spent.
+    spent = [m.value for m in app.metric if m.label == "Marketing spend" and m.value != "0 USD"]
+    captions = texts(app.caption)
+    assert not spent or "No channel spent money" not in captions
+    if spent and "there is no bar to draw" in captions:
+        assert all(value in captions for value in spent)
 
 
 def test_a_binary_upload_says_it_is_not_a_text_file() -> None:

@@ -47,6 +47,7 @@ __all__ = [
     "metric_table",
     "metric_unit",
     "money",
+    "no_cac_words",
     "profit_over_time",
     "retention_curves",
     "sweep_curve",
@@ -280,8 +281,10 @@ def _plain_number(value: float, decimals: int) -> str:
 def format_number(metric: str, value: float) -> str:
     """A metric value as a table shows it, without its unit (the header has it).
 
-    Counts (people, accounts, …) are whole numbers, shares are percentages with one decimal, money has
-    cents below 1,000 and none above, ratios three significant figures; never "-0".
+    Counts (people, accounts, …) are whole numbers, except a mean below 10 that is not whole, which
+    keeps one decimal (half a customer per replication on average is "0.5", not "0", which would
+    contradict a chart of the same mean); shares are percentages with one decimal, money has cents
+    below 1,000 and none above, ratios three significant figures; never "-0".
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
@@ -289,7 +292,8 @@ def format_number(metric: str, value: float) -> str:
         return "∞" if value > 0 else f"{_MINUS}∞"
     unit = _unit(metric)
     if unit in _COUNT_UNITS:
-        return _plain_number(value, 0)
+        fraction = abs(value) < 10 and round(value, 1) != round(value)
+        return _plain_number(value, 1 if fraction else 0)
     if unit == "share":
         return _plain_number(100 * value, 1)
     if unit.startswith("currency"):
@@ -565,6 +569,27 @@ def _interval_words(metric: str, row: Mapping[str, float], currency: str, *, par
         else:
             text = f"95% interval from {size(low)}{unit} {less} to {size(high)} {more}: this may be noise"
     return f" ({text})" if parenthesis else text
+
+
+def no_cac_words(comparison: Comparison, currency: str = "") -> str:
+    """Why the CAC-by-channel chart has nothing to draw, agreeing with the marketing spend cards.
+
+    Either nothing was spent, or money was spent but bought nobody through a paid channel (a short
+    horizon): each paid channel's CAC is then unbounded, which a bar cannot show.
+    """
+    runs = comparison.runs
+    spend = runs.groupby("strategy", observed=True)["marketing_spend"].mean() if not runs.empty else None
+    spenders = [s for s in comparison.strategies if spend is not None and spend.get(s, 0.0) > 0]
+    if not spenders:
+        return "No channel spent money, so there is no acquisition cost to chart."
+    assert spend is not None
+    spent = "; ".join(  # as the Marketing spend cards write it
+        f"{format_value('marketing_spend', float(spend[s]), currency)} with {s}" for s in spenders
+    )
+    return (
+        f"Marketing money was spent ({spent}; mean over replications) but bought no customer through a "
+        "paid channel in this horizon: each paid channel's CAC is unbounded (∞), so there is no bar to draw."
+    )
 
 
 #: Said under the CAC-by-channel chart when it has a sharing bar: it is not the Referral CAC card.
