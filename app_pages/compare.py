@@ -31,6 +31,7 @@ from sim.ui import viz
 from sim.ui.compare_view import ComparisonView, Inputs, reproduction_zip, run_comparison
 from sim.ui.jobs import Job, Progress
 from sim.ui.library import attack_line, world_problems
+from sim.ui.text import markdown_literal
 
 #: Query-string names of the inputs (a link to the page reproduces the comparison).
 URL_INPUTS = {"reps": "cmp_reps", "seed": "cmp_seed", "people": "cmp_people", "days": "cmp_days"}
@@ -57,14 +58,28 @@ def _from_url() -> None:
         return
     st.session_state["_cmp_url_read"] = True
     params = st.query_params
-    wanted = [n for n in params.get_all("s") if n in names][:4]
+    known = [n for n in params.get_all("s") if n in names]
+    wanted = known[:4]
     if wanted:
         reset("cmp_strategies", wanted)
+    replaced: list[tuple[str, str, str]] = []  # (parameter, value in the link, why it was not used)
+    if len(known) > 4:
+        replaced.append(("s", ", ".join(known[4:]), "a comparison takes at most four strategies"))
     for param, key in URL_INPUTS.items():
         text = params.get(param)
-        if text is not None and text.strip().isdigit():
-            low, high = LIMITS[key]
-            reset(key, min(max(int(text), low), high))
+        if text is None:
+            continue
+        low, high = LIMITS[key]
+        allowed = f"a whole number from {low:,} to {high:,}"
+        try:
+            value = int(text.strip())
+        except ValueError:
+            replaced.append((param, text, f"not {allowed}"))
+            continue
+        if not low <= value <= high:
+            replaced.append((param, text, f"not {allowed}"))
+        reset(key, min(max(value, low), high))
+    st.session_state["_cmp_url_replaced"] = replaced
     unknown = [n for n in params.get_all("s") if n not in names]
     if unknown:
         st.session_state["_cmp_url_unknown"] = unknown
@@ -120,6 +135,16 @@ st.query_params.from_dict(
     {"s": chosen, "reps": str(replications), "seed": str(seed), "people": str(people), "days": str(days)}
 )
 
+replaced_values = st.session_state.pop("_cmp_url_replaced", [])
+if replaced_values:  # once, when the link is read: say what was used instead of each bad value
+    used = {"reps": f"{replications:,}", "seed": str(seed), "people": f"{people:,}", "days": f"{days:,}"}
+    lines = [
+        f"- `{param}`: {markdown_literal(repr(text))} is {why}; used {used[param]}"
+        if param in used
+        else f"- `{param}`: {markdown_literal(text)} left out ({why})"
+        for param, text, why in replaced_values
+    ]
+    st.warning("The link has values this page cannot use; each was replaced:\n\n" + "\n".join(lines))
 show_graph_notes(graph)
 
 with st.expander("Upload a scenario"):

@@ -151,6 +151,27 @@ def test_kept_results_outlive_a_source_reload_and_serve_a_link_in_a_new_session(
     assert "3 strategies × 1 replications, 300 people, 20 days, seed 4242" in texts(linked.caption)
 
 
+def test_every_bad_link_value_is_named_with_what_was_used_instead() -> None:
+    """A link's bad values were replaced silently (only an unknown strategy was warned about)."""
+    linked = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    linked.query_params.update(
+        {"s": ["nonexistent", "hybrid"], "reps": "-5", "people": "abc", "days": "0", "seed": "x"}
+    )
+    linked.run()
+    no_traceback(linked)
+    warned = _read(linked.warning)
+    assert "nonexistent" in warned
+    reps, seed = linked.number_input(key="cmp_reps").value, linked.number_input(key="cmp_seed").value
+    people = linked.number_input(key="cmp_people").value
+    assert "- `reps`: '-5' is not a whole number from 1 to 100; used 1" in warned and reps == 1
+    assert f"- `people`: 'abc' is not a whole number from 2 to 20,000,000; used {people:,}" in warned
+    assert "- `days`: '0' is not a whole number from 1 to 3,650; used 1" in warned
+    assert f"- `seed`: 'x' is not a whole number from 0 to {2**53 - 1:,}; used {seed}" in warned
+    assert warned.count("\n- ") == 4  # one line each, nothing for the good values
+    linked.run()  # said once: the inputs are now the page's own
+    assert "were replaced" not in _read(linked.warning) and "each was replaced" not in _read(linked.warning)
+
+
 def test_changed_inputs_keep_the_last_results_greyed_out() -> None:
     app = _small_comparison()
     app.number_input(key="cmp_days").set_value(60).run()
