@@ -220,7 +220,8 @@ if job is not None and job.running:
         )
         time.sleep(0.2)
     bar.empty()
-    cancel_slot.empty()
+if job is None or not job.running:
+    cancel_slot.empty()  # nothing runs (finished, failed or just cancelled): no Cancel to press
 if job is not None and job.state == "cancelled":
     st.warning("Cancelled: nothing was kept from that run. Press **Run comparison** to start again.")
 elif job is not None and job.state == "failed":
