@@ -23,7 +23,6 @@ from sim.scenario import (
 )
 from sim.ui.jobs import JobBoard
 from sim.ui.library import (
-    GRAPH_UPLOAD_TYPES,
     MAX_GRAPH_UPLOAD_BYTES,
     GraphInfo,
     graph_info,
@@ -242,10 +241,13 @@ def upload_scenario(key: str) -> None:
     """
     uploaded_files = st.file_uploader(
         f"Upload a scenario (YAML, at most {MAX_SCENARIO_BYTES // 1000:,} kB) together with its graph "
-        f"file, if it has one (an edge list, GraphML, GEXF, GML or Pajek; at most "
+        f"file, if it has one (an edge list, GraphML, GEXF, GML or Pajek, any file name; at most "
         f"{MAX_GRAPH_UPLOAD_BYTES // 1_000_000:,} MB)",
         key=key,
-        type=list(GRAPH_UPLOAD_TYPES),
+        # Any file name: a graph file may have any extension, and one that cannot be read is refused
+        # by its reader with the reason ("is binary data, not a text edge list"). Restricting types
+        # made the browser drop such a file, and the scenario then said it was never uploaded.
+        type=None,
         accept_multiple_files=True,
         help=(
             "A file like those in scenarios/. A scenario whose network is a graph file names it by file "

@@ -598,6 +598,26 @@ def test_an_uploaded_scenario_with_a_bad_graph_file_is_explained() -> None:
     assert "its graph file cannot be used" in message and "does not look like an edge list" in message
 
 
+def test_a_graph_file_of_any_name_reaches_its_reader_which_says_why_it_is_refused() -> None:
+    """blob.bin was dropped by the uploader's type filter, and the scenario then said it had not been
+    uploaded; every file name now reaches the reader, which names the real problem."""
+    app = _open()
+    assert list(app.file_uploader(key="cmp_upload").proto.type) == []  # no extension filter
+    blob = KARATE_YAML.replace(b"path: karate_club.txt", b"path: blob.bin")
+    assert blob != KARATE_YAML
+    app.file_uploader(key="cmp_upload").set_value(
+        [
+            ("karate_blob.yaml", blob, "application/x-yaml"),
+            ("blob.bin", bytes(range(256)) * 8, "application/octet-stream"),
+        ]
+    ).run()
+    no_traceback(app)
+    message = _read(app.error)
+    assert "karate_blob.yaml was not added" in message
+    assert "blob.bin: is binary data, not a text edge list" in message
+    assert "must name a file uploaded with the scenario" not in message
+
+
 def test_compare_accepts_a_small_generated_market() -> None:
     app = _open()
     app.number_input(key="cmp_people").set_value(20)

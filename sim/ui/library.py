@@ -49,7 +49,8 @@ __all__ = [
 
 #: Largest graph file the app accepts with an uploaded scenario (the server's upload limit matches).
 MAX_GRAPH_UPLOAD_BYTES = 50_000_000
-#: File types the app's uploader takes: scenarios (YAML) and graph files.
+#: The usual extensions of scenarios (YAML) and graph files. The app's uploader takes any file name (a
+#: graph file's reader refuses what it cannot read, with the reason); this lists the common ones.
 GRAPH_UPLOAD_TYPES: tuple[str, ...] = (
     "yaml", "yml", "txt", "csv", "tsv", "tab", "edges", "el", "graphml", "gexf", "gml", "net", "paj", "pajek",
 )  # fmt: skip
