@@ -21,8 +21,8 @@ from sim.scenario import (
     scenario_from_text,
     scenario_to_yaml,
 )
+from sim.ui.jobs import JobBoard
 from sim.ui.library import (
-    GRAPH_UPLOAD_TYPES,
     MAX_GRAPH_UPLOAD_BYTES,
     GraphInfo,
     graph_info,
@@ -30,6 +30,7 @@ from sim.ui.library import (
     preset_texts,
     read_uploads,
     unique_name,
+    upload_digest,
 )
 from sim.ui.text import markdown_literal
 from sim.world.edge_list import EdgeListError
@@ -38,6 +39,10 @@ from sim.world.edge_list import EdgeListError
 LIBRARY = "library"
 #: Session key of the files that go with library scenarios: {name: {file name: bytes}}.
 LIBRARY_FILES = "library_files"
+#: Finished comparisons kept for reuse by their inputs (in any tab or session of this server).
+KEEP_RESULTS = 16
+#: Session key of the uploads added so far: {fingerprint of the file and its graph: library name}.
+UPLOADED = "uploaded_scenarios"
 #: Default people in the market on pages that simulate on demand (env var for quick demos and tests).
 DEFAULT_PEOPLE = int(os.environ.get("RIPPLE_APP_PEOPLE", "0")) or None
 #: What the uploader (a scenario with its graph file) accepts per file, in whole MB (Streamlit's unit):
@@ -236,10 +241,13 @@ def upload_scenario(key: str) -> None:
     """
     uploaded_files = st.file_uploader(
         f"Upload a scenario (YAML, at most {MAX_SCENARIO_BYTES // 1000:,} kB) together with its graph "
-        f"file, if it has one (an edge list, GraphML, GEXF, GML or Pajek; at most "
+        f"file, if it has one (an edge list, GraphML, GEXF, GML or Pajek, any file name; at most "
         f"{MAX_GRAPH_UPLOAD_BYTES // 1_000_000:,} MB)",
         key=key,
-        type=list(GRAPH_UPLOAD_TYPES),
+        # Any file name: a graph file may have any extension, and one that cannot be read is refused
+        # by its reader with the reason ("is binary data, not a text edge list"). Restricting types
+        # made the browser drop such a file, and the scenario then said it was never uploaded.
+        type=None,
         accept_multiple_files=True,
         help=(
             "A file like those in scenarios/. A scenario whose network is a graph file names it by file "
@@ -256,7 +264,8 @@ def upload_scenario(key: str) -> None:
         for line in done[marker]:
             st.caption(line)
         return
-    scenarios, problems = read_uploads({f.name: f.getvalue() for f in uploaded_files})
+    uploaded = {f.name: f.getvalue() for f in uploaded_files}
+    scenarios, problems = read_uploads(uploaded)
     for filename, exc in problems.items():
         if isinstance(exc, EdgeListError):
             show_graph_problem(
@@ -266,9 +275,21 @@ def upload_scenario(key: str) -> None:
             text_file = not any("must be a text file" in problem.allowed for problem in exc.problems)
             what = "a valid scenario" if text_file else "a text scenario file"
             show_problems(exc, f"{markdown_literal(filename)} was not added: it is not {what}")
+    # The uploader keeps earlier files in its list, so an upload hands over the earlier files again:
+    # a scenario (with its graph file) added before in this session is not added a second time.
+    added: dict[str, str] = st.session_state.setdefault(UPLOADED, {})
     messages = []
     for filename, scenario in scenarios.items():
+        digest = upload_digest(uploaded[filename], scenario.attachments)
+        if added.get(digest) in library():
+            messages.append(
+                f"{markdown_literal(filename)} is already in the scenarios as "
+                f"**{markdown_literal(added[digest])}**."
+            )
+            st.caption(messages[-1])
+            continue
         name = add_to_library(scenario.name, scenario)
+        added[digest] = name
         messages.append(
             f"Added {markdown_literal(filename)} to the scenarios as **{markdown_literal(name)}**."
         )
@@ -293,6 +314,18 @@ def warm_compare_workers() -> bool:
     """
     start_workers(compare_workers(5))
     return True
+
+
+@st.cache_resource(show_spinner=False)
+def job_board() -> JobBoard:
+    """The app's board of comparisons (one per server process, shared by every session and tab).
+
+    Held by Streamlit's resource cache, not in a module: Streamlit's file watcher drops every watched
+    module from ``sys.modules`` when any source file changes (a checkout, a merge), so a module-level
+    board was built anew and every kept result was lost (a link opened later simulated again). The
+    resource cache outlives that reload; it only computes.
+    """
+    return JobBoard(keep=KEEP_RESULTS)
 
 
 def style_once() -> None:

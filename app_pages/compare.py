@@ -16,6 +16,7 @@ from app_pages.common import (
     DEFAULT_PEOPLE,
     compare_workers,
     files_of,
+    job_board,
     library,
     people_input,
     scenario_named,
@@ -24,11 +25,13 @@ from app_pages.common import (
     upload_scenario,
 )
 from app_pages.state import kept, reset
+from sim.analysis import report
 from sim.scenario import MAX_PEOPLE, MIN_PEOPLE, ScenarioError, scenario_to_yaml
 from sim.ui import viz
 from sim.ui.compare_view import ComparisonView, Inputs, reproduction_zip, run_comparison
-from sim.ui.jobs import BOARD, Job, Progress
+from sim.ui.jobs import Job, Progress
 from sim.ui.library import attack_line, world_problems
+from sim.ui.text import markdown_literal
 
 #: Query-string names of the inputs (a link to the page reproduces the comparison).
 URL_INPUTS = {"reps": "cmp_reps", "seed": "cmp_seed", "people": "cmp_people", "days": "cmp_days"}
@@ -55,14 +58,28 @@ def _from_url() -> None:
         return
     st.session_state["_cmp_url_read"] = True
     params = st.query_params
-    wanted = [n for n in params.get_all("s") if n in names][:4]
+    known = [n for n in params.get_all("s") if n in names]
+    wanted = known[:4]
     if wanted:
         reset("cmp_strategies", wanted)
+    replaced: list[tuple[str, str, str]] = []  # (parameter, value in the link, why it was not used)
+    if len(known) > 4:
+        replaced.append(("s", ", ".join(known[4:]), "a comparison takes at most four strategies"))
     for param, key in URL_INPUTS.items():
         text = params.get(param)
-        if text is not None and text.strip().isdigit():
-            low, high = LIMITS[key]
-            reset(key, min(max(int(text), low), high))
+        if text is None:
+            continue
+        low, high = LIMITS[key]
+        allowed = f"a whole number from {low:,} to {high:,}"
+        try:
+            value = int(text.strip())
+        except ValueError:
+            replaced.append((param, text, f"not {allowed}"))
+            continue
+        if not low <= value <= high:
+            replaced.append((param, text, f"not {allowed}"))
+        reset(key, min(max(value, low), high))
+    st.session_state["_cmp_url_replaced"] = replaced
     unknown = [n for n in params.get_all("s") if n not in names]
     if unknown:
         st.session_state["_cmp_url_unknown"] = unknown
@@ -118,6 +135,16 @@ st.query_params.from_dict(
     {"s": chosen, "reps": str(replications), "seed": str(seed), "people": str(people), "days": str(days)}
 )
 
+replaced_values = st.session_state.pop("_cmp_url_replaced", [])
+if replaced_values:  # once, when the link is read: say what was used instead of each bad value
+    used = {"reps": f"{replications:,}", "seed": str(seed), "people": f"{people:,}", "days": f"{days:,}"}
+    lines = [
+        f"- `{param}`: {markdown_literal(repr(text))} is {why}; used {used[param]}"
+        if param in used
+        else f"- `{param}`: {markdown_literal(text)} left out ({why})"
+        for param, text, why in replaced_values
+    ]
+    st.warning("The link has values this page cannot use; each was replaced:\n\n" + "\n".join(lines))
 show_graph_notes(graph)
 
 with st.expander("Upload a scenario"):
@@ -163,7 +190,7 @@ workers = compare_workers(inputs.replications)
 buttons = st.columns([1, 1, 4])
 run_clicked = buttons[0].button("Run comparison", type="primary", key="cmp_run")
 mine: Job | None = st.session_state.get("cmp_job")
-if mine is not None and mine.running and mine.key != inputs:
+if mine is not None and mine.running and mine.key != inputs.key:
     mine.cancel()  # the inputs changed: that run is not wanted any more (its results stay greyed)
 if run_clicked:
 
@@ -171,15 +198,15 @@ if run_clicked:
         """The page's run function, in the job's thread: it computes, never draws."""
         return run_comparison(inputs, progress, workers)
 
-    mine = BOARD.start(inputs, work, total=inputs.runs)
+    mine = job_board().start(inputs.key, work, total=inputs.runs)
     st.session_state["cmp_job"] = mine
-running_here = mine is not None and mine.running and mine.key == inputs
+running_here = mine is not None and mine.running and mine.key == inputs.key
 cancel_slot = buttons[1].empty()
 if running_here and cancel_slot.button("Cancel", key="cmp_cancel", help="Stop; the last results stay."):
     assert mine is not None
     mine.cancel()
     mine.wait(10)
-job = mine if mine is not None and mine.key == inputs else BOARD.get(inputs)
+job = mine if mine is not None and mine.key == inputs.key else job_board().get(inputs.key)
 
 if job is not None and job.running:
     bar = st.progress(job.fraction, text="Simulating…")
@@ -193,7 +220,8 @@ if job is not None and job.running:
         )
         time.sleep(0.2)
     bar.empty()
-    cancel_slot.empty()
+if job is None or not job.running:
+    cancel_slot.empty()  # nothing runs (finished, failed or just cancelled): no Cancel to press
 if job is not None and job.state == "cancelled":
     st.warning("Cancelled: nothing was kept from that run. Press **Run comparison** to start again.")
 elif job is not None and job.state == "failed":
@@ -213,7 +241,7 @@ if shown is None:
     st.stop()
 
 view: ComparisonView = shown.result
-stale = shown.key != inputs
+stale = shown.key != inputs.key
 if stale:
     st.warning(
         "The results below are for earlier inputs "
@@ -233,6 +261,8 @@ with box:
 
     st.subheader("The answer")
     st.markdown("\n".join(f"- {sentence}" for sentence in view.verdict))
+    for note in getattr(view, "budget_notes", []):  # a result kept from before this field had none
+        st.warning(note, icon=":material/savings:")
 
     st.subheader("Headline numbers")
     st.caption(
@@ -266,9 +296,11 @@ with box:
     else:
         st.vega_lite_chart(charts["cumulative"])
     if charts["cac"] is None:
-        st.caption("No channel spent money, so there is no acquisition cost to chart.")
+        st.caption(report.no_cac_words(view.comparison, view.currency))
     else:
         st.vega_lite_chart(charts["cac"], width="stretch")
+        if "sharing" in set(view.cac["channel"]):
+            st.caption(report.SHARING_CAC_CAPTION)
     if charts.get("spend") is not None:
         st.vega_lite_chart(charts["spend"])  # a budget that is a schedule shows its shape here
     group_by = st.radio(

@@ -6,6 +6,7 @@ import ast
 import importlib.util
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -67,6 +68,9 @@ def test_compare_answers_first_then_cards_charts_and_tables() -> None:
     assert headings[:3] == ["The answer", "Headline numbers", "Charts"]
     verdict = next(m.value for m in app.markdown if m.value.startswith("- "))
     assert " is the most profitable: " in verdict.splitlines()[0]
+    # 1,500 people cannot absorb funnel_heavy's ad budget: the answer says how much was left and why.
+    assert "funnel_heavy's ads could spend only " in texts(app.warning)
+    assert "frequency cap" in texts(app.warning)
     # Cards: 4-6 numbers per strategy, the baseline without a difference, the others with one.
     cards = app.metric
     assert 3 * 4 <= len(cards) <= 3 * 6
@@ -122,6 +126,52 @@ def test_every_compare_flow_works_the_second_time_in_a_second_session_and_after_
     assert linked.number_input(key="cmp_people").value == 1500
 
 
+def test_kept_results_outlive_a_source_reload_and_serve_a_link_in_a_new_session(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Streamlit's file watcher drops the app's modules from sys.modules when any source file changes
+    (a merge on the server's checkout): the kept results went with them, and a link opened later
+    simulated again although the page promises results are kept."""
+    tiny = {"cmp_people": 300, "cmp_days": 20, "cmp_reps": 1}
+    app = _small_comparison(cmp_seed=4242, **tiny)
+    kept_job = app.session_state["cmp_shown"]
+    for seed in (4243, 4244):  # more comparisons in between
+        _small_comparison(app, cmp_seed=seed, **tiny)
+        assert app.session_state["cmp_shown"] is not kept_job
+    for name in [m for m in sys.modules if m.startswith(("sim.ui", "app_pages"))]:
+        monkeypatch.delitem(sys.modules, name)  # what the watcher does on a change
+    linked = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    linked.query_params.update(
+        {"s": ["funnel_heavy", "ripple_heavy", "hybrid"], "reps": "1", "seed": "4242", "people": "300"}
+    )
+    linked.query_params.update({"days": "20"})
+    linked.run()
+    no_traceback(linked)
+    assert linked.session_state["cmp_shown"] is kept_job  # drawn at once, not simulated again
+    assert "3 strategies × 1 replications, 300 people, 20 days, seed 4242" in texts(linked.caption)
+
+
+def test_every_bad_link_value_is_named_with_what_was_used_instead() -> None:
+    """A link's bad values were replaced silently (only an unknown strategy was warned about)."""
+    linked = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    linked.query_params.update(
+        {"s": ["nonexistent", "hybrid"], "reps": "-5", "people": "abc", "days": "0", "seed": "x"}
+    )
+    linked.run()
+    no_traceback(linked)
+    warned = _read(linked.warning)
+    assert "nonexistent" in warned
+    reps, seed = linked.number_input(key="cmp_reps").value, linked.number_input(key="cmp_seed").value
+    people = linked.number_input(key="cmp_people").value
+    assert "- `reps`: '-5' is not a whole number from 1 to 100; used 1" in warned and reps == 1
+    assert f"- `people`: 'abc' is not a whole number from 2 to 20,000,000; used {people:,}" in warned
+    assert "- `days`: '0' is not a whole number from 1 to 3,650; used 1" in warned
+    assert f"- `seed`: 'x' is not a whole number from 0 to {2**53 - 1:,}; used {seed}" in warned
+    assert warned.count("\n- ") == 4  # one line each, nothing for the good values
+    linked.run()  # said once: the inputs are now the page's own
+    assert "were replaced" not in _read(linked.warning) and "each was replaced" not in _read(linked.warning)
+
+
 def test_changed_inputs_keep_the_last_results_greyed_out() -> None:
     app = _small_comparison()
     app.number_input(key="cmp_days").set_value(60).run()
@@ -144,6 +194,12 @@ def test_the_fraud_question_can_be_asked() -> None:
     app = _small_comparison(app, cmp_days=120)
     verdict = next(m.value for m in app.markdown if m.value.startswith("- ")).splitlines()
     assert verdict[1].startswith("- Fraud paid (rewards for fake referrals): 0 USD with two_sided_credit;")
+    # Two referral costs are shown: each says what it counts, so they do not seem to contradict.
+    (card, *_) = [m for m in app.metric if m.label == "Referral CAC per honest customer"]
+    assert "honest first-time buyers" in card.help and "coupon farmers" in card.help
+    assert "Not the CAC of sharing" in card.help
+    note = next(c.value for c in app.caption if "The **sharing** bar" in c.value)
+    assert "coupon farmers who placed an order count" in note and "honest first-time customers" in note
 
 
 def test_a_rival_and_scheduled_budgets_are_charted_on_compare() -> None:
@@ -190,6 +246,12 @@ def test_a_one_day_horizon_draws_sensible_charts() -> None:
     app = _small_comparison(cmp_days=1)
     assert _charts_ok(app) >= 1  # profit at least; curves without data say so instead of drawing nothing
     assert " over 1 day, " in next(m.value for m in app.markdown if m.value.startswith("- "))
+    # The page never says nothing was spent beside cards of money spent.
+    spent = [m.value for m in app.metric if m.label == "Marketing spend" and m.value != "0 USD"]
+    captions = texts(app.caption)
+    assert not spent or "No channel spent money" not in captions
+    if spent and "there is no bar to draw" in captions:
+        assert all(value in captions for value in spent)
 
 
 def test_a_binary_upload_says_it_is_not_a_text_file() -> None:
@@ -489,6 +551,29 @@ def test_a_scenario_uploaded_with_its_edge_list_runs_on_compare() -> None:
     assert app.session_state["library_files"]["club-more-sharing"] == {"karate_club.txt": KARATE_TXT}
 
 
+def test_each_uploaded_file_is_added_once_however_many_uploads_follow() -> None:
+    """The uploader keeps earlier files in its list: each upload used to add them again, renamed."""
+    app = _open()
+    before = set(app.session_state["library"])
+    a = ("a.yaml", (SCENARIOS / "funnel_heavy.yaml").read_bytes(), "application/x-yaml")
+    b = [("club.yaml", KARATE_YAML, "application/x-yaml"), ("karate_club.txt", KARATE_TXT, "text/plain")]
+    c = ("c.yaml", (SCENARIOS / "hybrid.yaml").read_bytes(), "application/x-yaml")
+    for files in ([a], [a, *b], [a, *b, c]):  # as a browser's uploader lists them, one upload after another
+        app.file_uploader(key="cmp_upload").set_value(files).run()
+        no_traceback(app)
+        assert not app.error
+    added = set(app.session_state["library"]) - before
+    assert added == {"funnel_heavy (2)", "karate-club", "hybrid (2)"}
+    assert "c.yaml is already" not in _read(app.caption) and "a.yaml is already in the scenarios" in _read(
+        app.caption
+    )
+    # The same content again, under another name and in a second upload, adds nothing and says so.
+    app.file_uploader(key="cmp_upload").set_value([("again.yaml", a[1], "application/x-yaml")]).run()
+    no_traceback(app)
+    assert set(app.session_state["library"]) - before == added
+    assert "again.yaml is already in the scenarios as **funnel_heavy (2)**" in _read(app.caption)
+
+
 def test_an_uploaded_scenario_naming_a_server_file_is_refused_in_one_line() -> None:
     app = _open()
     before = dict(app.session_state["library"])
@@ -511,6 +596,26 @@ def test_an_uploaded_scenario_with_a_bad_graph_file_is_explained() -> None:
     no_traceback(app)
     message = _read(app.error)
     assert "its graph file cannot be used" in message and "does not look like an edge list" in message
+
+
+def test_a_graph_file_of_any_name_reaches_its_reader_which_says_why_it_is_refused() -> None:
+    """blob.bin was dropped by the uploader's type filter, and the scenario then said it had not been
+    uploaded; every file name now reaches the reader, which names the real problem."""
+    app = _open()
+    assert list(app.file_uploader(key="cmp_upload").proto.type) == []  # no extension filter
+    blob = KARATE_YAML.replace(b"path: karate_club.txt", b"path: blob.bin")
+    assert blob != KARATE_YAML
+    app.file_uploader(key="cmp_upload").set_value(
+        [
+            ("karate_blob.yaml", blob, "application/x-yaml"),
+            ("blob.bin", bytes(range(256)) * 8, "application/octet-stream"),
+        ]
+    ).run()
+    no_traceback(app)
+    message = _read(app.error)
+    assert "karate_blob.yaml was not added" in message
+    assert "blob.bin: is binary data, not a text edge list" in message
+    assert "must name a file uploaded with the scenario" not in message
 
 
 def test_compare_accepts_a_small_generated_market() -> None:

@@ -154,6 +154,22 @@ def test_the_gold_tier_question(browser_page: Any, app_url: str) -> None:
     shot(page, "strategist_5_gold_tier")
 
 
+def test_cancel_goes_once_nothing_runs(browser_page: Any, app_url: str) -> None:
+    """After "Cancelled: nothing was kept from that run." the Cancel button stayed on the page."""
+    page = browser_page
+    page.goto(f"{app_url}/?s=funnel_heavy&s=hybrid&people=5000&days=365&reps=40&seed=11")
+    settle(page)
+    page.get_by_role("button", name="Run comparison").click()
+    cancel = page.get_by_role("button", name="Cancel")
+    cancel.wait_for(timeout=60_000)
+    cancel.click()
+    page.get_by_text("Cancelled: nothing was kept from that run.").wait_for(timeout=120_000)
+    settle(page)
+    no_exception(page)
+    assert page.get_by_role("button", name="Cancel").count() == 0
+    assert page.get_by_role("button", name="Run comparison").count() == 1
+
+
 def test_network_plays_every_frame_and_the_editor_opens(browser_page: Any, app_url: str) -> None:
     page = browser_page
     page.goto(app_url)

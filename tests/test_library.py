@@ -17,6 +17,7 @@ from sim.ui.library import (
     read_upload,
     read_uploads,
     unique_name,
+    upload_digest,
     world_differences,
     world_problems,
 )
@@ -167,3 +168,18 @@ def test_binary_upload_is_refused_in_plain_words(data: bytes) -> None:
     (problem,) = caught.value.problems
     assert "must be a text file" in problem.allowed and "binary data" in problem.given
     assert "#x" not in str(caught.value)
+
+
+def test_an_upload_is_known_by_its_content_and_the_graph_it_reads() -> None:
+    """Each upload hands over the earlier files again: the fingerprint tells an earlier one apart."""
+    club = (SCENARIOS / "karate_club.yaml").read_bytes()
+    edges = (SCENARIOS / "karate_club.txt").read_bytes()
+    hybrid = (SCENARIOS / "hybrid.yaml").read_bytes()
+    first, _ = read_uploads({"club.yaml": club, "karate_club.txt": edges})
+    both, problems = read_uploads({"club.yaml": club, "karate_club.txt": edges, "h.yaml": hybrid})
+    assert not problems
+    assert both["h.yaml"].attachments in ({}, None)  # a generated network carries no graph file
+    same = upload_digest(club, first["club.yaml"].attachments)
+    assert upload_digest(club, both["club.yaml"].attachments) == same
+    assert upload_digest(club, {"karate_club.txt": edges + b"1 34\n"}) != same
+    assert upload_digest(hybrid) != upload_digest(hybrid.replace(b"m: 5", b"m: 3"))

@@ -225,7 +225,7 @@ def test_the_verdict_answers_the_question_the_differing_sections_ask() -> None:
     assert sentences[1].startswith(
         "Fraud paid (rewards for fake referrals): 34,500 USD with funnel; 0 USD with ripple, 34,500 USD less"
     )
-    assert sentences[2].startswith("Referral CAC: 81.0 USD per customer with funnel;")
+    assert sentences[2].startswith("Referral CAC per honest customer: 81.0 USD per customer with funnel;")
     assert len(sentences) == 3  # metrics that are idle everywhere are left out
     same = _synthetic(
         ([100, 100], [100, 100]),
@@ -254,7 +254,8 @@ def test_numbers_read_as_people_write_them() -> None:
     assert report.format_value("profit", 0.0, "USD") == "0 USD"
     assert report.format_value("profit", -0.001, "USD") == "0.00 USD"
     assert report.format_value("profit", -1234.5, "USD") == "−1,234 USD"
-    assert report.format_value("new_customers", -0.3) == "0"  # never "-0"
+    assert report.format_value("new_customers", -0.04) == "0"  # never "-0"
+    assert report.format_value("new_customers", -0.3) == "−0.3"  # a small mean is not rounded away
     assert report.format_value("roi", 0.12345) == "0.123"
     assert report.format_value("cac_ads", math.inf) == "∞"
     assert report.format_value("cac_ads", math.nan) == "—"
@@ -448,3 +449,55 @@ def test_the_active_metric_table_hides_only_metrics_no_strategy_moves(comparison
     assert set(full.index) - set(active.index) == set(idle[idle].index)
     assert {"loyalty_breakage", "rewards_paid_fraud"} <= set(idle[idle].index)  # levers the presets leave off
     assert {"new_customers", "profit"} <= set(active.index)
+
+
+def test_unspent_ad_budgets_are_said_with_their_numbers_and_why() -> None:
+    """A strategy that could not spend its ad budget was compared on profit without a word about it."""
+    base = {"network.n": 400, "days": 60}
+    named = [
+        load_scenario(SCENARIOS / "funnel_heavy.yaml", base),
+        load_scenario(SCENARIOS / "ripple_heavy.yaml", {**base, "ads.daily_budget": 0.0}),
+    ]
+    comparison = compare(named, replications=2, seed=3)
+    runs = comparison.steps.groupby(["strategy", "replication"])[["spend_ads", "ads_unspent"]].sum()
+    spent, unspent = runs.loc["funnel_heavy"].mean()
+    assert unspent >= 0.1 * (spent + unspent)  # a small market: the frequency cap leaves money
+    (note,) = report.unspent_budget_notes(comparison, "USD")  # no budget, nothing to say for the other
+    assert note.startswith(
+        f"funnel_heavy's ads could spend only {report.money(spent, 'USD')} of "
+        f"{report.money(spent + unspent, 'USD')} over 60 days ({unspent / (spent + unspent):.0%} left unspent"
+    )
+    assert "frequency cap" in note and "too few people were left" in note
+    assert report.unspent_budget_notes(comparison, "USD", at_least=1.0) == []
+
+
+def test_a_one_day_comparison_says_what_its_charts_and_cards_show() -> None:
+    """One day: "no channel spent money" beside 7.12 USD of marketing spend, and "the same with every
+    strategy (0)" beside a chart at 0.5: each statement must agree with the numbers it summarises."""
+    named = {
+        n: load_scenario(SCENARIOS / f"{n}.yaml", {"network.n": 300, "days": 1, "seed": 20261123})
+        for n in ("funnel_heavy", "hybrid")
+    }
+    comparison = compare(list(named.values()), replications=2, seed=20261123)
+    spend = comparison.runs.groupby("strategy")["marketing_spend"].mean()
+    assert (spend > 0).all()
+    if report.cac_by_channel(comparison).empty:  # nothing to chart: say why, with the spend
+        words = report.no_cac_words(comparison, "USD")
+        assert "No channel spent money" not in words
+        for strategy, value in spend.items():
+            assert f"{report.format_value('marketing_spend', value, 'USD')} with {strategy}" in words
+    curves = report.cumulative_by_channel(comparison)
+    final = curves[curves["day"] == curves["day"].max()]
+    sentences = report.verdict(comparison, "USD", named)
+    checked = 0
+    for channel, rows in final.groupby("channel"):
+        label = report.metric_label(f"new_customers_{channel}")
+        said = [s for s in sentences if s.startswith(f"{label}:")]
+        for sentence in said:
+            for value in rows["mean"]:
+                assert report.format_value(f"new_customers_{channel}", value) in sentence, sentence
+            checked += 1
+    assert checked  # the sharing sentence of this comparison was checked
+    assert report.format_number("new_customers", 0.5) == "0.5"
+    assert report.format_number("new_customers", 1234.4) == "1,234"
+    assert report.format_number("new_customers", -0.04) == "0"

@@ -36,6 +36,14 @@ COHORT_DAYS = 30
 RETENTION_AGE_STEP = 7
 
 
+#: What the CAC of sharing counts, beside the referral programme's own CAC (they differ under attack).
+SHARING_CAC_NOTE = (
+    " Spend on sharing is every reward paid, fraud included, before anything is clawed back; coupon "
+    "farmers who placed an order count as (short-lived) customers acquired via sharing, fake accounts "
+    "never do. Referral CAC instead divides net referral spend by honest first-time customers only."
+)
+
+
 def _metric_catalogue() -> dict[str, MetricInfo]:
     info = {
         "new_customers": MetricInfo(
@@ -85,7 +93,8 @@ def _metric_catalogue() -> dict[str, MetricInfo]:
         )
         info[f"cac_{channel}"] = MetricInfo(
             "currency per customer",
-            f"Spend on {channel} / customers acquired via {channel} (new + won back).",
+            f"Spend on {channel} / customers acquired via {channel} (new + won back)."
+            + (SHARING_CAC_NOTE if channel == "sharing" else ""),
             higher_is_better=False,
         )
     return info

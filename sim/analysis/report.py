@@ -25,6 +25,9 @@ from sim.scenario import Scenario
 __all__ = [
     "MAX_COHORTS",
     "SECTION_FOCUS",
+    "SHARING_CAC_CAPTION",
+    "UNSPENT_NOTE_SHARE",
+    "UNSPENT_REASONS",
     "Card",
     "band",
     "cac_by_channel",
@@ -44,10 +47,13 @@ __all__ = [
     "metric_table",
     "metric_unit",
     "money",
+    "no_cac_words",
     "profit_over_time",
     "retention_curves",
     "sweep_curve",
     "sweep_grid",
+    "unspent_budget_notes",
+    "unspent_sentence",
     "verdict",
 ]
 
@@ -200,8 +206,8 @@ _LABELS: dict[str, str] = {
     "rewards_paid_honest": "Rewards paid for honest referrals",
     "rewards_paid_fraud": "Fraud paid (rewards for fake referrals)",
     "rewards_denied_honest": "Honest rewards denied",
-    "referral_cac": "Referral CAC",
-    "referral_cac_without_fraud": "Referral CAC without fraud",
+    "referral_cac": "Referral CAC per honest customer",
+    "referral_cac_without_fraud": "Referral CAC per honest customer without fraud",
     "programme_roi": "Referral programme ROI",
     "budget_used": "Programme budget used",
     "loyalty_spend": "Loyalty cost",
@@ -275,8 +281,10 @@ def _plain_number(value: float, decimals: int) -> str:
 def format_number(metric: str, value: float) -> str:
     """A metric value as a table shows it, without its unit (the header has it).
 
-    Counts (people, accounts, …) are whole numbers, shares are percentages with one decimal, money has
-    cents below 1,000 and none above, ratios three significant figures; never "-0".
+    Counts (people, accounts, …) are whole numbers, except a mean below 10 that is not whole, which
+    keeps one decimal (half a customer per replication on average is "0.5", not "0", which would
+    contradict a chart of the same mean); shares are percentages with one decimal, money has cents
+    below 1,000 and none above, ratios three significant figures; never "-0".
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
@@ -284,7 +292,8 @@ def format_number(metric: str, value: float) -> str:
         return "∞" if value > 0 else f"{_MINUS}∞"
     unit = _unit(metric)
     if unit in _COUNT_UNITS:
-        return _plain_number(value, 0)
+        fraction = abs(value) < 10 and round(value, 1) != round(value)
+        return _plain_number(value, 1 if fraction else 0)
     if unit == "share":
         return _plain_number(100 * value, 1)
     if unit.startswith("currency"):
@@ -560,6 +569,94 @@ def _interval_words(metric: str, row: Mapping[str, float], currency: str, *, par
         else:
             text = f"95% interval from {size(low)}{unit} {less} to {size(high)} {more}: this may be noise"
     return f" ({text})" if parenthesis else text
+
+
+def no_cac_words(comparison: Comparison, currency: str = "") -> str:
+    """Why the CAC-by-channel chart has nothing to draw, agreeing with the marketing spend cards.
+
+    Either nothing was spent, or money was spent but bought nobody through a paid channel (a short
+    horizon): each paid channel's CAC is then unbounded, which a bar cannot show.
+    """
+    runs = comparison.runs
+    spend = runs.groupby("strategy", observed=True)["marketing_spend"].mean() if not runs.empty else None
+    spenders = [s for s in comparison.strategies if spend is not None and spend.get(s, 0.0) > 0]
+    if not spenders:
+        return "No channel spent money, so there is no acquisition cost to chart."
+    assert spend is not None
+    spent = "; ".join(  # as the Marketing spend cards write it
+        f"{format_value('marketing_spend', float(spend[s]), currency)} with {s}" for s in spenders
+    )
+    return (
+        f"Marketing money was spent ({spent}; mean over replications) but bought no customer through a "
+        "paid channel in this horizon: each paid channel's CAC is unbounded (∞), so there is no bar to draw."
+    )
+
+
+#: Said under the CAC-by-channel chart when it has a sharing bar: it is not the Referral CAC card.
+SHARING_CAC_CAPTION = (
+    "The **sharing** bar is gross sharing spend (every reward paid, fraud included) ÷ everyone acquired "
+    "via sharing: won-back customers and coupon farmers who placed an order count, as (short-lived) "
+    "customers. **Referral CAC per honest customer** (cards, tables) divides net referral spend by "
+    "honest first-time customers only, so under a fraud attack it is higher."
+)
+
+#: Why a lever leaves budget unspent, in words (the Compare page and the 8:1 lesson say the same).
+UNSPENT_REASONS = {
+    "ads": "too few people were left to show them to within the frequency cap (the audience is the people "
+    "who are not customers)",
+    "offers": "too few customers were worth an offer and not already under one",
+}
+#: Share of a strategy's ad budget left unspent over the horizon from which the Compare page says so.
+UNSPENT_NOTE_SHARE = 0.10
+
+
+def unspent_sentence(lever: str, spent: str, budget: str, subject: str | None = None, share: str = "") -> str:
+    """The sentence for a lever that could not spend its budget: amounts already in words.
+
+    ``lever`` is ``ads`` or ``offers`` (:data:`UNSPENT_REASONS`); ``subject`` a strategy's name
+    ("hybrid's ads could spend only …"), else "The ads …"; ``share`` an optional aside after the
+    amounts ("75% left unspent").
+    """
+    who = f"{subject}'s {lever}" if subject else f"The {lever}"
+    aside = f" ({share})" if share else ""
+    return f"{who} could spend only {spent} of {budget}{aside}: {UNSPENT_REASONS[lever]}."
+
+
+def unspent_budget_notes(
+    comparison: Comparison, currency: str = "", at_least: float = UNSPENT_NOTE_SHARE
+) -> list[str]:
+    """A sentence for each strategy that left ``at_least`` of its ad budget unspent over the horizon.
+
+    Budget and spend are each replication's sums over days of the step table's ``spend_ads`` and
+    ``ads_unspent`` (the day's ad budgets − ``spend_ads``; see docs/metrics.md), averaged over
+    replications. Profit counts only what was spent, so a strategy whose budget could not be spent is
+    compared on less money than its settings suggest, and a bigger budget would change nothing.
+    """
+    steps = comparison.steps
+    if steps.empty or not {"spend_ads", "ads_unspent"} <= set(steps.columns):
+        return []
+    totals = steps.groupby(["strategy", "replication"], observed=True)[["spend_ads", "ads_unspent"]].sum()
+    means = totals.groupby(level="strategy", observed=True).mean()
+    notes = []
+    for strategy in comparison.strategies:
+        if strategy not in means.index:
+            continue
+        spent, unspent = (float(v) for v in means.loc[strategy, ["spend_ads", "ads_unspent"]].to_numpy())
+        budget = spent + unspent
+        if budget <= 0 or unspent < at_least * budget:
+            continue
+        days = int(steps["day"].max())
+        notes.append(
+            unspent_sentence(
+                "ads",
+                money(spent, currency),
+                f"{money(budget, currency)} over {days} day{'s' if days != 1 else ''}",
+                subject=strategy,
+                share=f"{unspent / budget:.0%} left unspent, mean over replications",
+            )
+            + " Its profit counts only what was spent; a bigger ad budget would buy nothing more."
+        )
+    return notes
 
 
 def verdict(

@@ -205,7 +205,11 @@ class Incentives(Rule):
         "referrals_rewarded": MetricInfo("referrals", "Referrals whose reward was paid."),
         "referral_cac": MetricInfo(
             "currency per customer",
-            "Net referral spend (fraud included) / honest first-time buyers acquired via sharing.",
+            "Net referral spend (rewards, fraud paid included, less what was clawed back or recovered) / "
+            "honest first-time buyers acquired via sharing: coupon farmers and fake accounts are not "
+            "counted, so under an attack this is what each honest referred customer cost. Not the CAC "
+            "of sharing (the CAC-by-channel bar), which divides gross sharing spend by everyone "
+            "acquired via sharing, won back and coupon farmers who ordered included.",
             False,
         ),
         "referral_cac_without_fraud": MetricInfo(

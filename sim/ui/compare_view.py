@@ -56,6 +56,15 @@ class Inputs:
         return [name for name, _ in self.texts]
 
     @property
+    def key(self) -> tuple[Any, ...]:
+        """The inputs as plain tuples, for keeping results by: equal across module reloads.
+
+        Streamlit's file watcher re-imports this module when a source file changes; an ``Inputs`` of
+        the new class never equals one of the old, so results kept under ``Inputs`` would be lost.
+        """
+        return (self.texts, self.replications, self.seed, self.files)
+
+    @property
     def runs(self) -> int:
         """Runs the comparison makes (strategies × replications)."""
         return len(self.texts) * self.replications
@@ -90,6 +99,8 @@ class ComparisonView:
     downloads: dict[str, bytes]
     reproduce: dict[str, str | bytes] = field(default_factory=dict)
     charts: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    #: Budgets a strategy could not spend, in sentences (shown with the answer: profit counts spend).
+    budget_notes: list[str] = field(default_factory=list)
 
 
 def run_comparison(
@@ -124,6 +135,7 @@ def run_comparison(
         },
         downloads=report.comparison_downloads(comparison),
         reproduce=reproduction(inputs, named),
+        budget_notes=report.unspent_budget_notes(comparison, currency),
     )
     view.charts = charts(view)
     return view

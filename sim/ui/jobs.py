@@ -157,5 +157,6 @@ class JobBoard:
                 del self._jobs[key]
 
 
-#: The app's board (one per process, shared by every session: equal inputs give equal results).
+#: A board for one process (the app holds its own in Streamlit's resource cache, which outlives the
+#: module reloads Streamlit's file watcher makes: ``app_pages.common.job_board``).
 BOARD = JobBoard()

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.lesson import EIGHT, EightToOne, EightToOneCurve
-from sim.analysis.report import eight_to_one_headline
+from sim.analysis.report import eight_to_one_headline, unspent_sentence
 from sim.sweep.eight_to_one_map import EightToOneMap
 
 __all__ = [
@@ -66,15 +66,13 @@ def unspent_words(result: EightToOne, currency: str) -> list[str]:
     lines = []
     if result.ads_budget > 0 and result.ads_spend < 0.98 * result.ads_budget:
         lines.append(
-            f"The ads could spend only {money(result.ads_spend, currency)} of "
-            f"{money(result.ads_budget, currency)}: too few people were left to show them to within the "
-            "frequency cap (the audience is the people who are not customers)."
+            unspent_sentence("ads", money(result.ads_spend, currency), money(result.ads_budget, currency))
         )
     if result.offers_budget > 0 and result.offers_spend < 0.98 * result.offers_budget:
         lines.append(
-            f"The offers could spend only {money(result.offers_spend, currency)} of "
-            f"{money(result.offers_budget, currency)}: too few customers were worth an offer and not "
-            "already under one."
+            unspent_sentence(
+                "offers", money(result.offers_spend, currency), money(result.offers_budget, currency)
+            )
         )
     return lines
 

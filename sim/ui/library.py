@@ -9,6 +9,7 @@ beside a preset), never a path on the server.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,13 +42,15 @@ __all__ = [
     "read_upload",
     "read_uploads",
     "unique_name",
+    "upload_digest",
     "world_differences",
     "world_problems",
 ]
 
 #: Largest graph file the app accepts with an uploaded scenario (the server's upload limit matches).
 MAX_GRAPH_UPLOAD_BYTES = 50_000_000
-#: File types the app's uploader takes: scenarios (YAML) and graph files.
+#: The usual extensions of scenarios (YAML) and graph files. The app's uploader takes any file name (a
+#: graph file's reader refuses what it cannot read, with the reason); this lists the common ones.
 GRAPH_UPLOAD_TYPES: tuple[str, ...] = (
     "yaml", "yml", "txt", "csv", "tsv", "tab", "edges", "el", "graphml", "gexf", "gml", "net", "paj", "pajek",
 )  # fmt: skip
@@ -139,6 +142,8 @@ def read_upload(filename: str, data: bytes, files: Mapping[str, bytes] | None = 
         scenario = scenario_from_text(
             data, source=filename, attachments={network.path: attachments[network.path]}
         )
+    elif attachments:  # a generated network reads no file: carry none (nor count them as its own)
+        scenario = scenario_from_text(data, source=filename, attachments={})
     return scenario
 
 
@@ -165,6 +170,19 @@ def read_uploads(uploaded: Mapping[str, bytes]) -> tuple[dict[str, Scenario], di
             ", ".join(sorted(graphs)),
         )
     return read, problems
+
+
+def upload_digest(data: bytes, attachments: Mapping[str, bytes] | None = None) -> str:
+    """A fingerprint of an uploaded scenario: its file's bytes and the files it reads (name and bytes).
+
+    The uploader keeps every file of earlier uploads in its list, so each upload hands the page the
+    earlier files again: a scenario whose fingerprint was added before is the same upload, not a new
+    scenario. The file's own name is left out, so the same content under another name is the same too.
+    """
+    digest = hashlib.sha256(data)
+    for name, content in sorted((attachments or {}).items()):
+        digest.update(b"\0" + name.encode() + b"\0" + hashlib.sha256(content).digest())
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

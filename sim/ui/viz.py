@@ -34,6 +34,7 @@ __all__ = [
     "channel_dash_scale",
     "channel_scale",
     "cumulative_chart",
+    "facet_layout",
     "line_band_chart",
     "market_share_chart",
     "network_spec",
@@ -229,6 +230,31 @@ def _x_axis(field: str, title: str, whole: bool) -> alt.X:
     return alt.X(f"{field}:Q", title=title, scale=alt.Scale(nice=False, zero=False), axis=axis)
 
 
+#: Width (px) a chart with one panel per strategy must fit in: the Compare page's column in the app's
+#: wide layout on a 1,280-px window, with room to spare (the column was ~950 px on a 1,400-px window).
+FACET_FIT_PX = 880
+#: What a panel takes beyond its plot: the y axis and its title, the labels at the lines' right ends
+#: ("referral programme" is ~100 px at 11 px) and the spacing between panels.
+FACET_OVERHEAD_PX = 200
+#: The narrowest panel that still reads (a year of days on the x axis).
+FACET_MIN_WIDTH_PX = 220
+#: The widest panel (one strategy alone).
+FACET_MAX_WIDTH_PX = 420
+
+
+def facet_layout(panels: int) -> tuple[int, int]:
+    """How ``panels`` panels (one per strategy) wrap: (panels per row, plot width of each in px).
+
+    As many panels per row as fit :data:`FACET_FIT_PX` at :data:`FACET_MIN_WIDTH_PX` or more, the
+    rest wrap onto further rows, so every strategy is shown and the chart never runs off the column
+    (a chart of four panels side by side used to be wider than the page, its last panel cut off).
+    """
+    fit = max(1, FACET_FIT_PX // (FACET_MIN_WIDTH_PX + FACET_OVERHEAD_PX))
+    columns = max(1, min(panels, fit))
+    width = min(FACET_MAX_WIDTH_PX, FACET_FIT_PX // columns - FACET_OVERHEAD_PX)
+    return columns, width
+
+
 def line_band_chart(
     data: pd.DataFrame,
     *,
@@ -326,17 +352,19 @@ def line_band_chart(
         )
         layers.append(labels)
     if facet is not None:
-        size = {"width": width or 260, "height": 220}
+        columns, panel_width = facet_layout(int(data[facet].nunique()))
+        size = {"width": width or panel_width, "height": 220}
         layered = alt.layer(*layers)
         faceted = (
             layered.properties(**size)
             .facet(
-                column=alt.Column(
+                facet=alt.Facet(
                     f"{facet}:N",
                     title=None,
                     sort=list(facet_order) if facet_order else "ascending",
                     header=alt.Header(labelFontSize=14, labelFontWeight="bold"),
                 ),
+                columns=columns,
             )
             .properties(title=title)
             .resolve_scale(y="shared")
