@@ -35,6 +35,7 @@ def test_spend_follows_its_schedule_in_the_chart_data():
     weekend = [6, 7, 13, 14, 20, 21, 27, 28]
     assert (offers.loc[weekend, "mean"] == 0).all()
     assert (offers.loc[[8, 9, 10], "mean"] <= 20.0 + 1e-9).all() and offers.loc[1:5, "mean"].max() <= 40.0
+    assert (data["low"] >= 0).all()  # no band of spend below zero, however few the replications
     baseline = data[(data["strategy"] == "rival_ripple") & (data["line"] == "retention offers")]
     assert (baseline["mean"] == 0).all()  # a line of the comparison, flat where nothing is spent
     chart = spend_chart(data, comparison.strategies, "USD")
@@ -51,6 +52,7 @@ def test_market_share_over_time_is_ours_over_both_brands():
     expected = (day["n_customer"] / (day["n_customer"] + day["n_rival"])).mean()
     row = share[(share["day"] == 10) & (share["strategy"] == "rival_ripple")]
     assert np.isclose(row["mean"].iloc[0], expected)
+    assert share["low"].between(0, 1).all() and share["high"].between(0, 1).all()
     chart = market_share_chart(share, comparison.strategies)
     assert chart["layer"][1]["mark"]["type"] == "line"
     plain = compare([load_scenario(SCENARIOS / "hybrid.yaml", {"network.n": 500, "days": 5})], replications=1)

@@ -55,6 +55,17 @@ def test_band_with_one_value_has_no_width() -> None:
     assert out[["mean", "low", "high"]].iloc[0].tolist() == [2.0, 2.0, 2.0]
 
 
+def test_a_band_is_cut_to_the_range_its_quantity_can_take() -> None:
+    spread = pd.DataFrame({"g": ["a", "a"], "value": [0.0, 100.0]})  # two replications: t is wide
+    free = report.band(spread, ["g"])
+    assert free["low"].iloc[0] < 0.0  # what the t interval says, unclipped
+    spend = report.band(spread, ["g"], within=report.NOT_NEGATIVE)
+    assert spend["low"].iloc[0] == 0.0 and spend["high"].iloc[0] == free["high"].iloc[0]
+    share = report.band(spread.assign(value=[0.2, 0.99]), ["g"], within=report.SHARE)
+    assert share["low"].iloc[0] == 0.0 and share["high"].iloc[0] == 1.0
+    assert spend["mean"].iloc[0] == 50.0  # the mean is never moved
+
+
 def test_cumulative_by_channel_ends_at_the_run_totals(comparison: Comparison) -> None:
     curves = report.cumulative_by_channel(comparison)
     last = curves[curves["day"] == curves["day"].max()]
@@ -82,6 +93,7 @@ def test_cac_by_channel_matches_summary_and_skips_free_channels(comparison: Comp
     summary = comparison.summary.set_index(["strategy", "metric"])
     for row in cac.itertuples():
         assert row.mean == pytest.approx(summary.loc[(row.strategy, f"cac_{row.channel}"), "mean"])
+    assert (cac["low"] >= 0).all()  # a cost per customer is never negative, however wide the interval
 
 
 def test_retention_curves_are_shares_over_complete_ages(comparison: Comparison) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from sim.analysis.compare import Comparison
-from sim.analysis.report import band
+from sim.analysis.report import NOT_NEGATIVE, SHARE, band
 
 __all__ = ["SPEND_LINES", "market_share_over_time", "spend_lines", "spend_over_time"]
 
@@ -57,7 +57,7 @@ def spend_over_time(comparison: Comparison) -> pd.DataFrame:
     )
     long["line"] = long["line"].map(lines)
     long = long.dropna(subset=["value"])
-    return band(long, ["strategy", "line", "day"])
+    return band(long, ["strategy", "line", "day"], within=NOT_NEGATIVE)
 
 
 def market_share_over_time(comparison: Comparison) -> pd.DataFrame:
@@ -69,4 +69,4 @@ def market_share_over_time(comparison: Comparison) -> pd.DataFrame:
     if "share_of_market" not in steps.columns:
         return pd.DataFrame(columns=["strategy", "day", "mean", "low", "high", "n"])
     frame = steps.dropna(subset=["share_of_market"]).rename(columns={"share_of_market": "value"})
-    return band(frame, ["strategy", "day"])
+    return band(frame, ["strategy", "day"], within=SHARE)

@@ -24,7 +24,9 @@ from sim.scenario import Scenario
 
 __all__ = [
     "MAX_COHORTS",
+    "NOT_NEGATIVE",
     "SECTION_FOCUS",
+    "SHARE",
     "SHARING_CAC_CAPTION",
     "UNSPENT_NOTE_SHARE",
     "UNSPENT_REASONS",
@@ -58,11 +60,24 @@ __all__ = [
 ]
 
 
-def band(frame: pd.DataFrame, by: Sequence[str], value: str = "value") -> pd.DataFrame:
+#: The range of a count, an amount spent or a cost per customer (for :func:`band`'s ``within``).
+NOT_NEGATIVE = (0.0, math.inf)
+#: The range of a share (retention, market share).
+SHARE = (0.0, 1.0)
+
+
+def band(
+    frame: pd.DataFrame,
+    by: Sequence[str],
+    value: str = "value",
+    within: tuple[float, float] = (-math.inf, math.inf),
+) -> pd.DataFrame:
     """Mean and 95% interval of ``value`` over replications, per group ``by``.
 
     Returns the ``by`` columns plus ``mean``, ``low``, ``high`` and ``n``. Non-finite values are
     left out; with one finite value the interval collapses to the mean (there is no spread to show).
+    ``within`` is the range the quantity can take (spend, counts and costs ≥ 0; shares in [0, 1]): a
+    t interval over a few replications can stray outside it, and is cut there.
     """
     clean = frame[np.isfinite(frame[value].to_numpy(dtype=float))]
     grouped = clean.groupby(list(by), sort=False, observed=True)[value]
@@ -70,8 +85,8 @@ def band(frame: pd.DataFrame, by: Sequence[str], value: str = "value") -> pd.Dat
     dof = np.maximum(out["n"].to_numpy() - 1, 1)
     half = stats.t.ppf(0.5 + CONFIDENCE / 2, dof) * out["std"].fillna(0.0) / np.sqrt(out["n"])
     half = np.where(out["n"] > 1, half, 0.0)
-    out["low"] = out["mean"] - half
-    out["high"] = out["mean"] + half
+    out["low"] = (out["mean"] - half).clip(*within)
+    out["high"] = (out["mean"] + half).clip(*within)
     return out.drop(columns="std")
 
 
@@ -101,9 +116,7 @@ def cumulative_by_channel(comparison: Comparison) -> pd.DataFrame:
     long["channel"] = long["channel"].str.removeprefix("first_orders_")
     totals = long.groupby("channel")["value"].max()
     long = long[long["channel"].isin(totals[totals > 0].index)]
-    curves = band(long, ["strategy", "channel", "day"])
-    curves["low"] = curves["low"].clip(lower=0.0)  # a count is never negative, whatever t says
-    return curves
+    return band(long, ["strategy", "channel", "day"], within=NOT_NEGATIVE)
 
 
 def profit_over_time(comparison: Comparison) -> pd.DataFrame:
@@ -132,7 +145,7 @@ def cac_by_channel(comparison: Comparison) -> pd.DataFrame:
     long["channel"] = long["channel"].str.removeprefix("cac_")
     positive = long[np.isfinite(long["value"]) & (long["value"] > 0)]
     keep = positive["channel"].unique()
-    return band(long[long["channel"].isin(keep)], ["strategy", "channel"])
+    return band(long[long["channel"].isin(keep)], ["strategy", "channel"], within=NOT_NEGATIVE)
 
 
 #: The cohort retention chart shows at most this many cohorts (30-day cohorts are merged to fit).
@@ -154,12 +167,10 @@ def retention_curves(comparison: Comparison, group_by: str = "channel") -> pd.Da
     if group_by == "cohort" and not mine.empty:
         mine = _merged_cohorts(mine)
     mine = mine[mine["at_risk"] >= 20].rename(columns={"retention": "value"})
-    curves = band(mine, ["strategy", "group", "age_days"])
+    curves = band(mine, ["strategy", "group", "age_days"], within=SHARE)
     # Keep ages seen in every replication of a group: a band over fewer runs is mostly noise.
     complete = curves["n"] == curves.groupby(["strategy", "group"])["n"].transform("max")
     curves = curves[complete].reset_index(drop=True)
-    # A share lies in [0, 1]; a t interval on a few replications can stray outside it.
-    curves[["low", "high"]] = curves[["low", "high"]].clip(0.0, 1.0)
     curves["order"] = [_group_order(group_by, str(g)) for g in curves["group"]]
     return curves
 
