@@ -261,8 +261,12 @@ with box:
 
     st.subheader("The answer")
     st.markdown("\n".join(f"- {sentence}" for sentence in view.verdict))
-    for note in getattr(view, "budget_notes", []):  # a result kept from before this field had none
-        st.warning(note, icon=":material/savings:")
+    notes = getattr(view, "budget_notes", [])  # a result kept from before this field had none
+    if notes:  # one box, a line per strategy: four strategies would otherwise stack four boxes
+        st.warning(
+            "\n".join(f"- {note}" for note in notes) if len(notes) > 1 else notes[0],
+            icon=":material/savings:",
+        )
 
     st.subheader("Headline numbers")
     st.caption(

@@ -71,6 +71,7 @@ def test_compare_answers_first_then_cards_charts_and_tables() -> None:
     # 1,500 people cannot absorb funnel_heavy's ad budget: the answer says how much was left and why.
     assert "funnel_heavy's ads could spend only " in texts(app.warning)
     assert "frequency cap" in texts(app.warning)
+    assert sum("could spend only" in w.value for w in app.warning) == 1  # one box, a line a strategy
     # Cards: 4-6 numbers per strategy, the baseline without a difference, the others with one.
     cards = app.metric
     assert 3 * 4 <= len(cards) <= 3 * 6
