@@ -318,6 +318,12 @@ with box:
         )
     else:
         st.vega_lite_chart(retention)
+        with_curves = set(view.retention[group_by]["strategy"])
+        missing = [name for name in strategies if name not in with_curves]
+        if missing:  # a strategy without a panel is said, not silently left out
+            st.caption(
+                f"No curve for {', '.join(missing)}: fewer than 20 customers in any {group_by} in a run."
+            )
 
     with st.expander("Tables: every metric, with 95% intervals and paired differences"):
         show_all = st.toggle(

@@ -90,8 +90,8 @@ def altair_problems(chart: Any) -> list[str]:
     return chart_problems(spec, datasets)
 
 
-def element_problems(element: Any) -> list[str]:
-    """:func:`chart_problems` of a ``vega_lite_chart`` element of Streamlit's AppTest."""
+def element_data(element: Any) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
+    """The spec and the named datasets of a ``vega_lite_chart`` element of Streamlit's AppTest."""
     proto = element.proto
     spec = json.loads(proto.spec)
     datasets = {
@@ -103,4 +103,9 @@ def element_problems(element: Any) -> list[str]:
         datasets[""] = main
         if isinstance(spec.get("data"), Mapping) and "name" in spec["data"]:
             datasets[spec["data"]["name"]] = main
-    return chart_problems(spec, datasets)
+    return spec, datasets
+
+
+def element_problems(element: Any) -> list[str]:
+    """:func:`chart_problems` of a ``vega_lite_chart`` element of Streamlit's AppTest."""
+    return chart_problems(*element_data(element))

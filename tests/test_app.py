@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from sim.analysis.metrics import METRICS
 from tests.apptest_support import APP, no_traceback, open_app, texts
-from tests.chart_checks import element_problems
+from tests.chart_checks import element_data, element_problems
 from tests.conftest import SCENARIOS
 from tests.sweep_helpers import sobol_store
 
@@ -51,6 +51,20 @@ def _charts_ok(app: AppTest) -> int:
     for chart in charts:
         assert element_problems(chart) == []
     return len(charts)
+
+
+def test_every_strategy_has_a_retention_curve_or_is_named_as_having_none() -> None:
+    # At 1,500 people over 120 days funnel_heavy wins fewer than 20 customers per channel (seeded).
+    app = _small_comparison(cmp_people=1500, cmp_days=120)
+    (retention,) = [c for c in app.get("vega_lite_chart") if "still a customer" in c.proto.spec]
+    _, datasets = element_data(retention)
+    drawn = {s for frame in datasets.values() if "strategy" in frame for s in frame["strategy"]}
+    strategies = app.multiselect(key="cmp_strategies").value
+    assert drawn and drawn <= set(strategies)
+    said = texts(app.caption)
+    assert drawn < set(strategies)  # the case this test is about: a strategy without a curve
+    for name in set(strategies) - drawn:
+        assert "No curve for" in said and name in said
 
 
 def test_compare_page_defaults() -> None:
