@@ -1,32 +1,38 @@
 """The 8:1 lesson: both levers measured on one footing, across the whole slider, and a map of markets.
 
-Everything heavy is computed once per input and kept in the session (``st.session_state``): the
-curve over every split (the slider only moves a marker) and the map over market maturity and churn.
-The computations run outside any cached function and report progress through a callback, so no
-cached function ever creates or updates a Streamlit element.
+Everything heavy is computed once per input and shared by every session (``st.cache_data`` keyed
+only by the inputs: the scenario's text, its files, the budget and the replications): the curve over
+every split (the slider only moves a marker) and the map over market maturity and churn. The cached
+functions only compute (no element, no callback); the page counts the runs its session simulated.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
 
-from app_pages.common import compare_workers, files_of, scenario_named, strategy_and_people
+from app_pages.common import (
+    Files,
+    compare_workers,
+    files_of,
+    scenario_from_library_text,
+    scenario_named,
+    strategy_and_people,
+)
 from app_pages.state import kept
 from sim.analysis import report
-from sim.analysis.lesson import STEP, eight_to_one_curve
-from sim.scenario import Scenario, scenario_to_yaml
-from sim.sweep.eight_to_one_map import eight_to_one_map
+from sim.analysis.lesson import STEP, EightToOneCurve, eight_to_one_curve
+from sim.scenario import scenario_to_yaml
+from sim.sweep.eight_to_one_map import EightToOneMap, eight_to_one_map
 from sim.ui.lesson import curve_charts, map_chart, money, ratio_text, runs_in_words, unspent_words
 
-#: Session key of the finished computations: {(kind, inputs…): result}.
-RESULTS = "l_results"
 #: Session key of the number of simulation runs this page has made (the slider makes none).
 RUNS_DONE = "l_runs_done"
-#: Finished computations kept per session (oldest dropped first).
+#: Finished curves and maps kept for every session (least recently used dropped first).
 KEEP = 8
 #: People in each cell of the map (fewer than the curve's: the map runs 60 markets).
 MAP_PEOPLE = 1500
@@ -76,45 +82,46 @@ currency = scenario.economics.currency
 st.session_state.setdefault(RUNS_DONE, 0)
 
 
-def _results() -> dict[tuple[Any, ...], Any]:
-    results: dict[tuple[Any, ...], Any] = st.session_state.setdefault(RESULTS, {})
-    return results
+class _Simulated(threading.local):
+    """Runs simulated by cache misses in this script thread (a cache hit simulates none)."""
+
+    runs = 0
 
 
-def _computed(key: tuple[Any, ...], label: str, compute: Callable[[Callable[[int, int], None]], Any]) -> Any:
-    """The result stored under ``key``, computed now (with a progress bar) when missing.
+_SIMULATED = _Simulated()
 
-    Not a cached function: the progress bar lives here, and only the finished, pure result is kept.
-    """
-    results = _results()
-    if key in results:
-        return results[key]
-    bar = st.progress(0.0, text=f"{label}…")
 
-    def on_run(done: int, total_runs: int) -> None:
-        bar.progress(done / total_runs, text=f"{label}: run {done:,} of {total_runs:,}")
+@st.cache_data(
+    show_spinner="Running the paired runs at every split (once: every session then shares them)…",
+    max_entries=KEEP,
+)
+def cached_curve(scenario_yaml: str, files: Files, total: float, replications: int) -> EightToOneCurve:
+    """The curve over every split, keyed only by its inputs, so every session shares it; never draws."""
+    scenario = scenario_from_library_text(scenario_yaml, files)
+    curve = eight_to_one_curve(scenario, total, replications, workers=compare_workers(replications))
+    _SIMULATED.runs += len(curve.runs)
+    return curve
 
-    result = compute(on_run)
-    bar.empty()
-    results[key] = result
-    while len(results) > KEEP:
-        results.pop(next(iter(results)))
-    st.session_state[RUNS_DONE] += len(result.runs)
+
+@st.cache_data(show_spinner="Measuring 20 markets for the map (the first time only)…", max_entries=KEEP)
+def cached_map(scenario_yaml: str, files: Files, total: float) -> EightToOneMap:
+    """The map over market maturity and churn, keyed only by its inputs; never draws."""
+    the_map = eight_to_one_map(scenario_from_library_text(scenario_yaml, files), total)
+    _SIMULATED.runs += len(the_map.runs)
+    return the_map
+
+
+def _counted(compute: Callable[[], Any]) -> Any:
+    """``compute()``, adding the runs it simulated (none on a cache hit) to this session's counter."""
+    before = _SIMULATED.runs
+    result = compute()
+    st.session_state[RUNS_DONE] += _SIMULATED.runs - before
     return result
 
 
-def _curve(scenario: Scenario, total: float, replications: int) -> Any:
-    key = ("curve", scenario_to_yaml(scenario), files_of(name), total, replications)
-    return _computed(
-        key,
-        "Running the paired runs at every split",
-        lambda on_run: eight_to_one_curve(
-            scenario, total, replications, on_run=on_run, workers=compare_workers(replications)
-        ),
-    )
-
-
-curve = _curve(scenario, float(total), int(replications))
+curve = _counted(
+    lambda: cached_curve(scenario_to_yaml(scenario), files_of(name), float(total), int(replications))
+)
 
 share = st.slider(
     "Share of the budget spent on retention offers",
@@ -199,12 +206,7 @@ show_map = st.toggle(
 )
 if show_map:
     map_scenario = scenario.with_overrides({"network.n": min(int(people), MAP_PEOPLE)})
-    map_key = ("map", scenario_to_yaml(map_scenario), files_of(name), float(total))
-    the_map = _computed(
-        map_key,
-        "Measuring 20 markets for the map",
-        lambda on_run: eight_to_one_map(map_scenario, float(total), on_run=on_run),
-    )
+    the_map = _counted(lambda: cached_map(scenario_to_yaml(map_scenario), files_of(name), float(total)))
     st.altair_chart(map_chart(the_map), width="stretch")
     holds = int(the_map.cells["holds"].sum())
     st.caption(
