@@ -23,6 +23,7 @@ from sim.ui.form import (
     initial_value,
     off_sections,
     parse_text,
+    plain_schedule,
     removed_paths,
     schedule_preview,
     schedule_table,
@@ -296,12 +297,17 @@ def draw_schedule(field: FormField, label: str, help_text: str) -> bool:
 
 def _matches(field: FormField) -> bool:
     """Whether ``field`` passes the search box and the "changed only" switch."""
-    if changed_only and get_path(edited, field.path) == get_path(base_data, field.path):
+    now, before = get_path(edited, field.path), get_path(base_data, field.path)
+    if changed_only and plain_schedule(now) == plain_schedule(before):
         return False
     if not search:
         return True
     haystack = f"{labels[field.path]} {field.path} {field.description}".lower()
     return all(word in haystack for word in search.lower().split())
+
+
+#: Sections' open state as the user left it ({expander key: open}), kept for the session.
+opened: dict[str, bool] = st.session_state.setdefault("_ed_opened", {})
 
 
 switched_off = off_sections(edited)
@@ -316,8 +322,20 @@ for section in sections:
     shown_any = True
     off = section.path in switched_off
     title = section_title(section) + ("  ·  off" if off else "")
-    expanded = has_problem or bool(search) or changed_only or (not section.path)
-    with st.expander(title, expanded=expanded, icon=":material/toggle_off:" if off else None):
+    # Whether a section is open is tracked here: Streamlit shuts an expander whose label or
+    # ``expanded`` changes between reruns, and both change as the user edits inside it (a section
+    # switched off, a problem fixed). A section the user opened or closed stays so; the others
+    # open while they have a problem or a search or "changed only" is on.
+    open_key = f"_ed_open:{prefix}{section.path}"
+    expanded = bool(opened.get(open_key, has_problem or bool(search) or changed_only or (not section.path)))
+    with st.expander(
+        title,
+        expanded=expanded,
+        icon=":material/toggle_off:" if off else None,
+        key=open_key,
+        on_change="rerun",
+    ):
+        opened[open_key] = bool(st.session_state.get(open_key, expanded))
         if section.description:
             st.caption(section.description + (" Switched off in this scenario." if off else ""))
         for text in section_problems:

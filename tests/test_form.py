@@ -16,6 +16,7 @@ from sim.ui.form import (
     get_path,
     initial_value,
     parse_text,
+    plain_schedule,
     removed_paths,
     set_paths,
     switch_variant,
@@ -205,3 +206,25 @@ def test_text_boxes_and_set_lines_read_values_as_scenario_files_do() -> None:
     for value in ("1e5", "off", "010", "yes", 1e300, None):
         line = changed_overrides({"name": "x"}, {"name": value})[0]
         assert parse_override(line) == ("name", value)
+
+
+def test_a_schedule_equal_to_a_number_is_no_change() -> None:
+    """Ticking "vary over time" turns 12 into ``{value: 12}``: the same budget, so no override."""
+    before = {"ads": {"daily_budget": 12.0}}
+    for same in (
+        {"value": 12.0},
+        {"value": 12, "periods": [], "weekly": None, "yearly": []},
+        {"value": 12.0, "periods": [{"start": 1, "end": 5, "value": 12.0}], "weekly": [1] * 7},
+    ):
+        after = {"ads": {"daily_budget": same}}
+        assert changed_overrides(before, after) == [] and removed_paths(before, after) == []
+        assert plain_schedule(same) == 12.0
+    weekend = {"value": 12.0, "weekly": [1, 1, 1, 1, 1, 0, 0]}
+    after = {"ads": {"daily_budget": weekend}}
+    assert changed_overrides(before, after) == [
+        "ads.daily_budget={value: 12.0, weekly: [1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0]}"
+    ]
+    assert removed_paths(before, after) == []
+    # back from a schedule to the number it was: no change either way round
+    assert changed_overrides({"ads": {"daily_budget": {"value": 3.0}}}, {"ads": {"daily_budget": 3}}) == []
+    assert plain_schedule({"value": 1, "other": 2}) == {"value": 1, "other": 2}  # not a schedule

@@ -43,6 +43,7 @@ __all__ = [
     "initial_value",
     "off_sections",
     "parse_text",
+    "plain_schedule",
     "removed_paths",
     "schedule_preview",
     "schedule_table",
@@ -343,7 +344,34 @@ def schedule_preview(value: Any, days: int) -> pd.DataFrame:
     return pd.DataFrame({"day": np.arange(1, days + 1), "value": values[1:]})
 
 
+def plain_schedule(value: Any) -> Any:
+    """A schedule's value as the change it makes: a number for a constant schedule, else a compact schedule.
+
+    A schedule that is only ``value: 12`` (or whose periods, weekly and yearly multipliers change
+    nothing) *is* the number 12: ticking "vary over time" is not an edit. Other schedules come back as
+    their shortest mapping (defaults left out), so two spellings of one schedule compare equal.
+    Anything that is not a schedule mapping is returned as it is.
+    """
+    if not (isinstance(value, Mapping) and "value" in value and set(value) <= set(Schedule.model_fields)):
+        return value
+    schedule = _as_schedule(value)
+    if schedule is None:
+        return value
+    constant = (
+        all(period.value == schedule.value for period in schedule.periods)
+        and all(rel == 1 for rel in schedule.weekly or [])
+        and all(peak.rel == 1 for peak in schedule.yearly)
+    )
+    if constant:
+        return schedule.value
+    return {"value": schedule.value, **schedule.model_dump(mode="json", exclude_defaults=True)}
+
+
 def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    if prefix and isinstance(data, Mapping) and "value" in data:
+        plain = plain_schedule(data)
+        if plain is not data:  # a schedule is one setting, compared whole (one override, as lists are)
+            return {prefix: plain}
     if isinstance(data, Mapping) and data:
         out: dict[str, Any] = {}
         for key, value in data.items():
@@ -364,7 +392,9 @@ def _same(a: Any, b: Any) -> bool:
 
 def format_override_value(value: Any) -> str:
     """A value as ``--set`` reads it back (YAML flow style; ``null`` for none)."""
-    text = dump_yaml(value, default_flow_style=True, allow_unicode=True, width=10_000).strip()
+    text = dump_yaml(
+        value, default_flow_style=True, allow_unicode=True, width=10_000, sort_keys=False
+    ).strip()
     return text.removesuffix("\n...").removesuffix("...").strip()
 
 
@@ -372,7 +402,8 @@ def changed_overrides(before: Mapping[str, Any], after: Mapping[str, Any]) -> li
     """The ``path=value`` overrides that turn scenario data ``before`` into ``after``, sorted by path.
 
     A changed ``kind`` of a tagged union comes first within its section so the CLI applies it before
-    the new variant's fields. Lists are compared whole (one override per list).
+    the new variant's fields. Lists and schedules are compared whole (one override each); a schedule
+    equal to a number is that number (:func:`plain_schedule`), so switching to a schedule is no change.
     """
     old, new = _flatten(before), _flatten(after)
     changed = [path for path, value in new.items() if path not in old or not _same(old[path], value)]
