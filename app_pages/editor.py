@@ -42,7 +42,12 @@ st.markdown(
     "line with the `--set` lines shown below. Unsaved edits stay here while you visit other pages."
 )
 
+#: Session key of the scenario just saved: the next run opens it (its own edits: none).
+OPEN_SAVED = "_ed_open_saved"
+
 names = list(library())
+if st.session_state.get(OPEN_SAVED) in names:
+    st.session_state["ed_base"] = st.session_state.pop(OPEN_SAVED)
 if st.session_state.get("ed_base") not in names:
     st.session_state.pop("ed_base", None)
 top = st.columns([2, 2, 1])
@@ -196,13 +201,26 @@ new_name = str(values.get("name") or base_name).strip() or base_name
 invalid_reason = "Fix the problems listed above first." if scenario is None else None
 
 
+def _saved(name: str, message: str) -> None:
+    """After saving as ``name``: the editor opens the saved scenario, whose edits are now its values.
+
+    The edits of the scenario it started from are saved, so they are dropped (it opens as it is in
+    the library); the page runs again at once, so nothing still says "Unsaved edits".
+    """
+    st.session_state["ed_saved"] = name
+    st.session_state.pop("_ed_confirm", None)
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:
+        del st.session_state[key]
+    st.session_state[OPEN_SAVED] = name
+    st.toast(message)
+    st.rerun()
+
+
 def _save(name: str) -> None:
     """Add the edited scenario to the library as ``name`` (replacing one of that name)."""
     assert scenario is not None
     put_in_library(name, scenario)
-    st.session_state["ed_saved"] = name
-    st.session_state.pop("_ed_confirm", None)
-    st.toast(f"Saved {name}: pick it on the Compare page.")
+    _saved(name, f"Saved {name}: pick it on the Compare page.")
 
 
 if save_cols[1].button(
@@ -211,19 +229,16 @@ if save_cols[1].button(
     if new_name in library():
         st.session_state["_ed_confirm"] = new_name
     else:
-        add_to_library(new_name, scenario)  # type: ignore[arg-type]
-        st.session_state["ed_saved"] = new_name
-        st.toast(f"Added {new_name}: pick it on the Compare page.")
+        added = add_to_library(new_name, scenario)  # type: ignore[arg-type]
+        _saved(added, f"Added {added}: pick it on the Compare page.")
 if scenario is not None and st.session_state.get("_ed_confirm") == new_name:
     other = unique_name(new_name, library())
     st.warning(f"A scenario named **{new_name}** already exists in this session. Replace it?")
     confirm = st.columns([1, 1, 1, 3])
     if confirm[0].button(f"Replace {new_name}", key="ed_replace"):
         _save(new_name)
-        st.rerun()
     if confirm[1].button(f"Save as {other}", key="ed_save_other"):
         _save(other)
-        st.rerun()
     if confirm[2].button("Cancel", key="ed_save_cancel"):
         st.session_state.pop("_ed_confirm", None)
         st.rerun()
@@ -238,8 +253,8 @@ save_cols[2].download_button(
 )
 if scenario is None:
     save_cols[2].caption("Download is off until the scenario is valid.")
-if st.session_state.get("ed_saved"):
-    save_cols[0].caption(f"Saved as **{st.session_state['ed_saved']}**.")
+if st.session_state.get("ed_saved") == base_name and not (overrides or dropped):
+    save_cols[0].caption(f"Saved as **{base_name}**.")
 
 
 def draw(field: FormField) -> None:

@@ -269,13 +269,50 @@ def test_editor_keeps_unsaved_edits_and_asks_before_replacing() -> None:
     assert "daily_budget: 250.0" not in app.session_state["library"]["funnel_heavy"]
     app.button(key="ed_save_other").click().run()
     assert "daily_budget: 250.0" in app.session_state["library"]["funnel_heavy (2)"]
-    app.text_input(key="ed:funnel_heavy:name").set_value("bigger ads").run()
+    # Saved: the editor is on the saved scenario, with nothing unsaved.
+    assert app.selectbox(key="ed_base").value == "funnel_heavy (2)"
+    assert "Saved as **funnel_heavy (2)**." in texts(app.caption) and not app.warning
+    app.text_input(key="ed:funnel_heavy (2):name").set_value("bigger ads").run()
     app.button(key="ed_save").click().run()
     assert "name: bigger ads" in app.session_state["library"]["bigger ads"]
-    app.number_input(key="ed:funnel_heavy:ads.daily_budget").set_value(300.0).run()
+    assert app.selectbox(key="ed_base").value == "bigger ads"
+    app.number_input(key="ed:bigger ads:ads.daily_budget").set_value(300.0).run()
     app.button(key="ed_save").click().run()
     app.button(key="ed_replace").click().run()
     assert "daily_budget: 300.0" in app.session_state["library"]["bigger ads"]
+    assert "Valid scenario. No changes yet." in texts(app.success) and not app.warning
+    # The scenario it started from opens as it is in the library: its saved edits are not left over.
+    app.selectbox(key="ed_base").set_value("funnel_heavy").run()
+    assert app.number_input(key="ed:funnel_heavy:ads.daily_budget").value == 25.0
+
+
+def test_after_saving_the_editor_is_on_the_saved_scenario_with_no_unsaved_edits() -> None:
+    """Removing a loyalty tier, renaming and saving used to leave "Unsaved edits to loyalty_tiers"
+    beside "Saved as loyalty_no_gold". The kind: after any save (new name, replace, save as), the
+    editor shows the saved scenario, unchanged, in the same session and after leaving and coming back.
+    """
+    app = _open("editor")
+    app.selectbox(key="ed_base").set_value("loyalty_tiers").run()
+    tiers = app.text_area(key="ed:loyalty_tiers:loyalty.tiers")
+    kept_tiers = tiers.value.split("- name:")
+    without_last = "- name:".join(kept_tiers[:-1])  # drop the top tier
+    tiers.set_value(without_last).run()
+    no_traceback(app)
+    assert "Unsaved edits" in texts(app.warning)
+    app.text_input(key="ed:loyalty_tiers:name").set_value("loyalty_no_gold").run()
+    app.button(key="ed_save").click().run()
+    no_traceback(app)
+    assert app.selectbox(key="ed_base").value == "loyalty_no_gold"
+    assert "Saved as **loyalty_no_gold**." in texts(app.caption)
+    assert "Valid scenario. No changes yet." in texts(app.success)
+    assert not app.warning and not app.code
+    assert app.text_area(key="ed:loyalty_no_gold:loyalty.tiers").value.count("- name:") == len(kept_tiers) - 2
+    app.switch_page("app_pages/network.py").run()
+    app.switch_page("app_pages/editor.py").run()
+    no_traceback(app)
+    assert app.selectbox(key="ed_base").value == "loyalty_no_gold" and not app.warning
+    app.selectbox(key="ed_base").set_value("loyalty_tiers").run()
+    assert "No changes yet." in texts(app.success)  # the original, untouched
 
 
 def test_editor_shows_invalid_values_inline_and_refuses_to_save() -> None:
@@ -556,8 +593,10 @@ def test_editing_a_scenario_with_a_graph_file_keeps_the_file() -> None:
     app.button(key="ed_save").click().run()
     no_traceback(app)
     assert app.session_state["library_files"]["club, more sharing"] == {"karate_club.txt": KARATE_TXT}
+    assert app.selectbox(key="ed_base").value == "club, more sharing"  # the saved one, with its file
+    assert "Valid scenario. No changes yet." in _read(app.success)
     # A path the scenario was not given is refused under the field.
-    app.text_input(key="ed:karate_club:network.path").set_value("/etc/passwd").run()
+    app.text_input(key="ed:club, more sharing:network.path").set_value("/etc/passwd").run()
     no_traceback(app)
     assert any("only use files uploaded with it" in e.value for e in app.error)
     assert app.button(key="ed_save").disabled
