@@ -18,6 +18,7 @@ from sim.ui.form import (
     FormField,
     changed_overrides,
     field_label,
+    field_unit,
     form_sections,
     get_path,
     initial_value,
@@ -25,6 +26,7 @@ from sim.ui.form import (
     parse_text,
     plain_schedule,
     removed_paths,
+    schedule_chart,
     schedule_preview,
     schedule_table,
     section_title,
@@ -292,7 +294,8 @@ def draw_schedule(field: FormField, label: str, help_text: str) -> bool:
     st.checkbox(
         "vary over time",
         key=prefix + field.path + ":over_time",
-        help="A schedule: a value, periods by day range, weekly and yearly multipliers.",
+        help="A schedule: a value, periods by day range (day 1 = the first simulated day), weekly and "
+        "yearly multipliers.",
     )
     if not over_time(field, data):
         return False
@@ -301,12 +304,13 @@ def draw_schedule(field: FormField, label: str, help_text: str) -> bool:
         parsed = parse_text(field, text)
     except ValueError:
         parsed = None
-    table = schedule_table(parsed)
+    table = schedule_table(parsed, field_unit(field, currency))
     if not table.empty:
-        st.dataframe(table, hide_index=True, width="stretch")
+        st.table(table, hide_index=True)  # a static table: nothing is clipped in a narrow column
+        st.caption("Days count from 1, the first simulated day (day 0 in the run's charts is the start).")
         days = values.get("days")
         horizon = days if isinstance(days, int) and days > 0 else base.days
-        st.line_chart(schedule_preview(parsed, horizon), x="day", y="value", height=160)
+        st.vega_lite_chart(schedule_chart(schedule_preview(parsed, horizon), horizon, label), width="stretch")
     return True
 
 

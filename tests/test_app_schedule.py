@@ -26,10 +26,16 @@ def test_a_budget_can_vary_over_time_with_a_table_and_a_chart():
     box.set_value(LAUNCH).run()
     no_traceback(app)
     assert "Valid scenario." in texts(app.success)
-    table = next(frame.value for frame in app.dataframe if "part" in frame.value.columns)
+    table = next(t.value for t in app.table if "part" in t.value.columns)  # static: nothing clipped
     assert table["part"].tolist() == ["otherwise", "period", *["weekly"] * 7]
+    assert list(table.columns) == ["part", "days", "value (USD/day)", "multiplier"]
+    assert "None" not in table.to_numpy().ravel().tolist()
+    assert "Days count from 1, the first simulated day" in texts(app.caption)
     (chart,) = app.get("vega_lite_chart")  # the schedule's values over the horizon, as a line
-    assert json.loads(chart.proto.spec)["layer"][0]["mark"]["type"] == "line"
+    spec = json.loads(chart.proto.spec)
+    assert spec["mark"]["type"] == "line"
+    assert spec["encoding"]["x"]["scale"]["domain"] == [1, 365]  # the horizon, not 400
+    assert spec["encoding"]["y"]["title"] == "Daily budget (USD/day)"
     data = pa.ipc.open_stream(chart.proto.datasets[0].data.data).read_all().to_pandas()
     assert data["day"].tolist() == list(range(1, 366))  # funnel_heavy's horizon
     assert data["value"].iloc[:14].tolist() == [40.0] * 5 + [0.0] * 2 + [40.0] * 5 + [0.0] * 2

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, get_args, get_origin
 
+import altair as alt
 import numpy as np
 import pandas as pd
 from annotated_types import Ge, Gt, Le, Lt, MaxLen
@@ -45,6 +46,7 @@ __all__ = [
     "parse_text",
     "plain_schedule",
     "removed_paths",
+    "schedule_chart",
     "schedule_preview",
     "schedule_table",
     "section_title",
@@ -308,40 +310,81 @@ def _as_schedule(value: Any) -> Schedule | None:
     return None
 
 
-def schedule_table(value: Any) -> pd.DataFrame:
-    """A schedule as a small table, one row per piece.
+#: The text of a cell a row of the schedule table has nothing for (never "None" or "nan").
+BLANK = "–"
+
+
+def _number(value: float) -> str:
+    return f"{value:,.6g}"
+
+
+def schedule_table(value: Any, unit: str = "") -> pd.DataFrame:
+    """A schedule as a small table of text, one row per piece.
 
     Columns: ``part`` (otherwise, period, weekly, yearly), ``days`` (the day range, day of the week or
-    day-of-year range), ``value`` (an amount) or ``multiplier``. Empty for a number (a constant) or a
-    value that is not a valid schedule.
+    day-of-year range; day 1 is the first simulated day), ``value`` (an amount, headed
+    ``value (<unit>)`` when ``unit`` is given) and ``multiplier``; a cell a row has nothing for is
+    :data:`BLANK`. Empty for a number (a constant) or a value that is not a valid schedule.
     """
     schedule = _as_schedule(value)
-    columns = ["part", "days", "value", "multiplier"]
+    amount = f"value ({unit})" if unit else "value"
+    columns = ["part", "days", amount, "multiplier"]
     if schedule is None:
         return pd.DataFrame(columns=columns)
-    rows: list[dict[str, Any]] = [{"part": "otherwise", "days": "every other day", "value": schedule.value}]
+    rows: list[dict[str, Any]] = [{"part": "otherwise", "days": "all other days", amount: schedule.value}]
     for period in schedule.periods:
-        end = "horizon" if period.end is None else str(period.end)
-        rows.append({"part": "period", "days": f"{period.start}–{end}", "value": period.value})
+        end = "the horizon" if period.end is None else str(period.end)
+        rows.append({"part": "period", "days": f"days {period.start}–{end}", amount: period.value})
     for index, rel in enumerate(schedule.weekly or []):
         rows.append({"part": "weekly", "days": f"day {index + 1} of each week", "multiplier": rel})
     for peak in schedule.yearly:
         rows.append(
-            {"part": "yearly", "days": f"day {peak.start}–{peak.end} of the year", "multiplier": peak.rel}
+            {"part": "yearly", "days": f"days {peak.start}–{peak.end} of each year", "multiplier": peak.rel}
         )
-    return pd.DataFrame(rows, columns=columns)
+    table = pd.DataFrame(rows, columns=columns)
+    for column in (amount, "multiplier"):
+        table[column] = [BLANK if pd.isna(v) else _number(float(v)) for v in table[column]]
+    return table
 
 
 def schedule_preview(value: Any, days: int) -> pd.DataFrame:
     """The value of a number or schedule on days 1..``days``: columns ``day``, ``value`` (the chart's data).
 
-    Empty when ``value`` is neither a number nor a valid schedule.
+    Day 1 is the first simulated day (day 0, where the run's charts and step tables start, is the
+    market as built). Empty when ``value`` is neither a number nor a valid schedule.
     """
     schedule = _as_schedule(value)
     if schedule is None and not (isinstance(value, int | float) and not isinstance(value, bool)):
         return pd.DataFrame(columns=["day", "value"])
     values = daily_values(schedule if schedule is not None else float(value), days)
     return pd.DataFrame({"day": np.arange(1, days + 1), "value": values[1:]})
+
+
+def schedule_chart(preview: pd.DataFrame, days: int, title: str) -> dict[str, Any]:
+    """The editor's line chart of :func:`schedule_preview` as a Vega-Lite specification.
+
+    The x axis runs over exactly days 1..``days`` (the horizon, not a rounded-up 400), the y axis is
+    titled ``title`` (the field's label with its unit, "Daily budget (USD/day)"); the data is the
+    named dataset ``schedule``.
+    """
+    chart = (
+        alt.Chart(alt.NamedData(name="schedule"))
+        .mark_line(point=days == 1, interpolate="step-after" if days > 1 else "linear")
+        .encode(
+            x=alt.X(
+                "day:Q",
+                title="day (1 = the first simulated day)",
+                scale=alt.Scale(domain=[1, max(days, 1)], nice=False),
+                axis=alt.Axis(format="d", tickMinStep=1),
+            ),
+            y=alt.Y("value:Q", title=title, scale=alt.Scale(zero=True)),
+            tooltip=[alt.Tooltip("day:Q"), alt.Tooltip("value:Q", title=title, format=",.6g")],
+        )
+        .properties(height=160)
+    )
+    spec: dict[str, Any] = chart.to_dict()
+    spec["datasets"] = {"schedule": preview}
+    return spec
 
 
 def plain_schedule(value: Any) -> Any:
