@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from sim.analysis.metrics import METRICS
 from tests.apptest_support import APP, no_traceback, open_app, texts
 from tests.chart_checks import element_problems
+from tests.chart_layout import INSIDE, legends
 from tests.conftest import SCENARIOS
 from tests.sweep_helpers import sobol_store
 
@@ -351,6 +352,10 @@ def test_network_page_draws_the_sample_and_steps_through_days() -> None:
     no_traceback(app)
     assert app.slider(key="net_day").value == 40
     assert _charts_ok(app) == 2
+    # The stage counts' legend sits outside the plot (inside it, it covered the lines).
+    specs = [json.loads(c.proto.spec) for c in app.get("vega_lite_chart")]
+    (stages,) = [s for s in specs if "People in each stage" in json.dumps(s.get("title"))]
+    assert legends(stages) and all(leg.get("orient") not in INSIDE for leg in legends(stages))
     roles = next(c.value for c in app.caption if c.value.startswith("Roles in the drawn sample"))
     counts = dict(
         part.split(": ")

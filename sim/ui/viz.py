@@ -651,7 +651,8 @@ def stage_counts_spec(counts: pd.DataFrame, day: int, height: int = 560) -> dict
     lines = mark.encode(
         x=x,
         y=alt.Y("people:Q", title="people (whole market)", axis=alt.Axis(format=",.0f", tickMinStep=1)),
-        color=alt.Color("stage:N", scale=scale, title="stage", legend=alt.Legend(orient="top-right")),
+        # Below the plot: inside it (top-right) the legend sat on the lines.
+        color=alt.Color("stage:N", scale=scale, title="stage", legend=alt.Legend(orient="bottom")),
     )
     rule = alt.Chart(alt.NamedData(name="today")).mark_rule(color="black", strokeDash=[4, 3]).encode(x=x)
     spec: dict[str, Any] = (
