@@ -161,10 +161,16 @@ labels = {field.path: field_label(field, currency) for section in sections for f
 overrides = changed_overrides(base_data, edited)
 dropped = removed_paths(base_data, edited)
 if problems:
+
+    def _where(path: str) -> str:
+        """A problem's field in words, then its path unless the words say it ("Days", not "Days (days)")."""
+        label = labels.get(path, path or "the scenario")
+        if label.lower() == path.replace("_", " ").lower() or not path:
+            return markdown_literal(label)
+        return f"{markdown_literal(label)} (`{path}`)"
+
     lines = "\n".join(
-        f"- {markdown_literal(labels.get(path, path or 'the scenario'))} (`{path or 'scenario'}`): "
-        f"{markdown_literal('; '.join(texts))}"
-        for path, texts in problems.items()
+        f"- {_where(path)}: {markdown_literal('; '.join(texts))}" for path, texts in problems.items()
     )
     count = sum(len(t) for t in problems.values())
     many = count != 1

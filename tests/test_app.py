@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from sim.analysis import report
 from sim.analysis.metrics import METRICS
 from tests.apptest_support import APP, no_traceback, open_app, texts
 from tests.chart_checks import element_problems
@@ -326,6 +327,10 @@ def test_editor_shows_invalid_values_inline_and_refuses_to_save() -> None:
     assert any("m must be less than n = 4; got 5" in e for e in errors)  # under the network section
     assert errors[0].startswith("**2 problems**")  # and in the summary, in words
     assert "Aware probability (0–1) (`ads.p_aware`)" in errors[0]
+    # A field whose label is its path in words is not named twice ("Days (days)").
+    app.number_input(key="ed:funnel_heavy:days").set_value(100_000).run()
+    summary = app.error[0].value
+    assert "- Days: must be ≤" in summary and "(`days`)" not in summary
     assert app.button(key="ed_save").disabled  # a person cannot save it
     (download,) = [b for b in app.get("download_button") if b.proto.label == "Download YAML"]
     assert download.proto.disabled and "Fix the problems" in download.proto.help  # visible, with the reason
@@ -373,9 +378,16 @@ def test_network_page_draws_the_sample_and_steps_through_days() -> None:
     _charts_ok(app)
     app.button(key="net_play").click().run()
     no_traceback(app)
-    assert app.button(key="net_play").label == "⏸ Pause"
+    assert app.button(key="net_play").label == "Pause"
     app.button(key="net_play").click().run()
-    assert app.button(key="net_play").label == "▶ Play"
+    assert app.button(key="net_play").label == "Play"
+    # Buttons carry Material icons and plain words: "⏭" drew a missing-glyph box without emoji fonts.
+    for button in app.button:
+        assert button.label.isascii(), button.label
+    assert app.button(key="net_step").proto.icon == ":material/skip_next:"
+    # The sample's limit is the one the docs give (3,000 people drawn).
+    assert app.number_input(key="net_shown").max == 3000
+    assert "sample ≤ 3,000 people" in (ROOT / "docs" / "app.md").read_text()
     # Leave and come back: the same market and day.
     app.switch_page("app_pages/compare.py").run()
     app.switch_page("app_pages/network.py").run()
@@ -414,9 +426,18 @@ def test_sweep_page_plots_a_real_store(tmp_path: Path) -> None:
     assert "Experiment **tiny**" in texts(app.caption)
     assert _charts_ok(app) == 2  # the metric against a dotted factor, and Sobol indices
     assert [s.value for s in app.subheader] == ["Sensitivity"]
+    # Axes in words with units: the run's currency and the field's label, never a raw path.
+    metric = app.selectbox(key="sw_metric").value
+    line = json.loads(app.get("vega_lite_chart")[0].proto.spec)
+    titles = [line["layer"][1]["encoding"][axis]["title"] for axis in ("x", "y")]
+    assert "." not in titles[0] and "(currency)" not in titles[1], titles
+    assert titles[1].startswith(report.metric_label(metric))
     app.selectbox(key="sw_y").set_value("sharing.p_convert").run()  # heatmap of two factors
     no_traceback(app)
     assert _charts_ok(app) == 2
+    heat = json.loads(app.get("vega_lite_chart")[0].proto.spec)
+    assert heat["encoding"]["y"]["title"] == "Sharing › Convert probability (0–1)"
+    assert "currency" not in heat["encoding"]["color"]["title"]
     app.switch_page("app_pages/compare.py").run()
     app.switch_page("app_pages/sweeps.py").run()
     assert app.selectbox(key="sw_y").value == "sharing.p_convert"  # kept while away

@@ -44,6 +44,7 @@ __all__ = [
     "initial_value",
     "off_sections",
     "parse_text",
+    "path_label",
     "plain_schedule",
     "removed_paths",
     "schedule_chart",
@@ -507,12 +508,20 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+#: Names whose words by the naming conventions would read like a neighbour's or say too little.
+_LABEL_WORDS = {
+    "window": "window kind",  # beside days_window, which reads "Window (days)"
+    "days_window": "window length",
+    "points_per_currency": "points earned",
+}
+
+
 def field_unit(field: FormField, currency: str = "") -> str:
     """The unit of a field in short words ("USD/day", "days", "0–1", "×"), from the schema.
 
     Read from the unit the description gives in parentheses ("Ad spend per day (currency per day).")
     and, where it has none, from the naming conventions: ``p_``/``share_`` are 0–1, ``rel_`` a multiplier,
-    ``days_`` days, ``..._per_day`` per day.
+    ``days_`` days, ``..._per_day`` per day, ``x_per_y`` x/y (``points_per_currency`` → "points/USD").
     """
     name = field.path.rsplit(".", 1)[-1]
     for inside in _PARENTHESES.findall(field.description):
@@ -521,6 +530,10 @@ def field_unit(field: FormField, currency: str = "") -> str:
                 return part.strip().replace("currency", currency or "currency").replace(" per ", "/")
     if name.startswith("rel_"):
         return "×"
+    if "_per_" in name and not name.endswith("_per_day"):  # x_per_y: so many x per y ("points/USD")
+        left, right = name.rsplit("_per_", 1)
+        per = currency or "currency" if right == "currency" else right.replace("_", " ")
+        return f"{left.rsplit('_', 1)[-1]}/{per}"
     if name.startswith("days_") or name == "days":
         return "days"
     if name.endswith("_per_day") or name.startswith("rate_"):
@@ -543,7 +556,9 @@ def field_label(field: FormField, currency: str = "") -> str:
     if parts[-2:] == ["per", "day"] and len(parts) > 2:
         parts = parts[:-2]
     head, rest = parts[0], parts[1:]
-    if head == "p" and rest:
+    if name in _LABEL_WORDS:
+        text = _LABEL_WORDS[name]
+    elif head == "p" and rest:
         text = f"{_words(rest)} probability"
     elif head == "share" and rest:
         text = f"share of {_words(rest[1:] if rest[0] == 'of' else rest)}"
@@ -588,4 +603,24 @@ def off_sections(data: Mapping[str, Any]) -> set[str]:
         }
         off = bool(own) and all(_same(get_path(data, path), value) for path, value in own.items())
         state.setdefault(rule.section, []).append(off)
-    return {section for section, offs in state.items() if all(offs)}
+    off = {section for section, offs in state.items() if all(offs)}
+    # A section nested in one that is off (rival.ads inside rival) is off with it.
+    for section in list(off):
+        node = get_path(data, section)
+        if isinstance(node, Mapping):
+            off |= {f"{section}.{key}" for key, value in node.items() if isinstance(value, Mapping)}
+    return off
+
+
+def path_label(path: str, currency: str = "", data: Mapping[str, Any] | None = None) -> str:
+    """The words a scenario field is shown in, found by its dotted path: "Ads › Daily budget (USD/day)".
+
+    For chart axes and tables that name a field by its path (a sweep's factors). ``data`` (scenario
+    data) picks variants such as ``network.kind``. A path that is not a field comes back as it is.
+    """
+    for section in form_sections(data):
+        for field in section.fields:
+            if field.path == path:
+                label = field_label(field, currency)
+                return f"{section_title(section)} › {label}" if section.path else label
+    return path
