@@ -1,28 +1,24 @@
 """The 8:1 lesson: both levers measured on one footing, across the whole slider, and a map of markets.
 
-Everything heavy is computed once per input and shared by every session (``st.cache_data`` keyed
-only by the inputs: the scenario's text, its files, the budget and the replications): the curve over
-every split (the slider only moves a marker) and the map over market maturity and churn. The cached
-functions only compute (no element, no callback); the page counts the runs its session simulated.
+Everything heavy is computed once per input and shared by every session of the app process
+(:class:`SharedResults`, keyed only by the inputs: the scenario's text, its files, the budget and the
+replications): the curve over every split (the slider only moves a marker) and the map over market
+maturity and churn. The page computes a missing result itself, with a progress bar, outside any
+cached function (no cached function creates or updates an element); the run counter counts the runs
+this session simulated.
 """
 
 from __future__ import annotations
 
 import math
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
 
-from app_pages.common import (
-    Files,
-    compare_workers,
-    files_of,
-    scenario_from_library_text,
-    scenario_named,
-    strategy_and_people,
-)
+from app_pages.common import compare_workers, files_of, scenario_named, strategy_and_people
 from app_pages.state import kept
 from sim.analysis import report
 from sim.analysis.lesson import STEP, EightToOneCurve, eight_to_one_curve
@@ -33,7 +29,7 @@ from sim.ui.lesson import curve_charts, map_chart, money, ratio_text, runs_in_wo
 #: Session key of the number of simulation runs this page has made (the slider makes none).
 RUNS_DONE = "l_runs_done"
 #: Finished curves and maps kept for every session (least recently used dropped first).
-KEEP = 8
+KEEP = 16
 #: People in each cell of the map (fewer than the curve's: the map runs 60 markets).
 MAP_PEOPLE = 1500
 st.title("The 8:1 lesson")
@@ -82,45 +78,68 @@ currency = scenario.economics.currency
 st.session_state.setdefault(RUNS_DONE, 0)
 
 
-class _Simulated(threading.local):
-    """Runs simulated by cache misses in this script thread (a cache hit simulates none)."""
+class SharedResults:
+    """Finished curves and maps of this app process, for every session, keyed only by their inputs.
 
-    runs = 0
+    A plain store, not a cached function: the page computes a missing result itself, with its
+    progress bar (and a change of input stops it at the next finished run, as any Streamlit run), and
+    keeps the finished, pure result here, so a new session, a reload or a second tab with the same
+    inputs draws it at once.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.results: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...]) -> Any:
+        """The result stored under ``key`` (None when missing), now the most recently used."""
+        with self.lock:
+            if key in self.results:
+                self.results.move_to_end(key)
+            return self.results.get(key)
+
+    def put(self, key: tuple[Any, ...], result: Any) -> None:
+        """Keep ``result`` under ``key``; the least recently used beyond :data:`KEEP` are dropped."""
+        with self.lock:
+            self.results[key] = result
+            while len(self.results) > KEEP:
+                self.results.popitem(last=False)
 
 
-_SIMULATED = _Simulated()
+@st.cache_resource(show_spinner=False)
+def shared_results() -> SharedResults:
+    """The one :class:`SharedResults` of this app process (it only creates the store, never draws)."""
+    return SharedResults()
 
 
-@st.cache_data(
-    show_spinner="Running the paired runs at every split (once: every session then shares them)…",
-    max_entries=KEEP,
-)
-def cached_curve(scenario_yaml: str, files: Files, total: float, replications: int) -> EightToOneCurve:
-    """The curve over every split, keyed only by its inputs, so every session shares it; never draws."""
-    scenario = scenario_from_library_text(scenario_yaml, files)
-    curve = eight_to_one_curve(scenario, total, replications, workers=compare_workers(replications))
-    _SIMULATED.runs += len(curve.runs)
-    return curve
+def _computed(key: tuple[Any, ...], label: str, compute: Callable[[Callable[[int, int], None]], Any]) -> Any:
+    """The result stored under ``key`` (inputs only: no session, no time), computed now when missing.
 
+    Computing draws a progress bar and adds the runs made to this session's counter; a result
+    another session made is drawn without simulating.
+    """
+    store = shared_results()
+    result = store.get(key)
+    if result is not None:
+        return result
+    bar = st.progress(0.0, text=f"{label}…")
 
-@st.cache_data(show_spinner="Measuring 20 markets for the map (the first time only)…", max_entries=KEEP)
-def cached_map(scenario_yaml: str, files: Files, total: float) -> EightToOneMap:
-    """The map over market maturity and churn, keyed only by its inputs; never draws."""
-    the_map = eight_to_one_map(scenario_from_library_text(scenario_yaml, files), total)
-    _SIMULATED.runs += len(the_map.runs)
-    return the_map
+    def on_run(done: int, total_runs: int) -> None:
+        bar.progress(done / total_runs, text=f"{label}: run {done:,} of {total_runs:,}")
 
-
-def _counted(compute: Callable[[], Any]) -> Any:
-    """``compute()``, adding the runs it simulated (none on a cache hit) to this session's counter."""
-    before = _SIMULATED.runs
-    result = compute()
-    st.session_state[RUNS_DONE] += _SIMULATED.runs - before
+    result = compute(on_run)
+    bar.empty()
+    store.put(key, result)
+    st.session_state[RUNS_DONE] += len(result.runs)
     return result
 
 
-curve = _counted(
-    lambda: cached_curve(scenario_to_yaml(scenario), files_of(name), float(total), int(replications))
+curve: EightToOneCurve = _computed(
+    ("curve", scenario_to_yaml(scenario), files_of(name), float(total), int(replications)),
+    "Running the paired runs at every split",
+    lambda on_run: eight_to_one_curve(
+        scenario, float(total), int(replications), on_run=on_run, workers=compare_workers(int(replications))
+    ),
 )
 
 share = st.slider(
@@ -206,7 +225,11 @@ show_map = st.toggle(
 )
 if show_map:
     map_scenario = scenario.with_overrides({"network.n": min(int(people), MAP_PEOPLE)})
-    the_map = _counted(lambda: cached_map(scenario_to_yaml(map_scenario), files_of(name), float(total)))
+    the_map: EightToOneMap = _computed(
+        ("map", scenario_to_yaml(map_scenario), files_of(name), float(total)),
+        "Measuring 20 markets for the map",
+        lambda on_run: eight_to_one_map(map_scenario, float(total), on_run=on_run),
+    )
     st.altair_chart(map_chart(the_map), width="stretch")
     holds = int(the_map.cells["holds"].sum())
     st.caption(

@@ -24,8 +24,8 @@ def _lesson(people: int = 300, replications: int = 2) -> AppTest:
 
 @pytest.fixture(autouse=True)
 def _empty_caches() -> None:
-    """Each test counts the runs it causes: start without results another test left in the process cache."""
-    st.cache_data.clear()
+    """Each test counts the runs it causes: start without results another test left in this process."""
+    st.cache_resource.clear()  # the page's store of results shared by every session
 
 
 def _runs_so_far(app: AppTest) -> int:

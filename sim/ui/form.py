@@ -603,13 +603,13 @@ def off_sections(data: Mapping[str, Any]) -> set[str]:
         }
         off = bool(own) and all(_same(get_path(data, path), value) for path, value in own.items())
         state.setdefault(rule.section, []).append(off)
-    off = {section for section, offs in state.items() if all(offs)}
+    sections_off = {section for section, offs in state.items() if all(offs)}
     # A section nested in one that is off (rival.ads inside rival) is off with it.
-    for section in list(off):
+    for section in list(sections_off):
         node = get_path(data, section)
         if isinstance(node, Mapping):
-            off |= {f"{section}.{key}" for key, value in node.items() if isinstance(value, Mapping)}
-    return off
+            sections_off |= {f"{section}.{key}" for key, value in node.items() if isinstance(value, Mapping)}
+    return sections_off
 
 
 def path_label(path: str, currency: str = "", data: Mapping[str, Any] | None = None) -> str:
