@@ -316,7 +316,10 @@ def draw_schedule(field: FormField, label: str, help_text: str) -> bool:
         st.caption("Days count from 1, the first simulated day (day 0 in the run's charts is the start).")
         days = values.get("days")
         horizon = days if isinstance(days, int) and days > 0 else base.days
-        st.vega_lite_chart(schedule_chart(schedule_preview(parsed, horizon), horizon, label), width="stretch")
+        # The y axis says the unit alone ("USD/day"): the label is right above, and a longer title
+        # is cut on a chart this short.
+        unit = field_unit(field, currency) or "value"
+        st.vega_lite_chart(schedule_chart(schedule_preview(parsed, horizon), horizon, unit), width="stretch")
     return True
 
 

@@ -365,8 +365,7 @@ def schedule_chart(preview: pd.DataFrame, days: int, title: str) -> dict[str, An
     """The editor's line chart of :func:`schedule_preview` as a Vega-Lite specification.
 
     The x axis runs over exactly days 1..``days`` (the horizon, not a rounded-up 400), the y axis is
-    titled ``title`` (the field's label with its unit, "Daily budget (USD/day)"); the data is the
-    named dataset ``schedule``.
+    titled ``title`` (the field's unit, "USD/day"); the data is the named dataset ``schedule``.
     """
     chart = (
         alt.Chart(alt.NamedData(name="schedule"))
