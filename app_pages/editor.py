@@ -18,12 +18,15 @@ from sim.ui.form import (
     FormField,
     changed_overrides,
     field_label,
+    field_unit,
     form_sections,
     get_path,
     initial_value,
     off_sections,
     parse_text,
+    plain_schedule,
     removed_paths,
+    schedule_chart,
     schedule_preview,
     schedule_table,
     section_title,
@@ -41,7 +44,12 @@ st.markdown(
     "line with the `--set` lines shown below. Unsaved edits stay here while you visit other pages."
 )
 
+#: Session key of the scenario just saved: the next run opens it (its own edits: none).
+OPEN_SAVED = "_ed_open_saved"
+
 names = list(library())
+if st.session_state.get(OPEN_SAVED) in names:
+    st.session_state["ed_base"] = st.session_state.pop(OPEN_SAVED)
 if st.session_state.get("ed_base") not in names:
     st.session_state.pop("ed_base", None)
 top = st.columns([2, 2, 1])
@@ -153,10 +161,16 @@ labels = {field.path: field_label(field, currency) for section in sections for f
 overrides = changed_overrides(base_data, edited)
 dropped = removed_paths(base_data, edited)
 if problems:
+
+    def _where(path: str) -> str:
+        """A problem's field in words, then its path unless the words say it ("Days", not "Days (days)")."""
+        label = labels.get(path, path or "the scenario")
+        if label.lower() == path.replace("_", " ").lower() or not path:
+            return markdown_literal(label)
+        return f"{markdown_literal(label)} (`{path}`)"
+
     lines = "\n".join(
-        f"- {markdown_literal(labels.get(path, path or 'the scenario'))} (`{path or 'scenario'}`): "
-        f"{markdown_literal('; '.join(texts))}"
-        for path, texts in problems.items()
+        f"- {_where(path)}: {markdown_literal('; '.join(texts))}" for path, texts in problems.items()
     )
     count = sum(len(t) for t in problems.values())
     many = count != 1
@@ -195,13 +209,26 @@ new_name = str(values.get("name") or base_name).strip() or base_name
 invalid_reason = "Fix the problems listed above first." if scenario is None else None
 
 
+def _saved(name: str, message: str) -> None:
+    """After saving as ``name``: the editor opens the saved scenario, whose edits are now its values.
+
+    The edits of the scenario it started from are saved, so they are dropped (it opens as it is in
+    the library); the page runs again at once, so nothing still says "Unsaved edits".
+    """
+    st.session_state["ed_saved"] = name
+    st.session_state.pop("_ed_confirm", None)
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:
+        del st.session_state[key]
+    st.session_state[OPEN_SAVED] = name
+    st.toast(message)
+    st.rerun()
+
+
 def _save(name: str) -> None:
     """Add the edited scenario to the library as ``name`` (replacing one of that name)."""
     assert scenario is not None
     put_in_library(name, scenario)
-    st.session_state["ed_saved"] = name
-    st.session_state.pop("_ed_confirm", None)
-    st.toast(f"Saved {name}: pick it on the Compare page.")
+    _saved(name, f"Saved {name}: pick it on the Compare page.")
 
 
 if save_cols[1].button(
@@ -210,19 +237,16 @@ if save_cols[1].button(
     if new_name in library():
         st.session_state["_ed_confirm"] = new_name
     else:
-        add_to_library(new_name, scenario)  # type: ignore[arg-type]
-        st.session_state["ed_saved"] = new_name
-        st.toast(f"Added {new_name}: pick it on the Compare page.")
+        added = add_to_library(new_name, scenario)  # type: ignore[arg-type]
+        _saved(added, f"Added {added}: pick it on the Compare page.")
 if scenario is not None and st.session_state.get("_ed_confirm") == new_name:
     other = unique_name(new_name, library())
     st.warning(f"A scenario named **{new_name}** already exists in this session. Replace it?")
     confirm = st.columns([1, 1, 1, 3])
     if confirm[0].button(f"Replace {new_name}", key="ed_replace"):
         _save(new_name)
-        st.rerun()
     if confirm[1].button(f"Save as {other}", key="ed_save_other"):
         _save(other)
-        st.rerun()
     if confirm[2].button("Cancel", key="ed_save_cancel"):
         st.session_state.pop("_ed_confirm", None)
         st.rerun()
@@ -237,8 +261,8 @@ save_cols[2].download_button(
 )
 if scenario is None:
     save_cols[2].caption("Download is off until the scenario is valid.")
-if st.session_state.get("ed_saved"):
-    save_cols[0].caption(f"Saved as **{st.session_state['ed_saved']}**.")
+if st.session_state.get("ed_saved") == base_name and not (overrides or dropped):
+    save_cols[0].caption(f"Saved as **{base_name}**.")
 
 
 def draw(field: FormField) -> None:
@@ -276,7 +300,8 @@ def draw_schedule(field: FormField, label: str, help_text: str) -> bool:
     st.checkbox(
         "vary over time",
         key=prefix + field.path + ":over_time",
-        help="A schedule: a value, periods by day range, weekly and yearly multipliers.",
+        help="A schedule: a value, periods by day range (day 1 = the first simulated day), weekly and "
+        "yearly multipliers.",
     )
     if not over_time(field, data):
         return False
@@ -285,23 +310,32 @@ def draw_schedule(field: FormField, label: str, help_text: str) -> bool:
         parsed = parse_text(field, text)
     except ValueError:
         parsed = None
-    table = schedule_table(parsed)
+    table = schedule_table(parsed, field_unit(field, currency))
     if not table.empty:
-        st.dataframe(table, hide_index=True, width="stretch")
+        st.table(table, hide_index=True)  # a static table: nothing is clipped in a narrow column
+        st.caption("Days count from 1, the first simulated day (day 0 in the run's charts is the start).")
         days = values.get("days")
         horizon = days if isinstance(days, int) and days > 0 else base.days
-        st.line_chart(schedule_preview(parsed, horizon), x="day", y="value", height=160)
+        # The y axis says the unit alone ("USD/day"): the label is right above, and a longer title
+        # is cut on a chart this short.
+        unit = field_unit(field, currency) or "value"
+        st.vega_lite_chart(schedule_chart(schedule_preview(parsed, horizon), horizon, unit), width="stretch")
     return True
 
 
 def _matches(field: FormField) -> bool:
     """Whether ``field`` passes the search box and the "changed only" switch."""
-    if changed_only and get_path(edited, field.path) == get_path(base_data, field.path):
+    now, before = get_path(edited, field.path), get_path(base_data, field.path)
+    if changed_only and plain_schedule(now) == plain_schedule(before):
         return False
     if not search:
         return True
     haystack = f"{labels[field.path]} {field.path} {field.description}".lower()
     return all(word in haystack for word in search.lower().split())
+
+
+#: Sections' open state as the user left it ({expander key: open}), kept for the session.
+opened: dict[str, bool] = st.session_state.setdefault("_ed_opened", {})
 
 
 switched_off = off_sections(edited)
@@ -316,8 +350,20 @@ for section in sections:
     shown_any = True
     off = section.path in switched_off
     title = section_title(section) + ("  ·  off" if off else "")
-    expanded = has_problem or bool(search) or changed_only or (not section.path)
-    with st.expander(title, expanded=expanded, icon=":material/toggle_off:" if off else None):
+    # Whether a section is open is tracked here: Streamlit shuts an expander whose label or
+    # ``expanded`` changes between reruns, and both change as the user edits inside it (a section
+    # switched off, a problem fixed). A section the user opened or closed stays so; the others
+    # open while they have a problem or a search or "changed only" is on.
+    open_key = f"_ed_open:{prefix}{section.path}"
+    expanded = bool(opened.get(open_key, has_problem or bool(search) or changed_only or (not section.path)))
+    with st.expander(
+        title,
+        expanded=expanded,
+        icon=":material/toggle_off:" if off else None,
+        key=open_key,
+        on_change="rerun",
+    ):
+        opened[open_key] = bool(st.session_state.get(open_key, expanded))
         if section.description:
             st.caption(section.description + (" Switched off in this scenario." if off else ""))
         for text in section_problems:

@@ -21,6 +21,8 @@ from sim.ui.fit_chart import fit_chart
 #: Session key of the editor's "Scenario to start from" selector: setting it to a library name
 #: before opening the editor makes the editor start from that scenario.
 EDITOR_BASE = "ed_base"
+#: Height of one row of a Streamlit table, in pixels (a table sized to its rows never overlaps what follows).
+TABLE_ROW_PX = 35
 
 KINDS = {
     "series": "Adoption or sales series → Bass p, q, m",
@@ -133,12 +135,14 @@ st.dataframe(
     ),
     hide_index=True,
     key="fit_table",
+    height=TABLE_ROW_PX * (len(table) + 1) + 3,  # every row, and nothing spilling onto the chart below
     column_config={
         name: st.column_config.NumberColumn(format="%.4g") for name in ("value", "95% low", "95% high")
     },
 )
 for note in fitted.notes:
     st.warning(note)
+st.subheader("Your data and the fit")
 st.altair_chart(fit_chart(fitted), key="fit_chart")
 
 st.subheader("What this sets in a scenario")

@@ -1,14 +1,18 @@
 """The 8:1 lesson: both levers measured on one footing, across the whole slider, and a map of markets.
 
-Everything heavy is computed once per input and kept in the session (``st.session_state``): the
-curve over every split (the slider only moves a marker) and the map over market maturity and churn.
-The computations run outside any cached function and report progress through a callback, so no
-cached function ever creates or updates a Streamlit element.
+Everything heavy is computed once per input and shared by every session of the app process
+(:class:`SharedResults`, keyed only by the inputs: the scenario's text, its files, the budget and the
+replications): the curve over every split (the slider only moves a marker) and the map over market
+maturity and churn. The page computes a missing result itself, with a progress bar, outside any
+cached function (no cached function creates or updates an element); the run counter counts the runs
+this session simulated.
 """
 
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -17,17 +21,15 @@ import streamlit as st
 from app_pages.common import compare_workers, files_of, scenario_named, strategy_and_people
 from app_pages.state import kept
 from sim.analysis import report
-from sim.analysis.lesson import STEP, eight_to_one_curve
-from sim.scenario import Scenario, scenario_to_yaml
-from sim.sweep.eight_to_one_map import eight_to_one_map
+from sim.analysis.lesson import STEP, EightToOneCurve, eight_to_one_curve
+from sim.scenario import scenario_to_yaml
+from sim.sweep.eight_to_one_map import EightToOneMap, eight_to_one_map
 from sim.ui.lesson import curve_charts, map_chart, money, ratio_text, runs_in_words, unspent_words
 
-#: Session key of the finished computations: {(kind, inputs…): result}.
-RESULTS = "l_results"
 #: Session key of the number of simulation runs this page has made (the slider makes none).
 RUNS_DONE = "l_runs_done"
-#: Finished computations kept per session (oldest dropped first).
-KEEP = 8
+#: Finished curves and maps kept for every session (least recently used dropped first).
+KEEP = 16
 #: People in each cell of the map (fewer than the curve's: the map runs 60 markets).
 MAP_PEOPLE = 1500
 st.title("The 8:1 lesson")
@@ -76,19 +78,50 @@ currency = scenario.economics.currency
 st.session_state.setdefault(RUNS_DONE, 0)
 
 
-def _results() -> dict[tuple[Any, ...], Any]:
-    results: dict[tuple[Any, ...], Any] = st.session_state.setdefault(RESULTS, {})
-    return results
+class SharedResults:
+    """Finished curves and maps of this app process, for every session, keyed only by their inputs.
+
+    A plain store, not a cached function: the page computes a missing result itself, with its
+    progress bar (and a change of input stops it at the next finished run, as any Streamlit run), and
+    keeps the finished, pure result here, so a new session, a reload or a second tab with the same
+    inputs draws it at once.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.results: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...]) -> Any:
+        """The result stored under ``key`` (None when missing), now the most recently used."""
+        with self.lock:
+            if key in self.results:
+                self.results.move_to_end(key)
+            return self.results.get(key)
+
+    def put(self, key: tuple[Any, ...], result: Any) -> None:
+        """Keep ``result`` under ``key``; the least recently used beyond :data:`KEEP` are dropped."""
+        with self.lock:
+            self.results[key] = result
+            while len(self.results) > KEEP:
+                self.results.popitem(last=False)
+
+
+@st.cache_resource(show_spinner=False)
+def shared_results() -> SharedResults:
+    """The one :class:`SharedResults` of this app process (it only creates the store, never draws)."""
+    return SharedResults()
 
 
 def _computed(key: tuple[Any, ...], label: str, compute: Callable[[Callable[[int, int], None]], Any]) -> Any:
-    """The result stored under ``key``, computed now (with a progress bar) when missing.
+    """The result stored under ``key`` (inputs only: no session, no time), computed now when missing.
 
-    Not a cached function: the progress bar lives here, and only the finished, pure result is kept.
+    Computing draws a progress bar and adds the runs made to this session's counter; a result
+    another session made is drawn without simulating.
     """
-    results = _results()
-    if key in results:
-        return results[key]
+    store = shared_results()
+    result = store.get(key)
+    if result is not None:
+        return result
     bar = st.progress(0.0, text=f"{label}…")
 
     def on_run(done: int, total_runs: int) -> None:
@@ -96,25 +129,18 @@ def _computed(key: tuple[Any, ...], label: str, compute: Callable[[Callable[[int
 
     result = compute(on_run)
     bar.empty()
-    results[key] = result
-    while len(results) > KEEP:
-        results.pop(next(iter(results)))
+    store.put(key, result)
     st.session_state[RUNS_DONE] += len(result.runs)
     return result
 
 
-def _curve(scenario: Scenario, total: float, replications: int) -> Any:
-    key = ("curve", scenario_to_yaml(scenario), files_of(name), total, replications)
-    return _computed(
-        key,
-        "Running the paired runs at every split",
-        lambda on_run: eight_to_one_curve(
-            scenario, total, replications, on_run=on_run, workers=compare_workers(replications)
-        ),
-    )
-
-
-curve = _curve(scenario, float(total), int(replications))
+curve: EightToOneCurve = _computed(
+    ("curve", scenario_to_yaml(scenario), files_of(name), float(total), int(replications)),
+    "Running the paired runs at every split",
+    lambda on_run: eight_to_one_curve(
+        scenario, float(total), int(replications), on_run=on_run, workers=compare_workers(int(replications))
+    ),
+)
 
 share = st.slider(
     "Share of the budget spent on retention offers",
@@ -199,9 +225,8 @@ show_map = st.toggle(
 )
 if show_map:
     map_scenario = scenario.with_overrides({"network.n": min(int(people), MAP_PEOPLE)})
-    map_key = ("map", scenario_to_yaml(map_scenario), files_of(name), float(total))
-    the_map = _computed(
-        map_key,
+    the_map: EightToOneMap = _computed(
+        ("map", scenario_to_yaml(map_scenario), files_of(name), float(total)),
         "Measuring 20 markets for the map",
         lambda on_run: eight_to_one_map(map_scenario, float(total), on_run=on_run),
     )

@@ -148,13 +148,22 @@ def player() -> None:
         frame = st.session_state["_net_frame"] = min(last, frame + per_frame)
     st.session_state["net_day"] = frame
     controls = st.columns([1, 1, 2, 2, 6])
+    # Material icons, not emoji: a browser without emoji fonts drew "⏭" as a missing-glyph box.
+    playing_now = st.session_state["_net_playing"]
     controls[0].button(
-        "⏸ Pause" if st.session_state["_net_playing"] else "▶ Play",
+        "Pause" if playing_now else "Play",
+        icon=":material/pause:" if playing_now else ":material/play_arrow:",
         key="net_play",
         on_click=_play,
         help="Run the days one frame after another (go).",
     )
-    controls[1].button("⏭ Step", key="net_step", on_click=_step, help="One frame forward (go once).")
+    controls[1].button(
+        "Step",
+        icon=":material/skip_next:",
+        key="net_step",
+        on_click=_step,
+        help="One frame forward (go once).",
+    )
     controls[2].select_slider("Speed", list(SPEEDS), key=kept("net_speed", "2 days/s"))
     colour_by = controls[3].radio(
         "Colour by", ["stage", "channel"], key=kept("net_colour", "stage"), horizontal=True

@@ -12,6 +12,7 @@ from sim.analysis import report
 from sim.analysis.metrics import METRICS
 from sim.sweep import open_store
 from sim.ui import viz
+from sim.ui.form import path_label
 from sim.ui.text import markdown_literal
 
 st.title("Sweep results")
@@ -80,26 +81,48 @@ if ok.empty or not store.factors or not store.metrics:
     st.warning("This store has no finished runs yet (or no factors/metrics): nothing to plot.")
     st.stop()
 
+# Axes in words with units: the run's currency and each factor's field label, never "currency" or a
+# raw path such as ads.daily_budget.
+base_data = store.meta.get("base_scenario") or {}
+currency = str((base_data.get("economics") or {}).get("currency") or "currency")
+
+
+def _factor(path: str) -> str:
+    return path_label(path, currency, base_data)
+
+
 cols = st.columns(3)
 metrics, factors = list(store.metrics), list(store.factors)
 _valid("sw_metric", metrics)
 _valid("sw_x", factors)
-metric = str(cols[0].selectbox("Metric", metrics, key=kept("sw_metric", metrics[0])))
-x_factor = str(cols[1].selectbox("Factor", factors, key=kept("sw_x", factors[0])))
+metric = str(
+    cols[0].selectbox("Metric", metrics, format_func=report.metric_label, key=kept("sw_metric", metrics[0]))
+)
+x_factor = str(cols[1].selectbox("Factor", factors, format_func=_factor, key=kept("sw_x", factors[0])))
 others = ["(none)"] + [f for f in factors if f != x_factor]
 _valid("sw_y", others)
-y_factor = str(cols[2].selectbox("Second factor (heatmap)", others, key=kept("sw_y", "(none)")))
-unit = METRICS[metric].unit if metric in METRICS else ""
+y_factor = str(
+    cols[2].selectbox(
+        "Second factor (heatmap)",
+        others,
+        format_func=lambda f: f if f == "(none)" else _factor(f),
+        key=kept("sw_y", "(none)"),
+    )
+)
+unit = report.metric_unit(metric, currency) if metric in METRICS else ""
+metric_words = report.metric_label(metric)
 
 if y_factor == "(none)":
+    curve = report.sweep_curve(ok, metric, x_factor)
     st.vega_lite_chart(
-        viz.sweep_line_chart(report.sweep_curve(ok, metric, x_factor), x_factor, metric, unit),
+        viz.sweep_line_chart(curve, x_factor, metric_words, unit, factor_title=_factor(x_factor)),
         width="stretch",
     )
 else:
+    grid = report.sweep_grid(ok, metric, x_factor, y_factor)
     st.vega_lite_chart(
         viz.sweep_heatmap(
-            report.sweep_grid(ok, metric, x_factor, y_factor), x_factor, y_factor, metric, unit
+            grid, x_factor, y_factor, metric_words, unit, x_title=_factor(x_factor), y_title=_factor(y_factor)
         ),
         width="stretch",
     )

@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from sim.analysis import report
 from sim.analysis.metrics import METRICS
 from tests.apptest_support import APP, no_traceback, open_app, texts
 from tests.chart_checks import element_data, element_problems
+from tests.chart_layout import INSIDE, legends
 from tests.conftest import SCENARIOS
 from tests.sweep_helpers import sobol_store
 
@@ -346,13 +348,50 @@ def test_editor_keeps_unsaved_edits_and_asks_before_replacing() -> None:
     assert "daily_budget: 250.0" not in app.session_state["library"]["funnel_heavy"]
     app.button(key="ed_save_other").click().run()
     assert "daily_budget: 250.0" in app.session_state["library"]["funnel_heavy (2)"]
-    app.text_input(key="ed:funnel_heavy:name").set_value("bigger ads").run()
+    # Saved: the editor is on the saved scenario, with nothing unsaved.
+    assert app.selectbox(key="ed_base").value == "funnel_heavy (2)"
+    assert "Saved as **funnel_heavy (2)**." in texts(app.caption) and not app.warning
+    app.text_input(key="ed:funnel_heavy (2):name").set_value("bigger ads").run()
     app.button(key="ed_save").click().run()
     assert "name: bigger ads" in app.session_state["library"]["bigger ads"]
-    app.number_input(key="ed:funnel_heavy:ads.daily_budget").set_value(300.0).run()
+    assert app.selectbox(key="ed_base").value == "bigger ads"
+    app.number_input(key="ed:bigger ads:ads.daily_budget").set_value(300.0).run()
     app.button(key="ed_save").click().run()
     app.button(key="ed_replace").click().run()
     assert "daily_budget: 300.0" in app.session_state["library"]["bigger ads"]
+    assert "Valid scenario. No changes yet." in texts(app.success) and not app.warning
+    # The scenario it started from opens as it is in the library: its saved edits are not left over.
+    app.selectbox(key="ed_base").set_value("funnel_heavy").run()
+    assert app.number_input(key="ed:funnel_heavy:ads.daily_budget").value == 25.0
+
+
+def test_after_saving_the_editor_is_on_the_saved_scenario_with_no_unsaved_edits() -> None:
+    """Removing a loyalty tier, renaming and saving used to leave "Unsaved edits to loyalty_tiers"
+    beside "Saved as loyalty_no_gold". The kind: after any save (new name, replace, save as), the
+    editor shows the saved scenario, unchanged, in the same session and after leaving and coming back.
+    """
+    app = _open("editor")
+    app.selectbox(key="ed_base").set_value("loyalty_tiers").run()
+    tiers = app.text_area(key="ed:loyalty_tiers:loyalty.tiers")
+    kept_tiers = tiers.value.split("- name:")
+    without_last = "- name:".join(kept_tiers[:-1])  # drop the top tier
+    tiers.set_value(without_last).run()
+    no_traceback(app)
+    assert "Unsaved edits" in texts(app.warning)
+    app.text_input(key="ed:loyalty_tiers:name").set_value("loyalty_no_gold").run()
+    app.button(key="ed_save").click().run()
+    no_traceback(app)
+    assert app.selectbox(key="ed_base").value == "loyalty_no_gold"
+    assert "Saved as **loyalty_no_gold**." in texts(app.caption)
+    assert "Valid scenario. No changes yet." in texts(app.success)
+    assert not app.warning and not app.code
+    assert app.text_area(key="ed:loyalty_no_gold:loyalty.tiers").value.count("- name:") == len(kept_tiers) - 2
+    app.switch_page("app_pages/network.py").run()
+    app.switch_page("app_pages/editor.py").run()
+    no_traceback(app)
+    assert app.selectbox(key="ed_base").value == "loyalty_no_gold" and not app.warning
+    app.selectbox(key="ed_base").set_value("loyalty_tiers").run()
+    assert "No changes yet." in texts(app.success)  # the original, untouched
 
 
 def test_editor_shows_invalid_values_inline_and_refuses_to_save() -> None:
@@ -365,6 +404,10 @@ def test_editor_shows_invalid_values_inline_and_refuses_to_save() -> None:
     assert any("m must be less than n = 4; got 5" in e for e in errors)  # under the network section
     assert errors[0].startswith("**2 problems**")  # and in the summary, in words
     assert "Aware probability (0–1) (`ads.p_aware`)" in errors[0]
+    # A field whose label is its path in words is not named twice ("Days (days)").
+    app.number_input(key="ed:funnel_heavy:days").set_value(100_000).run()
+    summary = app.error[0].value
+    assert "- Days: must be ≤" in summary and "(`days`)" not in summary
     assert app.button(key="ed_save").disabled  # a person cannot save it
     (download,) = [b for b in app.get("download_button") if b.proto.label == "Download YAML"]
     assert download.proto.disabled and "Fix the problems" in download.proto.help  # visible, with the reason
@@ -391,6 +434,10 @@ def test_network_page_draws_the_sample_and_steps_through_days() -> None:
     no_traceback(app)
     assert app.slider(key="net_day").value == 40
     assert _charts_ok(app) == 2
+    # The stage counts' legend sits outside the plot (inside it, it covered the lines).
+    specs = [json.loads(c.proto.spec) for c in app.get("vega_lite_chart")]
+    (stages,) = [s for s in specs if "People in each stage" in json.dumps(s.get("title"))]
+    assert legends(stages) and all(leg.get("orient") not in INSIDE for leg in legends(stages))
     roles = next(c.value for c in app.caption if c.value.startswith("Roles in the drawn sample"))
     counts = dict(
         part.split(": ")
@@ -408,9 +455,16 @@ def test_network_page_draws_the_sample_and_steps_through_days() -> None:
     _charts_ok(app)
     app.button(key="net_play").click().run()
     no_traceback(app)
-    assert app.button(key="net_play").label == "⏸ Pause"
+    assert app.button(key="net_play").label == "Pause"
     app.button(key="net_play").click().run()
-    assert app.button(key="net_play").label == "▶ Play"
+    assert app.button(key="net_play").label == "Play"
+    # Buttons carry Material icons and plain words: "⏭" drew a missing-glyph box without emoji fonts.
+    for button in app.button:
+        assert button.label.isascii(), button.label
+    assert app.button(key="net_step").proto.icon == ":material/skip_next:"
+    # The sample's limit is the one the docs give (3,000 people drawn).
+    assert app.number_input(key="net_shown").max == 3000
+    assert "sample ≤ 3,000 people" in (ROOT / "docs" / "app.md").read_text()
     # Leave and come back: the same market and day.
     app.switch_page("app_pages/compare.py").run()
     app.switch_page("app_pages/network.py").run()
@@ -449,9 +503,18 @@ def test_sweep_page_plots_a_real_store(tmp_path: Path) -> None:
     assert "Experiment **tiny**" in texts(app.caption)
     assert _charts_ok(app) == 2  # the metric against a dotted factor, and Sobol indices
     assert [s.value for s in app.subheader] == ["Sensitivity"]
+    # Axes in words with units: the run's currency and the field's label, never a raw path.
+    metric = app.selectbox(key="sw_metric").value
+    line = json.loads(app.get("vega_lite_chart")[0].proto.spec)
+    titles = [line["layer"][1]["encoding"][axis]["title"] for axis in ("x", "y")]
+    assert "." not in titles[0] and "(currency)" not in titles[1], titles
+    assert titles[1].startswith(report.metric_label(metric))
     app.selectbox(key="sw_y").set_value("sharing.p_convert").run()  # heatmap of two factors
     no_traceback(app)
     assert _charts_ok(app) == 2
+    heat = json.loads(app.get("vega_lite_chart")[0].proto.spec)
+    assert heat["encoding"]["y"]["title"] == "Sharing › Convert probability (0–1)"
+    assert "currency" not in heat["encoding"]["color"]["title"]
     app.switch_page("app_pages/compare.py").run()
     app.switch_page("app_pages/sweeps.py").run()
     assert app.selectbox(key="sw_y").value == "sharing.p_convert"  # kept while away
@@ -676,8 +739,10 @@ def test_editing_a_scenario_with_a_graph_file_keeps_the_file() -> None:
     app.button(key="ed_save").click().run()
     no_traceback(app)
     assert app.session_state["library_files"]["club, more sharing"] == {"karate_club.txt": KARATE_TXT}
+    assert app.selectbox(key="ed_base").value == "club, more sharing"  # the saved one, with its file
+    assert "Valid scenario. No changes yet." in _read(app.success)
     # A path the scenario was not given is refused under the field.
-    app.text_input(key="ed:karate_club:network.path").set_value("/etc/passwd").run()
+    app.text_input(key="ed:club, more sharing:network.path").set_value("/etc/passwd").run()
     no_traceback(app)
     assert any("only use files uploaded with it" in e.value for e in app.error)
     assert app.button(key="ed_save").disabled

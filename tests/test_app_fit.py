@@ -65,6 +65,12 @@ def test_the_vcr_series_is_fitted_and_drawn_with_its_band_twice_in_a_row() -> No
 def test_a_cohort_table_gives_fader_and_hardies_fit() -> None:
     app = _upload(_open(), "cohorts", "regular.csv", (DATA / "sbg-regular-retention.csv").read_bytes())
     values = app.dataframe[0].value.set_index("parameter")
+    # The chart has a heading of its own below the table (its title used to be hidden under it).
+    assert [h.value for h in app.subheader] == [
+        "Fitted values",
+        "Your data and the fit",
+        "What this sets in a scenario",
+    ]
     assert values.loc["alpha", "value"] == pytest.approx(0.704, abs=5e-4)
     assert values.loc["beta", "value"] == pytest.approx(1.182, abs=5e-4)
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tests.apptest_support import no_traceback, open_app, texts
@@ -18,6 +20,12 @@ COUNTER = re.compile(r"Simulation runs on this page so far: ([\d,]+)")
 def _lesson(people: int = 300, replications: int = 2) -> AppTest:
     # set before the page first runs, so it simulates small
     return open_app("lesson", timeout=TIMEOUT, state={"l_people": people, "l_reps": replications})
+
+
+@pytest.fixture(autouse=True)
+def _empty_caches() -> None:
+    """Each test counts the runs it causes: start without results another test left in this process."""
+    st.cache_resource.clear()  # the page's store of results shared by every session
 
 
 def _runs_so_far(app: AppTest) -> int:
@@ -111,3 +119,25 @@ def test_the_map_is_drawn_through_the_sweep_once_and_survives_the_slider() -> No
     app.switch_page("app_pages/lesson.py").run()
     no_traceback(app)
     assert _runs_so_far(app) == runs + 60 and len(app.get("vega_lite_chart")) == 3
+
+
+def test_a_second_session_with_the_same_inputs_simulates_nothing() -> None:
+    """Results are shared across sessions (a fresh browser context used to rerun all 120 runs).
+
+    The kind: every heavy result on the page (the curve and the map) is keyed only by its inputs, so a
+    new session, a reload or a second tab with the same inputs draws them without simulating.
+    """
+    first = _lesson()
+    first.toggle(key="l_map").set_value(True).run()
+    no_traceback(first)
+    assert _runs_so_far(first) == 30 * 2 + 20 * 3
+    shown = [m.value for m in first.metric]
+    second = open_app("lesson", timeout=TIMEOUT, state={"l_people": 300, "l_reps": 2, "l_map": True})
+    no_traceback(second)
+    assert _runs_so_far(second) == 0
+    assert [m.value for m in second.metric] == shown
+    assert len(second.get("vega_lite_chart")) == 3
+    # Other inputs are other results: the second session simulates them (and only them).
+    second.number_input(key="l_reps").set_value(1).run()
+    no_traceback(second)
+    assert _runs_so_far(second) == 30 * 1

@@ -39,7 +39,7 @@ def test_every_sweep_chart_has_marks(browser_page: Any, app_url: str, store: Pat
     shot(page, "analyst_1_line")
 
     page.get_by_role("combobox", name="Second factor (heatmap)").click()
-    page.get_by_role("option", name="sharing.p_convert").click()
+    page.get_by_role("option", name="Sharing › Convert probability (0–1)").click()  # factors in words
     settle(page)
     no_exception(page)
     heatmap, _ = marks(page)

@@ -197,14 +197,14 @@ def test_network_plays_every_frame_and_the_editor_opens(browser_page: Any, app_u
     page.get_by_role("slider", name="Speed").focus()
     page.keyboard.press("ArrowRight")  # 2 → 4 days a second: 4 frames a second, one day each
     settle(page)
-    page.get_by_role("button", name="▶ Play").click()
-    page.get_by_role("button", name="⏸ Pause").wait_for()
-    page.get_by_role("button", name="▶ Play").wait_for(timeout=120_000)  # it stops at the last day
+    page.get_by_role("button", name="Play").click()
+    page.get_by_role("button", name="Pause").wait_for()
+    page.get_by_role("button", name="Play").wait_for(timeout=120_000)  # it stops at the last day
     seen = page.evaluate("window.__days")
     days = seen[seen.index(0) :] if 0 in seen else seen  # Play at the last day starts again from day 0
     assert days == list(range(25)), str(seen)  # every frame drawn, in order, none skipped
     _charts_drawn(page)
-    page.get_by_role("button", name="⏭ Step").click()  # at the end: stays on the last day
+    page.get_by_role("button", name="Step").click()  # at the end: stays on the last day
     settle(page)
     shot(page, "strategist_6_network")
     page.get_by_role("link", name="Scenario editor").click()

@@ -12,11 +12,17 @@ from sim.scenario import parse_override, scenario_from_dict
 from sim.scenario.section import Probability, Section
 from sim.ui.form import (
     changed_overrides,
+    field_label,
+    field_unit,
     form_sections,
     get_path,
     initial_value,
+    off_sections,
     parse_text,
+    path_label,
+    plain_schedule,
     removed_paths,
+    section_title,
     set_paths,
     switch_variant,
     widget_text,
@@ -205,3 +211,71 @@ def test_text_boxes_and_set_lines_read_values_as_scenario_files_do() -> None:
     for value in ("1e5", "off", "010", "yes", 1e300, None):
         line = changed_overrides({"name": "x"}, {"name": value})[0]
         assert parse_override(line) == ("name", value)
+
+
+def test_a_schedule_equal_to_a_number_is_no_change() -> None:
+    """Ticking "vary over time" turns 12 into ``{value: 12}``: the same budget, so no override."""
+    before = {"ads": {"daily_budget": 12.0}}
+    for same in (
+        {"value": 12.0},
+        {"value": 12, "periods": [], "weekly": None, "yearly": []},
+        {"value": 12.0, "periods": [{"start": 1, "end": 5, "value": 12.0}], "weekly": [1] * 7},
+    ):
+        after = {"ads": {"daily_budget": same}}
+        assert changed_overrides(before, after) == [] and removed_paths(before, after) == []
+        assert plain_schedule(same) == 12.0
+    weekend = {"value": 12.0, "weekly": [1, 1, 1, 1, 1, 0, 0]}
+    after = {"ads": {"daily_budget": weekend}}
+    assert changed_overrides(before, after) == [
+        "ads.daily_budget={value: 12.0, weekly: [1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0]}"
+    ]
+    assert removed_paths(before, after) == []
+    # back from a schedule to the number it was: no change either way round
+    assert changed_overrides({"ads": {"daily_budget": {"value": 3.0}}}, {"ads": {"daily_budget": 3}}) == []
+    assert plain_schedule({"value": 1, "other": 2}) == {"value": 1, "other": 2}  # not a schedule
+
+
+def _all_sections():
+    for path in sorted(SCENARIOS.glob("*.yaml")):
+        data = load_scenario(path).model_dump(mode="json", exclude={"base_dir"})
+        yield path.stem, data, form_sections(data)
+
+
+def test_no_two_fields_of_a_section_read_alike() -> None:
+    """Loyalty had "Window" and "Window (days)": two fields that looked the same. The kind: within a
+    section, labels differ even without their units, and a label never repeats its unit."""
+    for name, _data, sections in _all_sections():
+        for section in sections:
+            labels = [field_label(f, "USD") for f in section.fields]
+            words = [label.split(" (")[0].lower() for label in labels]
+            assert len(set(words)) == len(words), (name, section.path, labels)
+            for label in labels:
+                head, _, unit = label.partition(" (")
+                assert unit.rstrip(")").lower() != head.lower(), label
+
+
+def test_rates_and_money_per_unit_say_their_unit() -> None:
+    """ "Points per currency" had no unit. The kind: a field named ``x_per_y`` always has one."""
+    for _name, _data, sections in _all_sections():
+        for field in (f for s in sections for f in s.fields if "_per_" in f.path.rsplit(".", 1)[-1]):
+            if field.kind in ("int", "float", "schedule"):
+                assert field_unit(field, "USD"), field.path
+    fields = {f.path: f for s in form_sections() for f in s.fields}
+    assert field_label(fields["loyalty.points_per_currency"], "EUR") == "Points earned (points/EUR)"
+    assert field_label(fields["loyalty.window"]) == "Window kind"
+    assert field_label(fields["loyalty.days_window"]) == "Window length (days)"
+
+
+def test_a_section_inside_one_that_is_off_is_off() -> None:
+    """ "Rival › Ads" was not marked off while Rival was off."""
+    data = load_scenario(SCENARIOS / "hybrid.yaml").model_dump(mode="json")
+    assert "rival" in off_sections(data) and "rival.ads" in off_sections(data)
+    titles = {section_title(s) for s in form_sections(data) if s.path in off_sections(data)}
+    assert "Rival › Ads" in titles
+
+
+def test_a_field_found_by_its_path_reads_in_words() -> None:
+    assert path_label("ads.daily_budget", "USD") == "Ads › Daily budget (USD/day)"
+    assert path_label("rival.ads.daily_budget", "EUR") == "Rival › Ads › Daily budget (EUR/day)"
+    assert path_label("days") == "Days"
+    assert path_label("no.such.field") == "no.such.field"

@@ -15,7 +15,14 @@ from hypothesis import strategies as st
 
 from sim import load_scenario, run
 from sim.scenario import ScenarioError, Schedule, daily_values, horizon_total, scenario_from_dict
-from sim.ui.form import form_sections, parse_text, schedule_preview, schedule_table, widget_text
+from sim.ui.form import (
+    form_sections,
+    parse_text,
+    schedule_chart,
+    schedule_preview,
+    schedule_table,
+    widget_text,
+)
 from tests.conftest import SCENARIOS, quiet_scenario
 from tests.strategies import property_checks, schedules
 from tests.test_budgets import overspend
@@ -257,11 +264,22 @@ def test_the_editor_shows_a_schedule_as_a_table_and_a_chart():
     text = widget_text(field, data["ads"]["daily_budget"])
     parsed = parse_text(field, text)
     assert parsed == data["ads"]["daily_budget"]  # the text box gives the schedule back
-    table = schedule_table(parsed)
+    table = schedule_table(parsed, "USD/day")
     assert table["part"].tolist() == ["otherwise", "period", *["weekly"] * 7]
-    assert table.loc[1, "days"] == "1–7" and table.loc[1, "value"] == 40.0
+    assert table.loc[0, "days"] == "all other days"  # not "every other day" (alternate days)
+    assert table.loc[1, "days"] == "days 1–7" and table.loc[1, "value (USD/day)"] == "40"
+    # Every cell is words or a number as text: a row's missing part is "–", never None or nan.
+    cells = table.to_numpy().ravel().tolist()
+    assert all(isinstance(c, str) and c and c.lower() not in ("none", "nan") for c in cells)
+    assert table.loc[2, "value (USD/day)"] == "–" and table.loc[2, "multiplier"] == "1"
     chart = schedule_preview(parsed, 14)
     assert chart["day"].tolist() == list(range(1, 15))
+    spec = schedule_chart(chart, 14, "Daily budget (USD/day)")  # the axes say what and how far
+    assert (
+        spec["encoding"]["x"]["scale"]["domain"] == [1, 14]
+        and spec["encoding"]["x"]["scale"]["nice"] is False
+    )
+    assert spec["encoding"]["y"]["title"] == "Daily budget (USD/day)"
     np.testing.assert_allclose(chart["value"], daily_values(Schedule.model_validate(LAUNCH), 14)[1:])
     assert schedule_table(12.0).empty and schedule_preview(12.0, 3)["value"].tolist() == [12.0] * 3
     assert parse_text(field, "12") == 12 and schedule_preview("junk", 3).empty

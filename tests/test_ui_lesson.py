@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -16,6 +17,7 @@ from sim.analysis.lesson import EightToOneCurve, eight_to_one_curve
 from sim.analysis.report import eight_to_one_headline
 from sim.sweep.eight_to_one_map import EightToOneMap
 from sim.ui.lesson import curve_charts, map_chart, ratio_text, runs_in_words, unspent_words
+from tests.chart_layout import FULL_WIDTH_CHARS, HALF_WIDTH_CHARS, INSIDE, legends, title_lines
 from tests.conftest import quiet_scenario
 from tests.test_lesson import MARKET
 
@@ -114,6 +116,13 @@ def test_the_map_draws_cells_contours_and_the_scenario_marker() -> None:
     contours = pd.DataFrame({**line, "maturity": [0.25, 0.1], "annual_churn": [0.2, 0.6]})
     the_map = EightToOneMap(cells, contours, 0.2, 10.0, 0.01, 0.25, 0.0, 0.125, runs=pd.DataFrame())
     spec = map_chart(the_map).to_dict()
+    # Drawn the page's width: every title line fits; the colour legend's labels are apart (4, 8 and
+    # 16 used to overlap) on a long gradient.
+    assert all(len(line) <= FULL_WIDTH_CHARS for line in title_lines(spec)), title_lines(spec)
+    (legend,) = [leg for leg in legends(spec) if "values" in leg]
+    values = sorted(legend["values"])
+    assert min(b / a for a, b in itertools.pairwise(values)) >= 4
+    assert legend["gradientLength"] >= 300
     marks = [_mark(layer) for layer in _layers(spec)]
     assert marks == ["rect", "text", "line", "point"]
     data = spec["datasets"]
@@ -126,3 +135,18 @@ def test_the_map_draws_cells_contours_and_the_scenario_marker() -> None:
     text = json.dumps(spec)
     assert '"scheme": "redblue"' in text and '"domainMid": 1' in text
     assert "datum.value == 0 ? '1%' : datum.value == 1 ? '50%'" in text  # tiles labelled by their values
+
+
+def test_the_curve_charts_titles_fit_half_a_page_and_legends_stay_off_the_data(
+    curve: EightToOneCurve,
+) -> None:
+    """The two charts are drawn side by side: a long title was cut ("…the paired budget exp…").
+
+    The kind: every title line of a half-width chart fits its width; no legend sits inside a plot
+    or beside a half-width one.
+    """
+    for chart in curve_charts(curve, 0.2, "USD"):
+        spec = chart.to_dict()
+        lines = title_lines(spec)
+        assert lines and all(len(line) <= HALF_WIDTH_CHARS for line in lines), lines
+        assert all(leg.get("orient", "right") not in INSIDE | {"right"} for leg in legends(spec))

@@ -57,7 +57,9 @@ SCHEDULE_TAGS: frozenset[str] = frozenset({"a number", "a schedule"})
 class SchedulePeriod(Section):
     """A range of days with its own value: a launch burst, a maintenance level, a pause."""
 
-    start: int = Field(..., ge=1, le=36_500, description="First day of the period (day 1 = the first day).")
+    start: int = Field(
+        ..., ge=1, le=36_500, description="First day of the period (day 1 = the first simulated day)."
+    )
     end: int | None = Field(
         None, ge=1, le=36_500, description="Last day of the period, inclusive; none = to the horizon."
     )

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, get_args, get_origin
 
+import altair as alt
 import numpy as np
 import pandas as pd
 from annotated_types import Ge, Gt, Le, Lt, MaxLen
@@ -43,7 +44,10 @@ __all__ = [
     "initial_value",
     "off_sections",
     "parse_text",
+    "path_label",
+    "plain_schedule",
     "removed_paths",
+    "schedule_chart",
     "schedule_preview",
     "schedule_table",
     "section_title",
@@ -307,34 +311,48 @@ def _as_schedule(value: Any) -> Schedule | None:
     return None
 
 
-def schedule_table(value: Any) -> pd.DataFrame:
-    """A schedule as a small table, one row per piece.
+#: The text of a cell a row of the schedule table has nothing for (never "None" or "nan").
+BLANK = "–"
+
+
+def _number(value: float) -> str:
+    return f"{value:,.6g}"
+
+
+def schedule_table(value: Any, unit: str = "") -> pd.DataFrame:
+    """A schedule as a small table of text, one row per piece.
 
     Columns: ``part`` (otherwise, period, weekly, yearly), ``days`` (the day range, day of the week or
-    day-of-year range), ``value`` (an amount) or ``multiplier``. Empty for a number (a constant) or a
-    value that is not a valid schedule.
+    day-of-year range; day 1 is the first simulated day), ``value`` (an amount, headed
+    ``value (<unit>)`` when ``unit`` is given) and ``multiplier``; a cell a row has nothing for is
+    :data:`BLANK`. Empty for a number (a constant) or a value that is not a valid schedule.
     """
     schedule = _as_schedule(value)
-    columns = ["part", "days", "value", "multiplier"]
+    amount = f"value ({unit})" if unit else "value"
+    columns = ["part", "days", amount, "multiplier"]
     if schedule is None:
         return pd.DataFrame(columns=columns)
-    rows: list[dict[str, Any]] = [{"part": "otherwise", "days": "every other day", "value": schedule.value}]
+    rows: list[dict[str, Any]] = [{"part": "otherwise", "days": "all other days", amount: schedule.value}]
     for period in schedule.periods:
-        end = "horizon" if period.end is None else str(period.end)
-        rows.append({"part": "period", "days": f"{period.start}–{end}", "value": period.value})
+        end = "the horizon" if period.end is None else str(period.end)
+        rows.append({"part": "period", "days": f"days {period.start}–{end}", amount: period.value})
     for index, rel in enumerate(schedule.weekly or []):
         rows.append({"part": "weekly", "days": f"day {index + 1} of each week", "multiplier": rel})
     for peak in schedule.yearly:
         rows.append(
-            {"part": "yearly", "days": f"day {peak.start}–{peak.end} of the year", "multiplier": peak.rel}
+            {"part": "yearly", "days": f"days {peak.start}–{peak.end} of each year", "multiplier": peak.rel}
         )
-    return pd.DataFrame(rows, columns=columns)
+    table = pd.DataFrame(rows, columns=columns)
+    for column in (amount, "multiplier"):
+        table[column] = [BLANK if pd.isna(v) else _number(float(v)) for v in table[column]]
+    return table
 
 
 def schedule_preview(value: Any, days: int) -> pd.DataFrame:
     """The value of a number or schedule on days 1..``days``: columns ``day``, ``value`` (the chart's data).
 
-    Empty when ``value`` is neither a number nor a valid schedule.
+    Day 1 is the first simulated day (day 0, where the run's charts and step tables start, is the
+    market as built). Empty when ``value`` is neither a number nor a valid schedule.
     """
     schedule = _as_schedule(value)
     if schedule is None and not (isinstance(value, int | float) and not isinstance(value, bool)):
@@ -343,7 +361,60 @@ def schedule_preview(value: Any, days: int) -> pd.DataFrame:
     return pd.DataFrame({"day": np.arange(1, days + 1), "value": values[1:]})
 
 
+def schedule_chart(preview: pd.DataFrame, days: int, title: str) -> dict[str, Any]:
+    """The editor's line chart of :func:`schedule_preview` as a Vega-Lite specification.
+
+    The x axis runs over exactly days 1..``days`` (the horizon, not a rounded-up 400), the y axis is
+    titled ``title`` (the field's unit, "USD/day"); the data is the named dataset ``schedule``.
+    """
+    chart = (
+        alt.Chart(alt.NamedData(name="schedule"))
+        .mark_line(point=days == 1, interpolate="step-after" if days > 1 else "linear")
+        .encode(
+            x=alt.X(
+                "day:Q",
+                title="day (1 = the first simulated day)",
+                scale=alt.Scale(domain=[1, max(days, 1)], nice=False),
+                axis=alt.Axis(format="d", tickMinStep=1),
+            ),
+            y=alt.Y("value:Q", title=title, scale=alt.Scale(zero=True)),
+            tooltip=[alt.Tooltip("day:Q"), alt.Tooltip("value:Q", title=title, format=",.6g")],
+        )
+        .properties(height=160)
+    )
+    spec: dict[str, Any] = chart.to_dict()
+    spec["datasets"] = {"schedule": preview}
+    return spec
+
+
+def plain_schedule(value: Any) -> Any:
+    """A schedule's value as the change it makes: a number for a constant schedule, else a compact schedule.
+
+    A schedule that is only ``value: 12`` (or whose periods, weekly and yearly multipliers change
+    nothing) *is* the number 12: ticking "vary over time" is not an edit. Other schedules come back as
+    their shortest mapping (defaults left out), so two spellings of one schedule compare equal.
+    Anything that is not a schedule mapping is returned as it is.
+    """
+    if not (isinstance(value, Mapping) and "value" in value and set(value) <= set(Schedule.model_fields)):
+        return value
+    schedule = _as_schedule(value)
+    if schedule is None:
+        return value
+    constant = (
+        all(period.value == schedule.value for period in schedule.periods)
+        and all(rel == 1 for rel in schedule.weekly or [])
+        and all(peak.rel == 1 for peak in schedule.yearly)
+    )
+    if constant:
+        return schedule.value
+    return {"value": schedule.value, **schedule.model_dump(mode="json", exclude_defaults=True)}
+
+
 def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    if prefix and isinstance(data, Mapping) and "value" in data:
+        plain = plain_schedule(data)
+        if plain is not data:  # a schedule is one setting, compared whole (one override, as lists are)
+            return {prefix: plain}
     if isinstance(data, Mapping) and data:
         out: dict[str, Any] = {}
         for key, value in data.items():
@@ -364,7 +435,9 @@ def _same(a: Any, b: Any) -> bool:
 
 def format_override_value(value: Any) -> str:
     """A value as ``--set`` reads it back (YAML flow style; ``null`` for none)."""
-    text = dump_yaml(value, default_flow_style=True, allow_unicode=True, width=10_000).strip()
+    text = dump_yaml(
+        value, default_flow_style=True, allow_unicode=True, width=10_000, sort_keys=False
+    ).strip()
     return text.removesuffix("\n...").removesuffix("...").strip()
 
 
@@ -372,7 +445,8 @@ def changed_overrides(before: Mapping[str, Any], after: Mapping[str, Any]) -> li
     """The ``path=value`` overrides that turn scenario data ``before`` into ``after``, sorted by path.
 
     A changed ``kind`` of a tagged union comes first within its section so the CLI applies it before
-    the new variant's fields. Lists are compared whole (one override per list).
+    the new variant's fields. Lists and schedules are compared whole (one override each); a schedule
+    equal to a number is that number (:func:`plain_schedule`), so switching to a schedule is no change.
     """
     old, new = _flatten(before), _flatten(after)
     changed = [path for path, value in new.items() if path not in old or not _same(old[path], value)]
@@ -433,12 +507,20 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+#: Names whose words by the naming conventions would read like a neighbour's or say too little.
+_LABEL_WORDS = {
+    "window": "window kind",  # beside days_window, which reads "Window (days)"
+    "days_window": "window length",
+    "points_per_currency": "points earned",
+}
+
+
 def field_unit(field: FormField, currency: str = "") -> str:
     """The unit of a field in short words ("USD/day", "days", "0–1", "×"), from the schema.
 
     Read from the unit the description gives in parentheses ("Ad spend per day (currency per day).")
     and, where it has none, from the naming conventions: ``p_``/``share_`` are 0–1, ``rel_`` a multiplier,
-    ``days_`` days, ``..._per_day`` per day.
+    ``days_`` days, ``..._per_day`` per day, ``x_per_y`` x/y (``points_per_currency`` → "points/USD").
     """
     name = field.path.rsplit(".", 1)[-1]
     for inside in _PARENTHESES.findall(field.description):
@@ -447,6 +529,10 @@ def field_unit(field: FormField, currency: str = "") -> str:
                 return part.strip().replace("currency", currency or "currency").replace(" per ", "/")
     if name.startswith("rel_"):
         return "×"
+    if "_per_" in name and not name.endswith("_per_day"):  # x_per_y: so many x per y ("points/USD")
+        left, right = name.rsplit("_per_", 1)
+        per = currency or "currency" if right == "currency" else right.replace("_", " ")
+        return f"{left.rsplit('_', 1)[-1]}/{per}"
     if name.startswith("days_") or name == "days":
         return "days"
     if name.endswith("_per_day") or name.startswith("rate_"):
@@ -469,7 +555,9 @@ def field_label(field: FormField, currency: str = "") -> str:
     if parts[-2:] == ["per", "day"] and len(parts) > 2:
         parts = parts[:-2]
     head, rest = parts[0], parts[1:]
-    if head == "p" and rest:
+    if name in _LABEL_WORDS:
+        text = _LABEL_WORDS[name]
+    elif head == "p" and rest:
         text = f"{_words(rest)} probability"
     elif head == "share" and rest:
         text = f"share of {_words(rest[1:] if rest[0] == 'of' else rest)}"
@@ -514,4 +602,24 @@ def off_sections(data: Mapping[str, Any]) -> set[str]:
         }
         off = bool(own) and all(_same(get_path(data, path), value) for path, value in own.items())
         state.setdefault(rule.section, []).append(off)
-    return {section for section, offs in state.items() if all(offs)}
+    sections_off = {section for section, offs in state.items() if all(offs)}
+    # A section nested in one that is off (rival.ads inside rival) is off with it.
+    for section in list(sections_off):
+        node = get_path(data, section)
+        if isinstance(node, Mapping):
+            sections_off |= {f"{section}.{key}" for key, value in node.items() if isinstance(value, Mapping)}
+    return sections_off
+
+
+def path_label(path: str, currency: str = "", data: Mapping[str, Any] | None = None) -> str:
+    """The words a scenario field is shown in, found by its dotted path: "Ads › Daily budget (USD/day)".
+
+    For chart axes and tables that name a field by its path (a sweep's factors). ``data`` (scenario
+    data) picks variants such as ``network.kind``. A path that is not a field comes back as it is.
+    """
+    for section in form_sections(data):
+        for field in section.fields:
+            if field.path == path:
+                label = field_label(field, currency)
+                return f"{section_title(section)} › {label}" if section.path else label
+    return path

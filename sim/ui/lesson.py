@@ -31,6 +31,8 @@ __all__ = [
 
 #: The map's colours stop at this ratio each way (a lever 64 times cheaper is as blue as it gets).
 COLOUR_LIMIT = 64.0
+#: The map legend's labels: powers of 4 up to the colour limit, far enough apart to read.
+LEGEND_VALUES = [4.0**k for k in range(-3, 4)]
 #: Ratios drawn as reference lines: break-even and the folklore.
 _LEVELS = pd.DataFrame({"ratio": [1.0, EIGHT], "label": ["1:1 (break-even)", "8:1 (the folklore)"]})
 
@@ -168,8 +170,10 @@ def curve_charts(curve: EightToOneCurve, share: float, currency: str) -> tuple[A
     )
     rule = alt.Chart(marker).mark_rule(color="black", strokeDash=[4, 3]).encode(x="share_to_retention:Q")
     here = alt.Chart(marker).mark_point(size=180, filled=True, color="black").encode(x=x, y="profit:Q")
+    # Titles are lists of short lines: these charts are drawn half a page wide (about 40 characters).
     profit = alt.layer(band, line, rule, here).properties(
-        title="Profit at each split (mean, 95% band; the paired budget experiment)", height=260
+        title=alt.TitleParams(["Profit at each split"], subtitle=["mean of the replications, 95% band"]),
+        height=260,
     )
 
     ratios = data.dropna(subset=["ratio"])
@@ -205,6 +209,7 @@ def curve_charts(curve: EightToOneCurve, share: float, currency: str) -> tuple[A
                 "label:N",
                 title="reference",
                 scale=alt.Scale(range=["#777777", "#b2182b"]),
+                legend=alt.Legend(orient="bottom"),  # beside a half-width plot it squeezes the lines
             ),
         )
     )
@@ -215,7 +220,8 @@ def curve_charts(curve: EightToOneCurve, share: float, currency: str) -> tuple[A
             alt.Chart(marked).mark_point(size=180, filled=True, color="black").encode(x=x, y=y_ratio)
         )
     cost = alt.layer(*layers).properties(
-        title="Acquisition ÷ retention cost (above 1: retention is cheaper)", height=260
+        title=alt.TitleParams(["Acquisition ÷ retention cost"], subtitle=["above 1: retention is cheaper"]),
+        height=260,
     )
     return profit, cost
 
@@ -279,7 +285,10 @@ def map_chart(the_map: EightToOneMap) -> Any:
                     domainMid=1,
                     clamp=True,
                 ),
-                legend=alt.Legend(format="~g", values=[1 / 16, 1 / 4, 1, 4, 8, 16, 64]),
+                # Labels a factor 4 apart on a long gradient: 4, 8 and 16 side by side overlapped.
+                legend=alt.Legend(
+                    format="~g", values=LEGEND_VALUES, gradientLength=320, labelOverlap="greedy"
+                ),
             ),
             tooltip=[
                 alt.Tooltip("maturity:Q", format=".0%", title="customers at the start"),
@@ -334,9 +343,11 @@ def map_chart(the_map: EightToOneMap) -> Any:
     )
     return alt.layer(*layers).properties(
         title=alt.TitleParams(
-            "Where 8:1 holds: acquisition ÷ retention cost per customer-year",
-            subtitle="Blue: retention is cheaper; red: acquisition is cheaper (colours stop at "
-            f"{COLOUR_LIMIT:g}×). The cross is this scenario.",
+            ["Where 8:1 holds:", "acquisition ÷ retention cost per customer-year"],
+            subtitle=[
+                "Blue: retention is cheaper; red: acquisition is cheaper",
+                f"(colours stop at {COLOUR_LIMIT:g}×). The cross is this scenario.",
+            ],
         ),
         height=420,
     )

@@ -537,9 +537,16 @@ def _axis_title(name: str, unit: str) -> str:
     return f"{name} ({unit})" if unit else name
 
 
-def sweep_line_chart(curve: pd.DataFrame, factor: str, metric: str, unit: str = "") -> dict[str, Any]:
-    """A metric against one factor of a sweep: mean line, points and a 95% band."""
+def sweep_line_chart(
+    curve: pd.DataFrame, factor: str, metric: str, unit: str = "", factor_title: str | None = None
+) -> dict[str, Any]:
+    """A metric against one factor of a sweep: mean line, points and a 95% band.
+
+    ``factor`` is the curve's column (a dotted path); ``factor_title`` the words it is shown as (the
+    field's label with its unit; default the path). ``metric`` is shown as given, ``unit`` after it.
+    """
     data, (field,) = vega_safe(curve, factor)
+    factor = factor_title or factor
     base = alt.Chart(alt.NamedData(name="curve"))
     x = alt.X(f"{field}:Q", title=factor, scale=alt.Scale(zero=False))
     y_title = _axis_title(metric, unit)
@@ -555,9 +562,18 @@ def sweep_line_chart(curve: pd.DataFrame, factor: str, metric: str, unit: str = 
     return _spec(chart, {"curve": data})
 
 
-def sweep_heatmap(grid: pd.DataFrame, x: str, y: str, metric: str, unit: str = "") -> dict[str, Any]:
-    """Mean of a metric over a grid of two factors."""
+def sweep_heatmap(
+    grid: pd.DataFrame,
+    x: str,
+    y: str,
+    metric: str,
+    unit: str = "",
+    x_title: str | None = None,
+    y_title: str | None = None,
+) -> dict[str, Any]:
+    """Mean of a metric over a grid of two factors (``x``, ``y`` columns; shown as the titles given)."""
     data, (x_field, y_field) = vega_safe(grid, x, y)
+    x, y = x_title or x, y_title or y
     chart = (
         alt.Chart(alt.NamedData(name="grid"))
         .mark_rect()
@@ -679,7 +695,8 @@ def stage_counts_spec(counts: pd.DataFrame, day: int, height: int = 560) -> dict
     lines = mark.encode(
         x=x,
         y=alt.Y("people:Q", title="people (whole market)", axis=alt.Axis(format=",.0f", tickMinStep=1)),
-        color=alt.Color("stage:N", scale=scale, title="stage", legend=alt.Legend(orient="top-right")),
+        # Below the plot: inside it (top-right) the legend sat on the lines.
+        color=alt.Color("stage:N", scale=scale, title="stage", legend=alt.Legend(orient="bottom")),
     )
     rule = alt.Chart(alt.NamedData(name="today")).mark_rule(color="black", strokeDash=[4, 3]).encode(x=x)
     spec: dict[str, Any] = (
