@@ -216,7 +216,7 @@ _LABELS: dict[str, str] = {
     "rewards_paid": "Referral rewards paid",
     "rewards_paid_honest": "Rewards paid for honest referrals",
     "rewards_paid_fraud": "Fraud paid (rewards for fake referrals)",
-    "rewards_denied_honest": "Honest rewards denied",
+    "rewards_denied_honest": "Honest referrals denied a reward",
     "referral_cac": "Referral CAC per honest customer",
     "referral_cac_without_fraud": "Referral CAC per honest customer without fraud",
     "programme_roi": "Referral programme ROI",
@@ -330,9 +330,10 @@ def _significant(value: float, digits: int, max_decimals: int | None = None) -> 
 
 
 def format_value(metric: str, value: float, currency: str = "") -> str:
-    """A metric value with its unit, as a sentence or a card shows it: "1,234 USD", "84.6%", "1,230 people".
+    """A metric value as a sentence or a card shows it: "1,234 USD", "84.6%", "1,230".
 
-    Money above 1,000 has no cents; counts are whole; shares are percentages; never "-0".
+    A count is the number alone: its label names what is counted. Money above 1,000 has no cents;
+    counts are whole; shares are percentages; never "-0".
     """
     text = format_number(metric, value)
     if text == "—" or "∞" in text:
