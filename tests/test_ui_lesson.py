@@ -150,3 +150,16 @@ def test_the_curve_charts_titles_fit_half_a_page_and_legends_stay_off_the_data(
         lines = title_lines(spec)
         assert lines and all(len(line) <= HALF_WIDTH_CHARS for line in lines), lines
         assert all(leg.get("orient", "right") not in INSIDE | {"right"} for leg in legends(spec))
+    # A rotated y-axis title longer than the plot is tall made Chromium squeeze the ratio plot.
+    for chart in curve_charts(curve, 0.2, "USD"):
+        y_titles = {
+            enc["y"]["title"]
+            for layer in chart.to_dict()["layer"]
+            for enc in [layer.get("encoding", {})]
+            if isinstance(enc.get("y"), dict) and "title" in enc["y"]
+        }
+        assert y_titles and all(len(title) <= 20 for title in y_titles), y_titles
+    # The reference lines are named on the plot (a legend below it squeezed the log axis to a sliver).
+    _, ratio = curve_charts(curve, 0.2, "USD")
+    texts = [layer for layer in ratio.to_dict()["layer"] if layer["mark"]["type"] == "text"]
+    assert texts and all(layer["encoding"]["text"]["field"] == "label" for layer in texts)

@@ -35,6 +35,7 @@ COLOUR_LIMIT = 64.0
 LEGEND_VALUES = [4.0**k for k in range(-3, 4)]
 #: Ratios drawn as reference lines: break-even and the folklore.
 _LEVELS = pd.DataFrame({"ratio": [1.0, EIGHT], "label": ["1:1 (break-even)", "8:1 (the folklore)"]})
+_LEVEL_COLOURS = alt.Scale(domain=list(_LEVELS["label"]), range=["#777777", "#b2182b"])
 
 
 def money(value: float, currency: str, decimals: int = 0) -> str:
@@ -181,7 +182,9 @@ def curve_charts(curve: EightToOneCurve, share: float, currency: str) -> tuple[A
     low = min([1.0, *ratios["ratio"]]) / 4
     high = max([EIGHT, *ratios["ratio"]]) * 4
     ratio_scale = alt.Scale(type="log", domain=[max(low, 1e-3), min(high, 1e3)], clamp=True)
-    ratio_title = "acquisition ÷ retention cost"
+    # Short: a rotated axis title longer than the plot is tall grows the chart past its frame, and
+    # Streamlit then squeezes the plot (the chart's title says what the ratio is).
+    ratio_title = "ratio (log scale)"
     y_ratio = alt.Y("ratio:Q", title=ratio_title, scale=ratio_scale, axis=alt.Axis(format="~g"))
     bars = (
         alt.Chart(ratios.dropna(subset=["ratio_low", "ratio_high"]))
@@ -205,16 +208,23 @@ def curve_charts(curve: EightToOneCurve, share: float, currency: str) -> tuple[A
         .mark_rule(strokeDash=[6, 3])
         .encode(
             y=y_ratio,
-            color=alt.Color(
-                "label:N",
-                title="reference",
-                scale=alt.Scale(range=["#777777", "#b2182b"]),
-                legend=alt.Legend(orient="bottom"),  # beside a half-width plot it squeezes the lines
-            ),
+            color=alt.Color("label:N", scale=_LEVEL_COLOURS, legend=None),
+        )
+    )
+    # The reference lines are named on the plot, not in a legend: a legend beside or below a
+    # half-width chart squeezed its log axis to a sliver in Chromium.
+    level_names = (
+        alt.Chart(_LEVELS)
+        .mark_text(align="left", baseline="bottom", dx=2, dy=-2, fontSize=11)
+        .encode(
+            x=alt.value(0),
+            y=y_ratio,
+            text="label:N",
+            color=alt.Color("label:N", scale=_LEVEL_COLOURS, legend=None),
         )
     )
     marked = marker.dropna(subset=["ratio"])
-    layers = [levels, bars, points, rule]
+    layers = [levels, level_names, bars, points, rule]
     if len(marked):
         layers.append(
             alt.Chart(marked).mark_point(size=180, filled=True, color="black").encode(x=x, y=y_ratio)
