@@ -147,7 +147,9 @@ def player() -> None:
             st.rerun()  # stop the timer
         frame = st.session_state["_net_frame"] = min(last, frame + per_frame)
     st.session_state["net_day"] = frame
-    controls = st.columns([1, 1, 2, 2, 6])
+    controls = st.columns(
+        [2, 2, 3, 3, 4]
+    )  # wide enough for an icon and its word (narrower cut "Play" to "P…")
     # Material icons, not emoji: a browser without emoji fonts drew "⏭" as a missing-glyph box.
     playing_now = st.session_state["_net_playing"]
     controls[0].button(

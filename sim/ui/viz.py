@@ -696,7 +696,9 @@ def stage_counts_spec(counts: pd.DataFrame, day: int, height: int = 560) -> dict
         x=x,
         y=alt.Y("people:Q", title="people (whole market)", axis=alt.Axis(format=",.0f", tickMinStep=1)),
         # Below the plot: inside it (top-right) the legend sat on the lines.
-        color=alt.Color("stage:N", scale=scale, title="stage", legend=alt.Legend(orient="bottom")),
+        color=alt.Color(
+            "stage:N", scale=scale, title="stage", legend=alt.Legend(orient="bottom", columns=3)
+        ),  # three to a row: in one row the later stages ran past the chart's edge
     )
     rule = alt.Chart(alt.NamedData(name="today")).mark_rule(color="black", strokeDash=[4, 3]).encode(x=x)
     spec: dict[str, Any] = (
