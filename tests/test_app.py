@@ -438,6 +438,8 @@ def test_network_page_draws_the_sample_and_steps_through_days() -> None:
     specs = [json.loads(c.proto.spec) for c in app.get("vega_lite_chart")]
     (stages,) = [s for s in specs if "People in each stage" in json.dumps(s.get("title"))]
     assert legends(stages) and all(leg.get("orient") not in INSIDE for leg in legends(stages))
+    # Below a narrow plot, six stages in one row ran past its edge: they wrap, at most 3 to a row.
+    assert all(leg.get("orient") != "bottom" or 0 < leg.get("columns", 0) <= 3 for leg in legends(stages))
     roles = next(c.value for c in app.caption if c.value.startswith("Roles in the drawn sample"))
     counts = dict(
         part.split(": ")
