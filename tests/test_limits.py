@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
-from annotated_types import Ge, Gt, Le, Lt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
@@ -25,6 +24,7 @@ from sim import run
 from sim.scenario import Scenario, ScenarioError, TierSpec, scenario_from_dict
 from sim.scenario.channels import channels_as_section
 from sim.scenario.schedule import schedule_bounds
+from sim.scenario.section import number_bounds
 from sim.sweep.paths import leaf_paths
 from sim.world.population import Population, Stage, add_counts
 
@@ -43,18 +43,8 @@ def _all_rules() -> dict[str, Any]:
 
 
 def _bounds(info: Any) -> tuple[float | None, float | None, bool]:
-    low = high = None
-    low_open = False
-    for meta in info.metadata:
-        if isinstance(meta, Ge):
-            low = meta.ge
-        elif isinstance(meta, Gt):
-            low, low_open = meta.gt, True
-        elif isinstance(meta, Le):
-            high = meta.le
-        elif isinstance(meta, Lt):
-            high = meta.lt
-    return low, high, low_open
+    limits = number_bounds(info)
+    return limits.low, limits.high, limits.low_open
 
 
 def _numeric_fields(model: type[BaseModel]) -> list[tuple[str, type, float | None, float | None, bool]]:

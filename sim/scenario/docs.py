@@ -10,13 +10,13 @@ from __future__ import annotations
 import typing
 from typing import Any, get_args
 
-from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from sim.scenario.errors import format_number as _number
 from sim.scenario.root import MARKET_SECTIONS, STRATEGY_SECTIONS, Scenario
 from sim.scenario.schedule import Schedule, schedule_bounds
+from sim.scenario.section import number_bounds
 
 __all__ = ["field_default", "field_range", "render", "section_table"]
 
@@ -26,18 +26,8 @@ def field_range(info: FieldInfo) -> str:
     bounds = schedule_bounds(info)
     if bounds is not None:
         return bounds.text()
-    low: Any = None
-    high: Any = None
-    low_open = high_open = False
-    for meta in info.metadata:
-        if isinstance(meta, Ge):
-            low = meta.ge
-        elif isinstance(meta, Gt):
-            low, low_open = meta.gt, True
-        elif isinstance(meta, Le):
-            high = meta.le
-        elif isinstance(meta, Lt):
-            high, high_open = meta.lt, True
+    limits = number_bounds(info)
+    low, high, low_open, high_open = limits.low, limits.high, limits.low_open, limits.high_open
     args = get_args(info.annotation)
     literals = [a for a in args if isinstance(a, str)]
     if typing.get_origin(info.annotation) is typing.Literal:

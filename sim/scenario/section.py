@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import types
 import typing
+from dataclasses import dataclass
 from typing import Annotated, Any
 
+from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic.fields import FieldInfo
 
 __all__ = [
     "MAX_COUNT",
@@ -30,13 +33,43 @@ __all__ = [
     "MAX_PEOPLE",
     "MAX_POINTS",
     "MAX_UNITS_PER_DAY",
+    "NumberBounds",
     "Probability",
     "Section",
     "Share",
     "Switch",
     "format_number",
+    "number_bounds",
     "units_per_day_problem",
 ]
+
+
+@dataclass(frozen=True)
+class NumberBounds:
+    """A number field's declared limits (``ge``/``gt`` and ``le``/``lt``); None where there is none."""
+
+    low: Any = None
+    high: Any = None
+    low_open: bool = False  # ``gt``: the low limit itself is not allowed
+    high_open: bool = False  # ``lt``: the high limit itself is not allowed
+
+
+def number_bounds(info: FieldInfo) -> NumberBounds:
+    """The limits a pydantic field declares with ``ge``, ``gt``, ``le`` or ``lt`` (as declared)."""
+    low: Any = None
+    high: Any = None
+    low_open = high_open = False
+    for meta in info.metadata:
+        if isinstance(meta, Ge):
+            low = meta.ge
+        elif isinstance(meta, Gt):
+            low, low_open = meta.gt, True
+        elif isinstance(meta, Le):
+            high = meta.le
+        elif isinstance(meta, Lt):
+            high, high_open = meta.lt, True
+    return NumberBounds(low, high, low_open, high_open)
+
 
 #: A probability per event or per day, in [0, 1].
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]

@@ -23,13 +23,14 @@ from typing import Any, Literal, get_args, get_origin
 import altair as alt
 import numpy as np
 import pandas as pd
-from annotated_types import Ge, Gt, Le, Lt, MaxLen
+from annotated_types import MaxLen
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from sim.scenario import Scenario, ScenarioError, Schedule, apply_overrides, daily_values, parse_yaml
 from sim.scenario.docs import field_range
 from sim.scenario.schedule import schedule_bounds
+from sim.scenario.section import number_bounds
 from sim.scenario.yaml_io import dump_yaml
 
 __all__ = [
@@ -137,16 +138,16 @@ def union_members(annotation: Any) -> list[type[BaseModel]]:
 
 
 def _bounds(info: FieldInfo) -> dict[str, Any]:
+    limits = number_bounds(info)
     out: dict[str, Any] = {}
-    for meta in info.metadata:
-        if isinstance(meta, Ge):
-            out["low"] = float(meta.ge)  # type: ignore[arg-type]
-        elif isinstance(meta, Gt):
-            out["low"], out["low_open"] = float(meta.gt), True  # type: ignore[arg-type]
-        elif isinstance(meta, Le):
-            out["high"] = float(meta.le)  # type: ignore[arg-type]
-        elif isinstance(meta, Lt):
-            out["high"], out["high_open"] = float(meta.lt), True  # type: ignore[arg-type]
+    if limits.low is not None:
+        out["low"] = float(limits.low)
+        if limits.low_open:
+            out["low_open"] = True
+    if limits.high is not None:
+        out["high"] = float(limits.high)
+        if limits.high_open:
+            out["high_open"] = True
     return out
 
 
