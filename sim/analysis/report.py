@@ -335,14 +335,18 @@ def format_value(metric: str, value: float, currency: str = "") -> str:
     A count is the number alone: its label names what is counted. Money above 1,000 has no cents;
     counts are whole; shares are percentages; never "-0".
     """
-    text = format_number(metric, value)
+    return _with_unit(metric, format_number(metric, value), currency, share="%")
+
+
+def _with_unit(metric: str, text: str, currency: str, share: str) -> str:
+    """``text`` (a number as shown) followed by its unit: ``share`` for a share, the currency for money."""
     if text == "—" or "∞" in text:
         return text
     unit = _unit(metric)
     if unit == "share":
-        return f"{text}%"
+        return f"{text}{share}"
     if unit.startswith("currency"):
-        return f"{text} {currency}".strip()
+        return f"{text} {currency}".rstrip()
     return text
 
 
@@ -770,15 +774,7 @@ def _value_words(comparison: Comparison, metric: str, strategy: str, currency: s
 
 def _delta_text(metric: str, value: float, currency: str) -> str:
     """A card's difference: "+1,230 USD", "-2.1 pp", "0 people" (an ASCII minus: Streamlit reads it)."""
-    text = _signed(metric, value).replace(_MINUS, "-")
-    if text == "—" or "∞" in text:
-        return text
-    unit = _unit(metric)
-    if unit == "share":
-        return f"{text} pp"
-    if unit.startswith("currency"):
-        return f"{text} {currency}".rstrip()
-    return text
+    return _with_unit(metric, _signed(metric, value).replace(_MINUS, "-"), currency, share=" pp")
 
 
 @dataclass(frozen=True)
