@@ -123,34 +123,13 @@ else:  # pragma: no cover - PyYAML wheels ship libyaml
             _Resolver.__init__(self)
 
 
-class _Dumper(yaml.emitter.Emitter, yaml.serializer.Serializer, yaml.representer.SafeRepresenter, _Resolver):
-    """Safe dumping that quotes every string the reader would take for something else (``"1e5"``)."""
+class _Dumper(yaml.SafeDumper):
+    """Safe dumping that quotes every string the reader would take for something else (``"1e5"``).
 
-    def __init__(self, stream: Any, **kwargs: Any) -> None:
-        yaml.emitter.Emitter.__init__(
-            self,
-            stream,
-            canonical=kwargs.get("canonical"),
-            indent=kwargs.get("indent"),
-            width=kwargs.get("width"),
-            allow_unicode=kwargs.get("allow_unicode"),
-            line_break=kwargs.get("line_break"),
-        )
-        yaml.serializer.Serializer.__init__(
-            self,
-            encoding=kwargs.get("encoding"),
-            explicit_start=kwargs.get("explicit_start"),
-            explicit_end=kwargs.get("explicit_end"),
-            version=kwargs.get("version"),
-            tags=kwargs.get("tags"),
-        )
-        yaml.representer.SafeRepresenter.__init__(
-            self,
-            default_style=kwargs.get("default_style"),
-            default_flow_style=kwargs.get("default_flow_style", False),
-            sort_keys=kwargs.get("sort_keys", True),
-        )
-        _Resolver.__init__(self)
+    The reader's implicit resolvers decide which plain scalars need quotes.
+    """
+
+    yaml_implicit_resolvers = _Resolver.yaml_implicit_resolvers
 
 
 def dump_yaml(data: Any, **kwargs: Any) -> str:
