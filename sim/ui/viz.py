@@ -30,6 +30,7 @@ __all__ = [
     "ROLE_SHAPES",
     "STAGE_COLOURS",
     "STRATEGY_COLOURS",
+    "by_strategy",
     "cac_chart",
     "channel_dash_scale",
     "channel_scale",
@@ -255,6 +256,16 @@ def facet_layout(panels: int) -> tuple[int, int]:
     return columns, width
 
 
+def by_strategy(strategies: Sequence[str]) -> dict[str, Any]:
+    """:func:`line_band_chart`'s colour arguments when colour means strategy (one colour each, everywhere)."""
+    return {
+        "colour": "strategy",
+        "scale": strategy_scale(strategies),
+        "colour_title": "strategy",
+        "colour_order": strategies,
+    }
+
+
 def line_band_chart(
     data: pd.DataFrame,
     *,
@@ -385,9 +396,7 @@ def cumulative_chart(data: pd.DataFrame, strategies: Sequence[str]) -> dict[str,
         x="day",
         x_title="day",
         y_title="new customers (people, cumulative)",
-        colour="strategy",
-        scale=strategy_scale(strategies),
-        colour_title="strategy",
+        **by_strategy(strategies),
         title="Cumulative new customers by channel (mean, 95% band over replications)",
         facet="strategy",
         facet_order=strategies,
@@ -404,10 +413,7 @@ def profit_chart(data: pd.DataFrame, strategies: Sequence[str], currency: str) -
         x="day",
         x_title="day",
         y_title=f"cumulative profit ({currency})",
-        colour="strategy",
-        scale=strategy_scale(strategies),
-        colour_title="strategy",
-        colour_order=strategies,
+        **by_strategy(strategies),
         title="Profit over time: gross margin − marketing spend (mean, 95% band)",
     )
 
@@ -424,10 +430,7 @@ def spend_chart(data: pd.DataFrame, strategies: Sequence[str], currency: str) ->
         x="day",
         x_title="day",
         y_title=f"spend per day ({currency})",
-        colour="strategy",
-        scale=strategy_scale(strategies),
-        colour_title="strategy",
-        colour_order=strategies,
+        **by_strategy(strategies),
         dash="line",
         dash_scale=channel_dash_scale(lines),
         dash_title="budget",
@@ -445,10 +448,7 @@ def market_share_chart(data: pd.DataFrame, strategies: Sequence[str]) -> dict[st
         x="day",
         x_title="day",
         y_title="market share (ours ÷ ours + the rival's)",
-        colour="strategy",
-        scale=strategy_scale(strategies),
-        colour_title="strategy",
-        colour_order=strategies,
+        **by_strategy(strategies),
         title="Market share against the rival (mean, 95% band)",
         y_format=".0%",
         y_domain=(0.0, 1.0),
@@ -476,9 +476,7 @@ def retention_chart(data: pd.DataFrame, strategies: Sequence[str], group_by: str
     if group_by == "channel":
         return line_band_chart(
             data,
-            colour="strategy",
-            scale=strategy_scale(strategies),
-            colour_title="strategy",
+            **by_strategy(strategies),
             dash="group",
             dash_scale=channel_dash_scale(sorted(data["group"].unique())),
             dash_title="first channel",
