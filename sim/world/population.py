@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.engine.compiled import kernel
 from sim.scenario import PopulationSpec
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "Stage",
     "add_counts",
     "build_population",
+    "count_stages",
 ]
 
 #: Sentinel for "this has not happened" in ``day_*`` and id columns.
@@ -163,6 +165,24 @@ def add_counts(column: np.ndarray, index: np.ndarray, amounts: np.ndarray | int)
     column[index] = np.minimum(total, top)
 
 
+@kernel
+def _bincount(values: np.ndarray, size: int) -> np.ndarray:
+    """Occurrences of each value 0 … ``size − 1`` in ``values`` (every value must be in that range)."""
+    counts = np.zeros(size, dtype=np.int64)
+    for value in values:
+        counts[value] += 1
+    return counts
+
+
+def count_stages(stage: np.ndarray) -> np.ndarray:
+    """People per :class:`Stage` in a ``stage`` column (int8, values in :class:`Stage`), in stage order.
+
+    One compiled pass, as ``np.bincount(stage, minlength=len(Stage))`` but without widening the
+    column to a full-length int64 temporary first (the day's close counts stages every day).
+    """
+    return _bincount(stage, len(Stage))
+
+
 class Population:
     """State arrays for ``n`` people. Attribute access returns the live column (a NumPy view).
 
@@ -213,7 +233,7 @@ class Population:
 
     def stage_counts(self) -> np.ndarray:
         """People per :class:`Stage`, length ``len(Stage)``, in stage order."""
-        return np.bincount(self._columns["stage"], minlength=len(Stage))
+        return count_stages(self._columns["stage"])
 
     def head(self, n: int) -> Population:
         """The first ``n`` people as a population of views (no copy).
