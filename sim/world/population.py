@@ -227,6 +227,33 @@ class Population:
         clone._attach({k: v.copy() for k, v in self._columns.items()})
         return clone
 
+    def grown(self, n_total: int, *, reuse: bool = False) -> Population:
+        """These people (their state copied) followed by ``n_total − n`` new rows at the initial values.
+
+        With ``reuse`` each of this population's columns is released as soon as it is copied, so
+        growing needs one column's memory on top of the result instead of a second population (at 1M
+        people about 175 MiB less at the peak); this population has no columns afterwards and must
+        not be used again.
+
+        Raises:
+            ValueError: ``n_total`` is smaller than ``n``.
+        """
+        if n_total < self.n:
+            raise ValueError(f"a population can only grow: {n_total} < {self.n} people")
+        columns: dict[str, np.ndarray] = {}
+        for name, (dtype, fill) in _COLUMNS.items():
+            # One column at a time: the new one is allocated only after the previous old one is freed.
+            column = np.full(n_total, fill, dtype=dtype)
+            column[: self.n] = self._columns[name]
+            columns[name] = column
+            if reuse:
+                del self._columns[name]
+                del self.__dict__[name]
+        bigger = Population.__new__(Population)
+        object.__setattr__(bigger, "n", n_total)
+        bigger._attach(columns)
+        return bigger
+
     def snapshot(self) -> dict[str, np.ndarray]:
         """Copies of every column (for tests and the contract check)."""
         return {name: column.copy() for name, column in self._columns.items()}
