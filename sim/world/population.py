@@ -243,7 +243,7 @@ class Population:
         columns: dict[str, np.ndarray] = {}
         for name, (dtype, fill) in _COLUMNS.items():
             # One column at a time: the new one is allocated only after the previous old one is freed.
-            column = np.full(n_total, fill, dtype=dtype)
+            column: np.ndarray = np.full(n_total, fill, dtype=dtype)
             column[: self.n] = self._columns[name]
             columns[name] = column
             if reuse:
