@@ -75,17 +75,27 @@ def _main_module_restored() -> Iterator[None]:
         sys.modules["__main__"] = main
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _kernels_compiled() -> None:
+    """Compile (or load from numba's disk cache) every rule's kernels before the first test.
+
+    Otherwise the first test to run a rule compiles its kernels inside its own time limits (a fuzz
+    test's hang limit, a browser test's wait), and the app started by a browser test compiles them
+    again while the browser waits. ``make`` warms the cache after installing; this covers a cache
+    made stale by an edit.
+    """
+    from sim.analysis.warmup import compile_kernels
+
+    compile_kernels(load_scenario(ROOT / "benchmarks" / "all_rules.yaml"))
+
+
 # Browser suites (tests/test_browser_*.py): one Streamlit server and one Chromium per module.
 
 
 @pytest.fixture(scope="module")
 def app_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """URL of the app served for this test module (the rules' kernels compiled before it starts)."""
-    from sim.analysis.warmup import compile_kernels
+    """URL of the app served for this test module (the rules' kernels are compiled by then)."""
     from tests.browser_support import streamlit_server
-
-    # The app's first run would otherwise compile every kernel inside a browser test's timeout.
-    compile_kernels(load_scenario(ROOT / "benchmarks" / "all_rules.yaml"))
 
     with streamlit_server(request.module.__name__.rsplit(".", 1)[-1]) as url:
         yield url
