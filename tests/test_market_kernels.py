@@ -1,0 +1,209 @@
+"""The market rules' compiled days do exactly what their NumPy formulation did.
+
+Each rule's daily step is one (or a few) numba kernels. Here each kernel's day is run next to a
+NumPy reference (the array code the kernel replaced, kept only in this file) on twin models in the
+same state: every population column, every tally, the ledger and the rule's random stream must come
+out identical, bit for bit, including on days with nobody eligible and with everyone eligible.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from sim import load_scenario
+from sim.engine.model import MarketModel
+from sim.engine.random import (
+    SUMMING_MAX_RATE,
+    binomial_from_uniform,
+    geometric_with_residual,
+    poisson_with_residual,
+)
+from sim.rules import purchases as purchases_module
+from sim.rules.base import Rule
+from sim.world.population import CHANNELS, NEVER, NOT_DUE, Stage, add_counts
+from tests.conftest import ROOT
+
+ALL_RULES = ROOT / "benchmarks" / "all_rules.yaml"
+
+
+def _twins(overrides: dict[str, Any], days: int) -> tuple[MarketModel, MarketModel]:
+    """Two models of the every-rule scenario, run ``days`` days: the same state, twice."""
+    scenario = load_scenario(
+        ALL_RULES, {"network.kind": "barabasi_albert", "network.m": 5, "network.n": 1500, **overrides}
+    )
+    model = MarketModel(scenario)
+    model.run(days)
+    return model, copy.deepcopy(model)
+
+
+def _start_day(model: MarketModel) -> None:
+    model.day += 1
+    model._tallies.clear()
+    model.ledger.start_day(model.day)
+
+
+def _rule(model: MarketModel, name: str) -> Rule:
+    return next(rule for rule in model.rules if rule.name == name)
+
+
+def _assert_same(compiled: MarketModel, reference: MarketModel, name: str) -> None:
+    """Every column, tally, ledger line and the rule's generator state agree exactly."""
+    ours, theirs = compiled.population.snapshot(), reference.population.snapshot()
+    for column, values in theirs.items():
+        np.testing.assert_array_equal(ours[column], values, err_msg=column)
+    assert dict(compiled._tallies) == dict(reference._tallies)
+    left, right = compiled.ledger.to_frame(), reference.ledger.to_frame()
+    assert left.equals(right)
+    assert _rule(compiled, name).rng.bit_generator.state == _rule(reference, name).rng.bit_generator.state
+
+
+def _run_both(
+    compiled: MarketModel,
+    reference: MarketModel,
+    name: str,
+    reference_step: Callable[[Any, MarketModel], None],
+    days: int = 3,
+) -> None:
+    for _ in range(days):
+        _start_day(compiled)
+        _start_day(reference)
+        _rule(compiled, name).step(compiled)
+        reference_step(_rule(reference, name), reference)
+        _assert_same(compiled, reference, name)
+
+
+# --------------------------------------------------------------------------------------- purchases
+
+
+def _purchases_reference(rule: Any, model: MarketModel) -> None:
+    """The purchases rule's day as NumPy array code (before it was compiled)."""
+    pop = model.population
+    day = model.day
+    u_orders = rule.rng.random(pop.n)
+    active = np.flatnonzero(pop.stage == Stage.CUSTOMER)
+    if active.size == 0:
+        return
+    first = pop.day_first_order[active]
+    never_ordered = first == NEVER
+    uniforms = u_orders[active]
+    due = pop.day_first_order_due[active]
+    undecided = never_ordered & (due == NEVER)
+    if undecided.any():
+        u = uniforms[undecided]
+        p_first = rule.params.p_first_order
+        buys = u < p_first
+        delay, residual = geometric_with_residual(u[buys] / p_first, rule._p_delay)
+        planned = np.full(u.size, NOT_DUE, dtype=np.int64)
+        planned[buys] = day + delay
+        due[undecided] = planned
+        pop.day_first_order_due[active[undecided]] = planned
+        u[buys] = residual
+        uniforms[undecided] = u
+    starting = never_ordered & (due <= day)
+    ordering = ~never_ordered | starting
+    people = active[ordering]
+    if people.size == 0:
+        return
+    rate = pop.rate_purchase[people]
+    rel_purchase = pop.rel_purchase[people]
+    if np.any(rel_purchase != 1.0):
+        rate = rate * rel_purchase
+    if rule._demand is not None:
+        rate = rate * rule._demand[day]
+    orders, u_bad = poisson_with_residual(uniforms[ordering], rate)
+    starts = starting[ordering]
+    orders += starts | (pop.day_acquired[people] == day)
+    first_buyers = people[starts]
+    if first_buyers.size:
+        pop.day_first_order[first_buyers] = day
+        real = first_buyers[first_buyers < model.n_real]
+        by_channel = np.bincount(pop.first_channel[real], minlength=len(CHANNELS))
+        for channel in purchases_module.FIRST_ORDER_CHANNELS:
+            count = int(by_channel[CHANNELS.index(channel)])
+            if count:
+                model.tally(f"first_orders_{channel}", count)
+    buying = orders > 0
+    buyers, orders, u_bad = people[buying], orders[buying], u_bad[buying]
+    if buyers.size == 0:
+        return
+    bad = binomial_from_uniform(u_bad, orders, 1.0 - rule.params.p_good_experience)
+    spend = orders * pop.order_value[buyers].astype(np.float64)
+    add_counts(pop.n_orders, buyers, orders)
+    pop.revenue[buyers] += spend
+    add_counts(pop.n_bad_experiences, buyers, bad)
+    add_counts(pop.n_good_experiences, buyers, orders - bad)
+    revenue = float(spend.sum())
+    margin = model.scenario_config.economics.gross_margin
+    model.ledger.earn("sales", "revenue", revenue)
+    model.ledger.spend("sales", "cost_of_goods", revenue * (1.0 - margin))
+    model.tally("orders", int(orders.sum()))
+
+
+#: Rates spread so widely that some pass SUMMING_MAX_RATE (NumPy's incomplete-gamma path).
+HEAVY_BUYERS = {"population.rate_purchase_per_day": 5.0, "population.purchase_rate_shape": 0.05}
+
+
+def _everyone_customer(*models: MarketModel) -> None:
+    """Every real person an active customer; a third of them sign-ups with no first-order plan yet."""
+    for model in models:
+        pop = model.population
+        pop.stage[: model.n_real] = Stage.CUSTOMER
+        fresh = np.arange(0, model.n_real, 3)
+        pop.day_first_order[fresh] = NEVER
+        pop.day_first_order_due[fresh] = NEVER
+
+
+@pytest.mark.parametrize(
+    ("overrides", "shake"),
+    [
+        ({}, None),  # the every-rule scenario as it runs
+        ({"customers.p_first_order": 0.5, "customers.days_to_first_order": 0.0}, _everyone_customer),
+        ({"customers.days_to_first_order": 5.0}, _everyone_customer),
+        (HEAVY_BUYERS, _everyone_customer),
+    ],
+)
+def test_the_purchases_kernel_books_what_the_array_code_booked(overrides, shake):
+    compiled, reference = _twins({"days": 60, **overrides}, 20)
+    if shake is not None:
+        shake(compiled, reference)
+    if overrides is HEAVY_BUYERS:
+        assert compiled.population.rate_purchase.max() > SUMMING_MAX_RATE
+    _run_both(compiled, reference, "purchases", _purchases_reference)
+
+
+def test_the_purchases_kernel_on_a_day_without_customers_only_draws():
+    compiled, reference = _twins({"days": 30}, 3)
+    for model in (compiled, reference):
+        model.population.stage[:] = Stage.UNAWARE
+    before = _rule(compiled, "purchases").rng.bit_generator.state
+    _run_both(compiled, reference, "purchases", _purchases_reference, days=1)
+    assert _rule(compiled, "purchases").rng.bit_generator.state != before  # n uniforms drawn
+    assert "orders" not in compiled._tallies
+
+
+def test_the_kernel_draws_match_the_array_draws():
+    """Counts of the compiled Poisson, geometric and binomial draws are NumPy's, at edge uniforms too."""
+    rng = np.random.default_rng(3)
+    u = np.concatenate([[0.0, 1e-300, 0.5, float(np.nextafter(1.0, 0.0))], rng.random(4000)])
+    for rate in (0.0, 1e-9, 0.033, 1.0, 7.5, SUMMING_MAX_RATE):
+        counts, residual = poisson_with_residual(u, np.full(u.size, rate))
+        drawn = [purchases_module._poisson(x, rate) for x in u]
+        assert [c for c, _ in drawn] == counts.tolist()
+        np.testing.assert_allclose([r for _, r in drawn], residual, rtol=1e-12, atol=1e-12)
+    for p in (1.0, 0.5, 1.0 / 3.0, 1e-3):
+        counts, residual = geometric_with_residual(u, p)
+        log_q = float(np.log1p(-p)) if p < 1.0 else 0.0
+        drawn = [purchases_module._geometric(x, p, log_q) for x in u]
+        assert [c for c, _ in drawn] == counts.tolist()
+        np.testing.assert_allclose([r for _, r in drawn], residual, rtol=1e-9, atol=1e-12)
+    trials = rng.integers(0, 40, u.size)
+    for p in (0.0, 0.1, 0.9, 1.0):
+        q_pow = (1.0 - p) ** np.arange(purchases_module._POW_TABLE, dtype=np.int64)
+        expected = binomial_from_uniform(u, trials, p)
+        bad = [purchases_module._binomial(x, int(n), p, q_pow) for x, n in zip(u, trials, strict=True)]
+        assert bad == expected.tolist()
