@@ -68,13 +68,18 @@ def _run_both(
     name: str,
     reference_step: Callable[[Any, MarketModel], None],
     days: int = 3,
-) -> None:
+) -> dict[str, float]:
+    """Step the rule ``days`` days on both twins, checking them after each; the summed tallies."""
+    totals: dict[str, float] = {}
     for _ in range(days):
         _start_day(compiled)
         _start_day(reference)
         _rule(compiled, name).step(compiled)
         reference_step(_rule(reference, name), reference)
         _assert_same(compiled, reference, name)
+        for key, value in compiled._tallies.items():
+            totals[key] = totals.get(key, 0) + value
+    return totals
 
 
 # --------------------------------------------------------------------------------------- purchases
@@ -207,3 +212,131 @@ def test_the_kernel_draws_match_the_array_draws():
         expected = binomial_from_uniform(u, trials, p)
         bad = [purchases_module._binomial(x, int(n), p, q_pow) for x, n in zip(u, trials, strict=True)]
         assert bad == expected.tolist()
+
+
+# ------------------------------------------------------------------------------------------ rival
+
+
+def _join_rival_reference(model: MarketModel, people: np.ndarray) -> None:
+    pop = model.population
+    day = model.day
+    if people.size == 0:
+        return
+    ours = people[pop.stage[people] == Stage.CUSTOMER]
+    if ours.size:
+        pop.day_churned[ours] = day
+        first = ours[pop.day_first_churned[ours] == NEVER]
+        pop.day_first_churned[first] = day
+        model.tally("lost_to_rival", int(ours.size))
+        model.tally("churned", int(ours.size))
+    pop.stage_before_rival[people] = pop.stage[people]
+    pop.stage[people] = Stage.RIVAL
+    pop.rival_stage[people] = Stage.CUSTOMER
+    pop.day_rival_acquired[people] = day
+    model.tally("new_rival", int(people.size))
+
+
+def _leave_rival_reference(model: MarketModel, people: np.ndarray) -> None:
+    if people.size == 0:
+        return
+    pop = model.population
+    before = pop.stage_before_rival[people]
+    was_ours = (pop.day_first_acquired[people] != NEVER) | (before == Stage.CUSTOMER)
+    pop.stage[people] = np.where(was_ours, Stage.CHURNED, before).astype(np.int8)
+    pop.rival_stage[people] = Stage.CHURNED
+    model.tally("rival_churned", int(people.size))
+
+
+def _switch_to_rival_reference(model: MarketModel, customers: np.ndarray) -> np.ndarray:
+    rival = model.scenario_config.rival
+    pop = model.population
+    factor = np.full(customers.size, rival.rel_switch * rival.rel_switch_offer)
+    offered = pop.day_offer_ends[customers] >= model.day
+    if offered.any():
+        factor[offered] *= pop.rel_churn_offer[customers[offered]]
+    loyalty = pop.rel_churn_loyalty[customers]
+    if np.any(loyalty != 1.0):
+        factor *= loyalty
+    return factor
+
+
+def _rival_reference(rule: Any, model: MarketModel) -> None:
+    """The rival rule's day as NumPy array code: every non-customer's exact hazard, no thinning."""
+    p = rule.params
+    pop = model.population
+    graph = model.graph
+    n_real = model.n_real
+    u = rule.rng.random(n_real)
+    stage = pop.stage[:n_real]
+    rival = stage == Stage.RIVAL
+    # Who joins: decided on the day's starting state, before anyone churns.
+    q = p.rate_share_per_day * p.p_convert
+    candidates = np.flatnonzero(~rival)
+    h = np.full(candidates.size, p.rate_organic_per_day)
+    sharers = np.zeros(pop.n, dtype=bool)
+    sharers[:n_real] = rival & (pop.day_rival_acquired[:n_real] < model.day)
+    if q > 0 and sharers.any():
+        shares = rule._shares(model, sharers)
+        heard = graph.sum_over_neighbours_at(candidates, shares)
+        if p.normalisation == "fraction":
+            pressure = heard / rule._degree[candidates]
+        else:
+            pressure = heard / max(graph.mean_degree, 1e-12)
+        h = h + q * pressure
+    ours = stage[candidates] == Stage.CUSTOMER
+    if ours.any():
+        h[ours] *= _switch_to_rival_reference(model, candidates[ours])
+    returning = (pop.rival_stage[candidates] == Stage.CHURNED) & ~ours
+    h[returning] *= rule.scenario.customers.rel_winback
+    joiners = candidates[u[candidates] < -np.expm1(-h)]
+    # The rival's customers churn.
+    customers = np.flatnonzero(rival)
+    rel = rule.scenario.customers.rel_churn * p.rel_churn
+    if customers.size and rel != 0.0:
+        p_base = pop.p_churn_base[customers].astype(np.float64)
+        p_churn = -np.expm1(np.log1p(-np.minimum(p_base, 1 - 1e-15)) * rel)
+        _leave_rival_reference(model, customers[u[customers] < p_churn])
+    _join_rival_reference(model, joiners)
+
+
+#: A rival that moves many people each day, both ways, with offers and loyalty in play.
+BUSY_RIVAL = {
+    "rival.rate_share_per_day": 1.0,
+    "rival.p_convert": 0.3,
+    "rival.rate_organic_per_day": 0.002,
+    "rival.rel_switch": 1.0,
+    "rival.rel_churn": 3.0,
+    "rival.share_initial_customers": 0.05,
+}
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        BUSY_RIVAL,
+        {**BUSY_RIVAL, "rival.normalisation": "count", "rival.days_share_half_life": None},
+        {**BUSY_RIVAL, "rival.days_share_half_life": 0.5, "customers.rel_winback": 0.0},
+        {**BUSY_RIVAL, "rival.rate_share_per_day": 0.0, "customers.rel_churn": 0.0},
+        {**BUSY_RIVAL, "rival.rate_organic_per_day": 0.0, "rival.share_initial_customers": 0.0},
+        # The complete graph: everyone hears every sharer.
+        {**BUSY_RIVAL, "network": {"kind": "complete", "n": 600}, "fraud.n_attackers": 0},
+    ],
+)
+def test_the_rival_kernel_moves_who_the_array_code_moved(overrides):
+    compiled, reference = _twins({"days": 60, **overrides}, 15)
+    totals = _run_both(compiled, reference, "rival", _rival_reference, days=4)
+    if overrides:  # a busy rival: people join it (and, where they can, leave it) every few days
+        assert totals.get("new_rival", 0) > 0
+
+
+def test_the_rival_kernel_with_everyone_at_the_rival_only_churns():
+    compiled, reference = _twins({"days": 60, **BUSY_RIVAL}, 5)
+    for model in (compiled, reference):
+        pop = model.population
+        real = slice(0, model.n_real)
+        pop.stage_before_rival[real] = pop.stage[real]
+        pop.stage[real] = Stage.RIVAL
+        pop.rival_stage[real] = Stage.CUSTOMER
+    totals = _run_both(compiled, reference, "rival", _rival_reference, days=1)
+    assert totals["rival_churned"] > 0 and "new_rival" not in totals
