@@ -340,3 +340,75 @@ def test_the_rival_kernel_with_everyone_at_the_rival_only_churns():
         pop.rival_stage[real] = Stage.CUSTOMER
     totals = _run_both(compiled, reference, "rival", _rival_reference, days=1)
     assert totals["rival_churned"] > 0 and "new_rival" not in totals
+
+
+# ------------------------------------------------------------------------------------------ churn
+
+
+def _churn_reference(rule: Any, model: MarketModel) -> None:
+    """The churn rule's day as NumPy array code."""
+    pop = model.population
+    u_churn = rule.rng.random(pop.n)
+    active = np.flatnonzero(pop.stage == Stage.CUSTOMER)
+    if active.size == 0 or rule.params.rel_churn == 0.0:
+        return
+    p_base = pop.p_churn_base[active].astype(np.float64)
+    bad = pop.n_bad_experiences[active]
+    multiplier = rule.params.rel_churn * rule.params.rel_churn_per_bad_experience ** bad.astype(np.float64)
+    rel_referred = pop.rel_churn_referred[active]
+    if np.any(rel_referred != 1.0):
+        multiplier = multiplier * rel_referred
+    habit = model.scenario_config.habit
+    if habit.rel_churn_habit != 1.0:
+        net_good = pop.n_good_experiences[active].astype(np.int32) - bad.astype(np.int32)
+        habitual = net_good >= habit.good_experiences_for_habit
+        multiplier = multiplier * np.where(habitual, habit.rel_churn_habit, 1.0)
+    for column in (pop.rel_churn_fit, pop.rel_churn_loyalty):
+        factor = column[active]
+        if np.any(factor != 1.0):
+            multiplier = multiplier * factor.astype(np.float64)
+    offered = pop.day_offer_ends[active] >= model.day
+    if offered.any():
+        multiplier = multiplier * np.where(offered, pop.rel_churn_offer[active].astype(np.float64), 1.0)
+    if np.all(multiplier == 1.0):
+        p_churn = p_base
+    else:
+        p_churn = -np.expm1(np.log1p(-np.minimum(p_base, 1 - 1e-15)) * multiplier)
+    leavers = active[u_churn[active] < p_churn]
+    if leavers.size == 0:
+        return
+    pop.stage[leavers] = Stage.CHURNED
+    pop.day_churned[leavers] = model.day
+    first = leavers[pop.day_first_churned[leavers] == NEVER]
+    pop.day_first_churned[first] = model.day
+    model.tally("churned", int(leavers.size))
+
+
+def _neutral_levers(*models: MarketModel) -> None:
+    """Every active customer's churn multiplier exactly 1: p is p_churn_base itself."""
+    for model in models:
+        pop = model.population
+        for column in (pop.rel_churn_referred, pop.rel_churn_fit, pop.rel_churn_loyalty, pop.rel_churn_offer):
+            column[:] = 1.0
+        pop.n_bad_experiences[:] = 0
+        pop.day_offer_ends[:] = NEVER
+        # Churn-prone customers, so that some leave within the few days compared.
+        pop.p_churn_base[:] = np.float32(0.05)
+        pop.stage[: model.n_real : 2] = Stage.CUSTOMER
+
+
+@pytest.mark.parametrize(
+    ("overrides", "shake"),
+    [
+        ({}, None),  # habit, loyalty, offers, referred customers: every lever in play
+        ({"customers.rel_churn": 3.0}, _everyone_customer),
+        ({"habit.rel_churn_habit": 1.0}, _neutral_levers),
+        ({"customers.rel_churn": 0.0}, _everyone_customer),  # nobody churns; the uniforms are spent
+    ],
+)
+def test_the_churn_kernel_churns_whom_the_array_code_churned(overrides, shake):
+    compiled, reference = _twins({"days": 60, **overrides}, 20)
+    if shake is not None:
+        shake(compiled, reference)
+    totals = _run_both(compiled, reference, "churn", _churn_reference)
+    assert (totals.get("churned", 0) > 0) == (overrides.get("customers.rel_churn") != 0.0)
