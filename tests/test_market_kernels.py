@@ -22,10 +22,13 @@ from sim.engine.random import (
     binomial_from_uniform,
     geometric_with_residual,
     poisson_with_residual,
+    stream,
 )
 from sim.rules import purchases as purchases_module
+from sim.rules._pick import pick_lowest, pick_lowest_in, pick_top
 from sim.rules.base import Rule
-from sim.world.population import CHANNELS, NEVER, NOT_DUE, Stage, add_counts
+from sim.rules.retention import OfferResponse
+from sim.world.population import CHANNELS, NEVER, NOT_DUE, Channel, Stage, add_counts
 from tests.conftest import ROOT
 
 ALL_RULES = ROOT / "benchmarks" / "all_rules.yaml"
@@ -412,3 +415,164 @@ def test_the_churn_kernel_churns_whom_the_array_code_churned(overrides, shake):
         shake(compiled, reference)
     totals = _run_both(compiled, reference, "churn", _churn_reference)
     assert (totals.get("churned", 0) > 0) == (overrides.get("customers.rel_churn") != 0.0)
+
+
+# ------------------------------------------------------------------------------ retention offers
+
+
+def _response_multiplier(rule: Any, groups: np.ndarray) -> np.ndarray:
+    p = rule.params
+    rel = np.ones(groups.size, dtype=np.float64)
+    rel[groups == OfferResponse.PERSUADABLE] = p.rel_churn_persuaded
+    rel[groups == OfferResponse.SLEEPING_DOG] = p.rel_churn_sleeping_dog
+    return rel
+
+
+def _retention_offers_reference(rule: Any, model: MarketModel) -> None:
+    """The retention offers' day as NumPy array code (sim.rules._pick's choices)."""
+    pop = model.population
+    if rule._offers.idle:
+        return
+    u_pick = rule.rng.random(pop.n)
+    n_offers = rule._offers.take(model.day)
+    if n_offers == 0:
+        return
+    eligible = np.flatnonzero((pop.stage == Stage.CUSTOMER) & (pop.day_offer_ends < model.day))
+    if eligible.size == 0:
+        return
+    targeting = rule.params.targeting
+    if targeting == "random":
+        chosen = pick_lowest(eligible, u_pick, n_offers)
+    else:
+        rel_bad = model.scenario_config.customers.rel_churn_per_bad_experience
+        risk = pop.p_churn_base[eligible] * rel_bad ** pop.n_bad_experiences[eligible].astype(np.float64)
+        if targeting == "churn_risk":
+            chosen = pick_top(eligible, risk, u_pick, n_offers)
+        else:
+            uplift = risk * (1.0 - _response_multiplier(rule, rule._believed[eligible]))
+            worth = uplift > 0
+            chosen = pick_top(eligible[worth], uplift[worth], u_pick, n_offers)
+    if chosen.size == 0:
+        return
+    groups = pop.offer_response[chosen]
+    pop.day_offer_ends[chosen] = model.day + rule.params.days_effect - 1
+    pop.rel_churn_offer[chosen] = _response_multiplier(rule, groups)
+    cost = chosen.size * rule.params.cost_per_offer
+    model.ledger.spend("retention", "offers", cost)
+    model.tally("retention_offers", int(chosen.size))
+    model.tally("offers_to_persuadables", int(np.count_nonzero(groups == OfferResponse.PERSUADABLE)))
+    model.tally("spend_retention", cost)
+
+
+def _equal_risks(*models: MarketModel) -> None:
+    """Everyone a customer, and everyone equally at risk: every offer is decided by a tie."""
+    _everyone_customer(*models)
+    for model in models:
+        model.population.p_churn_base[:] = np.float32(0.002)
+        model.population.n_bad_experiences[:] = 0
+
+
+def _a_few_tied_at_the_top(*models: MarketModel) -> None:
+    """Twenty-nine customers share the highest risk, more than a day's offers: a tie among a few."""
+    _everyone_customer(*models)
+    for model in models:
+        model.population.p_churn_base[100:3000:100] = np.float32(0.9)
+        model.population.n_bad_experiences[100:3000:100] = 0
+
+
+#: Weekday offers, more of them than the every-rule scenario makes.
+MANY_OFFERS = {"retention_offers.daily_budget": 40.0}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "shake"),
+    [
+        ({}, None),  # uplift targeting, weekdays only
+        ({**MANY_OFFERS, "retention_offers.targeting": "random"}, _everyone_customer),
+        ({**MANY_OFFERS, "retention_offers.targeting": "churn_risk"}, _everyone_customer),
+        ({**MANY_OFFERS, "retention_offers.p_uplift_model_correct": 0.3}, _everyone_customer),
+        ({**MANY_OFFERS, "retention_offers.targeting": "churn_risk"}, _equal_risks),
+        ({**MANY_OFFERS, "retention_offers.targeting": "churn_risk"}, _a_few_tied_at_the_top),
+        ({"retention_offers.daily_budget": 1e5, "retention_offers.targeting": "uplift"}, _everyone_customer),
+    ],
+)
+def test_the_retention_offer_kernels_offer_to_whom_the_array_code_offered(overrides, shake):
+    compiled, reference = _twins({"days": 60, **overrides}, 14)
+    if shake is not None:
+        shake(compiled, reference)
+    totals = _run_both(compiled, reference, "retention_offers", _retention_offers_reference, days=7)
+    assert totals["retention_offers"] > 0
+
+
+def test_a_retention_offer_day_without_eligible_customers_spends_nothing():
+    compiled, reference = _twins({"days": 60, **MANY_OFFERS, "retention_offers.targeting": "random"}, 14)
+    for model in (compiled, reference):
+        model.population.day_offer_ends[:] = 10_000  # everyone is under an offer
+    totals = _run_both(compiled, reference, "retention_offers", _retention_offers_reference, days=3)
+    assert "retention_offers" not in totals
+
+
+# ---------------------------------------------------------------------------------------- winback
+
+
+def _winback_reference(rule: Any, model: MarketModel) -> None:
+    pop = model.population
+    if rule._contacts.idle:
+        return
+    u_pick = rule.rng.random(pop.n)
+    u_convert = rule.rng.random(pop.n)
+    n_contacts = rule._contacts.take(model.day)
+    churned = pop.stage[: model.n_real] == Stage.CHURNED
+    contacted = pick_lowest_in(churned, u_pick[: model.n_real], n_contacts)
+    if contacted.size == 0:
+        return
+    cost = contacted.size * rule.params.cost_per_contact
+    model.ledger.spend("winback", "contacts", cost)
+    model.tally("winback_contacts", int(contacted.size))
+    model.tally("spend_winback", cost)
+    model.acquire(contacted[u_convert[contacted] < rule.params.p_convert], Channel.WINBACK)
+
+
+def _many_churned(*models: MarketModel) -> None:
+    for model in models:
+        model.population.stage[: model.n_real : 3] = Stage.CHURNED
+
+
+@pytest.mark.parametrize(
+    ("overrides", "shake"),
+    [
+        ({}, None),  # two contacts a day
+        ({"winback.daily_budget": 60.0, "winback.p_convert": 0.5}, _many_churned),  # past the sparse draws
+        ({"winback.daily_budget": 1e5}, _many_churned),  # every churned person contacted
+        ({"winback.daily_budget": 1.0}, None),  # a contact every other day
+    ],
+)
+def test_the_winback_kernel_contacts_and_wins_back_whom_the_array_code_did(overrides, shake):
+    compiled, reference = _twins({"days": 60, **overrides}, 14)
+    if shake is not None:
+        shake(compiled, reference)
+    totals = _run_both(compiled, reference, "winback", _winback_reference, days=4)
+    assert totals["winback_contacts"] > 0
+
+
+def test_winback_without_churned_people_contacts_nobody():
+    compiled, reference = _twins({"days": 60}, 14)
+    for model in (compiled, reference):
+        stage = model.population.stage
+        stage[stage == Stage.CHURNED] = Stage.UNAWARE
+    totals = _run_both(compiled, reference, "winback", _winback_reference, days=2)
+    assert "winback_contacts" not in totals
+
+
+def test_jumping_to_scattered_uniforms_draws_what_drawing_them_all_would():
+    from sim.rules.retention import _skip_draws, _uniforms_at
+
+    n = 10_000
+    for ids in (np.array([], dtype=np.int64), np.array([0]), np.array([3, 4, 9_999]), np.arange(0, n, 97)):
+        jumping, drawing = stream(5, "winback"), stream(5, "winback")
+        np.testing.assert_array_equal(_uniforms_at(jumping, ids, n), drawing.random(n)[ids])
+        assert jumping.bit_generator.state == drawing.bit_generator.state
+    skipping, drawing = stream(5, "churn"), stream(5, "churn")
+    _skip_draws(skipping, 12_345)
+    drawing.random(12_345)
+    assert skipping.random() == drawing.random()
