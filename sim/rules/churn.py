@@ -63,6 +63,7 @@ class Churn(Rule):
                 _N_BAD_COUNTS, dtype=np.float64
             )
         n = model.population.n
+        self._draws = np.empty(n, dtype=np.float64)  # the day's uniforms, drawn in place
         # Today's active customers, their uniforms and hazard multipliers (prefix used; pages never
         # written cost no memory).
         self._active = np.empty(n, dtype=np.int64)
@@ -76,8 +77,9 @@ class Churn(Rule):
             _skip_draws(self.rng, pop.n)  # nobody churns: only the day's uniforms are spent
             return
         habit = model.scenario_config.habit
+        self.rng.random(out=self._draws)  # one uniform per person, in id order
         leavers = _churn_day(
-            self.rng,
+            self._draws,
             model.day,
             pop.stage,
             pop.p_churn_base,
@@ -122,7 +124,7 @@ _CHURNED = int(Stage.CHURNED)
 
 @kernel
 def _churn_day(
-    rng: np.random.Generator,
+    draws: np.ndarray,
     day: int,
     stage: np.ndarray,
     p_churn_base: np.ndarray,
@@ -143,7 +145,7 @@ def _churn_day(
     uniforms: np.ndarray,
     multiplier: np.ndarray,
 ) -> int:
-    """The churn rule's day over all n people, one uniform each from ``rng`` in id order.
+    """The churn rule's day over all n people, one uniform each (``draws``, by id).
 
     Each active customer's hazard multiplier is ``rel_churn × rel_bad_pow[bad] × rel_churn_referred ×
     habit × rel_churn_fit × rel_churn_loyalty × offer`` (float64, in that order; ``rel_bad_pow`` is
@@ -159,9 +161,9 @@ def _churn_day(
     m = 0
     all_one = True
     for i in range(stage.size):
-        u = rng.random()
         if stage[i] != _CUSTOMER:
             continue
+        u = draws[i]
         bad = n_bad[i]
         factor = rel_churn * rel_bad_pow[bad]
         factor = factor * np.float64(rel_churn_referred[i])

@@ -55,8 +55,8 @@ class Purchases(Rule):
     as sales revenue, and ``1 − economics.gross_margin`` of it as cost of goods. Every order is booked
     by one kernel (``_book_orders``: the day's kernel calls it, and so does :meth:`place_orders`).
 
-    The day is one compiled pass over the people (``_order_day``) that draws the uniforms from the
-    rule's stream in id order, as ``rng.random(n)`` would.
+    The day is one compiled pass over the people (``_order_day``) over the day's uniforms, drawn
+    from the rule's stream into a buffer kept for the run.
     """
 
     name = "purchases"
@@ -121,6 +121,7 @@ class Purchases(Rule):
             # (1 − p_bad)^n by NumPy for every n below the table's end: the binomial's first term.
             self._q_bad_pow = (1.0 - self._p_bad) ** np.arange(_POW_TABLE, dtype=np.int64)
         n = model.population.n
+        self._draws = np.empty(n, dtype=np.float64)  # the day's uniforms, drawn in place
         # Today's buyers (and deferred high-rate orderers), in id order. np.empty: only the prefix a
         # day writes is ever touched, so they cost memory for the most buyers of a day, not for n.
         self._buyers = np.empty(n, dtype=np.int64)
@@ -134,8 +135,9 @@ class Purchases(Rule):
         """Decide today's sign-ups' first orders, then place first and repeat orders (one kernel call)."""
         pop = model.population
         demand = 1.0 if self._demand is None else float(self._demand[model.day])
+        self.rng.random(out=self._draws)  # one uniform per person, in id order
         n_buyers, n_large, n_first, total = _order_day(
-            self.rng,
+            self._draws,
             pop.stage,
             pop.day_first_order,
             pop.day_first_order_due,
@@ -344,7 +346,7 @@ def _book_orders(
 
 @kernel
 def _order_day(
-    rng: np.random.Generator,
+    uniforms: np.ndarray,
     stage: np.ndarray,
     day_first_order: np.ndarray,
     day_first_order_due: np.ndarray,
@@ -372,7 +374,7 @@ def _order_day(
     spend: np.ndarray,
     by_channel: np.ndarray,
 ) -> tuple[int, int, int, int]:
-    """The purchases rule's day over all n people, in id order, with one uniform each from ``rng``.
+    """The purchases rule's day over all n people, in id order, with one uniform each (``uniforms``).
 
     Per active customer: a sign-up who never ordered and has no plan yet decides "ever?" (``u <
     p_first``) and "when?" (geometric delay with ``p_delay``, from the uniform's residual), written
@@ -394,9 +396,9 @@ def _order_day(
     n_large = 0
     n_first = 0
     for i in range(stage.size):
-        u = rng.random()
         if stage[i] != _CUSTOMER:
             continue
+        u = uniforms[i]
         never = day_first_order[i] == NEVER
         due = int(day_first_order_due[i])
         if never and due == NEVER:

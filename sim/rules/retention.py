@@ -89,6 +89,8 @@ class RetentionOffers(Rule):
         self._ids = np.empty(pop.n, dtype=np.int64)
         self._uniforms = np.empty(pop.n, dtype=np.float64)
         self._scores = np.empty(pop.n, dtype=np.float64)
+        # The day's uniforms, drawn in place (ranked targeting needs only a few: none kept).
+        self._draws = np.empty(pop.n if self.params.targeting == "random" else 0, dtype=np.float64)
         self._rel_bad_pow = _powers(self.scenario.customers.rel_churn_per_bad_experience)
         p = self.params
         u_group, u_known, u_guess = self.rng.random((3, pop.n))
@@ -107,7 +109,7 @@ class RetentionOffers(Rule):
     def step(self, model: Market) -> None:
         """Make today's offers.
 
-        Random targeting is one kernel call (:func:`_offer_at_random`), drawing the day's uniforms.
+        Random targeting draws the day's uniforms, then is one kernel call (:func:`_offer_at_random`).
         Ranked targeting (:func:`_offer_top`) needs a uniform only to break a tie at the last place:
         the stream jumps over the day's uniforms and draws just those (:func:`_uniforms_at`).
         """
@@ -121,8 +123,9 @@ class RetentionOffers(Rule):
         p = self.params
         day_ends = model.day + p.days_effect - 1
         if p.targeting == "random":
+            self.rng.random(out=self._draws)  # one uniform per person, in id order
             n_chosen, n_persuadable = _offer_at_random(
-                self.rng,
+                self._draws,
                 model.day,
                 pop.stage,
                 pop.day_offer_ends,
@@ -221,6 +224,7 @@ class Winback(Rule):
     def setup(self, model: Market) -> None:
         """Turn the daily budget (a number or a schedule) into contacts per day; the day's buffers."""
         self._contacts = _counter(self.params.daily_budget, self.params.cost_per_contact, self.scenario.days)
+        self._draws = np.empty(model.population.n, dtype=np.float64)  # the day's first n uniforms
         # Today's churned real people and their uniforms (prefix used; pages never written cost no memory).
         self._ids = np.empty(model.n_real, dtype=np.int64)
         self._uniforms = np.empty(model.n_real, dtype=np.float64)
@@ -228,7 +232,7 @@ class Winback(Rule):
     def step(self, model: Market) -> None:
         """Contact churned people and bring some back.
 
-        The day's first n uniforms pick the contacts (one kernel call, :func:`_pick_lowest_day`); of
+        The day's first n uniforms pick the contacts (then one kernel call, :func:`_pick_lowest_day`); of
         the second n only the contacts' are needed, so the stream jumps to them (:func:`_uniforms_at`).
         """
         pop = model.population
@@ -238,14 +242,15 @@ class Winback(Rule):
         if n_contacts <= 0:
             _skip_draws(self.rng, 2 * pop.n)  # nobody to contact: both days' uniforms are spent
             return
+        self.rng.random(out=self._draws)  # the first n uniforms: one per person, in id order
         n_contacted = _pick_lowest_day(
-            self.rng, pop.n, model.n_real, pop.stage, _CHURNED, n_contacts, self._ids, self._uniforms
+            self._draws, model.n_real, pop.stage, _CHURNED, n_contacts, self._ids, self._uniforms
         )
         if n_contacted == 0:
             _skip_draws(self.rng, pop.n)
             return
         contacted = np.sort(self._ids[:n_contacted])
-        u_convert = _uniforms_at(self.rng, contacted, pop.n)
+        u_convert = _uniforms_at(self.rng, contacted, pop.n, self._draws)
         cost = contacted.size * self.params.cost_per_contact
         model.ledger.spend("winback", "contacts", cost)
         model.tally("winback_contacts", int(contacted.size))
@@ -292,13 +297,17 @@ def _skip_draws(rng: np.random.Generator, n: int) -> None:
     _pcg64(rng).advance(n)
 
 
-def _uniforms_at(rng: np.random.Generator, ids: np.ndarray, n: int) -> np.ndarray:
+def _uniforms_at(
+    rng: np.random.Generator, ids: np.ndarray, n: int, buffer: np.ndarray | None = None
+) -> np.ndarray:
     """``rng.random(n)[ids]`` for sorted distinct ``ids``, leaving ``rng`` where ``rng.random(n)`` would.
 
-    A few ids are reached by jumping over the uniforms between them (see :func:`_skip_draws`).
+    A few ids are reached by jumping over the uniforms between them (see :func:`_skip_draws`); for
+    many, all n are drawn (into ``buffer``, float64 of length n, when given).
     """
     if ids.size > _SPARSE_DRAWS:
-        return rng.random(n)[ids]
+        every = rng.random(n) if buffer is None else rng.random(out=buffer)
+        return every[ids]
     bit_generator = _pcg64(rng)
     out = np.empty(ids.size)
     drawn = 0
@@ -341,8 +350,7 @@ def _lowest(values: np.ndarray, m: int, k: int, out: np.ndarray) -> int:
 
 @kernel
 def _pick_lowest_day(
-    rng: np.random.Generator,
-    n: int,
+    draws: np.ndarray,
     n_real: int,
     stage: np.ndarray,
     wanted: int,
@@ -350,18 +358,17 @@ def _pick_lowest_day(
     ids: np.ndarray,
     uniforms: np.ndarray,
 ) -> int:
-    """Draw n uniforms (one per person, in id order); pick the k at stage ``wanted`` with the lowest.
+    """Of the people at stage ``wanted``, pick the k with the lowest uniforms (``draws``, by id).
 
     Only real people (ids below ``n_real``) are candidates. The picked are ``ids[:k']`` (unordered;
     k' = min(k, candidates), returned): :func:`sim.rules._pick.pick_lowest_in`'s choice, in one pass.
     ``ids`` and ``uniforms`` are buffers of at least ``n_real``.
     """
     m = 0
-    for i in range(n):
-        u = rng.random()
-        if i < n_real and stage[i] == wanted:
+    for i in range(n_real):
+        if stage[i] == wanted:
             ids[m] = i
-            uniforms[m] = u
+            uniforms[m] = draws[i]
             m += 1
     return _lowest(uniforms, m, k, ids)
 
@@ -398,7 +405,7 @@ def _make_offers(
 
 @kernel
 def _offer_at_random(
-    rng: np.random.Generator,
+    draws: np.ndarray,
     day: int,
     stage: np.ndarray,
     day_offer_ends: np.ndarray,
@@ -411,17 +418,16 @@ def _offer_at_random(
     rel_persuaded: float,
     rel_sleeping: float,
 ) -> tuple[int, int]:
-    """Random targeting's day: n uniforms from ``rng``; offers to the k eligible with the lowest.
+    """Random targeting's day: offers to the k eligible with the lowest uniforms (``draws``, by id).
 
     Eligible: active customers whose last offer has ended (``day_offer_ends < day``). Returns
     (offers made, of them to persuadables).
     """
     m = 0
     for i in range(stage.size):
-        u = rng.random()
         if stage[i] == _CUSTOMER and day_offer_ends[i] < day:
             ids[m] = i
-            uniforms[m] = u
+            uniforms[m] = draws[i]
             m += 1
     chosen = _lowest(uniforms, m, k, ids)
     persuadables = _make_offers(

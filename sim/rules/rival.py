@@ -211,6 +211,7 @@ class Rival(Rule):
         # The CSR rows the kernel sums the sharers' weights over (none on the complete graph).
         self._indptr = empty if graph.indptr is None else graph.indptr
         self._indices = empty.astype(np.int32) if graph.indices is None else graph.indices
+        self._draws = np.empty(model.n_real, dtype=np.float64)  # the day's uniforms, drawn in place
         # Today's churners and joiners (ids, prefix used; untouched pages cost no memory).
         self._churners = np.empty(model.n_real, dtype=np.int64)
         self._joiners = np.empty(model.n_real, dtype=np.int64)
@@ -225,8 +226,8 @@ class Rival(Rule):
     def step(self, model: Market) -> None:
         """Churn the rival's leavers, then convert people by its discovery and word of mouth.
 
-        One kernel call (:func:`_rival_day`); on the complete graph the sharers' total weight is
-        summed first (everyone hears everyone).
+        The day's uniforms, then one kernel call (:func:`_rival_day`); on the complete graph the
+        sharers' total weight is summed first (everyone hears everyone).
         """
         if not self.params.enabled:
             return
@@ -238,8 +239,9 @@ class Rival(Rule):
         heard_everyone = 0.0
         if graph.complete:
             heard_everyone = self._heard_on_complete_graph(model)
+        self.rng.random(out=self._draws)  # one uniform per real person, in id order
         n_churners, n_joiners, n_ours = _rival_day(
-            self.rng,
+            self._draws,
             model.n_real,
             model.day,
             pop.stage,
@@ -330,7 +332,7 @@ _BOUND_MARGIN = 1.0 + 1e-9
 
 @kernel
 def _rival_day(
-    rng: np.random.Generator,
+    draws: np.ndarray,
     n_real: int,
     day: int,
     stage: np.ndarray,
@@ -360,7 +362,7 @@ def _rival_day(
     churners: np.ndarray,
     joiners: np.ndarray,
 ) -> tuple[int, int, int]:
-    """The rival rule's day over the real people (ids ``[0, n_real)``), one uniform each from ``rng``.
+    """The rival rule's day over the real people (ids ``[0, n_real)``), one uniform each (``draws``).
 
     A rival customer churns with ``1 − (1 − p_churn_base)^rel_churn``. Anyone else joins the rival
     with ``1 − e^(−h)``, ``h = (organic + q × pressure) × f``: pressure is the sharers' weight summed
@@ -382,7 +384,7 @@ def _rival_day(
     n_joiners = 0
     churn = rel_churn != 0.0
     for i in range(n_real):
-        u = rng.random()
+        u = draws[i]
         if stage[i] == _RIVAL:
             if churn:
                 p_base = min(np.float64(p_churn_base[i]), 1 - 1e-15)
