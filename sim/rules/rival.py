@@ -212,9 +212,17 @@ class Rival(Rule):
         self._indptr = empty if graph.indptr is None else graph.indptr
         self._indices = empty.astype(np.int32) if graph.indices is None else graph.indices
         self._draws = np.empty(model.n_real, dtype=np.float64)  # the day's uniforms, drawn in place
+        # The most a real person's friends can press them, over the mean degree (count normalisation).
+        self._reach_max = float(self._degree.max(initial=1.0)) / max(graph.mean_degree, 1e-12)
+        # The largest daily churn probability of a rival customer (p_churn_base is the world's, fixed
+        # for the run): with the joining bound, nobody whose uniform is above it can move today.
+        rel = self.scenario.customers.rel_churn * self.params.rel_churn
+        p_max = float(model.population.p_churn_base[: model.n_real].max(initial=0.0))
+        self._churn_bound = -math.expm1(math.log1p(-min(p_max, 1 - 1e-15)) * rel) * _BOUND_MARGIN
         # Today's churners and joiners (ids, prefix used; untouched pages cost no memory).
         self._churners = np.empty(model.n_real, dtype=np.int64)
         self._joiners = np.empty(model.n_real, dtype=np.int64)
+        self._no_one = np.empty(0, dtype=np.int64)
         share = self.params.share_initial_customers
         if share <= 0:
             return
@@ -226,8 +234,10 @@ class Rival(Rule):
     def step(self, model: Market) -> None:
         """Churn the rival's leavers, then convert people by its discovery and word of mouth.
 
-        The day's uniforms, then one kernel call (:func:`_rival_day`); on the complete graph the
-        sharers' total weight is summed first (everyone hears everyone).
+        The day's uniforms, then one kernel call (:func:`_rival_day`) over the people whose uniform
+        is below a bound of every churn and joining probability today (everyone, when the bound is
+        not small): nobody else can move. On the complete graph the sharers' total weight is summed
+        first (everyone hears everyone).
         """
         if not self.params.enabled:
             return
@@ -240,8 +250,16 @@ class Rival(Rule):
         if graph.complete:
             heard_everyone = self._heard_on_complete_graph(model)
         self.rng.random(out=self._draws)  # one uniform per real person, in id order
+        q = p.rate_share_per_day * p.p_convert
+        reach = 1.0 if p.normalisation == "fraction" else self._reach_max
+        factor = max(1.0, customers.rel_winback, switch_to_rival_max(model))
+        bound = max((p.rate_organic_per_day + q * reach) * factor * _BOUND_MARGIN, self._churn_bound)
+        dense = bound >= _DENSE_BOUND
+        people = self._no_one if dense else np.flatnonzero(self._draws < bound)
         n_churners, n_joiners, n_ours = _rival_day(
             self._draws,
+            people,
+            dense,
             model.n_real,
             model.day,
             pop.stage,
@@ -263,7 +281,7 @@ class Rival(Rule):
             p.normalisation == "fraction",
             max(graph.mean_degree, 1e-12),
             p.rate_organic_per_day,
-            p.rate_share_per_day * p.p_convert,
+            q,
             -1.0 if p.days_share_half_life is None else float(p.days_share_half_life),
             customers.rel_churn * p.rel_churn,
             customers.rel_winback,
@@ -328,11 +346,15 @@ _CHURNED = int(Stage.CHURNED)
 _RIVAL = int(Stage.RIVAL)
 #: Margin over the hazard's bound that keeps it above the exact probability despite rounding.
 _BOUND_MARGIN = 1.0 + 1e-9
+#: From this bound on, the kernel goes over everyone instead of listing who is below it.
+_DENSE_BOUND = 0.25
 
 
 @kernel
 def _rival_day(
     draws: np.ndarray,
+    people: np.ndarray,
+    dense: bool,
     n_real: int,
     day: int,
     stage: np.ndarray,
@@ -374,7 +396,9 @@ def _rival_day(
     customers, ``winback`` for someone who left the rival, else 1. Only people whose uniform falls
     under a bound of their hazard (weights ≤ 1) have their friends summed: the same people join.
 
-    Everyone is decided on the day's starting state; then the churners (``churners``) leave the rival
+    Only ``people`` (sorted int64 ids) are looked at, or everyone with ``dense``: the caller lists
+    those whose uniform is below a bound of every probability of moving. Everyone is decided on the
+    day's starting state; then the churners (``churners``) leave the rival
     and the joiners (``joiners``) join it (:func:`leave_rival_at`, :func:`join_rival_at`).
 
     Returns:
@@ -383,7 +407,8 @@ def _rival_day(
     n_churners = 0
     n_joiners = 0
     churn = rel_churn != 0.0
-    for i in range(n_real):
+    for k in range(n_real if dense else people.size):
+        i = k if dense else people[k]
         u = draws[i]
         if stage[i] == _RIVAL:
             if churn:
