@@ -82,7 +82,8 @@ class RetentionOffers(Rule):
         pop = model.population
         self._offers = _counter(self.params.daily_budget, self.params.cost_per_offer, self.scenario.days)
         self._believed: np.ndarray | None = None
-        if self._offers.idle:
+        self._idle = self._offers.idle  # asked once: the budget is fixed for the run
+        if self._idle:
             return
         # Today's eligible customers: ids with their uniform or score (prefix used; pages never
         # written cost no memory).
@@ -114,7 +115,7 @@ class RetentionOffers(Rule):
         the stream jumps over the day's uniforms and draws just those (:func:`_uniforms_at`).
         """
         pop = model.population
-        if self._offers.idle:
+        if self._idle:
             return  # off for the whole run: no draws (the stream is this rule's own)
         n_offers = self._offers.take(model.day)
         if n_offers == 0:
@@ -224,6 +225,7 @@ class Winback(Rule):
     def setup(self, model: Market) -> None:
         """Turn the daily budget (a number or a schedule) into contacts per day; the day's buffers."""
         self._contacts = _counter(self.params.daily_budget, self.params.cost_per_contact, self.scenario.days)
+        self._idle = self._contacts.idle  # asked once: the budget is fixed for the run
         self._draws = np.empty(model.population.n, dtype=np.float64)  # the day's first n uniforms
         # Today's churned real people and their uniforms (prefix used; pages never written cost no memory).
         self._ids = np.empty(model.n_real, dtype=np.int64)
@@ -236,7 +238,7 @@ class Winback(Rule):
         the second n only the contacts' are needed, so the stream jumps to them (:func:`_uniforms_at`).
         """
         pop = model.population
-        if self._contacts.idle:
+        if self._idle:
             return  # off for the whole run: no draws (the stream is this rule's own)
         n_contacts = self._contacts.take(model.day)
         if n_contacts <= 0:
