@@ -64,10 +64,9 @@ class Churn(Rule):
             )
         n = model.population.n
         self._draws = np.empty(n, dtype=np.float64)  # the day's uniforms, drawn in place
-        # Today's active customers, their uniforms and hazard multipliers (prefix used; pages never
-        # written cost no memory).
+        # Today's active customers and their hazard multipliers (prefix used; pages never written cost
+        # no memory).
         self._active = np.empty(n, dtype=np.int64)
-        self._u = np.empty(n, dtype=np.float64)
         self._multiplier = np.empty(n, dtype=np.float64)
 
     def step(self, model: Market) -> None:
@@ -97,7 +96,6 @@ class Churn(Rule):
             habit.rel_churn_habit,
             habit.good_experiences_for_habit,
             self._active,
-            self._u,
             self._multiplier,
         )
         if leavers:
@@ -142,7 +140,6 @@ def _churn_day(
     rel_habit: float,
     good_for_habit: int,
     active: np.ndarray,
-    uniforms: np.ndarray,
     multiplier: np.ndarray,
 ) -> int:
     """The churn rule's day over all n people, one uniform each (``draws``, by id).
@@ -150,20 +147,24 @@ def _churn_day(
     Each active customer's hazard multiplier is ``rel_churn × rel_bad_pow[bad] × rel_churn_referred ×
     habit × rel_churn_fit × rel_churn_loyalty × offer`` (float64, in that order; ``rel_bad_pow`` is
     NumPy's ``rel_bad ** k``; habit is ``rel_habit`` once good − bad ≥ ``good_for_habit``; the offer's
-    factor counts while ``day_offer_ends ≥ day``), kept with the id and uniform in ``active``,
-    ``uniforms`` and ``multiplier`` (length-n buffers, prefix used). Then each churns with
+    factor counts while ``day_offer_ends ≥ day``), kept with the id in ``active`` and
+    ``multiplier`` (length-n buffers, prefix used). Then each churns with
     ``p_churn_base`` if every multiplier is exactly 1, else ``1 − (1 − p)^multiplier``; leavers get
     stage CHURNED, ``day_churned`` (and ``day_first_churned`` the first time) = ``day``.
 
     Returns:
         The number of leavers.
     """
+    # First list the active customers (a tight scan), then work on them alone: the columns are
+    # then read in passes that the processor can run ahead on.
     m = 0
-    all_one = True
     for i in range(stage.size):
-        if stage[i] != _CUSTOMER:
-            continue
-        u = draws[i]
+        if stage[i] == _CUSTOMER:
+            active[m] = i
+            m += 1
+    all_one = True
+    for k in range(m):
+        i = active[k]
         bad = n_bad[i]
         factor = rel_churn * rel_bad_pow[bad]
         factor = factor * np.float64(rel_churn_referred[i])
@@ -174,10 +175,7 @@ def _churn_day(
         if day_offer_ends[i] >= day:
             factor = factor * np.float64(rel_churn_offer[i])
         all_one = all_one and factor == 1.0
-        active[m] = i
-        uniforms[m] = u
-        multiplier[m] = factor
-        m += 1
+        multiplier[k] = factor
     leavers = 0
     for k in range(m):
         i = active[k]
@@ -185,7 +183,7 @@ def _churn_day(
         # Multiply the hazard, not the probability, so p stays in [0, 1].
         hazard = math.log1p(-min(p_base, 1 - 1e-15)) * multiplier[k]
         p_churn = p_base if all_one else -math.expm1(hazard)
-        if uniforms[k] < p_churn:
+        if draws[i] < p_churn:
             stage[i] = _CHURNED
             day_churned[i] = day
             if day_first_churned[i] == NEVER:

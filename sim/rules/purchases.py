@@ -395,9 +395,15 @@ def _order_day(
     m = 0
     n_large = 0
     n_first = 0
+    # First list the active customers (a tight scan, into ``buyers``, whose prefix the buyers then
+    # overwrite from the front: the k-th buyer is at most the k-th customer).
+    n_active = 0
     for i in range(stage.size):
-        if stage[i] != _CUSTOMER:
-            continue
+        if stage[i] == _CUSTOMER:
+            buyers[n_active] = i
+            n_active += 1
+    for j in range(n_active):
+        i = buyers[j]
         u = uniforms[i]
         never = day_first_order[i] == NEVER
         due = int(day_first_order_due[i])

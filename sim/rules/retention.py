@@ -468,9 +468,16 @@ def _offer_top(
     Returns:
         (offers made, candidates tied for the ``missing`` places left, missing, persuadables offered).
     """
-    m = 0
+    # First list the active customers (a tight scan), then score the eligible among them in place.
+    n_active = 0
     for i in range(stage.size):
-        if stage[i] != _CUSTOMER or day_offer_ends[i] >= day:
+        if stage[i] == _CUSTOMER:
+            ids[n_active] = i
+            n_active += 1
+    m = 0
+    for j in range(n_active):
+        i = ids[j]
+        if day_offer_ends[i] >= day:
             continue
         score = np.float64(p_churn_base[i]) * rel_bad_pow[n_bad[i]]
         if uplift:
