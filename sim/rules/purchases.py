@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from sim.engine.compiled import kernel
+from sim.engine.counter import draw_key, stream_key, uniform
 from sim.engine.random import SUMMING_MAX_RATE, poisson_with_residual
 from sim.rules.base import MetricInfo, Phase, Rule
 from sim.scenario import CustomersSpec, daily_values
@@ -55,8 +56,9 @@ class Purchases(Rule):
     as sales revenue, and ``1 − economics.gross_margin`` of it as cost of goods. Every order is booked
     by one kernel (``_book_orders``: the day's kernel calls it, and so does :meth:`place_orders`).
 
-    The day is one compiled pass over the people (``_order_day``) over the day's uniforms, drawn
-    from the rule's stream into a buffer kept for the run.
+    The day's uniform of a person is counter-based (:mod:`sim.engine.counter`): a function of the
+    seed, the day and the person, computed only for the active customers, so it is the same whoever
+    else is a customer. The day is one compiled pass over the active customers (``_order_day``).
     """
 
     name = "purchases"
@@ -121,7 +123,7 @@ class Purchases(Rule):
             # (1 − p_bad)^n by NumPy for every n below the table's end: the binomial's first term.
             self._q_bad_pow = (1.0 - self._p_bad) ** np.arange(_POW_TABLE, dtype=np.int64)
         n = model.population.n
-        self._draws = np.empty(n, dtype=np.float64)  # the day's uniforms, drawn in place
+        self._key = stream_key(self.rng)  # the counter-based uniforms' key (one draw site a day)
         # Today's buyers (and deferred high-rate orderers), in id order. np.empty: only the prefix a
         # day writes is ever touched, so they cost memory for the most buyers of a day, not for n.
         self._buyers = np.empty(n, dtype=np.int64)
@@ -135,9 +137,8 @@ class Purchases(Rule):
         """Decide today's sign-ups' first orders, then place first and repeat orders (one kernel call)."""
         pop = model.population
         demand = 1.0 if self._demand is None else float(self._demand[model.day])
-        self.rng.random(out=self._draws)  # one uniform per person, in id order
         n_buyers, n_large, n_first, total = _order_day(
-            self._draws,
+            draw_key(self._key, model.day),
             pop.stage,
             pop.day_first_order,
             pop.day_first_order_due,
@@ -346,7 +347,7 @@ def _book_orders(
 
 @kernel
 def _order_day(
-    uniforms: np.ndarray,
+    key: np.uint64,
     stage: np.ndarray,
     day_first_order: np.ndarray,
     day_first_order_due: np.ndarray,
@@ -374,7 +375,10 @@ def _order_day(
     spend: np.ndarray,
     by_channel: np.ndarray,
 ) -> tuple[int, int, int, int]:
-    """The purchases rule's day over all n people, in id order, with one uniform each (``uniforms``).
+    """The purchases rule's day over the active customers, in id order, one uniform each.
+
+    Customer ``i``'s uniform is ``uniform(key, i)`` (:func:`sim.engine.counter.uniform`, ``key`` the
+    day's draw key), computed for the active customers only.
 
     Per active customer: a sign-up who never ordered and has no plan yet decides "ever?" (``u <
     p_first``) and "when?" (geometric delay with ``p_delay``, from the uniform's residual), written
@@ -404,7 +408,7 @@ def _order_day(
             n_active += 1
     for j in range(n_active):
         i = buyers[j]
-        u = uniforms[i]
+        u = uniform(key, i)
         never = day_first_order[i] == NEVER
         due = int(day_first_order_due[i])
         if never and due == NEVER:
