@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from sim.engine.compiled import kernel
+from sim.engine.counter import draw_key, stream_key, uniform
 from sim.rules.base import Phase, Rule
 from sim.scenario import CustomersSpec
 from sim.world.population import NEVER, Stage
@@ -33,6 +34,9 @@ class Churn(Rule):
     ones by ``habit.good_experiences_for_habit`` (a bad experience undoes a good one); the person's
     ``rel_churn_fit`` (poor-fit sign-ups pushed by field reps), ``rel_churn_loyalty`` (tier benefit and
     unredeemed balance) and, until ``day_offer_ends``, ``rel_churn_offer`` (a retention offer).
+
+    Who churns is decided by a counter-based uniform per customer and day (:mod:`sim.engine.counter`),
+    computed only for the active customers: a customer's number does not depend on who else is one.
     """
 
     name = "churn"
@@ -57,28 +61,23 @@ class Churn(Rule):
     params: CustomersSpec
 
     def setup(self, model: Market) -> None:
-        """``rel_churn_per_bad_experience ** k`` by NumPy for every count k, and the day's buffers."""
+        """``rel_churn_per_bad_experience ** k`` by NumPy for every count k; the key; today's customers."""
         with np.errstate(over="ignore", under="ignore"):
             self._rel_bad_pow = self.params.rel_churn_per_bad_experience ** np.arange(
                 _N_BAD_COUNTS, dtype=np.float64
             )
-        n = model.population.n
-        self._draws = np.empty(n, dtype=np.float64)  # the day's uniforms, drawn in place
-        # Today's active customers and their hazard multipliers (prefix used; pages never written cost
-        # no memory).
-        self._active = np.empty(n, dtype=np.int64)
-        self._multiplier = np.empty(n, dtype=np.float64)
+        self._key = stream_key(self.rng)  # the counter-based uniforms' key (one draw site a day)
+        # Today's active customers (int32 ids, prefix used; pages never written cost no memory).
+        self._active = np.empty(model.population.n, dtype=np.int32)
 
     def step(self, model: Market) -> None:
         """Churn today's leavers (one kernel call, :func:`_churn_day`)."""
         pop = model.population
         if self.params.rel_churn == 0.0:
-            _skip_draws(self.rng, pop.n)  # nobody churns: only the day's uniforms are spent
-            return
+            return  # nobody churns (the uniforms are counter-based: nothing to spend)
         habit = model.scenario_config.habit
-        self.rng.random(out=self._draws)  # one uniform per person, in id order
         leavers = _churn_day(
-            self._draws,
+            draw_key(self._key, model.day),
             model.day,
             pop.stage,
             pop.p_churn_base,
@@ -96,22 +95,9 @@ class Churn(Rule):
             habit.rel_churn_habit,
             habit.good_experiences_for_habit,
             self._active,
-            self._multiplier,
         )
         if leavers:
             model.tally("churned", int(leavers))
-
-
-def _skip_draws(rng: np.random.Generator, n: int) -> None:
-    """Leave ``rng`` where ``rng.random(n)`` would, without drawing (PCG64's jump ahead, O(log n)).
-
-    Exact for a stream that only ever draws doubles (each takes one 64-bit step, and no 32-bit half
-    is left buffered for ``advance`` to drop), as this rule's does.
-    """
-    bit_generator = rng.bit_generator
-    if not isinstance(bit_generator, np.random.PCG64):
-        raise TypeError("the rule's stream must be PCG64 (sim.engine.random.stream)")
-    bit_generator.advance(n)
 
 
 #: Bad-experience counts are int16 (they stop at its largest value): one power per possible count.
@@ -122,7 +108,7 @@ _CHURNED = int(Stage.CHURNED)
 
 @kernel
 def _churn_day(
-    draws: np.ndarray,
+    key: np.uint64,
     day: int,
     stage: np.ndarray,
     p_churn_base: np.ndarray,
@@ -140,17 +126,17 @@ def _churn_day(
     rel_habit: float,
     good_for_habit: int,
     active: np.ndarray,
-    multiplier: np.ndarray,
 ) -> int:
-    """The churn rule's day over all n people, one uniform each (``draws``, by id).
+    """The churn rule's day over the active customers, one uniform each (``uniform(key, i)``).
 
     Each active customer's hazard multiplier is ``rel_churn × rel_bad_pow[bad] × rel_churn_referred ×
     habit × rel_churn_fit × rel_churn_loyalty × offer`` (float64, in that order; ``rel_bad_pow`` is
     NumPy's ``rel_bad ** k``; habit is ``rel_habit`` once good − bad ≥ ``good_for_habit``; the offer's
-    factor counts while ``day_offer_ends ≥ day``), kept with the id in ``active`` and
-    ``multiplier`` (length-n buffers, prefix used). Then each churns with
-    ``p_churn_base`` if every multiplier is exactly 1, else ``1 − (1 − p)^multiplier``; leavers get
-    stage CHURNED, ``day_churned`` (and ``day_first_churned`` the first time) = ``day``.
+    factor counts while ``day_offer_ends ≥ day``). The customer churns with ``p_churn_base`` if the
+    multiplier is exactly 1, else ``1 − (1 − p)^multiplier``, at their uniform (``key``: the day's
+    draw key, :func:`sim.engine.counter.uniform`); leavers get stage CHURNED, ``day_churned`` (and
+    ``day_first_churned`` the first time) = ``day``. ``active`` is a length-n int32 buffer (the
+    customers are listed in its prefix first).
 
     Returns:
         The number of leavers.
@@ -162,7 +148,7 @@ def _churn_day(
         if stage[i] == _CUSTOMER:
             active[m] = i
             m += 1
-    all_one = True
+    leavers = 0
     for k in range(m):
         i = active[k]
         bad = n_bad[i]
@@ -174,16 +160,11 @@ def _churn_day(
         factor = factor * np.float64(rel_churn_loyalty[i])
         if day_offer_ends[i] >= day:
             factor = factor * np.float64(rel_churn_offer[i])
-        all_one = all_one and factor == 1.0
-        multiplier[k] = factor
-    leavers = 0
-    for k in range(m):
-        i = active[k]
-        p_base = np.float64(p_churn_base[i])
-        # Multiply the hazard, not the probability, so p stays in [0, 1].
-        hazard = math.log1p(-min(p_base, 1 - 1e-15)) * multiplier[k]
-        p_churn = p_base if all_one else -math.expm1(hazard)
-        if draws[i] < p_churn:
+        p_base = float(p_churn_base[i])
+        if factor != 1.0:
+            # Multiply the hazard, not the probability, so p stays in [0, 1].
+            p_base = -math.expm1(math.log1p(-min(p_base, 1 - 1e-15)) * factor)
+        if uniform(key, i) < p_base:
             stage[i] = _CHURNED
             day_churned[i] = day
             if day_first_churned[i] == NEVER:
