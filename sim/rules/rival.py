@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.engine.compiled import kernel
+from sim.engine.counter import draw_key, stream_key, uniform, uniforms
 from sim.engine.random import substream
 from sim.rules._brands import (
     join_rival,
@@ -153,7 +154,8 @@ class Rival(Rule):
     """The rival's customers churn; its word of mouth and discovery convert people; market share.
 
     Set-up: ``share_initial_customers`` of the people who are not our customers are the rival's on
-    day 0. Each day (one uniform per person, from this rule's stream): a rival customer churns with
+    day 0. Each day, at a counter-based uniform per real person (:mod:`sim.engine.counter`, computed
+    only where compared with a probability): a rival customer churns with
     ``1 − (1 − p_churn_base)^(customers.rel_churn × rival.rel_churn)`` and is back in the market
     (:func:`~sim.rules._brands.leave_rival`); anyone else becomes the rival's customer with ``1 −
     e^(−h)``, ``h = (rate_organic_per_day + rate_share_per_day × p_convert × pressure) × f``, where
@@ -211,7 +213,7 @@ class Rival(Rule):
         # The CSR rows the kernel sums the sharers' weights over (none on the complete graph).
         self._indptr = empty if graph.indptr is None else graph.indptr
         self._indices = empty.astype(np.int32) if graph.indices is None else graph.indices
-        self._draws = np.empty(model.n_real, dtype=np.float64)  # the day's uniforms, drawn in place
+        self._key = stream_key(self.rng)  # the counter-based uniforms' key (site 0 a day; day 0: site 1)
         # The most a real person's friends can press them, over the mean degree (count normalisation).
         self._reach_max = float(self._degree.max(initial=1.0)) / max(graph.mean_degree, 1e-12)
         # The largest daily churn probability of a rival customer (p_churn_base is the world's, fixed
@@ -222,22 +224,21 @@ class Rival(Rule):
         # Today's churners and joiners (ids, prefix used; untouched pages cost no memory).
         self._churners = np.empty(model.n_real, dtype=np.int64)
         self._joiners = np.empty(model.n_real, dtype=np.int64)
-        self._no_one = np.empty(0, dtype=np.int64)
         share = self.params.share_initial_customers
         if share <= 0:
             return
         pop = model.population
-        u_initial = self.rng.random(model.n_real)
+        u_initial = uniforms(draw_key(self._key, 0, _SITE_INITIAL), model.n_real)
         chosen = np.flatnonzero((u_initial < share) & (pop.stage[: model.n_real] != Stage.CUSTOMER))
         join_rival(model, chosen, count=False)
 
     def step(self, model: Market) -> None:
         """Churn the rival's leavers, then convert people by its discovery and word of mouth.
 
-        The day's uniforms, then one kernel call (:func:`_rival_day`) over the people whose uniform
-        is below a bound of every churn and joining probability today (everyone, when the bound is
-        not small): nobody else can move. On the complete graph the sharers' total weight is summed
-        first (everyone hears everyone).
+        One kernel call (:func:`_rival_day`): each real person's uniform is compared with a bound of
+        every churn and joining probability today first (nobody above it can move), and only those
+        below it are looked at. On the complete graph the sharers' total weight is summed first
+        (everyone hears everyone).
         """
         if not self.params.enabled:
             return
@@ -249,17 +250,13 @@ class Rival(Rule):
         heard_everyone = 0.0
         if graph.complete:
             heard_everyone = self._heard_on_complete_graph(model)
-        self.rng.random(out=self._draws)  # one uniform per real person, in id order
         q = p.rate_share_per_day * p.p_convert
         reach = 1.0 if p.normalisation == "fraction" else self._reach_max
         factor = max(1.0, customers.rel_winback, switch_to_rival_max(model))
         bound = max((p.rate_organic_per_day + q * reach) * factor * _BOUND_MARGIN, self._churn_bound)
-        dense = bound >= _DENSE_BOUND
-        people = self._no_one if dense else np.flatnonzero(self._draws < bound)
         n_churners, n_joiners, n_ours = _rival_day(
-            self._draws,
-            people,
-            dense,
+            draw_key(self._key, model.day, _SITE_DAY),
+            bound,
             model.n_real,
             model.day,
             pop.stage,
@@ -346,15 +343,15 @@ _CHURNED = int(Stage.CHURNED)
 _RIVAL = int(Stage.RIVAL)
 #: Margin over the hazard's bound that keeps it above the exact probability despite rounding.
 _BOUND_MARGIN = 1.0 + 1e-9
-#: From this bound on, the kernel goes over everyone instead of listing who is below it.
-_DENSE_BOUND = 0.25
+#: Counter-based draw sites: the day's decisions (churn or join; one per person), day 0's customers.
+_SITE_DAY = 0
+_SITE_INITIAL = 1
 
 
 @kernel
 def _rival_day(
-    draws: np.ndarray,
-    people: np.ndarray,
-    dense: bool,
+    key: np.uint64,
+    bound: float,
     n_real: int,
     day: int,
     stage: np.ndarray,
@@ -384,7 +381,11 @@ def _rival_day(
     churners: np.ndarray,
     joiners: np.ndarray,
 ) -> tuple[int, int, int]:
-    """The rival rule's day over the real people (ids ``[0, n_real)``), one uniform each (``draws``).
+    """The rival rule's day over the real people (ids ``[0, n_real)``), one uniform each.
+
+    Person ``i``'s uniform is ``uniform(key, i)`` (:func:`sim.engine.counter.uniform`; ``key``: the
+    day's draw key). Whoever's uniform is not below ``bound`` (a bound of every churn and joining
+    probability today) cannot move and is passed over.
 
     A rival customer churns with ``1 − (1 − p_churn_base)^rel_churn``. Anyone else joins the rival
     with ``1 − e^(−h)``, ``h = (organic + q × pressure) × f``: pressure is the sharers' weight summed
@@ -396,9 +397,7 @@ def _rival_day(
     customers, ``winback`` for someone who left the rival, else 1. Only people whose uniform falls
     under a bound of their hazard (weights ≤ 1) have their friends summed: the same people join.
 
-    Only ``people`` (sorted int64 ids) are looked at, or everyone with ``dense``: the caller lists
-    those whose uniform is below a bound of every probability of moving. Everyone is decided on the
-    day's starting state; then the churners (``churners``) leave the rival
+    Everyone is decided on the day's starting state; then the churners (``churners``) leave the rival
     and the joiners (``joiners``) join it (:func:`leave_rival_at`, :func:`join_rival_at`).
 
     Returns:
@@ -407,9 +406,10 @@ def _rival_day(
     n_churners = 0
     n_joiners = 0
     churn = rel_churn != 0.0
-    for k in range(n_real if dense else people.size):
-        i = k if dense else people[k]
-        u = draws[i]
+    for i in range(n_real):
+        u = uniform(key, i)
+        if not u < bound:
+            continue
         if stage[i] == _RIVAL:
             if churn:
                 p_base = min(np.float64(p_churn_base[i]), 1 - 1e-15)
