@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from sim.engine.compiled import kernel
+from sim.engine.counter import draw_key, stream_key, uniform, uniforms
 from sim.rules._pick import BudgetCounter
 from sim.rules.base import ACQUISITION_COLUMNS, Budget, MetricInfo, Phase, Rule
 from sim.scenario import RetentionOffersSpec, Schedule, WinbackSpec, daily_values
@@ -49,6 +50,10 @@ class RetentionOffers(Rule):
     levers (churn_risk), or by expected uplift = hazard × (1 − response multiplier of the group the uplift
     model believes they are in), skipping non-positive uplift (uplift). The uplift model knows the true
     group with ``p_uplift_model_correct``, else it sees a group drawn at the population shares.
+
+    Every uniform is counter-based (:mod:`sim.engine.counter`): the groups' three per person at
+    set-up; each day's per eligible customer (random targeting) or per customer tied at the last
+    place (ranked targeting), computed only for them.
     """
 
     name = "retention_offers"
@@ -85,16 +90,14 @@ class RetentionOffers(Rule):
         self._idle = self._offers.idle  # asked once: the budget is fixed for the run
         if self._idle:
             return
+        self._key = stream_key(self.rng)  # the counter-based uniforms' key
         # Today's eligible customers: ids with their uniform or score (prefix used; pages never
         # written cost no memory).
         self._ids = np.empty(pop.n, dtype=np.int64)
-        self._uniforms = np.empty(pop.n, dtype=np.float64)
         self._scores = np.empty(pop.n, dtype=np.float64)
-        # The day's uniforms, drawn in place (ranked targeting needs only a few: none kept).
-        self._draws = np.empty(pop.n if self.params.targeting == "random" else 0, dtype=np.float64)
         self._rel_bad_pow = _powers(self.scenario.customers.rel_churn_per_bad_experience)
         p = self.params
-        u_group, u_known, u_guess = self.rng.random((3, pop.n))
+        u_group, u_known, u_guess = (uniforms(draw_key(self._key, 0, site), pop.n) for site in _SITES_GROUPS)
         group = np.where(pop.p_churn_base > np.median(pop.p_churn_base), OfferResponse.LOST_CAUSE, 0)
         group = np.where(u_group < p.share_persuadable, OfferResponse.PERSUADABLE, group)
         sleeping = (u_group >= p.share_persuadable) & (u_group < p.share_persuadable + p.share_sleeping_dog)
@@ -110,29 +113,28 @@ class RetentionOffers(Rule):
     def step(self, model: Market) -> None:
         """Make today's offers.
 
-        Random targeting draws the day's uniforms, then is one kernel call (:func:`_offer_at_random`).
-        Ranked targeting (:func:`_offer_top`) needs a uniform only to break a tie at the last place:
-        the stream jumps over the day's uniforms and draws just those (:func:`_uniforms_at`).
+        Random targeting is one kernel call (:func:`_offer_at_random`, the eligible customers'
+        uniforms computed in it). Ranked targeting (:func:`_offer_top`) needs a uniform only to break
+        a tie at the last place: just the tied candidates' are computed.
         """
         pop = model.population
         if self._idle:
-            return  # off for the whole run: no draws (the stream is this rule's own)
+            return
         n_offers = self._offers.take(model.day)
         if n_offers == 0:
-            _skip_draws(self.rng, pop.n)  # a day without budget (a weekend): nobody to look for
-            return
+            return  # a day without budget (a weekend): nobody to look for
         p = self.params
         day_ends = model.day + p.days_effect - 1
+        key = draw_key(self._key, model.day)
         if p.targeting == "random":
-            self.rng.random(out=self._draws)  # one uniform per person, in id order
             n_chosen, n_persuadable = _offer_at_random(
-                self._draws,
+                key,
                 model.day,
                 pop.stage,
                 pop.day_offer_ends,
                 n_offers,
                 self._ids,
-                self._uniforms,
+                self._scores,
                 pop.offer_response,
                 pop.rel_churn_offer,
                 day_ends,
@@ -159,13 +161,11 @@ class RetentionOffers(Rule):
                 p.rel_churn_persuaded,
                 p.rel_churn_sleeping_dog,
             )
-            if n_tied == 0:
-                _skip_draws(self.rng, pop.n)
-            else:
+            if n_tied:
                 # The candidates tied at the last place (after the n_chosen above it) are decided by
                 # their uniforms: the lowest n_missing of them are offered too.
                 tied = np.sort(self._ids[n_chosen : n_chosen + n_tied])
-                u = _uniforms_at(self.rng, tied, pop.n)
+                u = uniforms(key, tied)
                 picked = tied[np.argpartition(u, n_missing - 1)[:n_missing]]
                 n_persuadable += _make_offers(
                     picked,
@@ -202,7 +202,9 @@ class Winback(Rule):
     """Each day ``daily_budget / cost_per_contact`` churned people, chosen at random, are contacted.
 
     A contact brings the person back with ``p_convert`` (channel ``winback``); contacts cost whether
-    or not they work.
+    or not they work. Two counter-based uniforms per person and day (:mod:`sim.engine.counter`): one
+    ranks the churned people (computed for them only), the other decides a contact's return
+    (computed for the contacted only).
     """
 
     name = "winback"
@@ -226,7 +228,7 @@ class Winback(Rule):
         """Turn the daily budget (a number or a schedule) into contacts per day; the day's buffers."""
         self._contacts = _counter(self.params.daily_budget, self.params.cost_per_contact, self.scenario.days)
         self._idle = self._contacts.idle  # asked once: the budget is fixed for the run
-        self._draws = np.empty(model.population.n, dtype=np.float64)  # the day's first n uniforms
+        self._key = stream_key(self.rng)  # the counter-based uniforms' key
         # Today's churned real people and their uniforms (prefix used; pages never written cost no memory).
         self._ids = np.empty(model.n_real, dtype=np.int64)
         self._uniforms = np.empty(model.n_real, dtype=np.float64)
@@ -234,25 +236,28 @@ class Winback(Rule):
     def step(self, model: Market) -> None:
         """Contact churned people and bring some back.
 
-        The day's first n uniforms pick the contacts (then one kernel call, :func:`_pick_lowest_day`); of
-        the second n only the contacts' are needed, so the stream jumps to them (:func:`_uniforms_at`).
+        The churned people's uniforms of draw site 0 pick the contacts (one kernel call,
+        :func:`_pick_lowest_day`); the contacts' uniforms of site 1 decide who comes back.
         """
         pop = model.population
         if self._idle:
-            return  # off for the whole run: no draws (the stream is this rule's own)
+            return
         n_contacts = self._contacts.take(model.day)
         if n_contacts <= 0:
-            _skip_draws(self.rng, 2 * pop.n)  # nobody to contact: both days' uniforms are spent
-            return
-        self.rng.random(out=self._draws)  # the first n uniforms: one per person, in id order
+            return  # nobody to contact
         n_contacted = _pick_lowest_day(
-            self._draws, model.n_real, pop.stage, _CHURNED, n_contacts, self._ids, self._uniforms
+            draw_key(self._key, model.day, _SITE_PICK),
+            model.n_real,
+            pop.stage,
+            _CHURNED,
+            n_contacts,
+            self._ids,
+            self._uniforms,
         )
         if n_contacted == 0:
-            _skip_draws(self.rng, pop.n)
             return
         contacted = np.sort(self._ids[:n_contacted])
-        u_convert = _uniforms_at(self.rng, contacted, pop.n, self._draws)
+        u_convert = uniforms(draw_key(self._key, model.day, _SITE_CONVERT), contacted)
         cost = contacted.size * self.params.cost_per_contact
         model.ledger.spend("winback", "contacts", cost)
         model.tally("winback_contacts", int(contacted.size))
@@ -273,52 +278,16 @@ _PERSUADABLE = int(OfferResponse.PERSUADABLE)
 _SLEEPING_DOG = int(OfferResponse.SLEEPING_DOG)
 #: Bad-experience counts are int16 (they stop at its largest value): one power per possible count.
 _N_BAD_COUNTS = int(np.iinfo(np.int16).max) + 1
-#: Up to this many scattered uniforms are drawn by jumping to each; more, by drawing them all.
-_SPARSE_DRAWS = 64
+#: Counter-based draw sites: retention offers' groups at set-up (day 0), win-back's two a day.
+_SITES_GROUPS = (1, 2, 3)
+_SITE_PICK = 0
+_SITE_CONVERT = 1
 
 
 def _powers(base: float) -> np.ndarray:
     """``base ** k`` for every bad-experience count k, by NumPy (as the hazard formulas compute it)."""
     with np.errstate(over="ignore", under="ignore"):
         return base ** np.arange(_N_BAD_COUNTS, dtype=np.float64)
-
-
-def _pcg64(rng: np.random.Generator) -> np.random.PCG64:
-    bit_generator = rng.bit_generator
-    if not isinstance(bit_generator, np.random.PCG64):
-        raise TypeError("the rule's stream must be PCG64 (sim.engine.random.stream)")
-    return bit_generator
-
-
-def _skip_draws(rng: np.random.Generator, n: int) -> None:
-    """Leave ``rng`` where ``rng.random(n)`` would, without drawing (PCG64's jump ahead, O(log n)).
-
-    Exact for a stream that only ever draws doubles (each takes one 64-bit step, and no 32-bit half
-    is left buffered for ``advance`` to drop), as these rules' streams do.
-    """
-    _pcg64(rng).advance(n)
-
-
-def _uniforms_at(
-    rng: np.random.Generator, ids: np.ndarray, n: int, buffer: np.ndarray | None = None
-) -> np.ndarray:
-    """``rng.random(n)[ids]`` for sorted distinct ``ids``, leaving ``rng`` where ``rng.random(n)`` would.
-
-    A few ids are reached by jumping over the uniforms between them (see :func:`_skip_draws`); for
-    many, all n are drawn (into ``buffer``, float64 of length n, when given).
-    """
-    if ids.size > _SPARSE_DRAWS:
-        every = rng.random(n) if buffer is None else rng.random(out=buffer)
-        return every[ids]
-    bit_generator = _pcg64(rng)
-    out = np.empty(ids.size)
-    drawn = 0
-    for index, person in enumerate(ids.tolist()):
-        bit_generator.advance(person - drawn)
-        out[index] = rng.random()
-        drawn = person + 1
-    bit_generator.advance(n - drawn)
-    return out
 
 
 @kernel
@@ -352,27 +321,27 @@ def _lowest(values: np.ndarray, m: int, k: int, out: np.ndarray) -> int:
 
 @kernel
 def _pick_lowest_day(
-    draws: np.ndarray,
+    key: np.uint64,
     n_real: int,
     stage: np.ndarray,
     wanted: int,
     k: int,
     ids: np.ndarray,
-    uniforms: np.ndarray,
+    drawn: np.ndarray,
 ) -> int:
-    """Of the people at stage ``wanted``, pick the k with the lowest uniforms (``draws``, by id).
+    """Of the people at stage ``wanted``, pick the k with the lowest uniforms (``uniform(key, i)``).
 
     Only real people (ids below ``n_real``) are candidates. The picked are ``ids[:k']`` (unordered;
     k' = min(k, candidates), returned): :func:`sim.rules._pick.pick_lowest_in`'s choice, in one pass.
-    ``ids`` and ``uniforms`` are buffers of at least ``n_real``.
+    ``ids`` and ``drawn`` (their uniforms) are buffers of at least ``n_real``.
     """
     m = 0
     for i in range(n_real):
         if stage[i] == wanted:
             ids[m] = i
-            uniforms[m] = draws[i]
+            drawn[m] = uniform(key, i)
             m += 1
-    return _lowest(uniforms, m, k, ids)
+    return _lowest(drawn, m, k, ids)
 
 
 @kernel
@@ -407,31 +376,32 @@ def _make_offers(
 
 @kernel
 def _offer_at_random(
-    draws: np.ndarray,
+    key: np.uint64,
     day: int,
     stage: np.ndarray,
     day_offer_ends: np.ndarray,
     k: int,
     ids: np.ndarray,
-    uniforms: np.ndarray,
+    drawn: np.ndarray,
     offer_response: np.ndarray,
     rel_churn_offer: np.ndarray,
     day_ends: int,
     rel_persuaded: float,
     rel_sleeping: float,
 ) -> tuple[int, int]:
-    """Random targeting's day: offers to the k eligible with the lowest uniforms (``draws``, by id).
+    """Random targeting's day: offers to the k eligible with the lowest uniforms (``uniform(key, i)``).
 
-    Eligible: active customers whose last offer has ended (``day_offer_ends < day``). Returns
-    (offers made, of them to persuadables).
+    Eligible: active customers whose last offer has ended (``day_offer_ends < day``); their uniforms
+    are computed into ``drawn`` (a float64 buffer of length n, prefix used). Returns (offers made,
+    of them to persuadables).
     """
     m = 0
     for i in range(stage.size):
         if stage[i] == _CUSTOMER and day_offer_ends[i] < day:
             ids[m] = i
-            uniforms[m] = draws[i]
+            drawn[m] = uniform(key, i)
             m += 1
-    chosen = _lowest(uniforms, m, k, ids)
+    chosen = _lowest(drawn, m, k, ids)
     persuadables = _make_offers(
         ids, chosen, offer_response, day_offer_ends, rel_churn_offer, day_ends, rel_persuaded, rel_sleeping
     )
