@@ -293,7 +293,7 @@ def _rival_reference(rule: Any, model: MarketModel) -> None:
         shares = rule._shares(model, sharers)
         heard = graph.sum_over_neighbours_at(candidates, shares)
         if p.normalisation == "fraction":
-            pressure = heard / rule._degree[candidates]
+            pressure = heard / np.maximum(graph.degree[candidates], 1).astype(np.float64)
         else:
             pressure = heard / max(graph.mean_degree, 1e-12)
         h = h + q * pressure

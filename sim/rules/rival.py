@@ -206,16 +206,17 @@ class Rival(Rule):
         """The rival's day-0 customers, among the real people who are not ours."""
         if not self.params.enabled:
             return
-        # Each real person's friend count for the pressure, as a float (exact), at least 1.
-        self._degree = np.maximum(model.graph.degree[: model.n_real], 1).astype(np.float64)
         graph = model.graph
+        # Each person's friend count (the graph's int64 degrees; the kernel takes at least 1).
+        self._degree = graph.degree
         empty = np.zeros(1, dtype=np.int64)
         # The CSR rows the kernel sums the sharers' weights over (none on the complete graph).
         self._indptr = empty if graph.indptr is None else graph.indptr
         self._indices = empty.astype(np.int32) if graph.indices is None else graph.indices
         self._key = stream_key(self.rng)  # the counter-based uniforms' key (site 0 a day; day 0: site 1)
         # The most a real person's friends can press them, over the mean degree (count normalisation).
-        self._reach_max = float(self._degree.max(initial=1.0)) / max(graph.mean_degree, 1e-12)
+        top = max(int(self._degree[: model.n_real].max(initial=1)), 1)
+        self._reach_max = float(top) / max(graph.mean_degree, 1e-12)
         # The largest daily churn probability of a rival customer (p_churn_base is the world's, fixed
         # for the run): with the joining bound, nobody whose uniform is above it can move today.
         rel = self.scenario.customers.rel_churn * self.params.rel_churn
@@ -390,12 +391,13 @@ def _rival_day(
     A rival customer churns with ``1 − (1 − p_churn_base)^rel_churn``. Anyone else joins the rival
     with ``1 − e^(−h)``, ``h = (organic + q × pressure) × f``: pressure is the sharers' weight summed
     over the person's CSR row (``indptr`` int64, ``indices`` int32; ascending, from 0.0, as
-    :meth:`~sim.world.graph.SocialGraph.sum_over_neighbours_at` sums it), over ``degree`` (float64,
-    at least 1; ``fraction``) or ``mean_degree``; on the complete graph it is ``heard_everyone``. A
-    sharer is a rival customer since before today, of weight ``2^(−(day − 1 − day_rival_acquired) /
-    half_life)`` (1 with ``half_life`` < 0: no fading). ``f`` is :func:`switch_to_rival_at` for our
-    customers, ``winback`` for someone who left the rival, else 1. Only people whose uniform falls
-    under a bound of their hazard (weights ≤ 1) have their friends summed: the same people join.
+    :meth:`~sim.world.graph.SocialGraph.sum_over_neighbours_at` sums it), over ``degree`` (int64
+    friend counts, taken as at least 1; ``fraction``) or ``mean_degree``; on the complete graph it
+    is ``heard_everyone``. A sharer is a rival customer since before today, of weight
+    ``2^(−(day − 1 − day_rival_acquired) / half_life)`` (1 with ``half_life`` < 0: no fading).
+    ``f`` is :func:`switch_to_rival_at` for our customers, ``winback`` for someone who left the
+    rival, else 1. Only people whose uniform falls under a bound of their hazard (weights ≤ 1) have
+    their friends summed: the same people join.
 
     Everyone is decided on the day's starting state; then the churners (``churners``) leave the rival
     and the joiners (``joiners``) join it (:func:`leave_rival_at`, :func:`join_rival_at`).
@@ -425,7 +427,8 @@ def _rival_day(
             factor = winback
         else:
             factor = 1.0
-        reach = 1.0 if fraction else degree[i] / mean_degree  # the most pressure a person can feel
+        friends = float(max(degree[i], 1))
+        reach = 1.0 if fraction else friends / mean_degree  # the most pressure a person can feel
         if not u < (organic + q * reach) * factor * _BOUND_MARGIN:
             continue
         heard = 0.0
@@ -441,7 +444,7 @@ def _rival_day(
                         else:
                             age = np.float64(day - 1 - day_rival_acquired[j])
                             heard += 2.0 ** (-age / half_life)
-        pressure = heard / degree[i] if fraction else heard / mean_degree
+        pressure = heard / friends if fraction else heard / mean_degree
         h = (organic + q * pressure) * factor
         if u < -math.expm1(-h):
             joiners[n_joiners] = i
