@@ -218,7 +218,7 @@ class Rival(Rule):
         top = max(int(self._degree[: model.n_real].max(initial=1)), 1)
         self._reach_max = float(top) / max(graph.mean_degree, 1e-12)
         # The largest daily churn probability of a rival customer (p_churn_base is the world's, fixed
-        # for the run): with the joining bound, nobody whose uniform is above it can move today.
+        # for the run): no rival customer whose uniform is above it can leave today.
         rel = self.scenario.customers.rel_churn * self.params.rel_churn
         p_max = float(model.population.p_churn_base[: model.n_real].max(initial=0.0))
         self._churn_bound = -math.expm1(math.log1p(-min(p_max, 1 - 1e-15)) * rel) * _BOUND_MARGIN
@@ -237,9 +237,9 @@ class Rival(Rule):
         """Churn the rival's leavers, then convert people by its discovery and word of mouth.
 
         One kernel call (:func:`_rival_day`): each real person's uniform is compared with a bound of
-        every churn and joining probability today first (nobody above it can move), and only those
-        below it are looked at. On the complete graph the sharers' total weight is summed first
-        (everyone hears everyone).
+        their churn (the rival's customers) or joining (everyone else) probability today first
+        (nobody above it can move), and only those below it are looked at. On the complete graph
+        the sharers' total weight is summed first (everyone hears everyone).
         """
         if not self.params.enabled:
             return
@@ -254,10 +254,11 @@ class Rival(Rule):
         q = p.rate_share_per_day * p.p_convert
         reach = 1.0 if p.normalisation == "fraction" else self._reach_max
         factor = max(1.0, customers.rel_winback, switch_to_rival_max(model))
-        bound = max((p.rate_organic_per_day + q * reach) * factor * _BOUND_MARGIN, self._churn_bound)
+        join_bound = (p.rate_organic_per_day + q * reach) * factor * _BOUND_MARGIN
         n_churners, n_joiners, n_ours = _rival_day(
             draw_key(self._key, model.day, _SITE_DAY),
-            bound,
+            self._churn_bound,
+            join_bound,
             model.n_real,
             model.day,
             pop.stage,
@@ -352,7 +353,8 @@ _SITE_INITIAL = 1
 @kernel
 def _rival_day(
     key: np.uint64,
-    bound: float,
+    churn_bound: float,
+    join_bound: float,
     n_real: int,
     day: int,
     stage: np.ndarray,
@@ -385,8 +387,9 @@ def _rival_day(
     """The rival rule's day over the real people (ids ``[0, n_real)``), one uniform each.
 
     Person ``i``'s uniform is ``uniform(key, i)`` (:func:`sim.engine.counter.uniform`; ``key``: the
-    day's draw key). Whoever's uniform is not below ``bound`` (a bound of every churn and joining
-    probability today) cannot move and is passed over.
+    day's draw key). A rival customer whose uniform is not below ``churn_bound`` (a bound of every
+    churn probability today), or anyone else whose uniform is not below ``join_bound`` (a bound of
+    every joining probability today), cannot move and is passed over.
 
     A rival customer churns with ``1 − (1 − p_churn_base)^rel_churn``. Anyone else joins the rival
     with ``1 − e^(−h)``, ``h = (organic + q × pressure) × f``: pressure is the sharers' weight summed
@@ -410,14 +413,14 @@ def _rival_day(
     churn = rel_churn != 0.0
     for i in range(n_real):
         u = uniform(key, i)
-        if not u < bound:
-            continue
         if stage[i] == _RIVAL:
-            if churn:
+            if churn and u < churn_bound:
                 p_base = min(np.float64(p_churn_base[i]), 1 - 1e-15)
                 if u < -math.expm1(math.log1p(-p_base) * rel_churn):
                     churners[n_churners] = i
                     n_churners += 1
+            continue
+        if not u < join_bound:
             continue
         if stage[i] == _CUSTOMER:
             factor = switch_to_rival_at(
