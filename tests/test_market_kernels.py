@@ -19,13 +19,14 @@ import numpy as np
 import pytest
 
 from sim import load_scenario
-from sim.engine.counter import draw_key, uniforms
+from sim.engine.counter import draw_key, stream_key, uniforms
 from sim.engine.model import MarketModel
 from sim.engine.random import (
     SUMMING_MAX_RATE,
     binomial_from_uniform,
     geometric_with_residual,
     poisson_with_residual,
+    stream,
 )
 from sim.rules import purchases as purchases_module
 from sim.rules._pick import pick_lowest, pick_lowest_in, pick_top
@@ -625,3 +626,24 @@ def test_a_persons_decision_does_not_depend_on_who_else_is_eligible(name, overri
         assert full.population.n_orders[kept].sum() > 0
     else:
         assert moved > 0  # some of the kept people churned: the check compared real decisions
+
+
+MARKET_RULES = ("purchases", "churn", "rival", "retention_offers", "winback")
+
+
+def test_the_market_rules_keys_depend_on_seed_and_name_only():
+    """Each rule's counter-based key is its own stream's (seed and rule name), whatever else is on.
+
+    Switching every other strategy rule off (ads, sharing, incentives, …) leaves the key, hence every
+    person's uniform of every day, where it was: common random numbers across strategies.
+    """
+    scenario = load_scenario(ALL_RULES, {"network.n": 600, "days": 5})
+    quiet = scenario.with_overrides(
+        {"ads.daily_budget": 0.0, "sharing.rate_share_per_day": 0.0, "incentives.enabled": False}
+    )
+    everything, fewer = MarketModel(scenario, seed=4), MarketModel(quiet, seed=4)
+    for name in MARKET_RULES:
+        key = _rule(everything, name)._key
+        assert key == stream_key(stream(4, name))
+        assert _rule(fewer, name)._key == key
+    assert len({_rule(everything, name)._key for name in MARKET_RULES}) == len(MARKET_RULES)
