@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.engine.compiled import kernel
 from sim.world.population import NEVER, Stage
 
 if TYPE_CHECKING:
@@ -24,11 +25,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "join_rival",
+    "join_rival_at",
     "leave_rival",
+    "leave_rival_at",
     "stage_factors",
     "switch_to_rival",
+    "switch_to_rival_at",
     "switch_to_rival_max",
     "switch_to_us",
+    "tally_joined",
 ]
 
 
@@ -79,45 +84,130 @@ def switch_to_rival_max(model: Market) -> float:
 
 
 def join_rival(model: Market, people: np.ndarray, *, count: bool = True) -> None:
-    """Make ``people`` (real, not the rival's customers) the rival's customers today.
+    """Make ``people`` (real, distinct, not the rival's customers) the rival's customers today.
 
     ``count=False`` (the rival's day-0 customers) leaves the day's tallies alone.
 
     Our customers among them are lost to the rival: they leave us as a churned customer does (their
     spell ends today; counted in ``churned`` and ``lost_to_rival``). Everyone's stage with us is kept
-    in ``stage_before_rival`` for when they leave the rival.
+    in ``stage_before_rival`` for when they leave the rival. One kernel call (:func:`join_rival_at`).
     """
     if people.size == 0:
         return
     pop = model.population
-    day = model.day
-    ours = people[pop.stage[people] == Stage.CUSTOMER]
-    if ours.size:
-        pop.day_churned[ours] = day
-        first = ours[pop.day_first_churned[ours] == NEVER]
-        pop.day_first_churned[first] = day
-        if count:
-            model.tally("lost_to_rival", int(ours.size))
-            model.tally("churned", int(ours.size))
-    pop.stage_before_rival[people] = pop.stage[people]
-    pop.stage[people] = Stage.RIVAL
-    pop.rival_stage[people] = Stage.CUSTOMER
-    pop.day_rival_acquired[people] = day
+    ids = np.ascontiguousarray(people, dtype=np.int64)
+    n_ours = join_rival_at(
+        ids,
+        ids.size,
+        model.day,
+        pop.stage,
+        pop.stage_before_rival,
+        pop.rival_stage,
+        pop.day_rival_acquired,
+        pop.day_churned,
+        pop.day_first_churned,
+    )
     if count:
-        model.tally("new_rival", int(people.size))
+        tally_joined(model, ids.size, n_ours)
+
+
+def tally_joined(model: Market, n_joined: int, n_ours: int) -> None:
+    """Count ``n_joined`` new rival customers today, ``n_ours`` of them lost by us (also churned)."""
+    if n_ours:
+        model.tally("lost_to_rival", int(n_ours))
+        model.tally("churned", int(n_ours))
+    if n_joined:
+        model.tally("new_rival", int(n_joined))
 
 
 def leave_rival(model: Market, people: np.ndarray) -> None:
-    """The rival's customers ``people`` churn from it: back in the market, open to either brand.
+    """The rival's customers ``people`` (distinct) churn from it: back in the market, open to either brand.
 
     With us they return to the stage they had when they joined the rival; a former customer of ours
-    (or one who was ours then) returns as churned.
+    (or one who was ours then) returns as churned. One kernel call (:func:`leave_rival_at`).
     """
     if people.size == 0:
         return
     pop = model.population
-    before = pop.stage_before_rival[people]
-    was_ours = (pop.day_first_acquired[people] != NEVER) | (before == Stage.CUSTOMER)
-    pop.stage[people] = np.where(was_ours, Stage.CHURNED, before).astype(np.int8)
-    pop.rival_stage[people] = Stage.CHURNED
-    model.tally("rival_churned", int(people.size))
+    ids = np.ascontiguousarray(people, dtype=np.int64)
+    leave_rival_at(ids, ids.size, pop.stage, pop.stage_before_rival, pop.rival_stage, pop.day_first_acquired)
+    model.tally("rival_churned", int(ids.size))
+
+
+_CUSTOMER = int(Stage.CUSTOMER)
+_CHURNED = int(Stage.CHURNED)
+_RIVAL = int(Stage.RIVAL)
+
+
+@kernel
+def join_rival_at(
+    people: np.ndarray,
+    m: int,
+    day: int,
+    stage: np.ndarray,
+    stage_before_rival: np.ndarray,
+    rival_stage: np.ndarray,
+    day_rival_acquired: np.ndarray,
+    day_churned: np.ndarray,
+    day_first_churned: np.ndarray,
+) -> int:
+    """:func:`join_rival`'s state change for ``people[:m]`` (int64 ids, distinct); returns how many were ours.
+
+    Kernels of the rules call it directly (columns as in the population); the tallies are the caller's.
+    """
+    n_ours = 0
+    for k in range(m):
+        i = people[k]
+        before = stage[i]
+        if before == _CUSTOMER:
+            n_ours += 1
+            day_churned[i] = day
+            if day_first_churned[i] == NEVER:
+                day_first_churned[i] = day
+        stage_before_rival[i] = before
+        stage[i] = _RIVAL
+        rival_stage[i] = _CUSTOMER
+        day_rival_acquired[i] = day
+    return n_ours
+
+
+@kernel
+def leave_rival_at(
+    people: np.ndarray,
+    m: int,
+    stage: np.ndarray,
+    stage_before_rival: np.ndarray,
+    rival_stage: np.ndarray,
+    day_first_acquired: np.ndarray,
+) -> None:
+    """:func:`leave_rival`'s state change for ``people[:m]`` (int64 ids, distinct).
+
+    The tally (``rival_churned``) is the caller's.
+    """
+    for k in range(m):
+        i = people[k]
+        before = stage_before_rival[i]
+        if day_first_acquired[i] != NEVER or before == _CUSTOMER:
+            stage[i] = _CHURNED
+        else:
+            stage[i] = before
+        rival_stage[i] = _CHURNED
+
+
+@kernel
+def switch_to_rival_at(
+    i: int,
+    day: int,
+    base: float,
+    day_offer_ends: np.ndarray,
+    rel_churn_offer: np.ndarray,
+    rel_churn_loyalty: np.ndarray,
+) -> float:
+    """:func:`switch_to_rival` for customer ``i`` on ``day``; ``base``: ``rel_switch × rel_switch_offer``.
+
+    The same products in the same order (a factor of 1 changes no bit, so none is skipped).
+    """
+    factor = base
+    if day_offer_ends[i] >= day:
+        factor *= np.float64(rel_churn_offer[i])
+    return factor * np.float64(rel_churn_loyalty[i])

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from sim.engine.compiled import kernel
+from sim.engine.counter import draw_key, stream_key, uniform
 from sim.rules.base import Phase, Rule
 from sim.scenario import CustomersSpec
 from sim.world.population import NEVER, Stage
@@ -31,6 +34,9 @@ class Churn(Rule):
     ones by ``habit.good_experiences_for_habit`` (a bad experience undoes a good one); the person's
     ``rel_churn_fit`` (poor-fit sign-ups pushed by field reps), ``rel_churn_loyalty`` (tier benefit and
     unredeemed balance) and, until ``day_offer_ends``, ``rel_churn_offer`` (a retention offer).
+
+    Who churns is decided by a counter-based uniform per customer and day (:mod:`sim.engine.counter`),
+    computed only for the active customers: a customer's number does not depend on who else is one.
     """
 
     name = "churn"
@@ -54,55 +60,114 @@ class Churn(Rule):
 
     params: CustomersSpec
 
-    def step(self, model: Market) -> None:
-        """Churn today's leavers."""
-        pop = model.population
-        u_churn = self.rng.random(pop.n)
-        active = np.flatnonzero(pop.stage == Stage.CUSTOMER)
-        if active.size == 0 or self.params.rel_churn == 0.0:
-            return
-        p_base = pop.p_churn_base[active].astype(np.float64)
-        bad = pop.n_bad_experiences[active]
-        rel_bad = self.params.rel_churn_per_bad_experience
-        multiplier = self.params.rel_churn * rel_bad ** bad.astype(np.float64)
-        rel_referred = pop.rel_churn_referred[active]
-        if np.any(rel_referred != 1.0):  # referred customers whose referrer is active (incentives)
-            multiplier = multiplier * rel_referred
-        multiplier = self._lever_multiplier(model, active, bad, multiplier)
-        if np.all(multiplier == 1.0):
-            p_churn = p_base
-        else:
-            # Multiply the hazard, not the probability, so p stays in [0, 1].
-            p_churn = -np.expm1(np.log1p(-np.minimum(p_base, 1 - 1e-15)) * multiplier)
-        leavers = active[u_churn[active] < p_churn]
-        if leavers.size == 0:
-            return
-        pop.stage[leavers] = Stage.CHURNED
-        pop.day_churned[leavers] = model.day
-        first = leavers[pop.day_first_churned[leavers] == NEVER]
-        pop.day_first_churned[first] = model.day
-        model.tally("churned", int(leavers.size))
-
-    def _lever_multiplier(
-        self, model: Market, active: np.ndarray, bad: np.ndarray, multiplier: np.ndarray
-    ) -> np.ndarray:
-        """``multiplier`` times the habit, fit, loyalty and offer multipliers of ``active`` customers.
-
-        Each factor is applied only when something can make it differ from 1, so with every lever
-        off the arithmetic (and the result, bit for bit) is the core model's.
-        """
-        pop = model.population
-        habit = model.scenario_config.habit
-        if habit.rel_churn_habit != 1.0:
-            net_good = pop.n_good_experiences[active].astype(np.int32) - bad.astype(np.int32)
-            multiplier = multiplier * np.where(
-                net_good >= habit.good_experiences_for_habit, habit.rel_churn_habit, 1.0
+    def setup(self, model: Market) -> None:
+        """``rel_churn_per_bad_experience ** k`` by NumPy for every count k; the key; today's customers."""
+        with np.errstate(over="ignore", under="ignore"):
+            self._rel_bad_pow = self.params.rel_churn_per_bad_experience ** np.arange(
+                _N_BAD_COUNTS, dtype=np.float64
             )
-        for column in (pop.rel_churn_fit, pop.rel_churn_loyalty):
-            factor = column[active]
-            if np.any(factor != 1.0):
-                multiplier = multiplier * factor.astype(np.float64)
-        offered = pop.day_offer_ends[active] >= model.day
-        if offered.any():
-            multiplier = multiplier * np.where(offered, pop.rel_churn_offer[active].astype(np.float64), 1.0)
-        return multiplier
+        self._key = stream_key(self.rng)  # the counter-based uniforms' key (one draw site a day)
+        # Today's active customers (int32 ids, prefix used; pages never written cost no memory).
+        self._active = np.empty(model.population.n, dtype=np.int32)
+
+    def step(self, model: Market) -> None:
+        """Churn today's leavers (one kernel call, :func:`_churn_day`)."""
+        pop = model.population
+        if self.params.rel_churn == 0.0:
+            return  # nobody churns (the uniforms are counter-based: nothing to spend)
+        habit = model.scenario_config.habit
+        leavers = _churn_day(
+            draw_key(self._key, model.day),
+            model.day,
+            pop.stage,
+            pop.p_churn_base,
+            pop.n_bad_experiences,
+            pop.n_good_experiences,
+            pop.rel_churn_referred,
+            pop.rel_churn_fit,
+            pop.rel_churn_loyalty,
+            pop.day_offer_ends,
+            pop.rel_churn_offer,
+            pop.day_churned,
+            pop.day_first_churned,
+            self.params.rel_churn,
+            self._rel_bad_pow,
+            habit.rel_churn_habit,
+            habit.good_experiences_for_habit,
+            self._active,
+        )
+        if leavers:
+            model.tally("churned", int(leavers))
+
+
+#: Bad-experience counts are int16 (they stop at its largest value): one power per possible count.
+_N_BAD_COUNTS = int(np.iinfo(np.int16).max) + 1
+_CUSTOMER = int(Stage.CUSTOMER)
+_CHURNED = int(Stage.CHURNED)
+
+
+@kernel
+def _churn_day(
+    key: np.uint64,
+    day: int,
+    stage: np.ndarray,
+    p_churn_base: np.ndarray,
+    n_bad: np.ndarray,
+    n_good: np.ndarray,
+    rel_churn_referred: np.ndarray,
+    rel_churn_fit: np.ndarray,
+    rel_churn_loyalty: np.ndarray,
+    day_offer_ends: np.ndarray,
+    rel_churn_offer: np.ndarray,
+    day_churned: np.ndarray,
+    day_first_churned: np.ndarray,
+    rel_churn: float,
+    rel_bad_pow: np.ndarray,
+    rel_habit: float,
+    good_for_habit: int,
+    active: np.ndarray,
+) -> int:
+    """The churn rule's day over the active customers, one uniform each (``uniform(key, i)``).
+
+    Each active customer's hazard multiplier is ``rel_churn × rel_bad_pow[bad] × rel_churn_referred ×
+    habit × rel_churn_fit × rel_churn_loyalty × offer`` (float64, in that order; ``rel_bad_pow`` is
+    NumPy's ``rel_bad ** k``; habit is ``rel_habit`` once good − bad ≥ ``good_for_habit``; the offer's
+    factor counts while ``day_offer_ends ≥ day``). The customer churns with ``p_churn_base`` if the
+    multiplier is exactly 1, else ``1 − (1 − p)^multiplier``, at their uniform (``key``: the day's
+    draw key, :func:`sim.engine.counter.uniform`); leavers get stage CHURNED, ``day_churned`` (and
+    ``day_first_churned`` the first time) = ``day``. ``active`` is a length-n int32 buffer (the
+    customers are listed in its prefix first).
+
+    Returns:
+        The number of leavers.
+    """
+    # First list the active customers (a tight scan), then work on them alone: the columns are
+    # then read in passes that the processor can run ahead on.
+    m = 0
+    for i in range(stage.size):
+        if stage[i] == _CUSTOMER:
+            active[m] = i
+            m += 1
+    leavers = 0
+    for k in range(m):
+        i = active[k]
+        bad = n_bad[i]
+        factor = rel_churn * rel_bad_pow[bad]
+        factor = factor * np.float64(rel_churn_referred[i])
+        if np.int32(n_good[i]) - np.int32(bad) >= good_for_habit:
+            factor = factor * rel_habit
+        factor = factor * np.float64(rel_churn_fit[i])
+        factor = factor * np.float64(rel_churn_loyalty[i])
+        if day_offer_ends[i] >= day:
+            factor = factor * np.float64(rel_churn_offer[i])
+        p_base = float(p_churn_base[i])
+        if factor != 1.0:
+            # Multiply the hazard, not the probability, so p stays in [0, 1].
+            p_base = -math.expm1(math.log1p(-min(p_base, 1 - 1e-15)) * factor)
+        if uniform(key, i) < p_base:
+            stage[i] = _CHURNED
+            day_churned[i] = day
+            if day_first_churned[i] == NEVER:
+                day_first_churned[i] = day
+            leavers += 1
+    return leavers

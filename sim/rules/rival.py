@@ -14,8 +14,18 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 import pandas as pd
 
+from sim.engine.compiled import kernel
+from sim.engine.counter import draw_key, stream_key, uniform, uniforms
 from sim.engine.random import substream
-from sim.rules._brands import join_rival, leave_rival, switch_to_rival, switch_to_rival_max
+from sim.rules._brands import (
+    join_rival,
+    join_rival_at,
+    leave_rival_at,
+    switch_to_rival,
+    switch_to_rival_at,
+    switch_to_rival_max,
+    tally_joined,
+)
 from sim.rules._media import PaidChannel, rate_max
 from sim.rules.base import MetricInfo, Phase, Rule
 from sim.scenario import AdChannelSpec, RivalSpec, Scenario
@@ -144,7 +154,8 @@ class Rival(Rule):
     """The rival's customers churn; its word of mouth and discovery convert people; market share.
 
     Set-up: ``share_initial_customers`` of the people who are not our customers are the rival's on
-    day 0. Each day (one uniform per person, from this rule's stream): a rival customer churns with
+    day 0. Each day, at a counter-based uniform per real person (:mod:`sim.engine.counter`, computed
+    only where compared with a probability): a rival customer churns with
     ``1 − (1 − p_churn_base)^(customers.rel_churn × rival.rel_churn)`` and is back in the market
     (:func:`~sim.rules._brands.leave_rival`); anyone else becomes the rival's customer with ``1 −
     e^(−h)``, ``h = (rate_organic_per_day + rate_share_per_day × p_convert × pressure) × f``, where
@@ -195,91 +206,107 @@ class Rival(Rule):
         """The rival's day-0 customers, among the real people who are not ours."""
         if not self.params.enabled:
             return
-        # Each real person's friend count for the pressure, as a float (exact), at least 1.
-        self._degree = np.maximum(model.graph.degree[: model.n_real], 1).astype(np.float64)
+        graph = model.graph
+        # Each person's friend count (the graph's int64 degrees; the kernel takes at least 1).
+        self._degree = graph.degree
+        empty = np.zeros(1, dtype=np.int64)
+        # The CSR rows the kernel sums the sharers' weights over (none on the complete graph).
+        self._indptr = empty if graph.indptr is None else graph.indptr
+        self._indices = empty.astype(np.int32) if graph.indices is None else graph.indices
+        self._key = stream_key(self.rng)  # the counter-based uniforms' key (site 0 a day; day 0: site 1)
+        # The most a real person's friends can press them, over the mean degree (count normalisation).
+        top = max(int(self._degree[: model.n_real].max(initial=1)), 1)
+        self._reach_max = float(top) / max(graph.mean_degree, 1e-12)
+        # The largest daily churn probability of a rival customer (p_churn_base is the world's, fixed
+        # for the run): no rival customer whose uniform is above it can leave today.
+        rel = self.scenario.customers.rel_churn * self.params.rel_churn
+        p_max = float(model.population.p_churn_base[: model.n_real].max(initial=0.0))
+        self._churn_bound = -math.expm1(math.log1p(-min(p_max, 1 - 1e-15)) * rel) * _BOUND_MARGIN
+        # Today's churners and joiners (ids, prefix used; untouched pages cost no memory).
+        self._churners = np.empty(model.n_real, dtype=np.int64)
+        self._joiners = np.empty(model.n_real, dtype=np.int64)
         share = self.params.share_initial_customers
         if share <= 0:
             return
         pop = model.population
-        u_initial = self.rng.random(model.n_real)
+        u_initial = uniforms(draw_key(self._key, 0, _SITE_INITIAL), model.n_real)
         chosen = np.flatnonzero((u_initial < share) & (pop.stage[: model.n_real] != Stage.CUSTOMER))
         join_rival(model, chosen, count=False)
 
     def step(self, model: Market) -> None:
-        """Churn the rival's leavers, then convert people by its discovery and word of mouth."""
+        """Churn the rival's leavers, then convert people by its discovery and word of mouth.
+
+        One kernel call (:func:`_rival_day`): each real person's uniform is compared with a bound of
+        their churn (the rival's customers) or joining (everyone else) probability today first
+        (nobody above it can move), and only those below it are looked at. On the complete graph
+        the sharers' total weight is summed first (everyone hears everyone).
+        """
         if not self.params.enabled:
             return
-        pop = model.population
-        n_real = model.n_real
-        u = self.rng.random(n_real)
-        stage = pop.stage[:n_real]
-        rival = stage == Stage.RIVAL
-        joiners = self._joiners(model, rival, u)
-        self._churn(model, np.flatnonzero(rival), u)
-        if joiners is not None:
-            join_rival(model, joiners)
-
-    def _churn(self, model: Market, customers: np.ndarray, u: np.ndarray) -> None:
-        rel = self.scenario.customers.rel_churn * self.params.rel_churn
-        if customers.size == 0 or rel == 0.0:
-            return
-        p_base = model.population.p_churn_base[customers].astype(np.float64)
-        p_churn = -np.expm1(np.log1p(-np.minimum(p_base, 1 - 1e-15)) * rel)
-        leave_rival(model, customers[u[customers] < p_churn])
-
-    def _joiners(self, model: Market, rival: np.ndarray, u: np.ndarray) -> np.ndarray | None:
-        """Who becomes the rival's customer today (real, not already): u < 1 − e^(−h); None if nobody can.
-
-        Only people whose uniform falls under a cheap upper bound of their hazard get their exact
-        hazard (1 − e^(−h) ≤ h, and their factor is at most the largest of 1, rel_winback and the
-        switching factor's bound; each sharing friend's weight at most the largest): only their
-        friends are summed. The same people join as if everyone's hazard were computed, at a
-        fraction of the cost.
-        """
         p = self.params
         pop = model.population
         graph = model.graph
-        n_real = model.n_real
+        customers = self.scenario.customers
+        rival = self.scenario.rival
+        heard_everyone = 0.0
+        if graph.complete:
+            heard_everyone = self._heard_on_complete_graph(model)
         q = p.rate_share_per_day * p.p_convert
-        shares = None
-        if q > 0:
-            sharers = np.zeros(pop.n, dtype=bool)
-            sharers[:n_real] = rival & (pop.day_rival_acquired[:n_real] < model.day)
-            if sharers.any():
-                shares = self._shares(model, sharers)
-        organic = p.rate_organic_per_day
-        if shares is None and organic <= 0:
-            return None
-        winback = self.scenario.customers.rel_winback
-        stage = pop.stage[:n_real]
-        # A margin over the bound keeps it above the exact probability despite rounding.
-        top = max(1.0, winback, switch_to_rival_max(model)) * (1.0 + 1e-9)
-        mean_degree = max(graph.mean_degree, 1e-12)
-        if shares is None:
-            maybe = u < organic * top
-        else:
-            # Each friend shares at most the largest weight: pressure ≤ that weight (fraction), or
-            # ≤ friends × it / mean degree (count). Only candidates' friends are then summed.
-            w_max = float(shares.max())
-            if p.normalisation == "fraction":
-                maybe = u < (organic + q * w_max) * top
-            else:
-                maybe = u < (organic + q * w_max * (self._degree / mean_degree)) * top
-        candidates = np.flatnonzero(maybe & ~rival)
-        h = np.full(candidates.size, organic)
-        if shares is not None:
-            heard = graph.sum_over_neighbours_at(candidates, shares)
-            if p.normalisation == "fraction":
-                pressure = heard / self._degree[candidates]
-            else:
-                pressure = heard / mean_degree
-            h = h + q * pressure
-        ours = stage[candidates] == Stage.CUSTOMER
-        if ours.any():
-            h[ours] *= switch_to_rival(model, candidates[ours])
-        returning = (pop.rival_stage[candidates] == Stage.CHURNED) & ~ours
-        h[returning] *= winback
-        return candidates[u[candidates] < -np.expm1(-h)]
+        reach = 1.0 if p.normalisation == "fraction" else self._reach_max
+        factor = max(1.0, customers.rel_winback, switch_to_rival_max(model))
+        join_bound = (p.rate_organic_per_day + q * reach) * factor * _BOUND_MARGIN
+        n_churners, n_joiners, n_ours = _rival_day(
+            draw_key(self._key, model.day, _SITE_DAY),
+            self._churn_bound,
+            join_bound,
+            model.n_real,
+            model.day,
+            pop.stage,
+            pop.rival_stage,
+            pop.stage_before_rival,
+            pop.day_rival_acquired,
+            pop.day_first_acquired,
+            pop.day_churned,
+            pop.day_first_churned,
+            pop.p_churn_base,
+            pop.day_offer_ends,
+            pop.rel_churn_offer,
+            pop.rel_churn_loyalty,
+            self._indptr,
+            self._indices,
+            graph.complete,
+            heard_everyone,
+            self._degree,
+            p.normalisation == "fraction",
+            max(graph.mean_degree, 1e-12),
+            p.rate_organic_per_day,
+            q,
+            -1.0 if p.days_share_half_life is None else float(p.days_share_half_life),
+            customers.rel_churn * p.rel_churn,
+            customers.rel_winback,
+            rival.rel_switch * rival.rel_switch_offer,
+            self._churners,
+            self._joiners,
+        )
+        if n_churners:
+            model.tally("rival_churned", int(n_churners))
+        tally_joined(model, n_joiners, n_ours)
+
+    def _heard_on_complete_graph(self, model: Market) -> float:
+        """On the complete graph, what a non-sharer hears: every sharer's weight, summed by NumPy.
+
+        :meth:`~sim.world.graph.SocialGraph.sum_over_neighbours_at` gives ``total − own`` there, and
+        nobody who can join shares (own weight 0).
+        """
+        pop = model.population
+        n_real = model.n_real
+        if self.params.rate_share_per_day * self.params.p_convert <= 0:
+            return 0.0
+        sharers = np.zeros(pop.n, dtype=bool)
+        sharers[:n_real] = (pop.stage[:n_real] == Stage.RIVAL) & (pop.day_rival_acquired[:n_real] < model.day)
+        if not sharers.any():
+            return 0.0
+        return float(self._shares(model, sharers).sum())
 
     def _shares(self, model: Market, sharers: np.ndarray) -> np.ndarray:
         """How much each rival sharer shares today, relative to ``rate_share_per_day`` (0 elsewhere).
@@ -311,3 +338,130 @@ class Rival(Rule):
             "won_from_rival": float(run["won_from_rival"].sum()),
             "lost_to_rival": float(run["lost_to_rival"].sum()),
         }
+
+
+_CUSTOMER = int(Stage.CUSTOMER)
+_CHURNED = int(Stage.CHURNED)
+_RIVAL = int(Stage.RIVAL)
+#: Margin over the hazard's bound that keeps it above the exact probability despite rounding.
+_BOUND_MARGIN = 1.0 + 1e-9
+#: Counter-based draw sites: the day's decisions (churn or join; one per person), day 0's customers.
+_SITE_DAY = 0
+_SITE_INITIAL = 1
+
+
+@kernel
+def _rival_day(
+    key: np.uint64,
+    churn_bound: float,
+    join_bound: float,
+    n_real: int,
+    day: int,
+    stage: np.ndarray,
+    rival_stage: np.ndarray,
+    stage_before_rival: np.ndarray,
+    day_rival_acquired: np.ndarray,
+    day_first_acquired: np.ndarray,
+    day_churned: np.ndarray,
+    day_first_churned: np.ndarray,
+    p_churn_base: np.ndarray,
+    day_offer_ends: np.ndarray,
+    rel_churn_offer: np.ndarray,
+    rel_churn_loyalty: np.ndarray,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    complete: bool,
+    heard_everyone: float,
+    degree: np.ndarray,
+    fraction: bool,
+    mean_degree: float,
+    organic: float,
+    q: float,
+    half_life: float,
+    rel_churn: float,
+    winback: float,
+    switch_base: float,
+    churners: np.ndarray,
+    joiners: np.ndarray,
+) -> tuple[int, int, int]:
+    """The rival rule's day over the real people (ids ``[0, n_real)``), one uniform each.
+
+    Person ``i``'s uniform is ``uniform(key, i)`` (:func:`sim.engine.counter.uniform`; ``key``: the
+    day's draw key). A rival customer whose uniform is not below ``churn_bound`` (a bound of every
+    churn probability today), or anyone else whose uniform is not below ``join_bound`` (a bound of
+    every joining probability today), cannot move and is passed over.
+
+    A rival customer churns with ``1 − (1 − p_churn_base)^rel_churn``. Anyone else joins the rival
+    with ``1 − e^(−h)``, ``h = (organic + q × pressure) × f``: pressure is the sharers' weight summed
+    over the person's CSR row (``indptr`` int64, ``indices`` int32; ascending, from 0.0, as
+    :meth:`~sim.world.graph.SocialGraph.sum_over_neighbours_at` sums it), over ``degree`` (int64
+    friend counts, taken as at least 1; ``fraction``) or ``mean_degree``; on the complete graph it
+    is ``heard_everyone``. A sharer is a rival customer since before today, of weight
+    ``2^(−(day − 1 − day_rival_acquired) / half_life)`` (1 with ``half_life`` < 0: no fading).
+    ``f`` is :func:`switch_to_rival_at` for our customers, ``winback`` for someone who left the
+    rival, else 1. Only people whose uniform falls under a bound of their hazard (weights ≤ 1) have
+    their friends summed: the same people join.
+
+    Everyone is decided on the day's starting state; then the churners (``churners``) leave the rival
+    and the joiners (``joiners``) join it (:func:`leave_rival_at`, :func:`join_rival_at`).
+
+    Returns:
+        (churners, joiners, joiners who were our customers).
+    """
+    n_churners = 0
+    n_joiners = 0
+    churn = rel_churn != 0.0
+    for i in range(n_real):
+        u = uniform(key, i)
+        if stage[i] == _RIVAL:
+            if churn and u < churn_bound:
+                p_base = min(np.float64(p_churn_base[i]), 1 - 1e-15)
+                if u < -math.expm1(math.log1p(-p_base) * rel_churn):
+                    churners[n_churners] = i
+                    n_churners += 1
+            continue
+        if not u < join_bound:
+            continue
+        if stage[i] == _CUSTOMER:
+            factor = switch_to_rival_at(
+                i, day, switch_base, day_offer_ends, rel_churn_offer, rel_churn_loyalty
+            )
+        elif rival_stage[i] == _CHURNED:
+            factor = winback
+        else:
+            factor = 1.0
+        friends = float(max(degree[i], 1))
+        reach = 1.0 if fraction else friends / mean_degree  # the most pressure a person can feel
+        if not u < (organic + q * reach) * factor * _BOUND_MARGIN:
+            continue
+        heard = 0.0
+        if q > 0.0:
+            if complete:
+                heard = heard_everyone
+            else:
+                for k in range(indptr[i], indptr[i + 1]):
+                    j = indices[k]
+                    if j < n_real and stage[j] == _RIVAL and day_rival_acquired[j] < day:
+                        if half_life < 0.0:
+                            heard += 1.0
+                        else:
+                            age = np.float64(day - 1 - day_rival_acquired[j])
+                            heard += 2.0 ** (-age / half_life)
+        pressure = heard / friends if fraction else heard / mean_degree
+        h = (organic + q * pressure) * factor
+        if u < -math.expm1(-h):
+            joiners[n_joiners] = i
+            n_joiners += 1
+    leave_rival_at(churners, n_churners, stage, stage_before_rival, rival_stage, day_first_acquired)
+    n_ours = join_rival_at(
+        joiners,
+        n_joiners,
+        day,
+        stage,
+        stage_before_rival,
+        rival_stage,
+        day_rival_acquired,
+        day_churned,
+        day_first_churned,
+    )
+    return n_churners, n_joiners, n_ours
