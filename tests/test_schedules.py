@@ -205,7 +205,9 @@ def test_a_field_team_schedule_sets_reps_on_duty_each_day():
 
 def test_a_scheduled_referral_budget_releases_money_day_by_day():
     base = load_scenario(SCENARIOS / "ripple_heavy.yaml", {"network.n": 3000, "days": 90})
-    release = {"value": 1.0, "periods": [{"start": 1, "end": 30, "value": 0.0}]}  # nothing for a month
+    # Nothing for a month, then half of one reward (10) a day: 30 in all by day 90, well under what the
+    # programme pays without a schedule (a schedule that never binds could not show it holds back).
+    release = {"value": 0.5, "periods": [{"start": 1, "end": 30, "value": 0.0}]}
     scenario = base.with_overrides({"incentives.budget": release})
     steps = run(scenario).steps.set_index("day")
     released = np.cumsum(daily_values(scenario.incentives.budget, scenario.days)[1:])
