@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 import pandas as pd
 
+from sim.engine.compiled import kernel
 from sim.rules._brands import switch_to_us
 from sim.rules._pick import pick_lowest, pick_top
-from sim.rules._referral import convert_referred
+from sim.rules._referral import convert_referred, grown
 from sim.rules.base import ACQUISITION_COLUMNS, Budget, MetricInfo, Phase, Rule
 from sim.scenario import RolesSpec, SeedingSpec
+from sim.world.graph import row_sum
 from sim.world.population import NEVER, Channel, Role, Stage
 
 if TYPE_CHECKING:
@@ -153,68 +155,219 @@ class RoleSharing(Rule):
         self._degree = np.maximum(graph.degree.astype(np.float64), 1.0)
         self._base_weight = self._rate * np.minimum(1.0, self._reach / self._degree)
         self._any_roles = bool(self._rate.any())
+        self._is_employee = np.zeros(pop.n, dtype=bool)
+        self._is_employee[employees] = True
+        self._buffer: np.ndarray | None = None  # today's weights (float64, length n), reused every day
+        scenario = model.scenario_config
+        self._members = scenario.loyalty.membership != "off"  # loyalty members with a share benefit
+        # p_convert, then the stage factors: churned people's and the rival's customers'.
+        self._hazard = (
+            float(p.p_convert),
+            scenario.customers.rel_winback,
+            switch_to_us(scenario),
+            scenario.rival.enabled,
+        )
 
     def step(self, model: Market) -> None:
         """Convert friends of today's role sharers, pay rewards and fees, count referrals by role."""
         pop = model.population
         # Whether anyone shares through this rule is fixed for the run, so skipping the draw when
         # no one does keeps every run's stream aligned with itself.
-        if self._any_roles or model.scenario_config.loyalty.membership != "off":
-            self._share(model, self.rng.random(pop.n))
+        if self._any_roles or self._members:
+            self._share(model)
         if self._n_kols and self.params.kol_fee_per_day > 0:
             fee = self._n_kols * self.params.kol_fee_per_day
             model.ledger.spend("sharing", "kol_fees", fee)
             model.tally("spend_roles", fee)
-        today = np.flatnonzero((pop.day_acquired == model.day) & (pop.referrer != NEVER))
-        if today.size:
-            by_role = np.bincount(pop.role[pop.referrer[today]], minlength=len(Role))
-            for name, count in zip(ROLE_NAMES, by_role.tolist(), strict=True):
-                if count:
-                    model.tally(f"referred_by_{name}", count)
+        by_role = _referred_today(pop.day_acquired, pop.referrer, pop.role, model.day, len(Role))
+        for name, count in zip(ROLE_NAMES, by_role.tolist(), strict=True):
+            if count:
+                model.tally(f"referred_by_{name}", count)
 
-    def _share(self, model: Market, u_convert: np.ndarray) -> None:
+    def _share(self, model: Market) -> None:
         pop = model.population
         graph = model.graph
-        stage = pop.stage
-        weight = self._base_weight
-        employees = self._employees
-        if employees.size:
-            uplift = pop.rel_share[employees]  # the employee reward's response (incentives rule)
-            if np.any(uplift != 1.0):
-                weight = weight.copy()
-                weight[employees] *= uplift
-        extra = pop.rate_share_extra
-        if model.scenario_config.loyalty.membership != "off":
-            members_sharing = np.flatnonzero(
-                (extra > 0) & (stage == Stage.CUSTOMER) & (pop.day_acquired < model.day)
-            )
-            if members_sharing.size:
-                weight = weight.copy() if weight is self._base_weight else weight
-                weight[members_sharing] += extra[members_sharing] / self._degree[members_sharing]
-        elif not self._any_roles:
-            return
-        heard = graph.sum_over_neighbours(weight)
-        scenario = model.scenario_config
-        winback = scenario.customers.rel_winback
-        switch = switch_to_us(scenario)
-        # Only those whose uniform is under a bound of their hazard (1 − e^(−h) ≤ h, the largest
-        # factor) can convert: the exact hazard is computed for them alone, with the same outcome.
-        n_real = model.n_real
-        top = self.params.p_convert * max(1.0, winback, switch) * (1.0 + 1e-9)
-        maybe = (heard[:n_real] > 0) & (stage[:n_real] != Stage.CUSTOMER)
-        maybe &= u_convert[:n_real] < heard[:n_real] * top
-        exposed = np.flatnonzero(maybe)
-        if exposed.size == 0:
-            return
-        hazard = self.params.p_convert * heard[exposed]
-        exposed_stage = stage[exposed]
-        hazard[exposed_stage == Stage.CHURNED] *= winback
-        if scenario.rival.enabled:  # the rival's customers switch at a lower rate
-            hazard[exposed_stage == Stage.RIVAL] *= switch
-        convert_referred(model, exposed, hazard, u_convert[exposed], weight > 0, weight)
+        weights = self._buffer
+        if weights is None or weights.shape[0] != pop.n:
+            weights = self._buffer = np.empty(pop.n)
+        args = (
+            self._base_weight, self._is_employee, pop.rel_share, self._members, pop.rate_share_extra,
+            pop.stage, pop.day_acquired, model.day, self._degree, weights,
+        )  # fmt: skip
+        rules = (model.n_real, *self._hazard)
+        if graph.complete:
+            # Σ over everyone but oneself: the total is NumPy's sum, as in sum_over_neighbours.
+            w_max = _role_weights(*args)
+            total = float(weights.sum())
+            found = _role_exposed(self.rng, pop.stage, weights, w_max, _NO_ROWS, _NO_COLUMNS, graph.degree,
+                                  True, total, *rules)  # fmt: skip
+        else:
+            assert graph.indptr is not None and graph.indices is not None
+            found = _role_day(self.rng, *args, graph.indptr, graph.indices, graph.degree, *rules)
+        convert_referred(model, *found, weights)
 
     def summarise(self, model: Market, steps: pd.DataFrame) -> dict[str, float]:
         """Referred customers by the referrer's role, and the KOL fees."""
         summary = {f"referred_by_{name}": float(steps[f"referred_by_{name}"].sum()) for name in ROLE_NAMES}
         summary["roles_spend"] = float(steps["spend_roles"].sum())
         return summary
+
+
+_NO_ROWS = np.zeros(1, dtype=np.int64)
+_NO_COLUMNS = np.empty(0, dtype=np.int32)
+_CUSTOMER, _CHURNED, _RIVAL = int(Stage.CUSTOMER), int(Stage.CHURNED), int(Stage.RIVAL)
+
+
+@kernel
+def _role_weights(
+    base_weight: np.ndarray,
+    is_employee: np.ndarray,
+    rel_share: np.ndarray,
+    members: bool,
+    extra: np.ndarray,
+    stage: np.ndarray,
+    day_acquired: np.ndarray,
+    day: int,
+    degree: np.ndarray,
+    weights: np.ndarray,
+) -> float:
+    """Fill ``weights`` (float64, length n) with the shares each person's friends hear from them today.
+
+    ``base_weight`` (rate × min(1, reach / degree), float64) × ``rel_share`` for an employee (the
+    employee reward's response), plus, when loyalty ``members`` share, ``extra / degree`` for an
+    active customer acquired before ``day`` with a ``rate_share_extra`` (``degree`` at least 1).
+    Returns the largest weight.
+    """
+    w_max = 0.0
+    for i in range(weights.shape[0]):
+        w = base_weight[i]
+        if is_employee[i]:
+            w = w * np.float64(rel_share[i])
+        if members and extra[i] > 0 and stage[i] == _CUSTOMER and day_acquired[i] < day:
+            w = w + np.float64(extra[i]) / degree[i]
+        weights[i] = w
+        w_max = max(w_max, w)
+    return w_max
+
+
+@kernel
+def _role_exposed(
+    rng: np.random.Generator,
+    stage: np.ndarray,
+    weights: np.ndarray,
+    w_max: float,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    degree: np.ndarray,
+    complete: bool,
+    total: float,
+    n_real: int,
+    p_convert: float,
+    winback: float,
+    switch: float,
+    rival: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Draw today's uniform for every person (n, in index order); list who may convert and their hazard.
+
+    Person i (a real non-customer) hears the shares ``Σ weights`` over their friends (a CSR row sum,
+    or on the complete graph ``total − weights[i]``); their hazard is ``p_convert`` × that, ×
+    ``winback`` when churned, × ``switch`` when the rival's customer. A row is summed only when the
+    uniform u is under a bound of the hazard (friends × ``w_max``, the largest factor); those with
+    u < hazard (1 − e^(−h) ≤ h, with a margin for rounding) are returned as sorted ids (int64),
+    hazards and uniforms (float64), for :func:`~sim.rules._referral.convert_referred`.
+    """
+    top = p_convert * max(1.0, winback, switch) * (1.0 + 1e-9)
+    # Σ of deg terms each ≤ w_max exceeds deg × w_max by rounding at most: a wider margin covers it.
+    per_friend = top * w_max * (1.0 + 1e-6)
+    found = 0
+    ids = np.empty(16, dtype=np.int64)
+    hazards = np.empty(16)
+    uniforms = np.empty(16)
+    for i in range(stage.shape[0]):
+        u = rng.random()
+        if i >= n_real or stage[i] == _CUSTOMER:
+            continue
+        if complete:
+            heard = total - weights[i]
+        else:
+            if not u < degree[i] * per_friend:
+                continue
+            heard = row_sum(indptr, indices, weights, i)
+        if not (heard > 0.0 and u < heard * top):
+            continue
+        hazard = p_convert * heard
+        if stage[i] == _CHURNED:
+            hazard *= winback
+        if rival and stage[i] == _RIVAL:  # the rival's customers switch at a lower rate
+            hazard *= switch
+        if u < hazard * (1.0 + 1e-9):
+            if found == ids.shape[0]:
+                ids, hazards, uniforms = grown(ids), grown(hazards), grown(uniforms)
+            ids[found], hazards[found], uniforms[found] = i, hazard, u
+            found += 1
+    return ids[:found], hazards[:found], uniforms[:found]
+
+
+@kernel
+def _role_day(
+    rng: np.random.Generator,
+    base_weight: np.ndarray,
+    is_employee: np.ndarray,
+    rel_share: np.ndarray,
+    members: bool,
+    extra: np.ndarray,
+    stage: np.ndarray,
+    day_acquired: np.ndarray,
+    day: int,
+    degree_at_least_1: np.ndarray,
+    weights: np.ndarray,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    degree: np.ndarray,
+    n_real: int,
+    p_convert: float,
+    winback: float,
+    switch: float,
+    rival: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A day of role sharing on a CSR graph in one call: :func:`_role_weights`, then :func:`_role_exposed`."""
+    w_max = _role_weights(
+        base_weight,
+        is_employee,
+        rel_share,
+        members,
+        extra,
+        stage,
+        day_acquired,
+        day,
+        degree_at_least_1,
+        weights,
+    )
+    return _role_exposed(
+        rng,
+        stage,
+        weights,
+        w_max,
+        indptr,
+        indices,
+        degree,
+        False,
+        0.0,
+        n_real,
+        p_convert,
+        winback,
+        switch,
+        rival,
+    )
+
+
+@kernel
+def _referred_today(
+    day_acquired: np.ndarray, referrer: np.ndarray, role: np.ndarray, day: int, n_roles: int
+) -> np.ndarray:
+    """How many people acquired on ``day`` were referred by someone of each role (int64, ``n_roles``)."""
+    counts = np.zeros(n_roles, dtype=np.int64)
+    for i in range(day_acquired.shape[0]):
+        if day_acquired[i] == day and referrer[i] != NEVER:
+            counts[role[referrer[i]]] += 1
+    return counts

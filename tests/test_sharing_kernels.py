@@ -1,0 +1,226 @@
+"""The compiled daily passes of the sharing rules give, float for float, what the array formulas give.
+
+Each kernel is checked against the NumPy formulation it replaced, on random states: the same people
+listed with the same hazards and uniforms, the same referrers, and the random stream left where
+``rng.random(n)`` leaves it (common random numbers).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.rules._pick import skip_uniforms
+from sim.rules.roles import _referred_today, _role_day, _role_exposed, _role_weights
+from sim.rules.sharing import _exposed, _sharer_weights, _sharing_day
+from sim.world.generators import barabasi_albert_graph, erdos_renyi_graph
+from sim.world.graph import SocialGraph, complete_graph, pick_by_positive_weight, row_sum
+from sim.world.population import NEVER, Stage
+
+CUSTOMER, CHURNED, RIVAL = Stage.CUSTOMER, Stage.CHURNED, Stage.RIVAL
+
+
+def _graphs(seed: int) -> list[SocialGraph]:
+    rng = np.random.default_rng(seed)
+    return [barabasi_albert_graph(600, 3, rng), erdos_renyi_graph(500, 1.5, rng)]  # ER: isolated nodes too
+
+
+def test_pick_by_positive_weight_is_pick_neighbour_bit_for_bit() -> None:
+    rng = np.random.default_rng(3)
+    for graph in _graphs(3):
+        assert graph.indptr is not None and graph.indices is not None
+        for share_positive in (0.0, 0.05, 0.5, 1.0):
+            weights = rng.random(graph.n) * (rng.random(graph.n) < share_positive) * 10 ** rng.uniform(-6, 6)
+            for size in (0, 1, 300):
+                nodes = rng.integers(0, graph.n, size)  # repeats allowed
+                u = rng.random(size)
+                expected = graph.pick_neighbour(nodes, weights > 0, weights, u)
+                got = pick_by_positive_weight(graph.indptr, graph.indices, weights, nodes.astype(np.int64), u)
+                np.testing.assert_array_equal(got, expected)
+            np.testing.assert_array_equal(
+                [row_sum(graph.indptr, graph.indices, weights, i) for i in range(graph.n)],
+                graph.sum_over_neighbours(weights),
+            )
+
+
+def test_skip_uniforms_leaves_the_stream_where_a_draw_would() -> None:
+    drawn, skipped = np.random.default_rng(11), np.random.default_rng(11)
+    for n in (0, 1, 12_345):
+        drawn.random(n)
+        skip_uniforms(skipped, n)
+        assert drawn.random() == skipped.random()
+
+
+def _state(n: int, day: int, seed: int, share_customers: float = 0.3) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    stage = rng.choice([0, 1, 2, 4, 5], n).astype(np.int8)
+    stage[rng.random(n) < share_customers] = CUSTOMER
+    customer = stage == CUSTOMER
+    day_acquired = np.where(customer, rng.integers(0, day + 1, n), NEVER).astype(np.int32)
+    first_order = np.where(customer & (rng.random(n) < 0.8), rng.integers(0, day + 1, n), NEVER)
+    rel_share = rng.choice([1.0, 1.25, 0.7, 0.0], n, p=[0.7, 0.15, 0.1, 0.05]).astype(np.float32)
+    rel_convert = rng.choice([1.0, 0.8, 1.3], n).astype(np.float32)
+    return {
+        "stage": stage,
+        "day_acquired": day_acquired,
+        "first_order": first_order.astype(np.int32),
+        "rel_share": rel_share,
+        "rel_convert": rel_convert,
+    }
+
+
+def _sharing_reference(
+    s: dict[str, np.ndarray], graph: SocialGraph, day: int, n_real: int, u: np.ndarray, constants: tuple
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The array formulation of a sharing day (as the rule computed it before it was compiled)."""
+    rate, half_life, budget, scale, winback, switch, fraction = constants
+    sharers = (s["stage"] == CUSTOMER) & (s["day_acquired"] < day) & (s["first_order"] >= 0)
+    sharers &= s["first_order"] < day
+    sharers[n_real:] = False
+    ids = np.flatnonzero(sharers)
+    weight = s["rel_share"][ids].astype(np.float64)
+    age = (day - 1 - s["day_acquired"][ids]).astype(np.float64)
+    x = 0.5 ** (1.0 / half_life)
+    today = np.exp2(-age / half_life)
+    shared = (1.0 - today) / (1.0 - x)
+    if budget is not None:
+        rate_today = rate * weight * today
+        left = budget - rate * weight * shared
+        room = np.divide(left, rate_today, out=np.zeros(ids.size), where=rate_today > 0.0)
+        today = today * np.clip(room, 0.0, 1.0)
+    weight *= today
+    weights = np.zeros(graph.n)
+    weights[ids] = weight
+    candidates = np.flatnonzero(s["stage"][:n_real] != CUSTOMER)
+    friends = graph.sum_over_neighbours_at(candidates, weights)
+    heard = friends > 0
+    exposed, friends = candidates[heard], friends[heard]
+    mean_degree = graph.mean_degree
+    hazard = scale * (friends / graph.degree[exposed] if fraction else friends / mean_degree)
+    hazard[s["stage"][exposed] == CHURNED] *= winback
+    hazard[s["stage"][exposed] == RIVAL] *= switch
+    hazard *= s["rel_convert"][exposed]
+    maybe = u[exposed] < hazard * (1.0 + 1e-9)
+    return weights, exposed[maybe], hazard[maybe], u[exposed][maybe]
+
+
+@pytest.mark.parametrize("fraction", [True, False])
+@pytest.mark.parametrize("budget", [None, 2.0])
+@pytest.mark.parametrize("share_customers", [0.0, 0.3, 1.0])  # nobody shares; some; everyone is a customer
+def test_the_sharing_kernel_lists_whom_the_array_formulas_list(
+    fraction: bool, budget: float | None, share_customers: float
+) -> None:
+    day, rate, half_life = 40, 0.6, 9.0
+    scale, winback, switch = 0.9 * rate, 0.5, 0.3  # large: many candidates
+    for seed, graph in enumerate([*_graphs(5), complete_graph(300)]):
+        s = _state(graph.n, day, seed, share_customers)
+        n_real = graph.n - 7  # the last rows are fake accounts: they neither share nor convert
+        u = np.random.default_rng(seed).random(graph.n)
+        reference = _sharing_reference(
+            s, graph, day, n_real, u, (rate, half_life, budget, scale, winback, switch, fraction)
+        )
+        ages = np.arange(day + 2, dtype=np.float64)
+        today = np.exp2(-ages / half_life)
+        tables = (today, (1.0 - today) / (1.0 - 0.5 ** (1.0 / half_life)))
+        weights = np.full(graph.n, np.nan)
+        rng = np.random.default_rng(seed)
+        weighing = (
+            s["stage"], s["day_acquired"], s["first_order"], s["rel_share"], day, n_real, rate, True,
+            -1.0 if budget is None else budget, *tables, weights, s["rel_convert"],
+        )  # fmt: skip
+        hazard = (scale, max(1.0, winback, switch), winback, switch, True, fraction, graph.mean_degree)
+        if graph.complete:
+            w_max, rel_max = _sharer_weights(*weighing)
+            found = _exposed(rng, s["stage"], s["rel_convert"], n_real, weights, w_max, rel_max,
+                             np.zeros(1, np.int64), np.empty(0, np.int32), graph.degree, True,
+                             float(weights.sum()), *hazard)  # fmt: skip
+        else:
+            assert graph.indptr is not None and graph.indices is not None
+            found = _sharing_day(rng, *weighing, graph.indptr, graph.indices, graph.degree, *hazard)
+        np.testing.assert_array_equal(weights, reference[0])
+        for got, expected in zip(found, reference[1:], strict=True):
+            np.testing.assert_array_equal(got, expected)
+        assert rng.random() == np.random.default_rng(seed).random(graph.n + 1)[-1]
+        if share_customers == 1.0:
+            assert found[0].size == 0  # nobody left to convert
+        if share_customers == 0.0:
+            assert not weights.any() and found[0].size == 0  # nobody shares
+        if share_customers == 0.3:
+            assert found[0].size > 0  # the comparison covers people who may convert
+
+
+@pytest.mark.parametrize("members", [True, False])
+@pytest.mark.parametrize("share_customers", [0.0, 0.3, 1.0])
+def test_the_role_sharing_kernel_lists_whom_the_array_formulas_list(
+    members: bool, share_customers: float
+) -> None:
+    day, p_convert, winback, switch = 30, 0.8, 0.5, 0.3
+    for seed, graph in enumerate([*_graphs(7), complete_graph(300)]):
+        s = _state(graph.n, day, seed, share_customers)
+        rng = np.random.default_rng(seed)
+        n_real = graph.n - 5
+        degree = np.maximum(graph.degree.astype(np.float64), 1.0)
+        rate = np.where(rng.random(graph.n) < 0.05, 0.2, 0.0)
+        base = rate * np.minimum(1.0, np.where(rng.random(graph.n) < 0.3, 20.0, 1.0) / degree)
+        employees = np.flatnonzero(rng.random(graph.n) < 0.03)
+        is_employee = np.zeros(graph.n, dtype=bool)
+        is_employee[employees] = True
+        extra = np.where(rng.random(graph.n) < 0.2, 0.5, 0.0).astype(np.float32)
+        # The array formulation.
+        weight = base.copy()
+        weight[employees] *= s["rel_share"][employees]
+        if members:
+            sharing = np.flatnonzero((extra > 0) & (s["stage"] == CUSTOMER) & (s["day_acquired"] < day))
+            weight[sharing] += extra[sharing] / degree[sharing]
+        heard = graph.sum_over_neighbours(weight)
+        u = np.random.default_rng(seed).random(graph.n)
+        exposed = np.flatnonzero((heard[:n_real] > 0) & (s["stage"][:n_real] != CUSTOMER))
+        hazard = p_convert * heard[exposed]
+        hazard[s["stage"][exposed] == CHURNED] *= winback
+        hazard[s["stage"][exposed] == RIVAL] *= switch
+        maybe = u[exposed] < hazard * (1.0 + 1e-9)
+        # The kernel.
+        weights = np.full(graph.n, np.nan)
+        draws = np.random.default_rng(seed)
+        args = (
+            base,
+            is_employee,
+            s["rel_share"],
+            members,
+            extra,
+            s["stage"],
+            s["day_acquired"],
+            day,
+            degree,
+            weights,
+        )
+        rules = (n_real, p_convert, winback, switch, True)
+        if graph.complete:
+            w_max = _role_weights(*args)
+            found = _role_exposed(
+                draws, s["stage"], weights, w_max, np.zeros(1, np.int64), np.empty(0, np.int32),
+                graph.degree, True, float(weights.sum()), *rules,
+            )  # fmt: skip
+        else:
+            assert graph.indptr is not None and graph.indices is not None
+            found = _role_day(draws, *args, graph.indptr, graph.indices, graph.degree, *rules)
+        np.testing.assert_array_equal(weights, weight)
+        np.testing.assert_array_equal(found[0], exposed[maybe])
+        np.testing.assert_array_equal(found[1], hazard[maybe])
+        np.testing.assert_array_equal(found[2], u[exposed][maybe])
+        assert draws.random() == np.random.default_rng(seed).random(graph.n + 1)[-1]
+        if share_customers == 0.3:
+            assert found[0].size > 0
+
+
+def test_referrals_today_are_counted_by_the_referrer_s_role() -> None:
+    rng = np.random.default_rng(2)
+    n, day = 1000, 9
+    day_acquired = rng.integers(-1, 11, n).astype(np.int32)
+    referrer = np.where(rng.random(n) < 0.5, rng.integers(0, n, n), NEVER).astype(np.int32)
+    role = rng.integers(0, 5, n).astype(np.int8)
+    today = np.flatnonzero((day_acquired == day) & (referrer != NEVER))
+    expected = np.bincount(role[referrer[today]], minlength=5)
+    np.testing.assert_array_equal(_referred_today(day_acquired, referrer, role, day, 5), expected)
+    nobody = np.full(n, NEVER, dtype=np.int32)
+    np.testing.assert_array_equal(_referred_today(day_acquired, nobody, role, day, 5), np.zeros(5))
