@@ -13,7 +13,7 @@ from sim.world.population import Channel
 if TYPE_CHECKING:
     from sim.engine.market import Market
 
-__all__ = ["convert_referred", "grown"]
+__all__ = ["convert_referred"]
 
 
 def convert_referred(
@@ -82,11 +82,3 @@ def _referred(
             found += 1
     converted = converted[:found]
     return converted, pick_by_positive_weight(indptr, indices, weights, converted, u_referrer[:found])
-
-
-@kernel
-def grown(values: np.ndarray) -> np.ndarray:
-    """``values`` copied into an array twice as long (the rest uninitialised): a kernel's growing list."""
-    out = np.empty(2 * values.shape[0], dtype=values.dtype)
-    out[: values.shape[0]] = values
-    return out

@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from sim.engine.compiled import kernel
 from sim.rules._brands import stage_factors
+from sim.rules._pick import skip_uniforms
 from sim.rules.base import ACQUISITION_COLUMNS, Phase, Rule
 from sim.scenario import OrganicSpec
 from sim.world.population import Channel
@@ -43,11 +45,28 @@ class Organic(Rule):
     def step(self, model: Market) -> None:
         """Convert non-customers at the organic hazard."""
         pop = model.population
-        u_adopt = self.rng.random(pop.n)
-        rate = self.params.rate_per_day
-        if rate <= 0.0:
+        if self.params.rate_per_day <= 0.0:
+            skip_uniforms(self.rng, pop.n)  # today's uniforms are drawn whether used or not
             return
-        # Only uniforms under the largest probability can adopt: the stage is looked up for them alone.
-        maybe = np.flatnonzero(u_adopt < self._p_max)
-        adopters = maybe[u_adopt[maybe] < self._p_by_stage[pop.stage[maybe]]]
-        model.acquire(model.real_only(adopters), Channel.ORGANIC)
+        adopters = _adopters(self.rng, pop.stage, self._p_by_stage, self._p_max, model.n_real)
+        model.acquire(adopters, Channel.ORGANIC)
+
+
+@kernel
+def _adopters(
+    rng: np.random.Generator, stage: np.ndarray, p_by_stage: np.ndarray, p_max: float, n_real: int
+) -> np.ndarray:
+    """Draw one uniform per person (n, in index order, as ``rng.random(n)``); return who adopts.
+
+    Person i adopts when their uniform is under ``p_by_stage[stage[i]]`` (float64, one probability
+    per :class:`~sim.world.population.Stage`); only uniforms under ``p_max`` (the largest) have their
+    stage looked up. Fake accounts (rows ≥ ``n_real``) never adopt here. Returns sorted int64 ids.
+    """
+    found = 0
+    adopters = np.empty(min(n_real, stage.shape[0]), dtype=np.int64)  # room for all: never reallocated
+    for i in range(stage.shape[0]):
+        u = rng.random()
+        if u < p_max and i < n_real and u < p_by_stage[stage[i]]:
+            adopters[found] = i
+            found += 1
+    return adopters[:found]

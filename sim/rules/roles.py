@@ -10,7 +10,7 @@ import pandas as pd
 from sim.engine.compiled import kernel
 from sim.rules._brands import switch_to_us
 from sim.rules._pick import pick_lowest, pick_top
-from sim.rules._referral import convert_referred, grown
+from sim.rules._referral import convert_referred
 from sim.rules.base import ACQUISITION_COLUMNS, Budget, MetricInfo, Phase, Rule
 from sim.scenario import RolesSpec, SeedingSpec
 from sim.world.graph import row_sum
@@ -279,10 +279,12 @@ def _role_exposed(
     top = p_convert * max(1.0, winback, switch) * (1.0 + 1e-9)
     # Σ of deg terms each ≤ w_max exceeds deg × w_max by rounding at most: a wider margin covers it.
     per_friend = top * w_max * (1.0 + 1e-6)
+    # Room for every real person, so the loop never reallocates (a growing array would cost
+    # reference counting on every iteration); only the entries written are ever touched.
     found = 0
-    ids = np.empty(16, dtype=np.int64)
-    hazards = np.empty(16)
-    uniforms = np.empty(16)
+    ids = np.empty(n_real, dtype=np.int64)
+    hazards = np.empty(n_real)
+    uniforms = np.empty(n_real)
     for i in range(stage.shape[0]):
         u = rng.random()
         if i >= n_real or stage[i] == _CUSTOMER:
@@ -301,8 +303,6 @@ def _role_exposed(
         if rival and stage[i] == _RIVAL:  # the rival's customers switch at a lower rate
             hazard *= switch
         if u < hazard * (1.0 + 1e-9):
-            if found == ids.shape[0]:
-                ids, hazards, uniforms = grown(ids), grown(hazards), grown(uniforms)
             ids[found], hazards[found], uniforms[found] = i, hazard, u
             found += 1
     return ids[:found], hazards[:found], uniforms[:found]

@@ -9,7 +9,7 @@ import numpy as np
 from sim.engine.compiled import kernel
 from sim.rules._brands import switch_to_us
 from sim.rules._pick import skip_uniforms
-from sim.rules._referral import convert_referred, grown
+from sim.rules._referral import convert_referred
 from sim.rules.base import ACQUISITION_COLUMNS, Phase, Rule
 from sim.scenario import SharingSpec
 from sim.world.graph import row_sum
@@ -320,10 +320,12 @@ def _exposed(
     top = scale * top_stage * max(1.0, rel_max)
     bound = top * w_max * (1.0 + 1e-9)  # the margin keeps it above the exact value despite rounding
     per_friend = bound / mean_degree
+    # Room for every real person, so the loop never reallocates (a growing array would cost
+    # reference counting on every iteration); only the entries written are ever touched.
     found = 0
-    ids = np.empty(16, dtype=np.int64)
-    hazards = np.empty(16)
-    uniforms = np.empty(16)
+    ids = np.empty(n_real, dtype=np.int64)
+    hazards = np.empty(n_real)
+    uniforms = np.empty(n_real)
     for i in range(stage.shape[0]):
         u = rng.random()
         if i >= n_real or stage[i] == _CUSTOMER:
@@ -343,8 +345,6 @@ def _exposed(
             hazard *= switch
         hazard *= np.float64(rel_convert[i])
         if u < hazard * (1.0 + 1e-9):
-            if found == ids.shape[0]:
-                ids, hazards, uniforms = grown(ids), grown(hazards), grown(uniforms)
             ids[found], hazards[found], uniforms[found] = i, hazard, u
             found += 1
     return ids[:found], hazards[:found], uniforms[:found]

@@ -1,4 +1,4 @@
-"""The compiled daily passes of the sharing rules give, float for float, what the array formulas give.
+"""The compiled daily passes of the rules that share, sign up and adopt give what the array formulas give.
 
 Each kernel is checked against the NumPy formulation it replaced, on random states: the same people
 listed with the same hazards and uniforms, the same referrers, and the random stream left where
@@ -10,12 +10,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.rules._pick import skip_uniforms
+from sim.rules._pick import pick_lowest_in, skip_uniforms
+from sim.rules.field_team import _field_day, _retained, _signups
+from sim.rules.organic import _adopters
 from sim.rules.roles import _referred_today, _role_day, _role_exposed, _role_weights
 from sim.rules.sharing import _exposed, _sharer_weights, _sharing_day
 from sim.world.generators import barabasi_albert_graph, erdos_renyi_graph
 from sim.world.graph import SocialGraph, complete_graph, pick_by_positive_weight, row_sum
-from sim.world.population import NEVER, Stage
+from sim.world.population import NEVER, Channel, Stage
 
 CUSTOMER, CHURNED, RIVAL = Stage.CUSTOMER, Stage.CHURNED, Stage.RIVAL
 
@@ -224,3 +226,116 @@ def test_referrals_today_are_counted_by_the_referrer_s_role() -> None:
     np.testing.assert_array_equal(_referred_today(day_acquired, referrer, role, day, 5), expected)
     nobody = np.full(n, NEVER, dtype=np.int32)
     np.testing.assert_array_equal(_referred_today(day_acquired, nobody, role, day, 5), np.zeros(5))
+
+
+def _field_reference(stage, community, within, n_real, k, seed):
+    """The array formulation of a field-team day: pick_lowest_in on the open mask, then the sign-up draws."""
+    rng = np.random.default_rng(seed)
+    u_pick, u_convert = rng.random(stage.size), rng.random(stage.size)
+    open_to = stage != CUSTOMER
+    open_to[n_real:] = False
+    if within >= 0:
+        open_to &= community == within
+    contacted = pick_lowest_in(open_to, u_pick, k)
+    return contacted, u_convert[contacted], rng.random()
+
+
+@pytest.mark.parametrize("k", [0, 1, 40, 500, 5000])
+@pytest.mark.parametrize("share_customers", [0.0, 0.5, 0.999, 1.0])
+@pytest.mark.parametrize("within", [-1, 2])
+def test_the_field_team_kernel_contacts_whom_pick_lowest_in_contacts(
+    k: int, share_customers: float, within: int
+) -> None:
+    n, seed = 3000, k + int(share_customers * 10)
+    s = _state(n, 20, seed, share_customers)
+    community = np.random.default_rng(seed).integers(0, 4, n).astype(np.int32)
+    n_real = n - 11
+    expected, expected_u, next_uniform = _field_reference(s["stage"], community, within, n_real, k, seed)
+    rng = np.random.default_rng(seed)
+    ids, u_pick, u_convert, n_open, _ = _field_day(
+        rng,
+        s["stage"],
+        community,
+        within,
+        n_real,
+        k,
+        np.empty(n),
+        False,
+        0,
+        s["day_acquired"],
+        s["day_acquired"].astype(np.int8),
+    )
+    assert rng.random() == next_uniform  # both draws of n, in order
+    if k <= 0 or n_open == 0:
+        assert expected.size == 0
+        return
+    if k >= n_open:
+        contacted, u = ids, u_convert
+    else:
+        chosen = np.argpartition(u_pick, k - 1)[:k]
+        contacted, u = ids[chosen], u_convert[chosen]
+    np.testing.assert_array_equal(contacted, expected)
+    np.testing.assert_array_equal(u, expected_u)
+
+
+def test_retained_field_sign_ups_are_counted_with_or_without_a_working_day() -> None:
+    rng = np.random.default_rng(4)
+    n, day = 2000, 12
+    stage = rng.choice([0, 3, 4], n).astype(np.int8)
+    day_acquired = rng.integers(-1, 20, n).astype(np.int32)
+    via = rng.integers(0, 8, n).astype(np.int8)
+    expected = np.count_nonzero((day_acquired == day) & (via == Channel.FIELD) & (stage == CUSTOMER))
+    assert expected > 0
+    assert _retained(stage, day_acquired, via, day) == expected
+    *_, retained = _field_day(
+        np.random.default_rng(0),
+        stage,
+        np.zeros(n, np.int32),
+        -1,
+        n,
+        5,
+        np.empty(n),
+        True,
+        day,
+        day_acquired,
+        via,
+    )
+    assert retained == expected
+
+
+def test_signups_follow_the_stage_factors_and_mark_the_pushed() -> None:
+    rng = np.random.default_rng(8)
+    n = 500
+    stage = rng.choice([0, 1, 4, 5], n).astype(np.int8)
+    contacted = rng.permutation(n)[:200].astype(np.int64)
+    u = rng.random(200)
+    p = np.full(200, 0.3)
+    p[stage[contacted] == CHURNED] *= 0.5
+    p[stage[contacted] == RIVAL] *= 0.2
+    signs = u < np.minimum(p * 1.8, 1.0)
+    signed, pushed = _signups(contacted, u, stage, 0.3, 0.5, 0.2, True, 1.8)
+    np.testing.assert_array_equal(signed, contacted[signs])
+    np.testing.assert_array_equal(pushed, contacted[signs & (u >= p)])
+    signed, pushed = _signups(contacted[:0], u[:0], stage, 0.3, 0.5, 0.2, True, 1.8)
+    assert signed.size == 0 and pushed.size == 0
+
+
+@pytest.mark.parametrize("share_customers", [0.0, 0.4, 1.0])
+def test_organic_adopters_are_those_under_their_stage_s_probability(share_customers: float) -> None:
+    n = 20_000
+    s = _state(n, 10, 3, share_customers)
+    p_by_stage = -np.expm1(-0.05 * np.array([1.0, 1.0, 1.0, 0.0, 0.5, 0.3]))
+    n_real = n - 100
+    u = np.random.default_rng(5).random(n)
+    maybe = np.flatnonzero(u < p_by_stage.max())
+    expected = maybe[u[maybe] < p_by_stage[s["stage"][maybe]]]
+    expected = expected[expected < n_real]
+    rng = np.random.default_rng(5)
+    np.testing.assert_array_equal(
+        _adopters(rng, s["stage"], p_by_stage, float(p_by_stage.max()), n_real), expected
+    )
+    assert rng.random() == np.random.default_rng(5).random(n + 1)[-1]
+    if share_customers == 1.0:
+        assert expected.size == 0
+    else:
+        assert expected.size > 0
