@@ -16,7 +16,13 @@ from sim.rules.organic import _adopters
 from sim.rules.roles import _referred_today, _role_day, _role_exposed, _role_weights
 from sim.rules.sharing import _exposed, _sharer_weights, _sharing_day
 from sim.world.generators import barabasi_albert_graph, erdos_renyi_graph
-from sim.world.graph import SocialGraph, complete_graph, pick_by_positive_weight, row_sum
+from sim.world.graph import (
+    SocialGraph,
+    add_from_rows,
+    complete_graph,
+    pick_by_positive_weight,
+    row_sum,
+)
 from sim.world.population import NEVER, Channel, Stage
 
 CUSTOMER, CHURNED, RIVAL = Stage.CUSTOMER, Stage.CHURNED, Stage.RIVAL
@@ -27,7 +33,7 @@ def _graphs(seed: int) -> list[SocialGraph]:
     return [barabasi_albert_graph(600, 3, rng), erdos_renyi_graph(500, 1.5, rng)]  # ER: isolated nodes too
 
 
-def test_pick_by_positive_weight_is_pick_neighbour_bit_for_bit() -> None:
+def test_the_compiled_row_operations_give_the_graph_methods_floats() -> None:
     rng = np.random.default_rng(3)
     for graph in _graphs(3):
         assert graph.indptr is not None and graph.indices is not None
@@ -39,10 +45,13 @@ def test_pick_by_positive_weight_is_pick_neighbour_bit_for_bit() -> None:
                 expected = graph.pick_neighbour(nodes, weights > 0, weights, u)
                 got = pick_by_positive_weight(graph.indptr, graph.indices, weights, nodes.astype(np.int64), u)
                 np.testing.assert_array_equal(got, expected)
+            expected_sums = graph.sum_over_neighbours(weights)
             np.testing.assert_array_equal(
-                [row_sum(graph.indptr, graph.indices, weights, i) for i in range(graph.n)],
-                graph.sum_over_neighbours(weights),
+                [row_sum(graph.indptr, graph.indices, weights, i) for i in range(graph.n)], expected_sums
             )
+            pushed = np.zeros(graph.n)
+            add_from_rows(graph.indptr, graph.indices, weights, np.flatnonzero(weights), pushed)
+            np.testing.assert_array_equal(pushed, expected_sums)
 
 
 def test_skip_uniforms_leaves_the_stream_where_a_draw_would() -> None:
@@ -106,11 +115,12 @@ def _sharing_reference(
     return weights, exposed[maybe], hazard[maybe], u[exposed][maybe]
 
 
+@pytest.mark.parametrize("strategy", [-1, 0, 1])  # choose by cost, pull row sums, push from sharers
 @pytest.mark.parametrize("fraction", [True, False])
 @pytest.mark.parametrize("budget", [None, 2.0])
 @pytest.mark.parametrize("share_customers", [0.0, 0.3, 1.0])  # nobody shares; some; everyone is a customer
 def test_the_sharing_kernel_lists_whom_the_array_formulas_list(
-    fraction: bool, budget: float | None, share_customers: float
+    strategy: int, fraction: bool, budget: float | None, share_customers: float
 ) -> None:
     day, rate, half_life = 40, 0.6, 9.0
     scale, winback, switch = 0.9 * rate, 0.5, 0.3  # large: many candidates
@@ -124,7 +134,12 @@ def test_the_sharing_kernel_lists_whom_the_array_formulas_list(
         ages = np.arange(day + 2, dtype=np.float64)
         today = np.exp2(-ages / half_life)
         tables = (today, (1.0 - today) / (1.0 - 0.5 ** (1.0 / half_life)))
-        weights = np.full(graph.n, np.nan)
+        # Yesterday's sharers still weigh: the kernel zeroes them before writing today's.
+        sharers = np.flatnonzero(np.random.default_rng(seed).random(graph.n) < 0.1)
+        weights = np.zeros(graph.n)
+        weights[sharers] = 7.0
+        sharers = np.concatenate([sharers, np.empty(graph.n - sharers.size, np.int64)])
+        n_previous = int(np.count_nonzero(weights))
         rng = np.random.default_rng(seed)
         weighing = (
             s["stage"], s["day_acquired"], s["first_order"], s["rel_share"], day, n_real, rate, True,
@@ -132,13 +147,20 @@ def test_the_sharing_kernel_lists_whom_the_array_formulas_list(
         )  # fmt: skip
         hazard = (scale, max(1.0, winback, switch), winback, switch, True, fraction, graph.mean_degree)
         if graph.complete:
-            w_max, rel_max = _sharer_weights(*weighing)
+            w_max, rel_max, *_ = _sharer_weights(*weighing, graph.degree, sharers, n_previous)
             found = _exposed(rng, s["stage"], s["rel_convert"], n_real, weights, w_max, rel_max,
                              np.zeros(1, np.int64), np.empty(0, np.int32), graph.degree, True,
-                             float(weights.sum()), *hazard)  # fmt: skip
+                             float(weights.sum()), np.empty(0), *hazard)  # fmt: skip
         else:
             assert graph.indptr is not None and graph.indices is not None
-            found = _sharing_day(rng, *weighing, graph.indptr, graph.indices, graph.degree, *hazard)
+            heard = np.zeros(graph.n)
+            degree_squared = float(np.sum(graph.degree.astype(np.float64) ** 2))
+            *found, n_sharers = _sharing_day(
+                rng, *weighing, graph.indptr, graph.indices, graph.degree, *hazard, sharers, n_previous,
+                heard, degree_squared, strategy,
+            )  # fmt: skip
+            np.testing.assert_array_equal(sharers[:n_sharers], np.flatnonzero(reference[0]))
+            assert not heard.any()  # left clean for the next day
         np.testing.assert_array_equal(weights, reference[0])
         for got, expected in zip(found, reference[1:], strict=True):
             np.testing.assert_array_equal(got, expected)
@@ -151,10 +173,11 @@ def test_the_sharing_kernel_lists_whom_the_array_formulas_list(
             assert found[0].size > 0  # the comparison covers people who may convert
 
 
+@pytest.mark.parametrize("strategy", [-1, 0, 1])  # choose by cost, pull row sums, push from sharers
 @pytest.mark.parametrize("members", [True, False])
 @pytest.mark.parametrize("share_customers", [0.0, 0.3, 1.0])
 def test_the_role_sharing_kernel_lists_whom_the_array_formulas_list(
-    members: bool, share_customers: float
+    strategy: int, members: bool, share_customers: float
 ) -> None:
     day, p_convert, winback, switch = 30, 0.8, 0.5, 0.3
     for seed, graph in enumerate([*_graphs(7), complete_graph(300)]):
@@ -198,14 +221,18 @@ def test_the_role_sharing_kernel_lists_whom_the_array_formulas_list(
         )
         rules = (n_real, p_convert, winback, switch, True)
         if graph.complete:
-            w_max = _role_weights(*args)
+            w_max, *_ = _role_weights(*args, n_real, np.empty(graph.n, np.int64))
             found = _role_exposed(
                 draws, s["stage"], weights, w_max, np.zeros(1, np.int64), np.empty(0, np.int32),
-                graph.degree, True, float(weights.sum()), *rules,
+                graph.degree, True, float(weights.sum()), np.empty(0), *rules,
             )  # fmt: skip
         else:
             assert graph.indptr is not None and graph.indices is not None
-            found = _role_day(draws, *args, graph.indptr, graph.indices, graph.degree, *rules)
+            heard = np.zeros(graph.n)
+            degree_squared = float(np.sum(graph.degree.astype(np.float64) ** 2))
+            found = _role_day(draws, *args, graph.indptr, graph.indices, graph.degree, *rules, heard,
+                              degree_squared, strategy)  # fmt: skip
+            assert not heard.any()  # left clean for the next day
         np.testing.assert_array_equal(weights, weight)
         np.testing.assert_array_equal(found[0], exposed[maybe])
         np.testing.assert_array_equal(found[1], hazard[maybe])

@@ -13,7 +13,7 @@ from sim.rules._pick import pick_lowest, pick_top
 from sim.rules._referral import convert_referred
 from sim.rules.base import ACQUISITION_COLUMNS, Budget, MetricInfo, Phase, Rule
 from sim.scenario import RolesSpec, SeedingSpec
-from sim.world.graph import row_sum
+from sim.world.graph import add_from_rows, row_sum
 from sim.world.population import NEVER, Channel, Role, Stage
 
 if TYPE_CHECKING:
@@ -158,6 +158,8 @@ class RoleSharing(Rule):
         self._is_employee = np.zeros(pop.n, dtype=bool)
         self._is_employee[employees] = True
         self._buffer: np.ndarray | None = None  # today's weights (float64, length n), reused every day
+        self._heard: np.ndarray | None = None  # shares pushed from the sharers (zeros between days)
+        self._degree_squared: float | None = None  # Σ degree²: the expected cost of pulling
         scenario = model.scenario_config
         self._members = scenario.loyalty.membership != "off"  # loyalty members with a share benefit
         # p_convert, then the stage factors: churned people's and the rival's customers'.
@@ -197,13 +199,19 @@ class RoleSharing(Rule):
         rules = (model.n_real, *self._hazard)
         if graph.complete:
             # Σ over everyone but oneself: the total is NumPy's sum, as in sum_over_neighbours.
-            w_max = _role_weights(*args)
+            w_max, *_ = _role_weights(*args, model.n_real, np.empty(pop.n, np.int64))
             total = float(weights.sum())
             found = _role_exposed(self.rng, pop.stage, weights, w_max, _NO_ROWS, _NO_COLUMNS, graph.degree,
-                                  True, total, *rules)  # fmt: skip
+                                  True, total, _NO_VALUES, *rules)  # fmt: skip
         else:
             assert graph.indptr is not None and graph.indices is not None
-            found = _role_day(self.rng, *args, graph.indptr, graph.indices, graph.degree, *rules)
+            heard = self._heard
+            if heard is None or heard.shape[0] != pop.n:
+                heard = self._heard = np.zeros(pop.n)  # zero pages cost nothing until pushed to
+            if self._degree_squared is None:
+                self._degree_squared = float(np.sum(graph.degree.astype(np.float64) ** 2))
+            found = _role_day(self.rng, *args, graph.indptr, graph.indices, graph.degree, *rules, heard,
+                              self._degree_squared, -1)  # fmt: skip
         convert_referred(model, *found, weights)
 
     def summarise(self, model: Market, steps: pd.DataFrame) -> dict[str, float]:
@@ -214,6 +222,7 @@ class RoleSharing(Rule):
 
 
 _NO_ROWS = np.zeros(1, dtype=np.int64)
+_NO_VALUES = np.empty(0)
 _NO_COLUMNS = np.empty(0, dtype=np.int32)
 _CUSTOMER, _CHURNED, _RIVAL = int(Stage.CUSTOMER), int(Stage.CHURNED), int(Stage.RIVAL)
 
@@ -230,15 +239,22 @@ def _role_weights(
     day: int,
     degree: np.ndarray,
     weights: np.ndarray,
-) -> float:
+    n_real: int,
+    sharers: np.ndarray,
+) -> tuple[float, int, float, int]:
     """Fill ``weights`` (float64, length n) with the shares each person's friends hear from them today.
 
     ``base_weight`` (rate × min(1, reach / degree), float64) × ``rel_share`` for an employee (the
     employee reward's response), plus, when loyalty ``members`` share, ``extra / degree`` for an
     active customer acquired before ``day`` with a ``rate_share_extra`` (``degree`` at least 1).
-    Returns the largest weight.
+    Returns the largest weight, how many real people are not customers, Σ ``degree`` over the
+    people with a positive weight (the cost of pushing their weights to their friends) and how many
+    those are; their ids are written, ascending, to the start of ``sharers`` (int64, length n).
     """
     w_max = 0.0
+    n_open = 0
+    push_work = 0.0
+    n_sharers = 0
     for i in range(weights.shape[0]):
         w = base_weight[i]
         if is_employee[i]:
@@ -247,7 +263,13 @@ def _role_weights(
             w = w + np.float64(extra[i]) / degree[i]
         weights[i] = w
         w_max = max(w_max, w)
-    return w_max
+        if w > 0.0:
+            push_work += degree[i]
+            sharers[n_sharers] = i
+            n_sharers += 1
+        if i < n_real and stage[i] != _CUSTOMER:
+            n_open += 1
+    return w_max, n_open, push_work, n_sharers
 
 
 @kernel
@@ -261,6 +283,7 @@ def _role_exposed(
     degree: np.ndarray,
     complete: bool,
     total: float,
+    heard: np.ndarray,
     n_real: int,
     p_convert: float,
     winback: float,
@@ -269,8 +292,10 @@ def _role_exposed(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Draw today's uniform for every person (n, in index order); list who may convert and their hazard.
 
-    Person i (a real non-customer) hears the shares ``Σ weights`` over their friends (a CSR row sum,
-    or on the complete graph ``total − weights[i]``); their hazard is ``p_convert`` × that, ×
+    Person i (a real non-customer) hears the shares ``Σ weights`` over their friends (a CSR row sum;
+    ``heard[i]`` when ``heard`` has length n: the sums pushed by
+    :func:`~sim.world.graph.add_from_rows`; on the complete graph ``total − weights[i]``);
+    their hazard is ``p_convert`` × that, ×
     ``winback`` when churned, × ``switch`` when the rival's customer. A row is summed only when the
     uniform u is under a bound of the hazard (friends × ``w_max``, the largest factor); those with
     u < hazard (1 − e^(−h) ≤ h, with a margin for rounding) are returned as sorted ids (int64),
@@ -279,31 +304,47 @@ def _role_exposed(
     top = p_convert * max(1.0, winback, switch) * (1.0 + 1e-9)
     # Σ of deg terms each ≤ w_max exceeds deg × w_max by rounding at most: a wider margin covers it.
     per_friend = top * w_max * (1.0 + 1e-6)
-    # Room for every real person, so the loop never reallocates (a growing array would cost
-    # reference counting on every iteration); only the entries written are ever touched.
-    found = 0
+    pushed = heard.shape[0] == stage.shape[0]
+    # The draws list the candidates; pulled row sums are then read in a loop of their own, without
+    # unpredictable branches between the memory reads (the processor overlaps the cache misses).
+    # Room for every real person: the lists never reallocate inside a loop.
     ids = np.empty(n_real, dtype=np.int64)
-    hazards = np.empty(n_real)
     uniforms = np.empty(n_real)
+    shares = np.empty(n_real)
+    m = 0
     for i in range(stage.shape[0]):
         u = rng.random()
         if i >= n_real or stage[i] == _CUSTOMER:
             continue
         if complete:
-            heard = total - weights[i]
+            heard_i = total - weights[i]
+        elif pushed:
+            heard_i = heard[i]
         else:
-            if not u < degree[i] * per_friend:
-                continue
-            heard = row_sum(indptr, indices, weights, i)
-        if not (heard > 0.0 and u < heard * top):
+            if u < degree[i] * per_friend:
+                ids[m], uniforms[m] = i, u
+                m += 1
             continue
-        hazard = p_convert * heard
+        if heard_i > 0.0 and u < heard_i * top:
+            ids[m], uniforms[m], shares[m] = i, u, heard_i
+            m += 1
+    if not (complete or pushed):
+        for k in range(m):
+            shares[k] = row_sum(indptr, indices, weights, ids[k])
+    hazards = shares
+    found = 0  # the listed are written over the candidates, in order (found ≤ k)
+    for k in range(m):
+        heard_k = shares[k]
+        if not (heard_k > 0.0 and uniforms[k] < heard_k * top):
+            continue
+        i = ids[k]
+        hazard = p_convert * heard_k
         if stage[i] == _CHURNED:
             hazard *= winback
         if rival and stage[i] == _RIVAL:  # the rival's customers switch at a lower rate
             hazard *= switch
-        if u < hazard * (1.0 + 1e-9):
-            ids[found], hazards[found], uniforms[found] = i, hazard, u
+        if uniforms[k] < hazard * (1.0 + 1e-9):
+            ids[found], hazards[found], uniforms[found] = i, hazard, uniforms[k]
             found += 1
     return ids[:found], hazards[:found], uniforms[:found]
 
@@ -329,36 +370,34 @@ def _role_day(
     winback: float,
     switch: float,
     rival: bool,
+    heard: np.ndarray,
+    sum_degree_squared: float,
+    strategy: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A day of role sharing on a CSR graph in one call: :func:`_role_weights`, then :func:`_role_exposed`."""
-    w_max = _role_weights(
-        base_weight,
-        is_employee,
-        rel_share,
-        members,
-        extra,
-        stage,
-        day_acquired,
-        day,
-        degree_at_least_1,
-        weights,
-    )
-    return _role_exposed(
-        rng,
-        stage,
-        weights,
-        w_max,
-        indptr,
-        indices,
-        degree,
-        False,
-        0.0,
-        n_real,
-        p_convert,
-        winback,
-        switch,
-        rival,
-    )
+    """A day of role sharing on a CSR graph in one call: :func:`_role_weights`, then :func:`_role_exposed`.
+
+    The shares heard are pulled (a row sum for each person whose uniform passes the bound) or pushed
+    from the people who share (into ``heard``, float64 of length n, all zeros, left all zeros):
+    ``strategy`` 0 pulls, 1 pushes, −1 takes the one that reads fewer CSR entries (expected: the
+    bound × Σ degree², against the sharers' degrees). Both give the same floats.
+    """
+    sharers = np.empty(weights.shape[0], dtype=np.int64)
+    w_max, n_open, push_work, n_sharers = _role_weights(
+        base_weight, is_employee, rel_share, members, extra, stage, day_acquired, day,
+        degree_at_least_1, weights, n_real, sharers,
+    )  # fmt: skip
+    per_friend = p_convert * max(1.0, winback, switch) * w_max
+    pull_work = per_friend * sum_degree_squared * n_open / max(stage.shape[0], 1)
+    push = strategy == 1 or (strategy == -1 and push_work < pull_work)
+    if push:
+        add_from_rows(indptr, indices, weights, sharers[:n_sharers], heard)
+    found = _role_exposed(
+        rng, stage, weights, w_max, indptr, indices, degree, False, 0.0, heard if push else heard[:0],
+        n_real, p_convert, winback, switch, rival,
+    )  # fmt: skip
+    if push:
+        heard[:] = 0.0  # a sequential fill: far cheaper than undoing the scattered adds
+    return found
 
 
 @kernel

@@ -12,11 +12,12 @@ from sim.rules._pick import skip_uniforms
 from sim.rules._referral import convert_referred
 from sim.rules.base import ACQUISITION_COLUMNS, Phase, Rule
 from sim.scenario import SharingSpec
-from sim.world.graph import row_sum
+from sim.world.graph import add_from_rows, row_sum
 from sim.world.population import Stage
 
 if TYPE_CHECKING:
     from sim.engine.market import Market
+    from sim.world.graph import SocialGraph
 
 __all__ = ["Sharing", "expected_lifetime_shares"]
 
@@ -85,8 +86,12 @@ class Sharing(Rule):
 
     params: SharingSpec
     _buffer: np.ndarray | None = None  # today's weights (float64, length n), reused every day
+    _sharers: np.ndarray | None = None  # ids of the sharers with a positive weight in _buffer
+    _n_sharers = 0
     _tables: tuple[np.ndarray, np.ndarray] | None = None  # see _age_tables
     _constants: _Constants | None = None
+    _heard: np.ndarray | None = None  # friends' weights pushed from the sharers (zeros between days)
+    _degree_squared: float | None = None
 
     def step(self, model: Market) -> None:
         """Convert friends of today's sharers and record who referred whom."""
@@ -96,9 +101,11 @@ class Sharing(Rule):
         if p.rate_share_per_day * p.p_convert <= 0.0:
             skip_uniforms(self.rng, pop.n)  # today's uniforms are drawn whether used or not
             return
-        weights = self._buffer
-        if weights is None or weights.shape[0] != pop.n:
-            weights = self._buffer = np.empty(pop.n)
+        weights, sharers = self._buffer, self._sharers
+        if weights is None or sharers is None or weights.shape[0] != pop.n:
+            # Zeros but at the sharers listed in the first _n_sharers entries of _sharers.
+            weights, sharers = self._buffer, self._sharers = np.zeros(pop.n), np.empty(pop.n, np.int64)
+            self._n_sharers = 0
         constants = self._constants
         if constants is None:
             constants = self._constants = self._run_constants(model)
@@ -111,14 +118,22 @@ class Sharing(Rule):
         hazard = constants[2:]
         if graph.complete:
             # Σ over everyone but oneself: the total is NumPy's sum, as in sum_over_neighbours.
-            w_max, rel_max = _sharer_weights(*weighing)
+            w_max, rel_max, _, _, self._n_sharers = _sharer_weights(
+                *weighing, graph.degree, sharers, self._n_sharers
+            )
             found = _exposed(
                 self.rng, pop.stage, pop.rel_referred_convert, model.n_real, weights, w_max, rel_max,
-                _NO_ROWS, _NO_COLUMNS, graph.degree, True, float(weights.sum()), *hazard,
+                _NO_ROWS, _NO_COLUMNS, graph.degree, True, float(weights.sum()), _NO_AGES, *hazard,
             )  # fmt: skip
         else:
             assert graph.indptr is not None and graph.indices is not None
-            found = _sharing_day(self.rng, *weighing, graph.indptr, graph.indices, graph.degree, *hazard)
+            heard = self._heard
+            if heard is None or heard.shape[0] != pop.n:
+                heard = self._heard = np.zeros(pop.n)  # zero pages cost nothing until pushed to
+            *found, self._n_sharers = _sharing_day(
+                self.rng, *weighing, graph.indptr, graph.indices, graph.degree, *hazard, sharers,
+                self._n_sharers, heard, self._sum_degree_squared(graph), -1,
+            )  # fmt: skip
         convert_referred(model, *found, weights)
 
     def _run_constants(self, model: Market) -> _Constants:
@@ -142,6 +157,12 @@ class Sharing(Rule):
             p.normalisation == "fraction",
             max(model.graph.mean_degree, 1e-12),
         )
+
+    def _sum_degree_squared(self, graph: SocialGraph) -> float:
+        """Σ degree² over the graph (once per run): the expected cost of pulling in count mode."""
+        if self._degree_squared is None:
+            self._degree_squared = float(np.sum(graph.degree.astype(np.float64) ** 2))
+        return self._degree_squared
 
     def _age_tables(self, day: int) -> tuple[np.ndarray, np.ndarray]:
         """Each sharing age's rate today and shares so far at rate 1 (float64, indexed by age in days).
@@ -263,26 +284,52 @@ def _sharer_weights(
     shared_by_age: np.ndarray,
     weights: np.ndarray,
     rel_convert: np.ndarray,
-) -> tuple[float, float]:
-    """Fill ``weights`` (float64, length n) with each sharer's weight today, 0 for everyone else.
+    degree: np.ndarray,
+    sharers: np.ndarray,
+    n_previous: int,
+) -> tuple[float, float, int, int, int]:
+    """Set ``weights`` (float64, length n) to each sharer's weight today, 0 for everyone else.
+
+    ``weights`` is kept all zeros but at the ``n_previous`` people listed in ``sharers`` (the last
+    call's sharers with a positive weight): those are zeroed and today's written, so a day writes
+    only its sharers' entries, not the whole column.
 
     A sharer is a real (row < ``n_real``) active customer acquired before ``day`` whose first order
     was placed before ``day`` (a customer's ``day_acquired`` is ≥ 0, so their age indexes the
     tables); their weight is :func:`_weight_today`. Returns the largest weight (0 when nobody
-    shares) and the largest ``rel_convert`` (``rel_referred_convert``, float32, length n).
+    shares), the largest ``rel_convert`` (``rel_referred_convert``, float32, length n), how many
+    real people are not customers, Σ ``degree`` over the sharers with a positive weight, and how
+    many those are; their ids are written, ascending, to the start of ``sharers`` (int64, length
+    ≥ the real people).
     """
+    for k in range(n_previous):
+        weights[sharers[k]] = 0.0
     w_max = 0.0
+    n_open = 0
+    push_work = 0
+    n_sharers = 0
     for i in range(stage.shape[0]):
-        w = 0.0
         if i < n_real and stage[i] == _CUSTOMER and day_acquired[i] < day and 0 <= first_order[i] < day:
             age = day - 1 - day_acquired[i]
             w = _weight_today(np.float64(rel_share[i]), age, rate, fades, budget, today_by_age, shared_by_age)
             w_max = max(w_max, w)
-        weights[i] = w
+            if w > 0.0:
+                weights[i] = w
+                push_work += degree[i]
+                sharers[n_sharers] = i
+                n_sharers += 1
+        elif i < n_real and stage[i] != _CUSTOMER:
+            n_open += 1
     rel_max = rel_convert[0] if rel_convert.shape[0] else np.float32(1.0)
     for i in range(rel_convert.shape[0]):
         rel_max = max(rel_max, rel_convert[i])
-    return w_max, float(rel_max)
+    return w_max, float(rel_max), n_open, push_work, n_sharers
+
+
+@kernel
+def _bound(scale: float, top_stage: float, rel_max: float, w_max: float) -> float:
+    """An upper bound of anyone's hazard per unit of Σ w / friends: every factor at its largest."""
+    return scale * top_stage * max(1.0, rel_max) * w_max * (1.0 + 1e-9)  # the margin covers rounding
 
 
 @kernel
@@ -299,6 +346,7 @@ def _exposed(
     degree: np.ndarray,
     complete: bool,
     total: float,
+    heard: np.ndarray,
     scale: float,
     top_stage: float,
     winback: float,
@@ -309,23 +357,26 @@ def _exposed(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Draw today's uniform for every person (n, in index order); list who may convert and their hazard.
 
-    Person i (a real non-customer) hears ``Σ weights`` over their friends (a CSR row sum, or on the
-    complete graph ``total − weights[i]``); their hazard is ``scale × Σ w / degree`` (``fraction``)
+    Person i (a real non-customer) hears ``Σ weights`` over their friends (a CSR row sum, or
+    ``heard[i]`` when ``heard`` has length n: the sums pushed from the sharers by
+    :func:`~sim.world.graph.add_from_rows`, or on the complete graph ``total − weights[i]``);
+    their hazard is ``scale × Σ w / degree`` (``fraction``)
     or ``scale × Σ w / mean_degree``, × ``winback`` when churned, × ``switch`` when the rival's
     customer, × their ``rel_convert``. Only those whose uniform u is under a bound of that hazard
     have their friends summed (``top_stage`` is the largest stage factor); those with u < hazard
     (with a margin for rounding: 1 − e^(−h) ≤ h) are returned as sorted ids (int64), hazards and
     uniforms (float64), for :func:`~sim.rules._referral.convert_referred`.
     """
-    top = scale * top_stage * max(1.0, rel_max)
-    bound = top * w_max * (1.0 + 1e-9)  # the margin keeps it above the exact value despite rounding
+    bound = _bound(scale, top_stage, rel_max, w_max)
     per_friend = bound / mean_degree
-    # Room for every real person, so the loop never reallocates (a growing array would cost
-    # reference counting on every iteration); only the entries written are ever touched.
-    found = 0
+    pushed = heard.shape[0] == stage.shape[0]
+    # Three simple loops rather than one: the draws list the candidates, then their friends' sums
+    # and their hazards are read in loops without unpredictable branches between the memory
+    # reads, so the processor overlaps the cache misses. Room for every real person: the lists
+    # never reallocate inside a loop (that costs reference counting on every iteration).
     ids = np.empty(n_real, dtype=np.int64)
-    hazards = np.empty(n_real)
     uniforms = np.empty(n_real)
+    m = 0
     for i in range(stage.shape[0]):
         u = rng.random()
         if i >= n_real or stage[i] == _CUSTOMER:
@@ -335,17 +386,30 @@ def _exposed(
                 continue
         elif not u < degree[i] * per_friend:  # Σ w / mean degree ≤ friends × w_max / mean degree
             continue
-        friends = total - weights[i] if complete else row_sum(indptr, indices, weights, i)
+        ids[m], uniforms[m] = i, u
+        m += 1
+    hazards = np.empty(m)
+    for k in range(m):
+        if complete:
+            hazards[k] = total - weights[ids[k]]
+        elif pushed:
+            hazards[k] = heard[ids[k]]
+        else:
+            hazards[k] = row_sum(indptr, indices, weights, ids[k])
+    found = 0  # the listed are written over the candidates, in order (found ≤ k)
+    for k in range(m):
+        friends = hazards[k]
         if not friends > 0.0:
             continue
+        i = ids[k]
         hazard = scale * (friends / degree[i] if fraction else friends / mean_degree)
         if stage[i] == _CHURNED:
             hazard *= winback
         if rival and stage[i] == _RIVAL:  # the rival's customers switch at a lower rate
             hazard *= switch
         hazard *= np.float64(rel_convert[i])
-        if u < hazard * (1.0 + 1e-9):
-            ids[found], hazards[found], uniforms[found] = i, hazard, u
+        if uniforms[k] < hazard * (1.0 + 1e-9):
+            ids[found], hazards[found], uniforms[found] = i, hazard, uniforms[k]
             found += 1
     return ids[:found], hazards[:found], uniforms[:found]
 
@@ -376,13 +440,39 @@ def _sharing_day(
     rival: bool,
     fraction: bool,
     mean_degree: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A day of sharing on a CSR graph in one call: :func:`_sharer_weights`, then :func:`_exposed`."""
-    w_max, rel_max = _sharer_weights(
+    sharers: np.ndarray,
+    n_previous: int,
+    heard: np.ndarray,
+    sum_degree_squared: float,
+    strategy: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """A day of sharing on a CSR graph in one call: :func:`_sharer_weights`, then :func:`_exposed`.
+
+    Returns :func:`_exposed`'s lists and how many sharers ``sharers`` now lists (the next day's
+    ``n_previous``).
+
+    Friends' weights are summed where needed either by pulling (a row sum for each person whose
+    uniform passes the bound) or by pushing (each sharer adds their weight to their friends'
+    entries of ``heard``, float64 of length n, all zeros, left all zeros): ``strategy`` 0 pulls, 1
+    pushes, −1 takes the one that reads fewer CSR entries (expected: the bound × the open people's
+    degrees, against the sharers' degrees). Both give the same floats.
+    """
+    w_max, rel_max, n_open, push_work, n_sharers = _sharer_weights(
         stage, day_acquired, first_order, rel_share, day, n_real, rate, fades, budget,
-        today_by_age, shared_by_age, weights, rel_convert,
+        today_by_age, shared_by_age, weights, rel_convert, degree, sharers, n_previous,
     )  # fmt: skip
-    return _exposed(
+    bound = _bound(scale, top_stage, rel_max, w_max)
+    if fraction:  # each open person is pulled with probability ≤ bound
+        pull_work = bound * n_open * mean_degree
+    else:  # ... with probability degree × bound / mean degree
+        pull_work = bound / mean_degree * sum_degree_squared * n_open / max(stage.shape[0], 1)
+    push = strategy == 1 or (strategy == -1 and push_work < pull_work)
+    if push:
+        add_from_rows(indptr, indices, weights, sharers[:n_sharers], heard)
+    ids, hazards, uniforms = _exposed(
         rng, stage, rel_convert, n_real, weights, w_max, rel_max, indptr, indices, degree, False, 0.0,
-        scale, top_stage, winback, switch, rival, fraction, mean_degree,
+        heard if push else heard[:0], scale, top_stage, winback, switch, rival, fraction, mean_degree,
     )  # fmt: skip
+    if push:
+        heard[:] = 0.0  # a sequential fill: far cheaper than undoing the scattered adds
+    return ids, hazards, uniforms, n_sharers

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_DRAWABLE_NODES",
     "SocialGraph",
+    "add_from_rows",
     "check_n",
     "complete_graph",
     "from_pairs",
@@ -604,6 +605,29 @@ def row_sum(indptr: Int64Array, indices: Int32Array, values: FloatArray, node: i
     for k in range(indptr[node], indptr[node + 1]):
         total += values[indices[k]]
     return total
+
+
+@kernel
+def add_from_rows(
+    indptr: Int64Array, indices: Int32Array, values: FloatArray, rows: Int64Array, out: FloatArray
+) -> None:
+    """``out[i] += values[j]`` for every neighbour i of every j in ``rows``: a scatter from the few.
+
+    Args:
+        indptr: a CSR graph's row pointers (int64, length n + 1).
+        indices: its neighbour ids (int32).
+        values: float64, length n.
+        rows: int64 node ids in ascending order, no repeats: the nodes whose value is not 0.
+        out: float64, length n; all zeros gives ``sum_over_neighbours(values)``, bit for bit.
+
+    The graph is symmetric, so each listed node adds its value to its neighbours; a node's terms
+    arrive in ascending neighbour order, as :func:`row_sum` adds them (the zeros it adds change no
+    sum). O(Σ deg over ``rows``): cheaper than row sums when those rows are few.
+    """
+    for j in rows:
+        v = values[j]
+        for k in range(indptr[j], indptr[j + 1]):
+            out[indices[k]] += v
 
 
 @kernel
