@@ -148,7 +148,6 @@ class RoleSharing(Rule):
         employees = pick_lowest(np.flatnonzero(pop.role == Role.ORDINARY), u_employee, p.n_employees)
         pop.role[employees] = Role.EMPLOYEE
         self._rate[employees] = p.employee_rate_share_per_day
-        self._employees = employees
         self._rate[kols] = p.kol_rate_share_per_day
         self._reach[kols] = p.kol_friends_per_share
         self._n_kols = int(kols.size)

@@ -121,7 +121,7 @@ class Sharing(Rule):
             w_max, rel_max, _, _, self._n_sharers = _sharer_weights(
                 *weighing, graph.degree, sharers, self._n_sharers
             )
-            found = _exposed(
+            ids, hazards, uniforms = _exposed(
                 self.rng, pop.stage, pop.rel_referred_convert, model.n_real, weights, w_max, rel_max,
                 _NO_ROWS, _NO_COLUMNS, graph.degree, True, float(weights.sum()), _NO_AGES, *hazard,
             )  # fmt: skip
@@ -130,11 +130,11 @@ class Sharing(Rule):
             heard = self._heard
             if heard is None or heard.shape[0] != pop.n:
                 heard = self._heard = np.zeros(pop.n)  # zero pages cost nothing until pushed to
-            *found, self._n_sharers = _sharing_day(
+            ids, hazards, uniforms, self._n_sharers = _sharing_day(
                 self.rng, *weighing, graph.indptr, graph.indices, graph.degree, *hazard, sharers,
                 self._n_sharers, heard, self._sum_degree_squared(graph), -1,
             )  # fmt: skip
-        convert_referred(model, *found, weights)
+        convert_referred(model, ids, hazards, uniforms, weights)
 
     def _run_constants(self, model: Market) -> _Constants:
         """What the kernels need from the scenario and the graph, fixed for the run.

@@ -16,6 +16,11 @@ A graph read from a file also carries what the file said beyond who knows whom:
 reader changed on the way in: self-loops dropped, duplicates merged, ids renumbered). Rules read none
 of them in the daily loop unless they ask for tie strength.
 
+Rules that fuse their day into a numba kernel read the CSR arrays there through the compiled row
+operations :func:`row_sum`, :func:`add_from_rows` and :func:`pick_by_positive_weight`, which give
+the very floats that :meth:`SocialGraph.sum_over_neighbours` and :meth:`SocialGraph.pick_neighbour`
+give.
+
 Memory: about ``8 n + 8 E`` bytes for the CSR arrays of a graph with ``E`` edges, plus the cached
 float32 adjacency matrix behind the neighbour counts (another ``8 E`` bytes of ones; it shares the
 ``indices`` array). A float64 copy of the ones (``16 E`` bytes) is added on the first
