@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from sim.scenario import Scenario, apply_overrides, scenario_from_dict
+from sim.scenario import Scenario, apply_overrides, load_scenario, scenario_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
@@ -80,8 +80,12 @@ def _main_module_restored() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def app_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """URL of the app served for this test module."""
+    """URL of the app served for this test module (the rules' kernels compiled before it starts)."""
+    from sim.analysis.warmup import compile_kernels
     from tests.browser_support import streamlit_server
+
+    # The app's first run would otherwise compile every kernel inside a browser test's timeout.
+    compile_kernels(load_scenario(ROOT / "benchmarks" / "all_rules.yaml"))
 
     with streamlit_server(request.module.__name__.rsplit(".", 1)[-1]) as url:
         yield url
