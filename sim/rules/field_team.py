@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from sim.engine.compiled import kernel
+from sim.engine.counter import draw_key, stream_key, uniform
 from sim.rules._brands import switch_to_us
 from sim.rules._pick import BudgetCounter
 from sim.rules.base import ACQUISITION_COLUMNS, MetricInfo, Phase, Rule
@@ -32,6 +33,10 @@ class FieldTeam(Rule):
     commission is paid ``days_retained`` days after a sign-up that is still an active field customer.
     Salaries are paid every working day; the team works the first ``days_active`` days. ``n_reps``
     may be a schedule (reps on duty each day; fractions are part-time): contacts and salaries follow it.
+
+    Who is contacted and who signs up are decided by two counter-based uniforms per person and day
+    (:mod:`sim.engine.counter`, draw sites 0 and 1), computed only for the open people and for the
+    contacted: the same person gets the same numbers in every strategy.
     """
 
     name = "field_team"
@@ -61,14 +66,14 @@ class FieldTeam(Rule):
             self._reps = daily_values(reps, self.scenario.days)
             self._contacts = BudgetCounter(self._reps * self.params.contacts_per_rep_per_day)
         self._off = not np.any(np.asarray(self._reps) > 0)
-        self._buffer: np.ndarray | None = None  # the open people's pick uniforms (float64, length n)
+        self._key = stream_key(self.rng)
 
     def step(self, model: Market) -> None:
         """Contact, sign up, and pay salaries and commissions."""
         pop = model.population
         p = self.params
         if self._off:
-            return  # no team for the whole run: no draws (the stream is this rule's own)
+            return  # no team for the whole run
         working = p.days_active is None or model.day <= p.days_active
         # Sign-ups of days_retained days ago still with us earn their commission today.
         count_retained = (
@@ -76,16 +81,11 @@ class FieldTeam(Rule):
         )
         cost = 0.0
         if working:
-            # Drawn every working day whatever happens (common random numbers); once the team has
-            # stopped no uniform is used again, so none is drawn.
             n_contacts = self._contacts.take(model.day)
-            buffer = self._buffer
-            if buffer is None or buffer.shape[0] != pop.n:
-                buffer = self._buffer = np.empty(pop.n)
             community = -1 if p.community is None else p.community
-            ids, u_pick, u_convert, n_open, retained = _field_day(
-                self.rng, pop.stage, pop.community, community, model.n_real, n_contacts, buffer,
-                count_retained, model.day - p.days_retained, pop.day_acquired, pop.acquired_via,
+            ids, u_pick, n_open, retained = _field_day(
+                draw_key(self._key, model.day, 0), pop.stage, pop.community, community, model.n_real,
+                n_contacts, count_retained, model.day - p.days_retained, pop.day_acquired, pop.acquired_via,
             )  # fmt: skip
         elif count_retained:
             retained = _retained(pop.stage, pop.day_acquired, pop.acquired_via, model.day - p.days_retained)
@@ -97,7 +97,7 @@ class FieldTeam(Rule):
             salaries = reps * p.salary_per_rep_per_day
             model.ledger.spend("field", "salaries", salaries)
             cost += salaries
-            cost += self._contact(model, n_contacts, ids, u_pick, u_convert, n_open)
+            cost += self._contact(model, n_contacts, ids, u_pick, n_open)
         if cost:
             model.tally("spend_field", cost)
 
@@ -107,30 +107,28 @@ class FieldTeam(Rule):
         n_contacts: int,
         ids: np.ndarray,
         u_pick: np.ndarray,
-        u_convert: np.ndarray,
         n_open: int,
     ) -> float:
         """Contact the ``n_contacts`` open people with the lowest pick uniforms; sign up and pay.
 
         ``ids`` (sorted) are all ``n_open`` open people, or only those under the cut-off of
-        :func:`~sim.rules._pick.pick_lowest_in` when that keeps enough; ``u_pick`` and ``u_convert``
-        are their uniforms. The same people in the same order as :func:`pick_lowest_in` contacts.
+        :func:`~sim.rules._pick.pick_lowest_in` when that keeps enough; ``u_pick`` are their pick
+        uniforms. The same people in the same order as :func:`pick_lowest_in` contacts; each
+        contact's sign-up uniform is drawn at site 1 by :func:`_signups`.
         """
         pop = model.population
         p = self.params
         if n_contacts <= 0 or n_open == 0:
             return 0.0
-        if n_contacts >= n_open:
-            contacted, u = ids, u_convert
-        else:
-            chosen = np.argpartition(u_pick, n_contacts - 1)[:n_contacts]
-            contacted, u = ids[chosen], u_convert[chosen]
+        contacted = ids
+        if n_contacts < n_open:
+            contacted = ids[np.argpartition(u_pick, n_contacts - 1)[:n_contacts]]
         model.tally("field_contacts", int(contacted.size))
         push = p.rel_convert_signup_push if p.commission == "per_signup" else 1.0
         scenario = model.scenario_config
         signed, pushed_people = _signups(
-            contacted, u, pop.stage, float(p.p_convert), scenario.customers.rel_winback,
-            switch_to_us(scenario), scenario.rival.enabled, float(push),
+            contacted, draw_key(self._key, model.day, 1), pop.stage, float(p.p_convert),
+            scenario.customers.rel_winback, switch_to_us(scenario), scenario.rival.enabled, float(push),
         )  # fmt: skip
         if pushed_people.size:
             pop.rel_churn_fit[pushed_people] = p.rel_churn_signup_push
@@ -171,33 +169,39 @@ def _retained(stage: np.ndarray, day_acquired: np.ndarray, acquired_via: np.ndar
 
 
 @kernel
+def _is_open(stage: np.ndarray, community: np.ndarray, within: int, i: int) -> bool:
+    """Whether person i (a real row) may be contacted: not a customer, in community ``within`` (−1: any)."""
+    return stage[i] != _CUSTOMER and (within < 0 or community[i] == within)
+
+
+@kernel
 def _field_day(
-    rng: np.random.Generator,
+    key: np.uint64,
     stage: np.ndarray,
     community: np.ndarray,
     within: int,
     n_real: int,
     k: int,
-    u_open: np.ndarray,
     count_retained: bool,
     retained_day: int,
     day_acquired: np.ndarray,
     acquired_via: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
-    """A working day's draws: the pick uniforms, then the sign-up uniforms (n each, as ``rng.random(n)``).
+) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """A working day's pick: the open people worth looking at and their pick uniforms under ``key``.
 
-    Open people are real non-customers (in community ``within`` unless it is −1). With ``n_open`` of
-    them and ``k`` contacts, :func:`~sim.rules._pick.pick_lowest_in` looks only at those whose pick
-    uniform is under ``(2k + 32) / n_open`` when that cut-off is under 0.5 and keeps at least k;
-    else at every open person. Returns those ids (sorted int64), their pick and sign-up uniforms
+    Open people are real non-customers (in community ``within`` unless it is −1); each one's pick
+    uniform is :func:`~sim.engine.counter.uniform` ``(key, i)``, computed for them alone. With
+    ``n_open`` of them and ``k`` contacts, :func:`~sim.rules._pick.pick_lowest_in` looks only at
+    those whose uniform is under ``(2k + 32) / n_open`` when that cut-off is under 0.5 and keeps at
+    least k; else at every open person. Returns those ids (sorted int64), their pick uniforms
     (float64), ``n_open``, and (with ``count_retained``) :func:`_retained` of ``retained_day``.
-    ``u_open`` (float64, length n) is scratch: the open people's pick uniforms.
+    The lists are sized by what they hold (about 2k + 32 under the cut-off).
     """
     n = stage.shape[0]
     n_open = 0
     retained = 0
     for i in range(n):
-        if i < n_real and stage[i] != _CUSTOMER and (within < 0 or community[i] == within):
+        if i < n_real and _is_open(stage, community, within, i):
             n_open += 1
         if (
             count_retained
@@ -206,38 +210,49 @@ def _field_day(
             and stage[i] == _CUSTOMER
         ):
             retained += 1
+    n_real = min(n_real, n)
     cut = (2.0 * k + 32.0) / n_open if 0 < k < n_open else 1.0
-    ids = np.empty(n_open, dtype=np.int64)  # room for all: never reallocated in the loop
+    if cut < 0.5:
+        expected = cut * n_open
+        room = min(n_open, int(expected + 8.0 * np.sqrt(expected) + 64.0))
+        ids = np.empty(room, dtype=np.int64)
+        u_pick = np.empty(room)
+        found = 0
+        for i in range(n_real):
+            if _is_open(stage, community, within, i):
+                u = uniform(key, i)
+                if u < cut:
+                    if found < room:
+                        ids[found], u_pick[found] = i, u
+                    found += 1
+        if k <= found <= room:
+            return ids[:found], u_pick[:found], n_open, retained
+        if k <= found:  # more under the cut-off than there was room for: list them all
+            ids = np.empty(found, dtype=np.int64)
+            u_pick = np.empty(found)
+            at = 0
+            for i in range(n_real):
+                if _is_open(stage, community, within, i):
+                    u = uniform(key, i)
+                    if u < cut:
+                        ids[at], u_pick[at] = i, u
+                        at += 1
+            return ids, u_pick, n_open, retained
+    # Every open person is looked at (too few under the cut-off, or no cut-off).
+    ids = np.empty(n_open, dtype=np.int64)
     u_pick = np.empty(n_open)
     found = 0
-    for i in range(n):
-        u = rng.random()
-        if i < n_real and stage[i] != _CUSTOMER and (within < 0 or community[i] == within):
-            u_open[i] = u
-            if cut >= 0.5 or u < cut:
-                ids[found], u_pick[found] = i, u
-                found += 1
-    if cut < 0.5 and found < k:  # too few under the cut-off: every open person is looked at
-        found = 0
-        for i in range(n):
-            if i < n_real and stage[i] != _CUSTOMER and (within < 0 or community[i] == within):
-                ids[found], u_pick[found] = i, u_open[i]
-                found += 1
-    ids, u_pick = ids[:found], u_pick[:found]
-    u_convert = np.empty(found)
-    at = 0
-    for i in range(n):
-        u = rng.random()
-        if at < found and ids[at] == i:
-            u_convert[at] = u
-            at += 1
-    return ids, u_pick, u_convert, n_open, retained
+    for i in range(n_real):
+        if _is_open(stage, community, within, i):
+            ids[found], u_pick[found] = i, uniform(key, i)
+            found += 1
+    return ids, u_pick, n_open, retained
 
 
 @kernel
 def _signups(
     contacted: np.ndarray,
-    u: np.ndarray,
+    key: np.uint64,
     stage: np.ndarray,
     p_convert: float,
     winback: float,
@@ -245,9 +260,10 @@ def _signups(
     rival: bool,
     push: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Who of ``contacted`` signs up (uniform ``u`` under min(p × ``push``, 1)) and who of them was pushed.
+    """Who of ``contacted`` signs up (uniform under min(p × ``push``, 1)) and who of them was pushed.
 
-    p is ``p_convert`` (× ``winback`` for churned people, × ``switch`` for the rival's customers);
+    A contact's uniform is :func:`~sim.engine.counter.uniform` ``(key, person)``. p is
+    ``p_convert`` (× ``winback`` for churned people, × ``switch`` for the rival's customers);
     a sign-up with u ≥ p is one the push added. Both int64 arrays keep the order of ``contacted``.
     """
     signed = np.empty(contacted.shape[0], dtype=np.int64)
@@ -260,10 +276,11 @@ def _signups(
             p *= winback
         if rival and stage[person] == _RIVAL:  # the rival's customers switch at a lower rate
             p *= switch
-        if u[j] < min(p * push, 1.0):
+        u = uniform(key, person)
+        if u < min(p * push, 1.0):
             signed[n_signed] = person
             n_signed += 1
-            if u[j] >= p:
+            if u >= p:
                 pushed[n_pushed] = person
                 n_pushed += 1
     return signed[:n_signed], pushed[:n_pushed]

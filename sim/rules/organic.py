@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from sim.engine.compiled import kernel
+from sim.engine.counter import draw_key, stream_key, uniform
 from sim.rules._brands import stage_factors
-from sim.rules._pick import skip_uniforms
 from sim.rules.base import ACQUISITION_COLUMNS, Phase, Rule
 from sim.scenario import OrganicSpec
 from sim.world.population import Channel
@@ -25,6 +25,9 @@ class Organic(Rule):
     This is the Bass model's p (the external force) when ads are off. Churned people adopt at
     ``customers.rel_winback`` times the hazard, and the rival's customers switch at
     ``rival.rel_switch × rival.rel_churn`` times it.
+
+    Each open person's uniform is counter-based (:mod:`sim.engine.counter`): a function of the
+    seed, the day and the person, computed only for the real non-customers.
     """
 
     name = "organic"
@@ -41,32 +44,50 @@ class Organic(Rule):
         stage_rate = self.params.rate_per_day * stage_factors(model.scenario_config)
         self._p_by_stage = -np.expm1(-stage_rate)
         self._p_max = float(self._p_by_stage.max())
+        self._key = stream_key(self.rng)
 
     def step(self, model: Market) -> None:
         """Convert non-customers at the organic hazard."""
         pop = model.population
         if self.params.rate_per_day <= 0.0:
-            skip_uniforms(self.rng, pop.n)  # today's uniforms are drawn whether used or not
-            return
-        adopters = _adopters(self.rng, pop.stage, self._p_by_stage, self._p_max, model.n_real)
+            return  # counter-based uniforms: skipping a day shifts no later number
+        key = draw_key(self._key, model.day)
+        adopters = _adopters(key, pop.stage, self._p_by_stage, self._p_max, model.n_real)
         model.acquire(adopters, Channel.ORGANIC)
 
 
 @kernel
 def _adopters(
-    rng: np.random.Generator, stage: np.ndarray, p_by_stage: np.ndarray, p_max: float, n_real: int
+    key: np.uint64, stage: np.ndarray, p_by_stage: np.ndarray, p_max: float, n_real: int
 ) -> np.ndarray:
-    """Draw one uniform per person (n, in index order, as ``rng.random(n)``); return who adopts.
+    """Who adopts today: the real people whose uniform under ``key`` is under ``p_by_stage[stage[i]]``.
 
-    Person i adopts when their uniform is under ``p_by_stage[stage[i]]`` (float64, one probability
-    per :class:`~sim.world.population.Stage`); only uniforms under ``p_max`` (the largest) have their
-    stage looked up. Fake accounts (rows ≥ ``n_real``) never adopt here. Returns sorted int64 ids.
+    ``p_by_stage``: float64, one probability per :class:`~sim.world.population.Stage` (0 for
+    customers, whose uniform is never computed); ``p_max`` its largest. Person i's uniform is
+    :func:`~sim.engine.counter.uniform` ``(key, i)``, computed only for people whose stage can adopt.
+    Fake accounts (rows ≥ ``n_real``) never adopt here. Returns sorted int64 ids.
     """
+    n = min(n_real, stage.shape[0])
+    if p_max <= 0.0 or n <= 0:
+        return np.empty(0, dtype=np.int64)
+    # Room for the expected adopters and 8 standard deviations more; on the rare overflow a second
+    # pass lists them all (uniforms are recomputed, not stored): no full-length list.
+    room = min(n, int(p_max * n + 8.0 * np.sqrt(p_max * n) + 64.0))
+    adopters = np.empty(room, dtype=np.int64)
     found = 0
-    adopters = np.empty(min(n_real, stage.shape[0]), dtype=np.int64)  # room for all: never reallocated
-    for i in range(stage.shape[0]):
-        u = rng.random()
-        if u < p_max and i < n_real and u < p_by_stage[stage[i]]:
-            adopters[found] = i
+    for i in range(n):
+        p = p_by_stage[stage[i]]
+        if p > 0.0 and uniform(key, i) < p:
+            if found < room:
+                adopters[found] = i
             found += 1
-    return adopters[:found]
+    if found <= room:
+        return adopters[:found]
+    adopters = np.empty(found, dtype=np.int64)
+    at = 0
+    for i in range(n):
+        p = p_by_stage[stage[i]]
+        if p > 0.0 and uniform(key, i) < p:
+            adopters[at] = i
+            at += 1
+    return adopters
