@@ -4,18 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["BudgetCounter", "pick_lowest", "pick_lowest_in", "pick_top", "skip_uniforms"]
-
-
-def skip_uniforms(rng: np.random.Generator, n: int) -> None:
-    """Move ``rng`` on past ``n`` uniforms, as ``rng.random(n)`` would, without drawing them.
-
-    A rule draws its day's uniforms whether it uses them or not (common random numbers); when it
-    uses none, this keeps its stream where the draw would leave it in O(log n) and no memory. Each
-    ``random()`` double is one 64-bit output of the bit generator, and ``advance`` moves the bit
-    generator on by whole outputs (our streams are PCG64, see :mod:`sim.engine.random`).
-    """
-    rng.bit_generator.advance(n)  # type: ignore[attr-defined]
+__all__ = ["BudgetCounter", "pick_lowest", "pick_lowest_in", "pick_top"]
 
 
 def pick_lowest(candidates: np.ndarray, uniforms: np.ndarray, k: int) -> np.ndarray:

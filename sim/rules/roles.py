@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from sim.engine.compiled import kernel
+from sim.engine.counter import draw_key, stream_key, uniform, uniforms
 from sim.rules._brands import switch_to_us
 from sim.rules._pick import pick_lowest, pick_top
 from sim.rules._referral import convert_referred
@@ -30,7 +31,8 @@ class Seeding(Rule):
 
     Selection: at random; hubs (the most friends first, ties at random), which spreads further near the
     spreading threshold (docs/science.md §2); or at random inside one community. Only ordinary people are
-    seeded, so each person has one role.
+    seeded, so each person has one role. "At random" is by counter-based uniforms (day 1, site 0),
+    computed for the eligible people only.
     """
 
     name = "seeding"
@@ -51,8 +53,7 @@ class Seeding(Rule):
         """Seed on the first day; nothing afterwards."""
         pop = model.population
         if model.day != 1:
-            return  # seeding happens once: later days draw nothing (day 1's draw is the common one)
-        u_pick = self.rng.random(pop.n)
+            return  # seeding happens once
         if self.params.budget <= 0:
             return
         n_seeds = int(self.params.budget / self.params.cost_per_seed + 1e-9)
@@ -61,10 +62,10 @@ class Seeding(Rule):
         if self.params.selection == "community":
             eligible &= pop.community == self.params.community
         candidates = np.flatnonzero(eligible)
-        if self.params.selection == "hubs":
-            seeds = pick_top(candidates, model.graph.degree[candidates].astype(np.float64), u_pick, n_seeds)
-        else:
-            seeds = pick_lowest(candidates, u_pick, n_seeds)
+        seeds = _pick(
+            candidates, model.graph.degree if self.params.selection == "hubs" else None,
+            draw_key(stream_key(self.rng), model.day), n_seeds,
+        )  # fmt: skip
         if seeds.size == 0:
             return
         pop.role[seeds] = Role.SEED
@@ -97,6 +98,9 @@ class RoleSharing(Rule):
 
     Every day this rule also counts today's referred acquisitions by the referrer's role (step columns
     ``referred_by_<role>``), whichever rule made them.
+
+    Each open person's daily uniform is counter-based (:mod:`sim.engine.counter`): a function of the
+    seed, the day and the person, computed only for the people a bound of the hazard lets convert.
     """
 
     name = "roles"
@@ -133,19 +137,17 @@ class RoleSharing(Rule):
         pop = model.population
         graph = model.graph
         p = self.params
-        u_employee, u_kol = self.rng.random((2, pop.n))
+        key = stream_key(self.rng, "roles")  # the roles are drawn once, before day 1 (day 0)
         self._rate = np.zeros(pop.n)
         self._reach = np.ones(pop.n)
         if p.kol_selection == "assigned":
             kols = np.unique(np.asarray(p.kol_ids, dtype=np.int64))
         else:
             ordinary = np.flatnonzero(pop.role == Role.ORDINARY)
-            if p.kol_selection == "degree":
-                kols = pick_top(ordinary, graph.degree[ordinary].astype(np.float64), u_kol, p.n_kols)
-            else:
-                kols = pick_lowest(ordinary, u_kol, p.n_kols)
+            degree = graph.degree if p.kol_selection == "degree" else None
+            kols = _pick(ordinary, degree, draw_key(key, 0, 1), p.n_kols)
         pop.role[kols] = Role.KOL
-        employees = pick_lowest(np.flatnonzero(pop.role == Role.ORDINARY), u_employee, p.n_employees)
+        employees = _pick(np.flatnonzero(pop.role == Role.ORDINARY), None, draw_key(key, 0, 0), p.n_employees)
         pop.role[employees] = Role.EMPLOYEE
         self._rate[employees] = p.employee_rate_share_per_day
         self._rate[kols] = p.kol_rate_share_per_day
@@ -159,6 +161,7 @@ class RoleSharing(Rule):
         self._buffer: np.ndarray | None = None  # today's weights (float64, length n), reused every day
         self._heard: np.ndarray | None = None  # shares pushed from the sharers (zeros between days)
         self._degree_squared: float | None = None  # Σ degree²: the expected cost of pulling
+        self._key = stream_key(self.rng)
         scenario = model.scenario_config
         self._members = scenario.loyalty.membership != "off"  # loyalty members with a share benefit
         # p_convert, then the stage factors: churned people's and the rival's customers'.
@@ -172,8 +175,7 @@ class RoleSharing(Rule):
     def step(self, model: Market) -> None:
         """Convert friends of today's role sharers, pay rewards and fees, count referrals by role."""
         pop = model.population
-        # Whether anyone shares through this rule is fixed for the run, so skipping the draw when
-        # no one does keeps every run's stream aligned with itself.
+        # Counter-based uniforms: a day without role sharers computes none and shifts no later one.
         if self._any_roles or self._members:
             self._share(model)
         if self._n_kols and self.params.kol_fee_per_day > 0:
@@ -196,12 +198,14 @@ class RoleSharing(Rule):
             pop.stage, pop.day_acquired, model.day, self._degree, weights,
         )  # fmt: skip
         rules = (model.n_real, *self._hazard)
+        key = draw_key(self._key, model.day)
         if graph.complete:
             # Σ over everyone but oneself: the total is NumPy's sum, as in sum_over_neighbours.
             w_max, *_ = _role_weights(*args, model.n_real, np.empty(pop.n, np.int64))
             total = float(weights.sum())
-            found = _role_exposed(self.rng, pop.stage, weights, w_max, _NO_ROWS, _NO_COLUMNS, graph.degree,
-                                  True, total, _NO_VALUES, *rules)  # fmt: skip
+            sum_degree = float(pop.n) * float(pop.n - 1)
+            found = _role_exposed(key, pop.stage, weights, w_max, _NO_ROWS, _NO_COLUMNS, graph.degree,
+                                  True, total, _NO_VALUES, *rules, sum_degree)  # fmt: skip
         else:
             assert graph.indptr is not None and graph.indices is not None
             heard = self._heard
@@ -209,7 +213,7 @@ class RoleSharing(Rule):
                 heard = self._heard = np.zeros(pop.n)  # zero pages cost nothing until pushed to
             if self._degree_squared is None:
                 self._degree_squared = float(np.sum(graph.degree.astype(np.float64) ** 2))
-            found = _role_day(self.rng, *args, graph.indptr, graph.indices, graph.degree, *rules, heard,
+            found = _role_day(key, *args, graph.indptr, graph.indices, graph.degree, *rules, heard,
                               self._degree_squared, -1)  # fmt: skip
         convert_referred(model, *found, weights)
 
@@ -218,6 +222,19 @@ class RoleSharing(Rule):
         summary = {f"referred_by_{name}": float(steps[f"referred_by_{name}"].sum()) for name in ROLE_NAMES}
         summary["roles_spend"] = float(steps["spend_roles"].sum())
         return summary
+
+
+def _pick(candidates: np.ndarray, degree: np.ndarray | None, key: np.uint64, k: int) -> np.ndarray:
+    """``k`` of ``candidates`` (int64 ids): at random, or the most friends first (``degree``), ties at random.
+
+    "At random" is :func:`~sim.rules._pick.pick_lowest` of the candidates' counter-based uniforms
+    under ``key``, computed for the candidates alone.
+    """
+    positions = np.arange(candidates.size)
+    u = uniforms(key, candidates)
+    if degree is None:
+        return candidates[pick_lowest(positions, u, k)]
+    return candidates[pick_top(positions, degree[candidates].astype(np.float64), u, k)]
 
 
 _NO_ROWS = np.zeros(1, dtype=np.int64)
@@ -273,7 +290,7 @@ def _role_weights(
 
 @kernel
 def _role_exposed(
-    rng: np.random.Generator,
+    key: np.uint64,
     stage: np.ndarray,
     weights: np.ndarray,
     w_max: float,
@@ -288,8 +305,9 @@ def _role_exposed(
     winback: float,
     switch: float,
     rival: bool,
+    sum_degree: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Draw today's uniform for every person (n, in index order); list who may convert and their hazard.
+    """List who may convert today and their hazard, from counter-based uniforms under ``key``.
 
     Person i (a real non-customer) hears the shares ``Σ weights`` over their friends (a CSR row sum;
     ``heard[i]`` when ``heard`` has length n: the sums pushed by
@@ -299,34 +317,52 @@ def _role_exposed(
     uniform u is under a bound of the hazard (friends × ``w_max``, the largest factor); those with
     u < hazard (1 − e^(−h) ≤ h, with a margin for rounding) are returned as sorted ids (int64),
     hazards and uniforms (float64), for :func:`~sim.rules._referral.convert_referred`.
+
+    Person i's uniform is :func:`~sim.engine.counter.uniform` ``(key, i)``, computed only for open
+    people who hear someone (or, pulling, for every open person). The lists are sized by the
+    expected number of candidates (at most ``sum_degree`` (Σ degree) × the bound per friend) and 8
+    standard deviations more; on the rare overflow a second pass lists them (uniforms recomputed).
     """
     top = p_convert * max(1.0, winback, switch) * (1.0 + 1e-9)
     # Σ of deg terms each ≤ w_max exceeds deg × w_max by rounding at most: a wider margin covers it.
     per_friend = top * w_max * (1.0 + 1e-6)
     pushed = heard.shape[0] == stage.shape[0]
-    # The draws list the candidates; pulled row sums are then read in a loop of their own, without
+    # The uniforms list the candidates; pulled row sums are then read in a loop of their own, without
     # unpredictable branches between the memory reads (the processor overlaps the cache misses).
-    # Room for every real person: the lists never reallocate inside a loop.
-    ids = np.empty(n_real, dtype=np.int64)
-    uniforms = np.empty(n_real)
-    shares = np.empty(n_real)
+    n = min(n_real, stage.shape[0])
+    expected = min(n, sum_degree * per_friend)
+    room = min(n, int(expected + 8.0 * np.sqrt(expected) + 64.0))
+    ids = np.empty(room, dtype=np.int64)
+    uniforms = np.empty(room)
+    shares = np.empty(room)
     m = 0
-    for i in range(stage.shape[0]):
-        u = rng.random()
-        if i >= n_real or stage[i] == _CUSTOMER:
-            continue
-        if complete:
-            heard_i = total - weights[i]
-        elif pushed:
-            heard_i = heard[i]
-        else:
-            if u < degree[i] * per_friend:
-                ids[m], uniforms[m] = i, u
-                m += 1
-            continue
-        if heard_i > 0.0 and u < heard_i * top:
-            ids[m], uniforms[m], shares[m] = i, u, heard_i
+    for _ in range(2):
+        m = 0
+        for i in range(n):
+            if stage[i] == _CUSTOMER:
+                continue
+            if complete or pushed:
+                heard_i = total - weights[i] if complete else heard[i]
+                if not heard_i > 0.0:
+                    continue
+                u = uniform(key, i)
+                if not u < heard_i * top:
+                    continue
+            else:
+                heard_i = 0.0
+                u = uniform(key, i)
+                if not u < degree[i] * per_friend:
+                    continue
+            if m < room:
+                ids[m], uniforms[m], shares[m] = i, u, heard_i
             m += 1
+        if m <= room:
+            break
+        room = m
+        ids = np.empty(room, dtype=np.int64)
+        uniforms = np.empty(room)
+        shares = np.empty(room)
+    ids, uniforms, shares = ids[:m], uniforms[:m], shares[:m]
     if not (complete or pushed):
         for k in range(m):
             shares[k] = row_sum(indptr, indices, weights, ids[k])
@@ -350,7 +386,7 @@ def _role_exposed(
 
 @kernel
 def _role_day(
-    rng: np.random.Generator,
+    key: np.uint64,
     base_weight: np.ndarray,
     is_employee: np.ndarray,
     rel_share: np.ndarray,
@@ -391,8 +427,8 @@ def _role_day(
     if push:
         add_from_rows(indptr, indices, weights, sharers[:n_sharers], heard)
     found = _role_exposed(
-        rng, stage, weights, w_max, indptr, indices, degree, False, 0.0, heard if push else heard[:0],
-        n_real, p_convert, winback, switch, rival,
+        key, stage, weights, w_max, indptr, indices, degree, False, 0.0, heard if push else heard[:0],
+        n_real, p_convert, winback, switch, rival, float(indices.shape[0]),
     )  # fmt: skip
     if push:
         heard[:] = 0.0  # a sequential fill: far cheaper than undoing the scattered adds

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from sim.engine.compiled import kernel
+from sim.engine.counter import draw_key, stream_key, uniform
 from sim.rules._brands import switch_to_us
-from sim.rules._pick import skip_uniforms
 from sim.rules._referral import convert_referred
 from sim.rules.base import ACQUISITION_COLUMNS, Phase, Rule
 from sim.scenario import SharingSpec
@@ -73,6 +73,9 @@ class Sharing(Rule):
     uplift, weak ties, denied rewards) and a friend's conversion × ``rel_referred_convert`` (larger
     friend rewards pull in lower-value friends). Fake accounts (rows after ``model.n_real``) never
     share or convert here: only the attack (rule ``fraud``) activates them.
+
+    Each open person's daily uniform is counter-based (:mod:`sim.engine.counter`): a function of the
+    seed, the day and the person, computed only for the people a bound of the hazard lets convert.
     """
 
     name = "sharing"
@@ -92,6 +95,7 @@ class Sharing(Rule):
     _constants: _Constants | None = None
     _heard: np.ndarray | None = None  # friends' weights pushed from the sharers (zeros between days)
     _degree_squared: float | None = None
+    _key: np.uint64 | None = None  # the counter-based stream's key (sim.engine.counter)
 
     def step(self, model: Market) -> None:
         """Convert friends of today's sharers and record who referred whom."""
@@ -99,8 +103,10 @@ class Sharing(Rule):
         graph = model.graph
         p = self.params
         if p.rate_share_per_day * p.p_convert <= 0.0:
-            skip_uniforms(self.rng, pop.n)  # today's uniforms are drawn whether used or not
-            return
+            return  # counter-based uniforms: skipping a day shifts no later number
+        if self._key is None:
+            self._key = stream_key(self.rng)
+        key = draw_key(self._key, model.day)
         weights, sharers = self._buffer, self._sharers
         if weights is None or sharers is None or weights.shape[0] != pop.n:
             # Zeros but at the sharers listed in the first _n_sharers entries of _sharers.
@@ -122,7 +128,7 @@ class Sharing(Rule):
                 *weighing, graph.degree, sharers, self._n_sharers
             )
             ids, hazards, uniforms = _exposed(
-                self.rng, pop.stage, pop.rel_referred_convert, model.n_real, weights, w_max, rel_max,
+                key, pop.stage, pop.rel_referred_convert, model.n_real, weights, w_max, rel_max,
                 _NO_ROWS, _NO_COLUMNS, graph.degree, True, float(weights.sum()), _NO_AGES, *hazard,
             )  # fmt: skip
         else:
@@ -131,7 +137,7 @@ class Sharing(Rule):
             if heard is None or heard.shape[0] != pop.n:
                 heard = self._heard = np.zeros(pop.n)  # zero pages cost nothing until pushed to
             ids, hazards, uniforms, self._n_sharers = _sharing_day(
-                self.rng, *weighing, graph.indptr, graph.indices, graph.degree, *hazard, sharers,
+                key, *weighing, graph.indptr, graph.indices, graph.degree, *hazard, sharers,
                 self._n_sharers, heard, self._sum_degree_squared(graph), -1,
             )  # fmt: skip
         convert_referred(model, ids, hazards, uniforms, weights)
@@ -333,8 +339,55 @@ def _bound(scale: float, top_stage: float, rel_max: float, w_max: float) -> floa
 
 
 @kernel
+def _candidates(
+    key: np.uint64,
+    stage: np.ndarray,
+    n_real: int,
+    degree: np.ndarray,
+    bound: float,
+    fraction: bool,
+    mean_degree: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The real non-customers whose uniform under ``key`` is under a bound of their hazard, and those.
+
+    The bound is ``bound`` (``fraction``) or ``degree × bound / mean_degree``; person i's uniform is
+    :func:`~sim.engine.counter.uniform` ``(key, i)``, computed for the open people alone. Returns
+    sorted int64 ids and their float64 uniforms, sized by what they hold: room for the expected
+    number and 8 standard deviations more, and on the rare overflow a second pass (the uniforms
+    are recomputed, not stored), so no list is full-length.
+    """
+    n = min(n_real, stage.shape[0])
+    per_friend = bound / mean_degree
+    expected = min(bound, 1.0) * n  # Σ degree × bound / mean degree is bound × n in count mode
+    room = min(n, int(expected + 8.0 * np.sqrt(expected) + 64.0))
+    ids = np.empty(room, dtype=np.int64)
+    uniforms = np.empty(room)
+    m = 0
+    for _ in range(2):
+        m = 0
+        for i in range(n):
+            if stage[i] == _CUSTOMER:
+                continue
+            u = uniform(key, i)
+            if fraction:  # Σ w / friends ≤ w_max
+                if not u < bound:
+                    continue
+            elif not u < degree[i] * per_friend:  # Σ w / mean degree ≤ friends × w_max / mean degree
+                continue
+            if m < room:
+                ids[m], uniforms[m] = i, u
+            m += 1
+        if m <= room:
+            break
+        room = m
+        ids = np.empty(room, dtype=np.int64)
+        uniforms = np.empty(room)
+    return ids[:m], uniforms[:m]
+
+
+@kernel
 def _exposed(
-    rng: np.random.Generator,
+    key: np.uint64,
     stage: np.ndarray,
     rel_convert: np.ndarray,
     n_real: int,
@@ -355,7 +408,7 @@ def _exposed(
     fraction: bool,
     mean_degree: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Draw today's uniform for every person (n, in index order); list who may convert and their hazard.
+    """List who may convert today and their hazard, from counter-based uniforms under ``key``.
 
     Person i (a real non-customer) hears ``Σ weights`` over their friends (a CSR row sum, or
     ``heard[i]`` when ``heard`` has length n: the sums pushed from the sharers by
@@ -368,26 +421,12 @@ def _exposed(
     uniforms (float64), for :func:`~sim.rules._referral.convert_referred`.
     """
     bound = _bound(scale, top_stage, rel_max, w_max)
-    per_friend = bound / mean_degree
     pushed = heard.shape[0] == stage.shape[0]
-    # Three simple loops rather than one: the draws list the candidates, then their friends' sums
-    # and their hazards are read in loops without unpredictable branches between the memory
-    # reads, so the processor overlaps the cache misses. Room for every real person: the lists
-    # never reallocate inside a loop (that costs reference counting on every iteration).
-    ids = np.empty(n_real, dtype=np.int64)
-    uniforms = np.empty(n_real)
-    m = 0
-    for i in range(stage.shape[0]):
-        u = rng.random()
-        if i >= n_real or stage[i] == _CUSTOMER:
-            continue
-        if fraction:  # Σ w / friends ≤ w_max
-            if not u < bound:
-                continue
-        elif not u < degree[i] * per_friend:  # Σ w / mean degree ≤ friends × w_max / mean degree
-            continue
-        ids[m], uniforms[m] = i, u
-        m += 1
+    # Three simple loops rather than one: the uniforms list the candidates, then their friends'
+    # sums and their hazards are read in loops without unpredictable branches between the memory
+    # reads, so the processor overlaps the cache misses.
+    ids, uniforms = _candidates(key, stage, n_real, degree, bound, fraction, mean_degree)
+    m = ids.shape[0]
     hazards = np.empty(m)
     for k in range(m):
         if complete:
@@ -416,7 +455,7 @@ def _exposed(
 
 @kernel
 def _sharing_day(
-    rng: np.random.Generator,
+    key: np.uint64,
     stage: np.ndarray,
     day_acquired: np.ndarray,
     first_order: np.ndarray,
@@ -470,7 +509,7 @@ def _sharing_day(
     if push:
         add_from_rows(indptr, indices, weights, sharers[:n_sharers], heard)
     ids, hazards, uniforms = _exposed(
-        rng, stage, rel_convert, n_real, weights, w_max, rel_max, indptr, indices, degree, False, 0.0,
+        key, stage, rel_convert, n_real, weights, w_max, rel_max, indptr, indices, degree, False, 0.0,
         heard if push else heard[:0], scale, top_stage, winback, switch, rival, fraction, mean_degree,
     )  # fmt: skip
     if push:
