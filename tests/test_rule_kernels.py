@@ -140,7 +140,7 @@ def test_the_sharing_kernel_lists_whom_the_array_formulas_list(
         sharers = np.flatnonzero(np.random.default_rng(seed).random(graph.n) < 0.1)
         weights = np.zeros(graph.n)
         weights[sharers] = 7.0
-        sharers = np.concatenate([sharers, np.empty(graph.n - sharers.size, np.int64)])
+        sharers = np.concatenate([sharers, np.empty(graph.n - sharers.size, np.int64)]).astype(np.int32)
         n_previous = int(np.count_nonzero(weights))
         weighing = (
             s["stage"], s["day_acquired"], s["first_order"], s["rel_share"], day, n_real, rate, True,
@@ -220,12 +220,12 @@ def test_the_role_sharing_kernel_lists_whom_the_array_formulas_list(
             s["stage"],
             s["day_acquired"],
             day,
-            degree,
+            graph.degree,
             weights,
         )
         rules = (n_real, p_convert, winback, switch, True)
         if graph.complete:
-            w_max, *_ = _role_weights(*args, n_real, np.empty(graph.n, np.int64))
+            w_max, *_ = _role_weights(*args, n_real, np.empty(graph.n, np.int32))
             found = _role_exposed(
                 key, s["stage"], weights, w_max, np.zeros(1, np.int64), np.empty(0, np.int32),
                 graph.degree, True, float(weights.sum()), np.empty(0), *rules, graph.n * (graph.n - 1.0),
@@ -235,7 +235,7 @@ def test_the_role_sharing_kernel_lists_whom_the_array_formulas_list(
             heard = np.zeros(graph.n)
             degree_squared = float(np.sum(graph.degree.astype(np.float64) ** 2))
             found = _role_day(key, *args, graph.indptr, graph.indices, graph.degree, *rules, heard,
-                              degree_squared, strategy)  # fmt: skip
+                              degree_squared, strategy, np.empty(graph.n, np.int32))  # fmt: skip
             assert not heard.any()  # left clean for the next day
         np.testing.assert_array_equal(weights, weight)
         np.testing.assert_array_equal(found[0], exposed[maybe])

@@ -138,8 +138,8 @@ class RoleSharing(Rule):
         graph = model.graph
         p = self.params
         key = stream_key(self.rng, "roles")  # the roles are drawn once, before day 1 (day 0)
-        self._rate = np.zeros(pop.n)
-        self._reach = np.ones(pop.n)
+        rate = np.zeros(pop.n)
+        reach = np.ones(pop.n)
         if p.kol_selection == "assigned":
             kols = np.unique(np.asarray(p.kol_ids, dtype=np.int64))
         else:
@@ -149,13 +149,13 @@ class RoleSharing(Rule):
         pop.role[kols] = Role.KOL
         employees = _pick(np.flatnonzero(pop.role == Role.ORDINARY), None, draw_key(key, 0, 0), p.n_employees)
         pop.role[employees] = Role.EMPLOYEE
-        self._rate[employees] = p.employee_rate_share_per_day
-        self._rate[kols] = p.kol_rate_share_per_day
-        self._reach[kols] = p.kol_friends_per_share
+        rate[employees] = p.employee_rate_share_per_day
+        rate[kols] = p.kol_rate_share_per_day
+        reach[kols] = p.kol_friends_per_share
         self._n_kols = int(kols.size)
-        self._degree = np.maximum(graph.degree.astype(np.float64), 1.0)
-        self._base_weight = self._rate * np.minimum(1.0, self._reach / self._degree)
-        self._any_roles = bool(self._rate.any())
+        self._base_weight = rate * np.minimum(1.0, reach / np.maximum(graph.degree.astype(np.float64), 1.0))
+        self._any_roles = bool(rate.any())
+        self._sharers: np.ndarray | None = None  # scratch: ids of today's sharers (int32, length n)
         self._is_employee = np.zeros(pop.n, dtype=bool)
         self._is_employee[employees] = True
         self._buffer: np.ndarray | None = None  # today's weights (float64, length n), reused every day
@@ -195,13 +195,16 @@ class RoleSharing(Rule):
             weights = self._buffer = np.empty(pop.n)
         args = (
             self._base_weight, self._is_employee, pop.rel_share, self._members, pop.rate_share_extra,
-            pop.stage, pop.day_acquired, model.day, self._degree, weights,
+            pop.stage, pop.day_acquired, model.day, graph.degree, weights,
         )  # fmt: skip
+        sharers = self._sharers
+        if sharers is None or sharers.shape[0] != pop.n:
+            sharers = self._sharers = np.empty(pop.n, np.int32)
         rules = (model.n_real, *self._hazard)
         key = draw_key(self._key, model.day)
         if graph.complete:
             # Σ over everyone but oneself: the total is NumPy's sum, as in sum_over_neighbours.
-            w_max, *_ = _role_weights(*args, model.n_real, np.empty(pop.n, np.int64))
+            w_max, *_ = _role_weights(*args, model.n_real, sharers)
             total = float(weights.sum())
             sum_degree = float(pop.n) * float(pop.n - 1)
             found = _role_exposed(key, pop.stage, weights, w_max, _NO_ROWS, _NO_COLUMNS, graph.degree,
@@ -214,7 +217,7 @@ class RoleSharing(Rule):
             if self._degree_squared is None:
                 self._degree_squared = float(np.sum(graph.degree.astype(np.float64) ** 2))
             found = _role_day(key, *args, graph.indptr, graph.indices, graph.degree, *rules, heard,
-                              self._degree_squared, -1)  # fmt: skip
+                              self._degree_squared, -1, sharers)  # fmt: skip
         convert_referred(model, *found, weights)
 
     def summarise(self, model: Market, steps: pd.DataFrame) -> dict[str, float]:
@@ -261,11 +264,11 @@ def _role_weights(
     """Fill ``weights`` (float64, length n) with the shares each person's friends hear from them today.
 
     ``base_weight`` (rate × min(1, reach / degree), float64) × ``rel_share`` for an employee (the
-    employee reward's response), plus, when loyalty ``members`` share, ``extra / degree`` for an
-    active customer acquired before ``day`` with a ``rate_share_extra`` (``degree`` at least 1).
+    employee reward's response), plus, when loyalty ``members`` share, ``extra / max(degree, 1)``
+    for an active customer acquired before ``day`` with a ``rate_share_extra`` (``degree``: int).
     Returns the largest weight, how many real people are not customers, Σ ``degree`` over the
     people with a positive weight (the cost of pushing their weights to their friends) and how many
-    those are; their ids are written, ascending, to the start of ``sharers`` (int64, length n).
+    those are; their ids are written, ascending, to the start of ``sharers`` (int32, length n).
     """
     w_max = 0.0
     n_open = 0
@@ -276,7 +279,7 @@ def _role_weights(
         if is_employee[i]:
             w = w * np.float64(rel_share[i])
         if members and extra[i] > 0 and stage[i] == _CUSTOMER and day_acquired[i] < day:
-            w = w + np.float64(extra[i]) / degree[i]
+            w = w + np.float64(extra[i]) / max(degree[i], 1)
         weights[i] = w
         w_max = max(w_max, w)
         if w > 0.0:
@@ -395,7 +398,7 @@ def _role_day(
     stage: np.ndarray,
     day_acquired: np.ndarray,
     day: int,
-    degree_at_least_1: np.ndarray,
+    degree_for_weights: np.ndarray,
     weights: np.ndarray,
     indptr: np.ndarray,
     indices: np.ndarray,
@@ -408,18 +411,19 @@ def _role_day(
     heard: np.ndarray,
     sum_degree_squared: float,
     strategy: int,
+    sharers: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A day of role sharing on a CSR graph in one call: :func:`_role_weights`, then :func:`_role_exposed`.
 
     The shares heard are pulled (a row sum for each person whose uniform passes the bound) or pushed
     from the people who share (into ``heard``, float64 of length n, all zeros, left all zeros):
     ``strategy`` 0 pulls, 1 pushes, −1 takes the one that reads fewer CSR entries (expected: the
-    bound × Σ degree², against the sharers' degrees). Both give the same floats.
+    bound × Σ degree², against the sharers' degrees). Both give the same floats. ``sharers`` (int32,
+    length n) is scratch for :func:`_role_weights`.
     """
-    sharers = np.empty(weights.shape[0], dtype=np.int64)
     w_max, n_open, push_work, n_sharers = _role_weights(
         base_weight, is_employee, rel_share, members, extra, stage, day_acquired, day,
-        degree_at_least_1, weights, n_real, sharers,
+        degree_for_weights, weights, n_real, sharers,
     )  # fmt: skip
     per_friend = p_convert * max(1.0, winback, switch) * w_max
     pull_work = per_friend * sum_degree_squared * n_open / max(stage.shape[0], 1)

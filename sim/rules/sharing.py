@@ -89,7 +89,7 @@ class Sharing(Rule):
 
     params: SharingSpec
     _buffer: np.ndarray | None = None  # today's weights (float64, length n), reused every day
-    _sharers: np.ndarray | None = None  # ids of the sharers with a positive weight in _buffer
+    _sharers: np.ndarray | None = None  # ids of the sharers with a positive weight in _buffer (int32)
     _n_sharers = 0
     _tables: tuple[np.ndarray, np.ndarray] | None = None  # see _age_tables
     _constants: _Constants | None = None
@@ -110,7 +110,7 @@ class Sharing(Rule):
         weights, sharers = self._buffer, self._sharers
         if weights is None or sharers is None or weights.shape[0] != pop.n:
             # Zeros but at the sharers listed in the first _n_sharers entries of _sharers.
-            weights, sharers = self._buffer, self._sharers = np.zeros(pop.n), np.empty(pop.n, np.int64)
+            weights, sharers = self._buffer, self._sharers = np.zeros(pop.n), np.empty(pop.n, np.int32)
             self._n_sharers = 0
         constants = self._constants
         if constants is None:
@@ -305,7 +305,7 @@ def _sharer_weights(
     tables); their weight is :func:`_weight_today`. Returns the largest weight (0 when nobody
     shares), the largest ``rel_convert`` (``rel_referred_convert``, float32, length n), how many
     real people are not customers, Σ ``degree`` over the sharers with a positive weight, and how
-    many those are; their ids are written, ascending, to the start of ``sharers`` (int64, length
+    many those are; their ids are written, ascending, to the start of ``sharers`` (int32, length
     ≥ the real people).
     """
     for k in range(n_previous):
