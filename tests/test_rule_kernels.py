@@ -16,7 +16,7 @@ from sim.engine.random import stream
 from sim.rules._pick import pick_lowest_in
 from sim.rules.field_team import _field_day, _retained, _signups
 from sim.rules.organic import _adopters
-from sim.rules.roles import _referred_today, _role_day, _role_exposed, _role_weights
+from sim.rules.roles import _pick, _referred_today, _role_day, _role_exposed, _role_weights
 from sim.rules.sharing import _candidates, _exposed, _sharer_weights, _sharing_day
 from sim.world.generators import barabasi_albert_graph, erdos_renyi_graph
 from sim.world.graph import (
@@ -401,3 +401,41 @@ def test_sharing_candidates_are_the_open_people_under_the_bound(bound: float) ->
         ids, u_ids = _candidates(key, s["stage"], n_real, degree, bound, fraction, 6.0)
         np.testing.assert_array_equal(ids, open_[u[open_] < limit[open_]])
         np.testing.assert_array_equal(u_ids, u[ids])
+
+
+def test_role_sharing_lists_every_candidate_when_more_than_expected() -> None:
+    # The lists have room for Σ degree × the bound per friend candidates and 8 standard deviations
+    # more; told Σ degree = 0, they overflow and a second pass lists the same people.
+    n, day = 3000, 5
+    s = _state(n, day, 6, 0.3)
+    weights = np.where(np.random.default_rng(6).random(n) < 0.5, 0.3, 0.0)
+    graph = complete_graph(n)
+    args = (s["stage"], weights, 0.3, np.zeros(1, np.int64), np.empty(0, np.int32), graph.degree, True)
+    rules = (n - 3, 0.8, 0.5, 0.3, True)
+    total = float(weights.sum())
+    key = _key(6, day)
+    expected = _role_exposed(key, *args, total, np.empty(0), *rules, n * (n - 1.0))
+    assert expected[0].size > 100
+    for got, want in zip(_role_exposed(key, *args, total, np.empty(0), *rules, 0.0), expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("by_degree", [False, True])
+def test_roles_and_seeds_are_picked_from_the_candidates_uniforms_alone(by_degree: bool) -> None:
+    n = 2000
+    degree = np.random.default_rng(3).integers(0, 6, n).astype(np.int32)  # many ties
+    key = _key(3, 0, site=1)
+    candidates = np.flatnonzero(np.random.default_rng(4).random(n) < 0.6)
+    chosen = _pick(candidates, degree if by_degree else None, key, 50)
+    assert chosen.size == 50 and np.isin(chosen, candidates).all()
+    if by_degree:  # the most friends first: nobody left out has more friends than someone chosen
+        assert degree[np.setdiff1d(candidates, chosen)].max() <= degree[chosen].min()
+    else:  # the 50 lowest uniforms
+        u = uniforms(key, candidates)
+        np.testing.assert_array_equal(np.sort(chosen), np.sort(candidates[np.argsort(u)[:50]]))
+    # A candidate's chances are theirs: dropping people who were not chosen changes no choice.
+    fewer = np.union1d(chosen, candidates[::3])
+    np.testing.assert_array_equal(
+        np.sort(_pick(fewer, degree if by_degree else None, key, 50)), np.sort(chosen)
+    )
+    assert _pick(candidates[:0], None, key, 5).size == 0
