@@ -7,11 +7,14 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 import pandas as pd
 
+from sim.engine.compiled import kernel
+from sim.engine.counter import draw_key, stream_key, uniform, uniforms
 from sim.rules._brands import switch_to_us
 from sim.rules._pick import pick_lowest, pick_top
 from sim.rules._referral import convert_referred
 from sim.rules.base import ACQUISITION_COLUMNS, Budget, MetricInfo, Phase, Rule
 from sim.scenario import RolesSpec, SeedingSpec
+from sim.world.graph import add_from_rows, row_sum
 from sim.world.population import NEVER, Channel, Role, Stage
 
 if TYPE_CHECKING:
@@ -28,7 +31,8 @@ class Seeding(Rule):
 
     Selection: at random; hubs (the most friends first, ties at random), which spreads further near the
     spreading threshold (docs/science.md §2); or at random inside one community. Only ordinary people are
-    seeded, so each person has one role.
+    seeded, so each person has one role. "At random" is by counter-based uniforms (day 1, site 0),
+    computed for the eligible people only.
     """
 
     name = "seeding"
@@ -49,8 +53,7 @@ class Seeding(Rule):
         """Seed on the first day; nothing afterwards."""
         pop = model.population
         if model.day != 1:
-            return  # seeding happens once: later days draw nothing (day 1's draw is the common one)
-        u_pick = self.rng.random(pop.n)
+            return  # seeding happens once
         if self.params.budget <= 0:
             return
         n_seeds = int(self.params.budget / self.params.cost_per_seed + 1e-9)
@@ -59,10 +62,10 @@ class Seeding(Rule):
         if self.params.selection == "community":
             eligible &= pop.community == self.params.community
         candidates = np.flatnonzero(eligible)
-        if self.params.selection == "hubs":
-            seeds = pick_top(candidates, model.graph.degree[candidates].astype(np.float64), u_pick, n_seeds)
-        else:
-            seeds = pick_lowest(candidates, u_pick, n_seeds)
+        seeds = _pick(
+            candidates, model.graph.degree if self.params.selection == "hubs" else None,
+            draw_key(stream_key(self.rng), model.day), n_seeds,
+        )  # fmt: skip
         if seeds.size == 0:
             return
         pop.role[seeds] = Role.SEED
@@ -95,6 +98,9 @@ class RoleSharing(Rule):
 
     Every day this rule also counts today's referred acquisitions by the referrer's role (step columns
     ``referred_by_<role>``), whichever rule made them.
+
+    Each open person's daily uniform is counter-based (:mod:`sim.engine.counter`): a function of the
+    seed, the day and the person, computed only for the people a bound of the hazard lets convert.
     """
 
     name = "roles"
@@ -131,90 +137,315 @@ class RoleSharing(Rule):
         pop = model.population
         graph = model.graph
         p = self.params
-        u_employee, u_kol = self.rng.random((2, pop.n))
-        self._rate = np.zeros(pop.n)
-        self._reach = np.ones(pop.n)
+        key = stream_key(self.rng, "roles")  # the roles are drawn once, before day 1 (day 0)
+        rate = np.zeros(pop.n)
+        reach = np.ones(pop.n)
         if p.kol_selection == "assigned":
             kols = np.unique(np.asarray(p.kol_ids, dtype=np.int64))
         else:
             ordinary = np.flatnonzero(pop.role == Role.ORDINARY)
-            if p.kol_selection == "degree":
-                kols = pick_top(ordinary, graph.degree[ordinary].astype(np.float64), u_kol, p.n_kols)
-            else:
-                kols = pick_lowest(ordinary, u_kol, p.n_kols)
+            degree = graph.degree if p.kol_selection == "degree" else None
+            kols = _pick(ordinary, degree, draw_key(key, 0, 1), p.n_kols)
         pop.role[kols] = Role.KOL
-        employees = pick_lowest(np.flatnonzero(pop.role == Role.ORDINARY), u_employee, p.n_employees)
+        employees = _pick(np.flatnonzero(pop.role == Role.ORDINARY), None, draw_key(key, 0, 0), p.n_employees)
         pop.role[employees] = Role.EMPLOYEE
-        self._rate[employees] = p.employee_rate_share_per_day
-        self._employees = employees
-        self._rate[kols] = p.kol_rate_share_per_day
-        self._reach[kols] = p.kol_friends_per_share
+        rate[employees] = p.employee_rate_share_per_day
+        rate[kols] = p.kol_rate_share_per_day
+        reach[kols] = p.kol_friends_per_share
         self._n_kols = int(kols.size)
-        self._degree = np.maximum(graph.degree.astype(np.float64), 1.0)
-        self._base_weight = self._rate * np.minimum(1.0, self._reach / self._degree)
-        self._any_roles = bool(self._rate.any())
+        self._base_weight = rate * np.minimum(1.0, reach / np.maximum(graph.degree.astype(np.float64), 1.0))
+        self._any_roles = bool(rate.any())
+        self._sharers: np.ndarray | None = None  # scratch: ids of today's sharers (int32, length n)
+        self._is_employee = np.zeros(pop.n, dtype=bool)
+        self._is_employee[employees] = True
+        self._buffer: np.ndarray | None = None  # today's weights (float64, length n), reused every day
+        self._heard: np.ndarray | None = None  # shares pushed from the sharers (zeros between days)
+        self._degree_squared: float | None = None  # Σ degree²: the expected cost of pulling
+        self._key = stream_key(self.rng)
+        scenario = model.scenario_config
+        self._members = scenario.loyalty.membership != "off"  # loyalty members with a share benefit
+        # p_convert, then the stage factors: churned people's and the rival's customers'.
+        self._hazard = (
+            float(p.p_convert),
+            scenario.customers.rel_winback,
+            switch_to_us(scenario),
+            scenario.rival.enabled,
+        )
 
     def step(self, model: Market) -> None:
         """Convert friends of today's role sharers, pay rewards and fees, count referrals by role."""
         pop = model.population
-        # Whether anyone shares through this rule is fixed for the run, so skipping the draw when
-        # no one does keeps every run's stream aligned with itself.
-        if self._any_roles or model.scenario_config.loyalty.membership != "off":
-            self._share(model, self.rng.random(pop.n))
+        # Counter-based uniforms: a day without role sharers computes none and shifts no later one.
+        if self._any_roles or self._members:
+            self._share(model)
         if self._n_kols and self.params.kol_fee_per_day > 0:
             fee = self._n_kols * self.params.kol_fee_per_day
             model.ledger.spend("sharing", "kol_fees", fee)
             model.tally("spend_roles", fee)
-        today = np.flatnonzero((pop.day_acquired == model.day) & (pop.referrer != NEVER))
-        if today.size:
-            by_role = np.bincount(pop.role[pop.referrer[today]], minlength=len(Role))
-            for name, count in zip(ROLE_NAMES, by_role.tolist(), strict=True):
-                if count:
-                    model.tally(f"referred_by_{name}", count)
+        by_role = _referred_today(pop.day_acquired, pop.referrer, pop.role, model.day, len(Role))
+        for name, count in zip(ROLE_NAMES, by_role.tolist(), strict=True):
+            if count:
+                model.tally(f"referred_by_{name}", count)
 
-    def _share(self, model: Market, u_convert: np.ndarray) -> None:
+    def _share(self, model: Market) -> None:
         pop = model.population
         graph = model.graph
-        stage = pop.stage
-        weight = self._base_weight
-        employees = self._employees
-        if employees.size:
-            uplift = pop.rel_share[employees]  # the employee reward's response (incentives rule)
-            if np.any(uplift != 1.0):
-                weight = weight.copy()
-                weight[employees] *= uplift
-        extra = pop.rate_share_extra
-        if model.scenario_config.loyalty.membership != "off":
-            members_sharing = np.flatnonzero(
-                (extra > 0) & (stage == Stage.CUSTOMER) & (pop.day_acquired < model.day)
-            )
-            if members_sharing.size:
-                weight = weight.copy() if weight is self._base_weight else weight
-                weight[members_sharing] += extra[members_sharing] / self._degree[members_sharing]
-        elif not self._any_roles:
-            return
-        heard = graph.sum_over_neighbours(weight)
-        scenario = model.scenario_config
-        winback = scenario.customers.rel_winback
-        switch = switch_to_us(scenario)
-        # Only those whose uniform is under a bound of their hazard (1 − e^(−h) ≤ h, the largest
-        # factor) can convert: the exact hazard is computed for them alone, with the same outcome.
-        n_real = model.n_real
-        top = self.params.p_convert * max(1.0, winback, switch) * (1.0 + 1e-9)
-        maybe = (heard[:n_real] > 0) & (stage[:n_real] != Stage.CUSTOMER)
-        maybe &= u_convert[:n_real] < heard[:n_real] * top
-        exposed = np.flatnonzero(maybe)
-        if exposed.size == 0:
-            return
-        hazard = self.params.p_convert * heard[exposed]
-        exposed_stage = stage[exposed]
-        hazard[exposed_stage == Stage.CHURNED] *= winback
-        if scenario.rival.enabled:  # the rival's customers switch at a lower rate
-            hazard[exposed_stage == Stage.RIVAL] *= switch
-        convert_referred(model, exposed, hazard, u_convert[exposed], weight > 0, weight)
+        weights = self._buffer
+        if weights is None or weights.shape[0] != pop.n:
+            weights = self._buffer = np.empty(pop.n)
+        args = (
+            self._base_weight, self._is_employee, pop.rel_share, self._members, pop.rate_share_extra,
+            pop.stage, pop.day_acquired, model.day, graph.degree, weights,
+        )  # fmt: skip
+        sharers = self._sharers
+        if sharers is None or sharers.shape[0] != pop.n:
+            sharers = self._sharers = np.empty(pop.n, np.int32)
+        rules = (model.n_real, *self._hazard)
+        key = draw_key(self._key, model.day)
+        if graph.complete:
+            # Σ over everyone but oneself: the total is NumPy's sum, as in sum_over_neighbours.
+            w_max, *_ = _role_weights(*args, model.n_real, sharers)
+            total = float(weights.sum())
+            sum_degree = float(pop.n) * float(pop.n - 1)
+            found = _role_exposed(key, pop.stage, weights, w_max, _NO_ROWS, _NO_COLUMNS, graph.degree,
+                                  True, total, _NO_VALUES, *rules, sum_degree)  # fmt: skip
+        else:
+            assert graph.indptr is not None and graph.indices is not None
+            heard = self._heard
+            if heard is None or heard.shape[0] != pop.n:
+                heard = self._heard = np.zeros(pop.n)  # zero pages cost nothing until pushed to
+            if self._degree_squared is None:
+                self._degree_squared = float(np.sum(graph.degree.astype(np.float64) ** 2))
+            found = _role_day(key, *args, graph.indptr, graph.indices, graph.degree, *rules, heard,
+                              self._degree_squared, -1, sharers)  # fmt: skip
+        convert_referred(model, *found, weights)
 
     def summarise(self, model: Market, steps: pd.DataFrame) -> dict[str, float]:
         """Referred customers by the referrer's role, and the KOL fees."""
         summary = {f"referred_by_{name}": float(steps[f"referred_by_{name}"].sum()) for name in ROLE_NAMES}
         summary["roles_spend"] = float(steps["spend_roles"].sum())
         return summary
+
+
+def _pick(candidates: np.ndarray, degree: np.ndarray | None, key: np.uint64, k: int) -> np.ndarray:
+    """``k`` of ``candidates`` (int64 ids): at random, or the most friends first (``degree``), ties at random.
+
+    "At random" is :func:`~sim.rules._pick.pick_lowest` of the candidates' counter-based uniforms
+    under ``key``, computed for the candidates alone.
+    """
+    positions = np.arange(candidates.size)
+    u = uniforms(key, candidates)
+    if degree is None:
+        return candidates[pick_lowest(positions, u, k)]
+    return candidates[pick_top(positions, degree[candidates].astype(np.float64), u, k)]
+
+
+_NO_ROWS = np.zeros(1, dtype=np.int64)
+_NO_VALUES = np.empty(0)
+_NO_COLUMNS = np.empty(0, dtype=np.int32)
+_CUSTOMER, _CHURNED, _RIVAL = int(Stage.CUSTOMER), int(Stage.CHURNED), int(Stage.RIVAL)
+
+
+@kernel
+def _role_weights(
+    base_weight: np.ndarray,
+    is_employee: np.ndarray,
+    rel_share: np.ndarray,
+    members: bool,
+    extra: np.ndarray,
+    stage: np.ndarray,
+    day_acquired: np.ndarray,
+    day: int,
+    degree: np.ndarray,
+    weights: np.ndarray,
+    n_real: int,
+    sharers: np.ndarray,
+) -> tuple[float, int, float, int]:
+    """Fill ``weights`` (float64, length n) with the shares each person's friends hear from them today.
+
+    ``base_weight`` (rate × min(1, reach / degree), float64) × ``rel_share`` for an employee (the
+    employee reward's response), plus, when loyalty ``members`` share, ``extra / max(degree, 1)``
+    for an active customer acquired before ``day`` with a ``rate_share_extra`` (``degree``: int).
+    Returns the largest weight, how many real people are not customers, Σ ``degree`` over the
+    people with a positive weight (the cost of pushing their weights to their friends) and how many
+    those are; their ids are written, ascending, to the start of ``sharers`` (int32, length n).
+    """
+    w_max = 0.0
+    n_open = 0
+    push_work = 0.0
+    n_sharers = 0
+    for i in range(weights.shape[0]):
+        w = base_weight[i]
+        if is_employee[i]:
+            w = w * np.float64(rel_share[i])
+        if members and extra[i] > 0 and stage[i] == _CUSTOMER and day_acquired[i] < day:
+            w = w + np.float64(extra[i]) / max(degree[i], 1)
+        weights[i] = w
+        w_max = max(w_max, w)
+        if w > 0.0:
+            push_work += degree[i]
+            sharers[n_sharers] = i
+            n_sharers += 1
+        if i < n_real and stage[i] != _CUSTOMER:
+            n_open += 1
+    return w_max, n_open, push_work, n_sharers
+
+
+@kernel
+def _role_exposed(
+    key: np.uint64,
+    stage: np.ndarray,
+    weights: np.ndarray,
+    w_max: float,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    degree: np.ndarray,
+    complete: bool,
+    total: float,
+    heard: np.ndarray,
+    n_real: int,
+    p_convert: float,
+    winback: float,
+    switch: float,
+    rival: bool,
+    sum_degree: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """List who may convert today and their hazard, from counter-based uniforms under ``key``.
+
+    Person i (a real non-customer) hears the shares ``Σ weights`` over their friends (a CSR row sum;
+    ``heard[i]`` when ``heard`` has length n: the sums pushed by
+    :func:`~sim.world.graph.add_from_rows`; on the complete graph ``total − weights[i]``);
+    their hazard is ``p_convert`` × that, ×
+    ``winback`` when churned, × ``switch`` when the rival's customer. A row is summed only when the
+    uniform u is under a bound of the hazard (friends × ``w_max``, the largest factor); those with
+    u < hazard (1 − e^(−h) ≤ h, with a margin for rounding) are returned as sorted ids (int64),
+    hazards and uniforms (float64), for :func:`~sim.rules._referral.convert_referred`.
+
+    Person i's uniform is :func:`~sim.engine.counter.uniform` ``(key, i)``, computed only for open
+    people who hear someone (or, pulling, for every open person). The lists are sized by the
+    expected number of candidates (at most ``sum_degree`` (Σ degree) × the bound per friend) and 8
+    standard deviations more; on the rare overflow a second pass lists them (uniforms recomputed).
+    """
+    top = p_convert * max(1.0, winback, switch) * (1.0 + 1e-9)
+    # Σ of deg terms each ≤ w_max exceeds deg × w_max by rounding at most: a wider margin covers it.
+    per_friend = top * w_max * (1.0 + 1e-6)
+    pushed = heard.shape[0] == stage.shape[0]
+    # The uniforms list the candidates; pulled row sums are then read in a loop of their own, without
+    # unpredictable branches between the memory reads (the processor overlaps the cache misses).
+    n = min(n_real, stage.shape[0])
+    expected = min(n, sum_degree * per_friend)
+    room = min(n, int(expected + 8.0 * np.sqrt(expected) + 64.0))
+    ids = np.empty(room, dtype=np.int64)
+    uniforms = np.empty(room)
+    shares = np.empty(room)
+    m = 0
+    for _ in range(2):
+        m = 0
+        for i in range(n):
+            if stage[i] == _CUSTOMER:
+                continue
+            if complete or pushed:
+                heard_i = total - weights[i] if complete else heard[i]
+                if not heard_i > 0.0:
+                    continue
+                u = uniform(key, i)
+                if not u < heard_i * top:
+                    continue
+            else:
+                heard_i = 0.0
+                u = uniform(key, i)
+                if not u < degree[i] * per_friend:
+                    continue
+            if m < room:
+                ids[m], uniforms[m], shares[m] = i, u, heard_i
+            m += 1
+        if m <= room:
+            break
+        room = m
+        ids = np.empty(room, dtype=np.int64)
+        uniforms = np.empty(room)
+        shares = np.empty(room)
+    ids, uniforms, shares = ids[:m], uniforms[:m], shares[:m]
+    if not (complete or pushed):
+        for k in range(m):
+            shares[k] = row_sum(indptr, indices, weights, ids[k])
+    hazards = shares
+    found = 0  # the listed are written over the candidates, in order (found ≤ k)
+    for k in range(m):
+        heard_k = shares[k]
+        if not (heard_k > 0.0 and uniforms[k] < heard_k * top):
+            continue
+        i = ids[k]
+        hazard = p_convert * heard_k
+        if stage[i] == _CHURNED:
+            hazard *= winback
+        if rival and stage[i] == _RIVAL:  # the rival's customers switch at a lower rate
+            hazard *= switch
+        if uniforms[k] < hazard * (1.0 + 1e-9):
+            ids[found], hazards[found], uniforms[found] = i, hazard, uniforms[k]
+            found += 1
+    return ids[:found], hazards[:found], uniforms[:found]
+
+
+@kernel
+def _role_day(
+    key: np.uint64,
+    base_weight: np.ndarray,
+    is_employee: np.ndarray,
+    rel_share: np.ndarray,
+    members: bool,
+    extra: np.ndarray,
+    stage: np.ndarray,
+    day_acquired: np.ndarray,
+    day: int,
+    degree_for_weights: np.ndarray,
+    weights: np.ndarray,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    degree: np.ndarray,
+    n_real: int,
+    p_convert: float,
+    winback: float,
+    switch: float,
+    rival: bool,
+    heard: np.ndarray,
+    sum_degree_squared: float,
+    strategy: int,
+    sharers: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A day of role sharing on a CSR graph in one call: :func:`_role_weights`, then :func:`_role_exposed`.
+
+    The shares heard are pulled (a row sum for each person whose uniform passes the bound) or pushed
+    from the people who share (into ``heard``, float64 of length n, all zeros, left all zeros):
+    ``strategy`` 0 pulls, 1 pushes, −1 takes the one that reads fewer CSR entries (expected: the
+    bound × Σ degree², against the sharers' degrees). Both give the same floats. ``sharers`` (int32,
+    length n) is scratch for :func:`_role_weights`.
+    """
+    w_max, n_open, push_work, n_sharers = _role_weights(
+        base_weight, is_employee, rel_share, members, extra, stage, day_acquired, day,
+        degree_for_weights, weights, n_real, sharers,
+    )  # fmt: skip
+    per_friend = p_convert * max(1.0, winback, switch) * w_max
+    pull_work = per_friend * sum_degree_squared * n_open / max(stage.shape[0], 1)
+    push = strategy == 1 or (strategy == -1 and push_work < pull_work)
+    if push:
+        add_from_rows(indptr, indices, weights, sharers[:n_sharers], heard)
+    found = _role_exposed(
+        key, stage, weights, w_max, indptr, indices, degree, False, 0.0, heard if push else heard[:0],
+        n_real, p_convert, winback, switch, rival, float(indices.shape[0]),
+    )  # fmt: skip
+    if push:
+        heard[:] = 0.0  # a sequential fill: far cheaper than undoing the scattered adds
+    return found
+
+
+@kernel
+def _referred_today(
+    day_acquired: np.ndarray, referrer: np.ndarray, role: np.ndarray, day: int, n_roles: int
+) -> np.ndarray:
+    """How many people acquired on ``day`` were referred by someone of each role (int64, ``n_roles``)."""
+    counts = np.zeros(n_roles, dtype=np.int64)
+    for i in range(day_acquired.shape[0]):
+        if day_acquired[i] == day and referrer[i] != NEVER:
+            counts[role[referrer[i]]] += 1
+    return counts

@@ -16,6 +16,11 @@ A graph read from a file also carries what the file said beyond who knows whom:
 reader changed on the way in: self-loops dropped, duplicates merged, ids renumbered). Rules read none
 of them in the daily loop unless they ask for tie strength.
 
+Rules that fuse their day into a numba kernel read the CSR arrays there through the compiled row
+operations :func:`row_sum`, :func:`add_from_rows` and :func:`pick_by_positive_weight`, which give
+the very floats that :meth:`SocialGraph.sum_over_neighbours` and :meth:`SocialGraph.pick_neighbour`
+give.
+
 Memory: about ``8 n + 8 E`` bytes for the CSR arrays of a graph with ``E`` edges, plus the cached
 float32 adjacency matrix behind the neighbour counts (another ``8 E`` bytes of ones; it shares the
 ``indices`` array). A float64 copy of the ones (``16 E`` bytes) is added on the first
@@ -31,16 +36,21 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
+from sim.engine.compiled import kernel
+
 if TYPE_CHECKING:
     import networkx as nx
 
 __all__ = [
     "MAX_DRAWABLE_NODES",
     "SocialGraph",
+    "add_from_rows",
     "check_n",
     "complete_graph",
     "from_pairs",
     "graph_from_edges",
+    "pick_by_positive_weight",
+    "row_sum",
     "simple_graph",
     "unique_sorted",
     "with_new_nodes",
@@ -576,6 +586,99 @@ def _slices(indptr: Int64Array, nodes: Int64Array) -> tuple[Int64Array, Int64Arr
     total = int(lens.sum()) if lens.size else 0
     pos = np.arange(total, dtype=np.int64) + np.repeat(starts - offsets, lens)
     return pos, lens, offsets
+
+
+# -------------------------------------------------------------------- compiled row operations
+# Rules fuse their daily pass over people into one kernel; these are the CSR steps such a kernel
+# calls, each giving the very float that the SocialGraph method it mirrors gives.
+
+
+@kernel
+def row_sum(indptr: Int64Array, indices: Int32Array, values: FloatArray, node: int) -> float:
+    """Σ ``values`` over the neighbours of ``node``: ``sum_over_neighbours(values)[node]``, bit for bit.
+
+    Args:
+        indptr: a CSR graph's row pointers (int64, length n + 1).
+        indices: its neighbour ids (int32).
+        values: float64, length n.
+        node: a node id.
+
+    The row is summed from 0.0 in ascending neighbour order, as the mat-vec and the scatter of
+    :meth:`SocialGraph.sum_over_neighbours` add a node's terms. O(deg(node)).
+    """
+    total = 0.0
+    for k in range(indptr[node], indptr[node + 1]):
+        total += values[indices[k]]
+    return total
+
+
+@kernel
+def add_from_rows(
+    indptr: Int64Array, indices: Int32Array, values: FloatArray, rows: Int64Array, out: FloatArray
+) -> None:
+    """``out[i] += values[j]`` for every neighbour i of every j in ``rows``: a scatter from the few.
+
+    Args:
+        indptr: a CSR graph's row pointers (int64, length n + 1).
+        indices: its neighbour ids (int32).
+        values: float64, length n.
+        rows: int64 node ids in ascending order, no repeats: the nodes whose value is not 0.
+        out: float64, length n; all zeros gives ``sum_over_neighbours(values)``, bit for bit.
+
+    The graph is symmetric, so each listed node adds its value to its neighbours; a node's terms
+    arrive in ascending neighbour order, as :func:`row_sum` adds them (the zeros it adds change no
+    sum). O(Σ deg over ``rows``): cheaper than row sums when those rows are few.
+    """
+    for j in rows:
+        v = values[j]
+        for k in range(indptr[j], indptr[j + 1]):
+            out[indices[k]] += v
+
+
+@kernel
+def pick_by_positive_weight(
+    indptr: Int64Array, indices: Int32Array, weights: FloatArray, nodes: Int64Array, uniforms: FloatArray
+) -> Int64Array:
+    """``pick_neighbour(nodes, weights > 0, weights, uniforms)`` on a CSR graph, bit for bit, compiled.
+
+    Args:
+        indptr: a CSR graph's row pointers (int64, length n + 1).
+        indices: its neighbour ids (int32).
+        weights: float64, length n, finite and ≥ 0 (not checked): each person's weight in the pick.
+        nodes: int64 node ids (repeats allowed).
+        uniforms: float64 in [0, 1), one per entry of ``nodes``.
+
+    Returns:
+        int64 array like ``nodes``: the chosen neighbour, or -1 where none has positive weight.
+
+    :meth:`SocialGraph.pick_neighbour` takes one cumulative sum over the gathered rows of all
+    ``nodes`` in order and searches ``base + u × row total`` in it; the running sum here is that
+    same sequence of additions, so every comparison sees the same floats. O(len(nodes) + Σ deg).
+    """
+    out = np.full(nodes.shape[0], -1, dtype=np.int64)
+    running = 0.0  # the cumulative sum over every row gathered so far
+    for g in range(nodes.shape[0]):
+        start, end = indptr[nodes[g]], indptr[nodes[g] + 1]
+        base = running
+        last = -1
+        for k in range(start, end):
+            w = weights[indices[k]]
+            if w > 0.0:
+                running += w
+                last = k
+        total = running - base
+        if total > 0.0:
+            target = base + uniforms[g] * total
+            cum = base
+            chosen = last  # rounding can carry the target past the row's end: its last positive entry
+            for k in range(start, last):
+                w = weights[indices[k]]
+                cum += w if w > 0.0 else 0.0
+                if cum > target:
+                    chosen = k
+                    break
+            out[g] = indices[chosen]
+    return out
 
 
 # ------------------------------------------------------------------------------ construction
