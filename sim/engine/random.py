@@ -16,12 +16,16 @@ import zlib
 import numpy as np
 from scipy import special
 
+from sim.engine.compiled import kernel
+
 __all__ = [
     "SUMMING_MAX_RATE",
     "binomial_from_uniform",
     "geometric_with_residual",
     "poisson_cdf",
     "poisson_from_uniform",
+    "poisson_step_count",
+    "poisson_steps",
     "poisson_with_residual",
     "stream",
     "stream_seed",
@@ -137,12 +141,14 @@ def _by_summing(u: np.ndarray, rate: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return counts, residual
 
 
-def _by_table(u: np.ndarray, rate: float) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_by_summing` for one shared rate: its CDF steps are computed once and looked up.
+def poisson_steps(rate: float) -> tuple[np.ndarray, np.ndarray, int]:
+    """The CDF steps of Poisson(``rate``) as :func:`_by_summing` computes them, for looking counts up.
 
-    The table holds the very numbers the summing loop computes for each entry (the same operations
-    in the same order), so counts and residuals are bit-identical; the cost is one binary search per
-    entry instead of a few full passes.
+    Returns ``(below, step, last)``: ``below[k] = F(k − 1)`` for k = 0 … last + 1 (``F(−1) = 0``),
+    ``step[k] = max(P(k), 1e-300)`` for k = 0 … last, and ``last``, the largest count the summing loop
+    reaches (its stopping rule: the next terms are below float resolution). The count of a uniform
+    u is the number of ``below[1 … last]`` at or below u (at most ``last``), its residual
+    ``(u − below[k]) / step[k]`` clipped to [0, 1): :func:`poisson_step_count`.
     """
     # Python floats do the loop's float64 arithmetic exactly (IEEE products, quotients and sums);
     # only e^(−rate) comes from NumPy's exp, as in the loop.
@@ -162,6 +168,39 @@ def _by_table(u: np.ndarray, rate: float) -> tuple[np.ndarray, np.ndarray]:
             break
     step = np.maximum(np.array(pmfs), _TINY)
     below = np.array([0.0, *cdfs])  # F(k − 1), with F(−1) = 0
+    return below, step, k
+
+
+@kernel
+def poisson_step_count(u: float, below: np.ndarray, step: np.ndarray, last: int) -> tuple[int, float]:
+    """The count and residual of one uniform ``u`` from :func:`poisson_steps` (compiled; callable in kernels).
+
+    Exactly what :func:`poisson_with_residual` gives at a rate up to :data:`SUMMING_MAX_RATE`: a
+    binary search for the first ``below[1 + j] > u`` (NumPy's ``searchsorted(side="right")``).
+    """
+    lo, hi = 0, last
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if below[1 + mid] <= u:
+            lo = mid + 1
+        else:
+            hi = mid
+    residual = (u - below[lo]) / step[lo]
+    if residual < 0.0:
+        residual = 0.0
+    elif residual > _BELOW_ONE:
+        residual = _BELOW_ONE
+    return lo, residual
+
+
+def _by_table(u: np.ndarray, rate: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_by_summing` for one shared rate: its CDF steps are computed once and looked up.
+
+    The table (:func:`poisson_steps`) holds the very numbers the summing loop computes for each entry
+    (the same operations in the same order), so counts and residuals are bit-identical; the cost is
+    one binary search per entry instead of a few full passes.
+    """
+    below, step, k = poisson_steps(rate)
     # The count is the first k with u < F(k) among the loop's k; at its last k it stops regardless.
     counts = np.minimum(np.searchsorted(below[1:-1], u, side="right"), k)
     residual = (u - below[counts]) / step[counts]

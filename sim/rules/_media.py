@@ -13,18 +13,26 @@ function ``H(x) = x^s / (κ^s + x^s)`` of the day's reach.
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.engine.random import poisson_cdf, poisson_with_residual
+from sim.engine.compiled import kernel
+from sim.engine.random import (
+    SUMMING_MAX_RATE,
+    poisson_cdf,
+    poisson_step_count,
+    poisson_steps,
+    poisson_with_residual,
+)
 from sim.scenario import AdChannelSpec, daily_values
 
 if TYPE_CHECKING:
     from sim.engine.market import Market
 
-__all__ = ["MAX_EXPOSURES", "STOCK_FLOOR", "Exposure", "PaidChannel", "hill", "rate_max"]
+__all__ = ["MAX_EXPOSURES", "STOCK_FLOOR", "ChannelScratch", "Exposure", "PaidChannel", "hill", "rate_max"]
 
 #: The lifetime exposure count is an int32 column: it stops at its largest value instead of wrapping.
 MAX_EXPOSURES = int(np.iinfo(np.int32).max)
@@ -40,6 +48,10 @@ def hill(reach: float, half: float, slope: float) -> float:
     return reach**slope / (half**slope + reach**slope)
 
 
+#: :func:`hill` compiled, for the channel's kernel (numba's ``**`` is C's ``pow``, as Python's is).
+_hill = kernel(hill)
+
+
 def rate_max(p_max: float) -> float:
     """``−ln(1 − p_max)``: the hazard per effective impression of the likeliest move (∞ at p ≥ 1).
 
@@ -52,6 +64,9 @@ def rate_max(p_max: float) -> float:
 class Exposure:
     """What a channel did today.
 
+    The arrays are views into the channel's scratch (:class:`ChannelScratch`): valid until the next
+    :meth:`PaidChannel.expose` of any channel sharing it.
+
     Attributes:
         shown: people shown at least one impression today (sorted ids).
         count: impressions each of them was shown.
@@ -63,7 +78,6 @@ class Exposure:
         effective: the exposure of each of ``people`` today, in effective impressions (after
             wear-out, saturation and carryover): a person moves on with ``1 − (1 − p_stage)^effective``.
         uniform: one uniform per ``people``, independent of their impression count (its residual).
-        stock: the channel's total carried-over awareness after today (effective impressions).
         unspent: the day's budget that bought nothing (currency): mostly because the frequency cap
             left too few people to show ads to, so a bigger budget changes nothing.
     """
@@ -75,8 +89,26 @@ class Exposure:
     people: np.ndarray
     effective: np.ndarray
     uniform: np.ndarray
-    stock: float
     unspent: float = 0.0
+
+
+class ChannelScratch:
+    """Per-person working arrays for one channel's day, shared by a brand's channels (one at a time).
+
+    Allocated once (``np.empty``: a page costs memory only once a day has written to it) and reused
+    every day, so a day allocates no full-length temporaries. ``uniforms`` holds the day's uniforms,
+    one per person, turned in place into the uniform that decides each person's move; ``ids`` and
+    ``counts`` the people drawn and their impressions (then, compacted, those shown); ``people``,
+    ``effective`` and ``uniform`` the day's :attr:`Exposure.people` and its columns.
+    """
+
+    def __init__(self, n: int) -> None:
+        self.uniforms = np.empty(n)
+        self.ids = np.empty(n, dtype=np.int64)
+        self.counts = np.empty(n, dtype=np.int64)
+        self.people = np.empty(n, dtype=np.int64)
+        self.effective = np.empty(n)
+        self.uniform = np.empty(n)
 
 
 class PaidChannel:
@@ -91,19 +123,40 @@ class PaidChannel:
     (a Hill curve of reach). With carryover a person's awareness stock is ``A_t = α·A_{t−1} +
     (1 − α)·E_t`` (E_t today's effective impressions, α = 0.5^(1/half-life)); the stock, not E_t, is
     what acts today.
+
+    The audience is every real person (``target: everyone``) or everyone but those at stage
+    ``not_prospect`` (``prospects``: our active customers for our ads, the rival's for its ads),
+    within ``target_community`` if one is set. A day is two compiled passes (:func:`_channel_day`;
+    a third, :func:`_count_audience`, when the audience is not everyone) over the people, with the
+    uniforms drawn by NumPy into ``scratch``.
     """
 
-    def __init__(self, spec: AdChannelSpec, rng: np.random.Generator, n: int, days: int) -> None:
+    def __init__(
+        self,
+        spec: AdChannelSpec,
+        rng: np.random.Generator,
+        n: int,
+        days: int,
+        not_prospect: int,
+        scratch: ChannelScratch | None = None,
+    ) -> None:
         self.spec = spec
         self.rng = rng
+        self._scratch = scratch if scratch is not None else ChannelScratch(n)
+        self._exclude = -1 if spec.target == "everyone" else int(not_prospect)
+        self._community = -1 if spec.target_community is None else int(spec.target_community)
         self._window_days = spec.days_frequency_window
         self._uses_window = spec.frequency_cap is not None or spec.wearout_half_life_exposures is not None
         # The window is kept sparse: for each day in it, who was shown ads and how many. Only a
         # minority sees an ad on a given day, so this is far cheaper than a dense days × people grid.
-        self._window: list[tuple[np.ndarray, np.ndarray]] = []
+        self._window: deque[tuple[np.ndarray, np.ndarray]] = deque()
         self._window_count = np.zeros(n, dtype=np.int64)
+        self._cap = -1 if spec.frequency_cap is None else int(spec.frequency_cap)
         half_life = spec.wearout_half_life_exposures
         self._decay = 0.5 ** (1.0 / half_life) if half_life is not None else 1.0
+        # decay^k for k = 0, 1, …: NumPy's power, looked up by the kernel (grown when a window count
+        # outgrows it), so wear-out is NumPy's to the last bit.
+        self._powers = self._decay ** np.arange(64, dtype=np.float64)
         budget = spec.daily_budget
         if isinstance(budget, (int, float)):
             self._budget: np.ndarray | float = float(budget)
@@ -113,8 +166,8 @@ class PaidChannel:
             self._impressions = np.floor(self._budget / spec.cpm * 1000.0).astype(np.int64)
         adstock = spec.days_adstock_half_life
         self._retention = 0.5 ** (1.0 / adstock) if adstock is not None else 0.0
-        self._stock = np.zeros(n) if adstock is not None else None
-        self._p_zero: float | None = None
+        self._stock = np.zeros(n) if adstock is not None else _NO_FLOATS
+        self._tables: tuple[float, tuple[float, np.ndarray, np.ndarray, int, np.ndarray]] | None = None
 
     @property
     def idle(self) -> bool:
@@ -133,173 +186,465 @@ class PaidChannel:
             return float(self._budget[min(day, self._budget.size - 1)])
         return self._budget
 
-    def expose(self, model: Market, audience: np.ndarray, rate_max: float = math.inf) -> Exposure:
-        """Serve today's impressions to ``audience`` (a mask over people) and return the exposure.
+    def stock_total(self) -> float:
+        """The channel's total carried-over awareness after today (effective impressions; 0 without)."""
+        return float(self._stock.sum()) if self._stock.size else 0.0
+
+    def expose(self, model: Market, rate_max: float = math.inf) -> Exposure:
+        """Serve today's impressions to the channel's audience and return the exposure.
 
         ``rate_max`` is the largest ``−ln(1 − p_stage)`` of anyone today: a person with E effective
         impressions moves on with ``1 − (1 − p)^E ≤ E × rate_max``, so people whose uniform is at or
         above that bound cannot move and are left out of ``Exposure.people`` (the rule need not look at
         them; the outcome is the same). Infinite (the default): nobody is left out.
         """
+        pop = model.population
+        scratch = self._scratch
+        u = scratch.uniforms
         # One uniform per person every day, whatever the budget or state, so that strategies on the
         # same world share them. It sets the impression count, and its position inside the count's
         # CDF step (again uniform, independent of the count) decides whether the person moves on.
-        u_impressions = self.rng.random(model.population.n)
-        self._forget_old_days()
-        drawn, drawn_count, drawn_residual, n_audience = self._serve(model.day, audience, u_impressions)
-        served = drawn_count > 0
-        shown, count, u_advance = drawn[served], drawn_count[served], drawn_residual[served]
-        self._remember(shown, count)
-        impressions = int(count.sum())
-        unspent = max(0.0, self.budget_on(model.day) - impressions * self.spec.cpm / 1000.0)
-        reach = shown.size / n_audience if n_audience else 0.0
-        effective = self._effective(shown, count, reach) if impressions else np.zeros(0)
-        # A margin over the bound keeps it above the exact probability despite rounding.
-        bound = rate_max * (1.0 + 1e-9) if math.isfinite(rate_max) else None
-        if self._stock is None:
-            people, act, uniform = shown, effective, u_advance
-            if bound is not None and shown.size:
-                maybe = u_advance < effective * bound
-                people, act, uniform = shown[maybe], effective[maybe], u_advance[maybe]
-            return Exposure(shown, count, impressions, reach, people, act, uniform, 0.0, unspent)
-        exposure = Exposure(shown, count, impressions, reach, shown, effective, u_advance, 0.0, unspent)
-        return self._carry_over(exposure, audience, u_impressions, drawn, drawn_residual, bound)
-
-    def _effective(self, shown: np.ndarray, count: np.ndarray, reach: float) -> np.ndarray:
-        """Today's effective impressions of each person shown: wear-out, then saturation."""
-        if self._decay < 1.0:
-            # Sum of decay^(k-1) for k = w+1 .. w+count, w = impressions already in the window
-            # before today (a geometric series).
-            in_window = (self._window_count[shown] - count).astype(np.float64)
-            effective = self._decay**in_window * (1.0 - self._decay**count) / (1.0 - self._decay)
+        self.rng.random(out=u)
+        forget_ids, forget_counts = self._forget_old_days()
+        budget = self.impressions_on(model.day)
+        n_real = model.n_real
+        if budget == 0:
+            n_audience = 0
+        elif self._exclude < 0 and self._community < 0:
+            n_audience = n_real
         else:
-            effective = count.astype(np.float64)
-        half = self.spec.saturation_half_reach
-        if half is not None:
-            # The day's total effect is κ·H(r), a Hill curve of reach r: each impression counts κ·H(r)/r.
-            effective *= half * hill(reach, half, self.spec.saturation_slope) / reach
-        return effective
-
-    def _carry_over(
-        self,
-        today: Exposure,
-        audience: np.ndarray,
-        u_impressions: np.ndarray,
-        drawn: np.ndarray,
-        drawn_residual: np.ndarray,
-        bound: float | None,
-    ) -> Exposure:
-        """Geometric adstock per person (normalised): today's stock acts, not today's impressions."""
-        stock = self._stock
-        assert stock is not None
-        alpha = self._retention
-        stock *= alpha
-        if today.shown.size:
-            stock[today.shown] += (1.0 - alpha) * today.effective
-        acting = stock >= STOCK_FLOOR
-        if bound is not None:
-            # Only people whose uniform can fall under stock × bound can move. Every uniform below
-            # is at least the person's raw uniform (u / P(0) ≥ u), except the residual of those
-            # drawn: the raw uniform against the bound, and the residuals apart, find a superset of
-            # them at full length without building anyone's uniform; the exact test follows.
-            limit = stock * bound
-            maybe = acting & (u_impressions < limit)
-            if drawn.size:
-                maybe[drawn] |= acting[drawn] & (drawn_residual < limit[drawn])
-            acting = maybe
-        people = np.flatnonzero(acting)
-        uniform = self._uniforms(people, audience, u_impressions, drawn, drawn_residual)
-        if bound is not None:
-            keep = uniform < stock[people] * bound
-            people, uniform = people[keep], uniform[keep]
+            n_audience = _count_audience(pop.stage, self._exclude, pop.community, self._community, n_real)
+        serving = n_audience > 0
+        p_zero, below, step, last, cap_below = 1.0, _NO_FLOATS, _NO_FLOATS, 0, _NO_FLOATS
+        given_count, given_residual = _NO_IDS, _NO_FLOATS
+        if serving:
+            lam = budget / n_audience
+            p_zero, below, step, last, cap_below = self._tables_for(lam)
+            if lam > SUMMING_MAX_RATE:
+                # Beyond the table's rates the counts come from the incomplete gamma function
+                # (NumPy/SciPy), for those the kernel will find drawn, in the same order.
+                m = _select(
+                    u, pop.stage, self._exclude, pop.community, self._community, n_real, p_zero, scratch.ids
+                )
+                given_count, given_residual = poisson_with_residual(u[scratch.ids[:m]], lam)
+        # A margin over the bound keeps it above the exact probability despite rounding.
+        bound = rate_max * (1.0 + 1e-9) if math.isfinite(rate_max) else math.inf
+        n_shown, impressions, n_people, need = _channel_day(
+            u,
+            pop.stage,
+            self._exclude,
+            pop.community,
+            self._community,
+            n_real,
+            serving,
+            p_zero,
+            below,
+            step,
+            last,
+            given_count,
+            given_residual,
+            self._cap,
+            cap_below,
+            self._window_count,
+            self._uses_window,
+            forget_ids,
+            forget_counts,
+            budget,
+            scratch.ids,
+            scratch.counts,
+            n_audience,
+            self._powers,
+            self._decay,
+            -1.0 if self.spec.saturation_half_reach is None else float(self.spec.saturation_half_reach),
+            float(self.spec.saturation_slope),
+            self._stock,
+            self._retention,
+            bound,
+            scratch.people,
+            scratch.effective,
+            scratch.uniform,
+        )
+        if need:
+            # A window count outgrew the wear-out table (rare: only without a cap): grow it, then act.
+            self._powers = self._decay ** np.arange(max(need, 2 * self._powers.size), dtype=np.float64)
+            n_people = _act(
+                u,
+                scratch.ids,
+                scratch.counts,
+                n_shown,
+                n_audience,
+                self._window_count,
+                self._powers,
+                self._decay,
+                -1.0 if self.spec.saturation_half_reach is None else float(self.spec.saturation_half_reach),
+                float(self.spec.saturation_slope),
+                self._stock,
+                self._retention,
+                bound,
+                scratch.people,
+                scratch.effective,
+                scratch.uniform,
+            )
+        shown, count = scratch.ids[:n_shown], scratch.counts[:n_shown]
+        if self._uses_window:
+            self._window.append((shown.copy(), count.copy()))
+        unspent = max(0.0, self.budget_on(model.day) - impressions * self.spec.cpm / 1000.0)
+        reach = n_shown / n_audience if n_audience else 0.0
         return Exposure(
-            today.shown,
-            today.count,
-            today.impressions,
-            today.reach,
-            people,
-            stock[people],
-            uniform,
-            float(stock.sum()),
-            today.unspent,
+            shown,
+            count,
+            impressions,
+            reach,
+            scratch.people[:n_people],
+            scratch.effective[:n_people],
+            scratch.uniform[:n_people],
+            unspent,
         )
 
-    def _uniforms(
-        self,
-        people: np.ndarray,
-        audience: np.ndarray,
-        u_impressions: np.ndarray,
-        drawn: np.ndarray,
-        drawn_residual: np.ndarray,
-    ) -> np.ndarray:
-        """The uniform that decides whether each of ``people`` (sorted ids) moves on today.
+    def _tables_for(self, lam: float) -> tuple[float, np.ndarray, np.ndarray, int, np.ndarray]:
+        """P(X = 0), the CDF steps (rates up to the table's) and P(X < room) by room, at rate ``lam``.
 
-        It must not depend on the person's impression count: for those whose uniform drew at least
-        one impression, its position inside the count's CDF step; for the rest of the audience, its
-        position inside the zero step (u / P(0)); for people outside the audience (or on a day
-        nothing was served), the uniform itself, unused otherwise.
+        Kept for the last rate: a channel whose audience does not change has one rate every day.
         """
-        uniform = u_impressions[people]
-        if self._p_zero is not None:
-            below = audience[people] & (uniform < self._p_zero)
-            uniform[below] /= self._p_zero
-            if drawn.size and people.size:
-                where = np.minimum(np.searchsorted(drawn, people), drawn.size - 1)
-                holds = drawn[where] == people
-                uniform[holds] = drawn_residual[where[holds]]
-        np.clip(uniform, 0.0, np.nextafter(1.0, 0.0), out=uniform)
-        return uniform
+        if self._tables is not None and self._tables[0] == lam:
+            return self._tables[1]
+        # Only those whose uniform passes P(X = 0) are shown anything (NumPy's exp, as ever).
+        p_zero = float(np.exp(-lam))
+        below, step, last = poisson_steps(lam) if lam <= SUMMING_MAX_RATE else (_NO_FLOATS, _NO_FLOATS, 0)
+        # P(X ≤ room − 1) for each room under the cap (0 for room 0): where a capped draw's tail starts.
+        cap_below = poisson_cdf(np.arange(self._cap + 1) - 1.0, lam) if self._cap >= 0 else _NO_FLOATS
+        tables = (p_zero, below, step, last, cap_below)
+        self._tables = (lam, tables)
+        return tables
 
-    def _serve(
-        self, day: int, audience: np.ndarray, u_impressions: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-        """Who drew at least one impression today, and the audience's size.
-
-        Returns the people whose uniform drew at least one impression, how many each may be shown (0
-        once the cap or the budget cut them), their residual uniforms, and the audience's size.
-        """
-        self._p_zero = None
-        nobody = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
-        budget = self.impressions_on(day)
-        if budget == 0:
-            return (*nobody, 0)
-        n_audience = int(np.count_nonzero(audience))
-        if n_audience == 0:
-            return (*nobody, 0)
-        lam = budget / n_audience
-        # Everyone in the audience shares one rate: only those whose uniform passes P(X = 0) are
-        # shown anything, and their count is the exact inverse CDF (any number per person).
-        self._p_zero = float(np.exp(-lam))
-        shown = np.flatnonzero(audience & (u_impressions >= self._p_zero))
-        count, residual = poisson_with_residual(u_impressions[shown], lam)
-        if self.spec.frequency_cap is not None:
-            room = np.maximum(self.spec.frequency_cap - self._window_count[shown], 0)
-            # Everyone whose draw reaches the room left is served exactly the room: decide on the
-            # uniform's position in the tail P(X ≥ room) (uniform there, and the same however far
-            # past the cap the draw went), so budget the cap cannot spend changes nothing.
-            capped = np.flatnonzero(count >= room)
-            if capped.size:
-                below = poisson_cdf(room[capped] - 1.0, lam)
-                tail = (u_impressions[shown[capped]] - below) / np.maximum(1.0 - below, 1e-300)
-                residual[capped] = np.clip(tail, 0.0, np.nextafter(1.0, 0.0))
-                count[capped] = room[capped]
-        if int(count.sum()) > budget:
-            # Drop impressions past the budget, starting from a random person, so spend ≤ budget.
-            start = int(u_impressions[0] * shown.size)
-            order = np.roll(np.arange(shown.size), -start)
-            cumulative = np.cumsum(count[order])
-            count[order] = np.clip(budget - (cumulative - count[order]), 0, count[order])
-        return shown, count, residual, n_audience
-
-    def _forget_old_days(self) -> None:
-        """Keep the previous ``days_frequency_window − 1`` days, so with today the window is full."""
+    def _forget_old_days(self) -> tuple[np.ndarray, np.ndarray]:
+        """Keep the previous ``days_frequency_window − 1`` days; returns the day leaving the window."""
+        leaving_ids, leaving_counts = _NO_IDS, _NO_IDS
         while len(self._window) >= self._window_days:
-            old_shown, old_count = self._window.pop(0)
-            self._window_count[old_shown] -= old_count
+            if leaving_ids.size:
+                self._window_count[leaving_ids] -= leaving_counts
+            leaving_ids, leaving_counts = self._window.popleft()
+        return leaving_ids, leaving_counts
 
-    def _remember(self, shown: np.ndarray, count: np.ndarray) -> None:
-        """Add today's impressions to the window."""
-        if not self._uses_window:
-            return
-        self._window.append((shown, count))
-        self._window_count[shown] += count
+
+_NO_IDS = np.zeros(0, dtype=np.int64)
+_NO_FLOATS = np.zeros(0)
+_BELOW_ONE = float(np.nextafter(1.0, 0.0))
+
+
+@kernel
+def _in_audience(
+    i: int, stage: np.ndarray, exclude: int, community: np.ndarray, target_community: int
+) -> bool:
+    """Whether real person ``i`` is in the audience: not at stage ``exclude`` (−1: none), in the community."""
+    if exclude >= 0 and stage[i] == exclude:
+        return False
+    return target_community < 0 or community[i] == target_community
+
+
+@kernel
+def _count_audience(
+    stage: np.ndarray, exclude: int, community: np.ndarray, target_community: int, n_real: int
+) -> int:
+    """The audience's size among the ``n_real`` real people (see :func:`_in_audience`)."""
+    size = 0
+    for i in range(n_real):
+        if _in_audience(i, stage, exclude, community, target_community):
+            size += 1
+    return size
+
+
+@kernel
+def _select(
+    u: np.ndarray,
+    stage: np.ndarray,
+    exclude: int,
+    community: np.ndarray,
+    target_community: int,
+    n_real: int,
+    p_zero: float,
+    ids: np.ndarray,
+) -> int:
+    """Write into ``ids`` the audience whose uniform ``u`` (per person) is at least ``p_zero``; how many."""
+    m = 0
+    for i in range(n_real):
+        if u[i] >= p_zero and _in_audience(i, stage, exclude, community, target_community):
+            ids[m] = i
+            m += 1
+    return m
+
+
+@kernel
+def _serve(
+    u: np.ndarray,
+    stage: np.ndarray,
+    exclude: int,
+    community: np.ndarray,
+    target_community: int,
+    n_real: int,
+    serving: bool,
+    p_zero: float,
+    below: np.ndarray,
+    step: np.ndarray,
+    last: int,
+    given_count: np.ndarray,
+    given_residual: np.ndarray,
+    cap: int,
+    cap_below: np.ndarray,
+    window_count: np.ndarray,
+    uses_window: bool,
+    forget_ids: np.ndarray,
+    forget_counts: np.ndarray,
+    budget: int,
+    ids: np.ndarray,
+    counts: np.ndarray,
+    carry: bool,
+) -> tuple[int, int, int]:
+    """Serve the day's impressions: who is shown how many; each person's deciding uniform, in place.
+
+    ``u`` (per person, uniform on [0, 1)) becomes, for everyone drawn (in the audience, u ≥
+    ``p_zero``), the residual of their count (:func:`~sim.engine.random.poisson_step_count`, or
+    ``given_count``/``given_residual`` in drawing order when they are not empty), or with the count cut
+    to the room under the ``cap`` (−1: none) in the window, the uniform's position in the tail P(X ≥
+    room) (``cap_below[room]`` = P(X < room)). With ``carry``, the rest of the audience gets u / P(X = 0)
+    (its position in the zero step). Counts over the ``budget`` (impressions) are dropped, walking
+    from a random person (``u[0]``). ``window_count`` (per person) first loses the day leaving the
+    window (``forget_ids``/``forget_counts``) and, with ``uses_window``, gains today's.
+
+    Returns the number shown (their ids and counts in ``ids``/``counts``, sorted), the impressions
+    served, and the largest window count among those shown.
+    """
+    for j in range(forget_ids.size):
+        window_count[forget_ids[j]] -= forget_counts[j]
+    if not serving:
+        return 0, 0, 0
+    u_first = u[0]  # the budget's random starting point: person 0's uniform before it is replaced
+    counted = given_count.size > 0
+    m = 0
+    total = 0
+    for i in range(n_real):
+        if not _in_audience(i, stage, exclude, community, target_community):
+            continue
+        ui = u[i]
+        if ui < p_zero:
+            if carry:
+                zero_step = ui / p_zero
+                u[i] = zero_step if zero_step <= _BELOW_ONE else _BELOW_ONE
+            continue
+        if counted:
+            count, residual = given_count[m], given_residual[m]
+        else:
+            count, residual = poisson_step_count(ui, below, step, last)
+        if cap >= 0:
+            room = max(cap - window_count[i], 0)
+            if count >= room:
+                # Everyone whose draw reaches the room left is served exactly the room: decide on the
+                # uniform's position in the tail P(X ≥ room) (uniform there, and the same however far
+                # past the cap the draw went), so budget the cap cannot spend changes nothing.
+                tail_start = cap_below[room]
+                tail = (ui - tail_start) / max(1.0 - tail_start, 1e-300)
+                residual = min(max(tail, 0.0), _BELOW_ONE)
+                count = room
+        u[i] = residual
+        ids[m] = i
+        counts[m] = count
+        total += count
+        m += 1
+    if total > budget:
+        # Drop impressions past the budget, starting from a random person, so spend ≤ budget.
+        start = int(u_first * m)
+        before = 0
+        for t in range(m):
+            j = start + t
+            if j >= m:
+                j -= m
+            count = counts[j]
+            counts[j] = min(max(budget - before, 0), count)
+            before += count
+    shown = 0
+    impressions = 0
+    largest = 0
+    for j in range(m):
+        count = counts[j]
+        if count > 0:
+            i = ids[j]
+            ids[shown] = i
+            counts[shown] = count
+            shown += 1
+            impressions += count
+            if uses_window:
+                window_count[i] += count
+                largest = max(largest, window_count[i])
+    return shown, impressions, largest
+
+
+@kernel
+def _act(
+    u: np.ndarray,
+    ids: np.ndarray,
+    counts: np.ndarray,
+    n_shown: int,
+    n_audience: int,
+    window_count: np.ndarray,
+    powers: np.ndarray,
+    decay: float,
+    half: float,
+    slope: float,
+    stock: np.ndarray,
+    retention: float,
+    bound: float,
+    people: np.ndarray,
+    effective: np.ndarray,
+    uniform: np.ndarray,
+) -> int:
+    """Who can act today, with their effective impressions and deciding uniforms; returns how many.
+
+    The first ``n_shown`` of ``ids``/``counts`` were shown; ``window_count`` includes today. Each shown
+    person's effective impressions: with wear-out (``decay`` < 1) the sum of decay^(k−1) over their
+    window's k = w+1 … w+count (``powers[k] = decay^k``), else the count; with saturation (``half`` >
+    0, ``slope``) times κ·H(r)/r at reach r = shown ÷ ``n_audience``. Without carryover (``stock``
+    empty) those shown act; with it every person's stock (per person) decays by ``retention`` and
+    gains (1 − retention) × today's, and everyone whose stock is at least :data:`STOCK_FLOOR` acts,
+    with the stock as their effective impressions. Those whose uniform (``u``, per person) is at or
+    above effective × ``bound`` cannot move and are left out. Writes ``people`` (sorted ids),
+    ``effective`` and ``uniform``.
+    """
+    factor = 1.0
+    saturating = half > 0.0 and n_shown > 0
+    if saturating:
+        reach = n_shown / n_audience
+        # The day's total effect is κ·H(r), a Hill curve of reach r: each impression counts κ·H(r)/r.
+        factor = half * _hill(reach, half, slope) / reach
+    wearing = decay < 1.0
+    bounded = bound < math.inf
+    one_minus_decay = 1.0 - decay
+    acting = 0
+    if stock.size == 0:
+        for j in range(n_shown):
+            i = ids[j]
+            count = counts[j]
+            if wearing:
+                # Sum of decay^(k-1) for k = w+1 .. w+count, w = impressions already in the window
+                # before today (a geometric series).
+                e = powers[window_count[i] - count] * (1.0 - powers[count]) / one_minus_decay
+            else:
+                e = float(count)
+            if saturating:
+                e *= factor
+            if not bounded or u[i] < e * bound:
+                people[acting] = i
+                effective[acting] = e
+                uniform[acting] = u[i]
+                acting += 1
+        return acting
+    fresh = 1.0 - retention
+    j = 0
+    for i in range(stock.size):
+        level = stock[i] * retention
+        if j < n_shown and ids[j] == i:
+            count = counts[j]
+            if wearing:
+                e = powers[window_count[i] - count] * (1.0 - powers[count]) / one_minus_decay
+            else:
+                e = float(count)
+            if saturating:
+                e *= factor
+            level = level + fresh * e
+            j += 1
+        stock[i] = level
+        if level >= STOCK_FLOOR and (not bounded or u[i] < level * bound):
+            people[acting] = i
+            effective[acting] = level
+            uniform[acting] = u[i]
+            acting += 1
+    return acting
+
+
+@kernel
+def _channel_day(
+    u: np.ndarray,
+    stage: np.ndarray,
+    exclude: int,
+    community: np.ndarray,
+    target_community: int,
+    n_real: int,
+    serving: bool,
+    p_zero: float,
+    below: np.ndarray,
+    step: np.ndarray,
+    last: int,
+    given_count: np.ndarray,
+    given_residual: np.ndarray,
+    cap: int,
+    cap_below: np.ndarray,
+    window_count: np.ndarray,
+    uses_window: bool,
+    forget_ids: np.ndarray,
+    forget_counts: np.ndarray,
+    budget: int,
+    ids: np.ndarray,
+    counts: np.ndarray,
+    n_audience: int,
+    powers: np.ndarray,
+    decay: float,
+    half: float,
+    slope: float,
+    stock: np.ndarray,
+    retention: float,
+    bound: float,
+    people: np.ndarray,
+    effective: np.ndarray,
+    uniform: np.ndarray,
+) -> tuple[int, int, int, int]:
+    """A channel's day in one call: :func:`_serve`, then :func:`_act`.
+
+    Returns the number shown, the impressions served, the number who can act, and 0; or, when a
+    window count outgrew ``powers`` (wear-out's decay^k table), the size it needs instead of acting
+    (the caller grows the table and calls :func:`_act`).
+    """
+    n_shown, impressions, largest = _serve(
+        u,
+        stage,
+        exclude,
+        community,
+        target_community,
+        n_real,
+        serving,
+        p_zero,
+        below,
+        step,
+        last,
+        given_count,
+        given_residual,
+        cap,
+        cap_below,
+        window_count,
+        uses_window,
+        forget_ids,
+        forget_counts,
+        budget,
+        ids,
+        counts,
+        stock.size > 0,
+    )
+    if decay < 1.0 and largest >= powers.size:
+        return n_shown, impressions, 0, largest + 1
+    acting = _act(
+        u,
+        ids,
+        counts,
+        n_shown,
+        n_audience,
+        window_count,
+        powers,
+        decay,
+        half,
+        slope,
+        stock,
+        retention,
+        bound,
+        people,
+        effective,
+        uniform,
+    )
+    return n_shown, impressions, acting, 0
