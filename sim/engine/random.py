@@ -19,6 +19,7 @@ from scipy import special
 from sim.engine.compiled import kernel
 
 __all__ = [
+    "STEPS_LENGTHS",
     "SUMMING_MAX_RATE",
     "binomial_from_uniform",
     "geometric_with_residual",
@@ -26,7 +27,9 @@ __all__ = [
     "poisson_from_uniform",
     "poisson_step_count",
     "poisson_steps",
+    "poisson_steps_into",
     "poisson_with_residual",
+    "poisson_zero",
     "stream",
     "stream_seed",
     "substream",
@@ -141,6 +144,12 @@ def _by_summing(u: np.ndarray, rate: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return counts, residual
 
 
+#: The summing loop's cap on terms (a uniform within float resolution of 1 stops there).
+_MAX_TERMS = 10_000
+#: Lengths of the ``below`` and ``step`` arrays :func:`poisson_steps_into` may fill.
+STEPS_LENGTHS = (_MAX_TERMS + 2, _MAX_TERMS + 1)
+
+
 def poisson_steps(rate: float) -> tuple[np.ndarray, np.ndarray, int]:
     """The CDF steps of Poisson(``rate``) as :func:`_by_summing` computes them, for looking counts up.
 
@@ -150,25 +159,40 @@ def poisson_steps(rate: float) -> tuple[np.ndarray, np.ndarray, int]:
     u is the number of ``below[1 … last]`` at or below u (at most ``last``), its residual
     ``(u − below[k]) / step[k]`` clipped to [0, 1): :func:`poisson_step_count`.
     """
-    # Python floats do the loop's float64 arithmetic exactly (IEEE products, quotients and sums);
-    # only e^(−rate) comes from NumPy's exp, as in the loop.
-    pmf = float(np.exp(-np.full(1, rate))[0])
-    pmfs, cdfs = [pmf], [pmf]
+    below, step = np.empty(STEPS_LENGTHS[0]), np.empty(STEPS_LENGTHS[1])
+    last = poisson_steps_into(poisson_zero(rate), rate, below, step)
+    return below[: last + 2], step[: last + 1], last
+
+
+def poisson_zero(rate: float) -> float:
+    """e^(−``rate``) as the summing loop computes it (NumPy's exp of an array)."""
+    return float(np.exp(-np.full(1, rate))[0])
+
+
+@kernel
+def poisson_steps_into(pmf_zero: float, rate: float, below: np.ndarray, step: np.ndarray) -> int:
+    """:func:`poisson_steps` written into ``below``/``step`` (:data:`STEPS_LENGTHS` long); returns ``last``.
+
+    ``pmf_zero`` is :func:`poisson_zero` of ``rate``. The very operations of the summing loop, in its
+    order (IEEE products, quotients and sums), so the steps are bit-identical to its numbers.
+    """
+    pmf = pmf_zero
     cdf = pmf
+    below[0] = 0.0  # F(−1)
+    below[1] = cdf
+    step[0] = max(pmf, _TINY)
     k = 0
     # The loop's stopping rule: after term k, go on only while its probability is above float
     # resolution or k is below the rate (see _by_summing).
-    while k < 10_000:
+    while k < _MAX_TERMS:
         k += 1
         pmf = pmf * rate / k
         cdf = cdf + pmf
-        pmfs.append(pmf)
-        cdfs.append(cdf)
+        step[k] = max(pmf, _TINY)
+        below[k + 1] = cdf
         if not (pmf > _RESOLUTION or k < rate):
             break
-    step = np.maximum(np.array(pmfs), _TINY)
-    below = np.array([0.0, *cdfs])  # F(k − 1), with F(−1) = 0
-    return below, step, k
+    return k
 
 
 @kernel
@@ -176,15 +200,20 @@ def poisson_step_count(u: float, below: np.ndarray, step: np.ndarray, last: int)
     """The count and residual of one uniform ``u`` from :func:`poisson_steps` (compiled; callable in kernels).
 
     Exactly what :func:`poisson_with_residual` gives at a rate up to :data:`SUMMING_MAX_RATE`: a
-    binary search for the first ``below[1 + j] > u`` (NumPy's ``searchsorted(side="right")``).
+    search for the first ``below[1 + j] > u`` (NumPy's ``searchsorted(side="right")``): a step at a
+    time over the first few counts (at the small rates of a day's ads the count is almost always
+    0 or 1), then by halving.
     """
     lo, hi = 0, last
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if below[1 + mid] <= u:
-            lo = mid + 1
-        else:
-            hi = mid
+    while lo < hi and below[1 + lo] <= u:
+        lo += 1
+        if lo == 3:
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if below[1 + mid] <= u:
+                    lo = mid + 1
+                else:
+                    hi = mid
     residual = (u - below[lo]) / step[lo]
     if residual < 0.0:
         residual = 0.0

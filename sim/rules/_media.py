@@ -18,14 +18,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy import special
 
 from sim.engine.compiled import kernel
 from sim.engine.random import (
+    STEPS_LENGTHS,
     SUMMING_MAX_RATE,
-    poisson_cdf,
     poisson_step_count,
-    poisson_steps,
+    poisson_steps_into,
     poisson_with_residual,
+    poisson_zero,
 )
 from sim.scenario import AdChannelSpec, daily_values
 
@@ -99,7 +101,8 @@ class ChannelScratch:
     every day, so a day allocates no full-length temporaries. ``uniforms`` holds the day's uniforms,
     one per person, turned in place into the uniform that decides each person's move; ``ids`` and
     ``counts`` the people drawn and their impressions (then, compacted, those shown); ``people``,
-    ``effective`` and ``uniform`` the day's :attr:`Exposure.people` and its columns.
+    ``effective`` and ``uniform`` the day's :attr:`Exposure.people` and its columns; ``below`` and
+    ``step`` the day's Poisson CDF steps (:func:`~sim.engine.random.poisson_steps`).
     """
 
     def __init__(self, n: int) -> None:
@@ -109,6 +112,7 @@ class ChannelScratch:
         self.people = np.empty(n, dtype=np.int64)
         self.effective = np.empty(n)
         self.uniform = np.empty(n)
+        self.below, self.step = np.empty(STEPS_LENGTHS[0]), np.empty(STEPS_LENGTHS[1])
 
 
 class PaidChannel:
@@ -167,7 +171,12 @@ class PaidChannel:
         adstock = spec.days_adstock_half_life
         self._retention = 0.5 ** (1.0 / adstock) if adstock is not None else 0.0
         self._stock = np.zeros(n) if adstock is not None else _NO_FLOATS
-        self._tables: tuple[float, tuple[float, np.ndarray, np.ndarray, int, np.ndarray]] | None = None
+        self._half = -1.0 if spec.saturation_half_reach is None else float(spec.saturation_half_reach)
+        self._slope = float(spec.saturation_slope)
+        # The day's rate and its constants (see _rate_constants).
+        self._lam, self._p_zero, self._pmf_zero = -1.0, 0.0, 1.0
+        self._cap_rooms = np.arange(max(self._cap, 0), dtype=np.float64)  # room − 1 for rooms 1 … cap
+        self._cap_below = np.zeros(max(self._cap, 0) + 1)
 
     @property
     def idle(self) -> bool:
@@ -214,12 +223,13 @@ class PaidChannel:
             n_audience = n_real
         else:
             n_audience = _count_audience(pop.stage, self._exclude, pop.community, self._community, n_real)
-        serving = n_audience > 0
-        p_zero, below, step, last, cap_below = 1.0, _NO_FLOATS, _NO_FLOATS, 0, _NO_FLOATS
+        lam, p_zero, pmf_zero = 0.0, 0.0, 1.0
         given_count, given_residual = _NO_IDS, _NO_FLOATS
-        if serving:
+        if n_audience:
+            # Everyone in the audience shares one rate: only those whose uniform passes P(X = 0) are
+            # shown anything, and their count is the exact inverse CDF (any number per person).
             lam = budget / n_audience
-            p_zero, below, step, last, cap_below = self._tables_for(lam)
+            p_zero, pmf_zero = self._rate_constants(lam)
             if lam > SUMMING_MAX_RATE:
                 # Beyond the table's rates the counts come from the incomplete gamma function
                 # (NumPy/SciPy), for those the kernel will find drawn, in the same order.
@@ -229,22 +239,22 @@ class PaidChannel:
                 given_count, given_residual = poisson_with_residual(u[scratch.ids[:m]], lam)
         # A margin over the bound keeps it above the exact probability despite rounding.
         bound = rate_max * (1.0 + 1e-9) if math.isfinite(rate_max) else math.inf
-        n_shown, impressions, n_people, need = _channel_day(
+        n_drawn, n_shown, impressions, n_people, need = _channel_day(
             u,
             pop.stage,
             self._exclude,
             pop.community,
             self._community,
             n_real,
-            serving,
             p_zero,
-            below,
-            step,
-            last,
+            pmf_zero,
+            lam,
+            scratch.below,
+            scratch.step,
             given_count,
             given_residual,
             self._cap,
-            cap_below,
+            self._cap_below,
             self._window_count,
             self._uses_window,
             forget_ids,
@@ -255,8 +265,8 @@ class PaidChannel:
             n_audience,
             self._powers,
             self._decay,
-            -1.0 if self.spec.saturation_half_reach is None else float(self.spec.saturation_half_reach),
-            float(self.spec.saturation_slope),
+            self._half,
+            self._slope,
             self._stock,
             self._retention,
             bound,
@@ -265,19 +275,26 @@ class PaidChannel:
             scratch.uniform,
         )
         if need:
-            # A window count outgrew the wear-out table (rare: only without a cap): grow it, then act.
+            # A window count outgrew the wear-out table (only without a cap): grow it, then act.
             self._powers = self._decay ** np.arange(max(need, 2 * self._powers.size), dtype=np.float64)
             n_people = _act(
                 u,
+                pop.stage,
+                self._exclude,
+                pop.community,
+                self._community,
+                n_real,
+                p_zero,
                 scratch.ids,
                 scratch.counts,
+                n_drawn,
                 n_shown,
                 n_audience,
                 self._window_count,
                 self._powers,
                 self._decay,
-                -1.0 if self.spec.saturation_half_reach is None else float(self.spec.saturation_half_reach),
-                float(self.spec.saturation_slope),
+                self._half,
+                self._slope,
                 self._stock,
                 self._retention,
                 bound,
@@ -289,33 +306,33 @@ class PaidChannel:
         if self._uses_window:
             self._window.append((shown.copy(), count.copy()))
         unspent = max(0.0, self.budget_on(model.day) - impressions * self.spec.cpm / 1000.0)
-        reach = n_shown / n_audience if n_audience else 0.0
         return Exposure(
             shown,
             count,
             impressions,
-            reach,
+            n_shown / n_audience if n_audience else 0.0,
             scratch.people[:n_people],
             scratch.effective[:n_people],
             scratch.uniform[:n_people],
             unspent,
         )
 
-    def _tables_for(self, lam: float) -> tuple[float, np.ndarray, np.ndarray, int, np.ndarray]:
-        """P(X = 0), the CDF steps (rates up to the table's) and P(X < room) by room, at rate ``lam``.
+    def _rate_constants(self, lam: float) -> tuple[float, float]:
+        """P(X = 0) as the day's threshold and as the CDF's first step, and P(X < room) by room (kept).
 
-        Kept for the last rate: a channel whose audience does not change has one rate every day.
+        Recomputed only when the rate changes (a channel whose audience does not change has one rate).
         """
-        if self._tables is not None and self._tables[0] == lam:
-            return self._tables[1]
-        # Only those whose uniform passes P(X = 0) are shown anything (NumPy's exp, as ever).
-        p_zero = float(np.exp(-lam))
-        below, step, last = poisson_steps(lam) if lam <= SUMMING_MAX_RATE else (_NO_FLOATS, _NO_FLOATS, 0)
-        # P(X ≤ room − 1) for each room under the cap (0 for room 0): where a capped draw's tail starts.
-        cap_below = poisson_cdf(np.arange(self._cap + 1) - 1.0, lam) if self._cap >= 0 else _NO_FLOATS
-        tables = (p_zero, below, step, last, cap_below)
-        self._tables = (lam, tables)
-        return tables
+        if lam != self._lam:
+            self._lam = lam
+            # NumPy's exp, as ever: of the rate for the threshold, of a one-element array for the
+            # CDF steps (sim.engine.random.poisson_zero), as the NumPy passes computed them.
+            self._p_zero = float(np.exp(-lam))
+            self._pmf_zero = poisson_zero(lam)
+            if self._cap >= 0:
+                # P(X ≤ room − 1) = pdtr(room − 1, λ) for each room 1 … cap (room 0: 0), as
+                # sim.engine.random.poisson_cdf computes it.
+                special.pdtr(self._cap_rooms, lam, out=self._cap_below[1:])
+        return self._p_zero, self._pmf_zero
 
     def _forget_old_days(self) -> tuple[np.ndarray, np.ndarray]:
         """Keep the previous ``days_frequency_window − 1`` days; returns the day leaving the window."""
@@ -333,23 +350,17 @@ _BELOW_ONE = float(np.nextafter(1.0, 0.0))
 
 
 @kernel
-def _in_audience(
-    i: int, stage: np.ndarray, exclude: int, community: np.ndarray, target_community: int
-) -> bool:
-    """Whether real person ``i`` is in the audience: not at stage ``exclude`` (−1: none), in the community."""
-    if exclude >= 0 and stage[i] == exclude:
-        return False
-    return target_community < 0 or community[i] == target_community
-
-
-@kernel
 def _count_audience(
     stage: np.ndarray, exclude: int, community: np.ndarray, target_community: int, n_real: int
 ) -> int:
-    """The audience's size among the ``n_real`` real people (see :func:`_in_audience`)."""
+    """The audience's size among the ``n_real`` real people: not at stage ``exclude``, in the community."""
     size = 0
     for i in range(n_real):
-        if _in_audience(i, stage, exclude, community, target_community):
+        # In the audience: not at stage ``exclude`` (−1: none), in the target community (−1: any).
+        # (Spelled out in each loop: a call to a compiled helper here keeps numba from optimising it.)
+        if (exclude < 0 or stage[i] != exclude) and (
+            target_community < 0 or community[i] == target_community
+        ):
             size += 1
     return size
 
@@ -368,7 +379,9 @@ def _select(
     """Write into ``ids`` the audience whose uniform ``u`` (per person) is at least ``p_zero``; how many."""
     m = 0
     for i in range(n_real):
-        if u[i] >= p_zero and _in_audience(i, stage, exclude, community, target_community):
+        if u[i] < p_zero or (exclude >= 0 and stage[i] == exclude):
+            continue
+        if target_community < 0 or community[i] == target_community:
             ids[m] = i
             m += 1
     return m
@@ -382,55 +395,58 @@ def _serve(
     community: np.ndarray,
     target_community: int,
     n_real: int,
-    serving: bool,
     p_zero: float,
+    pmf_zero: float,
+    rate: float,
     below: np.ndarray,
     step: np.ndarray,
-    last: int,
     given_count: np.ndarray,
     given_residual: np.ndarray,
     cap: int,
     cap_below: np.ndarray,
     window_count: np.ndarray,
     uses_window: bool,
-    forget_ids: np.ndarray,
-    forget_counts: np.ndarray,
     budget: int,
     ids: np.ndarray,
     counts: np.ndarray,
-    carry: bool,
-) -> tuple[int, int, int]:
-    """Serve the day's impressions: who is shown how many; each person's deciding uniform, in place.
+) -> tuple[int, int, int, int]:
+    """Serve the day's impressions at ``rate`` per person of the audience: who draws how many.
 
-    ``u`` (per person, uniform on [0, 1)) becomes, for everyone drawn (in the audience, u ≥
-    ``p_zero``), the residual of their count (:func:`~sim.engine.random.poisson_step_count`, or
-    ``given_count``/``given_residual`` in drawing order when they are not empty), or with the count cut
-    to the room under the ``cap`` (−1: none) in the window, the uniform's position in the tail P(X ≥
-    room) (``cap_below[room]`` = P(X < room)). With ``carry``, the rest of the audience gets u / P(X = 0)
-    (its position in the zero step). Counts over the ``budget`` (impressions) are dropped, walking
-    from a random person (``u[0]``). ``window_count`` (per person) first loses the day leaving the
-    window (``forget_ids``/``forget_counts``) and, with ``uses_window``, gains today's.
+    Everyone in the audience whose uniform ``u`` (per person) is at least ``p_zero`` = P(X = 0) is
+    drawn: their count and its residual come from the CDF steps of Poisson(``rate``) (written here
+    into ``below``/``step`` from ``pmf_zero`` = e^(−rate), as :func:`~sim.engine.random.poisson_steps`
+    computes them), or from ``given_count``/``given_residual`` (in drawing order) when those are not
+    empty. A count reaching the room under the ``cap`` (−1: none) in the window is cut to the room,
+    and the residual becomes the uniform's position in the tail P(X ≥ room) (``cap_below[room]`` =
+    P(X < room)). The residual replaces the person's ``u``. Counts over the ``budget`` (impressions)
+    are dropped, walking from a random person (``u[0]``). With ``uses_window`` today's counts are
+    added to ``window_count`` (per person).
 
-    Returns the number shown (their ids and counts in ``ids``/``counts``, sorted), the impressions
-    served, and the largest window count among those shown.
+    Returns the number drawn (their ids and counts, some 0, in ``ids``/``counts``, sorted), the number
+    shown (count > 0), the impressions served, and the largest window count among those shown.
     """
-    for j in range(forget_ids.size):
-        window_count[forget_ids[j]] -= forget_counts[j]
-    if not serving:
-        return 0, 0, 0
-    u_first = u[0]  # the budget's random starting point: person 0's uniform before it is replaced
     counted = given_count.size > 0
+    last = 0
+    if not counted:
+        last = poisson_steps_into(pmf_zero, rate, below, step)
+    u_first = u[0]  # the budget's random starting point: person 0's uniform before it is replaced
+    # Most people draw nothing: find those whose uniform passes P(X = 0) without a branch per person
+    # (a mispredicted branch costs more than the rest of the test), then look at them alone.
+    n_passing = 0
+    for i in range(n_real):
+        ids[n_passing] = i
+        n_passing += u[i] >= p_zero
     m = 0
     total = 0
-    for i in range(n_real):
-        if not _in_audience(i, stage, exclude, community, target_community):
+    for passing in range(n_passing):
+        i = ids[passing]
+        # In the audience: not at stage ``exclude`` (−1: none), in the target community (−1: any).
+        # (Spelled out in each loop: a call to a small compiled helper here slows the loop tenfold.)
+        if (exclude >= 0 and stage[i] == exclude) or (
+            target_community >= 0 and community[i] != target_community
+        ):
             continue
         ui = u[i]
-        if ui < p_zero:
-            if carry:
-                zero_step = ui / p_zero
-                u[i] = zero_step if zero_step <= _BELOW_ONE else _BELOW_ONE
-            continue
         if counted:
             count, residual = given_count[m], given_residual[m]
         else:
@@ -467,22 +483,27 @@ def _serve(
     for j in range(m):
         count = counts[j]
         if count > 0:
-            i = ids[j]
-            ids[shown] = i
-            counts[shown] = count
             shown += 1
             impressions += count
             if uses_window:
+                i = ids[j]
                 window_count[i] += count
                 largest = max(largest, window_count[i])
-    return shown, impressions, largest
+    return m, shown, impressions, largest
 
 
 @kernel
 def _act(
     u: np.ndarray,
+    stage: np.ndarray,
+    exclude: int,
+    community: np.ndarray,
+    target_community: int,
+    n_real: int,
+    p_zero: float,
     ids: np.ndarray,
     counts: np.ndarray,
+    n_drawn: int,
     n_shown: int,
     n_audience: int,
     window_count: np.ndarray,
@@ -499,15 +520,18 @@ def _act(
 ) -> int:
     """Who can act today, with their effective impressions and deciding uniforms; returns how many.
 
-    The first ``n_shown`` of ``ids``/``counts`` were shown; ``window_count`` includes today. Each shown
+    The first ``n_drawn`` of ``ids``/``counts`` were drawn (:func:`_serve`; ``u`` holds their
+    residuals), ``n_shown`` of them with a count above 0; ``window_count`` includes today. Each shown
     person's effective impressions: with wear-out (``decay`` < 1) the sum of decay^(k−1) over their
     window's k = w+1 … w+count (``powers[k] = decay^k``), else the count; with saturation (``half`` >
     0, ``slope``) times κ·H(r)/r at reach r = shown ÷ ``n_audience``. Without carryover (``stock``
     empty) those shown act; with it every person's stock (per person) decays by ``retention`` and
-    gains (1 − retention) × today's, and everyone whose stock is at least :data:`STOCK_FLOOR` acts,
-    with the stock as their effective impressions. Those whose uniform (``u``, per person) is at or
-    above effective × ``bound`` cannot move and are left out. Writes ``people`` (sorted ids),
-    ``effective`` and ``uniform``.
+    gains (1 − retention) × today's, and everyone whose stock is at least :data:`STOCK_FLOOR` acts
+    with the stock as their effective impressions, deciding on their residual if drawn, on u / P(X =
+    0) (``p_zero``; 0 on a day nothing was served) if in the audience (``exclude``,
+    ``target_community``), else on u. Those whose uniform is at or above effective × ``bound``
+    cannot move and are left out. Writes ``people`` (sorted ids), ``effective`` and ``uniform``, then
+    compacts ``ids``/``counts`` to those shown.
     """
     factor = 1.0
     saturating = half > 0.0 and n_shown > 0
@@ -520,9 +544,11 @@ def _act(
     one_minus_decay = 1.0 - decay
     acting = 0
     if stock.size == 0:
-        for j in range(n_shown):
-            i = ids[j]
+        for j in range(n_drawn):
             count = counts[j]
+            if count == 0:
+                continue
+            i = ids[j]
             if wearing:
                 # Sum of decay^(k-1) for k = w+1 .. w+count, w = impressions already in the window
                 # before today (a geometric series).
@@ -536,27 +562,60 @@ def _act(
                 effective[acting] = e
                 uniform[acting] = u[i]
                 acting += 1
-        return acting
-    fresh = 1.0 - retention
-    j = 0
-    for i in range(stock.size):
-        level = stock[i] * retention
-        if j < n_shown and ids[j] == i:
+    else:
+        fresh = 1.0 - retention
+        for i in range(stock.size):
+            stock[i] *= retention
+        for j in range(n_drawn):
             count = counts[j]
-            if wearing:
-                e = powers[window_count[i] - count] * (1.0 - powers[count]) / one_minus_decay
-            else:
-                e = float(count)
-            if saturating:
-                e *= factor
-            level = level + fresh * e
-            j += 1
-        stock[i] = level
-        if level >= STOCK_FLOOR and (not bounded or u[i] < level * bound):
+            if count > 0:
+                i = ids[j]
+                if wearing:
+                    e = powers[window_count[i] - count] * (1.0 - powers[count]) / one_minus_decay
+                else:
+                    e = float(count)
+                if saturating:
+                    e *= factor
+                stock[i] = stock[i] + fresh * e
+        # Who may act: stock at least the floor and, with a bound, u under it (every deciding uniform
+        # is at least u: u / P(X = 0) ≥ u), found without a branch per person.
+        n_passing = 0
+        if bounded:
+            for i in range(stock.size):
+                level = stock[i]
+                people[n_passing] = i
+                n_passing += (level >= STOCK_FLOOR) & (u[i] < level * bound)
+        else:
+            for i in range(stock.size):
+                people[n_passing] = i
+                n_passing += stock[i] >= STOCK_FLOOR
+        j = 0
+        for passing in range(n_passing):
+            i = people[passing]
+            while j < n_drawn and ids[j] < i:
+                j += 1
+            ui = u[i]  # the residual of those drawn
+            if (
+                not (j < n_drawn and ids[j] == i)
+                and ui < p_zero
+                and i < n_real
+                and (exclude < 0 or stage[i] != exclude)
+                and (target_community < 0 or community[i] == target_community)
+            ):
+                # In the audience but not drawn: the uniform's position inside the zero step.
+                ui = min(ui / p_zero, _BELOW_ONE)
+                if bounded and ui >= stock[i] * bound:
+                    continue
             people[acting] = i
-            effective[acting] = level
-            uniform[acting] = u[i]
+            effective[acting] = stock[i]
+            uniform[acting] = ui
             acting += 1
+    shown = 0
+    for j in range(n_drawn):
+        if counts[j] > 0:
+            ids[shown] = ids[j]
+            counts[shown] = counts[j]
+            shown += 1
     return acting
 
 
@@ -568,11 +627,11 @@ def _channel_day(
     community: np.ndarray,
     target_community: int,
     n_real: int,
-    serving: bool,
     p_zero: float,
+    pmf_zero: float,
+    rate: float,
     below: np.ndarray,
     step: np.ndarray,
-    last: int,
     given_count: np.ndarray,
     given_residual: np.ndarray,
     cap: int,
@@ -595,44 +654,54 @@ def _channel_day(
     people: np.ndarray,
     effective: np.ndarray,
     uniform: np.ndarray,
-) -> tuple[int, int, int, int]:
-    """A channel's day in one call: :func:`_serve`, then :func:`_act`.
+) -> tuple[int, int, int, int, int]:
+    """A channel's day in one call: :func:`_serve` (unless ``n_audience`` is 0), then :func:`_act`.
 
-    Returns the number shown, the impressions served, the number who can act, and 0; or, when a
-    window count outgrew ``powers`` (wear-out's decay^k table), the size it needs instead of acting
-    (the caller grows the table and calls :func:`_act`).
+    First the day leaving the window (``forget_ids``/``forget_counts``) leaves ``window_count``.
+
+    Returns the number drawn, the number shown, the impressions served, the number who can act, and
+    0; or, when a window count outgrew ``powers`` (wear-out's decay^k table), the size it needs in
+    place of acting (the caller grows the table and calls :func:`_act`).
     """
-    n_shown, impressions, largest = _serve(
+    for j in range(forget_ids.size):
+        window_count[forget_ids[j]] -= forget_counts[j]
+    n_drawn, n_shown, impressions, largest = 0, 0, 0, 0
+    if n_audience > 0:
+        n_drawn, n_shown, impressions, largest = _serve(
+            u,
+            stage,
+            exclude,
+            community,
+            target_community,
+            n_real,
+            p_zero,
+            pmf_zero,
+            rate,
+            below,
+            step,
+            given_count,
+            given_residual,
+            cap,
+            cap_below,
+            window_count,
+            uses_window,
+            budget,
+            ids,
+            counts,
+        )
+    if decay < 1.0 and largest >= powers.size:
+        return n_drawn, n_shown, impressions, 0, largest + 1
+    acting = _act(
         u,
         stage,
         exclude,
         community,
         target_community,
         n_real,
-        serving,
         p_zero,
-        below,
-        step,
-        last,
-        given_count,
-        given_residual,
-        cap,
-        cap_below,
-        window_count,
-        uses_window,
-        forget_ids,
-        forget_counts,
-        budget,
         ids,
         counts,
-        stock.size > 0,
-    )
-    if decay < 1.0 and largest >= powers.size:
-        return n_shown, impressions, 0, largest + 1
-    acting = _act(
-        u,
-        ids,
-        counts,
+        n_drawn,
         n_shown,
         n_audience,
         window_count,
@@ -647,4 +716,4 @@ def _channel_day(
         effective,
         uniform,
     )
-    return n_shown, impressions, acting, 0
+    return n_drawn, n_shown, impressions, acting, 0
