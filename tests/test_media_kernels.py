@@ -28,7 +28,7 @@ from sim.rules._media import STOCK_FLOOR, PaidChannel, hill, rate_max
 from sim.scenario import AdChannelSpec
 from sim.world.population import Stage
 
-N = 3000
+N = 3003  # not a whole number of 8-byte words
 N_REAL = 2900  # the rest are fake accounts: never an audience
 
 

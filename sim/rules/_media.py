@@ -171,6 +171,9 @@ class PaidChannel:
         adstock = spec.days_adstock_half_life
         self._retention = 0.5 ** (1.0 / adstock) if adstock is not None else 0.0
         self._stock = np.zeros(n) if adstock is not None else _NO_FLOATS
+        # 1 for everyone ever shown (whose stock can be above 0): the carryover pass skips the rest.
+        # (A whole number of 8-byte words, so the kernel can skip eight at a time.)
+        self._held = np.zeros(-(-n // 8) * 8 if adstock is not None else 0, dtype=np.int8)
         self._half = -1.0 if spec.saturation_half_reach is None else float(spec.saturation_half_reach)
         self._slope = float(spec.saturation_slope)
         # The day's rate and its constants (see _rate_constants).
@@ -268,6 +271,7 @@ class PaidChannel:
             self._half,
             self._slope,
             self._stock,
+            self._held,
             self._retention,
             bound,
             scratch.people,
@@ -296,6 +300,7 @@ class PaidChannel:
                 self._half,
                 self._slope,
                 self._stock,
+                self._held,
                 self._retention,
                 bound,
                 scratch.people,
@@ -512,6 +517,7 @@ def _act(
     half: float,
     slope: float,
     stock: np.ndarray,
+    held: np.ndarray,
     retention: float,
     bound: float,
     people: np.ndarray,
@@ -526,7 +532,8 @@ def _act(
     window's k = w+1 … w+count (``powers[k] = decay^k``), else the count; with saturation (``half`` >
     0, ``slope``) times κ·H(r)/r at reach r = shown ÷ ``n_audience``. Without carryover (``stock``
     empty) those shown act; with it every person's stock (per person) decays by ``retention`` and
-    gains (1 − retention) × today's, and everyone whose stock is at least :data:`STOCK_FLOOR` acts
+    gains (1 − retention) × today's (``held``, per person: 1 for everyone ever shown, the only
+    stocks above 0), and everyone whose stock is at least :data:`STOCK_FLOOR` acts
     with the stock as their effective impressions, deciding on their residual if drawn, on u / P(X =
     0) (``p_zero``; 0 on a day nothing was served) if in the audience (``exclude``,
     ``target_community``), else on u. Those whose uniform is at or above effective × ``bound``
@@ -563,9 +570,9 @@ def _act(
                 uniform[acting] = u[i]
                 acting += 1
     else:
+        # Only people ever shown have a stock above 0 (0 × retention stays 0), so the pass skips the
+        # rest on a one-byte mark: ``held`` is 1 for them, 2 for those shown today (already updated).
         fresh = 1.0 - retention
-        for i in range(stock.size):
-            stock[i] *= retention
         for j in range(n_drawn):
             count = counts[j]
             if count > 0:
@@ -576,19 +583,31 @@ def _act(
                     e = float(count)
                 if saturating:
                     e *= factor
-                stock[i] = stock[i] + fresh * e
+                stock[i] = stock[i] * retention + fresh * e
+                held[i] = 2
         # Who may act: stock at least the floor and, with a bound, u under it (every deciding uniform
-        # is at least u: u / P(X = 0) ≥ u), found without a branch per person.
+        # is at least u: u / P(X = 0) ≥ u), kept without a branch per person.
         n_passing = 0
-        if bounded:
-            for i in range(stock.size):
+        n = stock.size
+        words = held.view(np.uint64)  # eight marks at a time: mostly 0 while few were ever shown
+        for word in range(words.size):
+            if words[word] == 0:
+                continue
+            for i in range(8 * word, min(8 * word + 8, n)):
+                mark = held[i]
+                if mark == 0:
+                    continue
                 level = stock[i]
+                if mark == 1:
+                    level *= retention
+                    stock[i] = level
+                else:
+                    held[i] = 1
                 people[n_passing] = i
-                n_passing += (level >= STOCK_FLOOR) & (u[i] < level * bound)
-        else:
-            for i in range(stock.size):
-                people[n_passing] = i
-                n_passing += stock[i] >= STOCK_FLOOR
+                if bounded:
+                    n_passing += (level >= STOCK_FLOOR) & (u[i] < level * bound)
+                else:
+                    n_passing += level >= STOCK_FLOOR
         j = 0
         for passing in range(n_passing):
             i = people[passing]
@@ -649,6 +668,7 @@ def _channel_day(
     half: float,
     slope: float,
     stock: np.ndarray,
+    held: np.ndarray,
     retention: float,
     bound: float,
     people: np.ndarray,
@@ -710,6 +730,7 @@ def _channel_day(
         half,
         slope,
         stock,
+        held,
         retention,
         bound,
         people,
