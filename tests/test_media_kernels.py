@@ -21,6 +21,7 @@ from sim.engine.random import (
     poisson_step_count,
     poisson_steps,
     poisson_with_residual,
+    poisson_zero,
     stream,
 )
 from sim.rules import rival as rival_rules
@@ -310,3 +311,11 @@ def test_the_rivals_funnel_moves_by_rival_stage_and_never_moves_its_customers() 
         rival_stage,
         [Stage.AWARE, Stage.CONSIDERING, Stage.CONSIDERING, Stage.CUSTOMER, Stage.CONSIDERING, Stage.CHURNED],
     )
+
+
+@pytest.mark.parametrize("lam", [1e-4, 0.19, 3.0, 29.0, 31.0, 800.0])
+def test_the_days_rate_constants_are_numpys(lam: float) -> None:
+    """P(X = 0) both ways the NumPy passes computed it, and P(X < room) for each room under the cap."""
+    channel = PaidChannel(_spec(frequency_cap=4), stream(1, "ads"), 10, 5, not_prospect=Stage.CUSTOMER)
+    assert channel._rate_constants(lam) == (float(np.exp(-lam)), poisson_zero(lam))
+    np.testing.assert_array_equal(channel._cap_below, poisson_cdf(np.arange(5) - 1.0, lam))

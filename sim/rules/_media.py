@@ -27,7 +27,6 @@ from sim.engine.random import (
     poisson_step_count,
     poisson_steps_into,
     poisson_with_residual,
-    poisson_zero,
 )
 from sim.scenario import AdChannelSpec, daily_values
 
@@ -178,6 +177,7 @@ class PaidChannel:
         self._slope = float(spec.saturation_slope)
         # The day's rate and its constants (see _rate_constants).
         self._lam, self._p_zero, self._pmf_zero = -1.0, 0.0, 1.0
+        self._minus_lam = np.zeros(1)
         self._cap_rooms = np.arange(max(self._cap, 0), dtype=np.float64)  # room − 1 for rooms 1 … cap
         self._cap_below = np.zeros(max(self._cap, 0) + 1)
 
@@ -332,7 +332,8 @@ class PaidChannel:
             # NumPy's exp, as ever: of the rate for the threshold, of a one-element array for the
             # CDF steps (sim.engine.random.poisson_zero), as the NumPy passes computed them.
             self._p_zero = float(np.exp(-lam))
-            self._pmf_zero = poisson_zero(lam)
+            self._minus_lam[0] = -lam  # poisson_zero(lam), without its allocations
+            self._pmf_zero = float(np.exp(self._minus_lam, out=self._minus_lam)[0])
             if self._cap >= 0:
                 # P(X ≤ room − 1) = pdtr(room − 1, λ) for each room 1 … cap (room 0: 0), as
                 # sim.engine.random.poisson_cdf computes it.

@@ -111,6 +111,11 @@ class Ads(Rule):
         # The largest −ln(1 − p) of each channel: a bound that lets the channel skip who cannot move.
         self._rate_max = [rate_max(float(p.max())) for p in self._p_by_stage]
         self._converts = np.empty(n, dtype=np.int64)
+        # Each channel's step-table columns (CHANNEL_COLUMNS) and ledger purpose, named once.
+        self._names = [
+            {what: f"{what}_{spec.name}" for what in CHANNEL_COLUMNS} | {"purpose": ledger_purpose(spec)}
+            for spec in specs
+        ]
 
     def step(self, model: Market) -> None:
         """Serve each channel's impressions, charge them, and move exposed people down the funnel."""
@@ -120,22 +125,23 @@ class Ads(Rule):
     def _run_channel(self, model: Market, index: int, channel: PaidChannel) -> None:
         spec = channel.spec
         pop = model.population
+        names = self._names[index]
         exposure = channel.expose(model, self._rate_max[index])
         total = exposure.impressions
         if exposure.unspent > 0.0:
             model.tally("ads_unspent", exposure.unspent)
         if self._columns:
-            model.tally(f"adstock_{spec.name}", channel.stock_total())
+            model.tally(names["adstock"], channel.stock_total())
         if total == 0 and exposure.people.size == 0:
             return
         if total:
             spend = total * spec.cpm / 1000.0
-            model.ledger.spend("ads", ledger_purpose(spec), spend)
+            model.ledger.spend("ads", names["purpose"], spend)
             model.tally("impressions", total)
             if self._columns:
-                model.tally(f"spend_ads_{spec.name}", spend)
-                model.tally(f"impressions_{spec.name}", total)
-                model.tally(f"reach_{spec.name}", int(exposure.shown.size))
+                model.tally(names["spend_ads"], spend)
+                model.tally(names["impressions"], total)
+                model.tally(names["reach"], int(exposure.shown.size))
         # Only those whose uniform is under a bound of their probability are in exposure.people.
         n_converts, real_first, real = _advance(
             exposure.shown,
@@ -158,8 +164,8 @@ class Ads(Rule):
         if n_converts == 0:
             return
         if self._columns:
-            model.tally(f"new_ads_{spec.name}", real_first)
-            model.tally(f"won_back_ads_{spec.name}", real - real_first)
+            model.tally(names["new_ads"], real_first)
+            model.tally(names["won_back_ads"], real - real_first)
         model.acquire(self._converts[:n_converts].copy(), Channel.ADS)
 
     @staticmethod

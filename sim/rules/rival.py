@@ -84,7 +84,12 @@ class RivalAds(Rule):
             for index, spec in enumerate(self.params.ads.all_channels())
         ]
         self._channels = [channel for channel in self._channels if not channel.idle]
-        self._p_by_stage = {id(c): self._p_by_rival_stage(c.spec) for c in self._channels}
+        p_by_stage = [self._p_by_rival_stage(channel.spec) for channel in self._channels]
+        # ln(1 − p) by stage with the rival (NumPy's log1p, as the day would compute it), where p ≥ 1,
+        # and the largest p (for the bound).
+        self._log_q = [np.log1p(-np.minimum(p, 1.0 - 1e-12)) for p in p_by_stage]
+        self._certain = [p >= 1.0 for p in p_by_stage]
+        self._p_max = [float(p.max()) for p in p_by_stage]
         self._converts = np.empty(n, dtype=np.int64)
 
     def step(self, model: Market) -> None:
@@ -93,14 +98,15 @@ class RivalAds(Rule):
             return
         # Our customers' switching multipliers only change in other rules: one bound for the day.
         top = switch_to_rival_max(model)
-        for channel in self._channels:
-            self._run_channel(model, channel, top)
+        for index, channel in enumerate(self._channels):
+            self._run_channel(model, index, channel, top)
 
-    def _run_channel(self, model: Market, channel: PaidChannel, switch_max: float) -> None:
+    def _run_channel(self, model: Market, index: int, channel: PaidChannel, switch_max: float) -> None:
         spec = channel.spec
         pop = model.population
-        p_by_stage = self._p_by_stage[id(channel)]
-        exposure = channel.expose(model, rate_max(max(float(p_by_stage.max()), spec.p_purchase * switch_max)))
+        # A bound on today's −ln(1 − p) over everyone the channel can move: our customers switch with
+        # p_purchase × switch_to_rival, at most its bound (switch_to_rival_max).
+        exposure = channel.expose(model, rate_max(max(self._p_max[index], spec.p_purchase * switch_max)))
         if exposure.impressions:
             model.tally("spend_rival_ads", exposure.impressions * spec.cpm / 1000.0)
             model.tally("impressions_rival", exposure.impressions)
@@ -113,8 +119,8 @@ class RivalAds(Rule):
             exposure.uniform,
             pop.stage,
             pop.rival_stage,
-            np.log1p(-np.minimum(p_by_stage, 1.0 - 1e-12)),
-            p_by_stage >= 1.0,
+            self._log_q[index],
+            self._certain[index],
             spec.funnel == "one_stage",
             spec.p_purchase,
             rival.rel_switch * rival.rel_switch_offer,
