@@ -8,6 +8,14 @@ The media transformations follow the marketing-mix literature as pymc-marketing 
 (docs/science.md §9): carryover is its geometric adstock with ``normalize=True`` (weights α^l over
 lags l = 0, 1, …, summing to 1), per person and without a maximum lag; saturation is its Hill
 function ``H(x) = x^s / (κ^s + x^s)`` of the day's reach.
+
+A channel's day runs in compiled kernels (:func:`_channel_day`) with the uniforms drawn by NumPy into
+a reused buffer. The kernels keep the float operations of the NumPy passes they replaced, in order,
+so results are bit-identical. NumPy computes exp and power with its own vectorised code, which can
+differ from the C library's in the last bit, so those values come from NumPy: e^(−λ) per day and a
+table of wear-out's decay^k. (The rules' move probability ``−expm1(E·ln(1 − p))`` is per person
+and uses the C library in their kernels: an outcome could change only if a uniform fell within that
+last bit of it.)
 """
 
 from __future__ import annotations
