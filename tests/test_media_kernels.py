@@ -153,6 +153,13 @@ CASES: dict[str, dict[str, Any]] = {
         "days_frequency_window": 30,
     },
     "rate_above_the_table": {"daily_budget": 500_000.0, "days_adstock_half_life": 2, "frequency_cap": 50},
+    "huge_cap_above_the_table": {
+        "daily_budget": 900_000.0,
+        "frequency_cap": 10**12,
+        "wearout_half_life_exposures": None,
+    },
+    "huge_cap": {"daily_budget": 90.0, "frequency_cap": 10**12},
+    "window_counts_past_a_million": {"daily_budget": 3e7, "frequency_cap": None, "days_frequency_window": 3},
     "nobody_in_the_audience": {"target_community": 7},
 }
 
@@ -313,9 +320,18 @@ def test_the_rivals_funnel_moves_by_rival_stage_and_never_moves_its_customers() 
     )
 
 
+@pytest.mark.parametrize("cap", [4, 10**12])
 @pytest.mark.parametrize("lam", [1e-4, 0.19, 3.0, 29.0, 31.0, 800.0])
-def test_the_days_rate_constants_are_numpys(lam: float) -> None:
-    """P(X = 0) both ways the NumPy passes computed it, and P(X < room) for each room under the cap."""
-    channel = PaidChannel(_spec(frequency_cap=4), stream(1, "ads"), 10, 5, not_prospect=Stage.CUSTOMER)
+def test_the_days_rate_constants_are_numpys(lam: float, cap: int) -> None:
+    """P(X = 0) both ways the NumPy passes computed it, the CDF steps, and P(X < room) by room."""
+    channel = PaidChannel(_spec(frequency_cap=cap), stream(1, "ads"), 10, 5, not_prospect=Stage.CUSTOMER)
     assert channel._rate_constants(lam) == (float(np.exp(-lam)), poisson_zero(lam))
-    np.testing.assert_array_equal(channel._cap_below, poisson_cdf(np.arange(5) - 1.0, lam))
+    if lam > 30.0:
+        return  # beyond the table: counts from the incomplete gamma function, capped in NumPy
+    below, step, last = poisson_steps(lam)
+    assert channel._last == last
+    np.testing.assert_array_equal(channel._below[: last + 2], below)
+    np.testing.assert_array_equal(channel._step[: last + 1], step)
+    # Rooms a count can reach: up to the cap and the last step (a huge cap costs nothing).
+    rooms = min(cap, last)
+    np.testing.assert_array_equal(channel._cap_below, poisson_cdf(np.arange(rooms + 1) - 1.0, lam))

@@ -32,6 +32,7 @@ from sim.engine.compiled import kernel
 from sim.engine.random import (
     STEPS_LENGTHS,
     SUMMING_MAX_RATE,
+    poisson_cdf,
     poisson_step_count,
     poisson_steps_into,
     poisson_with_residual,
@@ -108,8 +109,7 @@ class ChannelScratch:
     every day, so a day allocates no full-length temporaries. ``uniforms`` holds the day's uniforms,
     one per person, turned in place into the uniform that decides each person's move; ``ids`` and
     ``counts`` the people drawn and their impressions (then, compacted, those shown); ``people``,
-    ``effective`` and ``uniform`` the day's :attr:`Exposure.people` and its columns; ``below`` and
-    ``step`` the day's Poisson CDF steps (:func:`~sim.engine.random.poisson_steps`).
+    ``effective`` and ``uniform`` the day's :attr:`Exposure.people` and its columns.
     """
 
     def __init__(self, n: int) -> None:
@@ -119,7 +119,6 @@ class ChannelScratch:
         self.people = np.empty(n, dtype=np.int64)
         self.effective = np.empty(n)
         self.uniform = np.empty(n)
-        self.below, self.step = np.empty(STEPS_LENGTHS[0]), np.empty(STEPS_LENGTHS[1])
 
 
 class PaidChannel:
@@ -186,8 +185,10 @@ class PaidChannel:
         # The day's rate and its constants (see _rate_constants).
         self._lam, self._p_zero, self._pmf_zero = -1.0, 0.0, 1.0
         self._minus_lam = np.zeros(1)
-        self._cap_rooms = np.arange(max(self._cap, 0), dtype=np.float64)  # room − 1 for rooms 1 … cap
-        self._cap_below = np.zeros(max(self._cap, 0) + 1)
+        # Poisson(λ)'s CDF steps (sim.engine.random.poisson_steps) and P(X < room) by room.
+        self._below, self._step = np.empty(STEPS_LENGTHS[0]), np.empty(STEPS_LENGTHS[1])
+        self._last = 0
+        self._cap_below = _NO_FLOATS
 
     @property
     def idle(self) -> bool:
@@ -234,20 +235,20 @@ class PaidChannel:
             n_audience = n_real
         else:
             n_audience = _count_audience(pop.stage, self._exclude, pop.community, self._community, n_real)
-        lam, p_zero, pmf_zero = 0.0, 0.0, 1.0
+        lam, p_zero, cap = 0.0, 0.0, self._cap
         given_count, given_residual = _NO_IDS, _NO_FLOATS
         if n_audience:
             # Everyone in the audience shares one rate: only those whose uniform passes P(X = 0) are
             # shown anything, and their count is the exact inverse CDF (any number per person).
             lam = budget / n_audience
-            p_zero, pmf_zero = self._rate_constants(lam)
+            p_zero = self._rate_constants(lam)[0]
             if lam > SUMMING_MAX_RATE:
-                # Beyond the table's rates the counts come from the incomplete gamma function
-                # (NumPy/SciPy), for those the kernel will find drawn, in the same order.
-                m = _select(
-                    u, pop.stage, self._exclude, pop.community, self._community, n_real, p_zero, scratch.ids
+                # Beyond the table's rates the counts come from the incomplete gamma function, for
+                # those the kernel will find drawn, in the same order, already capped and forgotten.
+                given_count, given_residual = self._counts_beyond_the_table(
+                    model, lam, p_zero, forget_ids, forget_counts
                 )
-                given_count, given_residual = poisson_with_residual(u[scratch.ids[:m]], lam)
+                forget_ids, forget_counts, cap = _NO_IDS, _NO_IDS, -1
         # A margin over the bound keeps it above the exact probability despite rounding.
         bound = rate_max * (1.0 + 1e-9) if math.isfinite(rate_max) else math.inf
         n_drawn, n_shown, impressions, n_people, need = _channel_day(
@@ -258,13 +259,12 @@ class PaidChannel:
             self._community,
             n_real,
             p_zero,
-            pmf_zero,
-            lam,
-            scratch.below,
-            scratch.step,
+            self._below,
+            self._step,
+            self._last,
             given_count,
             given_residual,
-            self._cap,
+            cap,
             self._cap_below,
             self._window_count,
             self._uses_window,
@@ -287,8 +287,15 @@ class PaidChannel:
             scratch.uniform,
         )
         if need:
-            # A window count outgrew the wear-out table (only without a cap): grow it, then act.
-            self._powers = self._decay ** np.arange(max(need, 2 * self._powers.size), dtype=np.float64)
+            # A window count outgrew the wear-out table (only without a cap): grow it, then act; past
+            # a million, NumPy's powers for those drawn alone (as the NumPy passes computed them).
+            drawn_powers = _NO_POWERS
+            if need <= _MAX_POWERS:
+                self._powers = self._decay ** np.arange(max(need, 2 * self._powers.size), dtype=np.float64)
+            else:
+                drawn, drawn_count = scratch.ids[:n_drawn], scratch.counts[:n_drawn]
+                in_window = (self._window_count[drawn] - drawn_count).astype(np.float64)
+                drawn_powers = np.stack([self._decay**in_window, self._decay**drawn_count])
             n_people = _act(
                 u,
                 pop.stage,
@@ -304,6 +311,7 @@ class PaidChannel:
                 n_audience,
                 self._window_count,
                 self._powers,
+                drawn_powers,
                 self._decay,
                 self._half,
                 self._slope,
@@ -330,10 +338,40 @@ class PaidChannel:
             unspent,
         )
 
+    def _counts_beyond_the_table(
+        self, model: Market, lam: float, p_zero: float, forget_ids: np.ndarray, forget_counts: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Counts and residuals of those drawn (in drawing order) at a rate beyond the CDF table's.
+
+        They come from the incomplete gamma function (NumPy/SciPy), then are cut to the room under
+        the cap as the kernel cuts them (the tail's start computed for the rooms reached only). The
+        window first forgets the day leaving it.
+        """
+        pop, ids = model.population, self._scratch.ids
+        u = self._scratch.uniforms
+        if forget_ids.size:
+            self._window_count[forget_ids] -= forget_counts
+        m = _select(u, pop.stage, self._exclude, pop.community, self._community, model.n_real, p_zero, ids)
+        drawn = ids[:m]
+        count, residual = poisson_with_residual(u[drawn], lam)
+        if self._cap >= 0:
+            room = np.maximum(self._cap - self._window_count[drawn], 0)
+            capped = np.flatnonzero(count >= room)
+            if capped.size:
+                # Everyone whose draw reaches the room left is served exactly the room: decide on the
+                # uniform's position in the tail P(X ≥ room) (see _serve).
+                below = poisson_cdf(room[capped] - 1.0, lam)
+                tail = (u[drawn[capped]] - below) / np.maximum(1.0 - below, 1e-300)
+                residual[capped] = np.clip(tail, 0.0, _BELOW_ONE)
+                count[capped] = room[capped]
+        return count, residual
+
     def _rate_constants(self, lam: float) -> tuple[float, float]:
-        """P(X = 0) as the day's threshold and as the CDF's first step, and P(X < room) by room (kept).
+        """P(X = 0) as the day's threshold and as the CDF's first step; the CDF steps and P(X < room).
 
         Recomputed only when the rate changes (a channel whose audience does not change has one rate).
+        The steps, and P(X < room) for each room a count can reach (up to the last step and the cap),
+        only at rates up to :data:`~sim.engine.random.SUMMING_MAX_RATE`.
         """
         if lam != self._lam:
             self._lam = lam
@@ -342,10 +380,14 @@ class PaidChannel:
             self._p_zero = float(np.exp(-lam))
             self._minus_lam[0] = -lam  # poisson_zero(lam), without its allocations
             self._pmf_zero = float(np.exp(self._minus_lam, out=self._minus_lam)[0])
-            if self._cap >= 0:
-                # P(X ≤ room − 1) = pdtr(room − 1, λ) for each room 1 … cap (room 0: 0), as
-                # sim.engine.random.poisson_cdf computes it.
-                special.pdtr(self._cap_rooms, lam, out=self._cap_below[1:])
+            if lam <= SUMMING_MAX_RATE:
+                self._last = poisson_steps_into(self._pmf_zero, lam, self._below, self._step)
+                if self._cap >= 0:
+                    # P(X ≤ room − 1) = pdtr(room − 1, λ) for rooms 1 … (no count passes the last
+                    # step), room 0: 0, as sim.engine.random.poisson_cdf computes it.
+                    rooms = min(self._cap, self._last)
+                    self._cap_below = np.zeros(rooms + 1)
+                    special.pdtr(np.arange(rooms, dtype=np.float64), lam, out=self._cap_below[1:])
         return self._p_zero, self._pmf_zero
 
     def _forget_old_days(self) -> tuple[np.ndarray, np.ndarray]:
@@ -361,6 +403,10 @@ class PaidChannel:
 _NO_IDS = np.zeros(0, dtype=np.int64)
 _NO_FLOATS = np.zeros(0)
 _BELOW_ONE = float(np.nextafter(1.0, 0.0))
+_NO_POWERS = np.zeros((2, 0))
+#: The largest wear-out table kept (decay^k for k below it): window counts past it are rare (huge
+#: budgets with no cap), and their powers are computed for those drawn alone.
+_MAX_POWERS = 1 << 20
 
 
 @kernel
@@ -410,10 +456,9 @@ def _serve(
     target_community: int,
     n_real: int,
     p_zero: float,
-    pmf_zero: float,
-    rate: float,
     below: np.ndarray,
     step: np.ndarray,
+    last: int,
     given_count: np.ndarray,
     given_residual: np.ndarray,
     cap: int,
@@ -424,12 +469,12 @@ def _serve(
     ids: np.ndarray,
     counts: np.ndarray,
 ) -> tuple[int, int, int, int]:
-    """Serve the day's impressions at ``rate`` per person of the audience: who draws how many.
+    """Serve the day's impressions (Poisson at one rate per person of the audience): who draws how many.
 
     Everyone in the audience whose uniform ``u`` (per person) is at least ``p_zero`` = P(X = 0) is
-    drawn: their count and its residual come from the CDF steps of Poisson(``rate``) (written here
-    into ``below``/``step`` from ``pmf_zero`` = e^(−rate), as :func:`~sim.engine.random.poisson_steps`
-    computes them), or from ``given_count``/``given_residual`` (in drawing order) when those are not
+    drawn: their count and its residual come from the CDF steps of the day's Poisson rate
+    (``below``/``step``/``last``, :func:`~sim.engine.random.poisson_steps`), or from
+    ``given_count``/``given_residual`` (in drawing order) when those are not
     empty. A count reaching the room under the ``cap`` (−1: none) in the window is cut to the room,
     and the residual becomes the uniform's position in the tail P(X ≥ room) (``cap_below[room]`` =
     P(X < room)). The residual replaces the person's ``u``. Counts over the ``budget`` (impressions)
@@ -440,9 +485,6 @@ def _serve(
     shown (count > 0), the impressions served, and the largest window count among those shown.
     """
     counted = given_count.size > 0
-    last = 0
-    if not counted:
-        last = poisson_steps_into(pmf_zero, rate, below, step)
     u_first = u[0]  # the budget's random starting point: person 0's uniform before it is replaced
     # Most people draw nothing: find those whose uniform passes P(X = 0) without a branch per person
     # (a mispredicted branch costs more than the rest of the test), then look at them alone.
@@ -522,6 +564,7 @@ def _act(
     n_audience: int,
     window_count: np.ndarray,
     powers: np.ndarray,
+    drawn_powers: np.ndarray,
     decay: float,
     half: float,
     slope: float,
@@ -538,7 +581,8 @@ def _act(
     The first ``n_drawn`` of ``ids``/``counts`` were drawn (:func:`_serve`; ``u`` holds their
     residuals), ``n_shown`` of them with a count above 0; ``window_count`` includes today. Each shown
     person's effective impressions: with wear-out (``decay`` < 1) the sum of decay^(k−1) over their
-    window's k = w+1 … w+count (``powers[k] = decay^k``), else the count; with saturation (``half`` >
+    window's k = w+1 … w+count (``powers[k] = decay^k``; or, when given, ``drawn_powers[:, j]`` =
+    decay^w, decay^count for drawn entry j), else the count; with saturation (``half`` >
     0, ``slope``) times κ·H(r)/r at reach r = shown ÷ ``n_audience``. Without carryover (``stock``
     empty) those shown act; with it every person's stock (per person) decays by ``retention`` and
     gains (1 − retention) × today's (``held``, per person: 1 for everyone ever shown, the only
@@ -556,6 +600,7 @@ def _act(
         # The day's total effect is κ·H(r), a Hill curve of reach r: each impression counts κ·H(r)/r.
         factor = half * _hill(reach, half, slope) / reach
     wearing = decay < 1.0
+    given_powers = drawn_powers.shape[1] > 0
     bounded = bound < math.inf
     one_minus_decay = 1.0 - decay
     acting = 0
@@ -568,7 +613,10 @@ def _act(
             if wearing:
                 # Sum of decay^(k-1) for k = w+1 .. w+count, w = impressions already in the window
                 # before today (a geometric series).
-                e = powers[window_count[i] - count] * (1.0 - powers[count]) / one_minus_decay
+                if given_powers:
+                    e = drawn_powers[0, j] * (1.0 - drawn_powers[1, j]) / one_minus_decay
+                else:
+                    e = powers[window_count[i] - count] * (1.0 - powers[count]) / one_minus_decay
             else:
                 e = float(count)
             if saturating:
@@ -586,7 +634,9 @@ def _act(
             count = counts[j]
             if count > 0:
                 i = ids[j]
-                if wearing:
+                if wearing and given_powers:
+                    e = drawn_powers[0, j] * (1.0 - drawn_powers[1, j]) / one_minus_decay
+                elif wearing:
                     e = powers[window_count[i] - count] * (1.0 - powers[count]) / one_minus_decay
                 else:
                     e = float(count)
@@ -656,10 +706,9 @@ def _channel_day(
     target_community: int,
     n_real: int,
     p_zero: float,
-    pmf_zero: float,
-    rate: float,
     below: np.ndarray,
     step: np.ndarray,
+    last: int,
     given_count: np.ndarray,
     given_residual: np.ndarray,
     cap: int,
@@ -704,10 +753,9 @@ def _channel_day(
             target_community,
             n_real,
             p_zero,
-            pmf_zero,
-            rate,
             below,
             step,
+            last,
             given_count,
             given_residual,
             cap,
@@ -735,6 +783,7 @@ def _channel_day(
         n_audience,
         window_count,
         powers,
+        _NO_POWERS,
         decay,
         half,
         slope,
