@@ -1,9 +1,11 @@
 """The compiled paid-channel day and funnel moves against plain NumPy versions of the same passes.
 
 The reference below is the channel's day written as whole-array NumPy passes (the form the kernels
-replaced): for every mix of frequency cap, wear-out, saturation, carryover, audience, rate and
-bound, the compiled day must give the same people, counts, effective impressions and uniforms to
-the last bit, and leave the same state behind.
+replaced), on the same counter-based uniforms computed for everyone up front
+(``sim.engine.counter.uniforms``): for every mix of frequency cap, wear-out, saturation, carryover,
+audience, rate and bound, the compiled day, which computes a uniform only where it is used, must
+give the same people, counts, effective impressions and uniforms to the last bit, and leave the
+same state behind.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from sim.engine.counter import draw_key, stream_key, uniforms
 from sim.engine.random import (
     _by_table,
     poisson_cdf,
@@ -37,7 +40,7 @@ class _ReferenceChannel:
     """A paid channel's day in whole-array NumPy passes (the same algorithm, uncompiled)."""
 
     def __init__(self, spec: AdChannelSpec, rng: np.random.Generator, n: int) -> None:
-        self.spec, self.rng = spec, rng
+        self.spec, self.key = spec, stream_key(rng)
         self.window: list[tuple[np.ndarray, np.ndarray]] = []
         self.window_count = np.zeros(n, dtype=np.int64)
         half_life = spec.wearout_half_life_exposures
@@ -48,8 +51,9 @@ class _ReferenceChannel:
         self.stock = np.zeros(n) if adstock is not None else None
         self.uses_window = spec.frequency_cap is not None or half_life is not None
 
-    def expose(self, audience: np.ndarray, bound_rate: float) -> dict[str, Any]:
-        u = self.rng.random(audience.size)
+    def expose(self, audience: np.ndarray, bound_rate: float, day: int) -> dict[str, Any]:
+        u = uniforms(draw_key(self.key, day, 0), audience.size)  # everyone's, used or not
+        start = float(uniforms(draw_key(self.key, day, 1), 1)[0])  # the budget's starting point
         while len(self.window) >= self.spec.days_frequency_window:
             old_shown, old_count = self.window.pop(0)
             self.window_count[old_shown] -= old_count
@@ -69,7 +73,7 @@ class _ReferenceChannel:
                 residual[capped] = np.clip(tail, 0.0, np.nextafter(1.0, 0.0))
                 count[capped] = room[capped]
             if int(count.sum()) > budget:
-                order = np.roll(np.arange(drawn.size), -int(u[0] * drawn.size))
+                order = np.roll(np.arange(drawn.size), -int(start * drawn.size))
                 cumulative = np.cumsum(count[order])
                 count[order] = np.clip(budget - (cumulative - count[order]), 0, count[order])
         else:
@@ -179,7 +183,7 @@ def test_the_compiled_day_is_the_numpy_day_to_the_bit(case: str, bound_p: float 
         moved = state.random(N) < 0.05
         stage[moved] = state.integers(0, 6, int(moved.sum()))
         got = compiled.expose(_model(stage, community, day), bound_rate)
-        want = reference.expose(_audience(spec, stage, community, Stage.CUSTOMER), bound_rate)
+        want = reference.expose(_audience(spec, stage, community, Stage.CUSTOMER), bound_rate, day)
         for field in ("shown", "count", "people", "effective", "uniform"):
             np.testing.assert_array_equal(getattr(got, field), want[field], err_msg=f"{field} on day {day}")
         assert got.impressions == want["impressions"]
@@ -221,11 +225,64 @@ def test_prospects_of_a_brand_leave_out_its_own_customers() -> None:
     assert nobody.impressions == 0 and nobody.people.size == 0 and nobody.unspent == spec.daily_budget
 
 
+def test_a_persons_draw_is_the_same_whoever_else_is_in_the_audience() -> None:
+    """Counter-based uniforms: a person's count and deciding uniform depend on nobody else's eligibility.
+
+    Two worlds on the same stream: in the second, half of everyone else are our customers (out of the
+    prospects' audience), and the budget is halved so that the rate per person is the same (2). A cap
+    of 2 keeps the impressions under the budget, so no trim from a random start moves anyone.
+    """
+    kept = np.arange(0, N_REAL, 3)  # in the audience in both worlds
+    stage_all = np.full(N, Stage.UNAWARE, dtype=np.int8)
+    stage_fewer = stage_all.copy()
+    others = np.setdiff1d(np.arange(N_REAL), kept)
+    stage_fewer[others[::2]] = Stage.CUSTOMER
+    n_all, n_fewer = N_REAL, N_REAL - others[::2].size
+    cpm = 8.0
+    exposures = []
+    for stage, n_audience in ((stage_all, n_all), (stage_fewer, n_fewer)):
+        spec = _spec(daily_budget=2 * n_audience * cpm / 1000.0, cpm=cpm, frequency_cap=2)
+        channel = PaidChannel(spec, stream(9, "ads"), N, 10, not_prospect=Stage.CUSTOMER)
+        rng_state = channel.rng.bit_generator.state
+        exposure = channel.expose(_model(stage, np.zeros(N, dtype=np.int32), 4))
+        assert channel.rng.bit_generator.state == rng_state  # the generator is never drawn from
+        assert exposure.unspent > 0.0  # under the budget: nothing trimmed
+        exposures.append(exposure)
+    drawn = []
+    for exposure in exposures:
+        count = np.zeros(N, dtype=np.int64)
+        count[exposure.shown] = exposure.count
+        uniform = np.full(N, -1.0)
+        uniform[exposure.people] = exposure.uniform
+        drawn.append((count[kept], uniform[kept]))
+    assert drawn[0][0].sum() > kept.size  # most of them are shown ads
+    np.testing.assert_array_equal(drawn[0][0], drawn[1][0])
+    np.testing.assert_array_equal(drawn[0][1], drawn[1][1])
+
+
+def test_the_days_draws_are_the_counter_uniforms_of_the_channels_key() -> None:
+    """Who is shown, and the uniform deciding their move, come from their own uniform of the day.
+
+    With a cap of one impression everyone whose uniform u passes P(X = 0) is shown one (about 1,680
+    impressions of the 2,500 bought: nothing trimmed), and decides on u's position in the tail.
+    """
+    spec = _spec(target="everyone", daily_budget=20.0, frequency_cap=1)  # 2,500 impressions
+    channel = PaidChannel(spec, stream(5, "ads"), N, 10, not_prospect=Stage.CUSTOMER)
+    day = 6
+    exposure = channel.expose(_model(np.zeros(N, dtype=np.int8), np.zeros(N, dtype=np.int32), day))
+    u = uniforms(draw_key(stream_key(stream(5, "ads")), day, 0), N_REAL)
+    p_zero = math.exp(-2500 / N_REAL)
+    np.testing.assert_array_equal(exposure.shown, np.flatnonzero(u >= p_zero))
+    assert np.all(exposure.count == 1) and exposure.unspent > 0.0
+    tail = (u[exposure.shown] - p_zero) / (1.0 - p_zero)
+    np.testing.assert_allclose(exposure.uniform, tail, rtol=1e-12, atol=1e-15)
+
+
 @pytest.mark.parametrize("rate", [1e-6, 0.01, 0.19, 1.0, 2.5, 7.0, 29.9, 30.0])
 def test_the_compiled_lookup_gives_the_tables_counts_and_residuals(rate: float) -> None:
     below, step, last = poisson_steps(rate)
     edges = below[1:-1]
-    uniforms = np.concatenate(
+    draws = np.concatenate(
         [
             np.random.default_rng(1).random(5000),
             edges,  # exactly on a CDF step: the count above it
@@ -234,9 +291,9 @@ def test_the_compiled_lookup_gives_the_tables_counts_and_residuals(rate: float) 
             [0.0, np.nextafter(1.0, 0.0)],
         ]
     )
-    uniforms = uniforms[(uniforms >= 0.0) & (uniforms < 1.0)]
-    counts, residuals = _by_table(uniforms, rate)
-    looked_up = [poisson_step_count(u, below, step, last) for u in uniforms]
+    draws = draws[(draws >= 0.0) & (draws < 1.0)]
+    counts, residuals = _by_table(draws, rate)
+    looked_up = [poisson_step_count(u, below, step, last) for u in draws]
     np.testing.assert_array_equal([count for count, _ in looked_up], counts)
     np.testing.assert_array_equal([residual for _, residual in looked_up], residuals)
 

@@ -9,9 +9,11 @@ The media transformations follow the marketing-mix literature as pymc-marketing 
 lags l = 0, 1, …, summing to 1), per person and without a maximum lag; saturation is its Hill
 function ``H(x) = x^s / (κ^s + x^s)`` of the day's reach.
 
-A channel's day runs in compiled kernels (:func:`_channel_day`) with the uniforms drawn by NumPy into
-a reused buffer. The kernels keep the float operations of the NumPy passes they replaced, in order,
-so results are bit-identical. NumPy computes exp and power with its own vectorised code, which can
+A channel's day runs in compiled kernels (:func:`_channel_day`). Its random numbers are counter-based
+(:mod:`sim.engine.counter`): a person's uniform on a day is a hash of the channel's key, the day and
+the person, computed in the kernel only for its audience (and for those whose carried-over awareness
+may act), never stored for everyone. The kernels keep the float operations of the NumPy passes they
+replaced, in order. NumPy computes exp and power with its own vectorised code, which can
 differ from the C library's in the last bit, so those values come from NumPy: e^(−λ) per day and a
 table of wear-out's decay^k. (The rules' move probability ``−expm1(E·ln(1 − p))`` is per person
 and uses the C library in their kernels: an outcome could change only if a uniform fell within that
@@ -29,6 +31,8 @@ import numpy as np
 from scipy import special
 
 from sim.engine.compiled import kernel
+from sim.engine.counter import _draw_key, draw_key, stream_key, uniforms
+from sim.engine.counter import uniform as counter_uniform
 from sim.engine.random import (
     STEPS_LENGTHS,
     SUMMING_MAX_RATE,
@@ -87,7 +91,8 @@ class Exposure:
             ``rate_max`` only those among them whose uniform is below ``rate_max × effective``.
         effective: the exposure of each of ``people`` today, in effective impressions (after
             wear-out, saturation and carryover): a person moves on with ``1 − (1 − p_stage)^effective``.
-        uniform: one uniform per ``people``, independent of their impression count (its residual).
+        uniform: the uniform deciding each of ``people``'s move, independent of their impression count
+            (the residual of the count's draw).
         unspent: the day's budget that bought nothing (currency): mostly because the frequency cap
             left too few people to show ads to, so a bigger budget changes nothing.
     """
@@ -106,14 +111,13 @@ class ChannelScratch:
     """Per-person working arrays for one channel's day, shared by a brand's channels (one at a time).
 
     Allocated once (``np.empty``: a page costs memory only once a day has written to it) and reused
-    every day, so a day allocates no full-length temporaries. ``uniforms`` holds the day's uniforms,
-    one per person, turned in place into the uniform that decides each person's move; ``ids`` and
-    ``counts`` the people drawn and their impressions (then, compacted, those shown); ``people``,
-    ``effective`` and ``uniform`` the day's :attr:`Exposure.people` and its columns.
+    every day, so a day allocates no full-length temporaries. No uniform is stored for everyone (they
+    are counter-based, computed where used): ``ids`` and ``counts`` hold the people drawn and their
+    impressions (then, compacted, those shown), ``uniform`` first their residuals; ``people``,
+    ``effective`` and ``uniform`` then the day's :attr:`Exposure.people` and its columns.
     """
 
     def __init__(self, n: int) -> None:
-        self.uniforms = np.empty(n)
         self.ids = np.empty(n, dtype=np.int64)
         self.counts = np.empty(n, dtype=np.int64)
         self.people = np.empty(n, dtype=np.int64)
@@ -125,7 +129,7 @@ class PaidChannel:
     """A channel's state across days: its budget by day, frequency window and carried-over awareness.
 
     Each day (:meth:`expose`) ``floor(budget(t) / cpm × 1000)`` impressions are spread over the
-    audience (Poisson per person by inverse CDF at one uniform each, exact at any number of
+    audience (Poisson per person by inverse CDF at one counter-based uniform each, exact at any number of
     impressions per person), cut to the room under the frequency cap in the rolling window, and
     trimmed to the budget from a random starting person; the budget left unbought is reported.
     The k-th impression in the window counts ``0.5^((k−1)/h)`` (wear-out). With saturation each
@@ -137,8 +141,11 @@ class PaidChannel:
     The audience is every real person (``target: everyone``) or everyone but those at stage
     ``not_prospect`` (``prospects``: our active customers for our ads, the rival's for its ads),
     within ``target_community`` if one is set. A day is two compiled passes (:func:`_channel_day`;
-    a third, :func:`_count_audience`, when the audience is not everyone) over the people, with the
-    uniforms drawn by NumPy into ``scratch``.
+    a third, :func:`_count_audience`, when the audience is not everyone) over the people. Person i's
+    uniform on day t is ``uniform(draw_key(key, t, 0), i)`` (:mod:`sim.engine.counter`, ``key`` from
+    ``rng``'s seed sequence): the same in every strategy whatever anyone else does, and computed only
+    for the audience and for those whose carried-over awareness may act. The budget's random
+    starting person comes from draw site 1. ``rng`` itself is never drawn from.
     """
 
     def __init__(
@@ -152,6 +159,8 @@ class PaidChannel:
     ) -> None:
         self.spec = spec
         self.rng = rng
+        #: The channel's counter-based stream: day t's uniforms are keyed by draw_key(_key, t, site).
+        self._key = stream_key(rng)
         self._scratch = scratch if scratch is not None else ChannelScratch(n)
         self._exclude = -1 if spec.target == "everyone" else int(not_prospect)
         self._community = -1 if spec.target_community is None else int(spec.target_community)
@@ -221,11 +230,9 @@ class PaidChannel:
         """
         pop = model.population
         scratch = self._scratch
-        u = scratch.uniforms
-        # One uniform per person every day, whatever the budget or state, so that strategies on the
-        # same world share them. It sets the impression count, and its position inside the count's
-        # CDF step (again uniform, independent of the count) decides whether the person moves on.
-        self.rng.random(out=u)
+        # Person i's uniform today is a hash of (key, day, i), the same in every strategy on the same
+        # world. It sets the impression count, and its position inside the count's CDF step (again
+        # uniform, independent of the count) decides whether the person moves on.
         forget_ids, forget_counts = self._forget_old_days()
         budget = self.impressions_on(model.day)
         n_real = model.n_real
@@ -252,7 +259,8 @@ class PaidChannel:
         # A margin over the bound keeps it above the exact probability despite rounding.
         bound = rate_max * (1.0 + 1e-9) if math.isfinite(rate_max) else math.inf
         n_drawn, n_shown, impressions, n_people, need = _channel_day(
-            u,
+            self._key,
+            model.day,
             pop.stage,
             self._exclude,
             pop.community,
@@ -297,7 +305,7 @@ class PaidChannel:
                 in_window = (self._window_count[drawn] - drawn_count).astype(np.float64)
                 drawn_powers = np.stack([self._decay**in_window, self._decay**drawn_count])
             n_people = _act(
-                u,
+                draw_key(self._key, model.day, _SITE_COUNT),
                 pop.stage,
                 self._exclude,
                 pop.community,
@@ -348,12 +356,13 @@ class PaidChannel:
         window first forgets the day leaving it.
         """
         pop, ids = model.population, self._scratch.ids
-        u = self._scratch.uniforms
+        key = draw_key(self._key, model.day, _SITE_COUNT)
         if forget_ids.size:
             self._window_count[forget_ids] -= forget_counts
-        m = _select(u, pop.stage, self._exclude, pop.community, self._community, model.n_real, p_zero, ids)
+        m = _select(key, pop.stage, self._exclude, pop.community, self._community, model.n_real, p_zero, ids)
         drawn = ids[:m]
-        count, residual = poisson_with_residual(u[drawn], lam)
+        u = uniforms(key, drawn)
+        count, residual = poisson_with_residual(u, lam)
         if self._cap >= 0:
             room = np.maximum(self._cap - self._window_count[drawn], 0)
             capped = np.flatnonzero(count >= room)
@@ -361,7 +370,7 @@ class PaidChannel:
                 # Everyone whose draw reaches the room left is served exactly the room: decide on the
                 # uniform's position in the tail P(X ≥ room) (see _serve).
                 below = poisson_cdf(room[capped] - 1.0, lam)
-                tail = (u[drawn[capped]] - below) / np.maximum(1.0 - below, 1e-300)
+                tail = (u[capped] - below) / np.maximum(1.0 - below, 1e-300)
                 residual[capped] = np.clip(tail, 0.0, _BELOW_ONE)
                 count[capped] = room[capped]
         return count, residual
@@ -404,6 +413,9 @@ _NO_IDS = np.zeros(0, dtype=np.int64)
 _NO_FLOATS = np.zeros(0)
 _BELOW_ONE = float(np.nextafter(1.0, 0.0))
 _NO_POWERS = np.zeros((2, 0))
+#: Draw sites of a channel's day (sim.engine.counter.draw_key): each person's count (and its residual),
+#: and the budget's random starting person (person 0's uniform at that site).
+_SITE_COUNT, _SITE_START = 0, 1
 #: The largest wear-out table kept (decay^k for k below it): window counts past it are rare (huge
 #: budgets with no cap), and their powers are computed for those drawn alone.
 _MAX_POWERS = 1 << 20
@@ -427,7 +439,7 @@ def _count_audience(
 
 @kernel
 def _select(
-    u: np.ndarray,
+    key: np.uint64,
     stage: np.ndarray,
     exclude: int,
     community: np.ndarray,
@@ -436,10 +448,10 @@ def _select(
     p_zero: float,
     ids: np.ndarray,
 ) -> int:
-    """Write into ``ids`` the audience whose uniform ``u`` (per person) is at least ``p_zero``; how many."""
+    """Write into ``ids`` the audience whose uniform under draw ``key`` is at least ``p_zero``; how many."""
     m = 0
     for i in range(n_real):
-        if u[i] < p_zero or (exclude >= 0 and stage[i] == exclude):
+        if counter_uniform(key, i) < p_zero or (exclude >= 0 and stage[i] == exclude):
             continue
         if target_community < 0 or community[i] == target_community:
             ids[m] = i
@@ -449,7 +461,8 @@ def _select(
 
 @kernel
 def _serve(
-    u: np.ndarray,
+    key: np.uint64,
+    start_key: np.uint64,
     stage: np.ndarray,
     exclude: int,
     community: np.ndarray,
@@ -468,30 +481,31 @@ def _serve(
     budget: int,
     ids: np.ndarray,
     counts: np.ndarray,
+    residuals: np.ndarray,
 ) -> tuple[int, int, int, int]:
     """Serve the day's impressions (Poisson at one rate per person of the audience): who draws how many.
 
-    Everyone in the audience whose uniform ``u`` (per person) is at least ``p_zero`` = P(X = 0) is
-    drawn: their count and its residual come from the CDF steps of the day's Poisson rate
-    (``below``/``step``/``last``, :func:`~sim.engine.random.poisson_steps`), or from
+    Everyone in the audience whose uniform under draw ``key`` (person i's: ``uniform(key, i)``) is at
+    least ``p_zero`` = P(X = 0) is drawn: their count and its residual come from the CDF steps of the
+    day's Poisson rate (``below``/``step``/``last``, :func:`~sim.engine.random.poisson_steps`), or from
     ``given_count``/``given_residual`` (in drawing order) when those are not
     empty. A count reaching the room under the ``cap`` (−1: none) in the window is cut to the room,
     and the residual becomes the uniform's position in the tail P(X ≥ room) (``cap_below[room]`` =
-    P(X < room)). The residual replaces the person's ``u``. Counts over the ``budget`` (impressions)
-    are dropped, walking from a random person (``u[0]``). With ``uses_window`` today's counts are
+    P(X < room)). Counts over the ``budget`` (impressions) are dropped, walking from a random drawn
+    person (``uniform(start_key, 0)`` × the number drawn). With ``uses_window`` today's counts are
     added to ``window_count`` (per person).
 
-    Returns the number drawn (their ids and counts, some 0, in ``ids``/``counts``, sorted), the number
+    Returns the number drawn (their ids, counts, some 0, and residuals in ``ids``/``counts``/``residuals``,
+    sorted by id), the number
     shown (count > 0), the impressions served, and the largest window count among those shown.
     """
     counted = given_count.size > 0
-    u_first = u[0]  # the budget's random starting point: person 0's uniform before it is replaced
     # Most people draw nothing: find those whose uniform passes P(X = 0) without a branch per person
     # (a mispredicted branch costs more than the rest of the test), then look at them alone.
     n_passing = 0
     for i in range(n_real):
         ids[n_passing] = i
-        n_passing += u[i] >= p_zero
+        n_passing += counter_uniform(key, i) >= p_zero
     m = 0
     total = 0
     for passing in range(n_passing):
@@ -502,7 +516,7 @@ def _serve(
             target_community >= 0 and community[i] != target_community
         ):
             continue
-        ui = u[i]
+        ui = counter_uniform(key, i)
         if counted:
             count, residual = given_count[m], given_residual[m]
         else:
@@ -517,14 +531,14 @@ def _serve(
                 tail = (ui - tail_start) / max(1.0 - tail_start, 1e-300)
                 residual = min(max(tail, 0.0), _BELOW_ONE)
                 count = room
-        u[i] = residual
+        residuals[m] = residual
         ids[m] = i
         counts[m] = count
         total += count
         m += 1
     if total > budget:
         # Drop impressions past the budget, starting from a random person, so spend ≤ budget.
-        start = int(u_first * m)
+        start = int(counter_uniform(start_key, 0) * m)
         before = 0
         for t in range(m):
             j = start + t
@@ -550,7 +564,7 @@ def _serve(
 
 @kernel
 def _act(
-    u: np.ndarray,
+    key: np.uint64,
     stage: np.ndarray,
     exclude: int,
     community: np.ndarray,
@@ -578,20 +592,21 @@ def _act(
 ) -> int:
     """Who can act today, with their effective impressions and deciding uniforms; returns how many.
 
-    The first ``n_drawn`` of ``ids``/``counts`` were drawn (:func:`_serve`; ``u`` holds their
-    residuals), ``n_shown`` of them with a count above 0; ``window_count`` includes today. Each shown
-    person's effective impressions: with wear-out (``decay`` < 1) the sum of decay^(k−1) over their
-    window's k = w+1 … w+count (``powers[k] = decay^k``; or, when given, ``drawn_powers[:, j]`` =
-    decay^w, decay^count for drawn entry j), else the count; with saturation (``half`` >
-    0, ``slope``) times κ·H(r)/r at reach r = shown ÷ ``n_audience``. Without carryover (``stock``
-    empty) those shown act; with it every person's stock (per person) decays by ``retention`` and
-    gains (1 − retention) × today's (``held``, per person: 1 for everyone ever shown, the only
-    stocks above 0), and everyone whose stock is at least :data:`STOCK_FLOOR` acts
-    with the stock as their effective impressions, deciding on their residual if drawn, on u / P(X =
-    0) (``p_zero``; 0 on a day nothing was served) if in the audience (``exclude``,
-    ``target_community``), else on u. Those whose uniform is at or above effective × ``bound``
-    cannot move and are left out. Writes ``people`` (sorted ids), ``effective`` and ``uniform``, then
-    compacts ``ids``/``counts`` to those shown.
+    The first ``n_drawn`` of ``ids``/``counts`` were drawn (:func:`_serve`; the first ``n_drawn`` of
+    ``uniform`` hold their residuals), ``n_shown`` of them with a count above 0; ``window_count``
+    includes today. Each shown person's effective impressions: with wear-out (``decay`` < 1) the sum
+    of decay^(k−1) over their window's k = w+1 … w+count (``powers[k] = decay^k``; or, when given,
+    ``drawn_powers[:, j]`` = decay^w, decay^count for drawn entry j), else the count; with
+    saturation (``half`` > 0, ``slope``) times κ·H(r)/r at reach r = shown ÷ ``n_audience``.
+    Without carryover (``stock`` empty) those shown act; with it every person's stock (per person)
+    decays by ``retention`` and gains (1 − retention) × today's (``held``, per person: 1 for
+    everyone ever shown, the only stocks above 0), and everyone whose stock is at least
+    :data:`STOCK_FLOOR` acts with the stock as their effective impressions, deciding on their
+    residual if drawn, on u / P(X = 0) (``p_zero``; 0 on a day nothing was served) if in the
+    audience (``exclude``, ``target_community``), else on u (u = ``uniform(key, i)``, the day's
+    counter-based uniform of person i, computed only for them). Those whose uniform is at or above
+    effective × ``bound`` cannot move and are left out. Writes ``people`` (sorted ids),
+    ``effective`` and ``uniform``, then compacts ``ids``/``counts`` to those shown.
     """
     factor = 1.0
     saturating = half > 0.0 and n_shown > 0
@@ -621,19 +636,26 @@ def _act(
                 e = float(count)
             if saturating:
                 e *= factor
-            if not bounded or u[i] < e * bound:
+            residual = uniform[j]
+            # (In place: acting ≤ j, so no residual is overwritten before it is read.)
+            if not bounded or residual < e * bound:
                 people[acting] = i
                 effective[acting] = e
-                uniform[acting] = u[i]
+                uniform[acting] = residual
                 acting += 1
     else:
         # Only people ever shown have a stock above 0 (0 × retention stays 0), so the pass skips the
-        # rest on a one-byte mark: ``held`` is 1 for them, 2 for those shown today (already updated).
+        # rest on a one-byte mark: ``held`` is 1 for them, 2 for those shown today (already updated),
+        # 3 for those drawn but shown nothing today (cut by the cap or the budget): both 2 and 3
+        # decide on their residual, not on u.
         fresh = 1.0 - retention
         for j in range(n_drawn):
             count = counts[j]
-            if count > 0:
-                i = ids[j]
+            i = ids[j]
+            if count == 0:
+                if held[i] == 1:
+                    held[i] = 3
+            else:
                 if wearing and given_powers:
                     e = drawn_powers[0, j] * (1.0 - drawn_powers[1, j]) / one_minus_decay
                 elif wearing:
@@ -644,8 +666,15 @@ def _act(
                     e *= factor
                 stock[i] = stock[i] * retention + fresh * e
                 held[i] = 2
-        # Who may act: stock at least the floor and, with a bound, u under it (every deciding uniform
-        # is at least u: u / P(X = 0) ≥ u), kept without a branch per person.
+        # The residuals move to the end of ``uniform`` (highest first): the j-th drawn id is at most
+        # n − n_drawn + j, and the output written at ``acting`` ≤ the current id, so a residual is
+        # never overwritten before its person is reached.
+        tail = uniform.size - n_drawn
+        for j in range(n_drawn - 1, -1, -1):
+            uniform[tail + j] = uniform[j]
+        # Who may act: stock at least the floor and, with a bound, u under it unless drawn (a deciding
+        # uniform of someone not drawn is at least u: u / P(X = 0) ≥ u), kept without a branch per
+        # person.
         n_passing = 0
         n = stock.size
         words = held.view(np.uint64)  # eight marks at a time: mostly 0 while few were ever shown
@@ -657,14 +686,15 @@ def _act(
                 if mark == 0:
                     continue
                 level = stock[i]
-                if mark == 1:
+                if mark != 2:
                     level *= retention
                     stock[i] = level
-                else:
-                    held[i] = 1
+                held[i] = 1
                 people[n_passing] = i
                 if bounded:
-                    n_passing += (level >= STOCK_FLOOR) & (u[i] < level * bound)
+                    n_passing += (level >= STOCK_FLOOR) & (
+                        (mark >= 2) | (counter_uniform(key, i) < level * bound)
+                    )
                 else:
                     n_passing += level >= STOCK_FLOOR
         j = 0
@@ -672,18 +702,20 @@ def _act(
             i = people[passing]
             while j < n_drawn and ids[j] < i:
                 j += 1
-            ui = u[i]  # the residual of those drawn
-            if (
-                not (j < n_drawn and ids[j] == i)
-                and ui < p_zero
-                and i < n_real
-                and (exclude < 0 or stage[i] != exclude)
-                and (target_community < 0 or community[i] == target_community)
-            ):
-                # In the audience but not drawn: the uniform's position inside the zero step.
-                ui = min(ui / p_zero, _BELOW_ONE)
-                if bounded and ui >= stock[i] * bound:
-                    continue
+            if j < n_drawn and ids[j] == i:
+                ui = uniform[tail + j]  # the residual of those drawn
+            else:
+                ui = counter_uniform(key, i)
+                if (
+                    ui < p_zero
+                    and i < n_real
+                    and (exclude < 0 or stage[i] != exclude)
+                    and (target_community < 0 or community[i] == target_community)
+                ):
+                    # In the audience but not drawn: the uniform's position inside the zero step.
+                    ui = min(ui / p_zero, _BELOW_ONE)
+            if bounded and ui >= stock[i] * bound:
+                continue
             people[acting] = i
             effective[acting] = stock[i]
             uniform[acting] = ui
@@ -699,7 +731,8 @@ def _act(
 
 @kernel
 def _channel_day(
-    u: np.ndarray,
+    channel_key: np.uint64,
+    day: int,
     stage: np.ndarray,
     exclude: int,
     community: np.ndarray,
@@ -735,7 +768,9 @@ def _channel_day(
 ) -> tuple[int, int, int, int, int]:
     """A channel's day in one call: :func:`_serve` (unless ``n_audience`` is 0), then :func:`_act`.
 
-    First the day leaving the window (``forget_ids``/``forget_counts``) leaves ``window_count``.
+    The day's uniforms are keyed by ``_draw_key(channel_key, day, site)`` (``_SITE_COUNT``,
+    ``_SITE_START``). First the day leaving the window (``forget_ids``/``forget_counts``) leaves
+    ``window_count``.
 
     Returns the number drawn, the number shown, the impressions served, the number who can act, and
     0; or, when a window count outgrew ``powers`` (wear-out's decay^k table), the size it needs in
@@ -743,10 +778,12 @@ def _channel_day(
     """
     for j in range(forget_ids.size):
         window_count[forget_ids[j]] -= forget_counts[j]
+    key = _draw_key(channel_key, day, _SITE_COUNT)
     n_drawn, n_shown, impressions, largest = 0, 0, 0, 0
     if n_audience > 0:
         n_drawn, n_shown, impressions, largest = _serve(
-            u,
+            key,
+            _draw_key(channel_key, day, _SITE_START),
             stage,
             exclude,
             community,
@@ -765,11 +802,12 @@ def _channel_day(
             budget,
             ids,
             counts,
+            uniform,
         )
     if decay < 1.0 and largest >= powers.size:
         return n_drawn, n_shown, impressions, 0, largest + 1
     acting = _act(
-        u,
+        key,
         stage,
         exclude,
         community,
