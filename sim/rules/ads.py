@@ -39,7 +39,8 @@ class Ads(Rule):
     Each channel (``ads``, then each of ``ads.channels``, in order) buys ``floor(budget(t) / cpm ×
     1000)`` impressions on day t and spreads them over its audience (everyone, or people who are not
     active customers; optionally one community), Poisson per person by inverse CDF at one uniform per
-    person (exact at any number of impressions per person), from the channel's own random stream. A
+    person (exact at any number of impressions per person): a counter-based uniform keyed by the
+    channel's own random stream, the day and the person, computed only where used. A
     frequency cap limits impressions per person per rolling window; the budget it leaves unserved is
     not spent, and is reported as ``ads_unspent`` in the step table. Spend = impressions served × CPM
     / 1000, never above the day's budget (see :class:`~sim.rules._media.PaidChannel` for wear-out,

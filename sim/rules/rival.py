@@ -42,12 +42,13 @@ class RivalAds(Rule):
 
     Each of the rival's channels works as ours do (budget by day, CPM, audience, frequency cap,
     wear-out, saturation, carryover; :class:`~sim.rules._media.PaidChannel`), from its own random
-    stream. Its audience is everyone, or (``prospects``) everyone who is not its customer. With E
-    effective impressions, a person who is nobody's customer moves one stage along the rival's funnel
-    (``rival_stage``: unaware → aware → considering → the rival's customer) with ``1 − (1 −
-    p_stage)^E``; someone who left the rival converts with ``p_purchase × customers.rel_winback``; our
-    customer switches with ``p_purchase`` × their switching multiplier
-    (:func:`~sim.rules._brands.switch_to_rival`). The rival's spend is its own: it is in the step table
+    stream (counter-based uniforms, computed only where used). Its audience is everyone, or
+    (``prospects``) everyone who is not its customer. With E effective impressions, a person who is
+    nobody's customer moves one stage along the rival's funnel (``rival_stage``: unaware → aware →
+    considering → the rival's customer) with ``1 − (1 − p_stage)^E``; someone who left the rival
+    converts with ``p_purchase × customers.rel_winback``; our customer switches with ``p_purchase``
+    × their switching multiplier (:func:`~sim.rules._brands.switch_to_rival`). The rival's spend is
+    its own: it is in the step table
     (``spend_rival_ads``), not in our ledger.
     """
 
