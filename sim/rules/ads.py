@@ -111,7 +111,6 @@ class Ads(Rule):
         self._certain = [p >= 1.0 for p in self._p_by_stage]
         # The largest −ln(1 − p) of each channel: a bound that lets the channel skip who cannot move.
         self._rate_max = [rate_max(float(p.max())) for p in self._p_by_stage]
-        self._converts = np.empty(n, dtype=np.int64)
         # Each channel's step-table columns (CHANNEL_COLUMNS) and ledger purpose, named once.
         self._names = [
             {what: f"{what}_{spec.name}" for what in CHANNEL_COLUMNS} | {"purpose": ledger_purpose(spec)}
@@ -160,14 +159,14 @@ class Ads(Rule):
             pop.first_ad_channel,
             index,
             model.n_real,
-            self._converts,
+            exposure.people,  # the converts overwrite the people already looked at
         )
         if n_converts == 0:
             return
         if self._columns:
             model.tally(names["new_ads"], real_first)
             model.tally(names["won_back_ads"], real - real_first)
-        model.acquire(self._converts[:n_converts].copy(), Channel.ADS)
+        model.acquire(exposure.people[:n_converts].copy(), Channel.ADS)
 
     @staticmethod
     def _stage_probabilities(model: Market, spec: AdChannelSpec) -> np.ndarray:
@@ -217,7 +216,8 @@ def _advance(
     considering), or, from considering, churned or the rival's customer (any stage but customer in
     ``one_stage``), into ``converts``. With ``track_first`` a convert never acquired before gets
     ``first_ad_channel = index``. Returns the converts' number, the real first-timers among them and
-    the real ones in all (ids below ``n_real``).
+    the real ones in all (ids below ``n_real``). ``converts`` may be ``people`` itself: the k-th convert
+    is written after the entry it comes from (at or after k) has been read.
     """
     for j in range(shown.size):
         i = shown[j]

@@ -91,7 +91,6 @@ class RivalAds(Rule):
         self._log_q = [np.log1p(-np.minimum(p, 1.0 - 1e-12)) for p in p_by_stage]
         self._certain = [p >= 1.0 for p in p_by_stage]
         self._p_max = [float(p.max()) for p in p_by_stage]
-        self._converts = np.empty(n, dtype=np.int64)
 
     def step(self, model: Market) -> None:
         """Serve the rival's impressions and move the people they reach."""
@@ -129,10 +128,10 @@ class RivalAds(Rule):
             pop.day_offer_ends,
             pop.rel_churn_offer,
             pop.rel_churn_loyalty,
-            self._converts,
+            exposure.people,  # the converts overwrite the people already looked at
         )
         if n_converts:
-            join_rival(model, self._converts[:n_converts].copy())
+            join_rival(model, exposure.people[:n_converts].copy())
 
     def _p_by_rival_stage(self, spec: AdChannelSpec) -> np.ndarray:
         """Per-impression probability of moving on, by stage with the rival (its customers: 0)."""
@@ -177,7 +176,9 @@ def _rival_advance(
     ``day_offer_ends``; ``rel_churn_loyalty``), as :func:`~sim.rules._brands.switch_to_rival` gives,
     and they join the rival; anyone else by their ``rival_stage``, with ``log_q = ln(1 − p)`` (1 where
     ``certain``): one stage up the rival's funnel (unaware → aware → considering), or from
-    considering or having left the rival (any stage in ``one_stage``) into ``converts``.
+    considering or having left the rival (any stage in ``one_stage``) into ``converts``, which may be
+    ``people`` itself (the k-th convert is written after the entry it comes from, at or after k, has
+    been read).
     """
     n_converts = 0
     for j in range(people.size):
