@@ -16,13 +16,20 @@ import zlib
 import numpy as np
 from scipy import special
 
+from sim.engine.compiled import kernel
+
 __all__ = [
+    "STEPS_LENGTHS",
     "SUMMING_MAX_RATE",
     "binomial_from_uniform",
     "geometric_with_residual",
     "poisson_cdf",
     "poisson_from_uniform",
+    "poisson_step_count",
+    "poisson_steps",
+    "poisson_steps_into",
     "poisson_with_residual",
+    "poisson_zero",
     "stream",
     "stream_seed",
     "substream",
@@ -137,31 +144,92 @@ def _by_summing(u: np.ndarray, rate: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return counts, residual
 
 
-def _by_table(u: np.ndarray, rate: float) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_by_summing` for one shared rate: its CDF steps are computed once and looked up.
+#: The summing loop's cap on terms (a uniform within float resolution of 1 stops there).
+_MAX_TERMS = 10_000
+#: Lengths of the ``below`` and ``step`` arrays :func:`poisson_steps_into` may fill.
+STEPS_LENGTHS = (_MAX_TERMS + 2, _MAX_TERMS + 1)
 
-    The table holds the very numbers the summing loop computes for each entry (the same operations
-    in the same order), so counts and residuals are bit-identical; the cost is one binary search per
-    entry instead of a few full passes.
+
+def poisson_steps(rate: float) -> tuple[np.ndarray, np.ndarray, int]:
+    """The CDF steps of Poisson(``rate``) as :func:`_by_summing` computes them, for looking counts up.
+
+    Returns ``(below, step, last)``: ``below[k] = F(k − 1)`` for k = 0 … last + 1 (``F(−1) = 0``),
+    ``step[k] = max(P(k), 1e-300)`` for k = 0 … last, and ``last``, the largest count the summing loop
+    reaches (its stopping rule: the next terms are below float resolution). The count of a uniform
+    u is the number of ``below[1 … last]`` at or below u (at most ``last``), its residual
+    ``(u − below[k]) / step[k]`` clipped to [0, 1): :func:`poisson_step_count`.
     """
-    # Python floats do the loop's float64 arithmetic exactly (IEEE products, quotients and sums);
-    # only e^(−rate) comes from NumPy's exp, as in the loop.
-    pmf = float(np.exp(-np.full(1, rate))[0])
-    pmfs, cdfs = [pmf], [pmf]
+    below, step = np.empty(STEPS_LENGTHS[0]), np.empty(STEPS_LENGTHS[1])
+    last = poisson_steps_into(poisson_zero(rate), rate, below, step)
+    return below[: last + 2], step[: last + 1], last
+
+
+def poisson_zero(rate: float) -> float:
+    """e^(−``rate``) as the summing loop computes it (NumPy's exp of an array)."""
+    return float(np.exp(-np.full(1, rate))[0])
+
+
+@kernel
+def poisson_steps_into(pmf_zero: float, rate: float, below: np.ndarray, step: np.ndarray) -> int:
+    """:func:`poisson_steps` written into ``below``/``step`` (:data:`STEPS_LENGTHS` long); returns ``last``.
+
+    ``pmf_zero`` is :func:`poisson_zero` of ``rate``. The very operations of the summing loop, in its
+    order (IEEE products, quotients and sums), so the steps are bit-identical to its numbers.
+    """
+    pmf = pmf_zero
     cdf = pmf
+    below[0] = 0.0  # F(−1)
+    below[1] = cdf
+    step[0] = max(pmf, _TINY)
     k = 0
     # The loop's stopping rule: after term k, go on only while its probability is above float
     # resolution or k is below the rate (see _by_summing).
-    while k < 10_000:
+    while k < _MAX_TERMS:
         k += 1
         pmf = pmf * rate / k
         cdf = cdf + pmf
-        pmfs.append(pmf)
-        cdfs.append(cdf)
+        step[k] = max(pmf, _TINY)
+        below[k + 1] = cdf
         if not (pmf > _RESOLUTION or k < rate):
             break
-    step = np.maximum(np.array(pmfs), _TINY)
-    below = np.array([0.0, *cdfs])  # F(k − 1), with F(−1) = 0
+    return k
+
+
+@kernel
+def poisson_step_count(u: float, below: np.ndarray, step: np.ndarray, last: int) -> tuple[int, float]:
+    """The count and residual of one uniform ``u`` from :func:`poisson_steps` (compiled; callable in kernels).
+
+    Exactly what :func:`poisson_with_residual` gives at a rate up to :data:`SUMMING_MAX_RATE`: a
+    search for the first ``below[1 + j] > u`` (NumPy's ``searchsorted(side="right")``): a step at a
+    time over the first few counts (at the small rates of a day's ads the count is almost always
+    0 or 1), then by halving.
+    """
+    lo, hi = 0, last
+    while lo < hi and below[1 + lo] <= u:
+        lo += 1
+        if lo == 3:
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if below[1 + mid] <= u:
+                    lo = mid + 1
+                else:
+                    hi = mid
+    residual = (u - below[lo]) / step[lo]
+    if residual < 0.0:
+        residual = 0.0
+    elif residual > _BELOW_ONE:
+        residual = _BELOW_ONE
+    return lo, residual
+
+
+def _by_table(u: np.ndarray, rate: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_by_summing` for one shared rate: its CDF steps are computed once and looked up.
+
+    The table (:func:`poisson_steps`) holds the very numbers the summing loop computes for each entry
+    (the same operations in the same order), so counts and residuals are bit-identical; the cost is
+    one binary search per entry instead of a few full passes.
+    """
+    below, step, k = poisson_steps(rate)
     # The count is the first k with u < F(k) among the loop's k; at its last k it stops regardless.
     counts = np.minimum(np.searchsorted(below[1:-1], u, side="right"), k)
     residual = (u - below[counts]) / step[counts]

@@ -21,12 +21,11 @@ from sim.rules._brands import (
     join_rival,
     join_rival_at,
     leave_rival_at,
-    switch_to_rival,
     switch_to_rival_at,
     switch_to_rival_max,
     tally_joined,
 )
-from sim.rules._media import PaidChannel, rate_max
+from sim.rules._media import ChannelScratch, PaidChannel, rate_max
 from sim.rules.base import MetricInfo, Phase, Rule
 from sim.scenario import AdChannelSpec, RivalSpec, Scenario
 from sim.world.population import Stage
@@ -51,12 +50,13 @@ class RivalAds(Rule):
 
     Each of the rival's channels works as ours do (budget by day, CPM, audience, frequency cap,
     wear-out, saturation, carryover; :class:`~sim.rules._media.PaidChannel`), from its own random
-    stream. Its audience is everyone, or (``prospects``) everyone who is not its customer. With E
-    effective impressions, a person who is nobody's customer moves one stage along the rival's funnel
-    (``rival_stage``: unaware → aware → considering → the rival's customer) with ``1 − (1 −
-    p_stage)^E``; someone who left the rival converts with ``p_purchase × customers.rel_winback``; our
-    customer switches with ``p_purchase`` × their switching multiplier
-    (:func:`~sim.rules._brands.switch_to_rival`). The rival's spend is its own: it is in the step table
+    stream (counter-based uniforms, computed only where used). Its audience is everyone, or
+    (``prospects``) everyone who is not its customer. With E effective impressions, a person who is
+    nobody's customer moves one stage along the rival's funnel (``rival_stage``: unaware → aware →
+    considering → the rival's customer) with ``1 − (1 − p_stage)^E``; someone who left the rival
+    converts with ``p_purchase × customers.rel_winback``; our customer switches with ``p_purchase``
+    × their switching multiplier (:func:`~sim.rules._brands.switch_to_rival`). The rival's spend is
+    its own: it is in the step table
     (``spend_rival_ads``), not in our ledger.
     """
 
@@ -80,67 +80,66 @@ class RivalAds(Rule):
         if not self.params.enabled:
             return
         n, days = model.population.n, self.scenario.days
+        scratch = ChannelScratch(n)  # the channels' days run one after another
         self._channels = [
-            PaidChannel(spec, self.rng if index == 0 else substream(self.rng, spec.name), n, days)
+            PaidChannel(
+                spec,
+                self.rng if index == 0 else substream(self.rng, spec.name),
+                n,
+                days,
+                not_prospect=Stage.RIVAL,
+                scratch=scratch,
+            )
             for index, spec in enumerate(self.params.ads.all_channels())
         ]
         self._channels = [channel for channel in self._channels if not channel.idle]
+        p_by_stage = [self._p_by_rival_stage(channel.spec) for channel in self._channels]
+        # ln(1 − p) by stage with the rival (NumPy's log1p, as the day would compute it), where p ≥ 1,
+        # and the largest p (for the bound).
+        self._log_q = [np.log1p(-np.minimum(p, 1.0 - 1e-12)) for p in p_by_stage]
+        self._certain = [p >= 1.0 for p in p_by_stage]
+        self._p_max = [float(p.max()) for p in p_by_stage]
 
     def step(self, model: Market) -> None:
         """Serve the rival's impressions and move the people they reach."""
-        for channel in self._channels:
-            self._run_channel(model, channel)
+        if not self._channels:
+            return
+        # Our customers' switching multipliers only change in other rules: one bound for the day.
+        top = switch_to_rival_max(model)
+        for index, channel in enumerate(self._channels):
+            self._run_channel(model, index, channel, top)
 
-    def _run_channel(self, model: Market, channel: PaidChannel) -> None:
+    def _run_channel(self, model: Market, index: int, channel: PaidChannel, switch_max: float) -> None:
         spec = channel.spec
         pop = model.population
-        exposure = channel.expose(model, self._audience(model, spec), self._rate_max(model, spec))
+        # A bound on today's −ln(1 − p) over everyone the channel can move: our customers switch with
+        # p_purchase × switch_to_rival, at most its bound (switch_to_rival_max).
+        exposure = channel.expose(model, rate_max(max(self._p_max[index], spec.p_purchase * switch_max)))
         if exposure.impressions:
             model.tally("spend_rival_ads", exposure.impressions * spec.cpm / 1000.0)
             model.tally("impressions_rival", exposure.impressions)
-        people = exposure.people
-        if people.size == 0:
+        if exposure.people.size == 0:
             return
-        stage = pop.stage[people]
-        rival_stage = pop.rival_stage[people].astype(np.int64)
-        ours = stage == Stage.CUSTOMER
-        p_step = self._p_by_rival_stage(spec)[rival_stage]
-        p_step[stage == Stage.RIVAL] = 0.0
-        if ours.any():
-            p_step[ours] = spec.p_purchase * switch_to_rival(model, people[ours])
-        p_advance = -np.expm1(exposure.effective * np.log1p(-np.minimum(p_step, 1.0 - 1e-12)))
-        p_advance[p_step >= 1.0] = 1.0
-        moves = exposure.uniform < p_advance
-        if not moves.any():
-            return
-        movers, mover_rival_stage, mover_ours = people[moves], rival_stage[moves], ours[moves]
-        if spec.funnel == "one_stage":
-            converts = np.ones(movers.size, dtype=bool)
-        else:
-            converts = (
-                mover_ours | (mover_rival_stage == Stage.CONSIDERING) | (mover_rival_stage == Stage.CHURNED)
-            )
-        advancing = movers[~converts & (mover_rival_stage < Stage.CONSIDERING)]
-        pop.rival_stage[advancing] += 1
-        join_rival(model, movers[converts])
-
-    @staticmethod
-    def _audience(model: Market, spec: AdChannelSpec) -> np.ndarray:
-        pop = model.population
-        mask = np.ones(pop.n, dtype=bool) if spec.target == "everyone" else pop.stage != Stage.RIVAL
-        if spec.target_community is not None:
-            mask &= pop.community == spec.target_community
-        mask[model.n_real :] = False  # fake accounts are nobody's audience
-        return mask
-
-    def _rate_max(self, model: Market, spec: AdChannelSpec) -> float:
-        """A bound on today's ``−ln(1 − p)`` over everyone the channel can move (see ``PaidChannel.expose``).
-
-        Our customers switch with ``p_purchase × switch_to_rival``, at most its bound
-        (:func:`~sim.rules._brands.switch_to_rival_max`).
-        """
-        top = switch_to_rival_max(model)
-        return rate_max(max(float(self._p_by_rival_stage(spec).max()), spec.p_purchase * top))
+        rival = model.scenario_config.rival
+        n_converts = _rival_advance(
+            exposure.people,
+            exposure.effective,
+            exposure.uniform,
+            pop.stage,
+            pop.rival_stage,
+            self._log_q[index],
+            self._certain[index],
+            spec.funnel == "one_stage",
+            spec.p_purchase,
+            rival.rel_switch * rival.rel_switch_offer,
+            model.day,
+            pop.day_offer_ends,
+            pop.rel_churn_offer,
+            pop.rel_churn_loyalty,
+            exposure.people,  # the converts overwrite the people already looked at
+        )
+        if n_converts:
+            join_rival(model, exposure.people[:n_converts].copy())
 
     def _p_by_rival_stage(self, spec: AdChannelSpec) -> np.ndarray:
         """Per-impression probability of moving on, by stage with the rival (its customers: 0)."""
@@ -148,6 +147,77 @@ class RivalAds(Rule):
         if spec.funnel == "one_stage":
             return np.array([spec.p_purchase, spec.p_purchase, spec.p_purchase, 0.0, winback, 0.0])
         return np.array([spec.p_aware, spec.p_consider, spec.p_purchase, 0.0, winback, 0.0])
+
+
+# Stages as plain ints for the kernel.
+_CONSIDERING, _CUSTOMER, _CHURNED, _RIVAL = (
+    int(Stage.CONSIDERING),
+    int(Stage.CUSTOMER),
+    int(Stage.CHURNED),
+    int(Stage.RIVAL),
+)
+
+
+@kernel
+def _rival_advance(
+    people: np.ndarray,
+    effective: np.ndarray,
+    uniform: np.ndarray,
+    stage: np.ndarray,
+    rival_stage: np.ndarray,
+    log_q: np.ndarray,
+    certain: np.ndarray,
+    one_stage: bool,
+    p_purchase: float,
+    switch: float,
+    day: int,
+    day_offer_ends: np.ndarray,
+    rel_churn_offer: np.ndarray,
+    rel_churn_loyalty: np.ndarray,
+    converts: np.ndarray,
+) -> int:
+    """A rival channel's exposure moves people along the rival's funnel; returns how many join it.
+
+    Each of ``people`` (sorted ids) with ``effective`` impressions moves on when their ``uniform`` is
+    below ``1 − (1 − p)^effective``: the rival's customers never; our customers with ``p = p_purchase
+    × switch`` × their retention multipliers (``rel_churn_offer`` while their offer lasts, to
+    ``day_offer_ends``; ``rel_churn_loyalty``), as :func:`~sim.rules._brands.switch_to_rival` gives,
+    and they join the rival; anyone else by their ``rival_stage``, with ``log_q = ln(1 − p)`` (1 where
+    ``certain``): one stage up the rival's funnel (unaware → aware → considering), or from
+    considering or having left the rival (any stage in ``one_stage``) into ``converts``, which may be
+    ``people`` itself (the k-th convert is written after the entry it comes from, at or after k, has
+    been read).
+    """
+    n_converts = 0
+    for j in range(people.size):
+        i = people[j]
+        now = stage[i]
+        if now == _RIVAL:
+            continue  # the rival's customers: p = 0
+        ours = now == _CUSTOMER
+        with_rival = rival_stage[i]
+        if ours:
+            factor = switch
+            if day_offer_ends[i] >= day:
+                factor *= np.float64(rel_churn_offer[i])
+            factor *= np.float64(rel_churn_loyalty[i])
+            p_step = p_purchase * factor
+            if p_step >= 1.0:
+                p_advance = 1.0
+            else:
+                p_advance = -math.expm1(effective[j] * math.log1p(-min(p_step, 1.0 - 1e-12)))
+        elif certain[with_rival]:
+            p_advance = 1.0
+        else:
+            p_advance = -math.expm1(effective[j] * log_q[with_rival])
+        if not uniform[j] < p_advance:
+            continue
+        if one_stage or ours or with_rival in (_CONSIDERING, _CHURNED):
+            converts[n_converts] = i
+            n_converts += 1
+        elif with_rival < _CONSIDERING:
+            rival_stage[i] = with_rival + 1
+    return n_converts
 
 
 class Rival(Rule):
