@@ -498,7 +498,7 @@ MANY_OFFERS = {"retention_offers.daily_budget": 40.0}
 @pytest.mark.parametrize(
     ("overrides", "shake"),
     [
-        ({}, None),  # uplift targeting, weekdays only
+        ({}, _everyone_customer),  # uplift targeting, weekdays only (customers to target)
         ({**MANY_OFFERS, "retention_offers.targeting": "random"}, _everyone_customer),
         ({**MANY_OFFERS, "retention_offers.targeting": "churn_risk"}, _everyone_customer),
         ({**MANY_OFFERS, "retention_offers.p_uplift_model_correct": 0.3}, _everyone_customer),
@@ -598,7 +598,19 @@ def _drop_every_other(model: MarketModel, stage: Stage) -> tuple[np.ndarray, np.
             Stage.CUSTOMER,
             ("n_orders", "n_bad_experiences", "day_first_order_due", "day_first_order"),
         ),
-        ("rival", BUSY_RIVAL, Stage.RIVAL, ("stage", "rival_stage")),
+        # Joining the rival rightly depends on how many friends are its customers, so the rival case
+        # compares leaving it alone: nobody joins (no rival sharing or discovery), many leave.
+        (
+            "rival",
+            {
+                **BUSY_RIVAL,
+                "rival.rate_share_per_day": 0.0,
+                "rival.rate_organic_per_day": 0.0,
+                "rival.share_initial_customers": 0.2,
+            },
+            Stage.RIVAL,
+            ("stage", "rival_stage"),
+        ),
     ],
 )
 def test_a_persons_decision_does_not_depend_on_who_else_is_eligible(name, overrides, stage, columns):
