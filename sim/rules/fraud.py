@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from sim.engine.compiled import kernel
 from sim.engine.random import poisson_from_uniform
 from sim.rules.base import ACQUISITION_COLUMNS, MetricInfo, Phase, Rule
 from sim.scenario import FraudSpec
@@ -24,6 +25,92 @@ if TYPE_CHECKING:
     from sim.scenario import Scenario
 
 __all__ = ["Fraud", "reward_per_fake_account"]
+
+
+_CUSTOMER = int(Stage.CUSTOMER)
+_CHURNED = int(Stage.CHURNED)
+
+
+@kernel
+def _leave_after(
+    people: np.ndarray,
+    days_stay: int,
+    day: int,
+    stage: np.ndarray,
+    day_acquired: np.ndarray,
+    day_churned: np.ndarray,
+    day_first_churned: np.ndarray,
+) -> tuple[np.ndarray, int]:
+    """Churn the ``people`` (fakes or farmers) who are customers acquired ``days_stay`` or more days ago.
+
+    Those leaving become churned today (``day_churned``, and ``day_first_churned`` if they never
+    churned before). Returns the people who stay (in their order) and how many left.
+    """
+    stay = np.empty(people.size, dtype=np.int64)
+    n_stay = 0
+    for k in range(people.size):
+        i = people[k]
+        if stage[i] == _CUSTOMER and day_acquired[i] + days_stay <= day:
+            stage[i] = _CHURNED
+            day_churned[i] = day
+            if day_first_churned[i] == NEVER:
+                day_first_churned[i] = day
+        else:
+            stay[n_stay] = i
+            n_stay += 1
+    return stay[:n_stay].copy(), people.size - n_stay
+
+
+@kernel
+def _find_farmers(
+    u_farm: np.ndarray,
+    n_real: int,
+    day_first_acquired: np.ndarray,
+    stage: np.ndarray,
+    rate: float,
+    share_never_buy: float,
+    active: np.ndarray,
+    farmers: np.ndarray,
+    codes: np.ndarray,
+    never_buys: np.ndarray,
+) -> int:
+    """Today's coupon farmers among the real people who never signed up, and whose code each uses.
+
+    Each of the n_e real people who never signed up joins when their uniform ``u_farm`` (float32)
+    is below p = min(1, ``rate`` / n_e). Given u < p, u / p is again uniform: × the number of
+    active customers it picks whose code the farmer uses (an index into the real active
+    customers in id order), and what is left of it inside the pick decides whether the farmer
+    never orders (below ``share_never_buy``). Nobody joins when nobody is eligible or nobody is
+    an active customer.
+
+    ``active``, ``farmers``, ``codes`` (int64) and ``never_buys`` (bool) are length-n_real buffers
+    (``active`` is scratch); the first (returned) count entries of the last three are the farmers
+    (ascending ids), the code owner of each and whether each never orders.
+    """
+    n_eligible = 0
+    n_active = 0
+    for i in range(n_real):
+        if day_first_acquired[i] == NEVER:
+            n_eligible += 1
+        if stage[i] == _CUSTOMER:
+            active[n_active] = i
+            n_active += 1
+    if n_eligible == 0 or n_active == 0:
+        return 0
+    p_join = rate / n_eligible
+    if not p_join < 1.0:
+        p_join = 1.0
+    found = 0
+    for i in range(n_real):
+        u = u_farm[i]
+        if u < p_join and day_first_acquired[i] == NEVER:
+            position = np.float64(u) / p_join * n_active
+            pick = min(int(position), n_active - 1)
+            farmers[found] = i
+            codes[found] = active[pick]
+            never_buys[found] = (position - pick) < share_never_buy
+            found += 1
+    return found
 
 
 def reward_per_fake_account(scenario: Scenario) -> tuple[float, float]:
@@ -107,10 +194,16 @@ class Fraud(Rule):
             -max(0.0, referrer_value + friend_value - cost) / cost
         )
         self._farmer_rate = spec.rate_coupon_farmers_per_day * -np.expm1(-friend_value / cost)
+        # Day scratch for the coupon farmers: the draws (one per person) and the search's buffers.
+        n, n_real = model.population.n, model.n_real
+        self._u_farm = np.zeros(n if spec.rate_coupon_farmers_per_day > 0 else 0, dtype=np.float32)
+        self._scratch = np.zeros(n_real if self._farmer_rate > 0 else 0, dtype=np.int64)
+        self._found = np.zeros(n_real if self._farmer_rate > 0 else 0, dtype=np.int64)
+        self._codes = np.zeros(n_real if self._farmer_rate > 0 else 0, dtype=np.int64)
+        self._never_buys = np.zeros(n_real if self._farmer_rate > 0 else 0, dtype=bool)
 
     def step(self, model: Market) -> None:
         """Abandon expired fakes and farmers, then activate today's fakes and farmers."""
-        pop = model.population
         # Draws depend only on the configuration, never on the state, so runs of one scenario (and
         # strategies sharing its fraud section) keep common random numbers.
         u_attack = self.rng.random(self.params.n_attackers)
@@ -118,37 +211,36 @@ class Fraud(Rule):
         if self._layout is not None and self._rate > 0:
             self._activate_fakes(model, u_attack)
         if self.params.rate_coupon_farmers_per_day > 0:
-            u_farm = self.rng.random(pop.n, dtype=np.float32)
+            # Drawn into a buffer: the same numbers as ``rng.random(n, dtype=float32)``, no allocation.
+            self.rng.random(out=self._u_farm, dtype=np.float32)
             if self._farmer_rate > 0:
-                self._recruit_farmers(model, u_farm)
+                self._recruit_farmers(model)
 
     def _abandon(self, model: Market) -> None:
         pop = model.population
         spec = self.params
         day = model.day
         if self._fakes.size:
-            fakes = self._fakes
-            expired = (pop.stage[fakes] == Stage.CUSTOMER) & (
-                pop.day_acquired[fakes] + spec.days_fake_life <= day
+            self._fakes, _ = _leave_after(
+                self._fakes,
+                spec.days_fake_life,
+                day,
+                pop.stage,
+                pop.day_acquired,
+                pop.day_churned,
+                pop.day_first_churned,
             )
-            self._leave(model, fakes[expired])
-            self._fakes = fakes[~expired]
         if self._farmers.size:
-            farmers = self._farmers
-            leaving = (pop.stage[farmers] == Stage.CUSTOMER) & (
-                pop.day_acquired[farmers] + spec.days_farmer_stay <= day
+            self._farmers, n_left = _leave_after(
+                self._farmers,
+                spec.days_farmer_stay,
+                day,
+                pop.stage,
+                pop.day_acquired,
+                pop.day_churned,
+                pop.day_first_churned,
             )
-            self._leave(model, farmers[leaving])
-            model.tally("churned", int(leaving.sum()))
-            self._farmers = farmers[~leaving]
-
-    @staticmethod
-    def _leave(model: Market, people: np.ndarray) -> None:
-        pop = model.population
-        pop.stage[people] = Stage.CHURNED
-        pop.day_churned[people] = model.day
-        first = people[pop.day_first_churned[people] == NEVER]
-        pop.day_first_churned[first] = model.day
+            model.tally("churned", n_left)
 
     def _activate_fakes(self, model: Market, u_attack: np.ndarray) -> None:
         layout = self._layout
@@ -172,27 +264,25 @@ class Fraud(Rule):
         self._fakes = np.concatenate([self._fakes, fakes])
         model.tally("fake_accounts_acquired", int(fakes.size))
 
-    def _recruit_farmers(self, model: Market, u_farm: np.ndarray) -> None:
+    def _recruit_farmers(self, model: Market) -> None:
         pop = model.population
-        n_real = model.n_real
-        never_bought = pop.day_first_acquired[:n_real] == NEVER  # never signed up
-        n_eligible = int(np.count_nonzero(never_bought))
-        if n_eligible == 0:
+        n_found = _find_farmers(
+            self._u_farm,
+            model.n_real,
+            pop.day_first_acquired,
+            pop.stage,
+            float(self._farmer_rate),
+            float(self.params.share_farmers_never_buy),
+            self._scratch,
+            self._found,
+            self._codes,
+            self._never_buys,
+        )
+        if n_found == 0:
             return
-        p_join = min(1.0, self._farmer_rate / n_eligible)
-        farmers = np.flatnonzero((u_farm[:n_real] < p_join) & never_bought)
-        if farmers.size == 0:
-            return
-        active = np.flatnonzero(pop.stage[:n_real] == Stage.CUSTOMER)
-        if active.size == 0:
-            return
-        # u / p is again uniform: it picks whose code the farmer uses, and what is left of it inside
-        # the pick decides whether the farmer ever orders.
-        position = u_farm[farmers].astype(np.float64) / p_join * active.size
-        pick = np.minimum(position.astype(np.int64), active.size - 1)
-        never_buys = (position - pick) < self.params.share_farmers_never_buy
-        model.acquire(farmers, Channel.SHARING, referrers=active[pick])
-        pop.day_first_order_due[farmers] = np.where(never_buys, NOT_DUE, model.day)
+        farmers = self._found[:n_found].copy()
+        model.acquire(farmers, Channel.SHARING, referrers=self._codes[:n_found].copy())
+        pop.day_first_order_due[farmers] = np.where(self._never_buys[:n_found], NOT_DUE, model.day)
         pop.fraud_kind[farmers] = FraudKind.COUPON_FARMER
         pop.order_value[farmers] = self.params.fake_order_value
         pop.rate_purchase[farmers] = 0.0
