@@ -146,3 +146,17 @@ def test_a_member_below_the_base_threshold_drops_out_as_the_array_version_did() 
     assert cols["tier"][0] == NEVER
     # Fancy indexing with −1 read the top tier's benefits.
     assert cols["rel_churn_loyalty"][0] == np.float32(0.75 * 0.9**0.0)
+
+
+def test_the_churn_multiplier_is_recomputed_only_where_tier_or_balance_moved() -> None:
+    cols = people(3)
+    cols["tier"][:] = 0
+    cols["points"][:] = [250.0, 250.0, 0.0]
+    cols["day_last_order"][:] = 5
+    cols["rel_churn_loyalty"][:] = 0.5  # as computed on an earlier day (a stand-in value)
+    cols["revenue"][1] = 100.0  # the second member buys today
+    cols["n_orders"][1] = 1
+    day(6, cols, terms())
+    assert cols["rel_churn_loyalty"][0] == np.float32(0.5)  # nothing moved
+    assert cols["rel_churn_loyalty"][1] == np.float32(0.9 ** (350.0 / 500.0))
+    assert cols["rel_churn_loyalty"][2] == np.float32(0.5)

@@ -82,7 +82,8 @@ def _loyalty_day(
     ``days_points_expiry`` days, has the tier reviewed (upgrade at once, downgrade after
     ``days_grace`` days below) and gets the tier's and balance's behavioural multipliers. People are
     independent, so this is what the pass-by-pass array version computed; only the sums below are
-    added in index order.
+    added in index order. ``rel_churn_loyalty`` is recomputed only where tier or balance changed
+    today (a member's first day included): elsewhere the formula would give the stored value.
 
     Args are the population's columns (length n; money in currency, points, days) and the tier
     tables (length n_tiers, ascending ``threshold``).
@@ -102,6 +103,8 @@ def _loyalty_day(
     expired = 0.0
     block = terms.redemption_points
     for i in range(revenue.size):
+        tier_before = tier[i]
+        points_before = points[i]
         spend = revenue[i] - revenue_seen[i]
         if spend > 0:
             orders = np.float64(n_orders[i] - orders_seen[i])
@@ -178,7 +181,10 @@ def _loyalty_day(
         t = int(tier[i])
         at = t + n_tiers if t < 0 else t
         balance = min(points[i] / block, 1.0)
-        rel_churn_loyalty[i] = rel_churn[at] * terms.rel_churn_full_balance**balance
+        if tier[i] != tier_before or points[i] != points_before:
+            # Only tier and balance move it: unchanged, it keeps the value computed when they last
+            # changed (only this rule writes the column), which saves a pow() a member a day.
+            rel_churn_loyalty[i] = rel_churn[at] * terms.rel_churn_full_balance**balance
         rate_share_extra[i] = extra_share[at] if stage[i] == CUSTOMER else 0.0
         if not terms.goal_gradient:
             continue
