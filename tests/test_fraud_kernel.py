@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.rules.fraud import _find_farmers, _leave_after
-from sim.world.population import NEVER, Stage
+from sim.rules.fraud import _find_farmers, _leave_after, _mark_farmers
+from sim.world.population import NEVER, NOT_DUE, FraudKind, Stage
 
 
 def test_people_leave_once_their_stay_is_over_and_the_rest_stay_in_order() -> None:
@@ -82,3 +82,17 @@ def test_farmers_are_those_the_array_version_found(
     np.testing.assert_array_equal(never_buys[:found], never)
     if rate == 1e6:
         assert found == np.count_nonzero(day_first_acquired[:n_real] == NEVER)
+
+
+@pytest.mark.parametrize("farmers", [np.zeros(0, dtype=np.int64), np.array([1, 3], dtype=np.int64)])
+def test_farmers_order_once_today_or_never_and_then_stop(farmers: np.ndarray) -> None:
+    due = np.full(4, NEVER, dtype=np.int32)
+    kind = np.zeros(4, dtype=np.int8)
+    value = np.full(4, 40.0, dtype=np.float32)
+    rate = np.full(4, 0.03, dtype=np.float32)
+    _mark_farmers(farmers, np.array([True, False]), 9, 5.0, due, kind, value, rate)
+    marked = np.isin(np.arange(4), farmers)
+    np.testing.assert_array_equal(due, np.where(marked, [0, NOT_DUE, 0, 9], NEVER))
+    np.testing.assert_array_equal(kind, np.where(marked, FraudKind.COUPON_FARMER, 0))
+    np.testing.assert_array_equal(value, np.where(marked, 5.0, 40.0).astype(np.float32))
+    np.testing.assert_array_equal(rate, np.where(marked, 0.0, 0.03).astype(np.float32))

@@ -29,6 +29,7 @@ __all__ = ["Fraud", "reward_per_fake_account"]
 
 _CUSTOMER = int(Stage.CUSTOMER)
 _CHURNED = int(Stage.CHURNED)
+_COUPON_FARMER = int(FraudKind.COUPON_FARMER)
 
 
 @kernel
@@ -113,6 +114,30 @@ def _find_farmers(
     return found
 
 
+@kernel
+def _mark_farmers(
+    farmers: np.ndarray,
+    never_buys: np.ndarray,
+    day: int,
+    fake_order_value: float,
+    day_first_order_due: np.ndarray,
+    fraud_kind: np.ndarray,
+    order_value: np.ndarray,
+    rate_purchase: np.ndarray,
+) -> None:
+    """Make the new ``farmers`` coupon farmers: one minimum order today (or never), then no more.
+
+    ``never_buys[k]`` says whether farmer k never orders (first order not due); the order's value is
+    ``fake_order_value`` (currency) and the purchase rate 0.
+    """
+    for k in range(farmers.size):
+        i = farmers[k]
+        day_first_order_due[i] = NOT_DUE if never_buys[k] else day
+        fraud_kind[i] = _COUPON_FARMER
+        order_value[i] = fake_order_value
+        rate_purchase[i] = 0.0
+
+
 def reward_per_fake_account(scenario: Scenario) -> tuple[float, float]:
     """Reward on offer to an attacker per referral (currency): (referrer side, friend side).
 
@@ -186,6 +211,8 @@ class Fraud(Rule):
         spec = self.params
         self._layout = fraud_layout(spec, model.n_real, model.world.seed) if spec.n_fake_accounts else None
         self._used = np.zeros(spec.n_attackers, dtype=np.int64)
+        # Whether any attacker has a dormant fake left: once none has, no count can be above zero.
+        self._fakes_left = self._layout is not None and self._layout.accounts_per_attacker > 0
         self._farmers = np.zeros(0, dtype=np.int64)  # coupon farmers who have not left yet
         self._fakes = np.zeros(0, dtype=np.int64)  # fake accounts activated and not yet abandoned
         referrer_value, friend_value = reward_per_fake_account(self.scenario)
@@ -208,7 +235,7 @@ class Fraud(Rule):
         # strategies sharing its fraud section) keep common random numbers.
         u_attack = self.rng.random(self.params.n_attackers)
         self._abandon(model)
-        if self._layout is not None and self._rate > 0:
+        if self._layout is not None and self._rate > 0 and self._fakes_left:
             self._activate_fakes(model, u_attack)
         if self.params.rate_coupon_farmers_per_day > 0:
             # Drawn into a buffer: the same numbers as ``rng.random(n, dtype=float32)``, no allocation.
@@ -259,6 +286,7 @@ class Fraud(Rule):
         ring = layout.is_ring[owner] & (slot > 0)
         referrers = np.where(ring, fakes - 1, layout.operators[owner])
         self._used[attackers] += n_new
+        self._fakes_left = bool((self._used < k).any())
         model.acquire(fakes, Channel.SHARING, referrers=referrers)
         model.population.day_first_order_due[fakes] = model.day  # the attacker buys the minimum today
         self._fakes = np.concatenate([self._fakes, fakes])
@@ -282,10 +310,16 @@ class Fraud(Rule):
             return
         farmers = self._found[:n_found].copy()
         model.acquire(farmers, Channel.SHARING, referrers=self._codes[:n_found].copy())
-        pop.day_first_order_due[farmers] = np.where(self._never_buys[:n_found], NOT_DUE, model.day)
-        pop.fraud_kind[farmers] = FraudKind.COUPON_FARMER
-        pop.order_value[farmers] = self.params.fake_order_value
-        pop.rate_purchase[farmers] = 0.0
+        _mark_farmers(
+            farmers,
+            self._never_buys,
+            model.day,
+            float(self.params.fake_order_value),
+            pop.day_first_order_due,
+            pop.fraud_kind,
+            pop.order_value,
+            pop.rate_purchase,
+        )
         self._farmers = np.concatenate([self._farmers, farmers])
         model.tally("coupon_farmers_joined", int(farmers.size))
 
