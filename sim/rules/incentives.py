@@ -246,10 +246,10 @@ def _scan_people(
     for i in range(stage.size):
         r = referrer[i]
         if set_churn and i < n_real:
-            if r != NEVER and stage[i] == _CUSTOMER and stage[r] == _CUSTOMER:
-                rel_churn_referred[i] = rel_churn_referrer_active
-            else:
-                rel_churn_referred[i] = 1.0
+            active = r != NEVER and stage[i] == _CUSTOMER and stage[r] == _CUSTOMER
+            rel = np.float32(rel_churn_referrer_active) if active else np.float32(1.0)
+            if rel_churn_referred[i] != rel:  # most stay as they were: reading is cheaper than writing
+                rel_churn_referred[i] = rel
         if day_trigger[i] == trigger_day and acquired_via[i] == _SHARING and r != NEVER:
             friends[found] = i
             u_friends[found] = u_check[i]
