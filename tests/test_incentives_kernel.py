@@ -213,8 +213,9 @@ def test_denials_multiply_a_referrers_share_rate_as_multiply_at_did() -> None:
     penalty = np.ones(n, dtype=np.float32)
     referrers = np.array([2, 2, 2, 4], dtype=np.int64)
     friends = np.array([0, 1, 3, 5], dtype=np.int64)
+    denied = np.ones(4, dtype=bool)
     honest, fraud = _deny(
-        friends, referrers, np.zeros(n, dtype=np.int8), denied_rewards, rel_share, penalty, TERMS
+        friends, referrers, denied, np.zeros(n, dtype=np.int8), denied_rewards, rel_share, penalty, TERMS
     )
     assert (honest, fraud) == (4, 0)
     expected_penalty = np.ones(n, dtype=np.float32)

@@ -78,6 +78,53 @@ def _root(parent: np.ndarray, k: int) -> int:
 
 
 @kernel
+def _collect_new(people: np.ndarray, position: np.ndarray, out: np.ndarray, n_out: int) -> int:
+    """Append to ``out`` (from ``n_out``) each of ``people`` not yet marked in ``position`` (−1).
+
+    Marks them (−2) so each is collected once; returns the new count.
+    """
+    for i in people:
+        if position[i] == -1:
+            position[i] = -2
+            out[n_out] = i
+            n_out += 1
+    return n_out
+
+
+@kernel
+def _sorted(values: np.ndarray) -> np.ndarray:
+    """``values`` sorted ascending (a bottom-up merge sort: numba's own sorts take seconds to compile)."""
+    n = values.size
+    result = values.copy()
+    spare = np.empty(n, dtype=values.dtype)
+    width = 1
+    while width < n:
+        for start in range(0, n, 2 * width):
+            middle = min(start + width, n)
+            end = min(start + 2 * width, n)
+            i, j, k = start, middle, start
+            while i < middle and j < end:
+                if result[j] < result[i]:
+                    spare[k] = result[j]
+                    j += 1
+                else:
+                    spare[k] = result[i]
+                    i += 1
+                k += 1
+            while i < middle:
+                spare[k] = result[i]
+                i += 1
+                k += 1
+            while j < end:
+                spare[k] = result[j]
+                j += 1
+                k += 1
+        result, spare = spare, result
+        width *= 2
+    return result
+
+
+@kernel
 def _recent_rings(
     day_first_acquired: np.ndarray,
     acquired_via: np.ndarray,
@@ -116,21 +163,10 @@ def _recent_rings(
             referrers[k] = referrer[i]
             k += 1
     # The examined accounts, sorted, and each one's place among them.
-    n_nodes = 0
-    for people in (friends, referrers):
-        for j in range(n_friends):
-            if position[people[j]] == -1:
-                position[people[j]] = -2
-                n_nodes += 1
-    nodes = np.empty(n_nodes, dtype=np.int64)
-    k = 0
-    for people in (friends, referrers):
-        for j in range(n_friends):
-            if position[people[j]] == -2:
-                position[people[j]] = -3
-                nodes[k] = people[j]
-                k += 1
-    nodes.sort()
+    nodes = np.empty(2 * n_friends, dtype=np.int64)
+    n_nodes = _collect_new(friends, position, nodes, 0)
+    n_nodes = _collect_new(referrers, position, nodes, n_nodes)
+    nodes = _sorted(nodes[:n_nodes])
     for k in range(n_nodes):
         position[nodes[k]] = k
     found = np.zeros(0, dtype=np.int64)
@@ -160,15 +196,15 @@ def _recent_rings(
             size[r] += 1
             internal_ties[r] += internal[k]
             all_ties[r] += degree[nodes[k]]
-        ring = np.zeros(n_nodes, dtype=np.bool_)
+        found = np.empty(n_nodes, dtype=np.int64)
         n_found = 0
         for k in range(n_nodes):
             r = root[k]
             share_inside = internal_ties[r] / all_ties[r] if all_ties[r] > 0 else 0.0
             if size[r] >= min_size and share_inside >= min_internal_share:
-                ring[k] = True
+                found[n_found] = nodes[k]
                 n_found += 1
-        found = nodes[ring]
+        found = found[:n_found].copy()
     for k in range(n_nodes):
         position[nodes[k]] = -1
     return found

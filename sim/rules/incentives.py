@@ -192,13 +192,58 @@ def _sum(values: np.ndarray) -> float:
 
 
 @kernel
+def _stable_order(keys: np.ndarray) -> np.ndarray:
+    """``np.argsort(keys, kind="stable")`` for int64 keys: a bottom-up merge sort of the positions.
+
+    Written out because numba's own sorts take seconds to compile.
+    """
+    n = keys.size
+    order = np.arange(n)
+    spare = np.empty(n, dtype=np.int64)
+    width = 1
+    while width < n:
+        for start in range(0, n, 2 * width):
+            middle = min(start + width, n)
+            end = min(start + 2 * width, n)
+            i, j, k = start, middle, start
+            while i < middle and j < end:
+                if keys[order[j]] < keys[order[i]]:  # ties keep the left (earlier) one first
+                    spare[k] = order[j]
+                    j += 1
+                else:
+                    spare[k] = order[i]
+                    i += 1
+                k += 1
+            while i < middle:
+                spare[k] = order[i]
+                i += 1
+                k += 1
+            while j < end:
+                spare[k] = order[j]
+                j += 1
+                k += 1
+        order, spare = spare, order
+        width *= 2
+    return order
+
+
+@kernel
+def _move_column(table_int: np.ndarray, table_float: np.ndarray, source: int, target: int) -> None:
+    """Copy a book's entry from column ``source`` to column ``target`` (both tables)."""
+    for row in range(table_int.shape[0]):
+        table_int[row, target] = table_int[row, source]
+    for row in range(table_float.shape[0]):
+        table_float[row, target] = table_float[row, source]
+
+
+@kernel
 def _grouped_sum_before(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Compiled :func:`_grouped_cumsum_before`, with the same float operations in the same order."""
     n = groups.size
     before = np.zeros(n)
     if n < 2:
         return before
-    order = np.argsort(groups, kind="mergesort")
+    order = _stable_order(groups)
     inclusive = np.empty(n)
     running = 0.0
     for k in range(n):
@@ -287,15 +332,17 @@ def _churned_within(day_churned: np.ndarray, friend: int, earned: int, days: int
 def _deny(
     friends: np.ndarray,
     referrers: np.ndarray,
+    denied: np.ndarray,
     fraud_kind: np.ndarray,
     n_rewards_denied: np.ndarray,
     rel_share: np.ndarray,
     penalty: np.ndarray,
     terms: _Terms,
 ) -> tuple[int, int]:
-    """Record denied rewards: each honest one counts against its referrer, who then shares less.
+    """Record the denied rewards (``denied``) among referrals (``friends[k]``, ``referrers[k]``).
 
-    A referrer denied k times today has ``rel_share`` × ``rel_share_after_denial``^k (float32,
+    Each honest one counts against its referrer, who then shares less: a referrer denied k times
+    has ``rel_share`` × ``rel_share_after_denial``^k (float32,
     multiplied up first, as the array version's ``multiply.at`` into a row of ones did).
     ``penalty`` is a length-n float32 scratch row of ones, left all ones.
 
@@ -303,21 +350,25 @@ def _deny(
         (honest referrals denied, fraudulent referrals denied).
     """
     n_honest = 0
-    for k in range(friends.size):
+    n_fraud = 0
+    for k in range(denied.size):
+        if not denied[k]:
+            continue
         r = referrers[k]
         if _fraudulent(fraud_kind, friends[k], r):
+            n_fraud += 1
             continue
         n_honest += 1
         n_rewards_denied[r] += 1
         if terms.penalise:
             penalty[r] *= terms.rel_share_after_denial
     if terms.penalise:
-        for k in range(friends.size):
+        for k in range(denied.size):
             r = referrers[k]
-            if penalty[r] != 1.0:
+            if denied[k] and penalty[r] != 1.0:
                 rel_share[r] *= penalty[r]
                 penalty[r] = 1.0
-    return n_honest, friends.size - n_honest
+    return n_honest, n_fraud
 
 
 @kernel
@@ -416,8 +467,7 @@ def _programme_day(
             kept = 0
             for k in range(n_paid):
                 if not (reversed_[k] or drop[k]):
-                    paid_int[:, kept] = paid_int[:, k]
-                    paid_float[:, kept] = paid_float[:, k]
+                    _move_column(paid_int, paid_float, k, kept)
                     kept += 1
             n_paid = kept
 
@@ -487,8 +537,9 @@ def _programme_day(
                     n_denied += 1
             if n_denied > 0:
                 honest, fraud = _deny(
-                    friend[:m][denied],
-                    who[:m][denied],
+                    friend[:m],
+                    who[:m],
+                    denied,
                     fraud_kind,
                     n_rewards_denied,
                     rel_share,
@@ -536,8 +587,9 @@ def _programme_day(
                 n_cancelled += 1
         if n_detected > 0:
             honest, fraud = _deny(
-                pending_int[P_FRIEND, :n_pending][detected],
-                pending_int[P_REFERRER, :n_pending][detected],
+                pending_int[P_FRIEND, :n_pending],
+                pending_int[P_REFERRER, :n_pending],
+                detected,
                 fraud_kind,
                 n_rewards_denied,
                 rel_share,
@@ -550,8 +602,7 @@ def _programme_day(
             kept = 0
             for k in range(n_pending):
                 if not cancelled[k]:
-                    pending_int[:, kept] = pending_int[:, k]
-                    pending_float[:, kept] = pending_float[:, k]
+                    _move_column(pending_int, pending_float, k, kept)
                     kept += 1
             n_pending = kept
 
@@ -571,8 +622,11 @@ def _programme_day(
             if pending_int[P_DUE, k] <= day:
                 due[j] = k
                 j += 1
-        who = pending_int[P_REFERRER][due]
-        amount_r = pending_float[P_AMOUNT_REFERRER][due]
+        who = np.empty(n_due, dtype=np.int64)
+        amount_r = np.empty(n_due)
+        for k in range(n_due):
+            who[k] = pending_int[P_REFERRER, due[k]]
+            amount_r[k] = pending_float[P_AMOUNT_REFERRER, due[k]]
         # Caps on what one referrer is paid: for life, and within a rolling period.
         before = _grouped_sum_before(who, amount_r)
         if terms.cap:
@@ -647,8 +701,7 @@ def _programme_day(
                     j += 1
                     if settled:
                         continue
-                pending_int[:, kept] = pending_int[:, k]
-                pending_float[:, kept] = pending_float[:, k]
+                _move_column(pending_int, pending_float, k, kept)
                 kept += 1
             n_pending = kept
     return (
