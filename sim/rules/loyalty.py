@@ -104,8 +104,10 @@ def _loyalty_day(
     block = terms.redemption_points
     for i in range(revenue.size):
         tier_before = tier[i]
-        points_before = points[i]
         spend = revenue[i] - revenue_seen[i]
+        if not spend > 0 and tier_before == NEVER:
+            continue  # neither a buyer nor a member: the common case, read nothing more
+        points_before = points[i]
         if spend > 0:
             orders = np.float64(n_orders[i] - orders_seen[i])
             revenue_seen[i] = revenue[i]
