@@ -32,6 +32,7 @@ $(STAMP): pyproject.toml
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev,fit]'
+	$(PY) -m sim.analysis.warmup benchmarks/all_rules.yaml
 	@touch $(STAMP)
 
 run: $(STAMP)

@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_one import scenario_for  # noqa: E402
+from sim.analysis.warmup import compile_kernels  # noqa: E402
 from sim.engine.model import MarketModel  # noqa: E402
 from sim.world.build import build_world  # noqa: E402
 
@@ -42,6 +43,9 @@ def main() -> None:
     n, days = int(sys.argv[1]), int(sys.argv[2])
     all_rules = len(sys.argv) < 4 or sys.argv[3] != "core"
     scenario = scenario_for(n, days, all_rules)
+    # Load (or compile) every kernel first: the first call in a process pays numba's start-up,
+    # which would otherwise land on whichever rule runs first.
+    compile_kernels(scenario)
     world = build_world(scenario, scenario.seed)
     model = MarketModel(scenario, world=world)
     if "--cprofile" in sys.argv:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from sim.scenario import Scenario, apply_overrides, scenario_from_dict
+from sim.scenario import Scenario, apply_overrides, load_scenario, scenario_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
@@ -75,12 +75,26 @@ def _main_module_restored() -> Iterator[None]:
         sys.modules["__main__"] = main
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _kernels_compiled() -> None:
+    """Compile (or load from numba's disk cache) every rule's kernels before the first test.
+
+    Otherwise the first test to run a rule compiles its kernels inside its own time limits (a fuzz
+    test's hang limit, a browser test's wait), and the app started by a browser test compiles them
+    again while the browser waits. ``make`` warms the cache after installing; this covers a cache
+    made stale by an edit.
+    """
+    from sim.analysis.warmup import compile_kernels
+
+    compile_kernels(load_scenario(ROOT / "benchmarks" / "all_rules.yaml"))
+
+
 # Browser suites (tests/test_browser_*.py): one Streamlit server and one Chromium per module.
 
 
 @pytest.fixture(scope="module")
 def app_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """URL of the app served for this test module."""
+    """URL of the app served for this test module (the rules' kernels are compiled by then)."""
     from tests.browser_support import streamlit_server
 
     with streamlit_server(request.module.__name__.rsplit(".", 1)[-1]) as url:

@@ -17,7 +17,13 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Each layer may import its own and lower layers only (docs/architecture.md draws the same picture).
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("sim.scenario",),
-    ("sim.engine.random", "sim.engine.ledger", "sim.engine.market", "sim.engine.compiled"),
+    (
+        "sim.engine.random",
+        "sim.engine.ledger",
+        "sim.engine.market",
+        "sim.engine.compiled",
+        "sim.engine.counter",
+    ),
     ("sim.world",),
     ("sim.rules",),
     ("sim.engine.model", "sim.engine"),

@@ -43,3 +43,15 @@ def test_a_kernel_divides_by_zero_as_numpy_does() -> None:
     _ratio(a, b, out)
     with np.errstate(divide="ignore", invalid="ignore"):
         np.testing.assert_array_equal(out, a / b)
+
+
+def test_the_warm_up_runs_every_rule_small_and_reports_its_time() -> None:
+    from sim.analysis.warmup import WARM_PEOPLE, compile_kernels, main
+    from sim.scenario import load_scenario
+    from tests.conftest import ROOT
+
+    every_rule = ROOT / "benchmarks" / "all_rules.yaml"
+    assert compile_kernels(load_scenario(every_rule)) > 0.0
+    assert WARM_PEOPLE < 1000
+    assert main([str(every_rule)]) == 0
+    assert main([]) == 2

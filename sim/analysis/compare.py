@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 from tqdm.auto import tqdm
 
 from sim.analysis.memory import check_memory
@@ -76,7 +76,7 @@ def mean_interval(values: np.ndarray) -> tuple[float, float, float, int]:
     mean = float(finite.mean())
     if n == 1:
         return mean, math.nan, math.nan, 1
-    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1) * finite.std(ddof=1) / math.sqrt(n))
+    half = float(special.stdtrit(n - 1, 0.5 + CONFIDENCE / 2) * finite.std(ddof=1) / math.sqrt(n))
     return mean, mean - half, mean + half, n
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from sim.analysis.compare import CONFIDENCE, compare, mean_interval
 from sim.scenario import Problem, Scenario, ScenarioError
@@ -341,7 +341,7 @@ def ratio_interval(per_run: pd.DataFrame) -> tuple[float, float]:
     g = np.array([1 / means[0], -1 / means[1], -1 / means[2], 1 / means[3]])
     variance = float(g @ np.cov(x, rowvar=False, ddof=1) @ g) / n
     log_ratio = math.log(means[0] / means[1]) - math.log(means[2] / means[3])
-    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1)) * math.sqrt(max(variance, 0.0))
+    half = float(special.stdtrit(n - 1, 0.5 + CONFIDENCE / 2)) * math.sqrt(max(variance, 0.0))
     return math.exp(log_ratio - half), math.exp(log_ratio + half)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from sim.analysis.compare import CONFIDENCE, SHARED_WORLD_SECTIONS, Comparison, mean_interval
 from sim.analysis.metrics import ACQUISITION_CHANNELS, COHORT_DAYS, METRICS, is_idle
@@ -83,7 +83,7 @@ def band(
     grouped = clean.groupby(list(by), sort=False, observed=True)[value]
     out = grouped.agg(mean="mean", std="std", n="count").reset_index()
     dof = np.maximum(out["n"].to_numpy() - 1, 1)
-    half = stats.t.ppf(0.5 + CONFIDENCE / 2, dof) * out["std"].fillna(0.0) / np.sqrt(out["n"])
+    half = special.stdtrit(dof, 0.5 + CONFIDENCE / 2) * out["std"].fillna(0.0) / np.sqrt(out["n"])
     half = np.where(out["n"] > 1, half, 0.0)
     out["low"] = (out["mean"] - half).clip(*within)
     out["high"] = (out["mean"] + half).clip(*within)

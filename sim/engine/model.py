@@ -20,12 +20,13 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from sim.engine.compiled import kernel
 from sim.engine.ledger import Ledger
 from sim.engine.random import stream
 from sim.rules import REGISTRY, Rule, ordered_rules
 from sim.scenario import Scenario
 from sim.world.build import World, build_world
-from sim.world.population import CHANNELS, NEVER, Channel, Population, Stage, add_counts
+from sim.world.population import CHANNELS, NEVER, Channel, Population, Stage, count_stages
 
 __all__ = ["STEP_COLUMNS", "Customer", "MarketModel", "scenario_step_columns"]
 
@@ -49,6 +50,64 @@ STEP_COLUMNS: tuple[str, ...] = (
     # Then each registered rule's own columns (Rule.step_columns), in registry order.
     *(column for rule in REGISTRY for column in rule.step_columns),
 )
+
+
+_NO_REFERRERS = np.zeros(0, dtype=np.int64)
+_MAX_ACQUISITIONS = int(np.iinfo(np.int16).max)
+
+
+@kernel
+def _acquire_rows(
+    people: np.ndarray,
+    referrers: np.ndarray,
+    channel: int,
+    day: int,
+    n_real: int,
+    rival: bool,
+    stage: np.ndarray,
+    rival_stage: np.ndarray,
+    acquired_via: np.ndarray,
+    day_acquired: np.ndarray,
+    n_acquisitions: np.ndarray,
+    first_channel: np.ndarray,
+    day_first_acquired: np.ndarray,
+    referrer: np.ndarray,
+    n_referrals: np.ndarray,
+) -> tuple[int, int, int]:
+    """Write one acquisition per person of ``people`` (distinct ids) into the population's columns.
+
+    ``referrers`` is empty (nobody referred them) or one id per person (``NEVER`` for none). Returns
+    the real people among them acquired for the first time, the real people won back, and the real
+    people who left the rival for us.
+    """
+    new = won_back = from_rival = 0
+    for j in range(people.size):
+        person = people[j]
+        real = person < n_real
+        first = day_first_acquired[person] == NEVER
+        if rival and stage[person] == Stage.RIVAL:
+            rival_stage[person] = Stage.CHURNED
+            from_rival += real
+        stage[person] = Stage.CUSTOMER
+        acquired_via[person] = channel
+        day_acquired[person] = day
+        # The count stops at its dtype's largest value instead of wrapping (add_counts' rule).
+        if n_acquisitions[person] < _MAX_ACQUISITIONS:
+            n_acquisitions[person] += 1
+        if first:
+            first_channel[person] = channel
+            day_first_acquired[person] = day
+            new += real
+        else:
+            won_back += real
+        if referrers.size:
+            who = referrers[j]
+            referrer[person] = who
+            if who != NEVER:
+                n_referrals[who] += 1
+        else:
+            referrer[person] = NEVER
+    return new, won_back, from_rival
 
 
 def scenario_step_columns(scenario: Scenario) -> list[str]:
@@ -182,6 +241,9 @@ class MarketModel(mesa.Model):
         self._column_set = frozenset(self._columns)
         #: With a rival brand, acquisitions of its customers are counted as customers won from it.
         self._rival = scenario.rival.enabled
+        self._acquisition_columns = {
+            channel: (f"new_{CHANNELS[channel]}", f"won_back_{CHANNELS[channel]}") for channel in Channel
+        }
         self.rules: list[Rule] = [
             rule_class(scenario, stream(run_seed, rule_class.name)) for rule_class in ordered_rules()
         ]
@@ -201,32 +263,29 @@ class MarketModel(mesa.Model):
         if people.size == 0:
             return
         pop = self.population
-        first_time = pop.day_first_acquired[people] == NEVER
-        if self._rival:
-            self._win_from_rival(people)
-        pop.stage[people] = Stage.CUSTOMER
-        pop.acquired_via[people] = channel
-        pop.day_acquired[people] = self.day
-        add_counts(pop.n_acquisitions, people, 1)
-        newcomers = people[first_time]
-        pop.first_channel[newcomers] = channel
-        pop.day_first_acquired[newcomers] = self.day
-        name = CHANNELS[channel]
-        if pop.n > self.n_real:
-            # Fake accounts are acquired like anyone, but only real people count as customers.
-            real = people < self.n_real
-            first_real = int((first_time & real).sum())
-            self._tallies[f"new_{name}"] += first_real
-            self._tallies[f"won_back_{name}"] += int(real.sum()) - first_real
-        else:
-            self._tallies[f"new_{name}"] += int(first_time.sum())
-            self._tallies[f"won_back_{name}"] += int((~first_time).sum())
-        if referrers is None:
-            pop.referrer[people] = NEVER
-            return
-        pop.referrer[people] = referrers
-        known = referrers[referrers != NEVER]
-        np.add.at(pop.n_referrals, known, 1)
+        new, won_back, from_rival = _acquire_rows(
+            people,
+            _NO_REFERRERS if referrers is None else referrers,
+            int(channel),
+            self.day,
+            self.n_real,
+            self._rival,
+            pop.stage,
+            pop.rival_stage,
+            pop.acquired_via,
+            pop.day_acquired,
+            pop.n_acquisitions,
+            pop.first_channel,
+            pop.day_first_acquired,
+            pop.referrer,
+            pop.n_referrals,
+        )
+        new_column, won_back_column = self._acquisition_columns[channel]
+        self._tallies[new_column] += new
+        self._tallies[won_back_column] += won_back
+        if from_rival:
+            # Rival customers among them switched to us: they left the rival (counted as won from it).
+            self._tallies["won_from_rival"] += from_rival
 
     def record_orders(self, people: np.ndarray, orders: np.ndarray, spend: np.ndarray) -> None:
         """Log today's orders (``orders[i]`` orders worth ``spend[i]`` in all by ``people[i]``).
@@ -286,15 +345,6 @@ class MarketModel(mesa.Model):
             }
         )
 
-    def _win_from_rival(self, people: np.ndarray) -> None:
-        """Rival customers among ``people`` switch to us: they leave the rival (counted as won from it)."""
-        pop = self.population
-        switching = people[pop.stage[people] == Stage.RIVAL]
-        if switching.size == 0:
-            return
-        pop.rival_stage[switching] = Stage.CHURNED
-        self._tallies["won_from_rival"] += int(np.count_nonzero(switching < self.n_real))
-
     def real_only(self, people: np.ndarray) -> np.ndarray:
         """The real people among sorted ids ``people``: fake accounts (rows ≥ ``n_real``) dropped.
 
@@ -346,7 +396,7 @@ class MarketModel(mesa.Model):
         return list(self._columns)
 
     def _close_day(self) -> None:
-        counts = self.real_population().stage_counts().tolist()
+        counts = count_stages(self.population.stage[: self.n_real]).tolist()
         row: dict[str, float] = dict.fromkeys(self._columns, 0)
         row["day"] = self.day
         row.update(zip(_STAGE_COLUMNS, counts, strict=True))

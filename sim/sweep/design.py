@@ -14,11 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from SALib.analyze import morris as morris_analyze
-from SALib.analyze import sobol as sobol_analyze
-from SALib.sample import latin as latin_sample
-from SALib.sample import morris as morris_sample
-from SALib.sample import sobol as sobol_sample
 
 from sim.scenario import Problem
 
@@ -119,6 +114,12 @@ def make_design(experiment: Experiment) -> Design:
             [f.low, f.high] if f.is_range else [0.0, float(len(f.values or []))] for f in factors.values()
         ],
     }
+    # SALib is imported here, not with the module: its analysers load scipy.stats (about 27 MB),
+    # which a plain run (``import sim``) never needs.
+    from SALib.sample import latin as latin_sample
+    from SALib.sample import morris as morris_sample
+    from SALib.sample import sobol as sobol_sample
+
     try:
         if spec.kind == "latin":
             matrix = latin_sample.sample(problem, samples, seed=spec.seed)
@@ -188,6 +189,9 @@ def analyse(
         (Sobol) or ``mu_star``, ``mu_star_conf``, ``sigma`` (Morris); NaN where a metric is
         undefined at some point (e.g. a CAC with no acquisitions) or constant.
     """
+    from SALib.analyze import morris as morris_analyze  # imported on use (see make_design)
+    from SALib.analyze import sobol as sobol_analyze
+
     rows = []
     for metric, values in outputs.items():
         y = np.asarray(values, dtype=float)

@@ -28,7 +28,7 @@ matplotlib.use("Agg")  # files only; never a window, works on servers without a 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from sim.analysis.compare import mean_interval
 from sim.analysis.metrics import METRICS
@@ -205,7 +205,7 @@ def _partial_f_test(
     if df <= 0 or rss_full <= scale:
         return effect, 0.0  # an exact effect with no noise left to compare it with
     f_stat = (explained / q) / (rss_full / df)
-    return effect, float(stats.f.sf(f_stat, q, df))
+    return effect, float(special.fdtrc(q, df, f_stat))
 
 
 def key_plot_axes(store: SweepStore) -> tuple[str | None, str, str | None]:

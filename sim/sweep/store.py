@@ -34,15 +34,17 @@ import shutil
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.scenario import Problem, ScenarioError
+
+if TYPE_CHECKING:
+    import duckdb
 
 __all__ = ["PartWriter", "StoreError", "SweepStore", "open_store"]
 
@@ -176,6 +178,8 @@ class SweepStore:
         for SQL from anyone. With ``allow_external`` they are views over the store's files and
         DuckDB is left as it comes (a person's own queries at their own terminal).
         """
+        import duckdb  # on use: about 11 MB that a plain run (``import sim``) never needs
+
         con = duckdb.connect()
         files = [self.path / SCHEMA_FILE, *self.parts()]
         kind = "view" if allow_external else "table"

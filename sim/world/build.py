@@ -238,7 +238,8 @@ def build_world(scenario: Scenario, seed: int | None = None) -> World:
     (attackers, KOLs, employees) are checked against the file's people here (a
     :class:`~sim.scenario.ScenarioError` if they do not fit).
     """
-    return with_attack(build_real_world(scenario, seed), scenario.fraud)
+    # The real world is built only to be extended here, so extending it may consume it.
+    return with_attack(build_real_world(scenario, seed), scenario.fraud, reuse=True)
 
 
 def build_real_world(scenario: Scenario, seed: int | None = None) -> World:
@@ -262,17 +263,19 @@ def build_real_world(scenario: Scenario, seed: int | None = None) -> World:
     return World(graph=graph, population=population, seed=seed, node_ids=graph.node_ids, notes=graph.notes)
 
 
-def with_attack(real: World, fraud: FraudSpec) -> World:
+def with_attack(real: World, fraud: FraudSpec, *, reuse: bool = False) -> World:
     """``real`` (a world without fake accounts) with ``fraud``'s dormant fake accounts appended.
 
     The accounts and their ties are drawn from their own streams (``fraud_world``, ``fraud_links``)
-    of the world's seed, so the real people and their ties are unchanged.
+    of the world's seed, so the real people and their ties are unchanged. With ``reuse`` the real
+    world's population is consumed (it must not be used again): the peak then holds one population
+    instead of two. Worlds shared between strategies are extended without it.
     """
     if real.n_fake:
         raise ValueError("with_attack needs a world without fake accounts (from build_real_world)")
     if not fraud.n_fake_accounts:
         return real
-    graph, population = add_fake_accounts(real.graph, real.population, fraud, real.seed)
+    graph, population = add_fake_accounts(real.graph, real.population, fraud, real.seed, reuse=reuse)
     return World(
         graph=graph,
         population=population,

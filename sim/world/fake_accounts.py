@@ -51,7 +51,7 @@ def fraud_layout(spec: FraudSpec, n_real: int, seed: int) -> FraudLayout:
 
 
 def add_fake_accounts(
-    graph: SocialGraph, population: Population, spec: FraudSpec, seed: int
+    graph: SocialGraph, population: Population, spec: FraudSpec, seed: int, *, reuse: bool = False
 ) -> tuple[SocialGraph, Population]:
     """The world with each attacker's dormant fake accounts appended after the real people.
 
@@ -59,6 +59,9 @@ def add_fake_accounts(
     fake of the ring (dense) and its first one to the operator. Every fake also gets
     ``ring_links_to_real`` edges to random real people (thin ties to the real graph). On a weighted
     graph the fakes' ties get the smallest tie strength of the real graph (they are strangers).
+
+    With ``reuse`` the real ``population`` is consumed (see :meth:`Population.grown`): for a world
+    built only to be extended, so the peak holds one population, not two.
 
     Complexity: O(n + E + fakes·(k + links)) time; the new ties are inserted into the graph's CSR
     arrays (one copy of each), not rebuilt from all the ties.
@@ -107,9 +110,7 @@ def add_fake_accounts(
     # No loops by construction; duplicate random links merge silently (they are not the user's ties).
     bigger_graph = with_new_nodes(graph, n_fake, new_src, new_dst, labels, weight=weight, notes=graph.notes)
 
-    bigger = Population(n_total)
-    for name in Population.column_names:
-        bigger.column(name)[:n_real] = population.column(name)
+    bigger = population.grown(n_total, reuse=reuse)
     bigger.role[n_real:] = Role.FAKE
     bigger.fraud_kind[n_real:] = FraudKind.FAKE_ACCOUNT
     bigger.fraud_kind[layout.operators] = FraudKind.ATTACKER
