@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sim.engine.counter import draw_key, stream_key, uniforms
 from sim.engine.random import stream
 from sim.rules.incentives import (
     P_AMOUNT_FRIEND,
@@ -50,30 +51,30 @@ def test_grouped_sums_before_match_the_array_version_bit_for_bit(groups: np.ndar
 
 def scan(
     n: int, referred: np.ndarray, day_trigger: np.ndarray, stage: np.ndarray, set_churn: bool = True
-) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Run the scan on ``n`` people (the last two fake) whose ``referred`` were referred by the next one."""
+) -> tuple[int, np.ndarray, np.ndarray]:
+    """Run the scan on ``n`` people (the last two fake) whose ``referred`` were referred by the next one.
+
+    The friends' buffer starts with room for one, so every scan that finds several must grow it.
+    """
     referrer = np.full(n, NEVER, dtype=np.int32)
     referrer[referred] = (referred + 1) % n
     acquired_via = np.full(n, Channel.SHARING, dtype=np.int8)
     rel = np.full(n, 7.0, dtype=np.float32)
-    friends = np.zeros(n, dtype=np.int64)
-    u = np.zeros(n, dtype=np.float32)
-    u_check = stream(5, "incentives").random(n, dtype=np.float32)
-    found = _scan_people(
-        u_check, n - 2, stage, referrer, acquired_via, day_trigger, 3, set_churn, 0.8, rel, friends, u
+    friends, found = _scan_people(
+        n - 2, stage, referrer, acquired_via, day_trigger, 3, set_churn, 0.8, rel, np.zeros(1, dtype=np.int64)
     )
-    return found, friends[:found], u[:found], rel, u_check
+    return found, friends[:found], rel
 
 
-def test_the_scan_finds_todays_referrals_with_their_uniforms_and_sets_the_churn_effect() -> None:
-    n = 50
+def test_the_scan_finds_todays_referrals_and_sets_the_churn_effect() -> None:
+    n = 500
     referred = np.arange(0, n, 3)
     day_trigger = np.where(np.arange(n) % 2 == 0, 3, 2).astype(np.int32)
     stage = np.where(np.arange(n) % 5 == 0, Stage.CHURNED, Stage.CUSTOMER).astype(np.int8)
-    _, friends, u, rel, expected_u = scan(n, referred, day_trigger, stage)
+    _, friends, rel = scan(n, referred, day_trigger, stage)
     today = referred[day_trigger[referred] == 3]
+    assert today.size > 64  # more than the buffer's first growth holds
     np.testing.assert_array_equal(friends, today)
-    np.testing.assert_array_equal(u, expected_u[today])
     referrer = (referred + 1) % n
     active = referred[(stage[referred] == Stage.CUSTOMER) & (stage[referrer] == Stage.CUSTOMER)]
     expected_rel = np.ones(n, dtype=np.float32)
@@ -87,7 +88,7 @@ def test_the_scan_finds_nobody_or_everybody() -> None:
     stage = np.full(n, Stage.CUSTOMER, dtype=np.int8)
     found, *_ = scan(n, np.zeros(0, dtype=np.int64), np.full(n, 3, dtype=np.int32), stage)
     assert found == 0
-    _, friends, _, rel, _ = scan(n, np.arange(n), np.full(n, 3, dtype=np.int32), stage, set_churn=False)
+    _, friends, rel = scan(n, np.arange(n), np.full(n, 3, dtype=np.int32), stage, set_churn=False)
     np.testing.assert_array_equal(friends, np.arange(n))
     np.testing.assert_array_equal(rel, 7.0)  # without the churn effect the column is not touched
 
@@ -101,7 +102,7 @@ TERMS = _Terms(
     share_of_first_order=0.0,
     personal_min=0.5,
     personal_max=2.0,
-    p_identity_detect=0.7,
+    p_identity_detect=1.0,
     p_identity_false_positive=0.0,
     velocity_limit=True,
     max_referrals_per_day=1,
@@ -144,19 +145,24 @@ def market(n: int) -> dict[str, np.ndarray]:
     }
 
 
+#: The identity check's draw key of the tests' day.
+KEY = draw_key(stream_key(stream(5, "incentives")), 10, 0)
+
+
 def programme_day(
-    cols: dict[str, np.ndarray], friends: np.ndarray, u: np.ndarray, terms: _Terms = TERMS
+    cols: dict[str, np.ndarray], friends: np.ndarray, terms: _Terms = TERMS
 ) -> tuple[tuple, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """One programme day on empty books (room for 16 entries); the scratch rows must come back clean."""
+    """One programme day on empty books (room for today's friends); the scratch rows must come back clean."""
     n = cols["referrer"].size
-    pending_int, pending_float = np.zeros((5, 16), dtype=np.int64), np.zeros((2, 16))
-    paid_int, paid_float = np.zeros((3, 16), dtype=np.int64), np.zeros((2, 16))
+    room = max(16, friends.size)
+    pending_int, pending_float = np.zeros((5, room), dtype=np.int64), np.zeros((2, room))
+    paid_int, paid_float = np.zeros((3, room), dtype=np.int64), np.zeros((2, room))
     penalty, count = np.ones(n, dtype=np.float32), np.zeros(n, dtype=np.int64)
     columns: list = list(cols.values())
     result = _programme_day(  # type: ignore[call-arg]
-        10, np.inf, 0.0, friends, u, *columns, np.zeros(0),
+        10, np.inf, 0.0, friends, KEY, *columns, np.zeros(0),
         pending_int, pending_float, 0, paid_int, paid_float, 0,
-        np.zeros(16, dtype=np.int64), np.zeros(16), penalty, count, terms,
+        np.zeros(room, dtype=np.int64), np.zeros(room), penalty, count, terms,
     )  # fmt: skip
     np.testing.assert_array_equal(penalty, 1.0)
     np.testing.assert_array_equal(count, 0)
@@ -166,7 +172,7 @@ def programme_day(
 def test_a_day_with_empty_books_and_no_referrals_does_nothing() -> None:
     cols = market(10)
     before = {key: value.copy() for key, value in cols.items()}
-    result, *_ = programme_day(cols, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+    result, *_ = programme_day(cols, np.zeros(0, dtype=np.int64))
     assert result == (0, 0, 0, 0, 0, 0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
     for key, value in cols.items():
         np.testing.assert_array_equal(value, before[key])
@@ -179,8 +185,7 @@ def test_checks_block_fakes_and_limit_a_referrer_and_the_rest_is_paid_at_once_wi
     cols["reward_paid"][5] = 10.0  # room for 10 more under the cap of 20
     cols["role"][4] = Role.FAKE
     cols["fraud_kind"][4] = FraudKind.FAKE_ACCOUNT
-    u = np.full(4, 0.5, dtype=np.float32)  # under p_identity_detect: the fake is caught
-    result, _, _, paid_int, paid_float = programme_day(cols, friends, u)
+    result, _, _, paid_int, paid_float = programme_day(cols, friends)  # p_identity_detect 1: caught
     n_pending, n_paid_book, n_items, _, honest, fraud, earning, _, _, earned, paid, _, fraud_paid = result
     assert (earning, honest, fraud) == (4, 1, 1)  # friend 2: referrer 0's second today; friend 4: fake
     assert cols["account_status"][4] == AccountStatus.BLOCKED
@@ -201,7 +206,7 @@ def test_everyone_denied_leaves_nothing_pending() -> None:
     friends = np.arange(1, 6, dtype=np.int64)
     cols["referrer"][friends] = 0
     cols["role"][friends] = Role.FAKE
-    result, *_ = programme_day(cols, friends, np.zeros(5, dtype=np.float32))
+    result, *_ = programme_day(cols, friends)
     assert result[:7] == (0, 0, 0, 0, 5, 0, 5)  # honest: the fakes' referrer is a real person
     np.testing.assert_array_equal(cols["account_status"][friends], AccountStatus.BLOCKED)
 
@@ -229,9 +234,32 @@ def test_a_held_reward_waits_in_the_pending_book() -> None:
     cols = market(10)
     cols["referrer"][1] = 0
     friends = np.array([1], dtype=np.int64)
-    result, pending_int, pending_float, _, _ = programme_day(
-        cols, friends, np.array([0.9], dtype=np.float32), TERMS._replace(days_holding=5)
-    )
+    result, pending_int, pending_float, _, _ = programme_day(cols, friends, TERMS._replace(days_holding=5))
     assert result[:3] == (1, 0, 0)
     assert pending_int[[P_FRIEND, P_REFERRER, P_EARNED, P_DUE], 0].tolist() == [1, 0, 10, 15]
     assert pending_float[[P_AMOUNT_REFERRER, P_AMOUNT_FRIEND], 0].tolist() == [15.0, 10.0]
+
+
+@pytest.mark.parametrize("p", [0.0, 0.3, 1.0])
+def test_the_identity_check_blocks_the_friends_whose_own_uniform_is_below_p(p: float) -> None:
+    """Each friend's check uses their counter-based uniform of the day, whoever else is checked."""
+    n = 400
+    cols = market(n)
+    friends = np.arange(1, n, 2, dtype=np.int64)
+    cols["referrer"][friends] = friends - 1
+    terms = TERMS._replace(p_identity_false_positive=p, velocity_limit=False, penalise=False)
+    result, *_ = programme_day(cols, friends, terms)
+    blocked = cols["account_status"] == AccountStatus.BLOCKED
+    expected = np.zeros(n, dtype=bool)
+    expected[friends] = uniforms(KEY, friends) < p
+    np.testing.assert_array_equal(blocked, expected)
+    assert result[4] == expected.sum()  # every one an honest referral denied
+    # Half of the friends checked on the same day: each gets the same verdict as before.
+    half = market(n)
+    half["referrer"][friends[::2]] = friends[::2] - 1
+    programme_day(half, friends[::2], terms)
+    np.testing.assert_array_equal(
+        half["account_status"] == AccountStatus.BLOCKED, expected & np.isin(np.arange(n), friends[::2])
+    )
+    if 0 < p < 1:
+        assert 0 < expected.sum() < friends.size

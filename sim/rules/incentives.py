@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, ClassVar, NamedTuple
 import numpy as np
 
 from sim.engine.compiled import kernel
+from sim.engine.counter import draw_key, stream_key, uniform
 from sim.rules.base import Budget, MetricInfo, Phase, Rule
 from sim.scenario import DefencesSpec, IncentivesSpec, Schedule, daily_values
 from sim.world.population import NEVER, AccountStatus, Channel, FraudKind, Role, Stage
@@ -70,6 +71,8 @@ _FAKE_ACCOUNT = int(FraudKind.FAKE_ACCOUNT)
 _COUPON_FARMER = int(FraudKind.COUPON_FARMER)
 _BLOCKED = int(AccountStatus.BLOCKED)
 _FLAGGED = int(AccountStatus.FLAGGED)
+#: Draw site of the identity check's uniforms (one per friend checked, on the day the referral earns).
+_SITE_IDENTITY_CHECK = 0
 
 
 class _Terms(NamedTuple):
@@ -260,7 +263,6 @@ def _grouped_sum_before(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 @kernel
 def _scan_people(
-    u_check: np.ndarray,
     n_real: int,
     stage: np.ndarray,
     referrer: np.ndarray,
@@ -271,21 +273,20 @@ def _scan_people(
     rel_churn_referrer_active: float,
     rel_churn_referred: np.ndarray,
     friends: np.ndarray,
-    u_friends: np.ndarray,
-) -> int:
-    """One pass over everybody: the referred churn multiplier and today's referrals with their uniforms.
+) -> tuple[np.ndarray, int]:
+    """One pass over everybody: the referred churn multiplier and today's referrals.
 
-    ``u_check`` holds the day's uniform of each person (float32); the friends whose referral earns a
-    reward today are those acquired via sharing, with a referrer, and ``day_trigger`` (day of first
-    sign-up or of first order) equal to ``trigger_day``; their uniforms are copied out with them.
+    The friends whose referral earns a reward today are those acquired via sharing, with a
+    referrer, and ``day_trigger`` (day of first sign-up or of first order) equal to ``trigger_day``.
     With ``set_churn``, a real referred customer whose referrer is a customer gets
     ``rel_churn_referred = rel_churn_referrer_active``, every other real person 1.
 
-    Args are population columns (length n); ``friends`` (int64) and ``u_friends`` (float32) are
-    length-n buffers that receive the friends (ascending ids) and their uniforms.
+    Args are population columns (length n); ``friends`` (int64, any length) receives the friends
+    (ascending ids) and is replaced by one twice as long whenever it is full, so it stays sized by
+    the most referrals a day has brought.
 
     Returns:
-        The number of friends written.
+        The friends' buffer (``friends`` or its replacement) and the number of friends written.
     """
     found = 0
     for i in range(stage.size):
@@ -296,10 +297,13 @@ def _scan_people(
             if rel_churn_referred[i] != rel:  # most stay as they were: reading is cheaper than writing
                 rel_churn_referred[i] = rel
         if day_trigger[i] == trigger_day and acquired_via[i] == _SHARING and r != NEVER:
+            if found == friends.size:
+                grown = np.empty(max(64, 2 * friends.size), dtype=np.int64)
+                grown[:found] = friends
+                friends = grown
             friends[found] = i
-            u_friends[found] = u_check[i]
             found += 1
-    return found
+    return friends, found
 
 
 @kernel
@@ -377,7 +381,7 @@ def _programme_day(
     allowance: float,
     mean_spend: float,
     friends: np.ndarray,
-    u_friends: np.ndarray,
+    check_key: np.uint64,
     referrer: np.ndarray,
     role: np.ndarray,
     fraud_kind: np.ndarray,
@@ -407,10 +411,12 @@ def _programme_day(
     In the order and with the float operations of the array version: (1) a paid reversible reward
     is recovered when either account is flagged or blocked, else clawed back when the friend churned
     within the clawback window; (2) today's ``friends`` earn their rewards, subject to the identity
-    check (``u_friends`` < p: blocked), the velocity limit and the per-referrer limit (denials feed
-    :func:`_deny`); (3) a held reward is cancelled when an account is detected (denied) or the
-    friend churned too soon; (4) due rewards are cut to the referrer caps and paid oldest first
-    while the cumulative cost stays within ``allowance`` (currency; ``inf`` without a budget).
+    check (the friend's counter-based uniform under ``check_key``, from
+    :func:`sim.engine.counter.draw_key`, below p: blocked; computed only where p > 0), the
+    velocity limit and the per-referrer limit (denials feed :func:`_deny`); (3) a held reward is
+    cancelled when an account is detected (denied) or the friend churned too soon; (4) due rewards
+    are cut to the referrer caps and paid oldest first while the cumulative cost stays within
+    ``allowance`` (currency; ``inf`` without a budget).
 
     The books are tables with one column per entry (rows ``P_*``/``Q_*``), their first
     ``n_pending``/``n_paid`` columns in use; they are compacted in place and must have room for
@@ -483,7 +489,6 @@ def _programme_day(
         who = np.empty(n_friends, dtype=np.int64)
         friend = np.empty(n_friends, dtype=np.int64)
         employee = np.empty(n_friends, dtype=np.bool_)
-        u = np.empty(n_friends, dtype=np.float32)
         m = 0
         for k in range(n_friends):
             f = friends[k]
@@ -501,7 +506,7 @@ def _programme_day(
                 a_referrer = terms.amount_employee
             if a_referrer + a_friend > 0:
                 amount_r[m], amount_f[m], who[m], friend[m] = a_referrer, a_friend, r, f
-                employee[m], u[m] = is_employee, u_friends[k]
+                employee[m] = is_employee
                 m += 1
         if m > 0:
             # Sign-up checks: identity match, then the velocity and per-referrer limits.
@@ -510,7 +515,7 @@ def _programme_day(
                 p_flag = (
                     terms.p_identity_detect if role[friend[k]] == _FAKE else terms.p_identity_false_positive
                 )
-                if u[k] < p_flag:
+                if p_flag > 0.0 and uniform(check_key, friend[k]) < p_flag:
                     denied[k] = True
                     account_status[friend[k]] = _BLOCKED
             if terms.velocity_limit:
@@ -897,11 +902,11 @@ class Incentives(Rule):
         self._paid_float = np.zeros((2, 64))
         self._n_paid_book = 0
         n = model.population.n
-        # Day scratch: the check uniforms, today's friends and theirs, who was paid what, and rows
+        # The identity check's uniforms: counter-based, computed only for the friends it checks.
+        self._key = stream_key(self.rng)
+        # Day scratch: today's friends (grown by the scan as needed), who was paid what, and rows
         # the kernels leave as they found them (ones, zeros).
-        self._u_check = np.zeros(n, dtype=np.float32)
-        self._friends = np.zeros(n, dtype=np.int64)
-        self._u_friends = np.zeros(n, dtype=np.float32)
+        self._friends = np.zeros(64, dtype=np.int64)
         self._paid_referrers = np.zeros(64, dtype=np.int64)
         self._paid_amounts = np.zeros(64)
         self._penalty = np.ones(n, dtype=np.float32)
@@ -1030,11 +1035,8 @@ class Incentives(Rule):
             self._behaviour_set = True
         terms = self._terms
         sign_up = spec.trigger == "sign_up"
-        # Drawn into a buffer: the same numbers as ``rng.random(n, dtype=float32)``, no allocation.
-        self.rng.random(out=self._u_check, dtype=np.float32)
         # The programme sees an order in the next day's books (purchases run after incentives).
-        n_friends = _scan_people(
-            self._u_check,
+        self._friends, n_friends = _scan_people(
             model.n_real,
             pop.stage,
             pop.referrer,
@@ -1045,7 +1047,6 @@ class Incentives(Rule):
             float(spec.rel_churn_referrer_active),
             pop.rel_churn_referred,
             self._friends,
-            self._u_friends,
         )
         self._make_room(n_friends)
         mean_spend = 0.0
@@ -1073,7 +1074,7 @@ class Incentives(Rule):
             self._allowance(day),
             mean_spend,
             self._friends[:n_friends],
-            self._u_friends[:n_friends],
+            draw_key(self._key, day, _SITE_IDENTITY_CHECK),
             pop.referrer,
             pop.role,
             pop.fraud_kind,
