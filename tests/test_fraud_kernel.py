@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sim.engine.counter import draw_key, stream_key, uniforms
+from sim.engine.random import stream
 from sim.rules.fraud import _find_farmers, _leave_after, _mark_farmers
 from sim.world.population import NEVER, NOT_DUE, FraudKind, Stage
 
@@ -34,54 +36,87 @@ def test_nobody_to_abandon_is_nobody_left() -> None:
 
 
 def farmers_by_arrays(
-    u_farm: np.ndarray,
+    key: np.uint64,
     n_real: int,
     day_first_acquired: np.ndarray,
     stage: np.ndarray,
     rate: float,
     share: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The array version the kernel replaced: farmers, the code owner of each, and who never orders."""
+    """The rule in array expressions on everybody's uniform: farmers, their codes, who never orders."""
+    u_farm = uniforms(key, n_real)
     never_bought = day_first_acquired[:n_real] == NEVER
     n_eligible = int(np.count_nonzero(never_bought))
     empty = np.zeros(0, dtype=np.int64)
     if n_eligible == 0:
         return empty, empty, np.zeros(0, dtype=bool)
     p_join = min(1.0, np.float64(rate) / n_eligible)
-    farmers = np.flatnonzero((u_farm[:n_real] < p_join) & never_bought)
+    farmers = np.flatnonzero((u_farm < p_join) & never_bought)
     active = np.flatnonzero(stage[:n_real] == Stage.CUSTOMER)
     if farmers.size == 0 or active.size == 0:
         return empty, empty, np.zeros(0, dtype=bool)
-    position = u_farm[farmers].astype(np.float64) / p_join * active.size
+    position = u_farm[farmers] / p_join * active.size
     pick = np.minimum(position.astype(np.int64), active.size - 1)
     return farmers, active[pick], (position - pick) < share
 
 
 @pytest.mark.parametrize(
-    ("share_signed_up", "share_customers", "rate"),
-    [(0.5, 0.3, 40.0), (0.0, 0.3, 5.0), (1.0, 0.3, 5.0), (0.5, 0.0, 40.0), (0.9, 0.3, 1e6)],
-    ids=["some", "everyone-eligible", "nobody-eligible", "no-customers", "everyone-joins"],
+    ("share_signed_up", "share_customers", "rate", "n_real"),
+    [
+        (0.5, 0.3, 40.0, 950),
+        (0.0, 0.3, 5.0, 950),
+        (1.0, 0.3, 5.0, 950),
+        (0.5, 0.0, 40.0, 950),
+        (0.9, 0.3, 1e6, 950),
+        (0.5, 0.3, 1e6, 5000),  # several blocks of active customers to pick from
+        (0.5, 0.002, 1e6, 5000),  # a few active customers, most blocks without one
+    ],
+    ids=[
+        "some",
+        "everyone-eligible",
+        "nobody-eligible",
+        "no-customers",
+        "everyone-joins",
+        "blocks",
+        "sparse",
+    ],
 )
-def test_farmers_are_those_the_array_version_found(
-    share_signed_up: float, share_customers: float, rate: float
+def test_farmers_are_those_the_array_version_finds_on_the_same_uniforms(
+    share_signed_up: float, share_customers: float, rate: float, n_real: int
 ) -> None:
     rng = np.random.default_rng(4)
-    n, n_real = 1000, 950
+    n = n_real + 50
     day_first_acquired = np.where(rng.random(n) < share_signed_up, 3, NEVER).astype(np.int32)
     stage = np.where(rng.random(n) < share_customers, Stage.CUSTOMER, Stage.UNAWARE).astype(np.int8)
-    u_farm = rng.random(n, dtype=np.float32)
-    active, found_ids, code_ids = (np.zeros(n_real, dtype=np.int64) for _ in range(3))
-    never_buys = np.zeros(n_real, dtype=bool)
-    found = _find_farmers(
-        u_farm, n_real, day_first_acquired, stage, rate, 0.4, active, found_ids, code_ids, never_buys
-    )
-    farmers, codes, never = farmers_by_arrays(u_farm, n_real, day_first_acquired, stage, rate, 0.4)
-    assert found == farmers.size
-    np.testing.assert_array_equal(found_ids[:found], farmers)
-    np.testing.assert_array_equal(code_ids[:found], codes)
-    np.testing.assert_array_equal(never_buys[:found], never)
-    if rate == 1e6:
-        assert found == np.count_nonzero(day_first_acquired[:n_real] == NEVER)
+    key = draw_key(stream_key(stream(4, "fraud")), 7, 0)
+    farmers, codes, never = _find_farmers(key, n_real, day_first_acquired, stage, rate, 0.4)
+    expected = farmers_by_arrays(key, n_real, day_first_acquired, stage, rate, 0.4)
+    np.testing.assert_array_equal(farmers, expected[0])
+    np.testing.assert_array_equal(codes, expected[1])
+    np.testing.assert_array_equal(never, expected[2])
+    if rate == 1e6 and share_customers > 0:
+        assert farmers.size == np.count_nonzero(day_first_acquired[:n_real] == NEVER)
+
+
+def test_a_persons_draw_does_not_depend_on_who_else_may_join() -> None:
+    """Common random numbers: whether person i joins depends on others only through p = rate / n_e.
+
+    With p = 1 (everyone eligible joins), u / p = u: each farmer's pick and never-buy share come from
+    their own uniform, whichever other people are eligible.
+    """
+    n = 3000
+    rng = np.random.default_rng(8)
+    stage = np.where(rng.random(n) < 0.3, Stage.CUSTOMER, Stage.UNAWARE).astype(np.int8)
+    many = np.where(rng.random(n) < 0.2, 3, NEVER).astype(np.int32)
+    few = np.where(rng.random(n) < 0.9, 3, many).astype(np.int32)  # a subset of the same people eligible
+    key = draw_key(stream_key(stream(4, "fraud")), 2, 0)
+    farmers_many, codes_many, never_many = _find_farmers(key, n, many, stage, 1e9, 0.4)
+    farmers_few, codes_few, never_few = _find_farmers(key, n, few, stage, 1e9, 0.4)
+    assert 0 < farmers_few.size < farmers_many.size
+    shared = np.isin(farmers_many, farmers_few)
+    np.testing.assert_array_equal(farmers_many[shared], farmers_few)
+    np.testing.assert_array_equal(codes_many[shared], codes_few)
+    np.testing.assert_array_equal(never_many[shared], never_few)
 
 
 @pytest.mark.parametrize("farmers", [np.zeros(0, dtype=np.int64), np.array([1, 3], dtype=np.int64)])

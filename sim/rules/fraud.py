@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from sim.engine.compiled import kernel
+from sim.engine.counter import draw_key, stream_key, uniform
 from sim.engine.random import poisson_from_uniform
 from sim.rules.base import ACQUISITION_COLUMNS, MetricInfo, Phase, Rule
 from sim.scenario import FraudSpec
@@ -30,6 +31,10 @@ __all__ = ["Fraud", "reward_per_fake_account"]
 _CUSTOMER = int(Stage.CUSTOMER)
 _CHURNED = int(Stage.CHURNED)
 _COUPON_FARMER = int(FraudKind.COUPON_FARMER)
+#: Draw site of the coupon farmers' uniforms (one per real person who never signed up, each day).
+_SITE_FARMERS = 0
+#: People per block when the coupon farmers' search counts active customers (a pick scans one block).
+_BLOCK = 1024
 
 
 @kernel
@@ -64,54 +69,87 @@ def _leave_after(
 
 @kernel
 def _find_farmers(
-    u_farm: np.ndarray,
+    key: np.uint64,
     n_real: int,
     day_first_acquired: np.ndarray,
     stage: np.ndarray,
     rate: float,
     share_never_buy: float,
-    active: np.ndarray,
-    farmers: np.ndarray,
-    codes: np.ndarray,
-    never_buys: np.ndarray,
-) -> int:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Today's coupon farmers among the real people who never signed up, and whose code each uses.
 
-    Each of the n_e real people who never signed up joins when their uniform ``u_farm`` (float32)
-    is below p = min(1, ``rate`` / n_e). Given u < p, u / p is again uniform: × the number of
-    active customers it picks whose code the farmer uses (an index into the real active
-    customers in id order), and what is left of it inside the pick decides whether the farmer
-    never orders (below ``share_never_buy``). Nobody joins when nobody is eligible or nobody is
-    an active customer.
+    Each of the n_e real people who never signed up joins when their counter-based uniform under
+    the draw ``key`` (:func:`sim.engine.counter.draw_key`; computed for them only) is below
+    p = min(1, ``rate`` / n_e). Given u < p, u / p is again uniform: × the number of active
+    customers it picks whose code the farmer uses (an index into the real active customers in id
+    order), and what is left of it inside the pick decides whether the farmer never orders (below
+    ``share_never_buy``). Nobody joins when nobody is eligible or nobody is an active customer.
 
-    ``active``, ``farmers``, ``codes`` (int64) and ``never_buys`` (bool) are length-n_real buffers
-    (``active`` is scratch); the first (returned) count entries of the last three are the farmers
-    (ascending ids), the code owner of each and whether each never orders.
+    The active customers are not listed: the first pass counts them per block of
+    ``_BLOCK`` people, and a pick is found by locating its block and scanning that block.
+
+    Returns:
+        The farmers (int64, ascending ids), the code owner of each (int64) and whether each never
+        orders (bool), sized by how many joined.
     """
+    n_blocks = (n_real + _BLOCK - 1) // _BLOCK
+    # before[b]: active customers in the blocks before block b (b = 0 … n_blocks).
+    before = np.zeros(n_blocks + 1, dtype=np.int64)
     n_eligible = 0
-    n_active = 0
     for i in range(n_real):
         if day_first_acquired[i] == NEVER:
             n_eligible += 1
         if stage[i] == _CUSTOMER:
-            active[n_active] = i
-            n_active += 1
+            before[(i // _BLOCK) + 1] += 1
+    for b in range(n_blocks):
+        before[b + 1] += before[b]
+    n_active = before[n_blocks]
+    farmers = np.empty(0, dtype=np.int64)
+    codes = np.empty(0, dtype=np.int64)
+    never_buys = np.empty(0, dtype=np.bool_)
     if n_eligible == 0 or n_active == 0:
-        return 0
+        return farmers, codes, never_buys
     p_join = rate / n_eligible
     if not p_join < 1.0:
         p_join = 1.0
     found = 0
     for i in range(n_real):
-        u = u_farm[i]
-        if u < p_join and day_first_acquired[i] == NEVER:
-            position = np.float64(u) / p_join * n_active
-            pick = min(int(position), n_active - 1)
-            farmers[found] = i
-            codes[found] = active[pick]
-            never_buys[found] = (position - pick) < share_never_buy
-            found += 1
-    return found
+        if day_first_acquired[i] != NEVER:
+            continue
+        u = uniform(key, i)
+        if not u < p_join:
+            continue
+        if found == farmers.size:
+            size = max(16, 2 * found)
+            farmers = _grown(farmers, size)
+            codes = _grown(codes, size)
+            grown_never = np.empty(size, dtype=np.bool_)
+            grown_never[:found] = never_buys[:found]
+            never_buys = grown_never
+        position = u / p_join * n_active
+        pick = min(int(position), n_active - 1)
+        block = np.searchsorted(before, pick, side="right") - 1
+        rank = before[block]
+        code = block * _BLOCK
+        while True:
+            if stage[code] == _CUSTOMER:
+                if rank == pick:
+                    break
+                rank += 1
+            code += 1
+        farmers[found] = i
+        codes[found] = code
+        never_buys[found] = (position - pick) < share_never_buy
+        found += 1
+    return farmers[:found].copy(), codes[:found].copy(), never_buys[:found].copy()
+
+
+@kernel
+def _grown(values: np.ndarray, size: int) -> np.ndarray:
+    """``values`` (int64) copied into the front of a new array of ``size`` entries."""
+    grown = np.empty(size, dtype=np.int64)
+    grown[: values.size] = values
+    return grown
 
 
 @kernel
@@ -221,27 +259,20 @@ class Fraud(Rule):
             -max(0.0, referrer_value + friend_value - cost) / cost
         )
         self._farmer_rate = spec.rate_coupon_farmers_per_day * -np.expm1(-friend_value / cost)
-        # Day scratch for the coupon farmers: the draws (one per person) and the search's buffers.
-        n, n_real = model.population.n, model.n_real
-        self._u_farm = np.zeros(n if spec.rate_coupon_farmers_per_day > 0 else 0, dtype=np.float32)
-        self._scratch = np.zeros(n_real if self._farmer_rate > 0 else 0, dtype=np.int64)
-        self._found = np.zeros(n_real if self._farmer_rate > 0 else 0, dtype=np.int64)
-        self._codes = np.zeros(n_real if self._farmer_rate > 0 else 0, dtype=np.int64)
-        self._never_buys = np.zeros(n_real if self._farmer_rate > 0 else 0, dtype=bool)
+        # The coupon farmers' uniforms: counter-based, computed only for the people who may join.
+        self._key = stream_key(self.rng)
 
     def step(self, model: Market) -> None:
         """Abandon expired fakes and farmers, then activate today's fakes and farmers."""
-        # Draws depend only on the configuration, never on the state, so runs of one scenario (and
+        # The attackers' draws (one per attacker, every day) depend only on the configuration, never
+        # on the state, and the farmers' uniforms are counter-based, so runs of one scenario (and
         # strategies sharing its fraud section) keep common random numbers.
         u_attack = self.rng.random(self.params.n_attackers)
         self._abandon(model)
         if self._layout is not None and self._rate > 0 and self._fakes_left:
             self._activate_fakes(model, u_attack)
-        if self.params.rate_coupon_farmers_per_day > 0:
-            # Drawn into a buffer: the same numbers as ``rng.random(n, dtype=float32)``, no allocation.
-            self.rng.random(out=self._u_farm, dtype=np.float32)
-            if self._farmer_rate > 0:
-                self._recruit_farmers(model)
+        if self._farmer_rate > 0:
+            self._recruit_farmers(model)
 
     def _abandon(self, model: Market) -> None:
         pop = model.population
@@ -294,25 +325,20 @@ class Fraud(Rule):
 
     def _recruit_farmers(self, model: Market) -> None:
         pop = model.population
-        n_found = _find_farmers(
-            self._u_farm,
+        farmers, codes, never_buys = _find_farmers(
+            draw_key(self._key, model.day, _SITE_FARMERS),
             model.n_real,
             pop.day_first_acquired,
             pop.stage,
             float(self._farmer_rate),
             float(self.params.share_farmers_never_buy),
-            self._scratch,
-            self._found,
-            self._codes,
-            self._never_buys,
         )
-        if n_found == 0:
+        if farmers.size == 0:
             return
-        farmers = self._found[:n_found].copy()
-        model.acquire(farmers, Channel.SHARING, referrers=self._codes[:n_found].copy())
+        model.acquire(farmers, Channel.SHARING, referrers=codes)
         _mark_farmers(
             farmers,
-            self._never_buys,
+            never_buys,
             model.day,
             float(self.params.fake_order_value),
             pop.day_first_order_due,
