@@ -59,7 +59,7 @@ def test_the_compiled_pass_finds_the_matrix_versions_rings(
     expected = dense_referral_clusters(
         adjacency, degree, recent, referrer[recent].astype(np.int64), min_size, min_share
     )
-    position = np.full(n, -1, dtype=np.int64)
+    position = np.full(n, -1, dtype=np.int32)
     found = _recent_rings(
         day_first_acquired,
         acquired_via,
@@ -92,6 +92,6 @@ def test_nobody_recently_referred_is_nobody_found() -> None:
         np.diff(adjacency.indptr).astype(np.int64),
         2,
         0.0,
-        np.full(n, -1, dtype=np.int64),
+        np.full(n, -1, dtype=np.int32),
     )
     assert found.size == 0

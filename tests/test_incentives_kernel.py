@@ -157,7 +157,7 @@ def programme_day(
     room = max(16, friends.size)
     pending_int, pending_float = np.zeros((5, room), dtype=np.int64), np.zeros((2, room))
     paid_int, paid_float = np.zeros((3, room), dtype=np.int64), np.zeros((2, room))
-    penalty, count = np.ones(n, dtype=np.float32), np.zeros(n, dtype=np.int64)
+    penalty, count = np.ones(n, dtype=np.float32), np.zeros(n, dtype=np.int32)
     columns: list = list(cols.values())
     result = _programme_day(  # type: ignore[call-arg]
         10, np.inf, 0.0, friends, KEY, *columns, np.zeros(0),

@@ -145,7 +145,7 @@ def _recent_rings(
     each component's size, ties inside it (counted from the CSR rows) and ties in all (``degree``)
     are the same integers, so the same components are rings.
 
-    ``position`` is a length-n int64 scratch row of −1, left as it came.
+    ``position`` is a length-n int32 scratch row of −1, left as it came.
 
     Returns:
         The accounts in rings (sorted node ids).
@@ -245,7 +245,7 @@ class Defences(Rule):
     def setup(self, model: Market) -> None:
         """An empty review queue (and the detection's scratch row)."""
         self._queue = np.zeros(0, dtype=np.int64)
-        self._position = np.full(model.population.n if self.params.ring_detection else 0, -1, dtype=np.int64)
+        self._position = np.full(model.population.n if self.params.ring_detection else 0, -1, dtype=np.int32)
 
     def step(self, model: Market) -> None:
         """Run ring detection on its days, then work through the review queue."""

@@ -85,24 +85,29 @@ def _find_farmers(
     order), and what is left of it inside the pick decides whether the farmer never orders (below
     ``share_never_buy``). Nobody joins when nobody is eligible or nobody is an active customer.
 
-    The active customers are not listed: the first pass counts them per block of
-    ``_BLOCK`` people, and a pick is found by locating its block and scanning that block.
+    The active customers are not listed: the first pass counts them per block of ``_BLOCK``
+    people, and a pick is found by locating its block and scanning that block. Each block's
+    uniforms are first only tested (a branch-free count that vectorises); a block is searched for
+    its farmers only when someone in it joins.
 
     Returns:
         The farmers (int64, ascending ids), the code owner of each (int64) and whether each never
         orders (bool), sized by how many joined.
     """
     n_blocks = (n_real + _BLOCK - 1) // _BLOCK
-    # before[b]: active customers in the blocks before block b (b = 0 … n_blocks).
+    # before[b]: active customers in the blocks before block b (b = 0 … n_blocks). The counts are
+    # branch-free sums per block, which the compiler turns into vector instructions.
     before = np.zeros(n_blocks + 1, dtype=np.int64)
     n_eligible = 0
-    for i in range(n_real):
-        if day_first_acquired[i] == NEVER:
-            n_eligible += 1
-        if stage[i] == _CUSTOMER:
-            before[(i // _BLOCK) + 1] += 1
     for b in range(n_blocks):
-        before[b + 1] += before[b]
+        start, stop = b * _BLOCK, min((b + 1) * _BLOCK, n_real)
+        eligible = 0
+        active = 0
+        for i in range(start, stop):
+            eligible += day_first_acquired[i] == NEVER
+            active += stage[i] == _CUSTOMER
+        n_eligible += eligible
+        before[b + 1] = before[b] + active
     n_active = before[n_blocks]
     farmers = np.empty(0, dtype=np.int64)
     codes = np.empty(0, dtype=np.int64)
@@ -113,34 +118,47 @@ def _find_farmers(
     if not p_join < 1.0:
         p_join = 1.0
     found = 0
-    for i in range(n_real):
-        if day_first_acquired[i] != NEVER:
+    for b in range(n_blocks):
+        start, stop = b * _BLOCK, min((b + 1) * _BLOCK, n_real)
+        # Whether anyone of the block joins, branch-free (vectorised); most blocks have nobody.
+        joins = 0
+        last = -1
+        for i in range(start, stop):
+            join = (day_first_acquired[i] == NEVER) & (uniform(key, i) < p_join)
+            joins += join
+            last = max(last, i if join else -1)
+        if joins == 0:
             continue
-        u = uniform(key, i)
-        if not u < p_join:
-            continue
-        if found == farmers.size:
-            size = max(16, 2 * found)
-            farmers = _grown(farmers, size)
-            codes = _grown(codes, size)
-            grown_never = np.empty(size, dtype=np.bool_)
-            grown_never[:found] = never_buys[:found]
-            never_buys = grown_never
-        position = u / p_join * n_active
-        pick = min(int(position), n_active - 1)
-        block = np.searchsorted(before, pick, side="right") - 1
-        rank = before[block]
-        code = block * _BLOCK
-        while True:
-            if stage[code] == _CUSTOMER:
-                if rank == pick:
-                    break
-                rank += 1
-            code += 1
-        farmers[found] = i
-        codes[found] = code
-        never_buys[found] = (position - pick) < share_never_buy
-        found += 1
+        if joins == 1:  # the usual case: the one who joins is known, no second look at the block
+            start, stop = last, last + 1
+        for i in range(start, stop):
+            if day_first_acquired[i] != NEVER:
+                continue
+            u = uniform(key, i)
+            if not u < p_join:
+                continue
+            if found == farmers.size:
+                size = max(16, 2 * found)
+                farmers = _grown(farmers, size)
+                codes = _grown(codes, size)
+                grown_never = np.empty(size, dtype=np.bool_)
+                grown_never[:found] = never_buys[:found]
+                never_buys = grown_never
+            position = u / p_join * n_active
+            pick = min(int(position), n_active - 1)
+            block = np.searchsorted(before, pick, side="right") - 1
+            rank = before[block]
+            code = block * _BLOCK
+            while True:
+                if stage[code] == _CUSTOMER:
+                    if rank == pick:
+                        break
+                    rank += 1
+                code += 1
+            farmers[found] = i
+            codes[found] = code
+            never_buys[found] = (position - pick) < share_never_buy
+            found += 1
     return farmers[:found].copy(), codes[:found].copy(), never_buys[:found].copy()
 
 

@@ -423,7 +423,7 @@ def _programme_day(
     today's new entries (``n_pending + friends.size`` and ``n_paid + n_pending + friends.size``).
     ``in_period`` (length n, or empty without a period cap) is each referrer's referrer-side pay
     within the cap period; ``paid_referrers``/``paid_amounts`` receive who was paid what today
-    (referrer side, for that period's history). ``penalty`` (float32 ones) and ``count`` (int64
+    (referrer side, for that period's history). ``penalty`` (float32 ones) and ``count`` (int32
     zeros) are length-n scratch rows, left as they came. Totals are summed as NumPy sums.
 
     Returns:
@@ -910,7 +910,7 @@ class Incentives(Rule):
         self._paid_referrers = np.zeros(64, dtype=np.int64)
         self._paid_amounts = np.zeros(64)
         self._penalty = np.ones(n, dtype=np.float32)
-        self._count = np.zeros(n, dtype=np.int64)
+        self._count = np.zeros(n, dtype=np.int32)
         self._no_period = np.zeros(0)
         self._spent = 0.0
         self._n_paid = 0
