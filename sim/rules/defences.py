@@ -12,6 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from sim.engine.compiled import kernel
 from sim.rules.base import MetricInfo, Phase, Rule
 from sim.scenario import DefencesSpec
 from sim.world.population import NEVER, AccountStatus, Channel, FraudKind
@@ -64,6 +65,151 @@ def dense_referral_clusters(
     return nodes[ring[label]]
 
 
+_SHARING = int(Channel.SHARING)
+
+
+@kernel
+def _root(parent: np.ndarray, k: int) -> int:
+    """The root of ``k``'s set in a union-find forest, halving the path on the way."""
+    while parent[k] != k:
+        parent[k] = parent[parent[k]]
+        k = parent[k]
+    return k
+
+
+@kernel
+def _collect_new(people: np.ndarray, position: np.ndarray, out: np.ndarray, n_out: int) -> int:
+    """Append to ``out`` (from ``n_out``) each of ``people`` not yet marked in ``position`` (−1).
+
+    Marks them (−2) so each is collected once; returns the new count.
+    """
+    for i in people:
+        if position[i] == -1:
+            position[i] = -2
+            out[n_out] = i
+            n_out += 1
+    return n_out
+
+
+@kernel
+def _sorted(values: np.ndarray) -> np.ndarray:
+    """``values`` sorted ascending (a bottom-up merge sort: numba's own sorts take seconds to compile)."""
+    n = values.size
+    result = values.copy()
+    spare = np.empty(n, dtype=values.dtype)
+    width = 1
+    while width < n:
+        for start in range(0, n, 2 * width):
+            middle = min(start + width, n)
+            end = min(start + 2 * width, n)
+            i, j, k = start, middle, start
+            while i < middle and j < end:
+                if result[j] < result[i]:
+                    spare[k] = result[j]
+                    j += 1
+                else:
+                    spare[k] = result[i]
+                    i += 1
+                k += 1
+            while i < middle:
+                spare[k] = result[i]
+                i += 1
+                k += 1
+            while j < end:
+                spare[k] = result[j]
+                j += 1
+                k += 1
+        result, spare = spare, result
+        width *= 2
+    return result
+
+
+@kernel
+def _recent_rings(
+    day_first_acquired: np.ndarray,
+    acquired_via: np.ndarray,
+    referrer: np.ndarray,
+    first_day: int,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    degree: np.ndarray,
+    min_size: int,
+    min_internal_share: float,
+    position: np.ndarray,
+) -> np.ndarray:
+    """:func:`dense_referral_clusters` of the accounts referred since ``first_day``, on the CSR graph.
+
+    The examined accounts are those acquired via sharing with a referrer whose first sign-up is on
+    or after ``first_day``, and their referrers. Components of the social ties among them joined
+    with the referral links are found by union-find instead of scipy's ``connected_components``;
+    each component's size, ties inside it (counted from the CSR rows) and ties in all (``degree``)
+    are the same integers, so the same components are rings.
+
+    ``position`` is a length-n int32 scratch row of −1, left as it came.
+
+    Returns:
+        The accounts in rings (sorted node ids).
+    """
+    n_friends = 0
+    for i in range(day_first_acquired.size):
+        if day_first_acquired[i] >= first_day and acquired_via[i] == _SHARING and referrer[i] != NEVER:
+            n_friends += 1
+    friends = np.empty(n_friends, dtype=np.int64)
+    referrers = np.empty(n_friends, dtype=np.int64)
+    k = 0
+    for i in range(day_first_acquired.size):
+        if day_first_acquired[i] >= first_day and acquired_via[i] == _SHARING and referrer[i] != NEVER:
+            friends[k] = i
+            referrers[k] = referrer[i]
+            k += 1
+    # The examined accounts, sorted, and each one's place among them.
+    nodes = np.empty(2 * n_friends, dtype=np.int64)
+    n_nodes = _collect_new(friends, position, nodes, 0)
+    n_nodes = _collect_new(referrers, position, nodes, n_nodes)
+    nodes = _sorted(nodes[:n_nodes])
+    for k in range(n_nodes):
+        position[nodes[k]] = k
+    found = np.zeros(0, dtype=np.int64)
+    if n_nodes >= min_size:
+        parent = np.arange(n_nodes)
+        internal = np.zeros(n_nodes, dtype=np.int64)
+        for k in range(n_nodes):
+            u = nodes[k]
+            for e in range(indptr[u], indptr[u + 1]):
+                other = position[indices[e]]
+                if other >= 0:
+                    internal[k] += 1
+                    a, b = _root(parent, k), _root(parent, other)
+                    if a != b:
+                        parent[max(a, b)] = min(a, b)
+        for k in range(n_friends):
+            a, b = _root(parent, position[friends[k]]), _root(parent, position[referrers[k]])
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+        size = np.zeros(n_nodes, dtype=np.int64)
+        internal_ties = np.zeros(n_nodes, dtype=np.int64)
+        all_ties = np.zeros(n_nodes, dtype=np.int64)
+        root = np.empty(n_nodes, dtype=np.int64)
+        for k in range(n_nodes):
+            r = _root(parent, k)
+            root[k] = r
+            size[r] += 1
+            internal_ties[r] += internal[k]
+            all_ties[r] += degree[nodes[k]]
+        found = np.empty(n_nodes, dtype=np.int64)
+        n_found = 0
+        for k in range(n_nodes):
+            r = root[k]
+            share_inside = internal_ties[r] / all_ties[r] if all_ties[r] > 0 else 0.0
+            if size[r] >= min_size and share_inside >= min_internal_share:
+                found[n_found] = nodes[k]
+                n_found += 1
+        found = found[:n_found].copy()
+    for k in range(n_nodes):
+        position[nodes[k]] = -1
+    return found
+
+
 class Defences(Rule):
     """Every ``days_detection_interval`` days, find rings in the referral graph; review flagged accounts.
 
@@ -97,8 +243,9 @@ class Defences(Rule):
     params: DefencesSpec
 
     def setup(self, model: Market) -> None:
-        """An empty review queue."""
+        """An empty review queue (and the detection's scratch row)."""
         self._queue = np.zeros(0, dtype=np.int64)
+        self._position = np.full(model.population.n if self.params.ring_detection else 0, -1, dtype=np.int32)
 
     def step(self, model: Market) -> None:
         """Run ring detection on its days, then work through the review queue."""
@@ -111,21 +258,38 @@ class Defences(Rule):
     def _detect(self, model: Market) -> None:
         spec = self.params
         pop = model.population
-        recent = np.flatnonzero(
-            (pop.day_first_acquired > model.day - spec.days_detection_window)
-            & (pop.acquired_via == Channel.SHARING)
-            & (pop.referrer != NEVER)
-        )
-        if recent.size == 0:
-            return
-        found = dense_referral_clusters(
-            model.graph.adjacency,
-            model.graph.degree,
-            recent,
-            pop.referrer[recent].astype(np.int64),
-            spec.ring_min_size,
-            spec.ring_min_internal_share,
-        )
+        graph = model.graph
+        first_day = model.day - spec.days_detection_window + 1
+        if graph.complete:  # no CSR rows: the matrix version (small complete graphs only)
+            recent = np.flatnonzero(
+                (pop.day_first_acquired >= first_day)
+                & (pop.acquired_via == Channel.SHARING)
+                & (pop.referrer != NEVER)
+            )
+            if recent.size == 0:
+                return
+            found = dense_referral_clusters(
+                graph.adjacency,
+                graph.degree,
+                recent,
+                pop.referrer[recent].astype(np.int64),
+                spec.ring_min_size,
+                spec.ring_min_internal_share,
+            )
+        else:
+            assert graph.indptr is not None and graph.indices is not None
+            found = _recent_rings(
+                pop.day_first_acquired,
+                pop.acquired_via,
+                pop.referrer,
+                first_day,
+                graph.indptr,
+                graph.indices,
+                graph.degree,
+                spec.ring_min_size,
+                float(spec.ring_min_internal_share),
+                self._position,
+            )
         new = found[pop.account_status[found] == AccountStatus.CLEAR]
         if new.size == 0:
             return
