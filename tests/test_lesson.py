@@ -25,6 +25,7 @@ from sim.analysis.lesson import (
     budget_split,
     eight_to_one_curve,
     measure_eight_to_one,
+    ratio_interval,
     split_budgets,
 )
 from sim.analysis.results import run
@@ -309,3 +310,38 @@ def test_any_total_and_share_either_split_cleanly_or_name_the_bad_value(total: f
     assert ads >= 0 and offers >= 0
     assert ads + offers == pytest.approx(total, rel=1e-9, abs=1e-8)
     assert budgets["no_ads"] == (0.0, offers) and budgets["no_offers"] == (ads, 0.0)
+
+
+@given(
+    values=st.lists(
+        st.tuples(*[st.floats(min_value=1e-300, max_value=1e12, allow_nan=False) for _ in range(4)]),
+        min_size=2,
+        max_size=6,
+    )
+)
+def test_the_ratio_interval_never_overflows_and_brackets_the_ratio(values: list[tuple[float, ...]]) -> None:
+    """Any positive spends and values give an interval (its top ∞ when a mean value is nearly 0), never
+    an overflow; the bounds bracket the ratio of means."""
+    per_run = pd.DataFrame(values, columns=["ads_spend", "ads_value", "offers_spend", "offers_value"])
+    low, high = ratio_interval(per_run)
+    m = per_run.mean()
+    log_ratio = math.log(m["ads_spend"]) - math.log(m["ads_value"])
+    log_ratio -= math.log(m["offers_spend"]) - math.log(m["offers_value"])
+    assert 0.0 <= low <= high
+    if low > 0.0:
+        assert math.log(low) <= log_ratio + 1e-6  # (low may be subnormal: fewer digits)
+    if high < math.inf:
+        assert log_ratio <= math.log(high) + 1e-6
+
+
+def test_a_value_near_zero_gives_a_wide_interval_not_an_error() -> None:
+    per_run = pd.DataFrame(
+        {
+            "ads_spend": [5.0, 6.0],
+            "ads_value": [1e-300, 3.0],
+            "offers_spend": [1.0, 1.0],
+            "offers_value": [2.0, 2.5],
+        }
+    )
+    low, high = ratio_interval(per_run)
+    assert low > 0.0 and high > 1000 * low  # one replication's value is ~0: the ratio is barely known

@@ -320,6 +320,15 @@ def _cost(spend: float, value: float) -> float:
     return spend / value if value > 0 else math.inf
 
 
+#: ln of the largest float64: e^x overflows above it.
+_LOG_MAX_FLOAT = math.log(float(np.finfo(np.float64).max))
+
+
+def _exp_or_inf(x: float) -> float:
+    """``e^x``, or ∞ where it exceeds the largest float."""
+    return math.inf if x > _LOG_MAX_FLOAT else math.exp(x)
+
+
 def ratio_interval(per_run: pd.DataFrame) -> tuple[float, float]:
     """95% interval of the cost ratio (Sₐ/Vₐ) ÷ (Sₒ/Vₒ), a ratio of means over replications.
 
@@ -338,11 +347,16 @@ def ratio_interval(per_run: pd.DataFrame) -> tuple[float, float]:
     means = x.mean(axis=0)
     if not (means > 0).all():
         return math.nan, math.nan
-    g = np.array([1 / means[0], -1 / means[1], -1 / means[2], 1 / means[3]])
-    variance = float(g @ np.cov(x, rowvar=False, ddof=1) @ g) / n
-    log_ratio = math.log(means[0] / means[1]) - math.log(means[2] / means[3])
+    # The same quadratic form on each column relative to its mean (gᵢ·xᵢ = ±xᵢ/x̄ᵢ): nothing
+    # overflows however small or large a mean is.
+    relative = x / means
+    g = np.array([1.0, -1.0, -1.0, 1.0])
+    variance = float(g @ np.cov(relative, rowvar=False, ddof=1) @ g) / n
+    log_ratio = math.log(means[0]) - math.log(means[1]) - math.log(means[2]) + math.log(means[3])
     half = float(special.stdtrit(n - 1, 0.5 + CONFIDENCE / 2)) * math.sqrt(max(variance, 0.0))
-    return math.exp(log_ratio - half), math.exp(log_ratio + half)
+    # A value whose mean is near 0 makes the log ratio's spread huge: past e^709 the bound is
+    # simply unbounded (∞), not an overflow.
+    return _exp_or_inf(log_ratio - half), _exp_or_inf(log_ratio + half)
 
 
 def measure_runs(
