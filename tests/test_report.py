@@ -486,8 +486,9 @@ def test_unspent_ad_budgets_are_said_with_their_numbers_and_why() -> None:
 def test_a_one_day_comparison_says_what_its_charts_and_cards_show() -> None:
     """One day: "no channel spent money" beside 7.12 USD of marketing spend, and "the same with every
     strategy (0)" beside a chart at 0.5: each statement must agree with the numbers it summarises."""
-    # Every sign-up orders the day they join, so a day-1 sign-up shows on the first-orders chart.
-    day_one = {"network.n": 300, "days": 1, "seed": 20261123}
+    # Every sign-up orders the day they join, so a day-1 sign-up shows on the first-orders chart, and
+    # a tenth of the market are customers on day 0, so a few friends sign up through them on day 1.
+    day_one = {"network.n": 3000, "days": 1, "seed": 20261123, "population.share_initial_customers": 0.1}
     day_one |= {"customers.p_first_order": 1.0, "customers.days_to_first_order": 0}
     named = {n: load_scenario(SCENARIOS / f"{n}.yaml", day_one) for n in ("funnel_heavy", "hybrid")}
     comparison = compare(list(named.values()), replications=2, seed=20261123)
