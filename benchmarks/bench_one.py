@@ -44,7 +44,9 @@ def load_kernels(scenario) -> float:
     return time.perf_counter() - start
 
 
-def measure_ripple(n: int, days: int, repeats: int, all_rules: bool = False, load_first: bool = False) -> dict:
+def measure_ripple(
+    n: int, days: int, repeats: int, all_rules: bool = False, load_first: bool = False
+) -> dict:
     """Build and run the scenario ``repeats`` times in this process; medians of wall, CPU and world time.
 
     The first run loads the compiled kernels, as a person's first ``sim.run`` does (the median of
