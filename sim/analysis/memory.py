@@ -55,8 +55,9 @@ BYTES_PER_PERSON = 500
 BYTES_PER_EDGE = 80
 #: Bytes per simulated day: a row of the step table and the day's ledger lines (measured 6-10 kB).
 BYTES_PER_DAY = 12_288
-#: Memory of one more Python process with Ripple loaded (a comparison's or a sweep's worker; ~220 MB).
-BYTES_PER_PROCESS = 256 * 2**20
+#: Memory of one more Python process with Ripple loaded (a comparison's or a sweep's worker): ~220 MB
+#: of imports and ~75 MB of compiled kernels.
+BYTES_PER_PROCESS = 320 * 2**20
 #: Bytes of an edge-list file per edge (``"12345 67890\n"`` is 12; short ids make it shorter).
 EDGE_LIST_BYTES_PER_EDGE = 6
 
