@@ -16,7 +16,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -164,6 +164,21 @@ def marks(page: Any) -> list[int]:
     """Marks drawn by each chart on the page (see :data:`MARKS_PER_CHART`)."""
     counts: list[int] = page.evaluate(MARKS_PER_CHART)
     return counts
+
+
+def drawn_marks(page: Any, timeout: float = 30_000) -> list[int]:
+    """:func:`marks`, once every chart on the page has drawn (or ``timeout`` ms have passed).
+
+    Results shown from a cache appear at once while Vega draws their charts a moment later, as a
+    person sees them appear; a check right away could catch a chart not yet drawn.
+    """
+    every_chart_drawn = f"() => {{ const counts = ({MARKS_PER_CHART.strip()})(); "
+    every_chart_drawn += "return counts.length > 0 && counts.every((count) => count > 0); }"
+    try:
+        page.wait_for_function(every_chart_drawn, timeout=timeout)
+    except Exception:
+        pass
+    return marks(page)
 
 
 def no_exception(page: Any) -> None:
