@@ -55,3 +55,11 @@ def test_the_warm_up_runs_every_rule_small_and_reports_its_time() -> None:
     assert WARM_PEOPLE < 1000
     assert main([str(every_rule)]) == 0
     assert main([]) == 2
+
+
+def test_the_shared_stable_sort_orders_as_numpys_stable_argsort() -> None:
+    from sim.rules._order import stable_order
+
+    rng = np.random.default_rng(5)
+    for keys in (np.zeros(0, dtype=np.int64), rng.integers(0, 7, 1001), rng.integers(-50, 50, 64)):
+        np.testing.assert_array_equal(stable_order(keys), np.argsort(keys, kind="stable"))

@@ -13,6 +13,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from sim.engine.compiled import kernel
+from sim.rules._order import stable_order
 from sim.rules.base import MetricInfo, Phase, Rule
 from sim.scenario import DefencesSpec
 from sim.world.population import NEVER, AccountStatus, Channel, FraudKind
@@ -92,39 +93,6 @@ def _collect_new(people: np.ndarray, position: np.ndarray, out: np.ndarray, n_ou
 
 
 @kernel
-def _sorted(values: np.ndarray) -> np.ndarray:
-    """``values`` sorted ascending (a bottom-up merge sort: numba's own sorts take seconds to compile)."""
-    n = values.size
-    result = values.copy()
-    spare = np.empty(n, dtype=values.dtype)
-    width = 1
-    while width < n:
-        for start in range(0, n, 2 * width):
-            middle = min(start + width, n)
-            end = min(start + 2 * width, n)
-            i, j, k = start, middle, start
-            while i < middle and j < end:
-                if result[j] < result[i]:
-                    spare[k] = result[j]
-                    j += 1
-                else:
-                    spare[k] = result[i]
-                    i += 1
-                k += 1
-            while i < middle:
-                spare[k] = result[i]
-                i += 1
-                k += 1
-            while j < end:
-                spare[k] = result[j]
-                j += 1
-                k += 1
-        result, spare = spare, result
-        width *= 2
-    return result
-
-
-@kernel
 def _recent_rings(
     day_first_acquired: np.ndarray,
     acquired_via: np.ndarray,
@@ -166,7 +134,8 @@ def _recent_rings(
     nodes = np.empty(2 * n_friends, dtype=np.int64)
     n_nodes = _collect_new(friends, position, nodes, 0)
     n_nodes = _collect_new(referrers, position, nodes, n_nodes)
-    nodes = _sorted(nodes[:n_nodes])
+    nodes = nodes[:n_nodes]
+    nodes = nodes[stable_order(nodes)]
     for k in range(n_nodes):
         position[nodes[k]] = k
     found = np.zeros(0, dtype=np.int64)

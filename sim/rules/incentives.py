@@ -16,6 +16,7 @@ import numpy as np
 
 from sim.engine.compiled import kernel
 from sim.engine.counter import draw_key, stream_key, uniform
+from sim.rules._order import stable_order
 from sim.rules.base import Budget, MetricInfo, Phase, Rule
 from sim.scenario import DefencesSpec, IncentivesSpec, Schedule, daily_values
 from sim.world.population import NEVER, AccountStatus, Channel, FraudKind, Role, Stage
@@ -195,42 +196,6 @@ def _sum(values: np.ndarray) -> float:
 
 
 @kernel
-def _stable_order(keys: np.ndarray) -> np.ndarray:
-    """``np.argsort(keys, kind="stable")`` for int64 keys: a bottom-up merge sort of the positions.
-
-    Written out because numba's own sorts take seconds to compile.
-    """
-    n = keys.size
-    order = np.arange(n)
-    spare = np.empty(n, dtype=np.int64)
-    width = 1
-    while width < n:
-        for start in range(0, n, 2 * width):
-            middle = min(start + width, n)
-            end = min(start + 2 * width, n)
-            i, j, k = start, middle, start
-            while i < middle and j < end:
-                if keys[order[j]] < keys[order[i]]:  # ties keep the left (earlier) one first
-                    spare[k] = order[j]
-                    j += 1
-                else:
-                    spare[k] = order[i]
-                    i += 1
-                k += 1
-            while i < middle:
-                spare[k] = order[i]
-                i += 1
-                k += 1
-            while j < end:
-                spare[k] = order[j]
-                j += 1
-                k += 1
-        order, spare = spare, order
-        width *= 2
-    return order
-
-
-@kernel
 def _move_column(table_int: np.ndarray, table_float: np.ndarray, source: int, target: int) -> None:
     """Copy a book's entry from column ``source`` to column ``target`` (both tables)."""
     for row in range(table_int.shape[0]):
@@ -246,7 +211,7 @@ def _grouped_sum_before(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
     before = np.zeros(n)
     if n < 2:
         return before
-    order = _stable_order(groups)
+    order = stable_order(groups)
     inclusive = np.empty(n)
     running = 0.0
     for k in range(n):
