@@ -58,7 +58,7 @@ def test_the_warm_up_runs_every_rule_small_and_reports_its_time() -> None:
 
 
 def test_the_shared_stable_sort_orders_as_numpys_stable_argsort() -> None:
-    from sim.rules._order import stable_order
+    from sim.rules._kernels import stable_order
 
     rng = np.random.default_rng(5)
     for keys in (np.zeros(0, dtype=np.int64), rng.integers(0, 7, 1001), rng.integers(-50, 50, 64)):

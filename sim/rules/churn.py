@@ -9,6 +9,7 @@ import numpy as np
 
 from sim.engine.compiled import kernel
 from sim.engine.counter import draw_key, stream_key, uniform
+from sim.rules._kernels import list_at_stage
 from sim.rules.base import Phase, Rule
 from sim.scenario import CustomersSpec
 from sim.world.population import NEVER, Stage
@@ -143,11 +144,7 @@ def _churn_day(
     """
     # First list the active customers (a tight scan), then work on them alone: the columns are
     # then read in passes that the processor can run ahead on.
-    m = 0
-    for i in range(stage.size):
-        if stage[i] == _CUSTOMER:
-            active[m] = i
-            m += 1
+    m = list_at_stage(stage, _CUSTOMER, active)
     leavers = 0
     for k in range(m):
         i = active[k]

@@ -13,7 +13,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from sim.engine.compiled import kernel
-from sim.rules._order import stable_order
+from sim.rules._kernels import stable_order
 from sim.rules.base import MetricInfo, Phase, Rule
 from sim.scenario import DefencesSpec
 from sim.world.population import NEVER, AccountStatus, Channel, FraudKind

@@ -16,7 +16,7 @@ import numpy as np
 
 from sim.engine.compiled import kernel
 from sim.engine.counter import draw_key, stream_key, uniform
-from sim.rules._order import stable_order
+from sim.rules._kernels import stable_order
 from sim.rules.base import Budget, MetricInfo, Phase, Rule
 from sim.scenario import DefencesSpec, IncentivesSpec, Schedule, daily_values
 from sim.world.population import NEVER, AccountStatus, Channel, FraudKind, Role, Stage

@@ -10,6 +10,7 @@ import numpy as np
 from sim.engine.compiled import kernel
 from sim.engine.counter import draw_key, stream_key, uniform
 from sim.engine.random import SUMMING_MAX_RATE, poisson_with_residual
+from sim.rules._kernels import list_at_stage
 from sim.rules.base import MetricInfo, Phase, Rule
 from sim.scenario import CustomersSpec, daily_values
 from sim.world.population import CHANNELS, NEVER, NOT_DUE, Stage
@@ -401,11 +402,7 @@ def _order_day(
     n_first = 0
     # First list the active customers (a tight scan, into ``buyers``, whose prefix the buyers then
     # overwrite from the front: the k-th buyer is at most the k-th customer).
-    n_active = 0
-    for i in range(stage.size):
-        if stage[i] == _CUSTOMER:
-            buyers[n_active] = i
-            n_active += 1
+    n_active = list_at_stage(stage, _CUSTOMER, buyers)
     for j in range(n_active):
         i = buyers[j]
         u = uniform(key, i)

@@ -10,6 +10,7 @@ import pandas as pd
 
 from sim.engine.compiled import kernel
 from sim.engine.counter import draw_key, stream_key, uniform, uniforms
+from sim.rules._kernels import list_at_stage
 from sim.rules._pick import BudgetCounter
 from sim.rules.base import ACQUISITION_COLUMNS, Budget, MetricInfo, Phase, Rule
 from sim.scenario import RetentionOffersSpec, Schedule, WinbackSpec, daily_values
@@ -439,11 +440,7 @@ def _offer_top(
         (offers made, candidates tied for the ``missing`` places left, missing, persuadables offered).
     """
     # First list the active customers (a tight scan), then score the eligible among them in place.
-    n_active = 0
-    for i in range(stage.size):
-        if stage[i] == _CUSTOMER:
-            ids[n_active] = i
-            n_active += 1
+    n_active = list_at_stage(stage, _CUSTOMER, ids)
     m = 0
     for j in range(n_active):
         i = ids[j]

@@ -1,4 +1,4 @@
-"""A stable sort for kernels, shared by the rules that order people inside a compiled pass."""
+"""Small compiled helpers shared by the rules' kernels: listing the people at a stage, a stable sort."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 
 from sim.engine.compiled import kernel
 
-__all__ = ["stable_order"]
+__all__ = ["list_at_stage", "stable_order"]
 
 
 @kernel
@@ -43,3 +43,18 @@ def stable_order(keys: np.ndarray) -> np.ndarray:
         order, spare = spare, order
         width *= 2
     return order
+
+
+@kernel
+def list_at_stage(stage: np.ndarray, value: int, out: np.ndarray) -> int:
+    """Write the ids ``i`` with ``stage[i] == value`` into ``out`` in id order; return how many.
+
+    A tight scan of one column first, so that the per-person work after it reads the other columns
+    only for those listed (in passes the processor can run ahead on).
+    """
+    m = 0
+    for i in range(stage.size):
+        if stage[i] == value:
+            out[m] = i
+            m += 1
+    return m
