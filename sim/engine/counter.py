@@ -20,12 +20,11 @@ Kernels call :func:`uniform` per person; NumPy code calls :func:`uniforms`.
 
 from __future__ import annotations
 
-import zlib
-
 import numpy as np
 from numba import uint64
 
 from sim.engine.compiled import kernel
+from sim.engine.random import child_seed
 
 __all__ = ["draw_key", "stream_key", "uniform", "uniforms"]
 
@@ -74,21 +73,14 @@ def _fill_range(key: np.uint64, out: np.ndarray) -> None:
 def stream_key(rng: np.random.Generator, name: str = "uniforms") -> np.uint64:
     """The 64-bit key of the counter-based stream ``name`` belonging to a rule's generator ``rng``.
 
-    Derived from a child of ``rng``'s seed sequence (``zlib.crc32`` of ``name`` appended to its spawn
-    key, as :func:`sim.engine.random.substream` does), never from its state: drawing from ``rng``
+    Derived from a child of ``rng``'s seed sequence (:func:`sim.engine.random.child_seed`, as
+    :func:`sim.engine.random.substream` uses), never from its state: drawing from ``rng``
     does not move it, and it is unrelated to ``rng``'s own numbers.
 
     Raises:
         TypeError: ``rng`` was not seeded from a :class:`numpy.random.SeedSequence`.
     """
-    seed_seq = rng.bit_generator.seed_seq
-    if not isinstance(seed_seq, np.random.SeedSequence):
-        raise TypeError("stream_key needs a generator seeded from a SeedSequence (sim.engine.random.stream)")
-    child = np.random.SeedSequence(
-        entropy=seed_seq.entropy,
-        spawn_key=(*seed_seq.spawn_key, zlib.crc32(name.encode("utf-8"))),
-        pool_size=seed_seq.pool_size,
-    )
+    child = child_seed(rng, name)
     return np.uint64(child.generate_state(1, dtype=np.uint64)[0])
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "STEPS_LENGTHS",
     "SUMMING_MAX_RATE",
     "binomial_from_uniform",
+    "child_seed",
     "geometric_with_residual",
     "poisson_cdf",
     "poisson_from_uniform",
@@ -58,15 +59,25 @@ def substream(rng: np.random.Generator, name: str) -> np.random.Generator:
     Derived from ``rng``'s seed sequence and ``zlib.crc32`` of ``name`` (never from its state), so a
     rule that adds a part, or draws more for one, shifts no other part's numbers.
     """
+    return np.random.Generator(np.random.PCG64(child_seed(rng, name)))
+
+
+def child_seed(rng: np.random.Generator, name: str) -> np.random.SeedSequence:
+    """The seed sequence of part ``name`` of ``rng`` (its seed only, never its state).
+
+    ``rng``'s own seed sequence with ``zlib.crc32(name)`` appended to its spawn key.
+
+    Raises:
+        TypeError: ``rng`` was not seeded from a :class:`numpy.random.SeedSequence`.
+    """
     seed_seq = rng.bit_generator.seed_seq
     if not isinstance(seed_seq, np.random.SeedSequence):
-        raise TypeError("substream needs a generator seeded from a SeedSequence (sim.engine.random.stream)")
-    child = np.random.SeedSequence(
+        raise TypeError("needs a generator seeded from a SeedSequence (sim.engine.random.stream)")
+    return np.random.SeedSequence(
         entropy=seed_seq.entropy,
         spawn_key=(*seed_seq.spawn_key, zlib.crc32(name.encode("utf-8"))),
         pool_size=seed_seq.pool_size,
     )
-    return np.random.Generator(np.random.PCG64(child))
 
 
 def poisson_from_uniform(uniforms: np.ndarray, lam: np.ndarray | float) -> np.ndarray:
