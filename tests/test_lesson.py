@@ -7,13 +7,14 @@ spent, against the same market without it, on common random numbers (docs/metric
 from __future__ import annotations
 
 import math
+import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from sim import ScenarioError, load_scenario
@@ -319,9 +320,11 @@ def test_any_total_and_share_either_split_cleanly_or_name_the_bad_value(total: f
         max_size=6,
     )
 )
+@example(values=[(5.953446663156782e-235, 1.0, 1.0, 2.2085551582875014e-155)] * 2)  # (ratio underflows to 0)
 def test_the_ratio_interval_never_overflows_and_brackets_the_ratio(values: list[tuple[float, ...]]) -> None:
-    """Any positive spends and values give an interval (its top ∞ when a mean value is nearly 0), never
-    an overflow; the bounds bracket the ratio of means."""
+    """Any positive spends and values give an interval (its top ∞ when a mean value is nearly 0, its
+    bottom 0 when the ratio is below the smallest float), never an overflow; the bounds bracket the
+    ratio of means."""
     per_run = pd.DataFrame(values, columns=["ads_spend", "ads_value", "offers_spend", "offers_value"])
     low, high = ratio_interval(per_run)
     m = per_run.mean()
@@ -330,8 +333,10 @@ def test_the_ratio_interval_never_overflows_and_brackets_the_ratio(values: list[
     assert 0.0 <= low <= high
     if 0.0 < low < math.inf:  # (a ratio past the largest float is reported as ∞)
         assert math.log(low) <= log_ratio + 1e-6  # (low may be subnormal: fewer digits)
-    if high < math.inf:
+    if 0.0 < high < math.inf:  # (a ratio under the smallest float is reported as 0)
         assert log_ratio <= math.log(high) + 1e-6
+    else:
+        assert high == math.inf or log_ratio < math.log(sys.float_info.min)
 
 
 def test_a_value_near_zero_gives_a_wide_interval_not_an_error() -> None:

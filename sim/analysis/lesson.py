@@ -335,8 +335,9 @@ def ratio_interval(per_run: pd.DataFrame) -> tuple[float, float]:
     Columns ``ads_spend``, ``ads_value``, ``offers_spend``, ``offers_value`` hold each replication's
     values. Delta method on the log of the ratio of means: with x̄ the four means and Σ their sample
     covariance over the n replications, Var(log R) ≈ gᵀΣg / n with g = (1/S̄ₐ, −1/V̄ₐ, −1/S̄ₒ, 1/V̄ₒ);
-    the interval is R·exp(±t·se), Student's t at n − 1 degrees of freedom. NaN with fewer than two
-    replications or a mean that is not positive.
+    the interval is R·exp(±t·se), Student's t at n − 1 degrees of freedom. A bound past the largest
+    float is ∞ and one under the smallest float is 0. NaN with fewer than two replications or a mean
+    that is not positive.
     """
     columns = ["ads_spend", "ads_value", "offers_spend", "offers_value"]
     x = per_run[columns].to_numpy(dtype=float)
