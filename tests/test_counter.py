@@ -9,7 +9,16 @@ import numpy as np
 from scipy import stats
 
 from sim.engine.compiled import kernel
-from sim.engine.counter import draw_key, stream_key, uniform, uniforms
+from sim.engine.counter import (
+    any_at_least,
+    any_below,
+    any_below_scaled,
+    draw_key,
+    screen_block,
+    stream_key,
+    uniform,
+    uniforms,
+)
 from sim.engine.random import stream
 
 N = 200_000
@@ -73,3 +82,35 @@ def test_the_key_depends_on_seed_and_name_only_not_on_the_generators_state() -> 
     assert stream_key(stream(5, "ads"), "other") != before
     assert stream_key(stream(6, "ads")) != before
     assert draw_key(before, 0) != draw_key(before, 1) != draw_key(before, 1, site=1)
+
+
+def test_a_blocks_screen_finds_a_uniform_under_the_threshold_exactly_when_there_is_one() -> None:
+    """The screens agree with the uniforms themselves on every block, at thresholds around the
+    smallest and largest uniform of the block (so both answers occur)."""
+    key = draw_key(stream_key(stream(2, "sharing")), 3)
+    scale = np.random.default_rng(4).integers(0, 40, 2000).astype(np.int64)
+    u = uniforms(key, 2000)
+    checked = set()
+    for start, stop in [(0, 1), (0, 32), (5, 37), (1990, 2000), (64, 64), (100, 356)]:
+        block, block_scale = u[start:stop], scale[start:stop]
+        edges = [0.0, 1.0] if block.size == 0 else [block.min(), block.max()]
+        for t in [*edges, np.nextafter(edges[0], 2.0), np.nextafter(edges[1], -1.0), 0.5]:
+            assert any_below(key, start, stop, t) == bool((block < t).any())
+            assert any_at_least(key, start, stop, t) == bool((block >= t).any())
+            per_friend = t / 20.0
+            assert any_below_scaled(key, start, stop, scale, per_friend) == bool(
+                (block < block_scale * per_friend).any()
+            )
+            checked.add(any_below(key, start, stop, t))
+    assert checked == {True, False}
+
+
+def test_blocks_are_larger_the_fewer_pass_and_not_screened_where_most_blocks_would_pass() -> None:
+    thresholds = [0.0, 1e-6, 0.001, 0.0029, 0.003, 0.009, 0.01, 0.029, 0.03, 0.5, 1.0, math.inf, math.nan]
+    sizes = [screen_block(t) for t in thresholds]
+    assert sizes[:3] == [32, 32, 32] and sizes[-5:] == [0, 0, 0, 0, 0]
+    assert all(a >= b for a, b in zip(sizes[:-1], sizes[1:-1], strict=False))
+    # A screened block is looked at with probability 1 − (1 − t)^size: under a half where it screens.
+    for t, size in zip(thresholds, sizes, strict=True):
+        if size:
+            assert 1.0 - (1.0 - t) ** size < 0.6

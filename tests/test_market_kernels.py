@@ -334,6 +334,8 @@ BUSY_RIVAL = {
         {**BUSY_RIVAL, "rival.days_share_half_life": 0.5, "customers.rel_winback": 0.0},
         {**BUSY_RIVAL, "rival.rate_share_per_day": 0.0, "customers.rel_churn": 0.0},
         {**BUSY_RIVAL, "rival.rate_organic_per_day": 0.0, "rival.share_initial_customers": 0.0},
+        # A quiet rival: its bounds are low enough that the day screens blocks of people.
+        {"rival.rate_organic_per_day": 0.0005, "rival.rate_share_per_day": 0.02, "rival.rel_churn": 0.1},
         # The complete graph: everyone hears every sharer.
         {**BUSY_RIVAL, "network": {"kind": "complete", "n": 600}, "fraud.n_attackers": 0},
     ],

@@ -165,6 +165,9 @@ CASES: dict[str, dict[str, Any]] = {
     "huge_cap": {"daily_budget": 90.0, "frequency_cap": 10**12},
     "window_counts_past_a_million": {"daily_budget": 3e7, "frequency_cap": None, "days_frequency_window": 3},
     "nobody_in_the_audience": {"target_community": 7},
+    # A rate under 0.003 a person: the draw screens blocks of people and passes most over whole.
+    "low_rate": {"daily_budget": 0.02},
+    "low_rate_adstock": {"daily_budget": 0.05, "days_adstock_half_life": 7, "target": "everyone"},
 }
 
 

@@ -331,11 +331,14 @@ def test_signups_follow_the_stage_factors_and_mark_the_pushed() -> None:
     assert signed.size == 0 and pushed.size == 0
 
 
+@pytest.mark.parametrize("rate", [0.05, 0.002])  # (the second is low enough to screen blocks)
 @pytest.mark.parametrize("share_customers", [0.0, 0.4, 1.0])
-def test_organic_adopters_are_those_under_their_stage_s_probability(share_customers: float) -> None:
+def test_organic_adopters_are_those_under_their_stage_s_probability(
+    share_customers: float, rate: float
+) -> None:
     n = 20_000
     s = _state(n, 10, 3, share_customers)
-    p_by_stage = -np.expm1(-0.05 * np.array([1.0, 1.0, 1.0, 0.0, 0.5, 0.3]))
+    p_by_stage = -np.expm1(-rate * np.array([1.0, 1.0, 1.0, 0.0, 0.5, 0.3]))
     n_real = n - 100
     key = _key(5, 10)
     u = uniforms(key, n)

@@ -16,6 +16,12 @@ A rule's key comes from its NumPy generator's seed sequence (a child of it, neve
 it depends only on the run seed and the rule's name: adding a rule shifts no other rule's numbers.
 
 Kernels call :func:`uniform` per person; NumPy code calls :func:`uniforms`.
+
+A scan that keeps only the people whose uniform is under a small threshold (a hazard's bound) first
+screens each block of people: :func:`any_below` counts the block's hits without a branch, which the
+compiler vectorises (several hashes per instruction), and only a block with a hit is looked at person
+by person. The same people are found, in the same order; :func:`screen_block` says how large a block
+pays at a given threshold (measured: about 4× faster at a threshold of 0.001, nothing gained past 0.03).
 """
 
 from __future__ import annotations
@@ -26,7 +32,17 @@ from numba import uint64
 from sim.engine.compiled import kernel
 from sim.engine.random import child_seed
 
-__all__ = ["draw_key", "stream_key", "uniform", "uniforms"]
+__all__ = [
+    "UNSCREENED",
+    "any_at_least",
+    "any_below",
+    "any_below_scaled",
+    "draw_key",
+    "screen_block",
+    "stream_key",
+    "uniform",
+    "uniforms",
+]
 
 _GAMMA = 0x9E3779B97F4A7C15
 _MIX_1 = 0xBF58476D1CE4E5B9
@@ -50,6 +66,55 @@ def uniform(key: np.uint64, person: int) -> float:
     """The uniform on [0, 1) of ``person`` (an id ≥ 0) under a draw ``key`` (from :func:`draw_key`)."""
     z = _finalise(uint64(key) + uint64(person + 1) * uint64(_GAMMA))
     return float(z >> uint64(11)) * _TO_UNIT
+
+
+#: People per block of an unscreened scan (any size works: it only sets the loop's shape).
+UNSCREENED = 1024
+
+
+@kernel
+def screen_block(threshold: float) -> int:
+    """People per screened block for a scan keeping uniforms under ``threshold``; 0: do not screen.
+
+    A block of b people is looked at one by one with probability about ``1 − (1 − threshold)^b``;
+    the sizes are those that ran fastest on 1M people (a block's screen costs about a fifth of
+    looking at it).
+    """
+    if threshold < 0.003:
+        return 32
+    if threshold < 0.01:
+        return 16
+    if threshold < 0.03:
+        return 8
+    return 0
+
+
+@kernel
+def any_below(key: np.uint64, start: int, stop: int, threshold: float) -> bool:
+    """Whether any of the people ``start … stop − 1`` has a uniform under ``threshold`` (branch-free)."""
+    hits = 0
+    for i in range(start, stop):
+        hits += uniform(key, i) < threshold
+    return hits > 0
+
+
+@kernel
+def any_below_scaled(key: np.uint64, start: int, stop: int, scale: np.ndarray, threshold: float) -> bool:
+    """Whether any person i of ``start … stop − 1`` has a uniform under ``scale[i] × threshold``."""
+    hits = 0
+    block = scale[start:stop]  # (indexed from 0: the compiler vectorises the loop)
+    for k in range(block.size):
+        hits += uniform(key, start + k) < block[k] * threshold
+    return hits > 0
+
+
+@kernel
+def any_at_least(key: np.uint64, start: int, stop: int, threshold: float) -> bool:
+    """Whether any of the people ``start … stop − 1`` has a uniform at or above ``threshold``."""
+    hits = 0
+    for i in range(start, stop):
+        hits += uniform(key, i) >= threshold
+    return hits > 0
 
 
 @kernel

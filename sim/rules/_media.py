@@ -31,7 +31,15 @@ import numpy as np
 from scipy import special
 
 from sim.engine.compiled import kernel
-from sim.engine.counter import _draw_key, draw_key, stream_key, uniforms
+from sim.engine.counter import (
+    UNSCREENED,
+    _draw_key,
+    any_at_least,
+    draw_key,
+    screen_block,
+    stream_key,
+    uniforms,
+)
 from sim.engine.counter import uniform as counter_uniform
 from sim.engine.random import (
     STEPS_LENGTHS,
@@ -412,6 +420,8 @@ class PaidChannel:
 _NO_IDS = np.zeros(0, dtype=np.int64)
 _NO_FLOATS = np.zeros(0)
 _BELOW_ONE = float(np.nextafter(1.0, 0.0))
+#: People per block of the carryover pass (a multiple of 8: whole words of marks).
+_CARRY_BLOCK = 256
 _NO_POWERS = np.zeros((2, 0))
 #: Draw sites of a channel's day (sim.engine.counter.draw_key): each person's count (and its residual),
 #: and the budget's random starting person (person 0's uniform at that site).
@@ -502,10 +512,17 @@ def _serve(
     counted = given_count.size > 0
     # Most people draw nothing: find those whose uniform passes P(X = 0) without a branch per person
     # (a mispredicted branch costs more than the rest of the test), then look at them alone.
+    # At a low rate most blocks have nobody drawn: screened first, they are passed over whole.
     n_passing = 0
-    for i in range(n_real):
-        ids[n_passing] = i
-        n_passing += counter_uniform(key, i) >= p_zero
+    screen = screen_block(1.0 - p_zero)
+    stride = screen if screen > 0 else UNSCREENED
+    for start in range(0, n_real, stride):
+        stop = min(start + stride, n_real)
+        if screen > 0 and not any_at_least(key, start, stop, p_zero):
+            continue
+        for i in range(start, stop):
+            ids[n_passing] = i
+            n_passing += counter_uniform(key, i) >= p_zero
     m = 0
     total = 0
     for passing in range(n_passing):
@@ -672,31 +689,63 @@ def _act(
         tail = uniform.size - n_drawn
         for j in range(n_drawn - 1, -1, -1):
             uniform[tail + j] = uniform[j]
-        # Who may act: stock at least the floor and, with a bound, u under it unless drawn (a deciding
-        # uniform of someone not drawn is at least u: u / P(X = 0) ≥ u), kept without a branch per
-        # person.
-        n_passing = 0
+        # Who may act: stock at least the floor and either drawn today (deciding on their residual)
+        # or, with a bound, u under it (a deciding uniform of someone not drawn is at least u:
+        # u / P(X = 0) ≥ u). The people not drawn are found block by block with branch-free
+        # (vectorised) passes, then merged with those drawn (both sorted).
         n = stock.size
         words = held.view(np.uint64)  # eight marks at a time: mostly 0 while few were ever shown
-        for word in range(words.size):
-            if words[word] == 0:
+        n_found = 0
+        for first_word in range(0, words.size, _CARRY_BLOCK // 8):
+            last_word = min(first_word + _CARRY_BLOCK // 8, words.size)
+            marked = 0
+            for word in range(first_word, last_word):
+                marked |= words[word]
+            if marked == 0:
                 continue
-            for i in range(8 * word, min(8 * word + 8, n)):
-                mark = held[i]
-                if mark == 0:
-                    continue
-                level = stock[i]
-                if mark != 2:
-                    level *= retention
-                    stock[i] = level
-                held[i] = 1
-                people[n_passing] = i
-                if bounded:
-                    n_passing += (level >= STOCK_FLOOR) & (
-                        (mark >= 2) | (counter_uniform(key, i) < level * bound)
+            start, stop = 8 * first_word, min(8 * last_word, n)
+            # (Slices indexed from 0: the compiler vectorises these loops, not ones offset by start.)
+            block_stock, block_held = stock[start:stop], held[start:stop]
+            # A stock × 0 stays 0 and today's is not decayed again: the same floats as decaying
+            # the held ones alone.
+            for k in range(block_stock.size):
+                block_stock[k] = block_stock[k] * (1.0 if block_held[k] == 2 else retention)
+            hits = 0
+            for k in range(block_stock.size):
+                level = block_stock[k]
+                hits += (
+                    (level >= STOCK_FLOOR)
+                    & (block_held[k] < 2)
+                    & ((not bounded) | (counter_uniform(key, start + k) < level * bound))
+                )
+            if hits > 0:
+                for k in range(block_stock.size):
+                    level = block_stock[k]
+                    people[n_found] = start + k
+                    n_found += (
+                        (level >= STOCK_FLOOR)
+                        & (block_held[k] < 2)
+                        & ((not bounded) | (counter_uniform(key, start + k) < level * bound))
                     )
-                else:
-                    n_passing += level >= STOCK_FLOOR
+            for k in range(block_held.size):
+                block_held[k] = min(block_held[k], 1)
+        # Merge those drawn (sorted ``ids``) whose stock reaches the floor into the found, from the end.
+        n_passing = n_found
+        for j in range(n_drawn):
+            n_passing += stock[ids[j]] >= STOCK_FLOOR
+        found, drawn, out = n_found - 1, n_drawn - 1, n_passing - 1
+        while drawn >= 0:
+            i = ids[drawn]
+            if stock[i] < STOCK_FLOOR:
+                drawn -= 1
+            elif found >= 0 and people[found] > i:
+                people[out] = people[found]
+                found -= 1
+                out -= 1
+            else:
+                people[out] = i
+                drawn -= 1
+                out -= 1
         j = 0
         for passing in range(n_passing):
             i = people[passing]

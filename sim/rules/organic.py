@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from sim.engine.compiled import kernel
-from sim.engine.counter import draw_key, stream_key, uniform
+from sim.engine.counter import UNSCREENED, any_below, draw_key, screen_block, stream_key, uniform
 from sim.rules._brands import stage_factors
 from sim.rules.base import ACQUISITION_COLUMNS, Phase, Rule
 from sim.scenario import OrganicSpec
@@ -75,12 +75,21 @@ def _adopters(
     room = min(n, int(p_max * n + 8.0 * np.sqrt(p_max * n) + 64.0))
     adopters = np.empty(room, dtype=np.int64)
     found = 0
-    for i in range(n):
-        p = p_by_stage[stage[i]]
-        if p > 0.0 and uniform(key, i) < p:
-            if found < room:
-                adopters[found] = i
-            found += 1
+    # A block is looked at person by person only if someone's uniform in it is under the largest
+    # probability (taken from the table itself: ``p_max`` only sizes the list).
+    top = p_by_stage.max()
+    screen = screen_block(top)
+    stride = screen if screen > 0 else UNSCREENED
+    for start in range(0, n, stride):
+        stop = min(start + stride, n)
+        if screen > 0 and not any_below(key, start, stop, top):
+            continue
+        for i in range(start, stop):
+            p = p_by_stage[stage[i]]
+            if p > 0.0 and uniform(key, i) < p:
+                if found < room:
+                    adopters[found] = i
+                found += 1
     if found <= room:
         return adopters[:found]
     adopters = np.empty(found, dtype=np.int64)

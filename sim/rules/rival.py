@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.engine.compiled import kernel
-from sim.engine.counter import draw_key, stream_key, uniform, uniforms
+from sim.engine.counter import UNSCREENED, any_below, draw_key, screen_block, stream_key, uniform, uniforms
 from sim.engine.random import substream
 from sim.rules._brands import (
     join_rival,
@@ -481,47 +481,55 @@ def _rival_day(
     n_churners = 0
     n_joiners = 0
     churn = rel_churn != 0.0
-    for i in range(n_real):
-        u = uniform(key, i)
-        if stage[i] == _RIVAL:
-            if churn and u < churn_bound:
-                p_base = min(np.float64(p_churn_base[i]), 1 - 1e-15)
-                if u < -math.expm1(math.log1p(-p_base) * rel_churn):
-                    churners[n_churners] = i
-                    n_churners += 1
+    # A block is looked at person by person only if someone's uniform in it is under either bound.
+    screen_at = max(churn_bound if churn else 0.0, join_bound)
+    screen = screen_block(screen_at)
+    stride = screen if screen > 0 else UNSCREENED
+    for start in range(0, n_real, stride):
+        stop = min(start + stride, n_real)
+        if screen > 0 and not any_below(key, start, stop, screen_at):
             continue
-        if not u < join_bound:
-            continue
-        if stage[i] == _CUSTOMER:
-            factor = switch_to_rival_at(
-                i, day, switch_base, day_offer_ends, rel_churn_offer, rel_churn_loyalty
-            )
-        elif rival_stage[i] == _CHURNED:
-            factor = winback
-        else:
-            factor = 1.0
-        friends = float(max(degree[i], 1))
-        reach = 1.0 if fraction else friends / mean_degree  # the most pressure a person can feel
-        if not u < (organic + q * reach) * factor * _BOUND_MARGIN:
-            continue
-        heard = 0.0
-        if q > 0.0:
-            if complete:
-                heard = heard_everyone
+        for i in range(start, stop):
+            u = uniform(key, i)
+            if stage[i] == _RIVAL:
+                if churn and u < churn_bound:
+                    p_base = min(np.float64(p_churn_base[i]), 1 - 1e-15)
+                    if u < -math.expm1(math.log1p(-p_base) * rel_churn):
+                        churners[n_churners] = i
+                        n_churners += 1
+                continue
+            if not u < join_bound:
+                continue
+            if stage[i] == _CUSTOMER:
+                factor = switch_to_rival_at(
+                    i, day, switch_base, day_offer_ends, rel_churn_offer, rel_churn_loyalty
+                )
+            elif rival_stage[i] == _CHURNED:
+                factor = winback
             else:
-                for k in range(indptr[i], indptr[i + 1]):
-                    j = indices[k]
-                    if j < n_real and stage[j] == _RIVAL and day_rival_acquired[j] < day:
-                        if half_life < 0.0:
-                            heard += 1.0
-                        else:
-                            age = np.float64(day - 1 - day_rival_acquired[j])
-                            heard += 2.0 ** (-age / half_life)
-        pressure = heard / friends if fraction else heard / mean_degree
-        h = (organic + q * pressure) * factor
-        if u < -math.expm1(-h):
-            joiners[n_joiners] = i
-            n_joiners += 1
+                factor = 1.0
+            friends = float(max(degree[i], 1))
+            reach = 1.0 if fraction else friends / mean_degree  # the most pressure a person can feel
+            if not u < (organic + q * reach) * factor * _BOUND_MARGIN:
+                continue
+            heard = 0.0
+            if q > 0.0:
+                if complete:
+                    heard = heard_everyone
+                else:
+                    for k in range(indptr[i], indptr[i + 1]):
+                        j = indices[k]
+                        if j < n_real and stage[j] == _RIVAL and day_rival_acquired[j] < day:
+                            if half_life < 0.0:
+                                heard += 1.0
+                            else:
+                                age = np.float64(day - 1 - day_rival_acquired[j])
+                                heard += 2.0 ** (-age / half_life)
+            pressure = heard / friends if fraction else heard / mean_degree
+            h = (organic + q * pressure) * factor
+            if u < -math.expm1(-h):
+                joiners[n_joiners] = i
+                n_joiners += 1
     leave_rival_at(churners, n_churners, stage, stage_before_rival, rival_stage, day_first_acquired)
     n_ours = join_rival_at(
         joiners,

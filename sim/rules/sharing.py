@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from sim.engine.compiled import kernel
-from sim.engine.counter import draw_key, stream_key, uniform
+from sim.engine.counter import (
+    UNSCREENED,
+    any_below,
+    any_below_scaled,
+    draw_key,
+    screen_block,
+    stream_key,
+    uniform,
+)
 from sim.rules._brands import switch_to_us
 from sim.rules._referral import convert_referred
 from sim.rules.base import ACQUISITION_COLUMNS, Phase, Rule
@@ -363,20 +371,31 @@ def _candidates(
     ids = np.empty(room, dtype=np.int64)
     uniforms = np.empty(room)
     m = 0
+    # A block is looked at person by person only if someone's uniform in it is under their bound.
+    screen = screen_block(bound)  # (in count mode the bound at the mean degree)
+    stride = screen if screen > 0 else UNSCREENED
     for _ in range(2):
         m = 0
-        for i in range(n):
-            if stage[i] == _CUSTOMER:
+        for start in range(0, n, stride):
+            stop = min(start + stride, n)
+            if screen > 0 and not (
+                any_below(key, start, stop, bound)
+                if fraction
+                else any_below_scaled(key, start, stop, degree, per_friend)
+            ):
                 continue
-            u = uniform(key, i)
-            if fraction:  # Σ w / friends ≤ w_max
-                if not u < bound:
+            for i in range(start, stop):
+                if stage[i] == _CUSTOMER:
                     continue
-            elif not u < degree[i] * per_friend:  # Σ w / mean degree ≤ friends × w_max / mean degree
-                continue
-            if m < room:
-                ids[m], uniforms[m] = i, u
-            m += 1
+                u = uniform(key, i)
+                if fraction:  # Σ w / friends ≤ w_max
+                    if not u < bound:
+                        continue
+                elif not u < degree[i] * per_friend:  # Σ w / mean degree ≤ friends × w_max / mean degree
+                    continue
+                if m < room:
+                    ids[m], uniforms[m] = i, u
+                m += 1
         if m <= room:
             break
         room = m
