@@ -321,6 +321,8 @@ def test_any_total_and_share_either_split_cleanly_or_name_the_bad_value(total: f
     )
 )
 @example(values=[(5.953446663156782e-235, 1.0, 1.0, 2.2085551582875014e-155)] * 2)  # (ratio underflows to 0)
+@example(values=[(1e-300, 20322983366.0, 259056333.0, 1.0)] * 2)  # (subnormal bounds)
+@example(values=[(1e-300, 1708834843.0, 259056382.0, 1.0), (1e-300, 1708834855.0, 259056381.0, 1.0)])
 def test_the_ratio_interval_never_overflows_and_brackets_the_ratio(values: list[tuple[float, ...]]) -> None:
     """Any positive spends and values give an interval (its top ∞ when a mean value is nearly 0, its
     bottom 0 when the ratio is below the smallest float), never an overflow; the bounds bracket the
@@ -331,12 +333,19 @@ def test_the_ratio_interval_never_overflows_and_brackets_the_ratio(values: list[
     log_ratio = math.log(m["ads_spend"]) - math.log(m["ads_value"])
     log_ratio -= math.log(m["offers_spend"]) - math.log(m["offers_value"])
     assert 0.0 <= low <= high
-    if 0.0 < low < math.inf:  # (a ratio past the largest float is reported as ∞)
-        assert math.log(low) <= log_ratio + 1e-6  # (low may be subnormal: fewer digits)
-    if 0.0 < high < math.inf:  # (a ratio under the smallest float is reported as 0)
+    # A bound under the smallest normal float is subnormal: it has fewer digits, so it is compared
+    # with the ratio to within a few of the subnormals' spacing, not by its logarithm.
+    ratio, spacing = math.exp(min(log_ratio, 0.0)), 4 * 5e-324  # (used for subnormal bounds only)
+    if sys.float_info.min <= low < math.inf:  # (a ratio past the largest float is reported as ∞)
+        assert math.log(low) <= log_ratio + 1e-6
+    elif 0.0 < low < sys.float_info.min:
+        assert low <= ratio * (1 + 1e-9) + spacing
+    if sys.float_info.min <= high < math.inf:
         assert log_ratio <= math.log(high) + 1e-6
-    else:
-        assert high == math.inf or log_ratio < math.log(sys.float_info.min)
+    elif 0.0 < high < sys.float_info.min:
+        assert ratio <= high * (1 + 1e-9) + spacing
+    elif high == 0.0:  # (a ratio under the smallest float is reported as 0)
+        assert log_ratio < math.log(sys.float_info.min)
 
 
 def test_a_value_near_zero_gives_a_wide_interval_not_an_error() -> None:
