@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from sim.engine.compiled import kernel
@@ -63,3 +65,22 @@ def test_the_shared_stable_sort_orders_as_numpys_stable_argsort() -> None:
     rng = np.random.default_rng(5)
     for keys in (np.zeros(0, dtype=np.int64), rng.integers(0, 7, 1001), rng.integers(-50, 50, 64)):
         np.testing.assert_array_equal(stable_order(keys), np.argsort(keys, kind="stable"))
+
+
+def test_the_largest_float32_is_numpys_whatever_the_values() -> None:
+    """Compared as int32 bits where that is exact (no negative value, no NaN), else as floats."""
+    from sim.rules._kernels import largest_non_negative
+
+    rng = np.random.default_rng(3)
+    cases = [
+        rng.random(1000).astype(np.float32) * 3.0,
+        np.array([0.0, 0.0], np.float32),
+        np.array([np.inf, 2.0, 1e-45], np.float32),  # (1e-45: the smallest subnormal)
+        np.array([1.0, -2.0, 0.5], np.float32),
+        np.array([-3.0, -2.0], np.float32),
+        np.array([7.0], np.float32),
+    ]
+    for values in cases:
+        assert largest_non_negative(values) == float(values.max())
+    assert largest_non_negative(np.empty(0, np.float32)) == 1.0
+    assert math.isnan(largest_non_negative(np.array([np.nan, 1.0], np.float32)))

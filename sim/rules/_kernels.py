@@ -6,7 +6,10 @@ import numpy as np
 
 from sim.engine.compiled import kernel
 
-__all__ = ["list_at_stage", "stable_order"]
+__all__ = ["largest_non_negative", "list_at_stage", "stable_order"]
+
+#: The bits of float32 +∞: every non-negative float32 but NaN has bits at most this.
+_FLOAT32_INF_BITS = 0x7F800000
 
 
 @kernel
@@ -58,3 +61,29 @@ def list_at_stage(stage: np.ndarray, value: int, out: np.ndarray) -> int:
             out[m] = i
             m += 1
     return m
+
+
+@kernel
+def largest_non_negative(values: np.ndarray) -> float:
+    """The largest of float32 ``values`` (1.0 when there are none), as a float.
+
+    Non-negative float32s order as their bit patterns do as int32s, and an integer maximum is
+    vectorised (a float one is not: NaN rules fix its order), so the bits are compared; with a
+    negative value or a NaN among them the floats themselves are, in order.
+    """
+    if values.size == 0:
+        return 1.0
+    bits = values.view(np.int32)
+    top = bits[0]
+    low = bits[0]
+    for k in range(bits.size):
+        top = max(top, bits[k])
+        low = min(low, bits[k])
+    if low >= 0 and top <= _FLOAT32_INF_BITS:
+        holder = np.empty(1, dtype=np.int32)
+        holder[0] = top
+        return float(holder.view(np.float32)[0])
+    largest = values[0]
+    for k in range(values.size):
+        largest = max(largest, values[k])
+    return float(largest)

@@ -17,6 +17,7 @@ from sim.engine.counter import (
     uniform,
 )
 from sim.rules._brands import switch_to_us
+from sim.rules._kernels import largest_non_negative
 from sim.rules._referral import convert_referred
 from sim.rules.base import ACQUISITION_COLUMNS, Phase, Rule
 from sim.scenario import SharingSpec
@@ -221,6 +222,10 @@ class Sharing(Rule):
 
 
 _NO_AGES = np.empty(0)
+#: People per block of the sharers' scan (a block without a customer is passed over whole).
+_SHARER_BLOCK = 64
+#: People per screened block when friends' weights were pushed.
+_HEARD_BLOCK = 32
 _NO_ROWS = np.zeros(1, dtype=np.int64)
 _NO_COLUMNS = np.empty(0, dtype=np.int32)
 _CUSTOMER, _CHURNED, _RIVAL = int(Stage.CUSTOMER), int(Stage.CHURNED), int(Stage.RIVAL)
@@ -319,25 +324,33 @@ def _sharer_weights(
     for k in range(n_previous):
         weights[sharers[k]] = 0.0
     w_max = 0.0
-    n_open = 0
     push_work = 0
     n_sharers = 0
-    for i in range(stage.shape[0]):
-        if i < n_real and stage[i] == _CUSTOMER and day_acquired[i] < day and 0 <= first_order[i] < day:
-            age = day - 1 - day_acquired[i]
-            w = _weight_today(np.float64(rel_share[i]), age, rate, fades, budget, today_by_age, shared_by_age)
-            w_max = max(w_max, w)
-            if w > 0.0:
-                weights[i] = w
-                push_work += degree[i]
-                sharers[n_sharers] = i
-                n_sharers += 1
-        elif i < n_real and stage[i] != _CUSTOMER:
-            n_open += 1
-    rel_max = rel_convert[0] if rel_convert.shape[0] else np.float32(1.0)
-    for i in range(rel_convert.shape[0]):
-        rel_max = max(rel_max, rel_convert[i])
-    return w_max, float(rel_max), n_open, push_work, n_sharers
+    n = min(n_real, stage.shape[0])
+    n_customers = 0
+    for start in range(0, n, _SHARER_BLOCK):
+        # (A slice indexed from 0: the compiler vectorises the count.)
+        block = stage[start : min(start + _SHARER_BLOCK, n)]
+        in_block = 0
+        for k in range(block.size):
+            in_block += block[k] == _CUSTOMER
+        if in_block == 0:
+            continue
+        n_customers += in_block
+        for k in range(block.size):
+            i = start + k
+            if block[k] == _CUSTOMER and day_acquired[i] < day and 0 <= first_order[i] < day:
+                age = day - 1 - day_acquired[i]
+                w = _weight_today(
+                    np.float64(rel_share[i]), age, rate, fades, budget, today_by_age, shared_by_age
+                )
+                w_max = max(w_max, w)
+                if w > 0.0:
+                    weights[i] = w
+                    push_work += degree[i]
+                    sharers[n_sharers] = i
+                    n_sharers += 1
+    return w_max, largest_non_negative(rel_convert), n - n_customers, push_work, n_sharers
 
 
 @kernel
@@ -405,6 +418,61 @@ def _candidates(
 
 
 @kernel
+def _heard_candidates(
+    key: np.uint64,
+    stage: np.ndarray,
+    n_real: int,
+    degree: np.ndarray,
+    heard: np.ndarray,
+    per_heard: float,
+    fraction: bool,
+    mean_degree: float,
+    room: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_candidates` when friends' weights were pushed: each person's own bound, not the largest.
+
+    Person i's hazard is at most ``per_heard × heard[i] / degree[i]`` (``fraction``) or
+    ``per_heard × heard[i] / mean_degree`` (``heard``: float64, length n, what their friends pushed;
+    compared as u × friends < heard × per_heard),
+    with ``per_heard`` every other factor at its largest and a margin. The real non-customers whose
+    uniform is under it are returned (sorted int64 ids, float64 uniforms): a subset of
+    :func:`_candidates`'s that keeps everyone the hazard can convert. Blocks of people whose bounds
+    nobody's uniform is under (nearly all: only the sharers' friends heard anything) are passed
+    over after a vectorised screen. ``room``: the lists' first size (grown on overflow).
+    """
+    n = min(n_real, stage.shape[0])
+    ids = np.empty(max(room, 16), dtype=np.int64)
+    uniforms = np.empty(max(room, 16))
+    m = 0
+    for start in range(0, n, _HEARD_BLOCK):
+        stop = min(start + _HEARD_BLOCK, n)
+        # (Slices indexed from 0: the compiler vectorises the screen.)
+        block_heard, block_degree = heard[start:stop], degree[start:stop]
+        hits = 0
+        for k in range(block_heard.size):
+            # u × friends < heard × per_heard: the bound without a division per person.
+            friends = np.float64(block_degree[k]) if fraction else mean_degree
+            hits += uniform(key, start + k) * friends < block_heard[k] * per_heard
+        if hits == 0:
+            continue
+        for k in range(block_heard.size):
+            i = start + k
+            if stage[i] == _CUSTOMER:
+                continue
+            friends = np.float64(block_degree[k]) if fraction else mean_degree
+            u = uniform(key, i)
+            if not u * friends < block_heard[k] * per_heard:
+                continue
+            if m == ids.size:
+                grown_ids, grown_uniforms = np.empty(2 * m, dtype=np.int64), np.empty(2 * m)
+                grown_ids[:m], grown_uniforms[:m] = ids, uniforms
+                ids, uniforms = grown_ids, grown_uniforms
+            ids[m], uniforms[m] = i, u
+            m += 1
+    return ids[:m], uniforms[:m]
+
+
+@kernel
 def _exposed(
     key: np.uint64,
     stage: np.ndarray,
@@ -444,7 +512,15 @@ def _exposed(
     # Three simple loops rather than one: the uniforms list the candidates, then their friends'
     # sums and their hazards are read in loops without unpredictable branches between the memory
     # reads, so the processor overlaps the cache misses.
-    ids, uniforms = _candidates(key, stage, n_real, degree, bound, fraction, mean_degree)
+    if pushed:
+        # Each person's bound from what they heard: far fewer candidates than under the largest bound.
+        per_heard = scale * top_stage * max(1.0, rel_max) * (1.0 + 1e-6)  # (a margin for rounding)
+        expected = min(bound, 1.0) * min(n_real, stage.shape[0])
+        ids, uniforms = _heard_candidates(
+            key, stage, n_real, degree, heard, per_heard, fraction, mean_degree, int(min(expected, 1024.0))
+        )
+    else:
+        ids, uniforms = _candidates(key, stage, n_real, degree, bound, fraction, mean_degree)
     m = ids.shape[0]
     hazards = np.empty(m)
     for k in range(m):
