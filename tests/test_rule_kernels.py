@@ -209,10 +209,14 @@ def test_the_role_sharing_kernel_lists_whom_the_array_formulas_list(
         hazard[s["stage"][exposed] == CHURNED] *= winback
         hazard[s["stage"][exposed] == RIVAL] *= switch
         maybe = u[exposed] < hazard * (1.0 + 1e-9)
-        # The kernel.
-        weights = np.full(graph.n, np.nan)
+        # The kernel. Yesterday's sharers still weigh: the kernel zeroes them before writing today's.
+        weights = np.zeros(graph.n)
+        yesterday = np.flatnonzero(rng.random(graph.n) < 0.1)
+        weights[yesterday] = 7.0
+        sharers = np.concatenate([yesterday, np.empty(graph.n - yesterday.size, np.int64)]).astype(np.int32)
         args = (
             base,
+            np.flatnonzero(base),
             is_employee,
             s["rel_share"],
             members,
@@ -225,7 +229,7 @@ def test_the_role_sharing_kernel_lists_whom_the_array_formulas_list(
         )
         rules = (n_real, p_convert, winback, switch, True)
         if graph.complete:
-            w_max, *_ = _role_weights(*args, n_real, np.empty(graph.n, np.int32))
+            w_max, _, _, n_sharers = _role_weights(*args, n_real, sharers, yesterday.size)
             found = _role_exposed(
                 key, s["stage"], weights, w_max, np.zeros(1, np.int64), np.empty(0, np.int32),
                 graph.degree, True, float(weights.sum()), np.empty(0), *rules, graph.n * (graph.n - 1.0),
@@ -234,10 +238,13 @@ def test_the_role_sharing_kernel_lists_whom_the_array_formulas_list(
             assert graph.indptr is not None and graph.indices is not None
             heard = np.zeros(graph.n)
             degree_squared = float(np.sum(graph.degree.astype(np.float64) ** 2))
-            found = _role_day(key, *args, graph.indptr, graph.indices, graph.degree, *rules, heard,
-                              degree_squared, strategy, np.empty(graph.n, np.int32))  # fmt: skip
+            *found, n_sharers = _role_day(
+                key, *args, graph.indptr, graph.indices, graph.degree, *rules, heard, degree_squared,
+                strategy, sharers, yesterday.size,
+            )  # fmt: skip
             assert not heard.any()  # left clean for the next day
         np.testing.assert_array_equal(weights, weight)
+        np.testing.assert_array_equal(sharers[:n_sharers], np.flatnonzero(weight > 0))
         np.testing.assert_array_equal(found[0], exposed[maybe])
         np.testing.assert_array_equal(found[1], hazard[maybe])
         np.testing.assert_array_equal(found[2], u[exposed][maybe])

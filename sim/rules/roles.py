@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from sim.engine.compiled import kernel
-from sim.engine.counter import draw_key, stream_key, uniform, uniforms
+from sim.engine.counter import any_below_scaled, draw_key, screen_block, stream_key, uniform, uniforms
 from sim.rules._brands import switch_to_us
 from sim.rules._pick import pick_lowest, pick_top
 from sim.rules._referral import convert_referred
@@ -154,8 +154,10 @@ class RoleSharing(Rule):
         reach[kols] = p.kol_friends_per_share
         self._n_kols = int(kols.size)
         self._base_weight = rate * np.minimum(1.0, reach / np.maximum(graph.degree.astype(np.float64), 1.0))
+        self._base_ids = np.flatnonzero(self._base_weight)  # the only people with a base weight
         self._any_roles = bool(rate.any())
-        self._sharers: np.ndarray | None = None  # scratch: ids of today's sharers (int32, length n)
+        self._sharers: np.ndarray | None = None  # ids of the sharers with a positive weight (int32, length n)
+        self._n_sharers = 0
         self._is_employee = np.zeros(pop.n, dtype=bool)
         self._is_employee[employees] = True
         self._buffer: np.ndarray | None = None  # today's weights (float64, length n), reused every day
@@ -190,21 +192,20 @@ class RoleSharing(Rule):
     def _share(self, model: Market) -> None:
         pop = model.population
         graph = model.graph
-        weights = self._buffer
-        if weights is None or weights.shape[0] != pop.n:
-            weights = self._buffer = np.empty(pop.n)
+        weights, sharers = self._buffer, self._sharers
+        if weights is None or sharers is None or weights.shape[0] != pop.n:
+            # Zeros but at the sharers listed in the first _n_sharers entries of _sharers.
+            weights, sharers = self._buffer, self._sharers = np.zeros(pop.n), np.empty(pop.n, np.int32)
+            self._n_sharers = 0
         args = (
-            self._base_weight, self._is_employee, pop.rel_share, self._members, pop.rate_share_extra,
-            pop.stage, pop.day_acquired, model.day, graph.degree, weights,
+            self._base_weight, self._base_ids, self._is_employee, pop.rel_share, self._members,
+            pop.rate_share_extra, pop.stage, pop.day_acquired, model.day, graph.degree, weights,
         )  # fmt: skip
-        sharers = self._sharers
-        if sharers is None or sharers.shape[0] != pop.n:
-            sharers = self._sharers = np.empty(pop.n, np.int32)
         rules = (model.n_real, *self._hazard)
         key = draw_key(self._key, model.day)
         if graph.complete:
             # Σ over everyone but oneself: the total is NumPy's sum, as in sum_over_neighbours.
-            w_max, *_ = _role_weights(*args, model.n_real, sharers)
+            w_max, _, _, self._n_sharers = _role_weights(*args, model.n_real, sharers, self._n_sharers)
             total = float(weights.sum())
             sum_degree = float(pop.n) * float(pop.n - 1)
             found = _role_exposed(key, pop.stage, weights, w_max, _NO_ROWS, _NO_COLUMNS, graph.degree,
@@ -216,8 +217,10 @@ class RoleSharing(Rule):
                 heard = self._heard = np.zeros(pop.n)  # zero pages cost nothing until pushed to
             if self._degree_squared is None:
                 self._degree_squared = float(np.sum(graph.degree.astype(np.float64) ** 2))
-            found = _role_day(key, *args, graph.indptr, graph.indices, graph.degree, *rules, heard,
-                              self._degree_squared, -1, sharers)  # fmt: skip
+            *found, self._n_sharers = _role_day(
+                key, *args, graph.indptr, graph.indices, graph.degree, *rules, heard, self._degree_squared,
+                -1, sharers, self._n_sharers,
+            )  # fmt: skip
         convert_referred(model, *found, weights)
 
     def summarise(self, model: Market, steps: pd.DataFrame) -> dict[str, float]:
@@ -241,6 +244,10 @@ def _pick(candidates: np.ndarray, degree: np.ndarray | None, key: np.uint64, k: 
 
 
 _NO_ROWS = np.zeros(1, dtype=np.int64)
+#: People per screened block of the candidates' scan.
+_ROLE_BLOCK = 32
+#: People per block of the weights' scan (a block without a base weight or an extra is passed over).
+_WEIGHT_BLOCK = 64
 _NO_VALUES = np.empty(0)
 _NO_COLUMNS = np.empty(0, dtype=np.int32)
 _CUSTOMER, _CHURNED, _RIVAL = int(Stage.CUSTOMER), int(Stage.CHURNED), int(Stage.RIVAL)
@@ -249,6 +256,7 @@ _CUSTOMER, _CHURNED, _RIVAL = int(Stage.CUSTOMER), int(Stage.CHURNED), int(Stage
 @kernel
 def _role_weights(
     base_weight: np.ndarray,
+    base_ids: np.ndarray,
     is_employee: np.ndarray,
     rel_share: np.ndarray,
     members: bool,
@@ -260,35 +268,58 @@ def _role_weights(
     weights: np.ndarray,
     n_real: int,
     sharers: np.ndarray,
+    n_previous: int,
 ) -> tuple[float, int, float, int]:
-    """Fill ``weights`` (float64, length n) with the shares each person's friends hear from them today.
+    """Set ``weights`` (float64, length n) to the shares each person's friends hear from them today.
 
-    ``base_weight`` (rate × min(1, reach / degree), float64) × ``rel_share`` for an employee (the
-    employee reward's response), plus, when loyalty ``members`` share, ``extra / max(degree, 1)``
-    for an active customer acquired before ``day`` with a ``rate_share_extra`` (``degree``: int).
+    ``base_weight`` (rate × min(1, reach / degree), float64; positive at the sorted ``base_ids``
+    alone) × ``rel_share`` for an employee (the employee reward's response), plus, when loyalty
+    ``members`` share, ``extra / max(degree, 1)`` for an active customer acquired before ``day`` with
+    a ``rate_share_extra`` (``degree``: int). ``weights`` is kept all zeros but at the ``n_previous``
+    people listed in ``sharers`` (the last call's, with a positive weight): those are zeroed, then
+    only blocks holding a base id or a positive ``extra`` are looked at, person by person.
     Returns the largest weight, how many real people are not customers, Σ ``degree`` over the
     people with a positive weight (the cost of pushing their weights to their friends) and how many
     those are; their ids are written, ascending, to the start of ``sharers`` (int32, length n).
     """
+    for k in range(n_previous):
+        weights[sharers[k]] = 0.0
+    n_real = min(n_real, stage.shape[0])
+    real_stage = stage[:n_real]  # (indexed from 0: the compiler vectorises the count)
+    n_customers = 0
+    for k in range(real_stage.size):
+        n_customers += real_stage[k] == _CUSTOMER
     w_max = 0.0
-    n_open = 0
     push_work = 0.0
     n_sharers = 0
-    for i in range(weights.shape[0]):
-        w = base_weight[i]
-        if is_employee[i]:
-            w = w * np.float64(rel_share[i])
-        if members and extra[i] > 0 and stage[i] == _CUSTOMER and day_acquired[i] < day:
-            w = w + np.float64(extra[i]) / max(degree[i], 1)
-        weights[i] = w
-        w_max = max(w_max, w)
-        if w > 0.0:
-            push_work += degree[i]
-            sharers[n_sharers] = i
-            n_sharers += 1
-        if i < n_real and stage[i] != _CUSTOMER:
-            n_open += 1
-    return w_max, n_open, push_work, n_sharers
+    n = weights.shape[0]
+    next_base = 0
+    for start in range(0, n, _WEIGHT_BLOCK):
+        stop = min(start + _WEIGHT_BLOCK, n)
+        if not (next_base < base_ids.size and base_ids[next_base] < stop):
+            if not members:
+                continue
+            block_extra = extra[start:stop]
+            hits = 0
+            for k in range(block_extra.size):
+                hits += block_extra[k] > 0
+            if hits == 0:
+                continue  # everyone's weight is 0, and so is their entry
+        for i in range(start, stop):
+            w = base_weight[i]
+            if is_employee[i]:
+                w = w * np.float64(rel_share[i])
+            if members and extra[i] > 0 and stage[i] == _CUSTOMER and day_acquired[i] < day:
+                w = w + np.float64(extra[i]) / max(degree[i], 1)
+            weights[i] = w
+            w_max = max(w_max, w)
+            if w > 0.0:
+                push_work += degree[i]
+                sharers[n_sharers] = i
+                n_sharers += 1
+        while next_base < base_ids.size and base_ids[next_base] < stop:
+            next_base += 1
+    return w_max, n_real - n_customers, push_work, n_sharers
 
 
 @kernel
@@ -339,26 +370,41 @@ def _role_exposed(
     uniforms = np.empty(room)
     shares = np.empty(room)
     m = 0
+    # Blocks of people nobody in which can be a candidate are passed over after a vectorised screen:
+    # pushed, by each person's own bound (u < heard × top); pulled, by the degree bound where few pass.
+    screen_pushed = pushed and not complete
+    screen_pulled = not (complete or pushed) and screen_block(per_friend * sum_degree / max(n, 1)) > 0
     for _ in range(2):
         m = 0
-        for i in range(n):
-            if stage[i] == _CUSTOMER:
+        for start in range(0, n, _ROLE_BLOCK):
+            stop = min(start + _ROLE_BLOCK, n)
+            if screen_pushed:
+                block_heard = heard[start:stop]  # (indexed from 0: the compiler vectorises the screen)
+                hits = 0
+                for k in range(block_heard.size):
+                    hits += uniform(key, start + k) < block_heard[k] * top
+                if hits == 0:
+                    continue
+            elif screen_pulled and not any_below_scaled(key, start, stop, degree, per_friend):
                 continue
-            if complete or pushed:
-                heard_i = total - weights[i] if complete else heard[i]
-                if not heard_i > 0.0:
+            for i in range(start, stop):
+                if stage[i] == _CUSTOMER:
                     continue
-                u = uniform(key, i)
-                if not u < heard_i * top:
-                    continue
-            else:
-                heard_i = 0.0
-                u = uniform(key, i)
-                if not u < degree[i] * per_friend:
-                    continue
-            if m < room:
-                ids[m], uniforms[m], shares[m] = i, u, heard_i
-            m += 1
+                if complete or pushed:
+                    heard_i = total - weights[i] if complete else heard[i]
+                    if not heard_i > 0.0:
+                        continue
+                    u = uniform(key, i)
+                    if not u < heard_i * top:
+                        continue
+                else:
+                    heard_i = 0.0
+                    u = uniform(key, i)
+                    if not u < degree[i] * per_friend:
+                        continue
+                if m < room:
+                    ids[m], uniforms[m], shares[m] = i, u, heard_i
+                m += 1
         if m <= room:
             break
         room = m
@@ -391,6 +437,7 @@ def _role_exposed(
 def _role_day(
     key: np.uint64,
     base_weight: np.ndarray,
+    base_ids: np.ndarray,
     is_employee: np.ndarray,
     rel_share: np.ndarray,
     members: bool,
@@ -412,18 +459,20 @@ def _role_day(
     sum_degree_squared: float,
     strategy: int,
     sharers: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n_previous: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """A day of role sharing on a CSR graph in one call: :func:`_role_weights`, then :func:`_role_exposed`.
 
     The shares heard are pulled (a row sum for each person whose uniform passes the bound) or pushed
     from the people who share (into ``heard``, float64 of length n, all zeros, left all zeros):
     ``strategy`` 0 pulls, 1 pushes, −1 takes the one that reads fewer CSR entries (expected: the
     bound × Σ degree², against the sharers' degrees). Both give the same floats. ``sharers`` (int32,
-    length n) is scratch for :func:`_role_weights`.
+    length n) and ``n_previous`` are :func:`_role_weights`'s; returns :func:`_role_exposed`'s lists
+    and how many sharers ``sharers`` now lists (the next day's ``n_previous``).
     """
     w_max, n_open, push_work, n_sharers = _role_weights(
-        base_weight, is_employee, rel_share, members, extra, stage, day_acquired, day,
-        degree_for_weights, weights, n_real, sharers,
+        base_weight, base_ids, is_employee, rel_share, members, extra, stage, day_acquired, day,
+        degree_for_weights, weights, n_real, sharers, n_previous,
     )  # fmt: skip
     per_friend = p_convert * max(1.0, winback, switch) * w_max
     pull_work = per_friend * sum_degree_squared * n_open / max(stage.shape[0], 1)
@@ -436,7 +485,8 @@ def _role_day(
     )  # fmt: skip
     if push:
         heard[:] = 0.0  # a sequential fill: far cheaper than undoing the scattered adds
-    return found
+    ids, hazards, uniforms = found
+    return ids, hazards, uniforms, n_sharers
 
 
 @kernel
@@ -445,7 +495,17 @@ def _referred_today(
 ) -> np.ndarray:
     """How many people acquired on ``day`` were referred by someone of each role (int64, ``n_roles``)."""
     counts = np.zeros(n_roles, dtype=np.int64)
-    for i in range(day_acquired.shape[0]):
-        if day_acquired[i] == day and referrer[i] != NEVER:
-            counts[role[referrer[i]]] += 1
+    n = day_acquired.shape[0]
+    for start in range(0, n, _WEIGHT_BLOCK):
+        # Few join on a day: a block is looked at only if someone in it did (a vectorised count).
+        block = day_acquired[start : min(start + _WEIGHT_BLOCK, n)]
+        joined = 0
+        for k in range(block.size):
+            joined += block[k] == day
+        if joined == 0:
+            continue
+        for k in range(block.size):
+            i = start + k
+            if block[k] == day and referrer[i] != NEVER:
+                counts[role[referrer[i]]] += 1
     return counts
