@@ -217,11 +217,11 @@ class RoleSharing(Rule):
                 heard = self._heard = np.zeros(pop.n)  # zero pages cost nothing until pushed to
             if self._degree_squared is None:
                 self._degree_squared = float(np.sum(graph.degree.astype(np.float64) ** 2))
-            ids, hazards, uniforms, self._n_sharers = _role_day(
+            ids, hazards, u_found, self._n_sharers = _role_day(
                 key, *args, graph.indptr, graph.indices, graph.degree, *rules, heard, self._degree_squared,
                 -1, sharers, self._n_sharers,
             )  # fmt: skip
-            found = (ids, hazards, uniforms)
+            found = (ids, hazards, u_found)
         convert_referred(model, *found, weights)
 
     def summarise(self, model: Market, steps: pd.DataFrame) -> dict[str, float]:
