@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.engine.compiled import kernel
-from sim.engine.counter import UNSCREENED, any_below, draw_key, screen_block, stream_key, uniform, uniforms
+from sim.engine.counter import UNSCREENED, draw_key, screen_block, stream_key, uniform, uniforms
 from sim.engine.random import substream
 from sim.rules._brands import (
     join_rival,
@@ -413,6 +413,8 @@ class Rival(Rule):
 _CUSTOMER = int(Stage.CUSTOMER)
 _CHURNED = int(Stage.CHURNED)
 _RIVAL = int(Stage.RIVAL)
+#: The share of people taken to be the rival's customers when sizing the screen's blocks.
+_RIVAL_SHARE_GUESS = 0.1
 #: Margin over the hazard's bound that keeps it above the exact probability despite rounding.
 _BOUND_MARGIN = 1.0 + 1e-9
 #: Counter-based draw sites: the day's decisions (churn or join; one per person), day 0's customers.
@@ -481,14 +483,21 @@ def _rival_day(
     n_churners = 0
     n_joiners = 0
     churn = rel_churn != 0.0
-    # A block is looked at person by person only if someone's uniform in it is under either bound.
-    screen_at = max(churn_bound if churn else 0.0, join_bound)
-    screen = screen_block(screen_at)
+    # A block is looked at person by person only if someone in it has a uniform under their bound:
+    # the joining bound, or for the rival's customers the churn bound (a vectorised screen).
+    churn_at = churn_bound if churn else 0.0
+    screen = screen_block(max(join_bound, churn_at * _RIVAL_SHARE_GUESS))
     stride = screen if screen > 0 else UNSCREENED
     for start in range(0, n_real, stride):
         stop = min(start + stride, n_real)
-        if screen > 0 and not any_below(key, start, stop, screen_at):
-            continue
+        if screen > 0:
+            block = stage[start:stop]  # (indexed from 0: the compiler vectorises the screen)
+            hits = 0
+            for k in range(block.size):
+                u = uniform(key, start + k)
+                hits += (u < join_bound) | ((u < churn_at) & (block[k] == _RIVAL))
+            if hits == 0:
+                continue
         for i in range(start, stop):
             u = uniform(key, i)
             if stage[i] == _RIVAL:
