@@ -3,7 +3,6 @@ number for a person whichever other people are asked for (common random numbers)
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
@@ -11,11 +10,12 @@ from scipy import stats
 
 from sim.engine.compiled import kernel
 from sim.engine.counter import (
-    any_at_least,
-    any_below,
-    any_below_scaled,
     draw_key,
-    screen_block,
+    flag_at_least,
+    flag_buffer,
+    flagged_uniforms,
+    list_flagged,
+    new_flags,
     stream_key,
     uniform,
     uniforms,
@@ -85,33 +85,24 @@ def test_the_key_depends_on_seed_and_name_only_not_on_the_generators_state() -> 
     assert draw_key(before, 0) != draw_key(before, 1) != draw_key(before, 1, site=1)
 
 
-def test_a_blocks_screen_finds_a_uniform_under_the_threshold_exactly_when_there_is_one() -> None:
-    """The screens agree with the uniforms themselves on every block, at thresholds around the
-    smallest and largest uniform of the block (so both answers occur)."""
-    key = draw_key(stream_key(stream(2, "sharing")), 3)
-    scale = np.random.default_rng(4).integers(0, 40, 2000).astype(np.int64)
-    u = uniforms(key, 2000)
-    checked = set()
-    for start, stop in [(0, 1), (0, 32), (5, 37), (1990, 2000), (64, 64), (100, 356)]:
-        block, block_scale = u[start:stop], scale[start:stop]
-        edges = [0.0, 1.0] if block.size == 0 else [block.min(), block.max()]
-        for t in [*edges, np.nextafter(edges[0], 2.0), np.nextafter(edges[1], -1.0), 0.5]:
-            assert any_below(key, start, stop, t) == bool((block < t).any())
-            assert any_at_least(key, start, stop, t) == bool((block >= t).any())
-            per_friend = t / 20.0
-            assert any_below_scaled(key, start, stop, scale, per_friend) == bool(
-                (block < block_scale * per_friend).any()
-            )
-            checked.add(any_below(key, start, stop, t))
-    assert checked == {True, False}
-
-
-def test_blocks_are_larger_the_fewer_pass_and_not_screened_where_most_blocks_would_pass() -> None:
-    thresholds = [0.0, 1e-6, 0.001, 0.0029, 0.003, 0.009, 0.01, 0.029, 0.03, 0.5, 1.0, math.inf, math.nan]
-    sizes = [screen_block(t) for t in thresholds]
-    assert sizes[:3] == [32, 32, 32] and sizes[-5:] == [0, 0, 0, 0, 0]
-    assert all(a >= b for a, b in itertools.pairwise(sizes[:-1]))  # (NaN last: no order)
-    # A screened block is looked at with probability 1 − (1 − t)^size: under a half where it screens.
-    for t, size in zip(thresholds, sizes, strict=True):
-        if size:
-            assert 1.0 - (1.0 - t) ** size < 0.6
+def test_marked_people_are_listed_in_order_whatever_the_marks() -> None:
+    """Every pattern of marks (none, all, sparse, a ragged last word) lists exactly the marked ids, and
+    the marks of those at least a threshold are the uniforms' own."""
+    key = draw_key(stream_key(stream(2, "ads")), 3)
+    rng = np.random.default_rng(4)
+    for n in (0, 1, 7, 8, 9, 1001):
+        u = uniforms(key, n)
+        for density in (0.0, 0.002, 0.3, 1.0):
+            flags = flag_buffer(n)
+            flags[:n] = rng.random(n) < density
+            out = np.empty(n, dtype=np.int64)
+            m = list_flagged(flags, n, out)
+            np.testing.assert_array_equal(out[:m], np.flatnonzero(flags[:n]))
+            ids, u_ids = flagged_uniforms(key, flags, n)
+            np.testing.assert_array_equal(ids, np.flatnonzero(flags[:n]))
+            np.testing.assert_array_equal(u_ids, u[ids])
+        for threshold in (0.0, 0.5, 0.999, 1.0):
+            flags = new_flags(n)
+            flag_at_least(key, n, threshold, flags)
+            np.testing.assert_array_equal(flags[:n].astype(bool), u >= threshold)
+            assert flags.size % 8 == 0 and flags.size >= n

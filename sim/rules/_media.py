@@ -32,11 +32,11 @@ from scipy import special
 
 from sim.engine.compiled import kernel
 from sim.engine.counter import (
-    UNSCREENED,
     _draw_key,
-    any_at_least,
     draw_key,
-    screen_block,
+    flag_at_least,
+    flag_buffer,
+    list_flagged,
     stream_key,
     uniforms,
 )
@@ -131,6 +131,7 @@ class ChannelScratch:
         self.people = np.empty(n, dtype=np.int64)
         self.effective = np.empty(n)
         self.uniform = np.empty(n)
+        self.flags = flag_buffer(n)
 
 
 class PaidChannel:
@@ -301,6 +302,7 @@ class PaidChannel:
             scratch.people,
             scratch.effective,
             scratch.uniform,
+            scratch.flags,
         )
         if need:
             # A window count outgrew the wear-out table (only without a cap): grow it, then act; past
@@ -492,6 +494,7 @@ def _serve(
     ids: np.ndarray,
     counts: np.ndarray,
     residuals: np.ndarray,
+    flags: np.ndarray,
 ) -> tuple[int, int, int, int]:
     """Serve the day's impressions (Poisson at one rate per person of the audience): who draws how many.
 
@@ -503,7 +506,8 @@ def _serve(
     and the residual becomes the uniform's position in the tail P(X ≥ room) (``cap_below[room]`` =
     P(X < room)). Counts over the ``budget`` (impressions) are dropped, walking from a random drawn
     person (``uniform(start_key, 0)`` × the number drawn). With ``uses_window`` today's counts are
-    added to ``window_count`` (per person).
+    added to ``window_count`` (per person). ``flags`` (uint8, :func:`~sim.engine.counter.flag_buffer`
+    of at least ``n_real``) is scratch for marking who passes P(X = 0).
 
     Returns the number drawn (their ids, counts, some 0, and residuals in ``ids``/``counts``/``residuals``,
     sorted by id), the number
@@ -512,17 +516,10 @@ def _serve(
     counted = given_count.size > 0
     # Most people draw nothing: find those whose uniform passes P(X = 0) without a branch per person
     # (a mispredicted branch costs more than the rest of the test), then look at them alone.
-    # At a low rate most blocks have nobody drawn: screened first, they are passed over whole.
-    n_passing = 0
-    screen = screen_block(1.0 - p_zero)
-    stride = screen if screen > 0 else UNSCREENED
-    for start in range(0, n_real, stride):
-        stop = min(start + stride, n_real)
-        if screen > 0 and not any_at_least(key, start, stop, p_zero):
-            continue
-        for i in range(start, stop):
-            ids[n_passing] = i
-            n_passing += counter_uniform(key, i) >= p_zero
+    # Most people draw nothing: those whose uniform passes P(X = 0) are marked in one vectorised
+    # pass and listed eight marks at a time, then looked at alone.
+    flag_at_least(key, n_real, p_zero, flags)
+    n_passing = list_flagged(flags, n_real, ids)
     m = 0
     total = 0
     for passing in range(n_passing):
@@ -814,6 +811,7 @@ def _channel_day(
     people: np.ndarray,
     effective: np.ndarray,
     uniform: np.ndarray,
+    flags: np.ndarray,
 ) -> tuple[int, int, int, int, int]:
     """A channel's day in one call: :func:`_serve` (unless ``n_audience`` is 0), then :func:`_act`.
 
@@ -852,6 +850,7 @@ def _channel_day(
             ids,
             counts,
             uniform,
+            flags,
         )
     if decay < 1.0 and largest >= powers.size:
         return n_drawn, n_shown, impressions, 0, largest + 1

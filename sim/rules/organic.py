@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from sim.engine.compiled import kernel
-from sim.engine.counter import UNSCREENED, any_below, draw_key, screen_block, stream_key, uniform
+from sim.engine.counter import draw_key, flagged_uniforms, new_flags, stream_key, uniform
 from sim.rules._brands import stage_factors
 from sim.rules.base import ACQUISITION_COLUMNS, Phase, Rule
 from sim.scenario import OrganicSpec
@@ -63,40 +63,18 @@ def _adopters(
     """Who adopts today: the real people whose uniform under ``key`` is under ``p_by_stage[stage[i]]``.
 
     ``p_by_stage``: float64, one probability per :class:`~sim.world.population.Stage` (0 for
-    customers, whose uniform is never computed); ``p_max`` its largest. Person i's uniform is
-    :func:`~sim.engine.counter.uniform` ``(key, i)``, computed only for people whose stage can adopt.
+    customers); ``p_max`` its largest (0: nobody can adopt, and nothing is computed). Person i's
+    uniform is :func:`~sim.engine.counter.uniform` ``(key, i)``, the same whoever else may adopt.
     Fake accounts (rows ≥ ``n_real``) never adopt here. Returns sorted int64 ids.
     """
     n = min(n_real, stage.shape[0])
     if p_max <= 0.0 or n <= 0:
         return np.empty(0, dtype=np.int64)
-    # Room for the expected adopters and 8 standard deviations more; on the rare overflow a second
-    # pass lists them all (uniforms are recomputed, not stored): no full-length list.
-    room = min(n, int(p_max * n + 8.0 * np.sqrt(p_max * n) + 64.0))
-    adopters = np.empty(room, dtype=np.int64)
-    found = 0
-    # A block is looked at person by person only if someone's uniform in it is under the largest
-    # probability (taken from the table itself: ``p_max`` only sizes the list).
-    top = p_by_stage.max()
-    screen = screen_block(top)
-    stride = screen if screen > 0 else UNSCREENED
-    for start in range(0, n, stride):
-        stop = min(start + stride, n)
-        if screen > 0 and not any_below(key, start, stop, top):
-            continue
-        for i in range(start, stop):
-            p = p_by_stage[stage[i]]
-            if p > 0.0 and uniform(key, i) < p:
-                if found < room:
-                    adopters[found] = i
-                found += 1
-    if found <= room:
-        return adopters[:found]
-    adopters = np.empty(found, dtype=np.int64)
-    at = 0
-    for i in range(n):
-        p = p_by_stage[stage[i]]
-        if p > 0.0 and uniform(key, i) < p:
-            adopters[at] = i
-            at += 1
+    # Everyone is marked in one vectorised pass, then the marked are listed eight marks at a time.
+    flags = new_flags(n)
+    marks, real_stage = flags[:n], stage[:n]  # (indexed from 0: vectorised)
+    for k in range(marks.size):
+        p = p_by_stage[real_stage[k]]
+        marks[k] = (p > 0.0) & (uniform(key, k) < p)
+    adopters, _ = flagged_uniforms(key, flags, n)
     return adopters

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.engine.compiled import kernel
-from sim.engine.counter import UNSCREENED, draw_key, screen_block, stream_key, uniform, uniforms
+from sim.engine.counter import draw_key, flag_buffer, stream_key, uniform, uniforms
 from sim.engine.random import substream
 from sim.rules._brands import (
     join_rival,
@@ -295,6 +295,7 @@ class Rival(Rule):
         # Today's churners and joiners (ids, prefix used; untouched pages cost no memory).
         self._churners = np.empty(model.n_real, dtype=np.int64)
         self._joiners = np.empty(model.n_real, dtype=np.int64)
+        self._flags = flag_buffer(model.n_real)  # who may move today (scratch)
         share = self.params.share_initial_customers
         if share <= 0:
             return
@@ -357,6 +358,7 @@ class Rival(Rule):
             rival.rel_switch * rival.rel_switch_offer,
             self._churners,
             self._joiners,
+            self._flags,
         )
         if n_churners:
             model.tally("rival_churned", int(n_churners))
@@ -413,8 +415,6 @@ class Rival(Rule):
 _CUSTOMER = int(Stage.CUSTOMER)
 _CHURNED = int(Stage.CHURNED)
 _RIVAL = int(Stage.RIVAL)
-#: The share of people taken to be the rival's customers when sizing the screen's blocks.
-_RIVAL_SHARE_GUESS = 0.1
 #: Margin over the hazard's bound that keeps it above the exact probability despite rounding.
 _BOUND_MARGIN = 1.0 + 1e-9
 #: Counter-based draw sites: the day's decisions (churn or join; one per person), day 0's customers.
@@ -455,6 +455,7 @@ def _rival_day(
     switch_base: float,
     churners: np.ndarray,
     joiners: np.ndarray,
+    flags: np.ndarray,
 ) -> tuple[int, int, int]:
     """The rival rule's day over the real people (ids ``[0, n_real)``), one uniform each.
 
@@ -475,7 +476,8 @@ def _rival_day(
     their friends summed: the same people join.
 
     Everyone is decided on the day's starting state; then the churners (``churners``) leave the rival
-    and the joiners (``joiners``) join it (:func:`leave_rival_at`, :func:`join_rival_at`).
+    and the joiners (``joiners``) join it (:func:`leave_rival_at`, :func:`join_rival_at`). ``flags``
+    (uint8, :func:`~sim.engine.counter.flag_buffer` of at least ``n_real``) is scratch.
 
     Returns:
         (churners, joiners, joiners who were our customers).
@@ -483,22 +485,21 @@ def _rival_day(
     n_churners = 0
     n_joiners = 0
     churn = rel_churn != 0.0
-    # A block is looked at person by person only if someone in it has a uniform under their bound:
-    # the joining bound, or for the rival's customers the churn bound (a vectorised screen).
+    # Those whose uniform is under their bound (the joining bound, or for the rival's customers the
+    # churn bound) are marked in one vectorised pass; the rest cannot move. The marked are then looked
+    # at one by one, eight marks at a time.
     churn_at = churn_bound if churn else 0.0
-    screen = screen_block(max(join_bound, churn_at * _RIVAL_SHARE_GUESS))
-    stride = screen if screen > 0 else UNSCREENED
-    for start in range(0, n_real, stride):
-        stop = min(start + stride, n_real)
-        if screen > 0:
-            block = stage[start:stop]  # (indexed from 0: the compiler vectorises the screen)
-            hits = 0
-            for k in range(block.size):
-                u = uniform(key, start + k)
-                hits += (u < join_bound) | ((u < churn_at) & (block[k] == _RIVAL))
-            if hits == 0:
+    marks, real_stage = flags[:n_real], stage[:n_real]  # (indexed from 0: vectorised)
+    for k in range(marks.size):
+        u = uniform(key, k)
+        marks[k] = (u < join_bound) | ((u < churn_at) & (real_stage[k] == _RIVAL))
+    words = flags.view(np.uint64)
+    for word in range(-(-n_real // 8)):
+        if words[word] == 0:
+            continue
+        for i in range(8 * word, min(8 * word + 8, n_real)):
+            if not flags[i]:
                 continue
-        for i in range(start, stop):
             u = uniform(key, i)
             if stage[i] == _RIVAL:
                 if churn and u < churn_bound:

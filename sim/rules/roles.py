@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from sim.engine.compiled import kernel
-from sim.engine.counter import any_below_scaled, draw_key, screen_block, stream_key, uniform, uniforms
+from sim.engine.counter import draw_key, flagged_uniforms, new_flags, stream_key, uniform, uniforms
 from sim.rules._brands import switch_to_us
 from sim.rules._pick import pick_lowest, pick_top
 from sim.rules._referral import convert_referred
@@ -207,9 +207,8 @@ class RoleSharing(Rule):
             # Σ over everyone but oneself: the total is NumPy's sum, as in sum_over_neighbours.
             w_max, _, _, self._n_sharers = _role_weights(*args, model.n_real, sharers, self._n_sharers)
             total = float(weights.sum())
-            sum_degree = float(pop.n) * float(pop.n - 1)
             found = _role_exposed(key, pop.stage, weights, w_max, _NO_ROWS, _NO_COLUMNS, graph.degree,
-                                  True, total, _NO_VALUES, *rules, sum_degree)  # fmt: skip
+                                  True, total, _NO_VALUES, *rules)  # fmt: skip
         else:
             assert graph.indptr is not None and graph.indices is not None
             heard = self._heard
@@ -245,8 +244,6 @@ def _pick(candidates: np.ndarray, degree: np.ndarray | None, key: np.uint64, k: 
 
 
 _NO_ROWS = np.zeros(1, dtype=np.int64)
-#: People per screened block of the candidates' scan.
-_ROLE_BLOCK = 32
 #: People per block of the weights' scan (a block without a base weight or an extra is passed over).
 _WEIGHT_BLOCK = 64
 _NO_VALUES = np.empty(0)
@@ -340,7 +337,6 @@ def _role_exposed(
     winback: float,
     switch: float,
     rival: bool,
-    sum_degree: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """List who may convert today and their hazard, from counter-based uniforms under ``key``.
 
@@ -353,68 +349,37 @@ def _role_exposed(
     u < hazard (1 − e^(−h) ≤ h, with a margin for rounding) are returned as sorted ids (int64),
     hazards and uniforms (float64), for :func:`~sim.rules._referral.convert_referred`.
 
-    Person i's uniform is :func:`~sim.engine.counter.uniform` ``(key, i)``, computed only for open
-    people who hear someone (or, pulling, for every open person). The lists are sized by the
-    expected number of candidates (at most ``sum_degree`` (Σ degree) × the bound per friend) and 8
-    standard deviations more; on the rare overflow a second pass lists them (uniforms recomputed).
+    Person i's uniform is :func:`~sim.engine.counter.uniform` ``(key, i)``.
     """
     top = p_convert * max(1.0, winback, switch) * (1.0 + 1e-9)
     # Σ of deg terms each ≤ w_max exceeds deg × w_max by rounding at most: a wider margin covers it.
     per_friend = top * w_max * (1.0 + 1e-6)
     pushed = heard.shape[0] == stage.shape[0]
-    # The uniforms list the candidates; pulled row sums are then read in a loop of their own, without
-    # unpredictable branches between the memory reads (the processor overlaps the cache misses).
+    # Everyone open is marked in one vectorised pass by their bound (what they heard × top, or pulling,
+    # friends × the bound per friend), then the marked are listed; pulled row sums are read in a loop
+    # of their own, without unpredictable branches between the memory reads (the processor overlaps
+    # the cache misses).
     n = min(n_real, stage.shape[0])
-    expected = min(n, sum_degree * per_friend)
-    room = min(n, int(expected + 8.0 * np.sqrt(expected) + 64.0))
-    ids = np.empty(room, dtype=np.int64)
-    uniforms = np.empty(room)
-    shares = np.empty(room)
-    m = 0
-    # Blocks of people nobody in which can be a candidate are passed over after a vectorised screen:
-    # pushed, by each person's own bound (u < heard × top); pulled, by the degree bound where few pass.
-    screen_pushed = pushed and not complete
-    screen_pulled = not (complete or pushed) and screen_block(per_friend * sum_degree / max(n, 1)) > 0
-    for _ in range(2):
-        m = 0
-        for start in range(0, n, _ROLE_BLOCK):
-            stop = min(start + _ROLE_BLOCK, n)
-            if screen_pushed:
-                block_heard = heard[start:stop]  # (indexed from 0: the compiler vectorises the screen)
-                hits = 0
-                for k in range(block_heard.size):
-                    hits += uniform(key, start + k) < block_heard[k] * top
-                if hits == 0:
-                    continue
-            elif screen_pulled and not any_below_scaled(key, start, stop, degree, per_friend):
-                continue
-            for i in range(start, stop):
-                if stage[i] == _CUSTOMER:
-                    continue
-                if complete or pushed:
-                    heard_i = total - weights[i] if complete else heard[i]
-                    if not heard_i > 0.0:
-                        continue
-                    u = uniform(key, i)
-                    if not u < heard_i * top:
-                        continue
-                else:
-                    heard_i = 0.0
-                    u = uniform(key, i)
-                    if not u < degree[i] * per_friend:
-                        continue
-                if m < room:
-                    ids[m], uniforms[m], shares[m] = i, u, heard_i
-                m += 1
-        if m <= room:
-            break
-        room = m
-        ids = np.empty(room, dtype=np.int64)
-        uniforms = np.empty(room)
-        shares = np.empty(room)
-    ids, uniforms, shares = ids[:m], uniforms[:m], shares[:m]
-    if not (complete or pushed):
-        for k in range(m):
+    flags = new_flags(n)
+    marks, open_stage, friends = flags[:n], stage[:n], degree[:n]  # (indexed from 0: vectorised)
+    if complete or pushed:
+        heard_by = weights[:n] if complete else heard[:n]
+        for k in range(marks.size):
+            heard_k = total - heard_by[k] if complete else heard_by[k]
+            below = (heard_k > 0.0) & (uniform(key, k) < heard_k * top)
+            marks[k] = below & (open_stage[k] != _CUSTOMER)
+    else:
+        for k in range(marks.size):
+            marks[k] = (uniform(key, k) < friends[k] * per_friend) & (open_stage[k] != _CUSTOMER)
+    ids, uniforms = flagged_uniforms(key, flags, n)
+    m = ids.size
+    shares = np.empty(m)
+    for k in range(m):
+        if complete:
+            shares[k] = total - weights[ids[k]]
+        elif pushed:
+            shares[k] = heard[ids[k]]
+        else:
             shares[k] = row_sum(indptr, indices, weights, ids[k])
     hazards = shares
     found = 0  # the listed are written over the candidates, in order (found ≤ k)
@@ -482,7 +447,7 @@ def _role_day(
         add_from_rows(indptr, indices, weights, sharers[:n_sharers], heard)
     found = _role_exposed(
         key, stage, weights, w_max, indptr, indices, degree, False, 0.0, heard if push else heard[:0],
-        n_real, p_convert, winback, switch, rival, float(indices.shape[0]),
+        n_real, p_convert, winback, switch, rival,
     )  # fmt: skip
     if push:
         heard[:] = 0.0  # a sequential fill: far cheaper than undoing the scattered adds

@@ -7,15 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from sim.engine.compiled import kernel
-from sim.engine.counter import (
-    UNSCREENED,
-    any_below,
-    any_below_scaled,
-    draw_key,
-    screen_block,
-    stream_key,
-    uniform,
-)
+from sim.engine.counter import draw_key, flagged_uniforms, new_flags, stream_key, uniform
 from sim.rules._brands import switch_to_us
 from sim.rules._kernels import largest_non_negative
 from sim.rules._referral import convert_referred
@@ -224,8 +216,6 @@ class Sharing(Rule):
 _NO_AGES = np.empty(0)
 #: People per block of the sharers' scan (a block without a customer is passed over whole).
 _SHARER_BLOCK = 64
-#: People per screened block when friends' weights were pushed.
-_HEARD_BLOCK = 32
 _NO_ROWS = np.zeros(1, dtype=np.int64)
 _NO_COLUMNS = np.empty(0, dtype=np.int32)
 _CUSTOMER, _CHURNED, _RIVAL = int(Stage.CUSTOMER), int(Stage.CHURNED), int(Stage.RIVAL)
@@ -372,49 +362,21 @@ def _candidates(
     """The real non-customers whose uniform under ``key`` is under a bound of their hazard, and those.
 
     The bound is ``bound`` (``fraction``) or ``degree × bound / mean_degree``; person i's uniform is
-    :func:`~sim.engine.counter.uniform` ``(key, i)``, computed for the open people alone. Returns
-    sorted int64 ids and their float64 uniforms, sized by what they hold: room for the expected
-    number and 8 standard deviations more, and on the rare overflow a second pass (the uniforms
-    are recomputed, not stored), so no list is full-length.
+    :func:`~sim.engine.counter.uniform` ``(key, i)``. Everyone is marked in one vectorised pass, then
+    the marked are listed (:func:`~sim.engine.counter.flagged_uniforms`): sorted int64 ids and their
+    float64 uniforms, sized by what they hold.
     """
     n = min(n_real, stage.shape[0])
     per_friend = bound / mean_degree
-    expected = min(bound, 1.0) * n  # Σ degree × bound / mean degree is bound × n in count mode
-    room = min(n, int(expected + 8.0 * np.sqrt(expected) + 64.0))
-    ids = np.empty(room, dtype=np.int64)
-    uniforms = np.empty(room)
-    m = 0
-    # A block is looked at person by person only if someone's uniform in it is under their bound.
-    screen = screen_block(bound)  # (in count mode the bound at the mean degree)
-    stride = screen if screen > 0 else UNSCREENED
-    for _ in range(2):
-        m = 0
-        for start in range(0, n, stride):
-            stop = min(start + stride, n)
-            if screen > 0 and not (
-                any_below(key, start, stop, bound)
-                if fraction
-                else any_below_scaled(key, start, stop, degree, per_friend)
-            ):
-                continue
-            for i in range(start, stop):
-                if stage[i] == _CUSTOMER:
-                    continue
-                u = uniform(key, i)
-                if fraction:  # Σ w / friends ≤ w_max
-                    if not u < bound:
-                        continue
-                elif not u < degree[i] * per_friend:  # Σ w / mean degree ≤ friends × w_max / mean degree
-                    continue
-                if m < room:
-                    ids[m], uniforms[m] = i, u
-                m += 1
-        if m <= room:
-            break
-        room = m
-        ids = np.empty(room, dtype=np.int64)
-        uniforms = np.empty(room)
-    return ids[:m], uniforms[:m]
+    flags = new_flags(n)
+    marks, open_stage, friends = flags[:n], stage[:n], degree[:n]  # (indexed from 0: vectorised)
+    if fraction:  # Σ w / friends ≤ w_max
+        for k in range(marks.size):
+            marks[k] = (uniform(key, k) < bound) & (open_stage[k] != _CUSTOMER)
+    else:  # Σ w / mean degree ≤ friends × w_max / mean degree
+        for k in range(marks.size):
+            marks[k] = (uniform(key, k) < friends[k] * per_friend) & (open_stage[k] != _CUSTOMER)
+    return flagged_uniforms(key, flags, n)
 
 
 @kernel
@@ -427,49 +389,28 @@ def _heard_candidates(
     per_heard: float,
     fraction: bool,
     mean_degree: float,
-    room: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_candidates` when friends' weights were pushed: each person's own bound, not the largest.
 
     Person i's hazard is at most ``per_heard × heard[i] / degree[i]`` (``fraction``) or
     ``per_heard × heard[i] / mean_degree`` (``heard``: float64, length n, what their friends pushed;
-    compared as u × friends < heard × per_heard),
-    with ``per_heard`` every other factor at its largest and a margin. The real non-customers whose
-    uniform is under it are returned (sorted int64 ids, float64 uniforms): a subset of
-    :func:`_candidates`'s that keeps everyone the hazard can convert. Blocks of people whose bounds
-    nobody's uniform is under (nearly all: only the sharers' friends heard anything) are passed
-    over after a vectorised screen. ``room``: the lists' first size (grown on overflow).
+    compared as u × friends < heard × per_heard, without a division per person), with ``per_heard``
+    every other factor at its largest and a margin. The real non-customers whose uniform is under
+    it are returned (sorted int64 ids, float64 uniforms): a subset of :func:`_candidates`'s that
+    keeps everyone the hazard can convert.
     """
     n = min(n_real, stage.shape[0])
-    ids = np.empty(max(room, 16), dtype=np.int64)
-    uniforms = np.empty(max(room, 16))
-    m = 0
-    for start in range(0, n, _HEARD_BLOCK):
-        stop = min(start + _HEARD_BLOCK, n)
-        # (Slices indexed from 0: the compiler vectorises the screen.)
-        block_heard, block_degree = heard[start:stop], degree[start:stop]
-        hits = 0
-        for k in range(block_heard.size):
-            # u × friends < heard × per_heard: the bound without a division per person.
-            friends = np.float64(block_degree[k]) if fraction else mean_degree
-            hits += uniform(key, start + k) * friends < block_heard[k] * per_heard
-        if hits == 0:
-            continue
-        for k in range(block_heard.size):
-            i = start + k
-            if stage[i] == _CUSTOMER:
-                continue
-            friends = np.float64(block_degree[k]) if fraction else mean_degree
-            u = uniform(key, i)
-            if not u * friends < block_heard[k] * per_heard:
-                continue
-            if m == ids.size:
-                grown_ids, grown_uniforms = np.empty(2 * m, dtype=np.int64), np.empty(2 * m)
-                grown_ids[:m], grown_uniforms[:m] = ids, uniforms
-                ids, uniforms = grown_ids, grown_uniforms
-            ids[m], uniforms[m] = i, u
-            m += 1
-    return ids[:m], uniforms[:m]
+    flags = new_flags(n)
+    marks, open_stage, friends, pushed = flags[:n], stage[:n], degree[:n], heard[:n]  # (vectorised)
+    if fraction:
+        for k in range(marks.size):
+            below = uniform(key, k) * np.float64(friends[k]) < pushed[k] * per_heard
+            marks[k] = below & (open_stage[k] != _CUSTOMER)
+    else:
+        for k in range(marks.size):
+            below = uniform(key, k) * mean_degree < pushed[k] * per_heard
+            marks[k] = below & (open_stage[k] != _CUSTOMER)
+    return flagged_uniforms(key, flags, n)
 
 
 @kernel
@@ -515,10 +456,7 @@ def _exposed(
     if pushed:
         # Each person's bound from what they heard: far fewer candidates than under the largest bound.
         per_heard = scale * top_stage * max(1.0, rel_max) * (1.0 + 1e-6)  # (a margin for rounding)
-        expected = min(bound, 1.0) * min(n_real, stage.shape[0])
-        ids, uniforms = _heard_candidates(
-            key, stage, n_real, degree, heard, per_heard, fraction, mean_degree, int(min(expected, 1024.0))
-        )
+        ids, uniforms = _heard_candidates(key, stage, n_real, degree, heard, per_heard, fraction, mean_degree)
     else:
         ids, uniforms = _candidates(key, stage, n_real, degree, bound, fraction, mean_degree)
     m = ids.shape[0]
