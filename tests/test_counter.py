@@ -12,6 +12,7 @@ from sim.engine.compiled import kernel
 from sim.engine.counter import (
     draw_key,
     flag_at_least,
+    flag_below,
     flag_buffer,
     flagged_uniforms,
     list_flagged,
@@ -105,4 +106,6 @@ def test_marked_people_are_listed_in_order_whatever_the_marks() -> None:
             flags = new_flags(n)
             flag_at_least(key, n, threshold, flags)
             np.testing.assert_array_equal(flags[:n].astype(bool), u >= threshold)
+            flag_below(key, n, threshold, flags)
+            np.testing.assert_array_equal(flags[:n].astype(bool), u < threshold)
             assert flags.size % 8 == 0 and flags.size >= n

@@ -35,6 +35,7 @@ from sim.engine.random import child_seed
 __all__ = [
     "draw_key",
     "flag_at_least",
+    "flag_below",
     "flag_buffer",
     "flagged_uniforms",
     "list_flagged",
@@ -96,6 +97,14 @@ def flag_at_least(key: np.uint64, n: int, threshold: float, flags: np.ndarray) -
     marks = flags[:n]  # (indexed from 0: vectorised)
     for i in range(marks.size):
         marks[i] = uniform(key, i) >= threshold
+
+
+@kernel
+def flag_below(key: np.uint64, n: int, threshold: float, flags: np.ndarray) -> None:
+    """``flags[i]`` = whether person i's uniform under ``key`` is under ``threshold``, for i < n."""
+    marks = flags[:n]  # (indexed from 0: vectorised)
+    for i in range(marks.size):
+        marks[i] = uniform(key, i) < threshold
 
 
 @kernel
