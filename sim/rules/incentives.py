@@ -19,7 +19,7 @@ from sim.engine.counter import draw_key, stream_key, uniform
 from sim.rules._kernels import stable_order
 from sim.rules.base import Budget, MetricInfo, Phase, Rule
 from sim.scenario import DefencesSpec, IncentivesSpec, Schedule, daily_values
-from sim.world.population import NEVER, AccountStatus, Channel, FraudKind, Role, Stage
+from sim.world.population import NEVER, AccountStatus, Channel, FraudKind, Population, Role, Stage
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -698,26 +698,45 @@ def _grown(table: np.ndarray, columns: int) -> np.ndarray:
     return grown
 
 
-def _weak_tie_factor(graph: SocialGraph, n_real: int, emphasis: float) -> np.ndarray:
+def _weak_tie_centre(graph: SocialGraph, n_real: int) -> float:
+    """The typical tie strength s̄ over the real people, or without strengths their mean degree d̄.
+
+    (d̄ is the integer sum of degrees over n: exactly the mean of the degrees as floats.)
+    """
+    strength = graph.mean_tie_strength
+    if strength is not None:
+        s = strength[:n_real]
+        known = np.isfinite(s)
+        return float(s[known].mean()) if known.any() else 1.0
+    return max(float(graph.degree[:n_real].sum()) / max(n_real, 1), 1e-12)
+
+
+def _weak_tie_factor(
+    graph: SocialGraph, n_real: int, emphasis: float, start: int = 0, stop: int | None = None
+) -> np.ndarray:
     """How much more a reward moves each real person's sharing because their ties are weak.
 
     With tie strengths from a graph file, a person's ties are as weak as their mean strength s is
     low against the mean over all people s̄: the factor is ``1 − e + 2e·s̄/(s + s̄)``. Without them,
     a person with many friends is taken to have weaker ties (degree d against the mean d̄):
     ``1 − e + 2e·d/(d + d̄)``. Either way the factor is 1 for the typical person, between 1 − e and
-    1 + e, for e = ``weak_tie_emphasis``.
+    1 + e, for e = ``weak_tie_emphasis``. For the real people ``start … stop − 1`` (float64).
     """
+    stop = n_real if stop is None else stop
+    centre = _weak_tie_centre(graph, n_real)
     strength = graph.mean_tie_strength
     if strength is not None:
-        s = strength[:n_real]
+        s = strength[start:stop]
         known = np.isfinite(s)
-        typical = float(s[known].mean()) if known.any() else 1.0
-        weakness = np.where(known, typical / (np.where(known, s, typical) + typical), 0.5)
+        weakness = np.where(known, centre / (np.where(known, s, centre) + centre), 0.5)
     else:
-        degree = graph.degree[:n_real].astype(np.float64)
-        mean_degree = max(float(degree.mean()), 1e-12)
-        weakness = degree / (degree + mean_degree)
+        degree = graph.degree[start:stop].astype(np.float64)
+        weakness = degree / (degree + centre)
     return 1.0 - emphasis + 2.0 * emphasis * weakness
+
+
+#: People per slice of the programme's first-day pass (its temporaries stay small at any size).
+_SLICE = 1 << 16
 
 
 class Incentives(Rule):
@@ -964,27 +983,53 @@ class Incentives(Rule):
         friend_side = spec.who in ("friend", "both")
         friend_reward = (spec.amount_friend + on_order) if friend_side else 0.0
         if spec.share_uplift_max > 0:
-            reward = np.full(n_real, friend_reward)
-            if referrer_side:
-                if spec.personalised:
-                    # Expected spend (order value × orders a year) stands in for spend history here.
-                    expected = pop.order_value[:n_real].astype(np.float64) * pop.rate_purchase[:n_real] * 365
-                    mean_expected = max(float(expected.mean()), 1e-12)
-                    multiplier = np.clip(expected / mean_expected, spec.personal_min, spec.personal_max)
-                else:
-                    multiplier = np.ones(n_real)
-                reward += spec.amount_referrer * multiplier + on_order
-            employees = pop.role[:n_real] == Role.EMPLOYEE
-            reward[employees] = friend_reward + spec.amount_employee
-            if np.any(reward > 0):
-                weak_tie = _weak_tie_factor(model.graph, n_real, spec.weak_tie_emphasis)
-                uplift = spec.share_uplift_max * -np.expm1(-reward / spec.reward_scale) * weak_tie
-                pop.rel_share[:n_real] = (1.0 + uplift).astype(np.float32)
+            # Slice by slice (the same elementwise operations): no full-length temporaries.
+            expected = mean_expected = None
+            if referrer_side and spec.personalised:
+                # Expected spend (order value × orders a year) stands in for spend history here.
+                expected = pop.order_value[:n_real].astype(np.float64) * pop.rate_purchase[:n_real] * 365
+                mean_expected = max(float(expected.mean()), 1e-12)
+            rewards = [self._reward_slice(pop, start, min(start + _SLICE, n_real), friend_reward, on_order,
+                                          expected, mean_expected)
+                       for start in range(0, n_real, _SLICE)]  # fmt: skip
+            if any(bool(np.any(reward > 0)) for reward in rewards):
+                for reward, start in zip(rewards, range(0, n_real, _SLICE), strict=True):
+                    stop = start + reward.size
+                    weak_tie = _weak_tie_factor(model.graph, n_real, spec.weak_tie_emphasis, start, stop)
+                    uplift = spec.share_uplift_max * -np.expm1(-reward / spec.reward_scale) * weak_tie
+                    pop.rel_share[start:stop] = (1.0 + uplift).astype(np.float32)
         if spec.low_value_pull > 0 and friend_reward > 0:
             g = -np.expm1(-friend_reward / spec.reward_scale)
-            value = pop.order_value[:n_real].astype(np.float64) / max(mean_value, 1e-12)
-            pull = np.maximum(0.0, 1.0 + spec.low_value_pull * g * (1.0 - value))
-            pop.rel_referred_convert[:n_real] = pull.astype(np.float32)
+            for start in range(0, n_real, _SLICE):
+                stop = min(start + _SLICE, n_real)
+                value = pop.order_value[start:stop].astype(np.float64) / max(mean_value, 1e-12)
+                pull = np.maximum(0.0, 1.0 + spec.low_value_pull * g * (1.0 - value))
+                pop.rel_referred_convert[start:stop] = pull.astype(np.float32)
+
+    def _reward_slice(
+        self,
+        pop: Population,
+        start: int,
+        stop: int,
+        friend_reward: float,
+        on_order: float,
+        expected: np.ndarray | None,
+        mean_expected: float | None,
+    ) -> np.ndarray:
+        """Each of the real people ``start … stop − 1``'s reward for a referral (currency, float64)."""
+        spec = self.params
+        reward = np.full(stop - start, friend_reward)
+        if spec.who in ("referrer", "both"):
+            if expected is not None and mean_expected is not None:
+                multiplier = np.clip(
+                    expected[start:stop] / mean_expected, spec.personal_min, spec.personal_max
+                )
+            else:
+                multiplier = np.ones(stop - start)
+            reward += spec.amount_referrer * multiplier + on_order
+        employees = pop.role[start:stop] == Role.EMPLOYEE
+        reward[employees] = friend_reward + spec.amount_employee
+        return reward
 
     # -------------------------------------------------------------------------------- step
 
