@@ -172,8 +172,12 @@ def _loyalty_day(
         ):
             t = t - 1 if terms.downgrade == 1 else 0
             below_since = NEVER  # a soft landing gets a new grace period in the lower tier
-        tier[i] = t
-        day_below_tier[i] = below_since
+        # (Written only where they change: most members' tier and grace day stay put, and an
+        # unchanged cache line is not written back to memory.)
+        if tier[i] != t:
+            tier[i] = t
+        if day_below_tier[i] != below_since:
+            day_below_tier[i] = below_since
         if terms.rolling:
             qualifying_spend[i] *= terms.decay
         elif review:
@@ -187,7 +191,9 @@ def _loyalty_day(
             # Only tier and balance move it: unchanged, it keeps the value computed when they last
             # changed (only this rule writes the column), which saves a pow() a member a day.
             rel_churn_loyalty[i] = rel_churn[at] * terms.rel_churn_full_balance**balance
-        rate_share_extra[i] = extra_share[at] if stage[i] == CUSTOMER else 0.0
+        extra = extra_share[at] if stage[i] == CUSTOMER else 0.0
+        if rate_share_extra[i] != extra:
+            rate_share_extra[i] = extra
         if not terms.goal_gradient:
             continue
         near = balance >= 1.0 - terms.share_near_goal
@@ -200,7 +206,8 @@ def _loyalty_day(
         last_reward = day_last_reward[i]
         if last_reward != NEVER and day - last_reward < terms.days_after_reward:
             rel = terms.rel_purchase_after_reward
-        rel_purchase[i] = rel
+        if rel_purchase[i] != rel:
+            rel_purchase[i] = rel
     return earned_total, n_joining, discounts, service_cost, n_members, redeemed, expired
 
 
