@@ -308,25 +308,31 @@ def retention_table(population: Population, days: int) -> pd.DataFrame:
         if members.any():
             groups.append(("channel", CHANNELS[channel], members))
 
-    frames = []
+    # One table built once from the groups' columns (a frame per group and a concat cost more than
+    # the counting).
+    labels: list[tuple[str, str, int]] = []
+    columns: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for group_by, name, members in groups:
         observed = np.sort(observed_until[members])
         retained_sorted = np.sort(last_retained[members])
         at_risk = observed.size - np.searchsorted(observed, ages, side="left")
         retained = retained_sorted.size - np.searchsorted(retained_sorted, ages, side="left")
         keep = at_risk > 0
-        frames.append(
-            pd.DataFrame(
-                {
-                    "group_by": group_by,
-                    "group": name,
-                    "age_days": ages[keep],
-                    "at_risk": at_risk[keep],
-                    "retained": retained[keep],
-                    "retention": retained[keep] / at_risk[keep],
-                }
-            )
-        )
-    if not frames:
+        labels.append((group_by, name, int(keep.sum())))
+        columns.append((ages[keep], at_risk[keep], retained[keep]))
+    if not labels:
         return pd.DataFrame(columns=["group_by", "group", "age_days", "at_risk", "retained", "retention"])
-    return pd.concat(frames, ignore_index=True)
+    counts = [count for _, _, count in labels]
+    text = pd.Series(["group"]).dtype  # the dtype pandas gives text (its string dtype, or object)
+    at_risk_all = np.concatenate([at_risk for _, at_risk, _ in columns])
+    retained_all = np.concatenate([retained for _, _, retained in columns])
+    return pd.DataFrame(
+        {
+            "group_by": pd.Series(np.repeat([group_by for group_by, _, _ in labels], counts), dtype=text),
+            "group": pd.Series(np.repeat([name for _, name, _ in labels], counts), dtype=text),
+            "age_days": np.concatenate([age for age, _, _ in columns]),
+            "at_risk": at_risk_all,
+            "retained": retained_all,
+            "retention": retained_all / at_risk_all,
+        }
+    )
