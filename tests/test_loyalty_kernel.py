@@ -97,6 +97,21 @@ def test_every_buyer_joins_an_open_programme_and_earns_on_todays_spend_only() ->
     np.testing.assert_array_equal(cols["orders_seen"], cols["n_orders"])
 
 
+def test_a_buyer_whose_order_count_has_stopped_at_its_largest_value_still_earns() -> None:
+    # Revenue grows only with orders, so the kernel reads the money columns only where the order
+    # count moved; a count stuck at the int32 maximum cannot move, and its spend still counts.
+    cols = people(3)
+    top = np.iinfo(np.int32).max
+    cols["n_orders"][:] = [top, top, 3]
+    cols["orders_seen"][:] = [top, top, 3]
+    cols["revenue"][:] = [80.0, 50.0, 30.0]
+    cols["revenue_seen"][:] = [30.0, 50.0, 30.0]  # the first spent 50 today; the others nothing
+    earned, joined, *_ = day(4, cols, terms())
+    assert (earned, joined) == (50.0, 1)
+    np.testing.assert_array_equal(cols["tier"], [0, NEVER, NEVER])
+    np.testing.assert_array_equal(cols["revenue_seen"], [80.0, 50.0, 30.0])
+
+
 def test_a_closed_programme_admits_only_buyers_past_the_join_spend_but_sees_every_order() -> None:
     cols = people(2)
     cols["revenue"][:] = [50.0, 150.0]

@@ -44,6 +44,10 @@ class _Terms(NamedTuple):
     days_after_reward: int
 
 
+#: An order count stops at this (the int32 column's largest value) rather than wrapping.
+_ORDERS_MAX = int(np.iinfo(np.int32).max)
+
+
 @kernel
 def _loyalty_day(
     day: int,
@@ -104,9 +108,14 @@ def _loyalty_day(
     block = terms.redemption_points
     for i in range(revenue.size):
         tier_before = tier[i]
-        spend = revenue[i] - revenue_seen[i]
-        if not spend > 0 and tier_before == NEVER:
+        # Revenue grows only with orders: someone whose order count has not moved (and has not
+        # stopped at its largest value) spent nothing, and the money columns need not be read.
+        ordered = n_orders[i] != orders_seen[i] or n_orders[i] == _ORDERS_MAX
+        if not ordered and tier_before == NEVER:
             continue  # neither a buyer nor a member: the common case, read nothing more
+        spend = revenue[i] - revenue_seen[i] if ordered else 0.0
+        if not spend > 0 and tier_before == NEVER:
+            continue
         points_before = points[i]
         if spend > 0:
             orders = np.float64(n_orders[i] - orders_seen[i])
