@@ -6,7 +6,8 @@ Prints one JSON line. Measured two ways:
   calls it (3 strategies × 5 replications × 10,000 people × 365 days, on every core), and a cached
   re-run through the job board the page uses (what a second click or a second tab gets);
 - ``browser_*``: the same in Debian's Chromium against ``streamlit run`` (when Chromium and
-  Playwright are there): click *Run comparison* → every chart drawn; click again → drawn again.
+  Playwright are there): click *Run comparison* → every chart drawn; click again → drawn again
+  (the median of three such clicks, and the slowest).
 
 Targets on the 2-core machine, idle: click → results ≤ 4 s, cached re-run ≤ 0.5 s; 3,000 people
 laid out ≤ 5 s. ``BENCH_QUICK=1`` (a check that the harness works, not a measurement): 1,000 people,
@@ -18,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -37,6 +39,8 @@ QUICK = os.environ.get("BENCH_QUICK") == "1"
 #: The comparison the page runs by default, or a tiny one in quick mode.
 QUICK_OVERRIDES: dict[str, object] = {"network.n": 1000, "days": 30} if QUICK else {}
 REPLICATIONS = 2 if QUICK else 5
+#: Cached re-runs clicked in Chromium (their median is reported, and the slowest).
+CACHED_RERUNS = 3
 
 
 def function_times() -> dict[str, float]:
@@ -94,13 +98,21 @@ def browser_times() -> dict[str, float]:
         page.get_by_role("heading", name="The answer").wait_for(timeout=300_000)
         _drawn(page, marks)
         out["browser_click_to_results_s"] = time.perf_counter() - started
-        page.wait_for_timeout(1000)
-        started = time.perf_counter()
-        page.get_by_role("button", name="Run comparison").click()
-        page.locator('[data-testid="stApp"][data-test-script-state="running"]').wait_for(timeout=10_000)
-        page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=60_000)
-        _drawn(page, marks)
-        out["browser_cached_rerun_s"] = time.perf_counter() - started
+        # A cached re-run takes a few tenths of a second, so one sample on a shared machine is mostly
+        # noise: the median of three clicks, a second apart.
+        reruns = []
+        for _ in range(CACHED_RERUNS):
+            page.wait_for_timeout(1000)
+            started = time.perf_counter()
+            page.get_by_role("button", name="Run comparison").click()
+            page.locator('[data-testid="stApp"][data-test-script-state="running"]').wait_for(timeout=10_000)
+            page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(
+                timeout=60_000
+            )
+            _drawn(page, marks)
+            reruns.append(time.perf_counter() - started)
+        out["browser_cached_rerun_s"] = statistics.median(reruns)
+        out["browser_cached_rerun_max_s"] = max(reruns)
         page.context.close()
     return out
 
