@@ -84,3 +84,13 @@ def test_the_largest_float32_is_numpys_whatever_the_values() -> None:
         assert largest_non_negative(values) == float(values.max())
     assert largest_non_negative(np.empty(0, np.float32)) == 1.0
     assert math.isnan(largest_non_negative(np.array([np.nan, 1.0], np.float32)))
+
+
+def test_a_blocks_count_of_a_value_is_numpys() -> None:
+    from sim.rules._kernels import count_equal
+
+    rng = np.random.default_rng(8)
+    values = rng.integers(0, 4, 1000).astype(np.int8)
+    for start, stop in ((0, 0), (0, 64), (5, 69), (990, 1000), (0, 1000)):
+        for value in (0, 3, 9):
+            assert count_equal(values, start, stop, value) == int((values[start:stop] == value).sum())

@@ -25,6 +25,7 @@ from sim.world.graph import (
     complete_graph,
     pick_by_positive_weight,
     row_sum,
+    sums_at,
 )
 from sim.world.population import NEVER, Channel, Stage
 
@@ -55,6 +56,17 @@ def test_the_compiled_row_operations_give_the_graph_methods_floats() -> None:
             pushed = np.zeros(graph.n)
             add_from_rows(graph.indptr, graph.indices, weights, np.flatnonzero(weights), pushed)
             np.testing.assert_array_equal(pushed, expected_sums)
+            some = rng.integers(0, graph.n, 50).astype(np.int64)
+            for given in (pushed, np.empty(0)):  # the pushed sums, or each row summed
+                got = sums_at(some, graph.indptr, graph.indices, weights, False, 0.0, given)
+                np.testing.assert_array_equal(got, expected_sums[some])
+    complete = complete_graph(40)
+    weights = rng.random(40)
+    some = np.arange(0, 40, 3, dtype=np.int64)
+    got = sums_at(
+        some, np.zeros(1, np.int64), np.empty(0, np.int32), weights, True, float(weights.sum()), np.empty(0)
+    )
+    np.testing.assert_array_equal(got, complete.sum_over_neighbours(weights)[some])
 
 
 def _key(seed: int, day: int, site: int = 0) -> np.uint64:

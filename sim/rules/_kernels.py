@@ -6,7 +6,7 @@ import numpy as np
 
 from sim.engine.compiled import kernel
 
-__all__ = ["largest_non_negative", "list_at_stage", "stable_order"]
+__all__ = ["count_equal", "largest_non_negative", "list_at_stage", "stable_order"]
 
 #: The bits of float32 +∞: every non-negative float32 but NaN has bits at most this.
 _FLOAT32_INF_BITS = 0x7F800000
@@ -87,3 +87,13 @@ def largest_non_negative(values: np.ndarray) -> float:
     for k in range(values.size):
         largest = max(largest, values[k])
     return float(largest)
+
+
+@kernel
+def count_equal(values: np.ndarray, start: int, stop: int, value: int) -> int:
+    """How many of ``values[start:stop]`` equal ``value`` (a vectorised count: a block's screen)."""
+    block = values[start:stop]  # (indexed from 0: the compiler vectorises the count)
+    found = 0
+    for k in range(block.size):
+        found += block[k] == value
+    return found

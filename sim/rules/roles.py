@@ -10,11 +10,12 @@ import pandas as pd
 from sim.engine.compiled import kernel
 from sim.engine.counter import draw_key, flagged_uniforms, new_flags, stream_key, uniform, uniforms
 from sim.rules._brands import switch_to_us
+from sim.rules._kernels import count_equal
 from sim.rules._pick import pick_lowest, pick_top
 from sim.rules._referral import convert_referred
 from sim.rules.base import ACQUISITION_COLUMNS, Budget, MetricInfo, Phase, Rule
 from sim.scenario import RolesSpec, SeedingSpec
-from sim.world.graph import add_from_rows, row_sum
+from sim.world.graph import add_from_rows, sums_at
 from sim.world.population import NEVER, Channel, Role, Stage
 
 if TYPE_CHECKING:
@@ -373,14 +374,7 @@ def _role_exposed(
             marks[k] = (uniform(key, k) < friends[k] * per_friend) & (open_stage[k] != _CUSTOMER)
     ids, uniforms = flagged_uniforms(key, flags, n)
     m = ids.size
-    shares = np.empty(m)
-    for k in range(m):
-        if complete:
-            shares[k] = total - weights[ids[k]]
-        elif pushed:
-            shares[k] = heard[ids[k]]
-        else:
-            shares[k] = row_sum(indptr, indices, weights, ids[k])
+    shares = sums_at(ids, indptr, indices, weights, complete, total, heard)
     hazards = shares
     found = 0  # the listed are written over the candidates, in order (found ≤ k)
     for k in range(m):
@@ -463,15 +457,10 @@ def _referred_today(
     counts = np.zeros(n_roles, dtype=np.int64)
     n = day_acquired.shape[0]
     for start in range(0, n, _WEIGHT_BLOCK):
-        # Few join on a day: a block is looked at only if someone in it did (a vectorised count).
-        block = day_acquired[start : min(start + _WEIGHT_BLOCK, n)]
-        joined = 0
-        for k in range(block.size):
-            joined += block[k] == day
-        if joined == 0:
-            continue
-        for k in range(block.size):
-            i = start + k
-            if block[k] == day and referrer[i] != NEVER:
+        stop = min(start + _WEIGHT_BLOCK, n)
+        if count_equal(day_acquired, start, stop, day) == 0:
+            continue  # few join on a day: a block is looked at only if someone in it did
+        for i in range(start, stop):
+            if day_acquired[i] == day and referrer[i] != NEVER:
                 counts[role[referrer[i]]] += 1
     return counts

@@ -9,11 +9,11 @@ import numpy as np
 from sim.engine.compiled import kernel
 from sim.engine.counter import draw_key, flagged_uniforms, new_flags, stream_key, uniform
 from sim.rules._brands import switch_to_us
-from sim.rules._kernels import largest_non_negative
+from sim.rules._kernels import count_equal, largest_non_negative
 from sim.rules._referral import convert_referred
 from sim.rules.base import ACQUISITION_COLUMNS, Phase, Rule
 from sim.scenario import SharingSpec
-from sim.world.graph import add_from_rows, row_sum
+from sim.world.graph import add_from_rows, sums_at
 from sim.world.population import Stage
 
 if TYPE_CHECKING:
@@ -319,17 +319,13 @@ def _sharer_weights(
     n = min(n_real, stage.shape[0])
     n_customers = 0
     for start in range(0, n, _SHARER_BLOCK):
-        # (A slice indexed from 0: the compiler vectorises the count.)
-        block = stage[start : min(start + _SHARER_BLOCK, n)]
-        in_block = 0
-        for k in range(block.size):
-            in_block += block[k] == _CUSTOMER
+        stop = min(start + _SHARER_BLOCK, n)
+        in_block = count_equal(stage, start, stop, _CUSTOMER)
         if in_block == 0:
-            continue
+            continue  # a block without a customer has no sharer
         n_customers += in_block
-        for k in range(block.size):
-            i = start + k
-            if block[k] == _CUSTOMER and day_acquired[i] < day and 0 <= first_order[i] < day:
+        for i in range(start, stop):
+            if stage[i] == _CUSTOMER and day_acquired[i] < day and 0 <= first_order[i] < day:
                 age = day - 1 - day_acquired[i]
                 w = _weight_today(
                     np.float64(rel_share[i]), age, rate, fades, budget, today_by_age, shared_by_age
@@ -460,14 +456,7 @@ def _exposed(
     else:
         ids, uniforms = _candidates(key, stage, n_real, degree, bound, fraction, mean_degree)
     m = ids.shape[0]
-    hazards = np.empty(m)
-    for k in range(m):
-        if complete:
-            hazards[k] = total - weights[ids[k]]
-        elif pushed:
-            hazards[k] = heard[ids[k]]
-        else:
-            hazards[k] = row_sum(indptr, indices, weights, ids[k])
+    hazards = sums_at(ids, indptr, indices, weights, complete, total, heard)  # (Σ w, then the hazard)
     found = 0  # the listed are written over the candidates, in order (found ≤ k)
     for k in range(m):
         friends = hazards[k]

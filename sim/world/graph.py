@@ -613,6 +613,33 @@ def row_sum(indptr: Int64Array, indices: Int32Array, values: FloatArray, node: i
 
 
 @kernel
+def sums_at(
+    ids: Int64Array,
+    indptr: Int64Array,
+    indices: Int32Array,
+    values: FloatArray,
+    complete: bool,
+    total: float,
+    pushed: FloatArray,
+) -> FloatArray:
+    """Σ ``values`` over the neighbours of each of ``ids`` (float64, one per id).
+
+    On the complete graph (``complete``) that is ``total − values[i]`` (``total``: Σ values); where
+    the sums were pushed from the few with a value (``pushed``: :func:`add_from_rows`'s ``out``, of
+    length n; empty otherwise) it is ``pushed[i]``; else the CSR row sum (:func:`row_sum`).
+    """
+    sums = np.empty(ids.shape[0])
+    for k in range(ids.shape[0]):
+        if complete:
+            sums[k] = total - values[ids[k]]
+        elif pushed.shape[0] > 0:
+            sums[k] = pushed[ids[k]]
+        else:
+            sums[k] = row_sum(indptr, indices, values, ids[k])
+    return sums
+
+
+@kernel
 def add_from_rows(
     indptr: Int64Array, indices: Int32Array, values: FloatArray, rows: Int64Array, out: FloatArray
 ) -> None:
