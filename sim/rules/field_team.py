@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from sim.engine.compiled import kernel
-from sim.engine.counter import draw_key, stream_key, uniform
+from sim.engine.counter import draw_key, flagged_uniforms, new_flags, stream_key, uniform
 from sim.rules._brands import switch_to_us
 from sim.rules._pick import BudgetCounter
 from sim.rules.base import ACQUISITION_COLUMNS, MetricInfo, Phase, Rule
@@ -190,12 +190,13 @@ def _field_day(
     """A working day's pick: the open people worth looking at and their pick uniforms under ``key``.
 
     Open people are real non-customers (in community ``within`` unless it is −1); each one's pick
-    uniform is :func:`~sim.engine.counter.uniform` ``(key, i)``, computed for them alone. With
+    uniform is :func:`~sim.engine.counter.uniform` ``(key, i)``. With
     ``n_open`` of them and ``k`` contacts, :func:`~sim.rules._pick.pick_lowest_in` looks only at
     those whose uniform is under ``(2k + 32) / n_open`` when that cut-off is under 0.5 and keeps at
     least k; else at every open person. Returns those ids (sorted int64), their pick uniforms
     (float64), ``n_open``, and (with ``count_retained``) :func:`_retained` of ``retained_day``.
-    The lists are sized by what they hold (about 2k + 32 under the cut-off).
+    The open are marked, then listed (:func:`~sim.engine.counter.flagged_uniforms`): the lists are
+    sized by what they hold (about 2k + 32 under the cut-off).
     """
     n = stage.shape[0]
     n_open = 0
@@ -212,40 +213,17 @@ def _field_day(
             retained += 1
     n_real = min(n_real, n)
     cut = (2.0 * k + 32.0) / n_open if 0 < k < n_open else 1.0
+    flags = new_flags(n_real)
     if cut < 0.5:
-        expected = cut * n_open
-        room = min(n_open, int(expected + 8.0 * np.sqrt(expected) + 64.0))
-        ids = np.empty(room, dtype=np.int64)
-        u_pick = np.empty(room)
-        found = 0
         for i in range(n_real):
-            if _is_open(stage, community, within, i):
-                u = uniform(key, i)
-                if u < cut:
-                    if found < room:
-                        ids[found], u_pick[found] = i, u
-                    found += 1
-        if k <= found <= room:
-            return ids[:found], u_pick[:found], n_open, retained
-        if k <= found:  # more under the cut-off than there was room for: list them all
-            ids = np.empty(found, dtype=np.int64)
-            u_pick = np.empty(found)
-            at = 0
-            for i in range(n_real):
-                if _is_open(stage, community, within, i):
-                    u = uniform(key, i)
-                    if u < cut:
-                        ids[at], u_pick[at] = i, u
-                        at += 1
+            flags[i] = _is_open(stage, community, within, i) and uniform(key, i) < cut
+        ids, u_pick = flagged_uniforms(key, flags, n_real)
+        if ids.size >= k:
             return ids, u_pick, n_open, retained
     # Every open person is looked at (too few under the cut-off, or no cut-off).
-    ids = np.empty(n_open, dtype=np.int64)
-    u_pick = np.empty(n_open)
-    found = 0
     for i in range(n_real):
-        if _is_open(stage, community, within, i):
-            ids[found], u_pick[found] = i, uniform(key, i)
-            found += 1
+        flags[i] = _is_open(stage, community, within, i)
+    ids, u_pick = flagged_uniforms(key, flags, n_real)
     return ids, u_pick, n_open, retained
 
 
