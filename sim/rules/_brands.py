@@ -28,6 +28,7 @@ __all__ = [
     "join_rival_at",
     "leave_rival",
     "leave_rival_at",
+    "stage_factor_at",
     "stage_factors",
     "switch_to_rival",
     "switch_to_rival_at",
@@ -137,6 +138,20 @@ def leave_rival(model: Market, people: np.ndarray) -> None:
 _CUSTOMER = int(Stage.CUSTOMER)
 _CHURNED = int(Stage.CHURNED)
 _RIVAL = int(Stage.RIVAL)
+
+
+@kernel
+def stage_factor_at(stage: int, winback: float, switch: float, rival: bool) -> float:
+    """:func:`stage_factors` inside a kernel: the multiplier of a hazard for someone at ``stage``.
+
+    ``winback`` for a churned person, ``switch`` for the rival's customer (with a ``rival``), else 1
+    (a hazard × 1 is the hazard, to the bit).
+    """
+    if stage == _CHURNED:
+        return winback
+    if rival and stage == _RIVAL:
+        return switch
+    return 1.0
 
 
 @kernel

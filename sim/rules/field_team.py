@@ -9,7 +9,7 @@ import pandas as pd
 
 from sim.engine.compiled import kernel
 from sim.engine.counter import draw_key, flagged_uniforms, new_flags, stream_key, uniform
-from sim.rules._brands import switch_to_us
+from sim.rules._brands import stage_factor_at, switch_to_us
 from sim.rules._pick import BudgetCounter
 from sim.rules.base import ACQUISITION_COLUMNS, MetricInfo, Phase, Rule
 from sim.scenario import FieldTeamSpec, daily_values
@@ -150,12 +150,7 @@ class FieldTeam(Rule):
         }
 
 
-_CUSTOMER, _CHURNED, _RIVAL, _FIELD = (
-    int(Stage.CUSTOMER),
-    int(Stage.CHURNED),
-    int(Stage.RIVAL),
-    int(Channel.FIELD),
-)
+_CUSTOMER, _FIELD = int(Stage.CUSTOMER), int(Channel.FIELD)
 
 
 @kernel
@@ -250,10 +245,7 @@ def _signups(
     for j in range(contacted.shape[0]):
         person = contacted[j]
         p = p_convert
-        if stage[person] == _CHURNED:
-            p *= winback
-        if rival and stage[person] == _RIVAL:  # the rival's customers switch at a lower rate
-            p *= switch
+        p *= stage_factor_at(stage[person], winback, switch, rival)
         u = uniform(key, person)
         if u < min(p * push, 1.0):
             signed[n_signed] = person

@@ -9,7 +9,7 @@ import pandas as pd
 
 from sim.engine.compiled import kernel
 from sim.engine.counter import draw_key, flagged_uniforms, new_flags, stream_key, uniform, uniforms
-from sim.rules._brands import switch_to_us
+from sim.rules._brands import stage_factor_at, switch_to_us
 from sim.rules._kernels import count_equal
 from sim.rules._pick import pick_lowest, pick_top
 from sim.rules._referral import convert_referred
@@ -249,7 +249,7 @@ _NO_ROWS = np.zeros(1, dtype=np.int64)
 _WEIGHT_BLOCK = 64
 _NO_VALUES = np.empty(0)
 _NO_COLUMNS = np.empty(0, dtype=np.int32)
-_CUSTOMER, _CHURNED, _RIVAL = int(Stage.CUSTOMER), int(Stage.CHURNED), int(Stage.RIVAL)
+_CUSTOMER = int(Stage.CUSTOMER)
 
 
 @kernel
@@ -383,10 +383,7 @@ def _role_exposed(
             continue
         i = ids[k]
         hazard = p_convert * heard_k
-        if stage[i] == _CHURNED:
-            hazard *= winback
-        if rival and stage[i] == _RIVAL:  # the rival's customers switch at a lower rate
-            hazard *= switch
+        hazard *= stage_factor_at(stage[i], winback, switch, rival)
         if uniforms[k] < hazard * (1.0 + 1e-9):
             ids[found], hazards[found], uniforms[found] = i, hazard, uniforms[k]
             found += 1

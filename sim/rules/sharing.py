@@ -8,7 +8,7 @@ import numpy as np
 
 from sim.engine.compiled import kernel
 from sim.engine.counter import draw_key, flagged_uniforms, new_flags, stream_key, uniform
-from sim.rules._brands import switch_to_us
+from sim.rules._brands import stage_factor_at, switch_to_us
 from sim.rules._kernels import count_equal, largest_non_negative
 from sim.rules._referral import convert_referred
 from sim.rules.base import ACQUISITION_COLUMNS, Phase, Rule
@@ -218,7 +218,7 @@ _NO_AGES = np.empty(0)
 _SHARER_BLOCK = 64
 _NO_ROWS = np.zeros(1, dtype=np.int64)
 _NO_COLUMNS = np.empty(0, dtype=np.int32)
-_CUSTOMER, _CHURNED, _RIVAL = int(Stage.CUSTOMER), int(Stage.CHURNED), int(Stage.RIVAL)
+_CUSTOMER = int(Stage.CUSTOMER)
 
 
 @kernel
@@ -464,10 +464,7 @@ def _exposed(
             continue
         i = ids[k]
         hazard = scale * (friends / degree[i] if fraction else friends / mean_degree)
-        if stage[i] == _CHURNED:
-            hazard *= winback
-        if rival and stage[i] == _RIVAL:  # the rival's customers switch at a lower rate
-            hazard *= switch
+        hazard *= stage_factor_at(stage[i], winback, switch, rival)
         hazard *= np.float64(rel_convert[i])
         if uniforms[k] < hazard * (1.0 + 1e-9):
             ids[found], hazards[found], uniforms[found] = i, hazard, uniforms[k]
