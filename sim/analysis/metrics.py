@@ -320,8 +320,6 @@ def retention_table(population: Population, days: int) -> pd.DataFrame:
         keep = at_risk > 0
         labels.append((group_by, name, int(keep.sum())))
         columns.append((ages[keep], at_risk[keep], retained[keep]))
-    if not labels:
-        return pd.DataFrame(columns=["group_by", "group", "age_days", "at_risk", "retained", "retention"])
     counts = [count for _, _, count in labels]
     text = pd.Series(["group"]).dtype  # the dtype pandas gives text (its string dtype, or object)
     at_risk_all = np.concatenate([at_risk for _, at_risk, _ in columns])
